@@ -1,0 +1,5 @@
+"""``python -m twinviewer`` runs the same entry point as the ``twinviewer`` command."""
+
+from twinviewer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The ``twinviewer`` command: ``twinviewer [TARGET]`` opens the window; subcommands work headless.
+
+Each subcommand lives in its own module of this package and defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are found by name, so adding a command is
+adding a file. Keep heavy imports (pyvista, Qt, pyarrow) inside ``run`` so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+
+from twinviewer import __version__
+from twinviewer.core.errors import TwinViewerError
+
+
+def _command_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def _build_parser(commands: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twinviewer",
+        description="Offline digital-twin viewer. With no command, opens TARGET (a *.twin.toml project or a "
+        "mesh file) in the window, or the bundled demo twin.",
+    )
+    parser.add_argument("--version", action="version", version=f"twinviewer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in commands:
+        module = importlib.import_module(f"twinviewer.cli.{name}")
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _command_names()
+    debug = "--debug" in argv or os.environ.get("TWINVIEWER_DEBUG") == "1"
+    # `twinviewer model.glb` and `twinviewer` (no argument) open the window: route them to `open`.
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None and not any(a in ("-h", "--help", "--version") for a in argv):
+        argv = ["open", *argv]
+    elif first is not None and first not in commands:
+        argv = ["open", *argv]
+    parser = _build_parser(commands)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except TwinViewerError as exc:
+        if debug:
+            raise
+        print(f"twinviewer: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("twinviewer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the user gets one line; --debug gives the traceback
+        if debug:
+            raise
+        print(f"twinviewer: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 2

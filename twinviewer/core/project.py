@@ -1,0 +1,433 @@
+"""The twin project file (``*.twin.toml``): asset, models, parts, sensors, sources, scenarios.
+
+Loaded with tomllib and validated with pydantic. Every problem is reported as
+``file:line: key: what is wrong`` (see :class:`ProjectError`). Paths inside the file are relative to it.
+The scene frame is metres, Z up: each model is converted to it on load (units, up axis, transform), and
+sensor positions are given in it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from twinviewer.core.errors import TwinViewerError
+
+UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
+Units = Literal["mm", "cm", "m", "in", "ft"]
+UpAxis = Literal["x", "y", "z", "-x", "-y", "-z"]
+STATUS_NAMES = ("normal", "warning", "alarm", "stale", "no data")
+
+_HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
+_NAMED_COLOURS = {
+    "grey": "#8c8c8c", "gray": "#8c8c8c", "steel": "#8a9499", "blue": "#2f5d9e", "red": "#c0392b",
+    "green": "#2e8b57", "yellow": "#e0b000", "orange": "#e67e22", "black": "#202020", "white": "#f0f0f0",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def parse_colour(value: str) -> tuple[float, float, float]:
+    """'#rrggbb' or a few names → RGB in 0..1."""
+    text = _NAMED_COLOURS.get(value.lower(), value)
+    if not _HEX_COLOUR.match(text):
+        raise ValueError(f"colour {value!r} is not '#rrggbb' or one of {', '.join(sorted(_NAMED_COLOURS))}")
+    return tuple(int(text[i : i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+class Asset(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    manufacturer: str = ""
+    serial: str = ""
+
+
+class ModelFile(_Strict):
+    """One CAD file and how it sits in the scene."""
+
+    file: str = Field(min_length=1)
+    units: Units = "m"
+    up_axis: UpAxis = "z"
+    translate: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rotate_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    scale: float = Field(1.0, gt=0)
+    part_prefix: str = ""
+
+
+class Part(_Strict):
+    """A part of the asset. ``name`` matches a part name found in the model files."""
+
+    name: str = Field(min_length=1)
+    label: str = ""
+    group: str = ""
+    color: str | None = None
+    notes: str = ""
+
+    @field_validator("color")
+    @classmethod
+    def _check_colour(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_colour(value)
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
+
+
+class Thresholds(_Strict):
+    """Limits in the sensor's unit. A value beyond a warning limit is 'warning', beyond an alarm limit 'alarm'."""
+
+    alarm_low: float | None = None
+    warning_low: float | None = None
+    warning_high: float | None = None
+    alarm_high: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        chain = [(k, getattr(self, k)) for k in ("alarm_low", "warning_low", "warning_high", "alarm_high")]
+        present = [(k, v) for k, v in chain if v is not None]
+        for (k1, v1), (k2, v2) in zip(present, present[1:], strict=False):
+            if not v1 < v2:
+                raise ValueError(f"{k1} ({v1}) must be below {k2} ({v2})")
+        return self
+
+
+class Sensor(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-/]+$")
+    label: str = ""
+    quantity: str = Field(min_length=1)
+    unit: str = ""
+    part: str = Field(min_length=1)
+    position: tuple[float, float, float]
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    range: tuple[float, float] | None = None
+    expected_period_s: float = Field(1.0, gt=0)
+    notes: str = ""
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"range {list(value)} must be [low, high] with low < high")
+        return value
+
+    @field_validator("position")
+    @classmethod
+    def _finite(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError("position must be three finite numbers")
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.id
+
+
+class ColumnMap(_Strict):
+    """Maps one column (wide CSV), sensor name (long CSV), topic field or node to a sensor id."""
+
+    column: str = Field(min_length=1)
+    sensor: str = Field(min_length=1)
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+class RecordingSource(_Strict):
+    kind: Literal["recording"]
+    name: str = ""
+    file: str = Field(min_length=1)
+    format: Literal["auto", "csv", "parquet", "hydraulic"] = "auto"
+    layout: Literal["auto", "wide", "long"] = "auto"
+    delimiter: str | None = None
+    time_column: str | None = None
+    time_format: Literal["auto", "iso", "epoch_s", "epoch_ms"] = "auto"
+    timezone: str | None = None
+    columns: list[ColumnMap] = Field(default_factory=list)
+    time_offset_s: float = 0.0
+
+
+class MqttTopic(_Strict):
+    topic: str = Field(min_length=1)
+    sensor: str | None = None
+    payload: Literal["number", "json", "json_dict"] = "number"
+    json_path: str | None = None
+
+
+class MqttSource(_Strict):
+    kind: Literal["mqtt"]
+    name: str = ""
+    host: str = "localhost"
+    port: int = Field(1883, ge=1, le=65535)
+    client_id: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    qos: Literal[0, 1] = 0
+    clean_session: bool = True
+    keepalive_s: int = Field(30, ge=5)
+    topics: list[MqttTopic] = Field(default_factory=list)
+
+
+class OpcUaNode(_Strict):
+    node: str = Field(min_length=1)
+    sensor: str = Field(min_length=1)
+
+
+class OpcUaSource(_Strict):
+    kind: Literal["opcua"]
+    name: str = ""
+    endpoint: str = Field(pattern=r"^opc\.tcp://")
+    security_policy: Literal["None", "Basic256Sha256", "Aes128Sha256RsaOaep", "Aes256Sha256RsaPss"] = "None"
+    security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
+    username: str | None = None
+    password_env: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    publishing_interval_ms: int = Field(100, ge=10)
+    nodes: list[OpcUaNode] = Field(default_factory=list)
+
+
+class SimulatorSource(_Strict):
+    kind: Literal["simulator"]
+    name: str = ""
+    scenario: str = Field(min_length=1)
+    seed: int | None = None
+
+
+Source = Annotated[RecordingSource | MqttSource | OpcUaSource | SimulatorSource, Field(discriminator="kind")]
+
+
+class ScenarioRef(_Strict):
+    file: str = Field(min_length=1)
+
+
+class Component(_Strict):
+    """A simulated component of the asset (failure scenarios): which parts it is and what it drives."""
+
+    name: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    parts: list[str] = Field(default_factory=list)
+    drives: list[str] = Field(default_factory=list)
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class ViewSettings(_Strict):
+    """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
+
+    overlay: str = "status"
+    field_quantity: str | None = None
+    colormaps: dict[str, str] = Field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    labels: Literal["off", "selected", "all"] = "selected"
+    camera: str = "iso"
+
+
+class Project(_Strict):
+    format_version: int = Field(1, ge=1, le=1)
+    asset: Asset
+    models: list[ModelFile] = Field(min_length=1)
+    parts: list[Part] = Field(default_factory=list)
+    sensors: list[Sensor] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    scenarios: list[ScenarioRef] = Field(default_factory=list)
+    components: list[Component] = Field(default_factory=list)
+    view: ViewSettings = Field(default_factory=ViewSettings)
+
+    # Set by load_project, not read from the file.
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Project:
+        problems: list[str] = []
+        part_names = [p.name for p in self.parts]
+        seen: set[str] = set()
+        for name in part_names:
+            if name in seen:
+                problems.append(f"part name {name!r} appears twice")
+            seen.add(name)
+        ids: set[str] = set()
+        for sensor in self.sensors:
+            if sensor.id in ids:
+                problems.append(f"sensor id {sensor.id!r} appears twice")
+            ids.add(sensor.id)
+            if part_names and sensor.part not in seen:
+                problems.append(f"sensor {sensor.id!r} names part {sensor.part!r}, which is not in [[parts]]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the project file, made absolute against the project's folder."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate).resolve()
+
+    def sensor(self, sensor_id: str) -> Sensor:
+        for sensor in self.sensors:
+            if sensor.id == sensor_id:
+                return sensor
+        raise KeyError(sensor_id)
+
+    def part(self, name: str) -> Part | None:
+        return next((p for p in self.parts if p.name == name), None)
+
+    def sensors_of_part(self, part_name: str) -> list[Sensor]:
+        return [s for s in self.sensors if s.part == part_name]
+
+
+class ProjectProblem(BaseModel):
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        line = f"{self.line}:" if self.line else ""
+        return f"{self.file}:{line} {self.key}: {self.message}"
+
+
+class ProjectError(TwinViewerError):
+    """A project file that cannot be used; ``problems`` lists each one with file, line and key."""
+
+    def __init__(self, problems: list[ProjectProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("recording", "mqtt", "opcua", "simulator") and out.endswith("]"):
+            continue  # pydantic's discriminator tag in the location, not a key of the file
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def locate_key(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number (1-based) of a key path like ('sensors', 3, 'thresholds', 'alarm_high')."""
+    lines = text.splitlines()
+    table_path: list[str] = []
+    start = 0
+    i = 0
+    parts = [p for p in loc if p not in ("recording", "mqtt", "opcua", "simulator")]
+    # Walk [[array]] / [table] headers to the deepest header that matches the location.
+    while i < len(parts):
+        part = parts[i]
+        if isinstance(part, str) and i + 1 < len(parts) and isinstance(parts[i + 1], int):
+            header = ".".join([*table_path, part])
+            wanted = parts[i + 1]
+            count = -1
+            found = None
+            for n, line in enumerate(lines):
+                if line.strip().startswith(f"[[{header}]]"):
+                    count += 1
+                    if count == wanted:
+                        found = n
+                        break
+            if found is None:
+                break
+            start = found
+            table_path.append(part)
+            i += 2
+            continue
+        if isinstance(part, str):
+            header = ".".join([*table_path, part])
+            for n in range(start, len(lines)):
+                if lines[n].strip() == f"[{header}]":
+                    start = n
+                    table_path.append(part)
+                    break
+            else:
+                key_re = re.compile(rf"^\s*{re.escape(part)}\s*=")
+                for n in range(start + (1 if table_path else 0), len(lines)):
+                    stripped = lines[n].strip()
+                    if n > start and stripped.startswith("[") and table_path:
+                        break
+                    if key_re.match(lines[n]):
+                        return n + 1
+                return start + 1 if table_path else None
+        i += 1
+    return start + 1 if table_path else None
+
+
+def parse_project(text: str, path: Path | str = "<memory>") -> Project:
+    """Parse and validate project text; raises ProjectError listing every problem."""
+    name = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ProjectError(
+            [ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",
+                            message=f"invalid TOML: {exc}")]
+        ) from None
+    try:
+        project = Project.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (misspelt?)"
+            elif err["type"] == "literal_error":
+                msg = f"{msg}, got {err.get('input')!r}"
+            elif err["type"] == "union_tag_invalid":
+                msg = f"unknown source kind {err.get('input', {}).get('kind')!r}; use recording, mqtt, opcua or simulator" if isinstance(err.get("input"), dict) else msg
+            problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg))
+        raise ProjectError(problems) from None
+    project.path = Path(path).resolve() if name != "<memory>" else None
+    return project
+
+
+def load_project(path: Path | str, *, check_files: bool = True) -> Project:
+    """Read, validate and (optionally) check that the files the project names exist."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message=f"cannot read: {exc}")]) from None
+    project = parse_project(text, path)
+    if check_files:
+        problems = []
+        for i, model in enumerate(project.models):
+            if not project.resolve(model.file).is_file():
+                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("models", i, "file")),
+                                               key=f"models[{i}].file",
+                                               message=f"model file {model.file!r} not found (looked in {project.resolve(model.file)})"))
+        for i, ref in enumerate(project.scenarios):
+            if not project.resolve(ref.file).is_file():
+                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("scenarios", i, "file")),
+                                               key=f"scenarios[{i}].file", message=f"scenario file {ref.file!r} not found"))
+        if problems:
+            raise ProjectError(problems)
+    return project
+
+
+def project_from_parts(name: str, model_file: Path, part_names: list[str], units: str = "m") -> dict[str, Any]:
+    """A starter project (as a TOML-ready dict) for a raw mesh: every part listed, no sensors yet."""
+    return {
+        "format_version": 1,
+        "asset": {"name": name, "description": f"Starter twin made from {model_file.name}"},
+        "models": [{"file": model_file.name, "units": units}],
+        "parts": [{"name": p} for p in part_names],
+    }
