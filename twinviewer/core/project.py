@@ -155,10 +155,34 @@ class RecordingSource(_Strict):
 
 
 class MqttTopic(_Strict):
+    """One subscription. ``topic`` may hold MQTT wildcards (``+``, ``#``) and one ``{sensor}`` placeholder
+    that captures the sensor id from the topic (``plant/+/pump1/{sensor}``); otherwise ``sensor`` names it.
+
+    ``payload``: ``number`` (plain text number), ``json`` (a number, ``{"t": .., "v": ..}`` or a batch list of
+    ``[t, v]`` / objects) or ``json_dict`` (``{"TT-101": 71.2, ...}`` for several sensors, optionally found
+    under ``json_path`` like ``data.values``).
+    """
+
     topic: str = Field(min_length=1)
     sensor: str | None = None
     payload: Literal["number", "json", "json_dict"] = "number"
     json_path: str | None = None
+
+    @model_validator(mode="after")
+    def _sensor_named_once(self) -> MqttTopic:
+        levels = self.topic.split("/")
+        if "#" in self.topic and (levels[-1] != "#" or self.topic.count("#") != 1):
+            raise ValueError(f"topic {self.topic!r}: '#' is only allowed as the whole last level")
+        if any("+" in level and level != "+" for level in levels):
+            raise ValueError(f"topic {self.topic!r}: '+' must be a whole level")
+        placeholders = self.topic.count("{sensor}")
+        if placeholders > 1:
+            raise ValueError(f"topic {self.topic!r}: '{{sensor}}' may appear only once")
+        if placeholders and self.sensor:
+            raise ValueError(f"topic {self.topic!r} has a {{sensor}} placeholder and sensor = {self.sensor!r}; use one")
+        if self.payload != "json_dict" and not placeholders and not self.sensor:
+            raise ValueError(f"topic {self.topic!r} needs sensor = \"ID\" or a {{sensor}} placeholder in the topic")
+        return self
 
 
 class MqttSource(_Strict):
@@ -177,9 +201,28 @@ class MqttSource(_Strict):
     clean_session: bool = True
     keepalive_s: int = Field(30, ge=5)
     topics: list[MqttTopic] = Field(default_factory=list)
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    session_expiry_s: int = Field(3600, ge=0)
+    max_payload_bytes: int = Field(65536, ge=16)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MqttSource:
+        if not self.topics:
+            raise ValueError("an mqtt source needs at least one [[sources.topics]] entry")
+        if not self.clean_session and not self.client_id:
+            raise ValueError("a persistent session (clean_session = false) needs a client_id")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together (client certificate and its key)")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be at least reconnect_min_s")
+        return self
 
 
 class OpcUaNode(_Strict):
+    """``node`` is a node id (``ns=2;i=5``, ``ns=2;s=Pump.Temp``) or a browse path (``0:Objects/2:Pump/2:Temp``)."""
+
     node: str = Field(min_length=1)
     sensor: str = Field(min_length=1)
 
@@ -196,6 +239,24 @@ class OpcUaSource(_Strict):
     key_file: str | None = None
     publishing_interval_ms: int = Field(100, ge=10)
     nodes: list[OpcUaNode] = Field(default_factory=list)
+    server_cert_file: str | None = None
+    timeout_s: float = Field(4.0, gt=0)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OpcUaSource:
+        if not self.nodes:
+            raise ValueError("an opcua source needs at least one [[sources.nodes]] entry")
+        if (self.security_policy == "None") != (self.security_mode == "None"):
+            raise ValueError("security_policy and security_mode must both be 'None' or both be set")
+        if self.security_policy != "None" and not (self.cert_file and self.key_file):
+            raise ValueError(f"security_policy {self.security_policy!r} needs cert_file and key_file")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together (client certificate and its key)")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be at least reconnect_min_s")
+        return self
 
 
 class SimulatorSource(_Strict):
