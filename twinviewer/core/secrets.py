@@ -1,0 +1,112 @@
+"""Passwords for live sources, found without ever writing them into a project file, journal or log.
+
+Order: the environment variable named by the source's ``password_env``; then the operating system's
+keyring (service ``twinviewer``, user ``"<kind>:<host>:<username>"``) when the optional ``keyring``
+package is installed; then a prompt callback the UI or CLI supplies (a dialog, ``getpass``). The result is
+a :class:`Secret`, whose ``repr``/``str`` never show the text, so it cannot leak through a log line or a
+status snapshot; :func:`redact` scrubs known secrets from any text that is about to be shown or stored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from twinviewer.core.errors import TwinViewerError
+
+KEYRING_SERVICE = "twinviewer"
+
+PasswordPrompt = Callable[[str], "str | None"]
+
+
+class SecretError(TwinViewerError):
+    """A password that was asked for but cannot be found."""
+
+
+class Secret:
+    """A password. ``reveal()`` gives the text; printing or logging it shows ``'***'``."""
+
+    __slots__ = ("_text", "origin")
+
+    def __init__(self, text: str, origin: str):
+        self._text = text
+        self.origin = origin
+
+    def reveal(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Secret(*** from {self.origin})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._text == self._text
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._text))
+
+
+def keyring_user(kind: str, host: str, username: str) -> str:
+    return f"{kind}:{host}:{username}"
+
+
+def _from_keyring(user: str) -> str | None:
+    try:
+        import keyring  # optional dependency
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, user)
+    except KeyringError:
+        return None
+
+
+def save_to_keyring(kind: str, host: str, username: str, password: str) -> bool:
+    """Remember a password in the OS keyring (the UI's "remember" box); False when no keyring is available."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return False
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_user(kind, host, username), password)
+    except KeyringError:
+        return False
+    return True
+
+
+def resolve_password(*, kind: str, host: str, username: str | None, password_env: str | None,
+                     prompt: PasswordPrompt | None = None, environ: dict[str, str] | None = None) -> Secret | None:
+    """The password for ``username`` at ``host``, or None when the source needs none.
+
+    Raises SecretError when ``password_env`` names a variable that is not set and neither the keyring nor
+    the prompt gives a password.
+    """
+    environ = os.environ if environ is None else environ
+    if password_env:
+        text = environ.get(password_env)
+        if text is not None:
+            return Secret(text, f"environment variable {password_env}")
+    if username:
+        text = _from_keyring(keyring_user(kind, host, username))
+        if text is not None:
+            return Secret(text, "keyring")
+        if prompt is not None:
+            text = prompt(f"Password for {username} at {host} ({kind})")
+            if text is not None:
+                return Secret(text, "prompt")
+    if password_env:
+        raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at {host}) "
+                          "is not set, and no keyring entry or prompt gave a password")
+    return None
+
+
+def redact(text: str, secrets: Iterable[Secret | str | None]) -> str:
+    """``text`` with every known secret replaced by ``***``."""
+    for secret in secrets:
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        if value:
+            text = text.replace(value, "***")
+    return text
