@@ -1,0 +1,304 @@
+"""Sensor statuses, per-part worst status, and label decluttering for the overlay on the 3D model.
+
+Everything is vectorised numpy over the sensors of the project, in project order; the render layer only
+turns the arrays into colours and actors.
+
+Status of one sensor (:class:`StatusEvaluator`)
+    NaN value or store state "no data" → NO_DATA; store state "stale" → STALE (the last value is too old to
+    judge; the alarm list keeps any alarm it raised); otherwise ALARM if the value is beyond an alarm limit
+    (``> alarm_high`` or ``< alarm_low``), WARNING beyond a warning limit, else NORMAL. "Beyond" is strict,
+    as in :func:`twinviewer.core.events.classify`: a value equal to a limit is still inside it. Absent
+    limits never trigger. With a per-sensor deadband and the previous frame's statuses, a sensor
+    stays in WARNING/ALARM until its value is back inside the limit by more than the deadband; without
+    ``previous`` (first frame, after a seek) the status is the plain threshold status, so a given
+    (values, state, previous) always gives the same answer.
+
+Status of one part (:func:`part_status`)
+    The worst status of its sensors, ordered ALARM > WARNING > STALE > NORMAL > NO_DATA (so NO_DATA only if
+    every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): draw it in its own colour.
+
+Labels (:func:`declutter_labels`)
+    Greedy by priority (alarm first, see :func:`label_priority`): a label is kept only if its box does not
+    overlap a label already kept, so floating labels never overlap.
+
+:class:`OverlayEngine` is the per-frame entry point: statuses, part statuses and the surface-field scalars
+(float32 per vertex, to colour through a lookup table with the returned range and map) in one call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from twinviewer.core.colormaps import colormap_for
+from twinviewer.core.field import FieldInterpolator, field_range
+from twinviewer.core.project import Sensor
+
+STATE_FRESH, STATE_STALE, STATE_NO_DATA = 0, 1, 2
+"""The per-sensor ``state`` of a store snapshot."""
+
+
+class Status(IntEnum):
+    NORMAL = 0
+    WARNING = 1
+    ALARM = 2
+    STALE = 3
+    NO_DATA = 4
+
+    @property
+    def display_name(self) -> str:
+        return STATUS_DISPLAY_NAMES[self]
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        return tuple(int(c) for c in STATUS_RGBA[int(self) + 1, :3])  # type: ignore[return-value]
+
+    @property
+    def severity(self) -> int:
+        return int(_SEVERITY[int(self) + 1])
+
+
+NEUTRAL = -1
+"""Part status of a part that has no sensor (draw it in its own colour)."""
+
+STATUS_DISPLAY_NAMES = {
+    Status.NORMAL: "Normal", Status.WARNING: "Warning", Status.ALARM: "Alarm",
+    Status.STALE: "Stale", Status.NO_DATA: "No data",
+}
+
+STATUS_RGBA = np.array(
+    [
+        (200, 200, 200, 255),  # NEUTRAL (index 0): light grey, only used if the part has no colour of its own
+        (46, 158, 68, 255),  # NORMAL: green
+        (242, 169, 0, 255),  # WARNING: amber
+        (214, 40, 40, 255),  # ALARM: red
+        (150, 150, 150, 255),  # STALE: grey
+        (70, 70, 70, 110),  # NO_DATA: dark grey, mostly transparent
+    ],
+    dtype=np.uint8,
+)
+"""Default colour of each status as RGBA uint8, indexed by ``status + 1`` (so NEUTRAL = -1 is row 0)."""
+STATUS_RGBA.flags.writeable = False
+
+# Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA.
+_SEVERITY = np.array([-1, 1, 3, 4, 2, 0], dtype=np.int8)
+_RANK_TO_STATUS = np.array([Status.NO_DATA, Status.NORMAL, Status.STALE, Status.WARNING, Status.ALARM],
+                           dtype=np.int8)
+
+
+def severity(statuses: np.ndarray | int) -> np.ndarray | int:
+    """Rank for sorting and "worst of": ALARM 4 > WARNING 3 > STALE 2 > NORMAL 1 > NO_DATA 0 > NEUTRAL -1."""
+    ranks = _SEVERITY[np.asarray(statuses, dtype=np.intp) + 1]
+    return int(ranks) if np.ndim(ranks) == 0 else ranks
+
+
+def worst_status(statuses: Sequence[int] | np.ndarray) -> int:
+    """The worst of some statuses (NEUTRAL if there are none)."""
+    arr = np.asarray(statuses, dtype=np.intp)
+    if arr.size == 0:
+        return NEUTRAL
+    rank = int(_SEVERITY[arr + 1].max())
+    return NEUTRAL if rank < 0 else int(_RANK_TO_STATUS[rank])
+
+
+def status_colors(statuses: np.ndarray) -> np.ndarray:
+    """RGBA uint8 ``(n, 4)`` of each status (NEUTRAL included)."""
+    return STATUS_RGBA[np.asarray(statuses, dtype=np.intp) + 1]
+
+
+def status_name(status: int) -> str:
+    return "No sensor" if status == NEUTRAL else STATUS_DISPLAY_NAMES[Status(status)]
+
+
+def _limit(value: float | None, absent: float) -> float:
+    return absent if value is None else float(value)
+
+
+class StatusEvaluator:
+    """Vectorised threshold evaluation for a fixed list of sensors (project order).
+
+    ``deadband`` is a number for all sensors, or a mapping ``sensor id → deadband`` (in the sensor's unit);
+    sensors not in the mapping get 0.
+    """
+
+    def __init__(self, sensors: Sequence[Sensor], deadband: float | dict[str, float] = 0.0):
+        self.sensor_ids = [s.id for s in sensors]
+        inf = math.inf
+        self.alarm_low = np.array([_limit(s.thresholds.alarm_low, -inf) for s in sensors], dtype=np.float64)
+        self.warning_low = np.array([_limit(s.thresholds.warning_low, -inf) for s in sensors], dtype=np.float64)
+        self.warning_high = np.array([_limit(s.thresholds.warning_high, inf) for s in sensors], dtype=np.float64)
+        self.alarm_high = np.array([_limit(s.thresholds.alarm_high, inf) for s in sensors], dtype=np.float64)
+        if isinstance(deadband, dict):
+            self.deadband = np.array([float(deadband.get(s.id, 0.0)) for s in sensors], dtype=np.float64)
+        else:
+            self.deadband = np.full(len(sensors), float(deadband), dtype=np.float64)
+        if np.any(self.deadband < 0):
+            raise ValueError("deadband must be >= 0")
+
+    def __len__(self) -> int:
+        return len(self.sensor_ids)
+
+    def threshold_level(self, values: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+        """NORMAL / WARNING / ALARM from the value alone (NaN → NORMAL); ``previous`` enables the deadband."""
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            alarm = (v > self.alarm_high) | (v < self.alarm_low)
+            warning = (v > self.warning_high) | (v < self.warning_low)
+            if previous is not None and self.deadband.any():
+                prev = np.asarray(previous)
+                db = self.deadband
+                alarm |= (prev == Status.ALARM) & ((v > self.alarm_high - db) | (v < self.alarm_low + db))
+                was_raised = (prev == Status.ALARM) | (prev == Status.WARNING)
+                warning |= was_raised & ((v > self.warning_high - db) | (v < self.warning_low + db))
+        level = np.zeros(v.shape, dtype=np.int8)
+        level[warning] = Status.WARNING
+        level[alarm] = Status.ALARM
+        return level
+
+    def evaluate(self, values: np.ndarray, state: np.ndarray | None = None,
+                 previous: np.ndarray | None = None) -> np.ndarray:
+        """Status (int8) of every sensor from its value, the store ``state`` (0 fresh, 1 stale, 2 no data)."""
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape != self.alarm_high.shape:
+            raise ValueError(f"expected {len(self)} values, got {v.shape}")
+        status = self.threshold_level(v, previous)
+        if state is not None:
+            st = np.asarray(state)
+            status[st == STATE_STALE] = Status.STALE
+            status[st == STATE_NO_DATA] = Status.NO_DATA
+        status[np.isnan(v)] = Status.NO_DATA
+        return status
+
+
+def part_status(sensor_status: np.ndarray, sensor_part_index: np.ndarray, n_parts: int) -> np.ndarray:
+    """Worst status per part (int8, length ``n_parts``); parts without sensors get NEUTRAL (-1).
+
+    ``sensor_part_index[i]`` is the index of sensor i's part, or -1 if the part is not in the model.
+    """
+    parts = np.asarray(sensor_part_index, dtype=np.intp)
+    ranks = _SEVERITY[np.asarray(sensor_status, dtype=np.intp) + 1]
+    on_model = parts >= 0
+    part_rank = np.full(n_parts, -1, dtype=np.int8)
+    np.maximum.at(part_rank, parts[on_model], ranks[on_model])
+    out = np.full(n_parts, NEUTRAL, dtype=np.int8)
+    has = part_rank >= 0
+    out[has] = _RANK_TO_STATUS[part_rank[has]]
+    return out
+
+
+def sensor_part_indices(sensors: Sequence[Sensor], part_names: Sequence[str]) -> np.ndarray:
+    """Index into ``part_names`` of each sensor's part, -1 where the model has no such part."""
+    lookup = {name: i for i, name in enumerate(part_names)}
+    return np.array([lookup.get(s.part, -1) for s in sensors], dtype=np.intp)
+
+
+def label_priority(statuses: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
+    """Priority for :func:`declutter_labels`: selected labels first, then by severity (alarm first)."""
+    priority = severity(np.asarray(statuses)).astype(np.float64)
+    if selected is not None:
+        priority = priority + 10.0 * np.asarray(selected, dtype=bool)
+    return priority
+
+
+def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray, box_size: tuple[float, float]) -> np.ndarray:
+    """Which labels to show (bool mask) so that no two kept label boxes overlap.
+
+    Every label is a ``box_size`` = (width, height) box anchored the same way at its screen position (pixels).
+    Labels are taken by decreasing priority (ties: original order) and kept unless they overlap one already
+    kept; non-finite positions (behind the camera) are never kept. Boxes that only touch do not overlap.
+    """
+    xy = np.asarray(screen_xy, dtype=np.float64).reshape(-1, 2)
+    width, height = float(box_size[0]), float(box_size[1])
+    keep = np.zeros(len(xy), dtype=bool)
+    if width <= 0 or height <= 0:
+        keep[:] = np.isfinite(xy).all(axis=1)
+        return keep
+    order = np.argsort(-np.asarray(priority, dtype=np.float64), kind="stable")
+    cells: dict[tuple[int, int], list[int]] = {}
+    for i in order:
+        x, y = xy[i]
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        cx, cy = math.floor(x / width), math.floor(y / height)
+        clash = False
+        for gx in (cx - 1, cx, cx + 1):
+            for gy in (cy - 1, cy, cy + 1):
+                for j in cells.get((gx, gy), ()):
+                    if abs(xy[j, 0] - x) < width and abs(xy[j, 1] - y) < height:
+                        clash = True
+                        break
+                if clash:
+                    break
+            if clash:
+                break
+        if not clash:
+            keep[i] = True
+            cells.setdefault((cx, cy), []).append(int(i))
+    return keep
+
+
+@dataclass
+class OverlayFrame:
+    """One frame of the overlay, ready for the render layer."""
+
+    sensor_status: np.ndarray  # int8 (S,), project sensor order
+    part_status: np.ndarray  # int8 (P,), model part order; NEUTRAL for parts without sensors
+    field_scalars: np.ndarray | None  # float32 (N,) per stacked vertex; NaN = no field there (neutral)
+    field_range: tuple[float, float] | None  # (vmin, vmax) for the lookup table
+    colormap: str | None  # map name for the lookup table
+
+
+class OverlayEngine:
+    """Per-frame overlay for one project and model: statuses, part statuses and the surface field.
+
+    ``field`` is an optional :class:`FieldInterpolator` built over the stacked vertices of the model for the
+    sensors of ``field_quantity`` (``field_sensor_index`` says which project sensors, in the order the field
+    was built with). Stale sensors drop out of the field unless ``stale_in_field``; NaN values always do.
+    """
+
+    def __init__(self, sensors: Sequence[Sensor], part_names: Sequence[str], *,
+                 deadband: float | dict[str, float] = 0.0,
+                 field: FieldInterpolator | None = None, field_quantity: str | None = None,
+                 field_sensor_index: np.ndarray | None = None,
+                 colormaps: dict[str, str] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
+                 stale_in_field: bool = False):
+        self.sensors = list(sensors)
+        self.part_names = list(part_names)
+        self.evaluator = StatusEvaluator(self.sensors, deadband)
+        self.sensor_part_index = sensor_part_indices(self.sensors, self.part_names)
+        self.field = field
+        self.field_quantity = field_quantity
+        self.field_sensor_index = (np.asarray(field_sensor_index, dtype=np.intp)
+                                   if field_sensor_index is not None else None)
+        if field is not None and (self.field_sensor_index is None
+                                  or len(self.field_sensor_index) != field.n_sensors):
+            raise ValueError("field_sensor_index must list the project index of each sensor of the field")
+        self.stale_in_field = stale_in_field
+        self.colormap = colormap_for(field_quantity, colormaps) if field is not None else None
+        fixed = (ranges or {}).get(field_quantity or "")
+        self._fixed_range = tuple(map(float, fixed)) if fixed is not None else None
+        self._previous: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the previous frame (call after a seek so the deadband does not carry over)."""
+        self._previous = None
+
+    def compute(self, values: np.ndarray, state: np.ndarray | None = None) -> OverlayFrame:
+        statuses = self.evaluator.evaluate(values, state, self._previous)
+        self._previous = statuses
+        parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
+        scalars = vrange = None
+        if self.field is not None:
+            idx = self.field_sensor_index
+            field_values = np.asarray(values, dtype=np.float64)[idx]
+            usable = ~np.isnan(field_values)
+            if state is not None:
+                st = np.asarray(state)[idx]
+                usable &= (st != STATE_NO_DATA) if self.stale_in_field else (st == STATE_FRESH)
+            scalars = self.field.interpolate(field_values, usable)
+            vrange = self._fixed_range or field_range([self.sensors[i] for i in idx], field_values[usable])
+        return OverlayFrame(statuses, parts, scalars, vrange, self.colormap)
