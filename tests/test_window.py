@@ -1,0 +1,218 @@
+"""The main window, driven as a user would: open the demo, select, pick, hide, measure, bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from tests.conftest import DEMO_PROJECT
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from twinviewer.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    win.resize(1000, 700)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def open_and_wait(qtbot, window, path, timeout=30000):
+    before = window.twin
+    window.open_path(path)
+    qtbot.waitUntil(lambda: window.task is not None and not window.task.running and
+                    (window.twin is not before or window.last_error is not None), timeout=timeout)
+    qtbot.wait(50)
+
+
+def grab(window) -> np.ndarray:
+    window.viewer.render_now()
+    return np.asarray(window.viewer.plotter.screenshot(None, return_img=True)).astype(int)
+
+
+def test_demo_opens_with_parts_and_sensors(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    assert window.twin is not None and window.last_error is None
+    names = set(window.twin.model.part_names)
+    assert {"motor", "pump_volute", "bearing_housing_de", "base_frame"} <= names
+    assert set(window.scene.parts) == names
+    assert window.sensor_table.rowCount() == len(window.twin.project.sensors) >= 10
+    assert window.part_tree.item_for("motor") is not None
+    image = grab(window)
+    assert image.std() > 10, "the 3D view is blank"
+
+
+def test_tree_selection_highlights_part_in_3d(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    x, y = visible_pixel_of(window, "motor")
+    before = grab(window)
+    window.part_tree.setCurrentItem(window.part_tree.item_for("motor"))
+    assert window.scene.selected == "motor"
+    after = grab(window)
+    h = before.shape[0]
+    # The highlight colour shows where the motor is drawn.
+    patch_before = before[h - y - 3:h - y + 3, x - 3:x + 3].mean(axis=(0, 1))
+    patch_after = after[h - y - 3:h - y + 3, x - 3:x + 3].mean(axis=(0, 1))
+    assert np.abs(patch_after - patch_before).sum() > 60
+    assert patch_after[0] > patch_after[2], "highlight is orange"
+    assert "motor" in window.properties.text.toPlainText().lower()
+
+
+def test_pick_in_3d_selects_in_tree(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    x, y = visible_pixel_of(window, "pump_volute")
+    window.viewer.click_at(x, y)
+    assert window.scene.selected == "pump_volute"
+    assert window.part_tree.selected_part() == "pump_volute"
+    # Clicking the empty background clears the selection.
+    window.viewer.click_at(2, 2)
+    assert window.scene.selected is None
+
+
+def test_real_mouse_click_picks(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    x, y = visible_pixel_of(window, "motor")
+    widget = window.viewer.plotter.interactor
+    ratio = widget.devicePixelRatioF()
+    from PySide6.QtCore import QPoint
+
+    pos = QPoint(int(x / ratio), int(widget.height() - y / ratio))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+    assert window.scene.selected == "motor"
+
+
+def test_hidden_part_pixels_disappear(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    window.select_part(None)
+    window.set_view("front")
+    x, y = visible_pixel_of(window, "motor")
+    before = grab(window)
+    window.part_tree.set_checked("motor", False)
+    assert not window.scene.parts["motor"].visible
+    after = grab(window)
+    h = before.shape[0]
+    diff = np.abs(after - before).sum(axis=2)
+    assert diff[h - y - 2:h - y + 2, x - 2:x + 2].mean() > 30
+    changed = (diff > 30).mean()
+    assert 0.01 < changed < 0.6
+    window.part_tree.set_checked("motor", True)
+    again = grab(window)
+    assert np.abs(again - before).mean() < 1.0
+
+
+def test_isolate_and_show_all(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    window.select_part("coupling")
+    window.isolate_action.setChecked(True)
+    visible = [n for n, d in window.scene.parts.items() if d.visible]
+    assert visible == ["coupling"]
+    window.show_all_action.trigger()
+    assert all(d.visible for d in window.scene.parts.values())
+
+
+def test_measure_two_points(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    window.set_view("front")
+    window.viewer.render_now()
+    distances = []
+    window.viewer.measured.connect(distances.append)
+    window.measure_action.setChecked(True)
+    a = visible_pixel_of(window, "motor")
+    b = visible_pixel_of(window, "pump_volute")
+    window.viewer.click_at(*a)
+    window.viewer.click_at(*b)
+    assert len(distances) == 1
+    assert 0.3 < distances[0] < 3.0
+    assert "Distance" in window.status_label.text()
+
+
+def test_view_tools_change_the_image(qtbot, window):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    iso = grab(window)
+    window.view_actions["top"].trigger()
+    top = grab(window)
+    assert np.abs(top - iso).mean() > 5
+    window.style_actions["wireframe"].trigger()
+    wire = grab(window)
+    assert np.abs(wire - top).mean() > 2
+    window.clip_action.setChecked(True)
+    assert window.scene.clip is not None
+    window.parallel_action.setChecked(True)
+    assert window.scene.plotter.camera.GetParallelProjection()
+
+
+def test_screenshot_and_recent_files(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    out = window.save_screenshot(tmp_path / "shot.png")
+    assert out.is_file() and out.stat().st_size > 10_000
+    assert window.recent_files()[0] == str(DEMO_PROJECT.resolve())
+
+
+@pytest.mark.parametrize("content, name, expected", [
+    (b"", "empty.stl", "empty"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(200), "picture.stl", ""),
+    (b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0", "truncated.stl", ""),
+    (b"[asset\nname=1", "broken.twin.toml", "TOML"),
+])
+def test_bad_file_shows_message_and_keeps_current(qtbot, window, tmp_path, content, name, expected):
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    current = window.twin
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    window.open_path(bad)
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=20000)
+    assert window.twin is current
+    assert name in window.last_error or expected in window.last_error
+    assert "Traceback" not in window.last_error
+    assert set(window.scene.parts) == set(current.model.part_names)
+
+
+def test_missing_model_file_in_project(qtbot, window, tmp_path):
+    project = tmp_path / "p.twin.toml"
+    project.write_text('[asset]\nname = "x"\n[[models]]\nfile = "nowhere.glb"\n')
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10000)
+    assert "nowhere.glb" in window.last_error and window.twin is None
+
+
+def test_raw_mesh_opens_and_saves_starter_project(qtbot, window, tmp_path, shared_data):
+    open_and_wait(qtbot, window, shared_data / "meshes/stl/openfoam_flange_4solids_ascii.stl")
+    assert window.twin.is_raw_mesh
+    assert len(window.twin.model.parts) == 4
+    assert window.save_starter_action.isEnabled()
+    out = window.save_starter_project(tmp_path / "flange.twin.toml")
+    from twinviewer.core.project import load_project
+
+    project = load_project(out)
+    assert [p.name for p in project.parts] == window.twin.model.part_names
+
+
+def test_drop_file_opens_it(qtbot, window, shared_data):
+    window.open_dropped([shared_data / "meshes/stl/planetary_gearbox/sun_gear.stl"])
+    qtbot.waitUntil(lambda: window.twin is not None, timeout=20000)
+    assert window.twin.path.name == "sun_gear.stl"
+
+
+def visible_pixel_of(window, name: str) -> tuple[int, int]:
+    """A display pixel (VTK coordinates) where ``name`` is the front-most part."""
+    window.viewer.render_now()
+    mesh = window.scene.parts[name].mesh
+    points = np.asarray(mesh.points)
+    b = np.array(mesh.bounds)
+    centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
+    candidates = [centre] + list(points[np.random.default_rng(0).choice(len(points), min(300, len(points)),
+                                                                           replace=False)])
+    for point in candidates:
+        x, y = window.viewer.display_point_of(point)
+        for dx, dy in ((0, 0), (3, 3), (-3, -3)):
+            if window.scene.pick(x + dx, y + dy)[0] == name:
+                return x + dx, y + dy
+    raise AssertionError(f"{name} is not visible")

@@ -1,0 +1,29 @@
+"""The composition root: builds the QApplication and the main window and opens the first twin."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def create_application(argv: list[str] | None = None):
+    os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("TwinViewer")
+    app.setOrganizationName("TwinViewer")
+    return app
+
+
+def run(target: str | None = None) -> int:
+    """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes."""
+    app = create_application()
+    from twinviewer.paths import demo_project_path
+    from twinviewer.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    window.open_path(Path(target) if target else demo_project_path())
+    return app.exec()

@@ -1,0 +1,49 @@
+"""``twinviewer render TARGET --out shot.png``: render a twin or mesh offscreen, with no window."""
+
+from __future__ import annotations
+
+from twinviewer.core.errors import TwinViewerError
+
+HELP = "render a project or mesh to a PNG with no window (for documentation, reports and tests)"
+
+
+def add_arguments(parser) -> None:
+    from twinviewer.render.scene import VIEW_NAMES
+
+    parser.add_argument("target", help="a *.twin.toml project or a mesh file")
+    parser.add_argument("--out", required=True, help="output PNG file")
+    parser.add_argument("--size", default="1280x800", help="image size WIDTHxHEIGHT (default 1280x800)")
+    parser.add_argument("--view", default="iso", choices=VIEW_NAMES, help="camera view (default iso)")
+    parser.add_argument("--style", default="surface", choices=("surface", "edges", "wireframe"))
+    parser.add_argument("--parallel", action="store_true", help="parallel projection")
+    parser.add_argument("--hide", action="append", default=[], metavar="PART", help="hide a part (repeatable)")
+    parser.add_argument("--select", metavar="PART", help="highlight a part")
+
+
+def run(args) -> int:
+    from twinviewer.core.twin import open_twin
+    from twinviewer.render.offscreen import OffscreenView, parse_size
+
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        raise TwinViewerError(str(exc)) from None
+    twin = open_twin(args.target)
+    view = OffscreenView(twin, size)
+    try:
+        for name in args.hide:
+            if name not in view.scene.parts:
+                raise TwinViewerError(f"--hide {name}: no such part (parts: {', '.join(view.scene.parts)})")
+            view.scene.set_visible(name, False)
+        if args.select:
+            if args.select not in view.scene.parts:
+                raise TwinViewerError(f"--select {args.select}: no such part")
+            view.scene.select(args.select)
+        view.scene.set_style(args.style)
+        view.scene.set_parallel(args.parallel)
+        view.scene.set_view(args.view)
+        out = view.screenshot(args.out)
+    finally:
+        view.close()
+    print(f"wrote {out} ({size[0]}x{size[1]}, view {args.view})")
+    return 0

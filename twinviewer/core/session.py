@@ -1,0 +1,138 @@
+"""One open twin's life in time: store, clock, live sources, events, and the overlay at the current time.
+
+The window's frame timer calls :meth:`Session.tick`; the CLI calls :meth:`Session.frame_at`. Both go the
+same way: store → values at t → statuses → overlay. Sources only append to the store from their threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twinviewer.core.clock import Clock
+from twinviewer.core.events import Event
+from twinviewer.core.overlay import OverlayEngine, OverlayFrame
+from twinviewer.core.project import Project
+from twinviewer.core.store import Snapshot, TimeSeriesStore
+
+
+@dataclass
+class Frame:
+    """What the views show at one instant."""
+
+    t: float
+    snapshot: Snapshot
+    overlay: OverlayFrame
+    changed: bool = True
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.snapshot.values
+
+    @property
+    def statuses(self) -> np.ndarray:
+        return self.overlay.sensor_status
+
+
+@dataclass
+class LoadedRecording:
+    """A recording ready to swap into a session: built off the GUI thread, swapped in on it."""
+
+    store: TimeSeriesStore
+    events: list[Event] = field(default_factory=list)
+    name: str = ""
+    report: str = ""
+
+
+class Session:
+    def __init__(self, project: Project, part_names: list[str], store: TimeSeriesStore | None = None):
+        self.project = project
+        self.part_names = list(part_names)
+        self.sensor_ids = [s.id for s in project.sensors]
+        self.clock = Clock()
+        self.events: list[Event] = []
+        self.recording_name = ""
+        self.sources: list = []
+        self._lock = threading.Lock()
+        self._last_key: tuple | None = None
+        self.overlay = OverlayEngine(project.sensors, self.part_names,
+                                     colormaps=project.view.colormaps, ranges=project.view.ranges)
+        self.store = self._prepare(store or TimeSeriesStore())
+        self.sync_range(initial=True)
+
+    # ----- data ------------------------------------------------------------------------------------
+    def _prepare(self, store: TimeSeriesStore) -> TimeSeriesStore:
+        for sensor in self.project.sensors:
+            store.add_sensor(sensor.id, sensor.expected_period_s)
+        return store
+
+    def set_recording(self, recording: LoadedRecording) -> None:
+        """Replace the data with a recording (live sources keep appending to the new store)."""
+        self.stop_sources()
+        self.store = self._prepare(recording.store)
+        self.events = list(recording.events)
+        self.recording_name = recording.name
+        self.clock.pause()
+        self.clock.follow_live = False
+        self.sync_range(initial=True)
+        self.overlay.reset()
+        self._last_key = None
+
+    def add_events(self, events: list[Event]) -> None:
+        self.events = sorted([*self.events, *events], key=lambda e: e.t)
+
+    def sync_range(self, initial: bool = False) -> None:
+        span = self.store.time_range()
+        if span is None:
+            return
+        at_start = initial or self.clock.duration == 0
+        self.clock.set_range(*span)
+        if at_start:
+            self.clock.seek(span[0])
+            if self.sources:
+                self.clock.go_live()
+
+    @property
+    def has_data(self) -> bool:
+        return self.store.time_range() is not None
+
+    # ----- live sources ----------------------------------------------------------------------------
+    def add_source(self, source) -> None:
+        self.sources.append(source)
+        source.start()
+        self.clock.go_live()
+
+    def stop_sources(self) -> None:
+        for source in self.sources:
+            try:
+                source.stop()
+            except Exception:  # a source that fails to stop must not keep the others running
+                pass
+        self.sources.clear()
+
+    # ----- frames ----------------------------------------------------------------------------------
+    def frame_at(self, t: float) -> Frame:
+        snapshot = self.store.values_at(t, self.sensor_ids)
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+
+    def tick(self, wall_dt: float) -> Frame:
+        """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
+        self.sync_range()
+        before = self.clock.t
+        t = self.clock.tick(wall_dt)
+        if t < before:
+            self.overlay.reset()
+        frame = self.frame_at(t)
+        key = (t, self.store.version, self.overlay.field_quantity)
+        frame.changed = key != self._last_key
+        self._last_key = key
+        return frame
+
+    def invalidate(self) -> None:
+        """Force the next tick to report a change (after the overlay settings changed)."""
+        self._last_key = None
+
+    def close(self) -> None:
+        self.stop_sources()

@@ -1,0 +1,58 @@
+"""What is open in the app: a project (or a raw mesh wrapped in a generated project) and its model.
+
+``open_twin(path)`` is the one entry the window, the CLI and tests use to open anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.geometry import Model
+from twinviewer.core.project import Project, load_project
+
+Progress = Callable[[float, str], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass
+class Twin:
+    project: Project
+    model: Model
+    path: Path
+    is_raw_mesh: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.project.asset.name
+
+
+def is_project_file(path: Path) -> bool:
+    return path.name.endswith(".toml")
+
+
+def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Twin:
+    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts."""
+    from twinviewer.io.meshes import load_model_file, load_project_model
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise MeshLoadError(f"{path}: no such file")
+    if is_project_file(path):
+        project = load_project(path)
+        model = load_project_model(project, progress=progress, cancel=cancelled)
+        missing = [p.name for p in project.parts if p.name not in set(model.part_names)]
+        if missing:
+            model.warnings.append(
+                f"{len(missing)} part(s) named in the project are not in the model files: {', '.join(missing[:8])}")
+        return Twin(project, model, path.resolve())
+    model = load_model_file(path, progress=progress, cancel=cancelled)
+    project = Project.model_validate({
+        "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
+        "models": [{"file": str(path.resolve())}],
+        "parts": [{"name": n} for n in model.part_names],
+    })
+    project.path = path.resolve()
+    return Twin(project, model, path.resolve(), is_raw_mesh=True)

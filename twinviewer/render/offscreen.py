@@ -1,0 +1,51 @@
+"""Rendering a twin to a PNG with no window (CLI ``render``, reports, tests)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    # No X server: render through EGL directly instead of letting VTK try X first and print a warning.
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import pyvista as pv  # noqa: E402
+
+from twinviewer.core.twin import Twin  # noqa: E402
+from twinviewer.render.scene import SceneRenderer  # noqa: E402
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1280x800") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise ValueError(f"size {text!r} must be between 16 and 8192 pixels each way")
+    return width, height
+
+
+class OffscreenView:
+    """An offscreen plotter with the same scene code as the window."""
+
+    def __init__(self, twin: Twin, size: tuple[int, int] = (1280, 800)):
+        from twinviewer.core.project import parse_colour
+
+        self.twin = twin
+        self.plotter = pv.Plotter(off_screen=True, window_size=size, lighting="none")
+        self.scene = SceneRenderer(self.plotter)
+        colours = {p.name: parse_colour(p.color) for p in twin.project.parts if p.color}
+        self.scene.set_model(twin.model, colours)
+
+    def screenshot(self, out: Path | str) -> Path:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.plotter.screenshot(str(out))
+        return out
+
+    def image(self):
+        return self.plotter.screenshot(None, return_img=True)
+
+    def close(self) -> None:
+        self.plotter.close()

@@ -1,0 +1,299 @@
+"""Sensor overlays drawn into the scene: status/value markers, floating labels, part tints, surface field.
+
+Modes: ``off`` (the plain model), ``status`` (parts tinted by the worst status of their sensors, markers by
+status), ``value`` (markers coloured by value on each quantity's colour map), ``field:QUANTITY`` (the
+quantity interpolated over the parts' surfaces as a heat map with a scalar bar in real units).
+All arrays are written in place and the caller renders once per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+import vtk
+
+from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
+from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity
+from twinviewer.core.formatting import format_number
+from twinviewer.core.geometry import PartMesh
+from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
+from twinviewer.core.project import Project
+from twinviewer.render.scene import SceneRenderer
+
+MARKER_SIZE_PX = 16
+LABEL_BOX = (150.0, 22.0)
+PULSE_PERIOD_S = 1.2
+TINT_SHARE = {Status.NORMAL: 0.35, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
+              Status.NO_DATA: 0.0}
+MODES = ("off", "status", "value")
+
+
+def parse_mode(mode: str) -> tuple[str, str | None]:
+    if mode.startswith("field:"):
+        return "field", mode.split(":", 1)[1]
+    if mode not in MODES:
+        raise ValueError(f"unknown overlay {mode!r}; use off, status, value or field:QUANTITY")
+    return mode, None
+
+
+@dataclass
+class FieldState:
+    quantity: str
+    interpolator: FieldInterpolator
+    sensor_index: np.ndarray
+    stacked: StackedParts
+    cmap: str
+    unit: str
+
+
+class OverlayLayer:
+    def __init__(self, scene: SceneRenderer, project: Project):
+        self.scene = scene
+        self.plotter = scene.plotter
+        self.project = project
+        self.sensors = list(project.sensors)
+        self.mode = "status"
+        self.labels = project.view.labels
+        self.selected_sensor: str | None = None
+        self.field: FieldState | None = None
+        self._scalar_bar = None
+        self._markers = None
+        self._marker_mesh: pv.PolyData | None = None
+        self._label_actors: list[vtk.vtkTextActor] = []
+        self._pulse_phase = 0.0
+        self.alarm_parts: set[str] = set()
+        self.positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
+        self._build_markers()
+
+    # ----- construction ----------------------------------------------------------------------------
+    def _build_markers(self) -> None:
+        if not self.sensors:
+            return
+        mesh = pv.PolyData(self.positions.copy())
+        mesh.point_data["rgba"] = np.tile(STATUS_RGBA[Status.NO_DATA + 1], (len(self.sensors), 1))
+        self._marker_mesh = mesh
+        self._markers = self.plotter.add_mesh(
+            mesh, scalars="rgba", rgba=True, point_size=MARKER_SIZE_PX, render_points_as_spheres=True,
+            pickable=False, reset_camera=False, render=False, name="overlay:markers", lighting=False)
+        # Markers stay visible through the parts they sit on (they are on the surface).
+        self._markers.GetMapper().SetResolveCoincidentTopologyToPolygonOffset()
+        self._markers.GetMapper().SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+        for _ in self.sensors:
+            actor = vtk.vtkTextActor()
+            prop = actor.GetTextProperty()
+            prop.SetFontSize(13)
+            prop.SetColor(0.05, 0.05, 0.05)
+            prop.SetBackgroundColor(1.0, 1.0, 1.0)
+            prop.SetBackgroundOpacity(0.85)
+            prop.SetFrame(True)
+            prop.SetFrameColor(0.4, 0.4, 0.4)
+            actor.SetVisibility(False)
+            actor.SetPickable(False)
+            self.plotter.renderer.AddActor2D(actor)
+            self._label_actors.append(actor)
+
+    def remove(self) -> None:
+        if self._markers is not None:
+            self.plotter.remove_actor(self._markers, render=False)
+        for actor in self._label_actors:
+            self.plotter.renderer.RemoveActor2D(actor)
+        self._label_actors.clear()
+        self._clear_field()
+        self.scene.set_tint({name: None for name in self.scene.parts})
+
+    # ----- settings --------------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        kind, quantity = parse_mode(mode)
+        self.mode = mode
+        if kind != "field":
+            self._clear_field()
+        else:
+            self._build_field(quantity)
+        if kind != "status":
+            self.scene.set_tint({name: None for name in self.scene.parts})
+        if self._markers is not None:
+            self._markers.SetVisibility(kind != "off")
+
+    def set_labels(self, labels: str) -> None:
+        if labels not in ("off", "selected", "all"):
+            raise ValueError(f"labels must be off, selected or all, not {labels!r}")
+        self.labels = labels
+
+    def quantities(self) -> list[str]:
+        return sorted({s.quantity for s in self.sensors})
+
+    # ----- surface field ---------------------------------------------------------------------------
+    def _build_field(self, quantity: str) -> None:
+        self._clear_field()
+        if quantity not in self.quantities():
+            raise ValueError(f"no sensor measures {quantity!r}; quantities: {', '.join(self.quantities())}")
+        parts = [PartMesh(name, np.asarray(d.mesh.points), np.zeros((0, 3), np.int64))
+                 for name, d in self.scene.parts.items()]
+        interpolator, sensor_index, stacked = field_for_quantity(parts, self.sensors, quantity, k=4,
+                                                                 restrict_to_parts=False)
+        cmap = colormap_for(quantity, self.project.view.colormaps)
+        unit = self.sensors[int(sensor_index[0])].unit if len(sensor_index) else ""
+        self.field = FieldState(quantity, interpolator, sensor_index, stacked, cmap, unit)
+        table = colormap_table(cmap)
+        lut = pv.LookupTable()
+        lut.values = np.column_stack([table, np.full(len(table), 255, np.uint8)])
+        lut.nan_color = (0.78, 0.79, 0.80)
+        self._lut = lut
+        for i, display in enumerate(self.scene.parts.values()):
+            sl = stacked.part_slice(i)
+            display.mesh.point_data["field"] = np.full(sl.stop - sl.start, np.nan, dtype=np.float32)
+            mapper = display.actor.GetMapper()
+            mapper.SetLookupTable(lut)
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("field")
+            mapper.SetColorModeToMapScalars()
+            mapper.ScalarVisibilityOn()
+            mapper.SetInterpolateScalarsBeforeMapping(True)
+        title = f"{quantity.replace('_', ' ').capitalize()} ({unit})" if unit else quantity
+        self._scalar_bar = self.plotter.add_scalar_bar(
+            title=title, mapper=self.scene.parts[next(iter(self.scene.parts))].actor.GetMapper(),
+            n_labels=5, vertical=True, position_x=0.88, position_y=0.25, height=0.5, width=0.06,
+            fmt="%.1f", color="black", title_font_size=14, label_font_size=12)
+
+    def _clear_field(self) -> None:
+        if self.field is None:
+            return
+        for display in self.scene.parts.values():
+            display.actor.GetMapper().ScalarVisibilityOff()
+            if "field" in display.mesh.point_data:
+                del display.mesh.point_data["field"]
+        if self._scalar_bar is not None:
+            try:
+                self.plotter.remove_scalar_bar(render=False)
+            except (KeyError, ValueError, AttributeError):
+                pass
+            self._scalar_bar = None
+        self.field = None
+
+    # ----- per frame -------------------------------------------------------------------------------
+    def update(self, values: np.ndarray, statuses: np.ndarray, part_status: np.ndarray,
+               field_scalars: np.ndarray | None = None, field_range=None, wall_time: float = 0.0) -> bool:
+        """Write this frame's colours into the scene; returns True if something animates (needs a render)."""
+        kind, _ = parse_mode(self.mode)
+        if kind == "off":
+            self._hide_labels()
+            return False
+        self._update_markers(values, statuses, kind)
+        animating = False
+        if kind == "status":
+            animating = self._update_tints(part_status, wall_time)
+        elif kind == "field" and self.field is not None:
+            self._update_field(values, statuses, field_scalars, field_range)
+        self._update_labels(values, statuses)
+        return animating
+
+    def _update_markers(self, values, statuses, kind) -> None:
+        if self._marker_mesh is None:
+            return
+        if kind == "value":
+            rgba = np.empty((len(self.sensors), 4), np.uint8)
+            rgba[:, 3] = 255
+            for quantity in self.quantities():
+                idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
+                lo, hi = self._quantity_range(quantity, idx)
+                rgba[idx, :3] = map_values(values[idx], lo, hi, colormap_for(quantity, self.project.view.colormaps))
+        else:
+            rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
+            rgba[:, 3] = 255
+        self._marker_mesh.point_data["rgba"][:] = rgba
+        self._marker_mesh.Modified()
+
+    def _quantity_range(self, quantity: str, idx: list[int]) -> tuple[float, float]:
+        fixed = self.project.view.ranges.get(quantity)
+        if fixed:
+            return fixed
+        ranges = [self.sensors[i].range for i in idx if self.sensors[i].range]
+        if ranges:
+            return min(r[0] for r in ranges), max(r[1] for r in ranges)
+        return 0.0, 1.0
+
+    def _update_tints(self, part_status: np.ndarray, wall_time: float) -> bool:
+        tints: dict[str, tuple[float, float, float] | None] = {}
+        self.alarm_parts = set()
+        pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
+        for name, status in zip(self.scene.parts, part_status, strict=False):
+            status = int(status)
+            if status == NEUTRAL or status == Status.NO_DATA:
+                tints[name] = None
+                continue
+            base = np.array(self.scene.parts[name].base_colour)
+            colour = STATUS_RGBA[status + 1, :3] / 255.0
+            share = TINT_SHARE[Status(status)]
+            if status == Status.ALARM:
+                self.alarm_parts.add(name)
+                share = 0.7 + 0.3 * pulse
+            tints[name] = tuple((1 - share) * base + share * colour)
+        self.scene.set_tint(tints)
+        return bool(self.alarm_parts)
+
+    def _update_field(self, values, statuses, field_scalars, field_range) -> None:
+        state = self.field
+        field_values = np.asarray(values, float)[state.sensor_index]
+        usable = ~np.isnan(field_values) & (np.asarray(statuses)[state.sensor_index] != Status.STALE)
+        scalars = field_scalars if field_scalars is not None else state.interpolator.interpolate(field_values, usable)
+        if field_range is None:
+            finite = field_values[usable]
+            field_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        lo, hi = field_range
+        if hi <= lo:
+            hi = lo + 1e-6
+        for i, display in enumerate(self.scene.parts.values()):
+            array = display.mesh.point_data["field"]
+            array[:] = scalars[state.stacked.part_slice(i)]
+            display.actor.GetMapper().SetScalarRange(lo, hi)
+            display.mesh.GetPointData().GetArray("field").Modified()
+        self._lut.scalar_range = (lo, hi)
+
+    def _hide_labels(self) -> None:
+        for actor in self._label_actors:
+            actor.SetVisibility(False)
+
+    def _update_labels(self, values, statuses) -> None:
+        if self.labels == "off" or not self._label_actors:
+            self._hide_labels()
+            return
+        selected_part = self.scene.selected
+        shown = np.array([self.labels == "all" or s.part == selected_part or s.id == self.selected_sensor
+                          for s in self.sensors])
+        visible_parts = {n for n, d in self.scene.parts.items() if d.visible}
+        shown &= np.array([s.part in visible_parts for s in self.sensors])
+        xy = np.array([self.scene.world_to_display(p) for p in self.positions])
+        width, height = self.plotter.render_window.GetSize()
+        on_screen = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+        candidates = np.flatnonzero(shown & on_screen)
+        keep = np.zeros(len(self.sensors), bool)
+        if candidates.size:
+            selected = np.array([self.sensors[i].id == self.selected_sensor for i in candidates])
+            priority = label_priority(np.asarray(statuses)[candidates], selected)
+            keep[candidates[declutter_labels(xy[candidates] + [12, 0], priority, LABEL_BOX)]] = True
+        for i, actor in enumerate(self._label_actors):
+            if not keep[i]:
+                actor.SetVisibility(False)
+                continue
+            sensor = self.sensors[i]
+            value = values[i]
+            text = f"{sensor.id}  {format_number(value)} {sensor.unit}".rstrip()
+            actor.SetInput(text)
+            status = int(statuses[i])
+            colour = STATUS_RGBA[status + 1, :3] / 255.0
+            actor.GetTextProperty().SetFrameColor(*colour)
+            actor.SetPosition(xy[i, 0] + 12, xy[i, 1] - 8)
+            actor.SetVisibility(True)
+
+    def marker_at(self, x: float, y: float, radius_px: float = 10.0) -> str | None:
+        """The sensor whose marker is under display pixel (x, y), if any."""
+        if not self.sensors or self._markers is None or not self._markers.GetVisibility():
+            return None
+        xy = np.array([self.scene.world_to_display(p) for p in self.positions])
+        d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
+        i = int(np.argmin(d))
+        return self.sensors[i].id if d[i] <= radius_px else None
+

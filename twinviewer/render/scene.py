@@ -1,0 +1,284 @@
+"""The 3D scene: one actor per part, highlight, visibility, views, clipping, picking and measuring.
+
+Written against pyvista's ``BasePlotter`` so the same code drives an offscreen ``pyvista.Plotter`` (tests,
+CLI ``render``) and pyvistaqt's ``QtInteractor`` (the window). Render settings follow what was measured on
+software OpenGL: no multisampling, one headlight, normals computed once per part (never per frame).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+import vtk
+
+from twinviewer.core.geometry import Model, PartMesh
+
+NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
+HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
+BACKGROUND_TOP = (0.93, 0.94, 0.96)
+BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
+VIEW_NAMES = ("iso", "front", "back", "left", "right", "top", "bottom")
+# Direction from the focal point to the camera, and the camera's up vector, for each standard view.
+_VIEW_DIRECTIONS = {
+    "iso": ((1.0, -1.0, 0.8), (0, 0, 1)),
+    "front": ((0.0, -1.0, 0.0), (0, 0, 1)),
+    "back": ((0.0, 1.0, 0.0), (0, 0, 1)),
+    "left": ((-1.0, 0.0, 0.0), (0, 0, 1)),
+    "right": ((1.0, 0.0, 0.0), (0, 0, 1)),
+    "top": ((0.0, 0.0, 1.0), (0, 1, 0)),
+    "bottom": ((0.0, 0.0, -1.0), (0, -1, 0)),
+}
+
+
+def configure_plotter(plotter: pv.BasePlotter) -> None:
+    """Fast, readable defaults for software OpenGL: MSAA off, one headlight, gradient background."""
+    plotter.render_window.SetMultiSamples(0)
+    plotter.remove_all_lights()
+    plotter.add_light(pv.Light(light_type="headlight", intensity=1.0))
+    plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
+
+
+def part_polydata(part: PartMesh) -> pv.PolyData:
+    """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept)."""
+    mesh = pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
+                                          np.asarray(part.faces, dtype=np.int64))
+    if mesh.n_cells and mesh.n_cells <= 2_000_000:
+        mesh = mesh.compute_normals(cell_normals=False, split_vertices=True, feature_angle=35.0,
+                                    auto_orient_normals=False, consistent_normals=False)
+    return mesh
+
+
+@dataclass
+class PartDisplay:
+    name: str
+    mesh: pv.PolyData
+    actor: pv.Actor
+    base_colour: tuple[float, float, float]
+    opacity: float = 1.0
+    visible: bool = True
+
+
+class SceneRenderer:
+    """Keeps the part ↔ actor maps and every display state of the model; never renders by itself."""
+
+    def __init__(self, plotter: pv.BasePlotter):
+        self.plotter = plotter
+        self.parts: dict[str, PartDisplay] = {}
+        self._actor_to_part: dict[int, str] = {}
+        self.selected: str | None = None
+        self.isolated: str | None = None
+        self.style = "surface"
+        self.parallel = False
+        self.clip: tuple[str, float] | None = None
+        self._clip_plane: vtk.vtkPlane | None = None
+        self._measure_actors: list = []
+        self.tint: dict[str, tuple[float, float, float]] = {}
+        configure_plotter(plotter)
+
+    # ----- model -----------------------------------------------------------------------------------
+    def set_model(self, model: Model, colours: dict[str, tuple[float, float, float]] | None = None,
+                  meshes: dict[str, pv.PolyData] | None = None) -> None:
+        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
+        self.clear()
+        colours = colours or {}
+        for part in model.parts:
+            mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
+            colour = colours.get(part.name) or part.color or NEUTRAL_COLOUR
+            actor = self.plotter.add_mesh(mesh, color=colour, smooth_shading=False, name=f"part:{part.name}",
+                                          pickable=True, reset_camera=False, render=False,
+                                          specular=0.25, specular_power=20.0, diffuse=0.85, ambient=0.18)
+            self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
+            self._actor_to_part[id(actor)] = part.name
+            self._actor_to_part[id(actor.GetMapper())] = part.name
+        self.set_view("iso")
+
+    def clear(self) -> None:
+        for display in self.parts.values():
+            self.plotter.remove_actor(display.actor, render=False)
+        self.parts.clear()
+        self._actor_to_part.clear()
+        self.clear_measurement()
+        self.selected = self.isolated = None
+        self.tint.clear()
+
+    def bounds(self, names: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        chosen = [self.parts[n] for n in (names or self.parts) if n in self.parts]
+        chosen = [d for d in chosen if d.visible and d.mesh.n_points] or [d for d in chosen if d.mesh.n_points]
+        if not chosen:
+            return np.zeros(3), np.ones(3)
+        b = np.array([d.mesh.bounds for d in chosen])
+        return np.array([b[:, 0].min(), b[:, 2].min(), b[:, 4].min()]), np.array(
+            [b[:, 1].max(), b[:, 3].max(), b[:, 5].max()])
+
+    # ----- appearance ------------------------------------------------------------------------------
+    def _apply_colour(self, name: str) -> None:
+        display = self.parts[name]
+        colour = np.array(self.tint.get(name, display.base_colour), dtype=float)
+        prop = display.actor.prop
+        if name == self.selected:
+            colour = 0.35 * colour + 0.65 * np.array(HIGHLIGHT_COLOUR)
+            prop.SetAmbient(0.45)
+            prop.SetEdgeVisibility(True)
+            prop.SetEdgeColor(0.55, 0.25, 0.0)
+            prop.SetLineWidth(1.0)
+        else:
+            prop.SetAmbient(0.18)
+            prop.SetEdgeVisibility(self.style == "edges")
+            prop.SetEdgeColor(0.15, 0.15, 0.15)
+        prop.SetColor(*colour)
+
+    def set_tint(self, tints: dict[str, tuple[float, float, float] | None]) -> None:
+        """Colour parts by status (None restores the part's own colour)."""
+        for name, colour in tints.items():
+            if name not in self.parts:
+                continue
+            if colour is None:
+                self.tint.pop(name, None)
+            else:
+                self.tint[name] = tuple(colour)
+            self._apply_colour(name)
+
+    def select(self, name: str | None) -> None:
+        previous, self.selected = self.selected, (name if name in self.parts else None)
+        for part in {previous, self.selected} - {None}:
+            self._apply_colour(part)
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        display = self.parts[name]
+        display.visible = visible
+        display.actor.SetVisibility(visible)
+
+    def set_opacity(self, name: str, opacity: float) -> None:
+        display = self.parts[name]
+        display.opacity = float(np.clip(opacity, 0.05, 1.0))
+        display.actor.prop.SetOpacity(display.opacity)
+
+    def isolate(self, name: str | None) -> None:
+        """Show only ``name`` (None shows every part again)."""
+        self.isolated = name if name in self.parts else None
+        for part, display in self.parts.items():
+            display.visible = self.isolated is None or part == self.isolated
+            display.actor.SetVisibility(display.visible)
+
+    def set_style(self, style: str) -> None:
+        if style not in ("surface", "wireframe", "edges"):
+            raise ValueError(f"unknown style {style!r}")
+        self.style = style
+        for name, display in self.parts.items():
+            if style == "wireframe":
+                display.actor.prop.SetRepresentationToWireframe()
+            else:
+                display.actor.prop.SetRepresentationToSurface()
+            self._apply_colour(name)
+
+    # ----- camera ----------------------------------------------------------------------------------
+    def set_view(self, view: str, names: Iterable[str] | None = None) -> None:
+        if view not in _VIEW_DIRECTIONS:
+            raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEW_NAMES)}")
+        low, high = self.bounds(names)
+        centre = (low + high) / 2
+        radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
+        direction, up = _VIEW_DIRECTIONS[view]
+        direction = np.array(direction) / np.linalg.norm(direction)
+        camera = self.plotter.camera
+        distance = radius / np.sin(np.radians(camera.view_angle / 2)) * 1.05
+        camera.focal_point = tuple(centre)
+        camera.position = tuple(centre + direction * distance)
+        camera.up = up
+        camera.parallel_scale = radius * 1.05
+        self.plotter.renderer.ResetCameraClippingRange()
+
+    def fly_to(self, point, radius: float) -> None:
+        """Centre the camera on a point (alarms, sensors) keeping the viewing direction."""
+        camera = self.plotter.camera
+        direction = np.array(camera.position) - np.array(camera.focal_point)
+        direction /= max(np.linalg.norm(direction), 1e-9)
+        distance = max(radius, 1e-3) / np.sin(np.radians(camera.view_angle / 2))
+        camera.focal_point = tuple(point)
+        camera.position = tuple(np.array(point) + direction * distance)
+        camera.parallel_scale = radius
+        self.plotter.renderer.ResetCameraClippingRange()
+
+    def set_parallel(self, parallel: bool) -> None:
+        self.parallel = parallel
+        self.plotter.camera.SetParallelProjection(parallel)
+
+    # ----- section plane ---------------------------------------------------------------------------
+    def set_clip(self, axis: str | None, fraction: float = 0.5) -> None:
+        """Cut the model with a plane normal to ``axis`` at ``fraction`` of its extent (None removes it)."""
+        for display in self.parts.values():
+            display.actor.GetMapper().RemoveAllClippingPlanes()
+        if axis is None:
+            self.clip = None
+            self._clip_plane = None
+            return
+        index = "xyz".index(axis)
+        low, high = self.bounds()
+        origin = (low + high) / 2
+        origin[index] = low[index] + (high[index] - low[index]) * float(np.clip(fraction, 0, 1))
+        normal = [0.0, 0.0, 0.0]
+        normal[index] = -1.0
+        plane = vtk.vtkPlane()
+        plane.SetOrigin(*origin)
+        plane.SetNormal(*normal)
+        for display in self.parts.values():
+            display.actor.GetMapper().AddClippingPlane(plane)
+        self.clip = (axis, float(fraction))
+        self._clip_plane = plane
+
+    # ----- picking and measuring --------------------------------------------------------------------
+    def pick(self, x: int, y: int) -> tuple[str | None, np.ndarray | None]:
+        """The part and world point under display pixel (x, y), origin bottom-left as VTK counts."""
+        picker = vtk.vtkCellPicker()
+        picker.SetTolerance(0.0005)
+        if not picker.Pick(x, y, 0, self.plotter.renderer):
+            return None, None
+        actor = picker.GetActor()
+        name = self._actor_to_part.get(id(actor)) if actor is not None else None
+        if name is None and actor is not None:
+            name = self._actor_to_part.get(id(actor.GetMapper()))
+        if name is None and actor is not None:
+            for part, display in self.parts.items():
+                if display.actor.GetAddressAsString("vtkObject") == actor.GetAddressAsString("vtkObject"):
+                    name = part
+                    break
+        return name, np.array(picker.GetPickPosition())
+
+    def world_to_display(self, point) -> tuple[float, float]:
+        renderer = self.plotter.renderer
+        renderer.SetWorldPoint(*point, 1.0)
+        renderer.WorldToDisplay()
+        x, y, _ = renderer.GetDisplayPoint()
+        return x, y
+
+    def show_measurement(self, a, b) -> float:
+        """Draw a line between two picked points with its length; returns the distance in metres."""
+        self.clear_measurement()
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        distance = float(np.linalg.norm(b - a))
+        line = pv.Line(a, b)
+        self._measure_actors.append(self.plotter.add_mesh(line, color=(0.9, 0.1, 0.1), line_width=3,
+                                                          pickable=False, render=False, reset_camera=False,
+                                                          name="measure:line"))
+        points = pv.PolyData(np.array([a, b]))
+        self._measure_actors.append(self.plotter.add_mesh(points, color=(0.9, 0.1, 0.1), point_size=10,
+                                                          render_points_as_spheres=True, pickable=False,
+                                                          render=False, reset_camera=False, name="measure:ends"))
+        self._measure_actors.append(self.plotter.add_point_labels(
+            [(a + b) / 2], [format_length(distance)], font_size=14, point_size=1, shape_opacity=0.8,
+            always_visible=True, render=False, reset_camera=False, name="measure:label"))
+        return distance
+
+    def clear_measurement(self) -> None:
+        for actor in self._measure_actors:
+            self.plotter.remove_actor(actor, render=False)
+        self._measure_actors.clear()
+
+
+def format_length(metres: float) -> str:
+    if metres < 1.0:
+        return f"{metres * 1000:.1f} mm"
+    return f"{metres:.3f} m"

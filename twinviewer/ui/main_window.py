@@ -1,0 +1,488 @@
+"""The main window: 3D view, part tree, properties, sensor list, menus, toolbars and the frame timer.
+
+Handlers only translate user intent into calls on the scene and the core. Files open off the GUI thread
+(``ui.tasks``); a failed open shows a dialog and leaves what was open untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QToolBar,
+    QWidget,
+)
+
+from twinviewer import __version__
+from twinviewer.core.errors import CancelledError, TwinViewerError
+from twinviewer.core.twin import Twin, open_twin
+from twinviewer.render.scene import VIEW_NAMES, format_length
+from twinviewer.ui.part_tree import PartTree
+from twinviewer.ui.properties import PropertiesPanel
+from twinviewer.ui.sensor_table import SensorTable
+from twinviewer.ui.tasks import Task, run_task
+from twinviewer.ui.viewer import Viewer3D
+
+FRAME_INTERVAL_MS = 33
+MAX_RECENT = 10
+VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
+
+
+class MainWindow(QMainWindow):
+    """Emits ``twin_opened(twin)`` once a twin is shown."""
+
+    twin_opened = Signal(object)
+
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or QSettings("TwinViewer", "TwinViewer")
+        self.twin: Twin | None = None
+        self.task: Task | None = None
+        self.last_error: str | None = None
+        self.setWindowTitle("TwinViewer")
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
+
+        self.viewer = Viewer3D(self)
+        self.scene = self.viewer.scene
+        self.setCentralWidget(self.viewer)
+        self.part_tree = PartTree()
+        self.properties = PropertiesPanel()
+        self.sensor_table = SensorTable()
+        self.parts_dock = self._dock("Parts", self.part_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.properties_dock = self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sensors_dock = self._dock("Sensors", self.sensor_table, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.status_label = QLabel("Ready")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.model_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbars()
+        self._wire()
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_INTERVAL_MS)
+        self.frame_timer.timeout.connect(self.tick)
+        self.frame_timer.start()
+
+    # ----- construction ----------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut: str | None = None, checkable: bool = False,
+                tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.setToolTip(f"{tip or text} ({shortcut})" if shortcut else (tip or text))
+        action.setStatusTip(tip or text)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O", tip="Open a twin project or a mesh file")
+        self.demo_action = a("Open &demo twin", self.open_demo, tip="Open the bundled pump skid demo")
+        self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(), "Ctrl+Shift+S",
+                                     tip="Write a *.twin.toml listing every part of this mesh")
+        self.screenshot_action = a("Save &screenshot…", lambda: self.screenshot_dialog(), "F12",
+                                   tip="Save the 3D view as a PNG image")
+        self.quit_action = a("&Quit", self.close, "Ctrl+Q")
+        self.reset_view_action = a("&Fit all", lambda: self.set_view(self.current_view), "F",
+                                   tip="Reset the camera to show the whole model")
+        self.view_actions = {}
+        for view in VIEW_NAMES:
+            self.view_actions[view] = a(view.capitalize() + " view", lambda _=False, v=view: self.set_view(v),
+                                        VIEW_SHORTCUTS[view])
+        self.parallel_action = a("&Parallel projection", self.set_parallel, "P", checkable=True,
+                                 tip="Toggle perspective / parallel projection")
+        self.style_group = QActionGroup(self)
+        self.style_actions = {}
+        for style, label, key in (("surface", "Surface", "S"), ("edges", "Surface with edges", "E"),
+                                  ("wireframe", "Wireframe", "W")):
+            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True)
+            self.style_group.addAction(action)
+            self.style_actions[style] = action
+        self.style_actions["surface"].setChecked(True)
+        self.isolate_action = a("&Isolate selected part", self.toggle_isolate, "I", checkable=True,
+                                tip="Show only the selected part")
+        self.hide_action = a("&Hide selected part", self.hide_selected, "H")
+        self.show_all_action = a("Show &all parts", self.show_all, "Shift+H")
+        self.clip_action = a("Section &plane", self.toggle_clip, "C", checkable=True,
+                             tip="Cut the model with a section plane")
+        self.measure_action = a("&Measure distance", self.set_measure_mode, "M", checkable=True,
+                                tip="Click two points to measure the distance between them")
+        self.about_action = a("&About TwinViewer", self.about)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_starter_action)
+        file_menu.addAction(self.screenshot_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.reset_view_action)
+        for view in VIEW_NAMES:
+            view_menu.addAction(self.view_actions[view])
+        view_menu.addAction(self.parallel_action)
+        view_menu.addSeparator()
+        for action in self.style_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in (self.isolate_action, self.hide_action, self.show_all_action, self.clip_action,
+                       self.measure_action):
+            view_menu.addAction(action)
+        self.panels_menu = view_menu.addMenu("Panels")
+        for dock in (self.parts_dock, self.properties_dock, self.sensors_dock):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_toolbars(self) -> None:
+        bar = QToolBar("View", self)
+        bar.setObjectName("toolbar_view")
+        self.addToolBar(bar)
+        bar.addAction(self.open_action)
+        bar.addSeparator()
+        bar.addAction(self.reset_view_action)
+        for view in ("iso", "front", "top", "right"):
+            bar.addAction(self.view_actions[view])
+        bar.addAction(self.parallel_action)
+        bar.addSeparator()
+        for action in self.style_actions.values():
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.isolate_action)
+        bar.addAction(self.show_all_action)
+        bar.addAction(self.measure_action)
+        bar.addAction(self.clip_action)
+        self.clip_axis = QComboBox()
+        self.clip_axis.addItems(["X", "Y", "Z"])
+        self.clip_axis.setToolTip("Section plane normal")
+        self.clip_axis.currentIndexChanged.connect(lambda _i: self._apply_clip())
+        self.clip_slider = QSlider(Qt.Orientation.Horizontal)
+        self.clip_slider.setRange(0, 100)
+        self.clip_slider.setValue(50)
+        self.clip_slider.setFixedWidth(140)
+        self.clip_slider.setToolTip("Section plane position")
+        self.clip_slider.valueChanged.connect(lambda _v: self._apply_clip())
+        bar.addWidget(self.clip_axis)
+        bar.addWidget(self.clip_slider)
+        bar.addSeparator()
+        bar.addAction(self.screenshot_action)
+        self.view_toolbar = bar
+
+    def _wire(self) -> None:
+        self.part_tree.part_selected.connect(self.select_part)
+        self.part_tree.visibility_changed.connect(self.set_part_visible)
+        self.viewer.part_clicked.connect(self.select_part)
+        self.viewer.measured.connect(lambda d: self.show_status(f"Distance: {format_length(d)}"))
+        self.properties.opacity_changed.connect(self.set_part_opacity)
+        self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
+                                                                self.isolate_action.setChecked(True)))
+        self.properties.zoom_requested.connect(self.zoom_to_part)
+        self.properties.sensor_activated.connect(self.activate_sensor)
+        self.sensor_table.sensor_activated.connect(self.activate_sensor)
+
+    # ----- opening ---------------------------------------------------------------------------------
+    def open_demo(self) -> None:
+        from twinviewer.paths import demo_project_path
+
+        self.open_path(demo_project_path())
+
+    def open_dialog(self) -> None:
+        from twinviewer.io.meshes import MESH_FILE_FILTER
+
+        start = self.settings.value("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open twin or model", start, f"Twin projects (*.twin.toml *.toml);;{MESH_FILE_FILTER};;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a project or mesh off the GUI thread; keeps the current twin if it fails."""
+        path = Path(path)
+        if self.task is not None and self.task.running:
+            self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
+            return
+        self.show_status(f"Opening {path.name}…")
+
+        def work(progress, cancelled):
+            twin = open_twin(path, progress, cancelled)
+            progress(0.97, "Preparing display meshes")
+            from twinviewer.render.scene import part_polydata
+
+            meshes = {}
+            for part in twin.model.parts:
+                if cancelled():
+                    raise CancelledError("cancelled")
+                meshes[part.name] = part_polydata(part)
+            return twin, meshes
+
+        self.task = run_task(self, f"Opening {path.name}", work,
+                             lambda result: self._show_twin(*result),
+                             lambda exc, details: self._open_failed(path, exc, details))
+
+    def _open_failed(self, path: Path, exc: BaseException, details: str) -> None:
+        if isinstance(exc, CancelledError):
+            self.show_status(f"Opening {path.name} cancelled; nothing changed.")
+            return
+        message = str(exc) if isinstance(exc, TwinViewerError) else f"{type(exc).__name__}: {exc}"
+        self.show_error(f"Cannot open {path.name}", message)
+        self.show_status(f"Could not open {path.name}")
+
+    def _show_twin(self, twin: Twin, meshes) -> None:
+        self.twin = twin
+        colours = self._part_colours(twin)
+        self.scene.set_model(twin.model, colours, meshes)
+        self.part_tree.set_parts(twin.project, twin.model.part_names, colours)
+        self.sensor_table.set_project(twin.project)
+        self.properties.show_part(None, None, None)
+        self.isolate_action.setChecked(False)
+        self.clip_action.setChecked(False)
+        self.current_view = twin.project.view.camera if twin.project.view.camera in VIEW_NAMES else "iso"
+        self.scene.set_view(self.current_view)
+        self.save_starter_action.setEnabled(twin.is_raw_mesh)
+        self.setWindowTitle(f"{twin.title} — TwinViewer")
+        self.model_label.setText(f"{len(twin.model.parts)} parts · {twin.model.n_triangles:,} triangles · "
+                                 f"{len(twin.project.sensors)} sensors")
+        self._remember_recent(twin.path)
+        note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
+        self.show_status(f"Opened {twin.path.name}{note}")
+        self.viewer.request_render()
+        self.twin_opened.emit(twin)
+
+    def _part_colours(self, twin: Twin) -> dict[str, tuple[float, float, float]]:
+        from twinviewer.core.project import parse_colour
+
+        colours = {}
+        for part in twin.model.parts:
+            spec = twin.project.part(part.name)
+            if spec and spec.color:
+                colours[part.name] = parse_colour(spec.color)
+            elif part.color:
+                colours[part.name] = part.color
+        return colours
+
+    # ----- recent files and drag and drop -----------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def _remember_recent(self, path: Path) -> None:
+        entries = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        self.settings.setValue("recent_files", entries[:MAX_RECENT])
+        self.settings.setValue("last_dir", str(path.parent))
+        self.settings.sync()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent_files()
+        if not entries:
+            self.recent_menu.addAction("(no recent files)").setEnabled(False)
+        for entry in entries:
+            action = self.recent_menu.addAction(entry)
+            action.triggered.connect(lambda _=False, p=entry: self.open_path(p))
+        if entries:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recent_files", []))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_dropped(paths)
+
+    def open_dropped(self, paths: list[Path]) -> None:
+        self.open_path(paths[0])
+
+    # ----- selection and visibility -------------------------------------------------------------------
+    def select_part(self, name: str | None) -> None:
+        if self.twin is None:
+            return
+        if name is not None and name not in self.scene.parts:
+            name = None
+        self.scene.select(name)
+        self.part_tree.select_part(name)
+        mesh = self.twin.model.part(name) if name else None
+        opacity = self.scene.parts[name].opacity if name else None
+        self.properties.show_part(self.twin.project, mesh, opacity, self.sensor_value_texts())
+        if self.isolate_action.isChecked() and name:
+            self.scene.isolate(name)
+        self.show_status(f"Selected {name}" if name else "Nothing selected")
+        self.viewer.request_render()
+
+    def sensor_value_texts(self) -> dict[str, str]:
+        table = self.sensor_table
+        return {sid: f"{table.value_text(sid)} {self.twin.project.sensor(sid).unit}".strip()
+                for sid in table.sensor_ids} if self.twin else {}
+
+    def activate_sensor(self, sensor_id: str) -> None:
+        if self.twin is None:
+            return
+        sensor = self.twin.project.sensor(sensor_id)
+        self.select_part(sensor.part)
+        self.sensor_table.select_sensor(sensor_id)
+
+    def set_part_visible(self, name: str, shown: bool) -> None:
+        if name in self.scene.parts:
+            self.scene.set_visible(name, shown)
+            self.viewer.request_render()
+
+    def set_part_opacity(self, name: str, opacity: float) -> None:
+        self.scene.set_opacity(name, opacity)
+        self.viewer.request_render()
+
+    def hide_selected(self) -> None:
+        name = self.scene.selected
+        if name:
+            self.part_tree.set_checked(name, False)
+
+    def show_all(self) -> None:
+        self.isolate_action.setChecked(False)
+        for name in self.scene.parts:
+            self.part_tree.set_checked(name, True)
+            self.scene.set_visible(name, True)
+        self.viewer.request_render()
+
+    def toggle_isolate(self, on: bool) -> None:
+        if on and not self.scene.selected:
+            self.show_status("Select a part first, then isolate it.")
+            self.isolate_action.setChecked(False)
+            return
+        self.scene.isolate(self.scene.selected if on else None)
+        if not on:
+            for name, display in self.scene.parts.items():
+                display.visible = self.part_tree.is_checked(name)
+                display.actor.SetVisibility(display.visible)
+        self.viewer.request_render()
+
+    def zoom_to_part(self, name: str) -> None:
+        self.scene.set_view(self.current_view, [name])
+        self.viewer.request_render()
+
+    # ----- view tools ------------------------------------------------------------------------------
+    current_view = "iso"
+
+    def set_view(self, view: str) -> None:
+        self.current_view = view
+        self.scene.set_view(view)
+        self.viewer.request_render()
+
+    def set_parallel(self, on: bool) -> None:
+        self.scene.set_parallel(on)
+        self.viewer.request_render()
+
+    def set_style(self, style: str) -> None:
+        self.scene.set_style(style)
+        self.viewer.request_render()
+
+    def toggle_clip(self, on: bool) -> None:
+        self._apply_clip() if on else self.scene.set_clip(None)
+        self.viewer.request_render()
+
+    def _apply_clip(self) -> None:
+        if self.clip_action.isChecked():
+            self.scene.set_clip("xyz"[self.clip_axis.currentIndex()], self.clip_slider.value() / 100)
+            self.viewer.request_render()
+
+    def set_measure_mode(self, on: bool) -> None:
+        self.viewer.set_measure_mode(on)
+        self.show_status("Measure: click two points on the model" if on else "Measure off")
+
+    # ----- output ----------------------------------------------------------------------------------
+    def save_screenshot(self, path: str | Path) -> Path:
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(".png")
+        self.viewer.render_now()
+        self.viewer.plotter.screenshot(str(path))
+        return path
+
+    def screenshot_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path.home() / "twinviewer.png"),
+                                              "PNG image (*.png)")
+        if path:
+            saved = self.save_screenshot(path)
+            self.show_status(f"Saved {saved}")
+
+    def save_starter_project(self, out_path: str | Path) -> Path:
+        from twinviewer.io.starter import write_starter_project
+
+        if self.twin is None:
+            raise TwinViewerError("nothing is open")
+        return Path(write_starter_project(self.twin.model, self.twin.path, Path(out_path)))
+
+    def save_starter_dialog(self) -> None:
+        if self.twin is None or not self.twin.is_raw_mesh:
+            return
+        suggestion = self.twin.path.with_suffix(".twin.toml")
+        path, _ = QFileDialog.getSaveFileName(self, "Save starter project", str(suggestion),
+                                              "Twin project (*.twin.toml)")
+        if not path:
+            return
+        try:
+            saved = self.save_starter_project(path)
+        except (TwinViewerError, OSError) as exc:
+            self.show_error("Cannot save project", str(exc))
+            return
+        self.show_status(f"Saved {saved}; add sensors to it and open it")
+
+    # ----- messages --------------------------------------------------------------------------------
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def show_error(self, title: str, text: str) -> None:
+        """A non-blocking dialog (the app keeps running, tests can read ``last_error``)."""
+        self.last_error = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_box = box
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About TwinViewer",
+                          f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live and "
+                          "recorded sensor data, failure scenarios.</p>")
+
+    # ----- the frame ---------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """One frame: advance time, refresh what shows it, render once if anything changed."""
+        self.viewer.render_if_needed()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.frame_timer.stop()
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+            self.task.worker.wait(5000)
+        self.viewer.close_plotter()
+        super().closeEvent(event)

@@ -1,0 +1,107 @@
+"""The part tree: parts grouped as in the project, a visibility checkbox each, selection both ways."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+from twinviewer.core.project import Project, parse_colour
+
+PART_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def colour_icon(rgb: tuple[float, float, float]) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor.fromRgbF(*rgb))
+    return QIcon(pixmap)
+
+
+class PartTree(QTreeWidget):
+    """Emits ``part_selected(name)`` when the user picks a part and ``visibility_changed(name, shown)``."""
+
+    part_selected = Signal(object)
+    visibility_changed = Signal(str, bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setHeaderLabels(["Part", "Sensors"])
+        self.setColumnWidth(0, 210)
+        self.setUniformRowHeights(True)
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._groups: dict[str, QTreeWidgetItem] = {}
+        self._updating = False
+        self.itemChanged.connect(self._on_item_changed)
+        self.currentItemChanged.connect(self._on_current_changed)
+
+    def set_parts(self, project: Project, part_names: list[str],
+                  colours: dict[str, tuple[float, float, float]]) -> None:
+        self._updating = True
+        self.clear()
+        self._items.clear()
+        self._groups.clear()
+        for name in part_names:
+            part = project.part(name)
+            group = part.group if part and part.group else ""
+            parent = self.invisibleRootItem()
+            if group:
+                if group not in self._groups:
+                    item = QTreeWidgetItem([group, ""])
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
+                    item.setCheckState(0, Qt.CheckState.Checked)
+                    self.addTopLevelItem(item)
+                    item.setExpanded(True)
+                    self._groups[group] = item
+                parent = self._groups[group]
+            label = part.display_name if part else name
+            n_sensors = len(project.sensors_of_part(name))
+            item = QTreeWidgetItem([label, str(n_sensors) if n_sensors else ""])
+            item.setData(0, PART_ROLE, name)
+            item.setToolTip(0, f"{label} ({name})" if label != name else name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Checked)
+            colour = colours.get(name)
+            if part and part.color:
+                colour = parse_colour(part.color)
+            if colour:
+                item.setIcon(0, colour_icon(colour))
+            parent.addChild(item)
+            self._items[name] = item
+        self._updating = False
+
+    def item_for(self, name: str) -> QTreeWidgetItem | None:
+        return self._items.get(name)
+
+    def selected_part(self) -> str | None:
+        item = self.currentItem()
+        return item.data(0, PART_ROLE) if item else None
+
+    def select_part(self, name: str | None) -> None:
+        """Follow a selection made elsewhere (3D pick) without echoing it back."""
+        self._updating = True
+        item = self._items.get(name) if name else None
+        self.setCurrentItem(item) if item else self.clearSelection()
+        if item is None:
+            self.setCurrentItem(None)
+        else:
+            self.scrollToItem(item)
+        self._updating = False
+
+    def set_checked(self, name: str, shown: bool) -> None:
+        item = self._items.get(name)
+        if item is not None:
+            item.setCheckState(0, Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
+
+    def is_checked(self, name: str) -> bool:
+        item = self._items.get(name)
+        return item is not None and item.checkState(0) == Qt.CheckState.Checked
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        name = item.data(0, PART_ROLE)
+        if column == 0 and name is not None:
+            self.visibility_changed.emit(name, item.checkState(0) == Qt.CheckState.Checked)
+
+    def _on_current_changed(self, current: QTreeWidgetItem | None, _previous) -> None:
+        if self._updating:
+            return
+        self.part_selected.emit(current.data(0, PART_ROLE) if current else None)

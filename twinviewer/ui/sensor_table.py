@@ -1,0 +1,85 @@
+"""The sensor list: every sensor with its value, unit and status at the clock's current time."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from twinviewer.core.formatting import format_number
+from twinviewer.core.project import Project
+
+STATUS_TEXT = {0: "normal", 1: "warning", 2: "alarm", 3: "stale", 4: "no data"}
+STATUS_BACKGROUND = {0: "#dff3e3", 1: "#ffe9b3", 2: "#f8c4c0", 3: "#e2e2e2", 4: "#f4f4f4"}
+STATUS_FOREGROUND = {0: "#1d5e2c", 1: "#7a5200", 2: "#9b1c12", 3: "#555555", 4: "#888888"}
+COLUMNS = ("Sensor", "Label", "Part", "Value", "Unit", "Status")
+
+
+class SensorTable(QTableWidget):
+    """Emits ``sensor_activated(id)`` on double-click and ``sensor_selected(id)`` on selection."""
+
+    sensor_activated = Signal(str)
+    sensor_selected = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setAlternatingRowColors(False)
+        self.setSortingEnabled(False)
+        self.sensor_ids: list[str] = []
+        self._last: tuple | None = None
+        self.cellDoubleClicked.connect(lambda row, _c: self.sensor_activated.emit(self.sensor_ids[row]))
+        self.itemSelectionChanged.connect(self._on_selection)
+
+    def set_project(self, project: Project) -> None:
+        self.sensor_ids = [s.id for s in project.sensors]
+        self.setRowCount(len(project.sensors))
+        for row, sensor in enumerate(project.sensors):
+            part = project.part(sensor.part)
+            cells = (sensor.id, sensor.display_name, part.display_name if part else sensor.part, "—",
+                     sensor.unit, STATUS_TEXT[4])
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.setItem(row, col, item)
+        self.resizeColumnsToContents()
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self._last = None
+
+    def update_values(self, values: np.ndarray, statuses: np.ndarray) -> None:
+        """Values and statuses in project sensor order; only changed cells are touched."""
+        key = (values.tobytes(), statuses.tobytes())
+        if key == self._last:
+            return
+        self._last = key
+        for row in range(min(len(self.sensor_ids), len(values))):
+            status = int(statuses[row])
+            self.item(row, 3).setText(format_number(float(values[row])))
+            status_item = self.item(row, 5)
+            status_item.setText(STATUS_TEXT.get(status, "?"))
+            status_item.setBackground(QBrush(QColor(STATUS_BACKGROUND.get(status, "#ffffff"))))
+            status_item.setForeground(QBrush(QColor(STATUS_FOREGROUND.get(status, "#000000"))))
+
+    def value_text(self, sensor_id: str) -> str:
+        row = self.sensor_ids.index(sensor_id)
+        return self.item(row, 3).text()
+
+    def status_text(self, sensor_id: str) -> str:
+        row = self.sensor_ids.index(sensor_id)
+        return self.item(row, 5).text()
+
+    def select_sensor(self, sensor_id: str) -> None:
+        if sensor_id in self.sensor_ids:
+            self.selectRow(self.sensor_ids.index(sensor_id))
+
+    def _on_selection(self) -> None:
+        rows = self.selectionModel().selectedRows()
+        if rows:
+            self.sensor_selected.emit(self.sensor_ids[rows[0].row()])

@@ -1,0 +1,109 @@
+"""The 3D view widget: pyvistaqt's QtInteractor with our scene, click-to-pick and measure mode.
+
+A click (press and release within a few pixels) picks; a drag rotates as usual. Rendering happens only
+when ``request_render()`` was called, once per UI tick (``QtInteractor(auto_update=False)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
+
+from twinviewer.render.scene import SceneRenderer
+
+CLICK_TOLERANCE_PX = 4
+
+
+class Viewer3D(QWidget):
+    """Emits ``part_clicked(name or None)``, ``measured(distance)`` and ``point_picked(name, xyz)``."""
+
+    part_clicked = Signal(object)
+    measured = Signal(float)
+    hovered = Signal(object, object)  # part name or None, display (x, y)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # off_screen=False explicitly: None would copy pyvista.OFF_SCREEN and give black frames in tests.
+        self.plotter = QtInteractor(self, off_screen=False, auto_update=False, lighting="none",
+                                    multi_samples=0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plotter.interactor)
+        self.scene = SceneRenderer(self.plotter)
+        self.measure_mode = False
+        self._measure_points: list[np.ndarray] = []
+        self._press: tuple[int, int] | None = None
+        self._needs_render = True
+        iren = self.plotter.iren.interactor
+        # VTK's default key bindings ('e'/'q' quit, 'w'/'s' restyle every actor, '3' stereo) would fight our
+        # own shortcuts and can close the window: the window's actions own the keyboard.
+        iren.RemoveObservers("CharEvent")
+        iren.RemoveObservers("KeyPressEvent")
+        iren.AddObserver("LeftButtonPressEvent", self._on_left_press, 1.0)
+        iren.AddObserver("LeftButtonReleaseEvent", self._on_left_release, 1.0)
+        iren.AddObserver("MouseMoveEvent", self._on_mouse_move, -1.0)
+
+    # ----- rendering -------------------------------------------------------------------------------
+    def request_render(self) -> None:
+        self._needs_render = True
+
+    def render_if_needed(self) -> bool:
+        if self._needs_render and self.isVisible():
+            self._needs_render = False
+            self.plotter.render()
+            return True
+        return False
+
+    def render_now(self) -> None:
+        self._needs_render = False
+        self.plotter.render()
+
+    def close_plotter(self) -> None:
+        self.plotter.close()
+
+    # ----- mouse -----------------------------------------------------------------------------------
+    def _on_left_press(self, iren, _event) -> None:
+        self._press = iren.GetEventPosition()
+
+    def _on_left_release(self, iren, _event) -> None:
+        if self._press is None:
+            return
+        x, y = iren.GetEventPosition()
+        px, py = self._press
+        self._press = None
+        if abs(x - px) <= CLICK_TOLERANCE_PX and abs(y - py) <= CLICK_TOLERANCE_PX:
+            self.click_at(x, y)
+
+    def _on_mouse_move(self, iren, _event) -> None:
+        if self._press is None:
+            self.hovered.emit(None, iren.GetEventPosition())
+        else:
+            self.request_render()
+
+    def click_at(self, x: int, y: int) -> None:
+        """A click at VTK display coordinates (origin bottom-left): pick, or add a measure point."""
+        name, point = self.scene.pick(x, y)
+        if self.measure_mode:
+            if point is None:
+                return
+            self._measure_points.append(point)
+            if len(self._measure_points) == 2:
+                distance = self.scene.show_measurement(*self._measure_points)
+                self._measure_points.clear()
+                self.request_render()
+                self.measured.emit(distance)
+            return
+        self.part_clicked.emit(name)
+
+    def set_measure_mode(self, on: bool) -> None:
+        self.measure_mode = on
+        self._measure_points.clear()
+        if not on:
+            self.scene.clear_measurement()
+            self.request_render()
+
+    def display_point_of(self, world_point) -> tuple[int, int]:
+        x, y = self.scene.world_to_display(world_point)
+        return int(round(x)), int(round(y))
