@@ -1,0 +1,341 @@
+"""glTF 2.0 reader (.glb and .gltf): the scene graph becomes the part list.
+
+Every node that carries a mesh becomes one part, its world transform applied, so an instanced mesh gives
+one part per instance. Part names are the node's name (else the mesh's), lengthened with the names of its
+ancestors only as far as needed to make them unique (``l-bracket-assembly_2/nut-bolt-assembly_1/nut_3``).
+Primitives of one mesh are merged into the part; if their materials differ, the base colours become
+vertex colours. Draco-compressed primitives are decoded with DracoPy (the ``twinviewer[draco]`` extra).
+
+Coordinates are returned as stored: glTF says +Y is up, but files written by CAD converters (cascadio for
+STEP, trimesh) keep the CAD's +Z up, so the caller's ``up_axis`` decides (``"y"`` for Blender exports).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.geometry import PartMesh
+
+_COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_COMPONENT_COUNT = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN = 4, 5, 6
+_DRACO = "KHR_draco_mesh_compression"
+_SUPPORTED_REQUIRED = {_DRACO, "KHR_mesh_quantization", "KHR_materials_unlit", "KHR_texture_transform",
+                       "KHR_materials_emissive_strength"}
+
+
+@dataclass
+class _Geometry:
+    points: np.ndarray
+    faces: np.ndarray
+    vertex_colors: np.ndarray | None
+    color: tuple[float, float, float] | None
+
+
+def read_gltf_header(path: Path) -> tuple[dict, bytes | None]:
+    """The JSON of a .glb/.gltf and the GLB binary chunk (None for .gltf)."""
+    data = path.read_bytes()
+    if data[:4] == b"glTF":
+        if len(data) < 20:
+            raise MeshLoadError(f"{path}: GLB file is cut short ({len(data)} bytes).")
+        version, total = struct.unpack_from("<II", data, 4)
+        if version != 2:
+            raise MeshLoadError(f"{path}: GLB version {version} is not supported (only glTF 2.0).")
+        if total > len(data):
+            raise MeshLoadError(f"{path}: GLB declares {total} bytes but the file has {len(data)}: it is truncated.")
+        offset, header, binary = 12, None, None
+        while offset + 8 <= total:
+            length, kind = struct.unpack_from("<II", data, offset)
+            chunk = data[offset + 8: offset + 8 + length]
+            if kind == 0x4E4F534A:
+                header = _parse_json(path, chunk)
+            elif kind == 0x004E4942 and binary is None:
+                binary = chunk
+            offset += 8 + length
+        if header is None:
+            raise MeshLoadError(f"{path}: GLB file has no JSON chunk.")
+        return header, binary
+    return _parse_json(path, data), None
+
+
+def _parse_json(path: Path, raw: bytes) -> dict:
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MeshLoadError(f"{path}: not a glTF file: it is neither a GLB container nor glTF JSON.") from None
+    if not isinstance(header, dict) or "asset" not in header:
+        raise MeshLoadError(f"{path}: not a glTF file: the JSON has no 'asset' entry.")
+    return header
+
+
+def read_gltf(path: Path, *, warnings: list[str]) -> list[PartMesh]:
+    header, binary = read_gltf_header(path)
+    unsupported = sorted(set(header.get("extensionsRequired", [])) - _SUPPORTED_REQUIRED)
+    if unsupported:
+        raise MeshLoadError(f"{path}: the glTF requires extension(s) {', '.join(unsupported)}, which "
+                            "TwinViewer cannot read; re-export it without them.")
+    if _DRACO in header.get("extensionsRequired", []) or _DRACO in header.get("extensionsUsed", []):
+        try:
+            import DracoPy  # noqa: F401
+        except ImportError:
+            raise MeshLoadError(f"{path}: the glTF is Draco-compressed (KHR_draco_mesh_compression); install "
+                                'DracoPy with `pip install "twinviewer[draco]"` or re-export it uncompressed.') from None
+    reader = _Reader(path, header, binary, warnings)
+    return reader.parts()
+
+
+class _Reader:
+    def __init__(self, path: Path, header: dict, binary: bytes | None, warnings: list[str]):
+        self.path = path
+        self.header = header
+        self.binary = binary
+        self.warnings = warnings
+        self._buffers: dict[int, bytes] = {}
+        self._geometry: dict[int, _Geometry | None] = {}
+
+    # -- buffers and accessors -------------------------------------------------------------------
+    def buffer(self, index: int) -> bytes:
+        if index not in self._buffers:
+            spec = self.header["buffers"][index]
+            uri = spec.get("uri")
+            if uri is None:
+                if self.binary is None:
+                    raise MeshLoadError(f"{self.path}: glTF buffer {index} has no uri and there is no GLB binary chunk.")
+                self._buffers[index] = self.binary
+            elif uri.startswith("data:"):
+                self._buffers[index] = base64.b64decode(uri.split(",", 1)[1])
+            else:
+                external = self.path.parent / urllib.parse.unquote(uri)
+                if not external.is_file():
+                    raise MeshLoadError(f"{self.path}: glTF buffer file {uri!r} not found next to it.")
+                self._buffers[index] = external.read_bytes()
+        return self._buffers[index]
+
+    def buffer_view(self, index: int) -> tuple[bytes, int, int | None, int]:
+        view = self.header["bufferViews"][index]
+        return self.buffer(view["buffer"]), view.get("byteOffset", 0), view.get("byteStride"), view["byteLength"]
+
+    def accessor(self, index: int) -> np.ndarray:
+        spec = self.header["accessors"][index]
+        dtype = np.dtype(_COMPONENT_TYPES[spec["componentType"]]).newbyteorder("<")
+        width = _COMPONENT_COUNT[spec["type"]]
+        count = spec["count"]
+        if "bufferView" in spec:
+            data, view_offset, stride, length = self.buffer_view(spec["bufferView"])
+            start = view_offset + spec.get("byteOffset", 0)
+            item = dtype.itemsize * width
+            if stride and stride != item:
+                needed = stride * (count - 1) + item
+                if start + needed > len(data):
+                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
+                raw = np.frombuffer(data, dtype=np.uint8, count=needed, offset=start)
+                rows = np.lib.stride_tricks.as_strided(raw, shape=(count, item), strides=(stride, 1))
+                values = np.ascontiguousarray(rows).view(dtype).reshape(count, width)
+            else:
+                if start + item * count > len(data):
+                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
+                values = np.frombuffer(data, dtype=dtype, count=count * width, offset=start).reshape(count, width)
+        else:
+            values = np.zeros((count, width), dtype=dtype)
+        if "sparse" in spec:
+            values = values.copy()
+            sparse = spec["sparse"]
+            idx_data, idx_off, _, _ = self.buffer_view(sparse["indices"]["bufferView"])
+            idx_dtype = np.dtype(_COMPONENT_TYPES[sparse["indices"]["componentType"]]).newbyteorder("<")
+            positions = np.frombuffer(idx_data, dtype=idx_dtype, count=sparse["count"],
+                                      offset=idx_off + sparse["indices"].get("byteOffset", 0))
+            val_data, val_off, _, _ = self.buffer_view(sparse["values"]["bufferView"])
+            replaced = np.frombuffer(val_data, dtype=dtype, count=sparse["count"] * width,
+                                     offset=val_off + sparse["values"].get("byteOffset", 0))
+            values[positions.astype(np.int64)] = replaced.reshape(-1, width)
+        if spec.get("normalized") and dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            values = np.maximum(values.astype(np.float64) / info.max, -1.0)
+        return values
+
+    # -- meshes ----------------------------------------------------------------------------------
+    def material_color(self, index: int | None) -> tuple[float, float, float] | None:
+        if index is None:
+            return None
+        material = self.header.get("materials", [])[index]
+        pbr = material.get("pbrMetallicRoughness", {})
+        factor = pbr.get("baseColorFactor")
+        if factor is None:
+            spec_gloss = material.get("extensions", {}).get("KHR_materials_pbrSpecularGlossiness", {})
+            factor = spec_gloss.get("diffuseFactor", [1.0, 1.0, 1.0, 1.0])
+        return (float(factor[0]), float(factor[1]), float(factor[2]))
+
+    def primitive(self, primitive: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        mode = primitive.get("mode", _TRIANGLES)
+        if mode not in (_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN):
+            return None
+        draco = primitive.get("extensions", {}).get(_DRACO)
+        if draco is not None:
+            import DracoPy
+
+            data, offset, _, length = self.buffer_view(draco["bufferView"])
+            try:
+                decoded = DracoPy.decode(data[offset: offset + length])
+            except Exception as exc:
+                raise MeshLoadError(f"{self.path}: a Draco-compressed primitive cannot be decoded ({exc}).") from None
+            points = np.asarray(decoded.points, dtype=np.float64).reshape(-1, 3)
+            faces = np.asarray(decoded.faces, dtype=np.int64).reshape(-1, 3)
+            colors = getattr(decoded, "colors", None)
+            colors = None if colors is None or len(colors) != len(points) else np.asarray(colors)[:, :3]
+            return points, faces, colors
+        attributes = primitive.get("attributes", {})
+        if "POSITION" not in attributes:
+            return None
+        points = self.accessor(attributes["POSITION"]).astype(np.float64)
+        if "indices" in primitive:
+            indices = self.accessor(primitive["indices"]).reshape(-1).astype(np.int64)
+        else:
+            indices = np.arange(len(points), dtype=np.int64)
+        if mode == _TRIANGLES:
+            faces = indices[: len(indices) // 3 * 3].reshape(-1, 3)
+        elif mode == _TRIANGLE_STRIP:
+            n = len(indices) - 2
+            k = np.arange(max(n, 0))
+            faces = np.stack([indices[k], indices[k + 1 + (k % 2)], indices[k + 2 - (k % 2)]], axis=1)
+        else:
+            n = len(indices) - 2
+            k = np.arange(max(n, 0))
+            faces = np.stack([np.full(len(k), indices[0]), indices[k + 1], indices[k + 2]], axis=1)
+        colors = None
+        if "COLOR_0" in attributes:
+            raw = self.accessor(attributes["COLOR_0"])
+            if raw.dtype.kind == "f":
+                colors = np.clip(raw[:, :3] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            elif raw.dtype == np.uint8:
+                colors = raw[:, :3].copy()
+            else:
+                colors = (raw[:, :3].astype(np.float64) / np.iinfo(raw.dtype).max * 255 + 0.5).astype(np.uint8)
+        return points, faces, colors
+
+    def geometry(self, mesh_index: int) -> _Geometry | None:
+        if mesh_index in self._geometry:
+            return self._geometry[mesh_index]
+        pieces = []
+        for primitive in self.header["meshes"][mesh_index].get("primitives", []):
+            decoded = self.primitive(primitive)
+            if decoded is None:
+                continue
+            pieces.append((*decoded, self.material_color(primitive.get("material"))))
+        skipped = len(self.header["meshes"][mesh_index].get("primitives", [])) - len(pieces)
+        if skipped:
+            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of mesh "
+                                 f"{mesh_index} skipped")
+        if not pieces:
+            self._geometry[mesh_index] = None
+            return None
+        offsets = np.cumsum([0] + [len(p[0]) for p in pieces])
+        points = np.concatenate([p[0] for p in pieces])
+        faces = np.concatenate([p[1] + off for p, off in zip(pieces, offsets, strict=False)])
+        colours = [p[3] for p in pieces]
+        distinct = {c for c in colours}
+        vertex_colors = None
+        colour = colours[0]
+        has_vertex_colours = any(p[2] is not None for p in pieces)
+        if len(distinct) > 1 or has_vertex_colours:
+            blocks = []
+            for pts, _, vcol, col in pieces:
+                if vcol is not None:
+                    blocks.append(vcol)
+                else:
+                    rgb = np.array(col if col is not None else (0.75, 0.75, 0.75)) * 255 + 0.5
+                    blocks.append(np.tile(rgb.astype(np.uint8), (len(pts), 1)))
+            vertex_colors = np.concatenate(blocks).astype(np.uint8)
+            if not has_vertex_colours:
+                colour = None
+        geometry = _Geometry(points, faces, vertex_colors, colour)
+        self._geometry[mesh_index] = geometry
+        return geometry
+
+    # -- scene graph -----------------------------------------------------------------------------
+    def parts(self) -> list[PartMesh]:
+        nodes = self.header.get("nodes", [])
+        scenes = self.header.get("scenes", [])
+        if scenes:
+            roots = scenes[self.header.get("scene", 0)].get("nodes", [])
+        else:  # no scene: every node that is nobody's child is a root
+            children = {c for n in nodes for c in n.get("children", [])}
+            roots = [i for i in range(len(nodes)) if i not in children]
+        found: list[tuple[list[str], np.ndarray, _Geometry]] = []
+        stack = [(root, np.eye(4), [], 0) for root in reversed(roots)]
+        while stack:
+            index, parent_matrix, parent_path, depth = stack.pop()
+            if depth > 256:
+                raise MeshLoadError(f"{self.path}: the glTF node hierarchy loops or is deeper than 256 levels.")
+            node = nodes[index]
+            world = parent_matrix @ _local_matrix(node)
+            name = node.get("name") or ""
+            path = parent_path + [name] if name else parent_path
+            if "mesh" in node:
+                geometry = self.geometry(node["mesh"])
+                if geometry is not None:
+                    leaf = name or self.header["meshes"][node["mesh"]].get("name") or f"mesh{node['mesh']}"
+                    found.append((parent_path + [leaf], world, geometry))
+            for child in reversed(node.get("children", [])):
+                stack.append((child, world, path, depth + 1))
+        names = _shortest_unique_names([p for p, _, _ in found])
+        parts = []
+        for (path, world, geometry), name in zip(found, names, strict=True):
+            points = geometry.points @ world[:3, :3].T + world[:3, 3]
+            faces = geometry.faces
+            if np.linalg.det(world[:3, :3]) < 0:  # mirrored instance: keep outward normals
+                faces = faces[:, ::-1]
+            parts.append(PartMesh(name=name, points=points, faces=faces.copy(), color=geometry.color,
+                                  vertex_colors=geometry.vertex_colors, group="/".join(path)))
+        return parts
+
+
+def _local_matrix(node: dict) -> np.ndarray:
+    if "matrix" in node:
+        return np.array(node["matrix"], dtype=np.float64).reshape(4, 4).T
+    matrix = np.eye(4)
+    if "scale" in node:
+        matrix = np.diag([*node["scale"], 1.0]) @ matrix
+    if "rotation" in node:
+        x, y, z, w = node["rotation"]
+        rotation = np.eye(4)
+        rotation[:3, :3] = [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+        matrix = rotation @ matrix
+    if "translation" in node:
+        translation = np.eye(4)
+        translation[:3, 3] = node["translation"]
+        matrix = translation @ matrix
+    return matrix
+
+
+def _shortest_unique_names(paths: list[list[str]]) -> list[str]:
+    """Each path's shortest trailing sub-path that no other path shares; ``#n`` when paths are identical."""
+    depth = [1] * len(paths)
+    while True:
+        names = ["/".join(p[-d:]) for p, d in zip(paths, depth, strict=True)]
+        clashes = {n for n, c in Counter(names).items() if c > 1}
+        grew = False
+        for i, name in enumerate(names):
+            if name in clashes and depth[i] < len(paths[i]):
+                depth[i] += 1
+                grew = True
+        if not grew:
+            break
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique

@@ -1,0 +1,91 @@
+"""STEP/IGES through the optional ``twinviewer[step]`` extra (cascadio), in a guarded child process.
+
+cascadio (OpenCASCADE) converts the file to GLB in ``python -m twinviewer.io.step_worker``, which caps its
+own memory; this side enforces a time limit (``timeout_s``, else ``TWINVIEWER_STEP_TIMEOUT``, else 120 s),
+kills the child when the user cancels, and reads the GLB back with the glTF reader, so the assembly's
+node names become part names. OpenCASCADE applies the file's length unit: the result is in metres.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from twinviewer.core.errors import CancelledError, MeshLoadError
+from twinviewer.core.geometry import PartMesh
+from twinviewer.io.mesh_gltf import read_gltf
+
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_MB = 3072
+INSTALL_HINT = 'pip install "twinviewer[step]"'
+
+
+def step_timeout_s(timeout_s: float | None = None) -> float:
+    if timeout_s is not None:
+        return float(timeout_s)
+    env = os.environ.get("TWINVIEWER_STEP_TIMEOUT")
+    if env:
+        try:
+            return float(env)
+        except ValueError:
+            raise MeshLoadError(f"TWINVIEWER_STEP_TIMEOUT={env!r} is not a number of seconds.") from None
+    return DEFAULT_TIMEOUT_S
+
+
+def step_memory_mb() -> int:
+    env = os.environ.get("TWINVIEWER_STEP_MEMORY_MB")
+    return int(env) if env and env.isdigit() else DEFAULT_MEMORY_MB
+
+
+def read_step(path: Path, *, warnings: list[str], timeout_s: float | None = None,
+              cancel: Callable[[], bool] | None = None,
+              progress: Callable[[float, str], None] | None = None) -> list[PartMesh]:
+    if importlib.util.find_spec("cascadio") is None:
+        raise MeshLoadError(f"{path}: reading STEP/IGES files needs the optional cascadio package: "
+                            f'install it with `{INSTALL_HINT}`.')
+    head = path.read_bytes()[:512]
+    if path.suffix.lower() in (".step", ".stp") and b"ISO-10303-21" not in head:
+        raise MeshLoadError(f"{path}: not a STEP file: it does not start with the ISO-10303-21 header.")
+    limit = step_timeout_s(timeout_s)
+    with tempfile.TemporaryDirectory(prefix="twinviewer-step-") as folder:
+        output = Path(folder) / "converted.glb"
+        command = [sys.executable, "-m", "twinviewer.io.step_worker", str(path), str(output),
+                   "--memory-mb", str(step_memory_mb())]
+        started = time.monotonic()
+        log_path = Path(folder) / "stderr.txt"
+        with open(log_path, "wb") as log:
+            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            while child.poll() is None:
+                elapsed = time.monotonic() - started
+                if cancel is not None and cancel():
+                    raise CancelledError(f"Loading {path.name} was cancelled.")
+                if elapsed > limit:
+                    raise MeshLoadError(
+                        f"{path}: converting the STEP file took longer than {limit:g} s and was stopped; raise "
+                        "the limit with TWINVIEWER_STEP_TIMEOUT or export the model as GLB/STL from the CAD tool.")
+                if progress is not None:
+                    progress(min(0.7, 0.1 + 0.6 * elapsed / max(limit, 1.0)), f"Tessellating {path.name}")
+                time.sleep(0.05)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        stderr = log_path.read_text(encoding="utf-8", errors="replace").strip()
+        if child.returncode == 5:
+            raise MeshLoadError(f"{path}: reading STEP/IGES files needs the optional cascadio package: "
+                                f'install it with `{INSTALL_HINT}`.')
+        if child.returncode != 0 or not output.is_file():
+            reason = stderr.splitlines()[-1] if stderr else ""
+            if child.returncode == 4 or child.returncode < 0 or not reason:
+                reason = (f"the converter ran out of its {step_memory_mb()} MB memory limit or crashed "
+                          f"(exit status {child.returncode})")
+            raise MeshLoadError(f"{path}: the STEP/IGES file could not be converted: {reason}; export the model "
+                                "as GLB/STL from the CAD tool instead.")
+        return read_gltf(output, warnings=warnings)
