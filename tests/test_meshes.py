@@ -487,3 +487,19 @@ def test_loader_error_modules_do_not_leak_exceptions(tmp_path):
     path.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\nend_header\n\x00")
     _refuses(path, "broken.ply")
     assert meshes.FORMATS["STL"] == (".stl",)
+
+
+# --- starter project -----------------------------------------------------------------------------------
+
+def test_starter_project_lists_every_part_and_loads_back(tmp_path, shared_data):
+    from twinviewer.io.starter import write_starter_project
+
+    mesh = shared_data / "meshes/stl/openfoam_flange_4solids_ascii.stl"
+    model = load_model_file(mesh)
+    out = write_starter_project(model, mesh, tmp_path / "twins" / "flange.twin.toml")
+    project = load_project(out)
+    assert [p.name for p in project.parts] == ["patch1", "patch2", "patch3", "patch4"]
+    assert project.sensors == []
+    assert not Path(project.models[0].file).is_absolute()
+    assert project.resolve(project.models[0].file) == mesh.resolve()
+    assert _names(load_project_model(project)) == _names(model)
