@@ -239,9 +239,13 @@ class SampleSink:
                 times = np.asarray(times_list, dtype=np.float64)
                 values = np.asarray(values_list, dtype=np.float64)
                 quality = np.asarray(quality_list, dtype=np.uint8)
-                if times.size > 1 and np.any(np.diff(times) < 0):
+                if times.size > 1 and np.any(np.diff(times) <= 0):
+                    # sorted and de-duplicated here (last value wins), so the store can take its O(1) path
                     order = np.argsort(times, kind="stable")
                     times, values, quality = times[order], values[order], quality[order]
+                    keep = np.ones(times.size, dtype=bool)
+                    keep[:-1] = times[1:] != times[:-1]
+                    times, values, quality = times[keep], values[keep], quality[keep]
                 try:
                     self.store.append_many(sensor, times, values)
                 except Exception as exc:  # a store refusing samples must not stop the journal or the source
