@@ -1,0 +1,444 @@
+"""Alarm records derived from sensor samples, their acknowledgements, and the acknowledgement log.
+
+Policy (what the alarm list shows, live and in replay)
+
+- **One alarm per limit episode.** Each limit of a sensor (``warning_high``, ``alarm_high``,
+  ``warning_low``, ``alarm_low``) raises its own :class:`Alarm` when a sample goes beyond it (strictly, as
+  the status colours do) and clears it at the first later sample back inside by more than the deadband
+  (0 unless given). A value climbing past 80 then 95 °C on a sensor with ``warning_high = 80``,
+  ``alarm_high = 95`` therefore has a warning and an alarm active together; falling to 90 clears the alarm,
+  falling below 80 clears the warning.
+- **Times are sample times.** Onset is the time of the first sample beyond the limit, cleared the time of
+  the first sample back inside; the frame rate and the playback speed do not matter.
+- **Gaps do not clear.** A NaN sample (or no sample) neither raises nor clears: an alarm stays active
+  through a data gap or while the sensor is stale, until a real value says otherwise.
+- **Derived from the data, so replay is right.** Records are built from the samples in time order (each
+  sample once: a sensor's samples at or before the last one already seen are ignored, so feeding the same
+  frame twice or replaying after a backward seek adds nothing). "Active at t" is computed from the onsets
+  and clears at or before t, never from the latest incremental state, so after a seek backward
+  :meth:`AlarmTracker.active_at` is exactly what it was the first time the clock was at t. Scanning a whole
+  recording up front (``catch_up(store)``) gives the full alarm timeline; live, call ``catch_up(store, t)``
+  each frame (cheap: only new samples are read).
+- **Stable ids.** An alarm's id is ``"<sensor>/<limit>@<onset time>"``: scanning the same data again gives the
+  same ids, so acknowledgements saved in the project's sidecar file re-attach when the project and its
+  recording are opened again (:func:`sidecar_path`, :meth:`AlarmTracker.save_acknowledgements`).
+- **Acknowledgements** carry who, the clock time ``t`` (replay time when reviewing a recording), an optional
+  comment and the wall-clock time it was recorded. An alarm counts as acknowledged at times ``>= t``. An
+  alarm is acknowledged once; acknowledging before its onset is refused.
+
+Not thread-safe: use it from the thread that runs the session step (the UI thread).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.project import Sensor
+
+LIMITS: tuple[tuple[str, str, str], ...] = (
+    ("alarm_high", "alarm", "high"),
+    ("warning_high", "warning", "high"),
+    ("warning_low", "warning", "low"),
+    ("alarm_low", "alarm", "low"),
+)
+"""(limit name, level, direction) of every limit a sensor may have."""
+
+SIDECAR_FORMAT = "twinviewer-acknowledgements"
+SIDECAR_VERSION = 1
+_ACK_FIELDS = ("alarm_id", "sensor_id", "part", "level", "direction", "limit", "threshold", "onset_t",
+               "user", "t", "comment", "recorded_at")
+
+
+class AlarmLogError(TwinViewerError):
+    """An acknowledgement file that cannot be read or written."""
+
+
+def iso_utc(t: float | None) -> str:
+    """'2024-05-01T12:00:00.000Z' for an epoch time; '' for None/NaN."""
+    if t is None or not math.isfinite(t):
+        return ""
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def alarm_id(sensor_id: str, limit: str, onset_t: float) -> str:
+    return f"{sensor_id}/{limit}@{onset_t:.6f}"
+
+
+def sidecar_path(project_path: Path | str) -> Path:
+    """Where a project's acknowledgements live: ``pump.twin.toml`` → ``pump.twin.acks.json`` beside it."""
+    path = Path(project_path)
+    stem = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
+    return path.with_name(f"{stem}.acks.json")
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    alarm_id: str
+    user: str
+    t: float  # clock time of the acknowledgement (epoch seconds)
+    comment: str = ""
+    recorded_at: float = 0.0  # wall-clock time it was made (epoch seconds)
+
+
+@dataclass
+class Alarm:
+    """One episode of a sensor beyond one limit."""
+
+    alarm_id: str
+    sensor_id: str
+    part: str
+    level: str  # "warning" | "alarm"
+    direction: str  # "high" | "low"
+    limit: str  # "warning_high", ...
+    threshold: float
+    onset_t: float
+    onset_value: float
+    cleared_t: float | None = None
+    extreme_value: float = math.nan  # highest (high limits) or lowest (low limits) value while active
+    acknowledgement: Acknowledgement | None = None
+
+    def active_at(self, t: float) -> bool:
+        return self.onset_t <= t and (self.cleared_t is None or t < self.cleared_t)
+
+    def acknowledged_at(self, t: float) -> bool:
+        return self.acknowledgement is not None and self.acknowledgement.t <= t
+
+    @property
+    def is_alarm(self) -> bool:
+        return self.level == "alarm"
+
+    def describe(self, unit: str = "") -> str:
+        """'TT-102 alarm high: 96.2 °C > 95 °C'."""
+        sign = ">" if self.direction == "high" else "<"
+        u = f" {unit}" if unit else ""
+        return f"{self.sensor_id} {self.level} {self.direction}: {self.onset_value:g}{u} {sign} {self.threshold:g}{u}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["acknowledgement"] = asdict(self.acknowledgement) if self.acknowledgement else None
+        return out
+
+
+@dataclass
+class _LimitTrack:
+    """Per sensor and limit: the episode currently open at the sensor's horizon, if any."""
+
+    limit: str
+    level: str
+    direction: str
+    threshold: float
+    open_alarm: Alarm | None = None
+
+
+@dataclass
+class _SensorTrack:
+    sensor: Sensor
+    deadband: float
+    limits: list[_LimitTrack] = field(default_factory=list)
+    horizon: float = -math.inf  # time of the last sample seen
+
+
+class AlarmTracker:
+    """Alarm timeline of a project's sensors; see the module docstring for the policy.
+
+    ``deadband`` is one number for all sensors or ``sensor id → deadband`` (in the sensor's unit).
+    """
+
+    def __init__(self, sensors: Sequence[Sensor], deadband: float | dict[str, float] = 0.0):
+        self._tracks: dict[str, _SensorTrack] = {}
+        for s in sensors:
+            db = float(deadband.get(s.id, 0.0)) if isinstance(deadband, dict) else float(deadband)
+            if db < 0:
+                raise ValueError("deadband must be >= 0")
+            track = _SensorTrack(s, db)
+            for limit, level, direction in LIMITS:
+                value = getattr(s.thresholds, limit)
+                if value is not None:
+                    track.limits.append(_LimitTrack(limit, level, direction, float(value)))
+            self._tracks[s.id] = track
+        self._alarms: list[Alarm] = []
+        self._by_id: dict[str, Alarm] = {}
+        self._acks: dict[str, Acknowledgement] = {}
+        self.late_samples = 0  # samples ignored because they were older than what was already seen
+        self.version = 0  # bumps whenever records or acknowledgements change
+
+    # ------------------------------------------------------------------------------------ feeding
+    def ingest(self, sensor_id: str, times: np.ndarray, values: np.ndarray) -> int:
+        """Feed one sensor's samples (sorted by time). Returns how many were new. Unknown sensors: 0."""
+        track = self._tracks.get(sensor_id)
+        if track is None:
+            return 0
+        t = np.asarray(times, dtype=np.float64).ravel()
+        v = np.asarray(values, dtype=np.float64).ravel()
+        new = t > track.horizon
+        if not new.all():
+            self.late_samples += int((~new & (t < track.horizon)).sum())
+            t, v = t[new], v[new]
+        if t.size == 0:
+            return 0
+        if t.size > 1 and np.any(np.diff(t) < 0):
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+        for limit in track.limits:
+            self._scan_limit(track, limit, t, v)
+        track.horizon = float(t[-1])
+        return int(t.size)
+
+    def update(self, snapshot: Any) -> int:
+        """Feed a store snapshot (``sensor_ids``, ``values``, ``times``): each sensor's latest sample, once.
+
+        Enough live when every sample is seen; a replay that skips samples should use :meth:`catch_up`.
+        """
+        total = 0
+        for i, sid in enumerate(snapshot.sensor_ids):
+            ts = snapshot.times[i]
+            if math.isfinite(ts):
+                total += self.ingest(sid, np.array([ts]), np.array([snapshot.values[i]]))
+        return total
+
+    def catch_up(self, store: Any, t: float | None = None) -> int:
+        """Read from a ``TimeSeriesStore`` every sample after the ones already seen, up to ``t`` (all if None)."""
+        total = 0
+        end = math.inf if t is None else float(t)
+        for sid, track in self._tracks.items():
+            start = track.horizon if math.isfinite(track.horizon) else -math.inf
+            if start >= end:
+                continue
+            times, values, _ = store.window(sid, start, end, max_points=2**62)
+            if times.size:
+                total += self.ingest(sid, times, values)
+        return total
+
+    def rescan(self, store: Any, t: float | None = None) -> None:
+        """Forget every derived record (acknowledgements are kept) and rebuild from the store up to ``t``.
+
+        Use when the data changed under the tracker (another recording imported, late samples).
+        """
+        self._alarms.clear()
+        self._by_id.clear()
+        for track in self._tracks.values():
+            track.horizon = -math.inf
+            for limit in track.limits:
+                limit.open_alarm = None
+        self.late_samples = 0
+        self.version += 1
+        self.catch_up(store, t)
+
+    def _scan_limit(self, track: _SensorTrack, limit: _LimitTrack, t: np.ndarray, v: np.ndarray) -> None:
+        with np.errstate(invalid="ignore"):
+            if limit.direction == "high":
+                beyond = v > limit.threshold
+                inside = v <= limit.threshold - track.deadband
+            else:
+                beyond = v < limit.threshold
+                inside = v >= limit.threshold + track.deadband
+        # State after each sample: 1 beyond, 0 inside, unchanged on NaN or inside the deadband band.
+        decided = beyond | inside
+        last_decided = np.maximum.accumulate(np.where(decided, np.arange(t.size), -1))
+        initial = 1 if limit.open_alarm is not None else 0
+        state = np.where(last_decided >= 0, beyond[np.maximum(last_decided, 0)], initial).astype(np.int8)
+        previous = np.concatenate(([initial], state[:-1]))
+        onsets = np.flatnonzero((state == 1) & (previous == 0))
+        clears = np.flatnonzero((state == 0) & (previous == 1))
+        pick = np.fmax if limit.direction == "high" else np.fmin
+
+        if limit.open_alarm is not None:
+            end = clears[0] if clears.size else t.size
+            alarm = limit.open_alarm
+            if end > 0:
+                alarm.extreme_value = float(pick(alarm.extreme_value, pick.reduce(v[:end])))
+            if clears.size:
+                alarm.cleared_t = float(t[clears[0]])
+                limit.open_alarm = None
+                clears = clears[1:]
+            self.version += 1
+        for n, i in enumerate(onsets):
+            end = clears[n] if n < clears.size else t.size
+            onset_t = float(t[i])
+            alarm = Alarm(
+                alarm_id=alarm_id(track.sensor.id, limit.limit, onset_t), sensor_id=track.sensor.id,
+                part=track.sensor.part, level=limit.level, direction=limit.direction, limit=limit.limit,
+                threshold=limit.threshold, onset_t=onset_t, onset_value=float(v[i]),
+                cleared_t=float(t[end]) if end < t.size else None,
+                extreme_value=float(pick.reduce(v[i:end])),
+                acknowledgement=self._acks.get(alarm_id(track.sensor.id, limit.limit, onset_t)),
+            )
+            self._add(alarm)
+            if alarm.cleared_t is None:
+                limit.open_alarm = alarm
+
+    def _add(self, alarm: Alarm) -> None:
+        if alarm.alarm_id in self._by_id:  # same sensor, limit and onset: already known
+            return
+        self._by_id[alarm.alarm_id] = alarm
+        if self._alarms and self._alarms[-1].onset_t > alarm.onset_t:
+            self._alarms.append(alarm)
+            self._alarms.sort(key=lambda a: (a.onset_t, a.sensor_id, a.limit))
+        else:
+            self._alarms.append(alarm)
+        self.version += 1
+
+    # ------------------------------------------------------------------------------------ queries
+    @property
+    def alarms(self) -> list[Alarm]:
+        """Every record, by onset time (including ones after the clock, if the data has them)."""
+        return list(self._alarms)
+
+    def get(self, alarm_id_: str) -> Alarm:
+        return self._by_id[alarm_id_]
+
+    def active_at(self, t: float) -> list[Alarm]:
+        """Alarms active at ``t``: alarms before warnings, then unacknowledged first, then newest first."""
+        active = [a for a in self._alarms if a.active_at(t)]
+        active.sort(key=lambda a: (not a.is_alarm, a.acknowledged_at(t), -a.onset_t))
+        return active
+
+    def history(self, t: float | None = None) -> list[Alarm]:
+        """Alarms already cleared at ``t`` (all cleared ones if None), newest first."""
+        end = math.inf if t is None else t
+        done = [a for a in self._alarms if a.cleared_t is not None and a.cleared_t <= end]
+        return sorted(done, key=lambda a: -a.onset_t)
+
+    def between(self, t0: float, t1: float) -> list[Alarm]:
+        """Alarms active at some time in ``[t0, t1]``, by onset."""
+        return [a for a in self._alarms if a.onset_t <= t1 and (a.cleared_t is None or a.cleared_t > t0)]
+
+    def unacknowledged_at(self, t: float) -> list[Alarm]:
+        return [a for a in self.active_at(t) if not a.acknowledged_at(t)]
+
+    def counts_at(self, t: float) -> dict[str, int]:
+        """For a status bar: active alarms, active warnings, and how many of those are unacknowledged."""
+        active = self.active_at(t)
+        return {
+            "alarm": sum(a.is_alarm for a in active),
+            "warning": sum(not a.is_alarm for a in active),
+            "unacknowledged": sum(not a.acknowledged_at(t) for a in active),
+        }
+
+    # ----------------------------------------------------------------------------- acknowledging
+    def acknowledge(self, alarm_id_: str, user: str, t: float, comment: str = "") -> Acknowledgement:
+        """Record that ``user`` acknowledged the alarm at clock time ``t``."""
+        alarm = self._by_id[alarm_id_]
+        if not user.strip():
+            raise ValueError("an acknowledgement needs the name of who acknowledges")
+        if alarm.acknowledgement is not None:
+            ack = alarm.acknowledgement
+            raise ValueError(f"{alarm_id_} was already acknowledged by {ack.user} at {iso_utc(ack.t)}")
+        if t < alarm.onset_t:
+            raise ValueError(f"{alarm_id_} starts at {iso_utc(alarm.onset_t)}, after {iso_utc(t)}")
+        ack = Acknowledgement(alarm_id_, user.strip(), float(t), comment, time.time())
+        alarm.acknowledgement = ack
+        self._acks[alarm_id_] = ack
+        self.version += 1
+        return ack
+
+    @property
+    def acknowledgements(self) -> list[Acknowledgement]:
+        """The acknowledgement log, oldest first (including ones loaded for alarms not seen yet)."""
+        return sorted(self._acks.values(), key=lambda a: (a.t, a.alarm_id))
+
+    def _log_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for ack in self.acknowledgements:
+            alarm = self._by_id.get(ack.alarm_id)
+            sensor_id, _, rest = ack.alarm_id.partition("/")
+            limit, _, onset = rest.partition("@")
+            level, direction = next(((lv, d) for name, lv, d in LIMITS if name == limit), ("", ""))
+            rows.append({
+                "alarm_id": ack.alarm_id, "sensor_id": sensor_id,
+                "part": alarm.part if alarm else self._tracks[sensor_id].sensor.part if sensor_id in self._tracks else "",
+                "level": level, "direction": direction, "limit": limit,
+                "threshold": alarm.threshold if alarm else None,
+                "onset_t": alarm.onset_t if alarm else float(onset) if onset else None,
+                "user": ack.user, "t": ack.t, "comment": ack.comment, "recorded_at": ack.recorded_at,
+            })
+        return rows
+
+    def export_json(self, path: Path | str) -> None:
+        """The acknowledgement log as JSON (same layout as the sidecar file)."""
+        self.save_acknowledgements(path)
+
+    def export_csv(self, path: Path | str) -> None:
+        """The acknowledgement log as CSV, with epoch times and readable UTC times side by side."""
+        columns = [*_ACK_FIELDS, "onset_utc", "t_utc", "recorded_at_utc"]
+        path = Path(path)
+        try:
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                for row in self._log_rows():
+                    writer.writerow({**row, "onset_utc": iso_utc(row["onset_t"]), "t_utc": iso_utc(row["t"]),
+                                     "recorded_at_utc": iso_utc(row["recorded_at"])})
+        except OSError as exc:
+            raise AlarmLogError(f"cannot write the acknowledgement log {path}: {exc.strerror or exc}") from None
+
+    def save_acknowledgements(self, path: Path | str) -> None:
+        """Write the acknowledgements to a JSON sidecar (atomically: a crash never leaves half a file)."""
+        path = Path(path)
+        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "acknowledgements": self._log_rows()}
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise AlarmLogError(f"cannot write acknowledgements to {path}: {exc.strerror or exc}") from None
+
+    def load_acknowledgements(self, path: Path | str) -> int:
+        """Merge the acknowledgements of a sidecar file; returns how many were added.
+
+        A missing file is not an error (nothing acknowledged yet): returns 0. Entries for alarms not seen yet
+        attach when the data raising them is scanned. An alarm already acknowledged in memory keeps that one.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return 0
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AlarmLogError(f"cannot read acknowledgements from {path}: {exc}") from None
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AlarmLogError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
+            raise AlarmLogError(f"{path}: not a TwinViewer acknowledgement file (format is not {SIDECAR_FORMAT!r})")
+        if document.get("version") != SIDECAR_VERSION:
+            raise AlarmLogError(f"{path}: acknowledgement file version {document.get('version')!r} is not supported")
+        entries = document.get("acknowledgements")
+        if not isinstance(entries, list):
+            raise AlarmLogError(f"{path}: 'acknowledgements' must be a list")
+        parsed = []
+        for n, entry in enumerate(entries):
+            try:
+                ack = Acknowledgement(alarm_id=str(entry["alarm_id"]), user=str(entry["user"]), t=float(entry["t"]),
+                                      comment=str(entry.get("comment", "")),
+                                      recorded_at=float(entry.get("recorded_at", 0.0)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise AlarmLogError(f"{path}: acknowledgements[{n}]: missing or invalid {exc}") from None
+            if "/" not in ack.alarm_id or "@" not in ack.alarm_id or not math.isfinite(ack.t):
+                raise AlarmLogError(f"{path}: acknowledgements[{n}]: {ack.alarm_id!r} is not an alarm id")
+            parsed.append(ack)
+        added = 0
+        for ack in parsed:
+            if ack.alarm_id in self._acks:
+                continue
+            self._acks[ack.alarm_id] = ack
+            alarm = self._by_id.get(ack.alarm_id)
+            if alarm is not None:
+                alarm.acknowledgement = ack
+            added += 1
+        if added:
+            self.version += 1
+        return added
