@@ -142,11 +142,15 @@ class FieldInterpolator:
         elif n_sensors:
             _fill(pts, spos, np.arange(n_sensors), k, power, max_distance, snap, workers, cols, wts, None)
 
-        uncovered = ~(wts > 0).any(axis=1)
+        keep = wts > 0
+        per_row = _row_sum(keep.view(np.int8), np.int32)
+        uncovered = per_row == 0
         wts[uncovered, 0] = 1.0
         cols[uncovered, 0] = n_sensors
-        keep = wts > 0
-        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+        keep[uncovered, 0] = True
+        per_row[uncovered] = 1
+        indptr = np.zeros(n_points + 1, dtype=np.int64)
+        np.cumsum(per_row, out=indptr[1:])
         matrix = sparse.csr_matrix(
             (wts[keep].astype(np.float32), cols[keep], indptr), shape=(n_points, n_sensors + 1))
         return cls(matrix, n_sensors)
@@ -213,20 +217,33 @@ def _fill(pts: np.ndarray, spos: np.ndarray, sensor_ids: np.ndarray, k: int, pow
     with np.errstate(divide="ignore"):
         inv_d = 1.0 / dist
         inv_r = 1.0 / radius
-    w = np.clip(inv_d - inv_r[:, None], 0.0, None) ** power
+    w = inv_d - inv_r[:, None]
+    np.maximum(w, 0.0, out=w)
+    if power == 2:
+        np.multiply(w, w, out=w)
+    elif power != 1:
+        np.power(w, power, out=w)
     # Ties at the cut-off (all k sensors exactly at R): plain inverse distance over those within max_distance.
-    flat = (w.sum(axis=1) == 0) & (dist[:, 0] < upper)
+    flat = (_row_sum(w) == 0) & (dist[:, 0] < upper)
     if flat.any():
         w[flat] = np.where(dist[flat] < upper, inv_d[flat], 0.0) ** power
     exact = dist[:, 0] <= snap
     if exact.any():
         w[exact] = 0.0
         w[exact, 0] = 1.0
-    totals = w.sum(axis=1, keepdims=True)
+    totals = _row_sum(w)[:, None]
     np.divide(w, totals, out=w, where=totals > 0)
     target = slice(None) if rows is None else rows
     cols[target, :use] = sensor_ids[idx]
     wts[target, :use] = w
+
+
+def _row_sum(a: np.ndarray, dtype: type | None = None) -> np.ndarray:
+    """Sum over the few columns of a tall array (column by column: much faster than ``sum(axis=1)``)."""
+    total = a[:, 0].astype(dtype or a.dtype)
+    for j in range(1, a.shape[1]):
+        total += a[:, j]
+    return total
 
 
 def field_for_quantity(parts: Sequence[PartMesh], sensors: Sequence[Sensor], quantity: str,
