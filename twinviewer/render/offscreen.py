@@ -41,10 +41,13 @@ class OffscreenView:
     def screenshot(self, out: Path | str) -> Path:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        self.plotter.render()
         self.plotter.screenshot(str(out))
         return out
 
     def image(self):
+        """The current frame as an (h, w, 3) uint8 array (renders first: pyvista may return a cached image)."""
+        self.plotter.render()
         return self.plotter.screenshot(None, return_img=True)
 
     def close(self) -> None:

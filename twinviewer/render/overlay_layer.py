@@ -92,14 +92,14 @@ class OverlayLayer:
             prop.SetFrameColor(0.4, 0.4, 0.4)
             actor.SetVisibility(False)
             actor.SetPickable(False)
-            self.plotter.renderer.AddActor2D(actor)
+            self.plotter.renderer.AddViewProp(actor)
             self._label_actors.append(actor)
 
     def remove(self) -> None:
         if self._markers is not None:
             self.plotter.remove_actor(self._markers, render=False)
         for actor in self._label_actors:
-            self.plotter.renderer.RemoveActor2D(actor)
+            self.plotter.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
         self._clear_field()
         self.scene.set_tint({name: None for name in self.scene.parts})

@@ -18,6 +18,7 @@ from twinviewer.core.geometry import Model, PartMesh
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
 HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
+HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
 BACKGROUND_TOP = (0.93, 0.94, 0.96)
 BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
 VIEW_NAMES = ("iso", "front", "back", "left", "right", "top", "bottom")
@@ -75,6 +76,7 @@ class SceneRenderer:
         self.clip: tuple[str, float] | None = None
         self._clip_plane: vtk.vtkPlane | None = None
         self._measure_actors: list = []
+        self._outline = None
         self.tint: dict[str, tuple[float, float, float]] = {}
         configure_plotter(plotter)
 
@@ -101,6 +103,7 @@ class SceneRenderer:
         self.parts.clear()
         self._actor_to_part.clear()
         self.clear_measurement()
+        self.select(None)
         self.selected = self.isolated = None
         self.tint.clear()
 
@@ -118,16 +121,13 @@ class SceneRenderer:
         display = self.parts[name]
         colour = np.array(self.tint.get(name, display.base_colour), dtype=float)
         prop = display.actor.prop
+        prop.SetEdgeVisibility(self.style == "edges")
+        prop.SetEdgeColor(0.15, 0.15, 0.15)
         if name == self.selected:
             colour = 0.35 * colour + 0.65 * np.array(HIGHLIGHT_COLOUR)
             prop.SetAmbient(0.45)
-            prop.SetEdgeVisibility(True)
-            prop.SetEdgeColor(0.55, 0.25, 0.0)
-            prop.SetLineWidth(1.0)
         else:
             prop.SetAmbient(0.18)
-            prop.SetEdgeVisibility(self.style == "edges")
-            prop.SetEdgeColor(0.15, 0.15, 0.15)
         prop.SetColor(*colour)
 
     def set_tint(self, tints: dict[str, tuple[float, float, float] | None]) -> None:
@@ -144,12 +144,26 @@ class SceneRenderer:
     def select(self, name: str | None) -> None:
         previous, self.selected = self.selected, (name if name in self.parts else None)
         for part in {previous, self.selected} - {None}:
-            self._apply_colour(part)
+            if part in self.parts:
+                self._apply_colour(part)
+        if self._outline is not None:
+            self.plotter.remove_actor(self._outline, render=False)
+            self._outline = None
+        if self.selected is not None and self.parts[self.selected].mesh.n_cells <= 500_000:
+            # An outline makes the selection readable even when status tints colour the part.
+            self._outline = self.plotter.add_silhouette(self.parts[self.selected].mesh, color=HIGHLIGHT_OUTLINE,
+                                                        line_width=3.0, feature_angle=None)
+            self._outline.SetPickable(False)
 
     def set_visible(self, name: str, visible: bool) -> None:
         display = self.parts[name]
         display.visible = visible
         display.actor.SetVisibility(visible)
+        self._sync_outline()
+
+    def _sync_outline(self) -> None:
+        if self._outline is not None and self.selected in self.parts:
+            self._outline.SetVisibility(self.parts[self.selected].visible)
 
     def set_opacity(self, name: str, opacity: float) -> None:
         display = self.parts[name]
@@ -162,6 +176,7 @@ class SceneRenderer:
         for part, display in self.parts.items():
             display.visible = self.isolated is None or part == self.isolated
             display.actor.SetVisibility(display.visible)
+        self._sync_outline()
 
     def set_style(self, style: str) -> None:
         if style not in ("surface", "wireframe", "edges"):

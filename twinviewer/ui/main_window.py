@@ -6,9 +6,10 @@ Handlers only translate user intent into calls on the scene and the core. Files 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,8 +25,13 @@ from PySide6.QtWidgets import (
 
 from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
+from twinviewer.core.formatting import format_number, format_time
+from twinviewer.core.overlay import status_name
+from twinviewer.core.session import Frame, Session
 from twinviewer.core.twin import Twin, open_twin
+from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.render.scene import VIEW_NAMES, format_length
+from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
 from twinviewer.ui.sensor_table import SensorTable
@@ -46,9 +52,13 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("TwinViewer", "TwinViewer")
         self.twin: Twin | None = None
+        self.session: Session | None = None
+        self.overlay: OverlayLayer | None = None
+        self.frame: Frame | None = None
         self.task: Task | None = None
         self.last_error: str | None = None
         self.setWindowTitle("TwinViewer")
+        self.setWindowIcon(icon("app"))
         self.resize(1440, 900)
         self.setAcceptDrops(True)
 
@@ -64,6 +74,8 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel("Ready")
         self.statusBar().addWidget(self.status_label, 1)
+        self.time_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.time_label)
         self.model_label = QLabel("")
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -76,6 +88,7 @@ class MainWindow(QMainWindow):
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.tick)
         self.frame_timer.start()
+        self._last_tick = time.monotonic()
 
     # ----- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -86,8 +99,10 @@ class MainWindow(QMainWindow):
         return dock
 
     def _action(self, text: str, slot, shortcut: str | None = None, checkable: bool = False,
-                tip: str | None = None) -> QAction:
+                tip: str | None = None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
         action.setCheckable(checkable)
@@ -99,38 +114,53 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O", tip="Open a twin project or a mesh file")
+        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O", tip="Open a twin project or a mesh file", icon_name="open")
         self.demo_action = a("Open &demo twin", self.open_demo, tip="Open the bundled pump skid demo")
         self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(), "Ctrl+Shift+S",
                                      tip="Write a *.twin.toml listing every part of this mesh")
         self.screenshot_action = a("Save &screenshot…", lambda: self.screenshot_dialog(), "F12",
-                                   tip="Save the 3D view as a PNG image")
+                                   tip="Save the 3D view as a PNG image", icon_name="screenshot")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q")
         self.reset_view_action = a("&Fit all", lambda: self.set_view(self.current_view), "F",
-                                   tip="Reset the camera to show the whole model")
+                                   tip="Reset the camera to show the whole model", icon_name="fit")
         self.view_actions = {}
         for view in VIEW_NAMES:
             self.view_actions[view] = a(view.capitalize() + " view", lambda _=False, v=view: self.set_view(v),
-                                        VIEW_SHORTCUTS[view])
+                                        VIEW_SHORTCUTS[view], icon_name=view if view in ("iso", "front", "top", "right") else None)
         self.parallel_action = a("&Parallel projection", self.set_parallel, "P", checkable=True,
-                                 tip="Toggle perspective / parallel projection")
+                                 tip="Toggle perspective / parallel projection", icon_name="parallel")
         self.style_group = QActionGroup(self)
         self.style_actions = {}
         for style, label, key in (("surface", "Surface", "S"), ("edges", "Surface with edges", "E"),
                                   ("wireframe", "Wireframe", "W")):
-            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True)
+            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True, icon_name=style)
             self.style_group.addAction(action)
             self.style_actions[style] = action
         self.style_actions["surface"].setChecked(True)
         self.isolate_action = a("&Isolate selected part", self.toggle_isolate, "I", checkable=True,
-                                tip="Show only the selected part")
+                                tip="Show only the selected part", icon_name="isolate")
         self.hide_action = a("&Hide selected part", self.hide_selected, "H")
-        self.show_all_action = a("Show &all parts", self.show_all, "Shift+H")
+        self.show_all_action = a("Show &all parts", self.show_all, "Shift+H", icon_name="show_all")
         self.clip_action = a("Section &plane", self.toggle_clip, "C", checkable=True,
-                             tip="Cut the model with a section plane")
+                             tip="Cut the model with a section plane", icon_name="section")
         self.measure_action = a("&Measure distance", self.set_measure_mode, "M", checkable=True,
-                                tip="Click two points to measure the distance between them")
+                                tip="Click two points to measure the distance between them", icon_name="measure")
         self.about_action = a("&About TwinViewer", self.about)
+        self.overlay_group = QActionGroup(self)
+        self.overlay_actions: dict[str, QAction] = {}
+        for mode, label, key in (("off", "No overlay", "Ctrl+0"), ("status", "Status colours", "Ctrl+1"),
+                                 ("value", "Sensor values", "Ctrl+2")):
+            action = a(label, lambda on, m=mode: on and self.set_overlay_mode(m), key, checkable=True)
+            self.overlay_group.addAction(action)
+            self.overlay_actions[mode] = action
+        self.label_group = QActionGroup(self)
+        self.label_actions: dict[str, QAction] = {}
+        for mode, label in (("off", "No labels"), ("selected", "Labels for the selected part"),
+                            ("all", "All labels")):
+            action = a(label, lambda on, m=mode: on and self.set_label_mode(m), checkable=True)
+            self.label_group.addAction(action)
+            self.label_actions[mode] = action
+        self.label_actions["selected"].setChecked(True)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -158,12 +188,20 @@ class MainWindow(QMainWindow):
         self.panels_menu = view_menu.addMenu("Panels")
         for dock in (self.parts_dock, self.properties_dock, self.sensors_dock):
             self.panels_menu.addAction(dock.toggleViewAction())
+        self.overlay_menu = self.menuBar().addMenu("&Overlay")
+        for action in self.overlay_actions.values():
+            self.overlay_menu.addAction(action)
+        self.field_menu = self.overlay_menu.addMenu("Surface &field")
+        self.overlay_menu.addSeparator()
+        for action in self.label_actions.values():
+            self.overlay_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
 
     def _build_toolbars(self) -> None:
         bar = QToolBar("View", self)
         bar.setObjectName("toolbar_view")
+        bar.setIconSize(QSize(22, 22))
         self.addToolBar(bar)
         bar.addAction(self.open_action)
         bar.addSeparator()
@@ -199,6 +237,7 @@ class MainWindow(QMainWindow):
         self.part_tree.part_selected.connect(self.select_part)
         self.part_tree.visibility_changed.connect(self.set_part_visible)
         self.viewer.part_clicked.connect(self.select_part)
+        self.viewer.hovered.connect(self._on_hover)
         self.viewer.measured.connect(lambda d: self.show_status(f"Distance: {format_length(d)}"))
         self.properties.opacity_changed.connect(self.set_part_opacity)
         self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
@@ -255,9 +294,25 @@ class MainWindow(QMainWindow):
         self.show_status(f"Could not open {path.name}")
 
     def _show_twin(self, twin: Twin, meshes) -> None:
+        if self.session is not None:
+            self.session.close()
+        if self.overlay is not None:
+            self.overlay.remove()
         self.twin = twin
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
+        self.session = Session(twin.project, twin.model.part_names)
+        self.overlay = OverlayLayer(self.scene, twin.project)
+        self.frame = None
+        self._fill_field_menu()
+        view = twin.project.view
+        try:
+            self.overlay.set_mode(view.overlay if view.overlay != "field" else f"field:{view.field_quantity}")
+        except ValueError:
+            self.overlay.set_mode("status")
+        self.overlay.set_labels(view.labels)
+        self._check_overlay_action(self.overlay.mode)
+        self.label_actions[view.labels].setChecked(True)
         self.part_tree.set_parts(twin.project, twin.model.part_names, colours)
         self.sensor_table.set_project(twin.project)
         self.properties.show_part(None, None, None)
@@ -381,9 +436,8 @@ class MainWindow(QMainWindow):
             return
         self.scene.isolate(self.scene.selected if on else None)
         if not on:
-            for name, display in self.scene.parts.items():
-                display.visible = self.part_tree.is_checked(name)
-                display.actor.SetVisibility(display.visible)
+            for name in self.scene.parts:
+                self.scene.set_visible(name, self.part_tree.is_checked(name))
         self.viewer.request_render()
 
     def zoom_to_part(self, name: str) -> None:
@@ -474,13 +528,121 @@ class MainWindow(QMainWindow):
                           f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live and "
                           "recorded sensor data, failure scenarios.</p>")
 
+    # ----- overlay ---------------------------------------------------------------------------------
+    def _fill_field_menu(self) -> None:
+        self.field_menu.clear()
+        for quantity in self.overlay.quantities() if self.overlay else []:
+            action = QAction(quantity.replace("_", " ").capitalize(), self, checkable=True)
+            action.setData(f"field:{quantity}")
+            action.toggled.connect(lambda on, q=quantity: on and self.set_overlay_mode(f"field:{q}"))
+            self.overlay_group.addAction(action)
+            self.field_menu.addAction(action)
+            self.overlay_actions[f"field:{quantity}"] = action
+        self.field_menu.setEnabled(bool(self.field_menu.actions()))
+
+    def _check_overlay_action(self, mode: str) -> None:
+        action = self.overlay_actions.get(mode)
+        if action is not None and not action.isChecked():
+            action.blockSignals(True)
+            action.setChecked(True)
+            action.blockSignals(False)
+
+    def set_overlay_mode(self, mode: str) -> None:
+        """off, status, value or field:QUANTITY; remembered in the project's view settings."""
+        if self.overlay is None or self.session is None:
+            return
+        try:
+            self.overlay.set_mode(mode)
+        except ValueError as exc:
+            self.show_error("Overlay", str(exc))
+            return
+        self._check_overlay_action(mode)
+        view = self.twin.project.view
+        view.overlay = "field" if mode.startswith("field:") else mode
+        view.field_quantity = mode.split(":", 1)[1] if mode.startswith("field:") else view.field_quantity
+        self.session.invalidate()
+        self.show_status(f"Overlay: {mode.replace('field:', 'surface field of ')}")
+
+    def set_label_mode(self, mode: str) -> None:
+        if self.overlay is not None:
+            self.overlay.set_labels(mode)
+            self.twin.project.view.labels = mode
+            self.session.invalidate()
+
+    def _on_hover(self, part: object, position) -> None:
+        """Tooltip with the current values of the marker or part under the mouse."""
+        if self.twin is None or self.overlay is None or self.frame is None:
+            return
+        x, y = position
+        sensor_id = self.overlay.marker_at(x, y)
+        widget = self.viewer.plotter.interactor
+        if sensor_id is None:
+            name, _ = self.scene.pick(x, y)
+            if name is None:
+                widget.setToolTip("")
+                return
+            tip = self.part_tooltip(name)
+        else:
+            tip = self.sensor_tooltip(sensor_id)
+        widget.setToolTip(tip)
+
+    def sensor_tooltip(self, sensor_id: str) -> str:
+        sensor = self.twin.project.sensor(sensor_id)
+        i = self.session.sensor_ids.index(sensor_id)
+        value = format_number(float(self.frame.values[i]))
+        status = status_name(int(self.frame.statuses[i]))
+        return f"<b>{sensor.id}</b> {sensor.display_name}<br>{value} {sensor.unit} — {status}"
+
+    def part_tooltip(self, name: str) -> str:
+        part = self.twin.project.part(name)
+        lines = [f"<b>{part.display_name if part else name}</b>"]
+        for sensor in self.twin.project.sensors_of_part(name):
+            i = self.session.sensor_ids.index(sensor.id)
+            lines.append(f"{sensor.id}: {format_number(float(self.frame.values[i]))} {sensor.unit} "
+                         f"({status_name(int(self.frame.statuses[i]))})")
+        return "<br>".join(lines)
+
     # ----- the frame ---------------------------------------------------------------------------------
     def tick(self) -> None:
         """One frame: advance time, refresh what shows it, render once if anything changed."""
+        now = time.monotonic()
+        wall_dt, self._last_tick = now - self._last_tick, now
+        if self.session is not None and self.overlay is not None:
+            frame = self.session.tick(min(wall_dt, 0.5))
+            self.frame = frame
+            animating = bool(self.overlay.alarm_parts) and self.overlay.mode == "status"
+            if frame.changed or animating:
+                self.show_frame(frame, now)
         self.viewer.render_if_needed()
+
+    def show_frame(self, frame: Frame, wall_time: float | None = None) -> None:
+        """Push one frame into every view that shows the current time."""
+        self.frame = frame
+        overlay = frame.overlay
+        self.overlay.update(frame.values, overlay.sensor_status, overlay.part_status,
+                            None, None, wall_time if wall_time is not None else time.monotonic())
+        self.sensor_table.update_values(frame.values, overlay.sensor_status)
+        if self.session.has_data:
+            self.time_label.setText(format_time(frame.t))
+        if self.scene.selected and self.twin is not None:
+            self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
+                                      self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
+        self.viewer.request_render()
+
+    def refresh_now(self) -> Frame | None:
+        """Compute and show the frame at the clock's time immediately (tests, seeks)."""
+        if self.session is None:
+            return None
+        self.session.invalidate()
+        frame = self.session.tick(0.0)
+        self.show_frame(frame)
+        self.viewer.render_now()
+        return frame
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.frame_timer.stop()
+        if self.session is not None:
+            self.session.close()
         if self.task is not None and self.task.running:
             self.task.cancel()
             self.task.worker.wait(5000)

@@ -82,10 +82,13 @@ class Task(QObject):
             self.dialog.setLabelText(f"{self.title}\nCancelling…")
 
     def _on_progress(self, fraction: float, message: str) -> None:
-        if self.dialog is not None and not self.worker.cancel_event.is_set():
-            self.dialog.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
-            if message:
-                self.dialog.setLabelText(f"{self.title}\n{message}")
+        dialog = self.dialog
+        if dialog is None or self.worker.cancel_event.is_set():
+            return
+        if message:
+            dialog.setLabelText(f"{self.title}\n{message}")
+        # setValue() of a modal progress dialog processes events, which may finish the task and close it.
+        dialog.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
 
     def _close(self) -> None:
         self.worker.wait()
