@@ -261,3 +261,23 @@ def test_overlay_engine_frame_statuses_parts_and_field():
     assert frame.field_scalars[0] == 90.0 and frame.field_range == (0.0, 200.0) and frame.colormap == "coolwarm"
     with pytest.raises(ValueError):
         OverlayEngine(sensors, parts, field=field, field_quantity="temperature")
+
+
+def test_engine_for_view_builds_the_field_the_project_asks_for():
+    from twinviewer.core.geometry import PartMesh
+    from twinviewer.core.project import ViewSettings
+
+    parts = [PartMesh("motor", np.array([[0, 0, 0], [0.2, 0, 0]], float), np.zeros((0, 3), int)),
+             PartMesh("base_frame", np.array([[3, 0, 0]], float), np.zeros((0, 3), int))]
+    sensors = [Sensor(id="TT-101", quantity="temperature", unit="°C", part="motor", position=(0, 0, 0),
+                      thresholds=Thresholds(warning_high=130, alarm_high=155)),
+               Sensor(id="VT-101", quantity="vibration", unit="mm/s", part="motor", position=(0.2, 0, 0))]
+    view = ViewSettings(overlay="field", field_quantity="temperature", ranges={"temperature": (20.0, 160.0)})
+    engine = OverlayEngine.for_view(sensors, parts, view)
+    frame = engine.compute(np.array([90.0, 2.0]), np.array([0, 0]))
+    assert frame.field_scalars.tolist()[:2] == [90.0, 90.0] and np.isnan(frame.field_scalars[2])
+    assert frame.field_range == (20.0, 160.0) and frame.colormap == "inferno"
+    assert engine.stacked.part_slice(1) == slice(2, 3)
+    status_only = OverlayEngine.for_view(sensors, parts, ViewSettings())
+    frame = status_only.compute(np.array([140.0, 2.0]))
+    assert frame.field_scalars is None and frame.part_status.tolist() == [W, NEUTRAL]

@@ -35,8 +35,9 @@ from enum import IntEnum
 import numpy as np
 
 from twinviewer.core.colormaps import colormap_for
-from twinviewer.core.field import FieldInterpolator, field_range
-from twinviewer.core.project import Sensor
+from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
+from twinviewer.core.geometry import PartMesh
+from twinviewer.core.project import Sensor, ViewSettings
 
 STATE_FRESH, STATE_STALE, STATE_NO_DATA = 0, 1, 2
 """The per-sensor ``state`` of a store snapshot."""
@@ -282,6 +283,22 @@ class OverlayEngine:
         fixed = (ranges or {}).get(field_quantity or "")
         self._fixed_range = tuple(map(float, fixed)) if fixed is not None else None
         self._previous: np.ndarray | None = None
+        self.stacked: StackedParts | None = None
+
+    @classmethod
+    def for_view(cls, sensors: Sequence[Sensor], parts: Sequence[PartMesh], view: ViewSettings, *,
+                 deadband: float | dict[str, float] = 0.0, **field_kwargs) -> OverlayEngine:
+        """The engine for a project's ``[view]``: a field of ``view.field_quantity`` when the overlay mode is
+        "field" (built over ``parts``; ``engine.stacked.part_slice(i)`` splits the scalars per part), with
+        the view's colour maps and ranges. ``field_kwargs`` go to :meth:`FieldInterpolator.build`."""
+        names = [p.name for p in parts]
+        if view.overlay != "field" or not view.field_quantity:
+            return cls(sensors, names, deadband=deadband, colormaps=view.colormaps, ranges=view.ranges)
+        field, sensor_index, stacked = field_for_quantity(parts, sensors, view.field_quantity, **field_kwargs)
+        engine = cls(sensors, names, deadband=deadband, field=field, field_quantity=view.field_quantity,
+                     field_sensor_index=sensor_index, colormaps=view.colormaps, ranges=view.ranges)
+        engine.stacked = stacked
+        return engine
 
     def reset(self) -> None:
         """Forget the previous frame (call after a seek so the deadband does not carry over)."""
