@@ -85,6 +85,7 @@ class FieldInterpolator:
 
     ``weights`` is CSR of shape (N, S + 1), float32: column ``S`` is a placeholder whose value is always NaN,
     carrying weight 1 on the vertices no sensor reaches, so those come out NaN from the same product.
+    ``interpolate`` reuses scratch buffers: call it from one thread at a time (the session step).
     """
 
     def __init__(self, weights: sparse.csr_matrix, n_sensors: int):
