@@ -398,6 +398,12 @@ color = "#ff0000"
     assert fractions[-1] == 1.0 and max(fractions) <= 1.0
 
 
+def test_units_match_the_project_file():
+    from twinviewer.core.project import UNIT_SCALE
+
+    assert meshes.UNIT_SCALE == UNIT_SCALE
+
+
 def test_supported_extensions_and_filter():
     extensions = supported_extensions()
     for ext in (".stl", ".obj", ".ply", ".off", ".glb", ".gltf", ".3mf", ".vtp", ".vtu", ".vtk", ".step", ".stp",

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twinviewer.core.errors import CancelledError, MeshLoadError
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
-from twinviewer.core.project import UNIT_SCALE, Project, parse_colour
+
+if TYPE_CHECKING:
+    from twinviewer.core.project import Project
 
 ProgressCallback = Callable[[float, str], None]
 CancelCallback = Callable[[], bool]
@@ -35,6 +38,9 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "STEP/IGES": (".step", ".stp", ".iges", ".igs"),
 }
 STEP_EXTENSIONS = (".step", ".stp", ".iges", ".igs")
+# The project file's units (twinviewer.core.project.UNIT_SCALE, checked equal by a test), repeated here so
+# opening a mesh does not import pydantic: it is a tenth of a second of the time to the first frame.
+UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 
 _MAGIC = [
     (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
@@ -203,6 +209,8 @@ def _finish(path: Path, parts: list[PartMesh], matrix: np.ndarray, prefix: str, 
 def load_project_model(project: Project, progress: ProgressCallback | None = None,
                        cancel: CancelCallback | None = None, step_timeout_s: float | None = None) -> Model:
     """Every ``[[models]]`` entry of the project, placed in the scene and merged; [[parts]] colours win."""
+    from twinviewer.core.project import parse_colour
+
     model = Model()
     count = len(project.models)
     for index, entry in enumerate(project.models):
