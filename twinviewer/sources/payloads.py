@@ -34,6 +34,7 @@ PROBLEM_KINDS = {
     "unknown_topic": "topic matches no configured mapping",
     "unknown_sensor": "sensor id is not in the project",
     "bad_status": "the server reported a bad status code",
+    "unknown_node": "the OPC UA node does not exist on the server",
     "internal": "unexpected error while handling a message",
 }
 
