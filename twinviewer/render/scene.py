@@ -42,6 +42,11 @@ def configure_plotter(plotter: pv.BasePlotter) -> None:
     plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
 
 
+def part_polydata_plain(part: PartMesh) -> pv.PolyData:
+    return pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
+                                          np.asarray(part.faces, dtype=np.int64))
+
+
 def part_polydata(part: PartMesh) -> pv.PolyData:
     """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept)."""
     mesh = pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
@@ -50,6 +55,32 @@ def part_polydata(part: PartMesh) -> pv.PolyData:
         mesh = mesh.compute_normals(cell_normals=False, split_vertices=True, feature_angle=35.0,
                                     auto_orient_normals=False, consistent_normals=False)
     return mesh
+
+
+DISPLAY_TRIANGLE_BUDGET = 150_000
+"""Triangles shown at most (parts above it get decimated stand-ins); see docs/performance.md for why."""
+
+
+def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,
+                           cancel=None) -> dict[str, pv.PolyData]:
+    """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
+
+    Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
+    """
+    from twinviewer.core.errors import CancelledError
+    from twinviewer.core.lod import build_display_lods
+
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel)
+    meshes = {}
+    for part in model.parts:
+        if cancel is not None and cancel():
+            raise CancelledError("cancelled")
+        lod = lods.get(part.name)
+        shown = PartMesh(part.name, lod.points, lod.faces) if lod else part
+        mesh = part_polydata(shown)
+        mesh.field_data["full_triangles"] = np.array([part.n_triangles])
+        meshes[part.name] = mesh
+    return meshes
 
 
 @dataclass
@@ -77,6 +108,8 @@ class SceneRenderer:
         self._clip_plane: vtk.vtkPlane | None = None
         self._measure_actors: list = []
         self._outline = None
+        self.model: Model | None = None
+        self._locators: dict[str, vtk.vtkStaticCellLocator] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
         configure_plotter(plotter)
 
@@ -85,6 +118,8 @@ class SceneRenderer:
                   meshes: dict[str, pv.PolyData] | None = None) -> None:
         """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
         self.clear()
+        self.model = model
+        self._locators.clear()
         colours = colours or {}
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
@@ -261,6 +296,23 @@ class SceneRenderer:
                     name = part
                     break
         return name, np.array(picker.GetPickPosition())
+
+    def snap_to_full_mesh(self, name: str, point) -> np.ndarray:
+        """The closest point on the full-resolution part (display stand-ins may be decimated)."""
+        if self.model is None or name not in self.parts:
+            return np.asarray(point, float)
+        locator = self._locators.get(name)
+        if locator is None:
+            full = part_polydata_plain(self.model.part(name))
+            locator = vtk.vtkStaticCellLocator()
+            locator.SetDataSet(full)
+            locator.BuildLocator()
+            locator._mesh = full  # keep the dataset alive with the locator
+            self._locators[name] = locator
+        closest = [0.0, 0.0, 0.0]
+        cell_id, sub_id, dist2 = vtk.reference(0), vtk.reference(0), vtk.reference(0.0)
+        locator.FindClosestPoint(list(map(float, point)), closest, cell_id, sub_id, dist2)
+        return np.array(closest)
 
     def world_to_display(self, point) -> tuple[float, float]:
         renderer = self.plotter.renderer

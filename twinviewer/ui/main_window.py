@@ -6,6 +6,7 @@ Handlers only translate user intent into calls on the scene and the core. Files 
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -39,14 +40,22 @@ from twinviewer.ui.tasks import Task, run_task
 from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
+# Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
+# and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
+PANEL_MODULES: list[str] = []
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
 
 class MainWindow(QMainWindow):
-    """Emits ``twin_opened(twin)`` once a twin is shown."""
+    """The window. Signals for panels: ``twin_opened(twin)`` once a twin and its session are shown,
+    ``frame_shown(frame)`` whenever the views show a new instant, ``part_selected(name or None)``,
+    ``recording_loaded(session)`` after data was swapped into the session."""
 
     twin_opened = Signal(object)
+    frame_shown = Signal(object)
+    part_selected = Signal(object)
+    recording_loaded = Signal(object)
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
@@ -83,12 +92,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbars()
         self._wire()
+        self.panels: dict[str, object] = {}
+        for module_name in PANEL_MODULES:
+            module = importlib.import_module(module_name)
+            self.panels[module_name.rsplit(".", 1)[-1]] = module.install(self)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.tick)
         self.frame_timer.start()
         self._last_tick = time.monotonic()
+        self._properties_refreshed = 0.0
 
     # ----- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -97,6 +111,23 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def add_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+        """For panels: a dock listed in View → Panels."""
+        dock = self._dock(title, widget, area)
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def menu(self, title: str):
+        """For panels: the top-level menu called ``title`` (created before Help if missing)."""
+        for action in self.menuBar().actions():
+            if action.menu() is not None and action.text().replace("&", "") == title.replace("&", ""):
+                return action.menu()
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(title, self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
+        return menu
 
     def _action(self, text: str, slot, shortcut: str | None = None, checkable: bool = False,
                 tip: str | None = None, icon_name: str | None = None) -> QAction:
@@ -195,8 +226,8 @@ class MainWindow(QMainWindow):
         self.overlay_menu.addSeparator()
         for action in self.label_actions.values():
             self.overlay_menu.addAction(action)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self.about_action)
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu.addAction(self.about_action)
 
     def _build_toolbars(self) -> None:
         bar = QToolBar("View", self)
@@ -270,15 +301,11 @@ class MainWindow(QMainWindow):
         self.show_status(f"Opening {path.name}…")
 
         def work(progress, cancelled):
-            twin = open_twin(path, progress, cancelled)
-            progress(0.97, "Preparing display meshes")
-            from twinviewer.render.scene import part_polydata
+            from twinviewer.render.scene import prepare_display_meshes
 
-            meshes = {}
-            for part in twin.model.parts:
-                if cancelled():
-                    raise CancelledError("cancelled")
-                meshes[part.name] = part_polydata(part)
+            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled)
+            meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
+                                            cancel=cancelled)
             return twin, meshes
 
         self.task = run_task(self, f"Opening {path.name}", work,
@@ -395,6 +422,7 @@ class MainWindow(QMainWindow):
             self.scene.isolate(name)
         self.show_status(f"Selected {name}" if name else "Nothing selected")
         self.viewer.request_render()
+        self.part_selected.emit(name)
 
     def sensor_value_texts(self) -> dict[str, str]:
         table = self.sensor_table
@@ -625,9 +653,13 @@ class MainWindow(QMainWindow):
         if self.session.has_data:
             self.time_label.setText(format_time(frame.t))
         if self.scene.selected and self.twin is not None:
-            self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
-                                      self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
+            now = time.monotonic()
+            if now - self._properties_refreshed > 0.5:  # rich text is slow to lay out; 2 Hz is plenty
+                self._properties_refreshed = now
+                self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
+                                          self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
         self.viewer.request_render()
+        self.frame_shown.emit(frame)
 
     def refresh_now(self) -> Frame | None:
         """Compute and show the frame at the clock's time immediately (tests, seeks)."""

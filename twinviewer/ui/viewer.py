@@ -88,7 +88,7 @@ class Viewer3D(QWidget):
         if self.measure_mode:
             if point is None:
                 return
-            self._measure_points.append(point)
+            self._measure_points.append(self.scene.snap_to_full_mesh(name, point))
             if len(self._measure_points) == 2:
                 distance = self.scene.show_measurement(*self._measure_points)
                 self._measure_points.clear()
