@@ -313,6 +313,20 @@ class TimeSeriesStore:
         block_times, block_values, length = block.view
         return block_times[:length].copy(), block_values[:length, col].astype(np.float64)
 
+    def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(times, values (n, k))`` copies when all given sensors share one time index (one block), else None.
+
+        Lets writers and exporters take a recording's matrix in one piece instead of sensor by sensor.
+        """
+        locations = [self._location(s) for s in sensor_ids]
+        if not locations or any(loc is None for loc in locations) or len({id(loc[0]) for loc in locations}) != 1:
+            return None
+        block_times, block_values, length = locations[0][0].view
+        columns = [loc[1] for loc in locations]
+        if columns == list(range(block_values.shape[1])):
+            return block_times[:length].copy(), block_values[:length].copy()
+        return block_times[:length].copy(), block_values[:length][:, columns]
+
     def sensor_time_range(self, sensor_id: str) -> tuple[float, float] | None:
         location = self._location(sensor_id)
         if location is None:
