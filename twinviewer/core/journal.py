@@ -336,9 +336,12 @@ def export_parquet(journal_path: Path | str, out: Path | str) -> int:
         "value": pa.array(data.values, type=pa.float64()),
         "quality": pa.array(data.quality, type=pa.uint8()),
     })
-    metadata = {f"twinviewer.{k}": v for k, v in data.meta.items()}
-    metadata["twinviewer.source"] = "journal"
-    table = table.replace_schema_metadata({k.encode(): str(v).encode() for k, v in metadata.items()})
+    from twinviewer.io.recording import FORMAT_VERSION, METADATA_KEY
+
+    metadata = {"format_version": FORMAT_VERSION, "layout": "long", "sensors": data.sensor_names,
+                "asset": data.meta.get("project", ""), "units": {}, "events": [], "recorded_from": "live journal",
+                "journal": {k: v for k, v in data.meta.items() if k != "project"}}
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")})
     try:
         pq.write_table(table, str(out), compression="zstd")
     except OSError as exc:
