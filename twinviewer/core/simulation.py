@@ -41,6 +41,7 @@ from twinviewer.core.sim_plant import SENSOR_FAULTS, Binding, Plant, SimulationE
 P_ATM_BAR = 1.01325
 RHO_G = 1000.0 * 9.81  # water, Pa per metre of head
 LEAK_REFERENCE_BAR = 5.0
+NON_NEGATIVE = frozenset({"current", "flow", "speed", "vibration", "power"})
 
 
 @dataclass
@@ -75,6 +76,8 @@ class SimulationResult:
     scenario: Scenario | None
     seed: int
     unbound: list[str] = field(default_factory=list)
+    asset: str = ""
+    units: dict[str, str] = field(default_factory=dict)
 
     def column(self, sensor_id: str, *, physical: bool = False) -> np.ndarray:
         j = self.sensor_ids.index(sensor_id)
@@ -127,23 +130,27 @@ class SimulationResult:
             out.append(statuses)
         return out
 
-    def write(self, path: Path | str, **options: Any) -> Path:
-        """Write as a native recording (Parquet long table) with the scenario steps as events."""
-        from twinviewer.io.recording import write_recording
+    def write(self, path: Path | str) -> Path:
+        """Write as a native recording (Parquet long table) with the scenario steps as events; dropped-out
+        samples (NaN) are marked bad quality."""
+        from twinviewer.io.recording import QUALITY_BAD, QUALITY_GOOD, write_recording
 
-        metadata = {
+        metadata: dict[str, Any] = {
             "source": "twinviewer simulator",
             "seed": self.seed,
             "sample_period_s": float(self.times[1] - self.times[0]) if len(self.times) > 1 else None,
             "events": self.events(),
+            "asset": self.asset,
+            "units": dict(self.units),
         }
         if self.scenario is not None:
             metadata["scenario"] = self.scenario.title
             if self.scenario.path:
                 metadata["scenario_file"] = self.scenario.path.name
-        write_recording(Path(path), self.times, list(self.sensor_ids), self.values, quality=None,
-                        metadata=metadata, **options)
-        return Path(path)
+        missing = np.isnan(self.values)
+        quality = np.where(missing, QUALITY_BAD, QUALITY_GOOD).astype(np.uint8) if missing.any() else None
+        return write_recording(Path(path), self.times, list(self.sensor_ids), self.values, quality=quality,
+                               metadata=metadata)
 
 
 # ---- timeline from a scenario ------------------------------------------------------------------------
@@ -376,7 +383,7 @@ class _Physics:
             rng = _rng(self.seed, "physics", "cavitation")
             wander = _coloured_noise(rng, size, self.tl.dt, 2.0)
             flow = flow * (1.0 + 0.06 * cavitation * wander)
-            discharge = discharge + 0.25 * cavitation * _coloured_noise(rng, size, self.tl.dt, 1.0)
+            discharge = discharge + 0.12 * cavitation * _coloured_noise(rng, size, self.tl.dt, 1.0)
         suction = np.maximum(supply - k_suction * flow**2, vapour - P_ATM_BAR)
         self.flow, self.suction_pressure, self.discharge_pressure, self.cavitation = flow, suction, discharge, cavitation
         relative = flow / (pp["bep_flow_m3h"] * np.maximum(n, 1e-3))
@@ -459,6 +466,8 @@ def _measure(binding: Binding, true_value: np.ndarray, timeline: Timeline, seed:
         edges = np.flatnonzero(np.diff(np.concatenate(([0], stuck.astype(np.int8), [0]))))
         for start, end in zip(edges[::2], edges[1::2], strict=True):
             value[start:end] = value[start]
+    if binding.quantity in NON_NEGATIVE:
+        value = np.maximum(value, 0.0)  # a transmitter does not report negative flow, speed or current
     if binding.resolution > 0:
         decimals = max(0, -math.floor(math.log10(binding.resolution)))
         value = np.round(np.round(value / binding.resolution) * binding.resolution, decimals)
@@ -505,7 +514,11 @@ def simulate(scenario: Scenario, project, *, seed: int | None = None, plant: Pla
 
         raise ScenarioError(problems)
     timeline = build_timeline(scenario)
-    return simulate_timeline(plant, timeline, scenario.seed if seed is None else seed, scenario)
+    result = simulate_timeline(plant, timeline, scenario.seed if seed is None else seed, scenario)
+    if project is not None:
+        result.asset = project.asset.name
+        result.units = {s.id: s.unit for s in project.sensors if s.id in result.sensor_ids and s.unit}
+    return result
 
 
 def thresholds_of(project) -> dict[str, Any]:
