@@ -340,6 +340,9 @@ def _key_text(loc: tuple[Any, ...]) -> str:
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """Line of a key path. ``locate_key`` counts ``[[a.b]]`` headers from the top of the file, so for a
     key inside a step, the search runs on that step's own lines ([[steps]] header to the next one)."""
+    if len(loc) >= 2 and isinstance(loc[-1], int) and isinstance(loc[-2], str) \
+            and f".{loc[-2]}]]" not in text and f"[[{loc[-2]}]]" not in text:
+        loc = loc[:-1]  # an item of an inline list (highlight = [...]): point at the list's line
     if len(loc) >= 3 and loc[0] == "steps" and isinstance(loc[1], int):
         step_line = locate_key(text, ("steps", loc[1]))
         if step_line is None:
