@@ -4,7 +4,7 @@ Run ``.venv/bin/python assets/build_demo.py`` (or ``make demo-assets``). It writ
 (or ``--out-dir DIR``):
 
 - ``pump_skid.glb``: one glTF node per part, named exactly as the parts below, each with a PBR paint
-  colour. glTF is Y-up by specification, so the scene (metres, Z up, shaft along X) is written rotated to
+  colour. The instruments face the standard front view (they are on the skid's -Y side). glTF is Y-up by specification, so the scene (metres, Z up, shaft along X) is written rotated to
   Y-up, and the project declares ``up_axis = "y"`` to bring it back to Z-up on load.
 - ``demo.twin.toml``: asset, model, parts and the twelve sensors, with each sensor's position computed from
   the geometry (the point of its part's surface nearest to where the real sensor is mounted).
@@ -644,6 +644,11 @@ BUILDERS = {
 }
 
 
+# The builders put the operator side (instrument taps, rating plate, discharge line) at +Y; the finished
+# skid is mirrored so that side faces the standard front view, which looks from -Y towards +Y.
+MIRROR_TO_FRONT = np.diag([1.0, -1.0, 1.0, 1.0])
+
+
 def build_parts() -> tuple[dict[str, trimesh.Trimesh], dict[str, np.ndarray]]:
     """Every part's mesh in the scene frame, and every sensor's position on its part's surface."""
     meshes: dict[str, trimesh.Trimesh] = {}
@@ -651,7 +656,9 @@ def build_parts() -> tuple[dict[str, trimesh.Trimesh], dict[str, np.ndarray]]:
     for name in PART_NAMES:
         built = BUILDERS[name]()
         meshes[name] = union(built.bodies)
-        mounts.update({sensor_id: (name, point) for sensor_id, point in built.mounts.items()})
+        meshes[name].apply_transform(MIRROR_TO_FRONT)  # trimesh re-orders the triangles of a reflection
+        mounts.update({sensor_id: (name, MIRROR_TO_FRONT[:3, :3] @ point)
+                       for sensor_id, point in built.mounts.items()})
     positions = {}
     for sensor in SENSORS:
         part_name, point = mounts[sensor.id]
