@@ -71,7 +71,7 @@ def _open_writer(path: Path, schema: pa.Schema) -> tuple[pq.ParquetWriter, Path]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = pq.ParquetWriter(temporary, schema, compression="zstd", use_dictionary=["sensor"],
-                                  write_statistics=["time"])
+                                  write_statistics=["time", "quality"])
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return writer, temporary
@@ -248,20 +248,25 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
     position = 0
     bad_quality = 0
     groups = parquet.num_row_groups
-    columns = ["time", "sensor", "value"] + (["quality"] if "quality" in parquet.schema_arrow.names else [])
+    has_quality = "quality" in parquet.schema_arrow.names
+    quality_index = parquet.schema_arrow.names.index("quality") if has_quality else -1
     for group in range(groups):
         if cancel is not None and cancel():
             raise CancelledError(f"reading {path.name} cancelled")
+        # The sensor pattern is checked on the first row group; every group's times are checked below.
+        columns = ["time", "value"] + (["sensor"] if group == 0 else [])
+        if has_quality and _may_hold_nonzero(parquet, group, quality_index):
+            columns.append("quality")
         table = parquet.read_row_group(group, columns=columns)
         m = table.num_rows // k
         if table.num_rows % k:
             return None
-        for chunk in table.column("sensor").chunks:
+        for chunk in table.column("sensor").chunks if group == 0 else ():
             if not pa.types.is_dictionary(chunk.type) or not chunk.dictionary.equals(expected_dictionary):
                 return None
             codes = chunk.indices.to_numpy(zero_copy_only=False)
-            if codes.size % k or not np.array_equal(codes.reshape(-1, k)[:, :], np.broadcast_to(expected_codes,
-                                                                                                  (codes.size // k, k))):
+            if codes.size % k or not np.array_equal(codes.reshape(-1, k), np.broadcast_to(expected_codes,
+                                                                                          (codes.size // k, k))):
                 return None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy().reshape(m, k)
         if not (time_us[:, 0] == time_us[:, -1]).all():
@@ -269,7 +274,7 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
         times[position:position + m] = time_us[:, 0] * 1e-6
         values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False).reshape(m, k)
         matrix[position:position + m] = values
-        if "quality" in columns:
+        if "quality" in table.column_names:
             quality = table.column("quality").combine_chunks().to_numpy(zero_copy_only=False).reshape(m, k)
             bad = quality == QUALITY_BAD
             if bad.any():
@@ -289,6 +294,12 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
     store.append_block(times, sensor_ids, matrix, copy=False)
     finish_report(report, store, n_times)
     return store
+
+
+def _may_hold_nonzero(parquet: pq.ParquetFile, group: int, column: int) -> bool:
+    """False when the row group's statistics prove the column is all zero (then it need not be read)."""
+    statistics = parquet.metadata.row_group(group).column(column).statistics
+    return statistics is None or not statistics.has_min_max or statistics.max != 0
 
 
 def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.ParquetFile | None = None,
