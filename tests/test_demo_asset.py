@@ -18,7 +18,7 @@ import trimesh
 
 from twinviewer.cli import main as cli_main
 from twinviewer.core.geometry import apply_matrix, placement_matrix
-from twinviewer.core.project import UNIT_SCALE, load_project, parse_colour
+from twinviewer.core.project import UNIT_SCALE, load_project, parse_colour, parse_project
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "assets"
@@ -302,3 +302,14 @@ def test_validate_points_at_the_line_of_a_sensor_on_a_missing_part(tmp_path, cap
     path, line = _broken_copy(tmp_path, 'part = "coupling"', 'part = "coupling_guard"')
     code, problems = _validate(path, capsys)
     assert code == 1 and int(problems[0]["line"]) == line
+
+
+def test_the_documented_complete_example_is_a_valid_project():
+    doc = (REPO / "docs" / "project-format.md").read_text(encoding="utf-8")
+    section = doc.split("## Complete example", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    project = parse_project(example)
+    assert {s.kind for s in project.sources} == {"recording", "mqtt", "opcua", "simulator"}
+    demo = load_project(DEMO_PROJECT)
+    for sensor in project.sensors:
+        assert sensor.position == demo.sensor(sensor.id).position, f"{sensor.id}: the doc's position is stale"
