@@ -48,10 +48,12 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
             model.warnings.append(
                 f"{len(missing)} part(s) named in the project are not in the model files: {', '.join(missing[:8])}")
         return Twin(project, model, path.resolve())
-    model = load_model_file(path, progress=progress, cancel=cancelled)
+    # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
+    up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
+    model = load_model_file(path, up_axis=up_axis, progress=progress, cancel=cancelled)
     project = Project.model_validate({
         "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
-        "models": [{"file": str(path.resolve())}],
+        "models": [{"file": str(path.resolve()), "up_axis": up_axis}],
         "parts": [{"name": n} for n in model.part_names],
     })
     project.path = path.resolve()

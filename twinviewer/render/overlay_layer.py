@@ -16,7 +16,7 @@ import pyvista as pv
 import vtk
 
 from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
-from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity
+from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
 from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
@@ -198,7 +198,7 @@ class OverlayLayer:
             rgba[:, 3] = 255
             for quantity in self.quantities():
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
-                lo, hi = self._quantity_range(quantity, idx)
+                lo, hi = self.value_range(quantity, values)
                 rgba[idx, :3] = map_values(values[idx], lo, hi, colormap_for(quantity, self.project.view.colormaps))
         else:
             rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
@@ -206,14 +206,15 @@ class OverlayLayer:
         self._marker_mesh.point_data["rgba"][:] = rgba
         self._marker_mesh.Modified()
 
-    def _quantity_range(self, quantity: str, idx: list[int]) -> tuple[float, float]:
+    def value_range(self, quantity: str, values: np.ndarray | None = None) -> tuple[float, float]:
+        """Colour range of a quantity: the project's fixed ``[view.ranges]`` entry, else the sensors' declared
+        ranges, else their thresholds and current values (the legend shows the same range)."""
         fixed = self.project.view.ranges.get(quantity)
         if fixed:
-            return fixed
-        ranges = [self.sensors[i].range for i in idx if self.sensors[i].range]
-        if ranges:
-            return min(r[0] for r in ranges), max(r[1] for r in ranges)
-        return 0.0, 1.0
+            return float(fixed[0]), float(fixed[1])
+        idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
+        current = np.asarray(values, float)[idx] if values is not None else np.zeros(0)
+        return field_range([self.sensors[i] for i in idx], current)
 
     def _update_tints(self, part_status: np.ndarray, wall_time: float) -> bool:
         tints: dict[str, tuple[float, float, float] | None] = {}
@@ -239,10 +240,7 @@ class OverlayLayer:
         field_values = np.asarray(values, float)[state.sensor_index]
         usable = ~np.isnan(field_values) & (np.asarray(statuses)[state.sensor_index] != Status.STALE)
         scalars = field_scalars if field_scalars is not None else state.interpolator.interpolate(field_values, usable)
-        if field_range is None:
-            finite = field_values[usable]
-            field_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        lo, hi = field_range
+        lo, hi = field_range if field_range is not None else self.value_range(state.quantity, values)
         if hi <= lo:
             hi = lo + 1e-6
         for i, display in enumerate(self.scene.parts.values()):

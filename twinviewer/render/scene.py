@@ -57,7 +57,7 @@ def part_polydata(part: PartMesh) -> pv.PolyData:
     return mesh
 
 
-DISPLAY_TRIANGLE_BUDGET = 150_000
+DISPLAY_TRIANGLE_BUDGET = 100_000
 """Triangles shown at most (parts above it get decimated stand-ins); see docs/performance.md for why."""
 
 

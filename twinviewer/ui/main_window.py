@@ -42,7 +42,7 @@ from twinviewer.ui.viewer import Viewer3D
 FRAME_INTERVAL_MS = 33
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
-PANEL_MODULES: list[str] = []
+PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self.parts_dock = self._dock("Parts", self.part_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.properties_dock = self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
         self.sensors_dock = self._dock("Sensors", self.sensor_table, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.parts_dock, self.properties_dock], [300, 460], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.properties_dock, self.sensors_dock], [380, 420], Qt.Orientation.Vertical)
 
         self.status_label = QLabel("Ready")
         self.statusBar().addWidget(self.status_label, 1)
@@ -522,7 +524,9 @@ class MainWindow(QMainWindow):
 
         if self.twin is None:
             raise TwinViewerError("nothing is open")
-        return Path(write_starter_project(self.twin.model, self.twin.path, Path(out_path)))
+        model_entry = self.twin.project.models[0]
+        return Path(write_starter_project(self.twin.model, self.twin.path, Path(out_path),
+                                          units=model_entry.units, up_axis=model_entry.up_axis))
 
     def save_starter_dialog(self) -> None:
         if self.twin is None or not self.twin.is_raw_mesh:

@@ -16,6 +16,11 @@ STATUS_FOREGROUND = {0: "#1d5e2c", 1: "#7a5200", 2: "#9b1c12", 3: "#555555", 4: 
 COLUMNS = ("Sensor", "Label", "Part", "Value", "Unit", "Status")
 
 
+def cells_part(project: Project, sensor) -> str:
+    part = project.part(sensor.part)
+    return part.display_name if part else sensor.part
+
+
 class SensorTable(QTableWidget):
     """Emits ``sensor_activated(id)`` on double-click and ``sensor_selected(id)`` on selection."""
 
@@ -29,6 +34,7 @@ class SensorTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(22)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setAlternatingRowColors(False)
         self.setSortingEnabled(False)
@@ -41,16 +47,20 @@ class SensorTable(QTableWidget):
         self.sensor_ids = [s.id for s in project.sensors]
         self.setRowCount(len(project.sensors))
         for row, sensor in enumerate(project.sensors):
-            part = project.part(sensor.part)
-            cells = (sensor.id, sensor.display_name, part.display_name if part else sensor.part, "—",
+            cells = (sensor.id, sensor.display_name, cells_part(project, sensor), "—",
                      sensor.unit, STATUS_TEXT[4])
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(row, col, item)
-        self.resizeColumnsToContents()
-        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.horizontalHeader()
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setColumnHidden(2, True)  # the part shows in the tooltip; the panel is narrow
+        for row, sensor in enumerate(project.sensors):
+            self.item(row, 0).setToolTip(f"{sensor.display_name} on {cells_part(project, sensor)}")
         self._last = None
 
     def update_values(self, values: np.ndarray, statuses: np.ndarray) -> None:

@@ -1,7 +1,8 @@
 """The 3D view widget: pyvistaqt's QtInteractor with our scene, click-to-pick and measure mode.
 
 A click (press and release within a few pixels) picks; a drag rotates as usual. Rendering happens only
-when ``request_render()`` was called, once per UI tick (``QtInteractor(auto_update=False)``).
+when ``request_render()`` was called, once per UI tick (``QtInteractor(auto_update=False)``), in the
+widget's own paint.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ class Viewer3D(QWidget):
         # own shortcuts and can close the window: the window's actions own the keyboard.
         iren.RemoveObservers("CharEvent")
         iren.RemoveObservers("KeyPressEvent")
+        self._iren = iren
         iren.AddObserver("LeftButtonPressEvent", self._on_left_press, 1.0)
-        iren.AddObserver("LeftButtonReleaseEvent", self._on_left_release, 1.0)
+        # The interactor swallows release events; pyvista routes this one to the interactor style
+        # (https://github.com/pyvista/pyvista/issues/4976).
+        self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_left_release)
         iren.AddObserver("MouseMoveEvent", self._on_mouse_move, -1.0)
 
     # ----- rendering -------------------------------------------------------------------------------
@@ -50,9 +54,14 @@ class Viewer3D(QWidget):
         self._needs_render = True
 
     def render_if_needed(self) -> bool:
+        """Schedule one repaint; the widget's paintGL renders the scene exactly once.
+
+        Calling ``plotter.render()`` here as well would render twice per frame: pyvistaqt's paintGL
+        always renders, because pyvista changes the scene without telling the widget.
+        """
         if self._needs_render and self.isVisible():
             self._needs_render = False
-            self.plotter.render()
+            self.plotter.interactor.update()
             return True
         return False
 
@@ -67,10 +76,10 @@ class Viewer3D(QWidget):
     def _on_left_press(self, iren, _event) -> None:
         self._press = iren.GetEventPosition()
 
-    def _on_left_release(self, iren, _event) -> None:
+    def _on_left_release(self, *_args) -> None:
         if self._press is None:
             return
-        x, y = iren.GetEventPosition()
+        x, y = self._iren.GetEventPosition()
         px, py = self._press
         self._press = None
         if abs(x - px) <= CLICK_TOLERANCE_PX and abs(y - py) <= CLICK_TOLERANCE_PX:

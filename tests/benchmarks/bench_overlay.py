@@ -1,0 +1,156 @@
+"""Frames per second with sensor overlays changing every frame, in the real Qt window, against a peer.
+
+The peer is a plain pyvistaqt ``QtInteractor`` with default settings recolouring the same mesh each frame.
+TwinViewer is the real ``MainWindow`` (its 3D view sized 1280×800) with 100 sensors whose values change
+every frame, in the surface-field overlay (every vertex recoloured) and in the status overlay.
+
+Run under a display:  xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python tests/benchmarks/bench_overlay.py
+Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+VIEW_SIZE = (1280, 800)
+SECONDS_PER_CASE = 4.0
+
+
+def make_model(folder: Path, triangles: int, n_parts: int, n_sensors: int) -> Path:
+    """A GLB of ``n_parts`` tori in a row with ``triangles`` in all, and a project with sensors on them."""
+    rng = np.random.default_rng(1)
+    per_part = triangles // n_parts
+    sections = int(np.sqrt(per_part / 2))
+    scene = trimesh.Scene()
+    parts = []
+    for i in range(n_parts):
+        mesh = trimesh.creation.torus(0.3, 0.1, major_sections=sections, minor_sections=sections)
+        mesh.apply_translation((i * 0.8, 0, 0))
+        scene.add_geometry(mesh, node_name=f"part{i}", geom_name=f"part{i}")
+        parts.append(mesh)
+    scene.export(folder / "model.glb")
+    lines = ['[asset]\nname = "bench"\n', '[[models]]\nfile = "model.glb"\n']
+    lines += [f'[[parts]]\nname = "part{i}"\ncolor = "#8a9499"\n' for i in range(n_parts)]
+    for s in range(n_sensors):
+        part = s % n_parts
+        point = parts[part].vertices[rng.integers(len(parts[part].vertices))]
+        lines.append(
+            f'[[sensors]]\nid = "S{s}"\nquantity = "temperature"\nunit = "°C"\npart = "part{part}"\n'
+            f"position = [{point[0]:.4f}, {point[1]:.4f}, {point[2]:.4f}]\nrange = [0, 100]\n"
+            "expected_period_s = 1.0\n[sensors.thresholds]\nwarning_high = 70\nalarm_high = 85\n")
+    (folder / "bench.twin.toml").write_text("\n".join(lines), encoding="utf-8")
+    return folder / "bench.twin.toml"
+
+
+def frame_stats(times: list[float]) -> dict:
+    ms = np.array(times) * 1000
+    return {"frames": len(ms), "median_ms": round(float(np.median(ms)), 1),
+            "p90_ms": round(float(np.percentile(ms, 90)), 1), "fps": round(1000 / float(np.median(ms)), 1)}
+
+
+def bench_peer(app, project: Path) -> dict:
+    """A plain pyvistaqt window with default settings recolouring the mesh every frame."""
+    import pyvista as pv
+    from pyvistaqt import QtInteractor
+
+    meshes = pv.read(project.parent / "model.glb")
+    mesh = pv.merge([b for b in meshes.recursive_iterator() if b is not None and b.n_points])
+    plotter = QtInteractor(off_screen=False)
+    plotter.resize(*VIEW_SIZE)
+    plotter.show()
+    scalars = np.zeros(mesh.n_points, np.float32)
+    mesh.point_data["s"] = scalars
+    plotter.add_mesh(mesh, scalars="s", clim=(0, 100))
+    for _ in range(5):
+        app.processEvents()
+    rng = np.random.default_rng(0)
+    times = []
+    end = time.perf_counter() + SECONDS_PER_CASE
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        mesh.point_data["s"][:] = rng.random(mesh.n_points, dtype=np.float32) * 100
+        plotter.render()
+        app.processEvents()
+        times.append(time.perf_counter() - start)
+    plotter.close()
+    return frame_stats(times[2:])
+
+
+def bench_twinviewer(app, project: Path, mode: str) -> dict:
+    from PySide6.QtCore import QSettings
+
+    from twinviewer.ui.main_window import MainWindow
+
+    settings = QSettings(str(project.parent / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    for dock in (window.parts_dock, window.properties_dock, window.sensors_dock):
+        dock.hide()
+    window.show()
+    window.open_path(project)
+    while window.twin is None:
+        app.processEvents()
+        time.sleep(0.01)
+    extra = window.size() - window.viewer.size()
+    window.resize(VIEW_SIZE[0] + extra.width(), VIEW_SIZE[1] + extra.height())
+    for _ in range(10):
+        app.processEvents()
+    window.frame_timer.stop()  # the benchmark drives the frames itself, as fast as they go
+    window.set_overlay_mode(mode)
+    session = window.session
+    ids = session.sensor_ids
+    rng = np.random.default_rng(0)
+    t0 = time.time()
+    times, n = [], 0
+    end = time.perf_counter() + SECONDS_PER_CASE
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        n += 1
+        values = 40 + 50 * rng.random(len(ids))
+        for sensor_id, value in zip(ids, values, strict=True):
+            session.store.append(sensor_id, t0 + n * 0.033, float(value))
+        window.session.clock.go_live()
+        window.tick()
+        app.processEvents()
+        times.append(time.perf_counter() - start)
+    view = window.viewer.size()
+    triangles = sum(d.mesh.n_cells for d in window.scene.parts.values())
+    window.close()
+    result = frame_stats(times[2:])
+    result.update(view=f"{view.width()}x{view.height()}", displayed_triangles=int(triangles))
+    return result
+
+
+def main() -> int:
+    from twinviewer.app import create_application
+
+    app = create_application()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for triangles, target in ((200_000, 25.0), (1_000_000, 12.0)):
+            folder = Path(tmp) / f"m{triangles}"
+            folder.mkdir()
+            project = make_model(folder, triangles, n_parts=8, n_sensors=100)
+            peer = bench_peer(app, project)
+            rows.append({"case": f"{triangles // 1000}k tris, plain pyvistaqt recolour", **peer, "target_fps": None})
+            for mode in ("field:temperature", "status"):
+                result = bench_twinviewer(app, project, mode)
+                rows.append({"case": f"{triangles // 1000}k tris, TwinViewer {mode}", **result, "target_fps": target})
+    print(f"{'case':48} {'fps':>6} {'median ms':>10} {'p90 ms':>8} {'shown tris':>11} {'target':>7}")
+    for row in rows:
+        print(f"{row['case']:48} {row['fps']:>6} {row['median_ms']:>10} {row['p90_ms']:>8} "
+              f"{row.get('displayed_triangles', ''):>11} {row['target_fps'] or '':>7}")
+    print(json.dumps({"benchmark": "overlay_fps", "python": sys.version.split()[0], "rows": rows,
+                      "median_of_medians_ms": statistics.median(r["median_ms"] for r in rows)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

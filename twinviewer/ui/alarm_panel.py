@@ -1,0 +1,498 @@
+"""The alarm panel: alarms at the clock's time (active first, then cleared), acknowledging, the alarm log.
+
+The panel owns an :class:`~twinviewer.core.alarms.AlarmTracker` for the open twin and feeds it from the
+session's store, so the list is derived from the data: replaying a recording, seeking backwards or watching
+live data all show what was active at the clock's time. Acknowledgements are saved to the project's sidecar
+file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are made.
+
+A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.alarms import Acknowledgement, Alarm, AlarmLogError, AlarmTracker, iso_utc, sidecar_path
+from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.formatting import format_duration, format_number, format_time
+from twinviewer.core.overlay import Status
+
+COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
+           "Acknowledged")
+SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
+LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
+CLEARED_TEXT = QColor(110, 110, 110)
+LOG_COLUMNS = ("alarm_id", "sensor_id", "sensor_label", "part", "level", "direction", "limit", "threshold",
+               "unit", "onset_t", "onset_utc", "onset_value", "extreme_value", "cleared_t", "cleared_utc",
+               "duration_s", "acknowledged_by", "acknowledged_t", "acknowledged_utc", "comment")
+
+
+def default_user() -> str:
+    """The operating-system login name (what an acknowledgement records unless the user types another)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
+    """Every alarm episode, with its acknowledgement, as CSV or JSON (chosen by the file's suffix).
+
+    Times are epoch seconds (UTC) with readable UTC times beside them; the sensor's label and unit are
+    included so the log reads on its own.
+    """
+    path = Path(path)
+    rows = []
+    for alarm in alarms:
+        try:
+            sensor = project.sensor(alarm.sensor_id)
+            label, unit = sensor.display_name, sensor.unit
+        except KeyError:
+            label, unit = alarm.sensor_id, ""
+        ack = alarm.acknowledgement
+        rows.append({
+            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label, "part": alarm.part,
+            "level": alarm.level, "direction": alarm.direction, "limit": alarm.limit,
+            "threshold": alarm.threshold, "unit": unit,
+            "onset_t": alarm.onset_t, "onset_utc": iso_utc(alarm.onset_t), "onset_value": alarm.onset_value,
+            "extreme_value": alarm.extreme_value,
+            "cleared_t": alarm.cleared_t, "cleared_utc": iso_utc(alarm.cleared_t),
+            "duration_s": (alarm.cleared_t - alarm.onset_t) if alarm.cleared_t is not None else None,
+            "acknowledged_by": ack.user if ack else "", "acknowledged_t": ack.t if ack else None,
+            "acknowledged_utc": iso_utc(ack.t) if ack else "", "comment": ack.comment if ack else "",
+        })
+    try:
+        if path.suffix.lower() == ".json":
+            document = {"format": "twinviewer-alarm-log", "version": 1, "alarms": rows}
+            path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    except OSError as exc:
+        raise AlarmLogError(f"cannot write the alarm log {path}: {exc.strerror or exc}") from None
+    return path
+
+
+class AlarmBadge(QToolButton):
+    """Status-bar count of active alarms and warnings: red with alarms, amber with only warnings."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAutoRaise(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Active alarms at the clock's time; click to show the alarm list")
+        self.counts = {"alarm": 0, "warning": 0, "unacknowledged": 0}
+        self.set_counts(self.counts)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        self.counts = dict(counts)
+        alarms, warnings = counts.get("alarm", 0), counts.get("warning", 0)
+        parts = [f"{alarms} alarm{'s' if alarms != 1 else ''}"]
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        unacked = counts.get("unacknowledged", 0)
+        if unacked:
+            parts.append(f"{unacked} unacknowledged")
+        self.setText("  ·  ".join(parts))
+        if alarms:
+            background, foreground = Status.ALARM.rgb, (255, 255, 255)
+        elif warnings:
+            background, foreground = Status.WARNING.rgb, (30, 30, 30)
+        else:
+            background, foreground = None, (90, 90, 90)
+        style = "QToolButton { border-radius: 3px; padding: 1px 8px; font-weight: 600; "
+        style += f"color: rgb{foreground}; "
+        style += f"background: rgb{background}; }}" if background else "background: transparent; }"
+        self.setStyleSheet(style)
+
+    @property
+    def is_red(self) -> bool:
+        return self.counts.get("alarm", 0) > 0
+
+
+class AlarmPanel(QWidget):
+    """The alarm list of the open twin; ``refresh()`` brings it to the clock's current time."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.tracker: AlarmTracker | None = None
+        self.shown_t: float | None = None
+        self._store = None
+        self._store_start: float | None = None
+        self._rows_key: tuple | None = None
+        self._row_ids: list[str] = []
+        self._last_sync = 0.0
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.timeout.connect(self.refresh)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column in range(len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((138, 230, 170, 70, 72, 104, 86, 138)):
+            self.table.setColumnWidth(column, width)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self._on_double_click(row))
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.summary = QLabel("No twin open")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.ack_button = QPushButton("Acknowledge…")
+        self.ack_button.setToolTip("Acknowledge the selected alarm with an optional comment")
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.fly_button = QPushButton("Show on model")
+        self.fly_button.setToolTip("Select the alarm's part and fly the camera to its sensor (double-click)")
+        self.fly_button.clicked.connect(lambda: self.selected_alarm_id() and self.fly_to_alarm(self.selected_alarm_id()))
+        self.onset_button = QPushButton("Go to onset")
+        self.onset_button.setToolTip("Move the clock to the moment the alarm started")
+        self.onset_button.clicked.connect(lambda: self.selected_alarm_id() and self.go_to_onset(self.selected_alarm_id()))
+        self.export_button = QPushButton("Export alarm log…")
+        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
+        self.export_button.clicked.connect(self.export_dialog)
+        self.user_edit = QLineEdit(str(window.settings.value("alarm_user", default_user())))
+        self.user_edit.setMaximumWidth(140)
+        self.user_edit.setToolTip("The name recorded with acknowledgements")
+        self.user_edit.editingFinished.connect(
+            lambda: window.settings.setValue("alarm_user", self.user_edit.text().strip() or default_user()))
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(QLabel("User:"))
+        bar.addWidget(self.user_edit)
+        for button in (self.fly_button, self.onset_button, self.ack_button, self.export_button):
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+        self.badge = AlarmBadge()
+        self._update_buttons()
+
+    # ----- feeding ---------------------------------------------------------------------------------
+    def set_twin(self, twin) -> None:
+        """A twin was opened: a fresh tracker, with the acknowledgements saved next to its project."""
+        self.tracker = AlarmTracker(twin.project.sensors) if twin.project.sensors else None
+        self._store = None
+        self._rows_key = None
+        if self.tracker is not None and not twin.is_raw_mesh:
+            try:
+                self.tracker.load_acknowledgements(sidecar_path(twin.path))
+            except TwinViewerError as exc:
+                self.window.show_error("Acknowledgements not loaded", str(exc))
+        self.refresh()
+
+    def on_recording_loaded(self, _session=None) -> None:
+        self._store = None  # different data: rebuild the timeline from it
+        self.refresh()
+
+    def on_frame(self, frame) -> None:
+        """Called for every frame the window shows; follows the clock at a few hertz."""
+        now = time.monotonic()
+        jumped = self.shown_t is not None and abs(frame.t - self.shown_t) > 5.0
+        if jumped or now - self._last_sync >= SYNC_INTERVAL_S:
+            self.refresh(frame.t)
+        elif not self._pending.isActive():
+            self._pending.start(int(SYNC_INTERVAL_S * 1000))
+
+    def _clock_t(self) -> float | None:
+        session = self.window.session
+        if session is None or not session.has_data:
+            return None
+        return float(session.clock.t)
+
+    def _catch_up(self) -> None:
+        session = self.window.session
+        if self.tracker is None or session is None:
+            return
+        store = session.store
+        span = store.time_range()
+        if store is not self._store or (span and self._store_start is not None and span[0] < self._store_start):
+            self.tracker.rescan(store)  # new or older data under the tracker: derive the timeline again
+            self._store = store
+        else:
+            self.tracker.catch_up(store)
+        self._store_start = span[0] if span else None
+
+    def refresh(self, t: float | None = None) -> None:
+        """Read new samples and show the alarms at ``t`` (the clock's time if None)."""
+        self._pending.stop()
+        self._last_sync = time.monotonic()
+        self._catch_up()
+        t = self._clock_t() if t is None else t
+        self.shown_t = t
+        if self.tracker is None or t is None:
+            self._show_rows([], [], None)
+            self.badge.set_counts({"alarm": 0, "warning": 0, "unacknowledged": 0})
+            return
+        active, cleared = self.tracker.active_at(t), self.tracker.history(t)
+        self._show_rows(active, cleared, t)
+        self.badge.set_counts(self.tracker.counts_at(t))
+
+    # ----- the table -------------------------------------------------------------------------------
+    def _show_rows(self, active: list[Alarm], cleared: list[Alarm], t: float | None) -> None:
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *cleared]) if t else ()
+        summary = self._summary(active, cleared, t)
+        if self.summary.text() != summary:
+            self.summary.setText(summary)
+        if key == self._rows_key:
+            return
+        self._rows_key = key
+        selected = self.selected_alarm_id()
+        table = self.table
+        table.setUpdatesEnabled(False)
+        table.setRowCount(len(active) + len(cleared))
+        self._row_ids = []
+        for row, alarm in enumerate([*active, *cleared]):
+            self._fill_row(row, alarm, t, is_active=row < len(active))
+            self._row_ids.append(alarm.alarm_id)
+        table.setUpdatesEnabled(True)
+        if selected in self._row_ids:
+            table.selectRow(self._row_ids.index(selected))
+        self._update_buttons()
+
+    def _summary(self, active: list[Alarm], cleared: list[Alarm], t: float | None) -> str:
+        if self.tracker is None:
+            return "No sensors in this twin" if self.window.twin is not None else "No twin open"
+        if t is None:
+            return "No data yet"
+        unacked = sum(not a.acknowledged_at(t) for a in active)
+        text = f"{len(active)} active ({unacked} unacknowledged), {len(cleared)} cleared at {format_time(t)}"
+        return text
+
+    def _fill_row(self, row: int, alarm: Alarm, t: float, is_active: bool) -> None:
+        project = self.window.twin.project
+        try:
+            sensor = project.sensor(alarm.sensor_id)
+            sensor_text, unit = f"{sensor.id}  {sensor.label}".strip(), sensor.unit
+        except KeyError:
+            sensor_text, unit = alarm.sensor_id, ""
+        part = project.part(alarm.part)
+        sign = ">" if alarm.direction == "high" else "<"
+        if is_active:
+            cleared_text = f"active for {format_duration(t - alarm.onset_t)}"
+        else:
+            cleared_text = format_time(alarm.cleared_t)
+        ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
+        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
+            "not acknowledged" if is_active else "—")
+        texts = (format_time(alarm.onset_t), sensor_text, part.display_name if part else alarm.part,
+                 alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
+                 f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
+                 cleared_text, ack_text)
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for column, text in enumerate(texts):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, alarm.alarm_id)
+            if column in (5, 6):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if column == 3:
+                colour = LEVEL_COLOURS[alarm.level]
+                if is_active:
+                    item.setBackground(QBrush(colour))
+                    item.setForeground(QBrush(QColor("white") if alarm.is_alarm else QColor(30, 30, 30)))
+                    item.setFont(bold)
+                else:
+                    item.setForeground(QBrush(colour.darker(115)))
+            elif not is_active:
+                item.setForeground(QBrush(CLEARED_TEXT))
+            elif column == 8 and ack is None:
+                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm else QColor(150, 95, 0)))
+                item.setFont(bold)
+            if column == 8 and ack is not None and ack.comment:
+                item.setToolTip(ack.comment)
+            if column == 1:
+                item.setToolTip(alarm.describe(unit))
+            self.table.setItem(row, column, item)
+
+    def selected_alarm_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        row = rows[0].row()
+        return self._row_ids[row] if row < len(self._row_ids) else None
+
+    def row_of(self, alarm_id: str) -> int:
+        return self._row_ids.index(alarm_id)
+
+    def _update_buttons(self) -> None:
+        alarm_id = self.selected_alarm_id()
+        alarm = self.tracker.get(alarm_id) if (alarm_id and self.tracker) else None
+        for button in (self.fly_button, self.onset_button):
+            button.setEnabled(alarm is not None)
+        self.ack_button.setEnabled(alarm is not None and alarm.acknowledgement is None)
+        self.export_button.setEnabled(bool(self.tracker and self.tracker.alarms))
+
+    def _context_menu(self, pos) -> None:
+        item = self.table.itemAt(pos)
+        if item is None or self.tracker is None:
+            return
+        alarm_id = item.data(Qt.ItemDataRole.UserRole)
+        alarm = self.tracker.get(alarm_id)
+        menu = QMenu(self)
+        menu.addAction("Show on model", lambda: self.fly_to_alarm(alarm_id))
+        menu.addAction("Go to onset", lambda: self.go_to_onset(alarm_id))
+        menu.addAction(f"Show chart of {alarm.sensor_id}", lambda: self.window.activate_sensor(alarm.sensor_id))
+        menu.addSeparator()
+        ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
+        ack.setEnabled(alarm.acknowledgement is None)
+        menu.addSeparator()
+        menu.addAction("Export alarm log…", self.export_dialog)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    def _on_double_click(self, row: int) -> None:
+        if row < len(self._row_ids):
+            self.fly_to_alarm(self._row_ids[row])
+
+    # ----- what the buttons do ------------------------------------------------------------------------
+    def fly_to_alarm(self, alarm_id: str) -> None:
+        """Select the alarm's part and centre the camera on its sensor, framing about the part's size."""
+        window = self.window
+        alarm = self.tracker.get(alarm_id)
+        sensor = window.twin.project.sensor(alarm.sensor_id)
+        window.select_part(alarm.part)
+        if window.overlay is not None:
+            window.overlay.selected_sensor = sensor.id
+        low, high = window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        radius = max(float(math.dist(low, high)) * 0.75, 0.05)
+        window.scene.fly_to(sensor.position, radius)
+        window.show_status(f"{alarm.describe(sensor.unit)} on {alarm.part}")
+        window.refresh_now()
+
+    def go_to_onset(self, alarm_id: str) -> None:
+        """Seek the clock to the alarm's onset (the views show that instant)."""
+        alarm = self.tracker.get(alarm_id)
+        session = self.window.session
+        session.clock.seek(alarm.onset_t)
+        session.overlay.reset()
+        self.window.refresh_now()
+        self.refresh()
+        if alarm_id in self._row_ids:
+            self.table.selectRow(self.row_of(alarm_id))
+
+    @property
+    def user(self) -> str:
+        return self.user_edit.text().strip() or default_user()
+
+    def acknowledge(self, alarm_id: str, user: str | None = None, comment: str = "") -> Acknowledgement:
+        """Acknowledge at the clock's time and save the project's acknowledgement file right away."""
+        if self.tracker is None:
+            raise TwinViewerError("no alarms to acknowledge: nothing is open")
+        t = self._clock_t()
+        alarm = self.tracker.get(alarm_id)
+        if t is None or t < alarm.onset_t:
+            t = alarm.onset_t  # reviewing before the onset (seeked back): acknowledge at the onset itself
+        ack = self.tracker.acknowledge(alarm_id, user or self.user, t, comment)
+        twin = self.window.twin
+        if twin is not None and not twin.is_raw_mesh:
+            self.tracker.save_acknowledgements(sidecar_path(twin.path))
+        self._rows_key = None
+        self.refresh()
+        self.window.show_status(f"{alarm.sensor_id} {alarm.level} acknowledged by {ack.user}")
+        return ack
+
+    def acknowledge_dialog(self, alarm_id: str) -> None:
+        alarm = self.tracker.get(alarm_id)
+        unit = self.window.twin.project.sensor(alarm.sensor_id).unit
+        comment, ok = QInputDialog.getText(
+            self, "Acknowledge alarm",
+            f"{alarm.describe(unit)}\nsince {format_time(alarm.onset_t)}\n\n"
+            f"Acknowledging as {self.user}. Comment (optional):")
+        if not ok:
+            return
+        try:
+            self.acknowledge(alarm_id, comment=comment.strip())
+        except (ValueError, TwinViewerError) as exc:
+            self.window.show_error("Cannot acknowledge", str(exc))
+
+    def acknowledge_selected(self) -> None:
+        alarm_id = self.selected_alarm_id()
+        if alarm_id:
+            self.acknowledge_dialog(alarm_id)
+
+    def export_log(self, path: Path | str) -> Path:
+        """Write every alarm known so far (CSV, or JSON if the name ends in .json)."""
+        if self.tracker is None:
+            raise TwinViewerError("no alarm log: nothing with sensors is open")
+        return write_alarm_log(path, self.tracker.alarms, self.window.twin.project)
+
+    def export_dialog(self) -> None:
+        if self.tracker is None:
+            return
+        start = self.window.twin.path.with_name(self.window.twin.path.name.split(".")[0] + "-alarms.csv")
+        path, chosen = QFileDialog.getSaveFileName(self, "Export alarm log", str(start),
+                                                   "CSV (*.csv);;JSON (*.json)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".json" if "json" in chosen.lower() else ".csv"
+        try:
+            saved = self.export_log(path)
+        except TwinViewerError as exc:
+            self.window.show_error("Cannot export the alarm log", str(exc))
+            return
+        self.window.show_status(f"Alarm log written to {saved}")
+
+
+def install(window) -> AlarmPanel:
+    """Build the alarm dock and the status-bar badge, and feed them from the window's signals."""
+    panel = AlarmPanel(window)
+    panel.dock = window.add_dock("Alarms", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    window.resizeDocks([panel.dock], [210], Qt.Orientation.Vertical)
+    window.statusBar().addPermanentWidget(panel.badge)
+    panel.badge.clicked.connect(lambda: (panel.dock.show(), panel.dock.raise_()))
+    window.twin_opened.connect(panel.set_twin)
+    window.recording_loaded.connect(panel.on_recording_loaded)
+    window.frame_shown.connect(panel.on_frame)
+    show_action = QAction("&Alarms", window)
+    show_action.setShortcut("Ctrl+Shift+A")
+    show_action.triggered.connect(lambda: (panel.dock.show(), panel.dock.raise_()))
+    window.addAction(show_action)
+    panel.show_action = show_action
+    return panel

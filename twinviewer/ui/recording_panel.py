@@ -1,0 +1,361 @@
+"""Recorded data in the window: the timeline and charts docks, the Data menu, dropped files, auto-load.
+
+``install(window)`` (listed in ``PANEL_MODULES``) builds a :class:`RecordingPanel` that
+
+- docks the :class:`~twinviewer.ui.timeline.TimelineBar` and the :class:`~twinviewer.ui.charts.ChartsPanel`
+  at the bottom and keeps them on the window's session (``twin_opened``, ``recording_loaded``,
+  ``frame_shown``, ``part_selected``, sensor activation);
+- adds Data → Open recording… (native Parquet, CSV — one or several files as one recording, through the
+  column-mapping dialog — or a hydraulic-rig folder), Export recording…, Load the project's recording,
+  Show the last import report, and the playback actions with their shortcuts;
+- opens dropped .csv/.tsv/.txt/.parquet files as recordings (other drops still go to ``window.open_path``);
+- loads the project's ``[[sources]]`` recording off the GUI thread when a twin opens; when its files are
+  not found (``${SKAB_DIR}`` not set, folder moved) it says so and offers to choose the data folder.
+
+Every import runs with ``ui.tasks.run_task`` (progress, Cancel) and builds a new store; the session is
+only touched when the whole import succeeded, so a failed or cancelled import leaves the data as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QWidget
+
+from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
+from twinviewer.core.session import LoadedRecording
+from twinviewer.ui.charts import ChartsPanel
+from twinviewer.ui.import_dialog import ImportDialog
+from twinviewer.ui.tasks import Task, run_task
+from twinviewer.ui.timeline import TimelineBar
+
+PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
+RECORDING_FILTER = ("Recordings (*.parquet *.pq *.csv *.tsv *.txt);;TwinViewer recording (*.parquet);;"
+                    "CSV files (*.csv *.tsv *.txt);;All files (*)")
+
+
+def is_recording_path(path: Path) -> bool:
+    """A file (or hydraulic-rig folder) that opens as a recording rather than as a twin or mesh."""
+    from twinviewer.io.adapters import is_hydraulic_folder
+
+    path = Path(path)
+    if path.is_dir():
+        return is_hydraulic_folder(path)
+    return path.suffix.lower() in PARQUET_SUFFIXES | TEXT_SUFFIXES
+
+
+def needs_mapping(paths: list[Path]) -> bool:
+    """CSV-like text files go through the column-mapping dialog; Parquet and rig folders do not."""
+    return any(Path(p).is_file() and Path(p).suffix.lower() in TEXT_SUFFIXES for p in paths)
+
+
+def recording_name(paths: list[Path]) -> str:
+    if len(paths) == 1:
+        return paths[0].name
+    return f"{paths[0].parent.name}/ ({len(paths)} files)"
+
+
+class RecordingPanel:
+    """The window's recording features; see the module docstring."""
+
+    def __init__(self, window):
+        self.window = window
+        self.task: Task | None = None
+        self.last_report = None
+        self.report_box: QMessageBox | None = None
+        self.missing_box: QMessageBox | None = None
+        self.import_dialog: ImportDialog | None = None
+        self._pending_paths: list[Path] = []
+
+        self.timeline = TimelineBar(window.session)
+        self.charts = ChartsPanel(window.session, window.twin.project if window.twin else None)
+        self.charts_dock = window.add_dock("Charts", self.charts, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.timeline_dock = window.add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.timeline_dock.setTitleBarWidget(QWidget())
+        self.timeline_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        window.splitDockWidget(self.charts_dock, self.timeline_dock, Qt.Orientation.Vertical)
+        window.resizeDocks([self.charts_dock], [250], Qt.Orientation.Vertical)
+        self._build_menu()
+
+        window.twin_opened.connect(self._twin_opened)
+        window.recording_loaded.connect(self._recording_loaded)
+        window.frame_shown.connect(self._frame_shown)
+        window.part_selected.connect(self.charts.show_part)
+        window.sensor_table.sensor_activated.connect(self.charts.pin)
+        window.properties.sensor_activated.connect(self.charts.pin)
+        self.charts.seeked.connect(lambda _t: self.timeline.refresh())
+        self._original_open_dropped = window.open_dropped
+        window.open_dropped = self.open_dropped
+
+    # ----- menu ----------------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        window = self.window
+        menu = window.menu("&Data")
+        self.data_menu = menu
+        self.open_action = menu.addAction("&Open recording…", self.open_dialog)
+        self.open_action.setShortcut("Ctrl+Shift+O")
+        self.open_action.setStatusTip("Open a recording: TwinViewer Parquet, CSV (several files = one recording)")
+        self.project_action = menu.addAction("&Load the project's recording", lambda: self.load_project_recording())
+        self.folder_action = menu.addAction("Choose the recording &folder…", self.choose_data_folder)
+        self.folder_action.setStatusTip("Where the project's recording files are (replaces ${…} in its path)")
+        self.export_action = menu.addAction("&Export recording…", self.export_dialog)
+        self.report_action = menu.addAction("Last import &report…", self.show_last_report)
+        menu.addSeparator()
+        playback = menu.addMenu("&Playback")
+        for name, action in self.timeline.actions_by_name.items():
+            playback.addAction(action)
+            window.addAction(action)
+            if name in ("forward10", "loop_out"):
+                playback.addSeparator()
+        menu.aboutToShow.connect(self._update_menu)
+        self._update_menu()
+
+    def _update_menu(self) -> None:
+        window = self.window
+        has_twin = window.twin is not None
+        has_data = window.session is not None and window.session.has_data
+        sources = self._recording_sources()
+        for action in (self.open_action,):
+            action.setEnabled(has_twin)
+        self.project_action.setEnabled(bool(sources))
+        self.folder_action.setEnabled(bool(sources))
+        self.export_action.setEnabled(has_data)
+        self.report_action.setEnabled(self.last_report is not None)
+
+    def _recording_sources(self):
+        if self.window.twin is None:
+            return []
+        from twinviewer.io.importers import recording_sources
+
+        return recording_sources(self.window.twin.project)
+
+    # ----- window signals ------------------------------------------------------------------------------
+    def _twin_opened(self, twin) -> None:
+        session = self.window.session
+        self.timeline.set_session(session)
+        self.charts.set_session(session, twin.project)
+        pending, self._pending_paths = self._pending_paths, []
+        if pending:
+            self.open_recording(pending)
+        elif self._recording_sources():
+            self.load_project_recording()
+
+    def _recording_loaded(self, session) -> None:
+        self.timeline.set_session(session)
+        self.charts.set_session(session, session.project)
+
+    def _frame_shown(self, frame) -> None:
+        self.timeline.refresh(frame)
+        self.charts.update_charts(frame)
+
+    # ----- opening -------------------------------------------------------------------------------------
+    def open_dropped(self, paths: list[Path]) -> None:
+        """Recordings among dropped files open as one recording; anything else goes to the window."""
+        recordings = [Path(p) for p in paths if is_recording_path(Path(p))]
+        others = [Path(p) for p in paths if not is_recording_path(Path(p))]
+        if others:
+            self._original_open_dropped(others)
+            if recordings:
+                self._pending_paths = recordings  # opened once the dropped twin is shown
+            return
+        if recordings:
+            self.open_recording(recordings)
+
+    def open_dialog(self) -> None:
+        window = self.window
+        start = window.settings.value("last_recording_dir", str(Path.home()))
+        paths, _ = QFileDialog.getOpenFileNames(window, "Open recording (several CSV files = one recording)",
+                                                start, RECORDING_FILTER)
+        if paths:
+            window.settings.setValue("last_recording_dir", str(Path(paths[0]).parent))
+            self.open_recording([Path(p) for p in paths])
+
+    def open_recording(self, paths: list[Path]) -> None:
+        """Open files as one recording: CSV through the mapping dialog, Parquet and rig folders directly."""
+        window = self.window
+        paths = [Path(p) for p in paths]
+        if window.twin is None or window.session is None:
+            window.show_error("No twin open", "Open a twin project first; its sensors are what a recording's "
+                                              "columns are mapped to.")
+            return
+        if needs_mapping(paths):
+            source = next(iter(self._recording_sources()), None)
+            try:
+                dialog = ImportDialog(paths, window.twin.project, source, window)
+            except TwinViewerError as exc:
+                window.show_error(f"Cannot import {recording_name(paths)}", str(exc))
+                return
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(lambda: self.import_files(paths, dialog.settings()))
+            dialog.finished.connect(lambda _r: setattr(self, "import_dialog", None))
+            self.import_dialog = dialog
+            dialog.open()
+            return
+        self.import_files(paths, {})
+
+    def import_files(self, paths: list[Path], settings: dict, *, show_report: bool = True) -> Task | None:
+        """Import ``paths`` with ``import_recording(**settings)`` off the GUI thread, then swap it in."""
+        from twinviewer.io.importers import import_recording
+
+        project = self.window.twin.project
+        periods = {s.id: s.expected_period_s for s in project.sensors}
+        name = recording_name(paths)
+
+        def work(progress, cancelled):
+            return import_recording(paths, periods=periods, progress=progress, cancel=cancelled, **settings)
+
+        return self._run_import(f"Importing {name}", name, work, show_report)
+
+    def load_project_recording(self, override_dir: Path | str | None = None) -> Task | None:
+        """Load the project's first ``[[sources]]`` recording (``override_dir`` replaces ``${VAR}/…``)."""
+        from twinviewer.io.importers import import_source
+
+        window = self.window
+        sources = self._recording_sources()
+        if not sources:
+            return None
+        source = sources[0]
+        project = window.twin.project
+        if override_dir is None:
+            remembered = window.settings.value(self._folder_key(), "")
+            override_dir = remembered or None
+        name = source.name or Path(source.file).name
+
+        def work(progress, cancelled):
+            return import_source(project, source, override_dir=override_dir, progress=progress, cancel=cancelled)
+
+        return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True)
+
+    def _folder_key(self) -> str:
+        return f"recording_folders/{self.window.twin.path}"
+
+    def choose_data_folder(self) -> None:
+        window = self.window
+        if not self._recording_sources():
+            return
+        start = window.settings.value(self._folder_key(), "") or str(window.twin.path.parent)
+        folder = QFileDialog.getExistingDirectory(window, "Folder with the project's recording data", start)
+        if folder:
+            self.use_data_folder(folder)
+
+    def use_data_folder(self, folder: Path | str) -> Task | None:
+        """Remember ``folder`` for this project and load its recording from there."""
+        self.window.settings.setValue(self._folder_key(), str(folder))
+        return self.load_project_recording(folder)
+
+    def _run_import(self, title: str, name: str, work, show_report: bool, project_source: bool = False):
+        window = self.window
+        if self.task is not None and self.task.running:
+            window.show_error("Busy", "A recording is still loading; wait for it or cancel it first.")
+            return None
+        session = window.session
+        window.show_status(f"{title}…")
+
+        def done(result) -> None:
+            store, report = result
+            if window.session is not session:
+                window.show_status(f"{name} was loaded for a twin that is no longer open; discarded.")
+                return
+            self.last_report = report
+            session.set_recording(LoadedRecording(store, list(report.events), name, str(report)))
+            window.recording_loaded.emit(session)
+            window.refresh_now()
+            problems = sum(report.counts.values())
+            summary = (f"Loaded {name}: {report.rows:,} rows, {len(report.sensors)} sensors"
+                       + (f", {problems:,} problems (Data → Last import report…)" if problems else ""))
+            window.show_status(summary)
+            if show_report:
+                self.show_last_report()
+
+        def failed(exc: BaseException, details: str) -> None:
+            if isinstance(exc, CancelledError):
+                window.show_status(f"{title} cancelled; the data shown is unchanged.")
+                return
+            message = str(exc) if isinstance(exc, TwinViewerError) else f"{type(exc).__name__}: {exc}"
+            if project_source and isinstance(exc, RecordingError):
+                self._report_missing_source(name, message)
+                return
+            window.show_error(f"Cannot load {name}", message + "\n\nThe data shown is unchanged.")
+            window.show_status(f"Could not load {name}; the data shown is unchanged.")
+
+        self.task = run_task(window, title, work, done, failed)
+        return self.task
+
+    def _report_missing_source(self, name: str, message: str) -> None:
+        """The project's recording could not be read: say why and offer the ways out."""
+        window = self.window
+        window.last_error = message
+        window.show_status(f"Recording “{name}” not loaded: {message} — Data → Open recording… or "
+                           "Data → Choose the recording folder…")
+        box = QMessageBox(QMessageBox.Icon.Information, "Recording not found",
+                          f"The project's recording “{name}” could not be loaded:\n\n{message}", parent=window)
+        folder = box.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
+        open_other = box.addButton("Open recording…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        folder.clicked.connect(self.choose_data_folder)
+        open_other.clicked.connect(self.open_dialog)
+        box.finished.connect(lambda _r: setattr(self, "missing_box", None))
+        self.missing_box = box
+        box.open()
+
+    # ----- report and export ------------------------------------------------------------------------------
+    def show_last_report(self) -> None:
+        report = self.last_report
+        if report is None:
+            return
+        text = str(report)
+        icon = QMessageBox.Icon.Information if report.clean else QMessageBox.Icon.Warning
+        box = QMessageBox(icon, "Import report", text.splitlines()[0], QMessageBox.StandardButton.Ok, self.window)
+        box.setInformativeText("\n".join(text.splitlines()[1:]) or "No problems found.")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: setattr(self, "report_box", None))
+        self.report_box = box
+        box.open()
+
+    def export_dialog(self) -> None:
+        window = self.window
+        if window.session is None or not window.session.has_data:
+            return
+        stem = Path(window.session.recording_name or window.twin.path.stem).stem.replace("/", "_") or "recording"
+        start = str(Path(window.settings.value("last_recording_dir", str(Path.home()))) / f"{stem}.parquet")
+        path, chosen = QFileDialog.getSaveFileName(window, "Export recording", start,
+                                                   "TwinViewer recording (*.parquet);;CSV, one column per sensor (*.csv)")
+        if path:
+            self.export(Path(path), "csv" if "csv" in chosen.lower() or path.lower().endswith(".csv") else "parquet")
+
+    def export(self, path: Path, kind: str = "parquet") -> Task | None:
+        """Write the session's store (project sensors with data) as native Parquet or a wide CSV."""
+        from twinviewer.io.recording import export_csv, write_store
+
+        window = self.window
+        session = window.session
+        store = session.store
+        sensor_ids = [s for s in store.sensor_ids if store.sensor_time_range(s) is not None]
+        project = window.twin.project
+        metadata = {"asset": project.asset.name if project.asset else "",
+                    "units": {s.id: s.unit for s in project.sensors if s.id in sensor_ids},
+                    "events": list(session.events)}
+        path = Path(path)
+        if kind == "parquet" and path.suffix.lower() not in PARQUET_SUFFIXES:
+            path = path.with_suffix(".parquet")
+
+        def work(progress, cancelled):
+            if kind == "csv":
+                return export_csv(path, store, sensor_ids)
+            return write_store(path, store, sensor_ids, metadata=metadata)
+
+        def failed(exc, details):
+            if not isinstance(exc, CancelledError):
+                window.show_error("Cannot export", str(exc) if isinstance(exc, TwinViewerError) else repr(exc))
+
+        self.task = run_task(window, f"Exporting {path.name}", work,
+                             lambda written: window.show_status(f"Exported {len(sensor_ids)} sensors to {written}"),
+                             failed)
+        return self.task
+
+
+def install(window) -> RecordingPanel:
+    return RecordingPanel(window)
