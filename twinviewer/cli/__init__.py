@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("twinviewer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` or similar, which closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the user gets one line; --debug gives the traceback
         if debug:
             raise
