@@ -40,7 +40,7 @@ from twinviewer.ui.timeline import ALARM_COLOUR, WARNING_COLOUR, event_colour
 QUERY_INTERVAL_S = 0.1
 ROW_HEIGHT = 118
 AXIS_WIDTH = 58
-FAR = 1e12  # threshold bands reach "to infinity" (the y range is set explicitly, so they are clipped)
+FAR = float("inf")  # an open-ended threshold band; clipped to the view in ChartRow.fit_values
 LINE_COLOUR = QColor(31, 78, 140)
 ENVELOPE_COLOUR = QColor(31, 78, 140, 90)
 CURSOR_COLOUR = QColor(20, 40, 80)
@@ -124,7 +124,7 @@ class ChartRow(QFrame):
         self.plot.addItem(self.envelope)
         self.plot.addItem(self.line)
         self.plot.addItem(self.cursor, ignoreBounds=True)
-        self._band_items: list = []
+        self._bands: list[tuple[pg.LinearRegionItem, float, float]] = []
         self._event_items: list = []
         self._add_threshold_bands()
         self.query_key: tuple | None = None
@@ -159,11 +159,12 @@ class ChartRow(QFrame):
         for low, high, colour in bands:
             fill = QColor(colour)
             fill.setAlpha(38)
-            region = pg.LinearRegionItem((low, high), orientation="horizontal", movable=False, brush=fill,
-                                         pen=pg.mkPen(None))
+            finite = (low if low > -FAR else high - 1.0, high if high < FAR else low + 1.0)
+            region = pg.LinearRegionItem(finite, orientation="horizontal",
+                                         movable=False, brush=fill, pen=pg.mkPen(None))
             region.setZValue(-20)
             self.plot.addItem(region, ignoreBounds=True)
-            self._band_items.append(region)
+            self._bands.append((region, low, high))
         for value, colour in ((limits.alarm_low, ALARM_COLOUR), (limits.warning_low, WARNING_COLOUR),
                               (limits.warning_high, WARNING_COLOUR), (limits.alarm_high, ALARM_COLOUR)):
             if value is None:
@@ -172,7 +173,6 @@ class ChartRow(QFrame):
                                    pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
             line.setZValue(-10)
             self.plot.addItem(line, ignoreBounds=True)
-            self._band_items.append(line)
 
     def set_events(self, events) -> None:
         for item in self._event_items:
@@ -238,7 +238,12 @@ class ChartRow(QFrame):
             if reach_low <= limit <= reach_high:
                 low, high = min(low, limit), max(high, limit)
         pad = max(high - low, 1e-6) * 0.08
-        self.view_box.setYRange(low - pad, high + pad, padding=0)
+        y0, y1 = low - pad, high + pad
+        self.view_box.setYRange(y0, y1, padding=0)
+        # bands reach "to infinity": clip them to just beyond the view so the painter never sees huge numbers
+        beyond = y1 - y0
+        for region, band_low, band_high in self._bands:
+            region.setRegion((max(band_low, y0 - beyond), min(band_high, y1 + beyond)))
 
     def show_value(self, value: float, status: int) -> None:
         unit = f" {self.sensor.unit}" if self.sensor.unit else ""

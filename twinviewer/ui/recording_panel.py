@@ -1,10 +1,10 @@
-"""Recorded data in the window: the timeline and charts docks, the Data menu, dropped files, auto-load.
+"""Recorded data in the window: the timeline bar and charts dock, the Data menu, dropped files, auto-load.
 
 ``install(window)`` (listed in ``PANEL_MODULES``) builds a :class:`RecordingPanel` that
 
-- docks the :class:`~twinviewer.ui.timeline.TimelineBar` and the :class:`~twinviewer.ui.charts.ChartsPanel`
-  at the bottom and keeps them on the window's session (``twin_opened``, ``recording_loaded``,
-  ``frame_shown``, ``part_selected``, sensor activation);
+- puts the :class:`~twinviewer.ui.timeline.TimelineBar` in a tool bar along the bottom of the window,
+  docks the :class:`~twinviewer.ui.charts.ChartsPanel` above it, and keeps both on the window's session
+  (``twin_opened``, ``recording_loaded``, ``frame_shown``, ``part_selected``, sensor activation);
 - adds Data → Open recording… (native Parquet, CSV — one or several files as one recording, through the
   column-mapping dialog — or a hydraulic-rig folder), Export recording…, Load the project's recording,
   Show the last import report, and the playback actions with their shortcuts;
@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
 
 from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
 from twinviewer.core.session import LoadedRecording
@@ -72,11 +72,14 @@ class RecordingPanel:
         self.timeline = TimelineBar(window.session)
         self.charts = ChartsPanel(window.session, window.twin.project if window.twin else None)
         self.charts_dock = window.add_dock("Charts", self.charts, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.timeline_dock = window.add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.timeline_dock.setTitleBarWidget(QWidget())
-        self.timeline_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        window.splitDockWidget(self.charts_dock, self.timeline_dock, Qt.Orientation.Vertical)
-        window.resizeDocks([self.charts_dock], [250], Qt.Orientation.Vertical)
+        window.resizeDocks([self.charts_dock], [300], Qt.Orientation.Vertical)
+        # A bottom tool bar spans the whole window under every dock: the natural place for a timeline.
+        self.timeline_toolbar = QToolBar("Timeline", window)
+        self.timeline_toolbar.setObjectName("toolbar_timeline")
+        self.timeline_toolbar.setMovable(False)
+        self.timeline_toolbar.addWidget(self.timeline)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline_toolbar)
+        window.panels_menu.addAction(self.timeline_toolbar.toggleViewAction())
         self._build_menu()
 
         window.twin_opened.connect(self._twin_opened)
