@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
@@ -308,26 +308,6 @@ class Project(_Strict):
     # Set by load_project, not read from the file.
     path: Path | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> Project:
-        problems: list[str] = []
-        part_names = [p.name for p in self.parts]
-        seen: set[str] = set()
-        for name in part_names:
-            if name in seen:
-                problems.append(f"part name {name!r} appears twice")
-            seen.add(name)
-        ids: set[str] = set()
-        for sensor in self.sensors:
-            if sensor.id in ids:
-                problems.append(f"sensor id {sensor.id!r} appears twice")
-            ids.add(sensor.id)
-            if part_names and sensor.part not in seen:
-                problems.append(f"sensor {sensor.id!r} names part {sensor.part!r}, which is not in [[parts]]")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     @property
     def base_dir(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
@@ -428,6 +408,25 @@ def locate_key(text: str, loc: tuple[Any, ...]) -> int | None:
     return start + 1 if table_path else None
 
 
+def cross_reference_problems(project: Project) -> list[tuple[tuple[Any, ...], str]]:
+    """Problems between tables (duplicate names, a sensor on a part that is not listed), with their key paths."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    seen: set[str] = set()
+    for i, part in enumerate(project.parts):
+        if part.name in seen:
+            problems.append((("parts", i, "name"), f"part name {part.name!r} appears twice"))
+        seen.add(part.name)
+    ids: set[str] = set()
+    for i, sensor in enumerate(project.sensors):
+        if sensor.id in ids:
+            problems.append((("sensors", i, "id"), f"sensor id {sensor.id!r} appears twice"))
+        ids.add(sensor.id)
+        if seen and sensor.part not in seen:
+            problems.append((("sensors", i, "part"),
+                             f"sensor {sensor.id!r} names part {sensor.part!r}, which is not in [[parts]]"))
+    return problems
+
+
 def parse_project(text: str, path: Path | str = "<memory>") -> Project:
     """Parse and validate project text; raises ProjectError listing every problem."""
     name = str(path)
@@ -454,6 +453,10 @@ def parse_project(text: str, path: Path | str = "<memory>") -> Project:
                 msg = f"unknown source kind {err.get('input', {}).get('kind')!r}; use recording, mqtt, opcua or simulator" if isinstance(err.get("input"), dict) else msg
             problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg))
         raise ProjectError(problems) from None
+    cross = cross_reference_problems(project)
+    if cross:
+        raise ProjectError([ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg)
+                            for loc, msg in cross])
     project.path = Path(path).resolve() if name != "<memory>" else None
     return project
 
