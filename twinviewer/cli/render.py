@@ -18,6 +18,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--parallel", action="store_true", help="parallel projection")
     parser.add_argument("--hide", action="append", default=[], metavar="PART", help="hide a part (repeatable)")
     parser.add_argument("--select", metavar="PART", help="highlight a part")
+    parser.add_argument("--recording", metavar="R", help="recording to show the state of (Parquet or CSV; default "
+                        "with --time: the project's own [[sources]] recording)")
+    parser.add_argument("--time", metavar="T", help="instant to show: ISO time (local, or with Z/offset), epoch "
+                        "seconds, or an offset from the recording start such as +90s or +1h30m")
 
 
 def run(args) -> int:
@@ -42,8 +46,14 @@ def run(args) -> int:
         view.scene.set_style(args.style)
         view.scene.set_parallel(args.parallel)
         view.scene.set_view(args.view)
+        state = ""
+        if args.recording is not None or args.time is not None:
+            from twinviewer.core.formatting import format_time
+            from twinviewer.render.state_render import show_recording_state
+
+            state = f", state at {format_time(show_recording_state(view, args.recording, args.time).t)}"
         out = view.screenshot(args.out)
     finally:
         view.close()
-    print(f"wrote {out} ({size[0]}x{size[1]}, view {args.view})")
+    print(f"wrote {out} ({size[0]}x{size[1]}, view {args.view}{state})")
     return 0
