@@ -6,6 +6,12 @@ live data all show what was active at the clock's time. Acknowledgements are sav
 file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are made.
 
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
+
+Alarms clear with a deadband of :data:`DEADBAND_FRACTION` of each sensor's declared range (ISA-18.2 suggests
+1-5 % of span): without one a noisy signal hovering at a limit raises an "alarm" every second (the demo's
+incident recording gives 190 episodes of VT-102 in 20 minutes with none, 20 with 2 %). An alarm therefore
+stays in the list until the value is back inside its limit by that margin, even if the 3D colour already
+went back to the warning or normal colour.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from twinviewer.core.overlay import Status
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
+DEADBAND_FRACTION = 0.02
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
@@ -57,6 +64,11 @@ def default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
+
+
+def alarm_deadbands(sensors) -> dict[str, float]:
+    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
+    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
@@ -216,7 +228,8 @@ class AlarmPanel(QWidget):
     # ----- feeding ---------------------------------------------------------------------------------
     def set_twin(self, twin) -> None:
         """A twin was opened: a fresh tracker, with the acknowledgements saved next to its project."""
-        self.tracker = AlarmTracker(twin.project.sensors) if twin.project.sensors else None
+        sensors = twin.project.sensors
+        self.tracker = AlarmTracker(sensors, alarm_deadbands(sensors)) if sensors else None
         self._store = None
         self._rows_key = None
         if self.tracker is not None and not twin.is_raw_mesh:
