@@ -1,0 +1,204 @@
+"""Playing a failure scenario in the viewer: find a project's scenarios, simulate one for playback, keep
+the trainer's logs.
+
+The window and ``twinviewer render --scenario`` share these steps, so both show the same data:
+
+- ``project_scenarios(project)``: the project's ``[[scenarios]]`` files, or every ``scenarios/*.toml`` next
+  to the project when it lists none.
+- ``simulate_for_playback(scenario, project)``: simulate at the scenario's own sample period, or at a
+  coarser one for long scenarios (at most ``MAX_PLAYBACK_SAMPLES`` per sensor, e.g. every 15 s for 30 days)
+  so loading stays quick; ``PlaybackRun.recording()`` gives the ``LoadedRecording`` a session swaps in,
+  with the steps as ``scenario_step`` events on the timeline.
+- ``training_log_dir(project_path)`` and ``write_training_log(session, folder)``: where a trainee's answers
+  go (a ``training-logs/`` folder next to the project, or the user's data folder when that is read-only)
+  as a JSON and a CSV file a trainer can collect.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from twinviewer.core.errors import CancelledError
+from twinviewer.core.events import Event
+from twinviewer.core.scenario import Scenario, TrainingSession
+from twinviewer.core.session import LoadedRecording
+from twinviewer.core.simulation import SimulationResult, simulate
+from twinviewer.core.store import TimeSeriesStore
+
+MAX_PLAYBACK_SAMPLES = 200_000
+"""Samples per sensor the window simulates at most; longer scenarios are simulated at a coarser period."""
+_NICE_PERIODS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+STALE_FACTOR = 3.0
+
+
+def playback_sample_period(scenario: Scenario, max_samples: int = MAX_PLAYBACK_SAMPLES) -> float:
+    """The scenario's own sample period, or the smallest round period giving at most ``max_samples``."""
+    own = float(scenario.sample_period)
+    if scenario.duration / own + 1 <= max_samples:
+        return own
+    needed = scenario.duration / max(max_samples - 1, 1)
+    for period in _NICE_PERIODS_S:
+        if period >= needed and period >= own:
+            return float(period)
+    return float(math.ceil(needed / 3600.0) * 3600.0)
+
+
+def with_sample_period(scenario: Scenario, period: float) -> Scenario:
+    """A copy of ``scenario`` sampled every ``period`` seconds (same steps, seed, file and line numbers)."""
+    if period == scenario.sample_period:
+        return scenario
+    copy = scenario.model_copy(update={"sample_period": float(period)})
+    copy._text = scenario._text
+    return copy
+
+
+@dataclass
+class PlaybackRun:
+    """A simulated scenario ready to play: the scenario as written, and the data simulated from it."""
+
+    scenario: Scenario
+    result: SimulationResult
+    sample_period: float
+
+    @property
+    def coarsened(self) -> bool:
+        return self.sample_period > self.scenario.sample_period
+
+    @property
+    def sampling_note(self) -> str:
+        """One sentence for the panel about how the data was sampled."""
+        from twinviewer.core.formatting import format_duration
+
+        if not self.coarsened:
+            return f"Simulated every {format_duration(self.sample_period)}."
+        return (f"Simulated every {format_duration(self.sample_period)} (the file asks for "
+                f"{format_duration(self.scenario.sample_period)}) to keep {format_duration(self.scenario.duration)} "
+                "quick to load; `twinviewer simulate` writes the full-rate recording.")
+
+    def events(self) -> list[Event]:
+        return [Event.from_json(e) for e in self.scenario.events()]
+
+    def recording(self, project=None) -> LoadedRecording:
+        """The simulated data as a recording for ``Session.set_recording``.
+
+        A session resets each sensor's expected period to the project's; the store's stale factor is
+        widened so samples ``sample_period`` apart never show as stale.
+        """
+        store = TimeSeriesStore()
+        for sensor_id in self.result.sensor_ids:
+            store.add_sensor(sensor_id, self.sample_period)
+        store.append_block(self.result.times, self.result.sensor_ids, self.result.values)
+        periods = [s.expected_period_s for s in project.sensors] if project is not None else []
+        shortest = min(periods) if periods else self.sample_period
+        store.stale_factor = max(STALE_FACTOR, STALE_FACTOR * self.sample_period / shortest)
+        return LoadedRecording(store=store, events=self.events(), name=self.scenario.title,
+                               report=self.sampling_note)
+
+
+def simulate_for_playback(scenario: Scenario, project, *, max_samples: int = MAX_PLAYBACK_SAMPLES,
+                          progress: Callable[[float, str], None] | None = None,
+                          cancelled: Callable[[], bool] | None = None) -> PlaybackRun:
+    """Simulate ``scenario`` on ``project`` at ``playback_sample_period``; raises ScenarioError for names
+    the project does not have and CancelledError when ``cancelled()`` turns true between stages."""
+    def report(fraction: float, message: str) -> None:
+        if cancelled is not None and cancelled():
+            raise CancelledError("cancelled")
+        if progress is not None:
+            progress(fraction, message)
+
+    period = playback_sample_period(scenario, max_samples)
+    samples = int(math.floor(scenario.duration / period + 1e-9)) + 1
+    report(0.05, f"Simulating {samples:,} samples of {len(project.sensors)} sensors")
+    result = simulate(with_sample_period(scenario, period), project)
+    report(0.9, "Simulation done")
+    result.scenario = scenario
+    return PlaybackRun(scenario=scenario, result=result, sample_period=period)
+
+
+# ---- which scenarios a project has ------------------------------------------------------------------
+def project_folder(project) -> Path | None:
+    return Path(project.path).parent if getattr(project, "path", None) else None
+
+
+def project_scenarios(project) -> list[Path]:
+    """Scenario files of a project: its ``[[scenarios]]`` entries (relative to the project file), else every
+    ``*.toml`` in a ``scenarios/`` folder next to it. Entries whose file is missing are left out (project
+    validation reports them)."""
+    folder = project_folder(project)
+    if folder is None:
+        return []
+    listed = [(folder / ref.file).resolve() for ref in getattr(project, "scenarios", [])]
+    if listed:
+        return [p for p in listed if p.is_file()]
+    return sorted(p.resolve() for p in (folder / "scenarios").glob("*.toml") if p.is_file())
+
+
+def scenario_title(path: Path) -> str:
+    """The ``title`` of a scenario file without validating it (for menus); the file name if unreadable."""
+    import tomllib
+
+    try:
+        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        title = None
+    return title if isinstance(title, str) and title.strip() else path.stem.replace("_", " ")
+
+
+# ---- training logs ----------------------------------------------------------------------------------
+def user_data_dir() -> Path:
+    """The per-user data folder of TwinViewer on this platform."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "TwinViewer"
+
+
+def _writable(folder: Path) -> bool:
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return os.access(existing, os.W_OK)
+
+
+def training_log_dir(project_path: Path | str | None) -> Path:
+    """``training-logs/`` next to the project, or in the user's data folder if that place is read-only
+    (an installed demo, a network share)."""
+    if project_path is not None:
+        candidate = Path(project_path).parent / "training-logs"
+        if _writable(candidate):
+            return candidate
+    return user_data_dir() / "training-logs"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "x"
+
+
+def training_log_stem(session: TrainingSession) -> str:
+    """File name (no suffix) of a session log: start time, trainee, scenario — sorts by date in a folder."""
+    started = datetime.fromtimestamp(session.started_at).strftime("%Y%m%d-%H%M%S")
+    scenario = session.scenario.path.stem if session.scenario.path else _slug(session.scenario.title)
+    return f"{started}_{_slug(session.trainee)}_{_slug(scenario)}"
+
+
+def write_training_log(session: TrainingSession, folder: Path | str) -> tuple[Path, Path]:
+    """Write the session as ``STEM.json`` and ``STEM.csv`` in ``folder`` (created); returns both paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = training_log_stem(session)
+    json_path = folder / f"{stem}.json"
+    csv_path = folder / f"{stem}.csv"
+    json_path.write_text(session.to_json() + "\n", encoding="utf-8")
+    # utf-8-sig: spreadsheet programs then read names and units (°C, m³/h) correctly.
+    csv_path.write_text(session.to_csv(), encoding="utf-8-sig")
+    return json_path, csv_path

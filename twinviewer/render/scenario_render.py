@@ -1,0 +1,139 @@
+"""A scenario step in 3D: its camera, its highlighted parts, and a headless render of the step.
+
+``apply_step_camera`` and ``StepHighlight`` are shared by the window's scenario panel and by
+``twinviewer render PROJECT --scenario S --step N``; ``render_scenario_step`` simulates the scenario (at the
+playback sample period), takes the state at the step's start with the status overlay, and writes a PNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from twinviewer.core.errors import TwinViewerError
+from twinviewer.render.scene import SceneRenderer
+
+STEP_OUTLINE_COLOUR = (1.0, 0.55, 0.0)
+STEP_OUTLINE_WIDTH = 4.0
+
+
+def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
+    """Point the camera as a step asks: a named view (returned, so a window can remember it) or an
+    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no change."""
+    if camera is None:
+        return None
+    if isinstance(camera, str):
+        scene.set_view(camera)
+        return camera
+    cam = scene.plotter.camera
+    cam.focal_point = tuple(float(v) for v in camera.focal_point)
+    cam.position = tuple(float(v) for v in camera.position)
+    cam.up = tuple(float(v) for v in camera.view_up)
+    distance = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
+    cam.parallel_scale = max(distance * np.tan(np.radians(cam.view_angle / 2)), 1e-3)
+    scene.plotter.renderer.ResetCameraClippingRange()
+    return None
+
+
+class StepHighlight:
+    """Thick orange outlines around a step's parts, drawn over whatever colours the status overlay gives
+    them (tinting would fight the overlay, which recolours parts every frame)."""
+
+    def __init__(self, scene: SceneRenderer):
+        self.scene = scene
+        self.parts: list[str] = []
+        self._actors: list = []
+
+    def set(self, names: Iterable[str]) -> None:
+        self.clear()
+        for name in names:
+            display = self.scene.parts.get(name)
+            if display is None or display.mesh.n_cells == 0 or display.mesh.n_cells > 500_000:
+                continue
+            actor = self.scene.plotter.add_silhouette(display.mesh, color=STEP_OUTLINE_COLOUR,
+                                                      line_width=STEP_OUTLINE_WIDTH, feature_angle=None)
+            actor.SetPickable(False)
+            actor.SetVisibility(display.visible)
+            self._actors.append(actor)
+            self.parts.append(name)
+
+    def clear(self) -> None:
+        for actor in self._actors:
+            self.scene.plotter.remove_actor(actor, render=False)
+        self._actors.clear()
+        self.parts.clear()
+
+
+def find_scenario(project, name_or_path: str | Path) -> Path:
+    """A scenario file given as a path, or by the file name (without .toml) of one of the project's."""
+    from twinviewer.core.scenario_playback import project_scenarios
+
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path.resolve()
+    known = project_scenarios(project)
+    for candidate in known:
+        if candidate.stem == str(name_or_path) or candidate.name == str(name_or_path):
+            return candidate
+    names = ", ".join(p.stem for p in known) or "none"
+    raise TwinViewerError(f"scenario {name_or_path!r}: no such file, and not one of the project's scenarios ({names})")
+
+
+def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path | str,
+                         size: tuple[int, int] = (1280, 800), *, highlight: bool = True,
+                         max_samples: int | None = None, hide: Iterable[str] = (), style: str = "surface",
+                         parallel: bool = False) -> Path:
+    """Render step ``step`` (from 0) of a scenario on ``twin``: simulated state at the step's start with the
+    status overlay, the step's camera and its highlighted parts outlined."""
+    from twinviewer.core.scenario import load_scenario
+    from twinviewer.core.scenario_playback import MAX_PLAYBACK_SAMPLES, simulate_for_playback
+    from twinviewer.core.session import Session
+    from twinviewer.render.offscreen import OffscreenView
+    from twinviewer.render.overlay_layer import OverlayLayer
+
+    scenario = load_scenario(scenario_path, twin.project)
+    if not 0 <= step < len(scenario.steps):
+        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps 0..{len(scenario.steps) - 1}")
+    run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
+    session = Session(twin.project, twin.model.part_names)
+    session.set_recording(run.recording(twin.project))
+    frame = session.frame_at(scenario.step_time(step))
+    view = OffscreenView(twin, size)
+    try:
+        for name in hide:
+            if name not in view.scene.parts:
+                raise TwinViewerError(f"--hide {name}: no such part (parts: {', '.join(view.scene.parts)})")
+            view.scene.set_visible(name, False)
+        view.scene.set_style(style)
+        view.scene.set_parallel(parallel)
+        overlay = OverlayLayer(view.scene, twin.project)
+        overlay.set_mode("status")
+        # wall_time 0 puts the alarm pulse at full strength: alarmed parts are fully red in a still image.
+        overlay.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+        view.scene.set_view("iso")
+        apply_step_camera(view.scene, scenario.steps[step].camera)
+        if highlight:
+            StepHighlight(view.scene).set(scenario.steps[step].highlight)
+        return view.screenshot(out)
+    finally:
+        view.close()
+
+
+def run_render_command(twin, args, size: tuple[int, int]) -> int:
+    """``twinviewer render PROJECT --scenario S --step N --out shot.png`` (called by cli/render.py)."""
+    from twinviewer.core.formatting import format_time
+    from twinviewer.core.scenario import load_scenario
+
+    if args.step is None:
+        raise TwinViewerError("--scenario needs --step N (0 = the first step)")
+    if twin.is_raw_mesh:
+        raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh file")
+    path = find_scenario(twin.project, args.scenario)
+    out = render_scenario_step(twin, path, args.step, args.out, size, hide=args.hide, style=args.style,
+                               parallel=args.parallel)
+    scenario = load_scenario(path)
+    print(f"wrote {out} ({size[0]}x{size[1]}, {path.name} step {args.step} "
+          f"\"{scenario.steps[args.step].title}\" at {format_time(scenario.step_time(args.step))})")
+    return 0
