@@ -22,6 +22,10 @@ def add_arguments(parser) -> None:
                         "with --time: the project's own [[sources]] recording)")
     parser.add_argument("--time", metavar="T", help="instant to show: ISO time (local, or with Z/offset), epoch "
                         "seconds, or an offset from the recording start such as +90s or +1h30m")
+    parser.add_argument("--overlay", metavar="MODE", help="sensor overlay at --time: status (default), value, "
+                        "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
+    parser.add_argument("--labels", choices=("off", "selected", "all"),
+                        help="floating sensor value labels (default: the project's [view] labels)")
 
 
 def run(args) -> int:
@@ -47,11 +51,14 @@ def run(args) -> int:
         view.scene.set_parallel(args.parallel)
         view.scene.set_view(args.view)
         state = ""
-        if args.recording is not None or args.time is not None:
+        overlay = getattr(args, "overlay", None)
+        if args.recording is not None or args.time is not None or overlay is not None:
             from twinviewer.core.formatting import format_time
             from twinviewer.render.state_render import show_recording_state
 
-            state = f", state at {format_time(show_recording_state(view, args.recording, args.time).t)}"
+            frame = show_recording_state(view, args.recording, args.time, overlay or "status",
+                                         getattr(args, "labels", None))
+            state = f", {overlay or 'status'} overlay at {format_time(frame.t)}"
         out = view.screenshot(args.out)
     finally:
         view.close()

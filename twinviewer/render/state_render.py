@@ -72,26 +72,31 @@ def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=No
     return import_recording(path, source=source, periods=periods, progress=progress, cancel=cancel)
 
 
-def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status") -> Frame:
-    """Put the overlay for time ``t`` of ``store`` on an offscreen view; returns the frame shown."""
+def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status", labels: str | None = None) -> Frame:
+    """Put the overlay (off, status, value, field:QUANTITY) for time ``t`` of ``store`` on an offscreen view,
+    with ``labels`` (off, selected, all; None = the project's); returns the frame shown."""
     from twinviewer.render.overlay_layer import OverlayLayer
 
     twin = view.twin
     session = Session(twin.project, twin.model.part_names, store)
     layer = OverlayLayer(view.scene, twin.project)
-    layer.set_mode(overlay)
-    layer.set_labels(twin.project.view.labels)
+    try:
+        layer.set_mode(overlay)
+    except ValueError as exc:
+        raise TwinViewerError(f"--overlay {overlay}: {exc}") from None
+    layer.set_labels(labels or twin.project.view.labels)
     frame = session.frame_at(t)
     layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
     view.state_layer = layer  # keep the actors' owner alive as long as the view
     return frame
 
 
-def show_recording_state(view, recording: str | Path | None, time_text: str | None) -> Frame:
+def show_recording_state(view, recording: str | Path | None, time_text: str | None, overlay: str = "status",
+                         labels: str | None = None) -> Frame:
     """CLI helper: load the recording, resolve ``--time`` (default: the start), show the state there."""
     store, _report = load_recording(view.twin, recording)
     span = store.time_range()
     if span is None:
         raise TwinViewerError(f"--recording {recording or 'of the project'}: the recording holds no samples")
     t = parse_time(time_text, *span) if time_text else span[0]
-    return show_state(view, store, t)
+    return show_state(view, store, t, overlay, labels)

@@ -1,0 +1,80 @@
+"""``twinviewer render PROJECT --recording R --time T --overlay MODE --labels L``: overlays in headless images,
+on the demo twin and its real incident recording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import DEMO_PROJECT
+from twinviewer.cli import main
+from twinviewer.core.colormaps import colormap_table
+from twinviewer.core.overlay import Status
+
+INCIDENT = DEMO_PROJECT.parent / "recordings" / "incident.parquet"
+SIZE = (640, 400)
+
+
+def render(tmp_path, name, *extra) -> np.ndarray:
+    out = tmp_path / f"{name}.png"
+    code = main(["render", str(DEMO_PROJECT), "--recording", str(INCIDENT), "--size", f"{SIZE[0]}x{SIZE[1]}",
+                 "--view", "iso", "--out", str(out), *extra])
+    assert code == 0
+    return np.asarray(Image.open(out).convert("RGB")).astype(int)
+
+
+@pytest.fixture(scope="module")
+def bearing_mask(tmp_path_factory):
+    """Where the pump's drive-end bearing housing is drawn: what the selection highlight changes."""
+    folder = tmp_path_factory.mktemp("mask")
+    plain = render(folder, "plain", "--overlay", "off")
+    selected = render(folder, "selected", "--overlay", "off", "--select", "bearing_housing_de")
+    mask = np.abs(selected - plain).sum(axis=2) > 40
+    assert mask.sum() > 150, "the bearing housing is visible in the iso view"
+    return mask
+
+
+def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, capsys):
+    image = render(tmp_path, "alarm", "--time", "+2h20m", "--overlay", "status")
+    assert "status overlay at" in capsys.readouterr().out
+    colour = np.median(image[bearing_mask], axis=0)
+    red = np.array(Status.ALARM.rgb)
+    assert np.abs(colour - red).sum() < 90, colour
+    # At the start of the incident the bearing only has a vibration warning: amber, not red.
+    early = render(tmp_path, "early", "--time", "+1m", "--overlay", "status")
+    colour = np.median(early[bearing_mask], axis=0)
+    assert colour[0] > colour[1] > colour[2] + 60 and colour[1] > 0.6 * colour[0], colour
+    # Without an overlay the part has its own grey-blue colour.
+    plain = render(tmp_path, "plain", "--time", "+2h20m", "--overlay", "off")
+    colour = np.median(plain[bearing_mask], axis=0)
+    assert abs(colour[0] - colour[2]) < 60 and colour[0] < 150, colour
+
+
+def test_field_overlay_draws_a_colour_bar(tmp_path):
+    image = render(tmp_path, "field", "--time", "+2h20m", "--overlay", "field:temperature")
+    width, height = SIZE
+    strip = image[int(0.2 * height):int(0.8 * height), int(0.86 * width):]
+    table = colormap_table("inferno").astype(int)
+    pixels = strip.reshape(-1, 3)
+    distance = np.abs(pixels[:, None, :] - table[None, :, :]).sum(axis=2)
+    nearest = distance.argmin(axis=1)[distance.min(axis=1) < 12]
+    # The bar runs through the map from dark to bright: both ends of inferno are drawn.
+    assert nearest.size > 300
+    assert nearest.min() < 40 and nearest.max() > 215
+
+
+def test_labels_all_adds_value_labels(tmp_path):
+    off = render(tmp_path, "nolabels", "--time", "+2h20m", "--overlay", "status", "--labels", "off")
+    labelled = render(tmp_path, "labels", "--time", "+2h20m", "--overlay", "status", "--labels", "all")
+    changed = (np.abs(labelled - off).sum(axis=2) > 60).mean()
+    assert 0.005 < changed < 0.3
+
+
+def test_bad_overlay_is_a_clear_error(tmp_path, capsys):
+    code = main(["render", str(DEMO_PROJECT), "--recording", str(INCIDENT), "--overlay", "field:humidity",
+                 "--out", str(tmp_path / "x.png")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--overlay field:humidity" in err and "temperature" in err
+    assert not (tmp_path / "x.png").exists()
