@@ -44,8 +44,8 @@ def project(tmp_path: Path) -> Path:
     return build_blocks_project(tmp_path, SOURCE)
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
+def new_window(qtbot, tmp_path: Path):
+    """A shown main window with its settings in ``tmp_path`` (shared by the recording UI tests)."""
     from twinviewer.ui.main_window import MainWindow
 
     win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
@@ -53,6 +53,12 @@ def window(qtbot, tmp_path):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = new_window(qtbot, tmp_path)
     yield win
     win.close()
 
