@@ -216,3 +216,21 @@ def visible_pixel_of(window, name: str) -> tuple[int, int]:
             if window.scene.pick(x + dx, y + dy)[0] == name:
                 return x + dx, y + dy
     raise AssertionError(f"{name} is not visible")
+
+
+def test_cancel_a_long_load_keeps_what_was_open(qtbot, window, shared_data):
+    """The STEP file that makes the converter run for minutes: Cancel stops it and nothing changes."""
+    open_and_wait(qtbot, window, DEMO_PROJECT)
+    current = window.twin
+    window.open_path(shared_data / "meshes/step/as1_motor.step")
+    qtbot.waitUntil(lambda: window.task.dialog is not None and window.task.dialog.isVisible(), timeout=3000)
+    assert window.task.running, "the conversion is still going"
+    from PySide6.QtWidgets import QPushButton
+
+    cancel_button = window.task.dialog.findChild(QPushButton)
+    assert cancel_button.text() == "Cancel"
+    qtbot.mouseClick(cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.task.running, timeout=15000)
+    assert window.twin is current
+    assert "cancelled" in window.status_label.text(), window.last_error
+    assert window.last_error is None

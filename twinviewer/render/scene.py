@@ -226,19 +226,34 @@ class SceneRenderer:
 
     # ----- camera ----------------------------------------------------------------------------------
     def set_view(self, view: str, names: Iterable[str] | None = None) -> None:
+        """Look from a standard direction, framing the (visible) parts tightly in the window."""
         if view not in _VIEW_DIRECTIONS:
             raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEW_NAMES)}")
         low, high = self.bounds(names)
         centre = (low + high) / 2
-        radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
         direction, up = _VIEW_DIRECTIONS[view]
-        direction = np.array(direction) / np.linalg.norm(direction)
+        direction = np.array(direction, float) / np.linalg.norm(direction)
+        up = np.array(up, float)
+        right = np.cross(up, direction)
+        right /= np.linalg.norm(right)
+        up = np.cross(direction, right)
+        corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1])
+                            for z in (low[2], high[2])]) - centre
+        lateral_x = np.abs(corners @ right)
+        lateral_y = np.abs(corners @ up)
+        depth = corners @ direction
+        width, height = self.plotter.window_size
+        aspect = max(width, 1) / max(height, 1)
         camera = self.plotter.camera
-        distance = radius / np.sin(np.radians(camera.view_angle / 2)) * 1.05
+        tan_v = np.tan(np.radians(camera.view_angle / 2))
+        tan_h = tan_v * aspect
+        margin = 1.03
+        distance = float(np.max(np.maximum(lateral_x / tan_h, lateral_y / tan_v) + depth)) * margin
+        distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
         camera.focal_point = tuple(centre)
         camera.position = tuple(centre + direction * distance)
-        camera.up = up
-        camera.parallel_scale = radius * 1.05
+        camera.up = tuple(up)
+        camera.parallel_scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
         self.plotter.renderer.ResetCameraClippingRange()
 
     def fly_to(self, point, radius: float) -> None:

@@ -1,0 +1,76 @@
+"""The command line as a user meets it: help, render with no window, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import DEMO_PROJECT, REPO
+
+TWINVIEWER = [sys.executable, "-m", "twinviewer"]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*TWINVIEWER, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("validate", "inspect", "render"):
+        assert command in result.stdout
+
+
+def test_render_the_demo_offscreen(tmp_path):
+    out = tmp_path / "demo.png"
+    result = run("render", str(DEMO_PROJECT), "--out", str(out), "--size", "640x400", "--view", "front")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", "no warnings from VTK or Qt on a headless machine"
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert image.shape == (400, 640, 3)
+    assert image.std() > 20, "the render is not blank"
+
+
+def test_render_hides_a_part(tmp_path):
+    full, hidden = tmp_path / "full.png", tmp_path / "hidden.png"
+    assert run("render", str(DEMO_PROJECT), "--out", str(full), "--size", "320x200").returncode == 0
+    assert run("render", str(DEMO_PROJECT), "--out", str(hidden), "--size", "320x200",
+               "--hide", "motor").returncode == 0
+    a = np.asarray(Image.open(full).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(hidden).convert("RGB")).astype(int)
+    assert (np.abs(a - b).sum(axis=2) > 30).mean() > 0.005
+
+
+@pytest.mark.parametrize("content, name", [
+    (b"", "empty.stl"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(300), "picture.stl"),
+    (b"not a mesh at all", "thing.xyz"),
+    (b"[asset\nname = 1\n", "broken.twin.toml"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, content, name):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = run("render", str(bad), "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("twinviewer: error:"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_missing_file_and_bad_options(tmp_path):
+    result = run("render", str(tmp_path / "nope.glb"), "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+    result = run("render", str(DEMO_PROJECT), "--out", str(tmp_path / "x.png"), "--size", "huge")
+    assert result.returncode == 2 and "WIDTHxHEIGHT" in result.stderr
+    result = run("render", str(DEMO_PROJECT), "--out", str(tmp_path / "x.png"), "--hide", "flux_capacitor")
+    assert result.returncode == 2 and "flux_capacitor" in result.stderr
+
+
+def test_window_command_refuses_a_missing_file_before_opening_a_window(tmp_path):
+    result = run(str(tmp_path / "missing.glb"))
+    assert result.returncode == 2 and "no such file" in result.stderr
