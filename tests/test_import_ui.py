@@ -190,7 +190,8 @@ def test_drops_open_recordings_and_export_round_trips(qtbot, window, tmp_path):
     panel = open_twin(qtbot, window, build_blocks_project(tmp_path))
     window.open_dropped([tmp_path / "rec.parquet"])
     wait_task(qtbot, panel)
-    assert window.session.recording_name == "rec.parquet" and window.task is None or not window.task.running
+    assert window.session.recording_name == "rec.parquet"
+    assert window.twin.path.name == "blocks.twin.toml", "a recording drop does not reopen the twin"
     assert window.session.store.time_range() == (T0, T0 + 599)
     out = tmp_path / "out" / "copy.parquet"
     panel.export(out)

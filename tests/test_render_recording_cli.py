@@ -82,7 +82,7 @@ def test_two_times_differ_where_a_sensor_goes_into_alarm(project_and_recording, 
     before, after = tmp_path / "before.png", tmp_path / "after.png"
     common = ["render", str(project), "--recording", str(recording), "--view", "front", "--size", "400x300"]
     assert main([*common, "--time", "+2s", "--out", str(before)]) == 0
-    assert "state at" in capsys.readouterr().out
+    assert "overlay at 2023-11-14" in capsys.readouterr().out
     epoch_after = str(T0 + 7)
     assert main([*common, "--time", epoch_after, "--out", str(after)]) == 0
     normal, alarm = face_of_right(before), face_of_right(after)

@@ -38,7 +38,7 @@ from twinviewer.core.overlay import Status
 from twinviewer.ui.timeline import ALARM_COLOUR, WARNING_COLOUR, event_colour
 
 QUERY_INTERVAL_S = 0.1
-ROW_HEIGHT = 118
+ROW_HEIGHT = 136
 AXIS_WIDTH = 58
 FAR = float("inf")  # an open-ended threshold band; clipped to the view in ChartRow.fit_values
 LINE_COLOUR = QColor(31, 78, 140)
@@ -124,6 +124,9 @@ class ChartRow(QFrame):
         self.plot.addItem(self.envelope)
         self.plot.addItem(self.line)
         self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.no_data = pg.TextItem("no data in this time range", color="#888888", anchor=(0.5, 0.5))
+        self.no_data.setVisible(False)
+        self.plot.addItem(self.no_data, ignoreBounds=True)
         self._bands: list[tuple[pg.LinearRegionItem, float, float]] = []
         self._event_items: list = []
         self._add_threshold_bands()
@@ -132,10 +135,6 @@ class ChartRow(QFrame):
         self.data_range: tuple[float, float] | None = None
         self.last_query = 0.0
         self._last_value_text = ""
-
-    def show_time_axis(self, shown: bool) -> None:
-        self.axis.setStyle(showValues=shown)
-        self.axis.setHeight(None if shown else 6)
 
     # ----- static decorations --------------------------------------------------------------------------
     def limits(self) -> list[float]:
@@ -240,6 +239,10 @@ class ChartRow(QFrame):
         pad = max(high - low, 1e-6) * 0.08
         y0, y1 = low - pad, high + pad
         self.view_box.setYRange(y0, y1, padding=0)
+        self.no_data.setVisible(self.data_range is None)
+        if self.data_range is None:
+            x0, x1 = self.view_box.viewRange()[0]
+            self.no_data.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         # bands reach "to infinity": clip them to just beyond the view so the painter never sees huge numbers
         beyond = y1 - y0
         for region, band_low, band_high in self._bands:
@@ -409,9 +412,8 @@ class ChartsPanel(QWidget):
                     row.set_events(self.session.events)
             self.rows_layout.insertWidget(position, row)
             first = first or row
-        for sensor_id, row in self.rows.items():
+        for row in self.rows.values():
             row.view_box.setXLink(None if row is first else first.view_box)
-            row.show_time_axis(sensor_id == wanted[-1])
         self.placeholder.setVisible(not wanted)
         self.clear_button.setEnabled(bool(self.pinned))
         self.hint.setText("" if self.session is None or self.session.has_data else "No data loaded")

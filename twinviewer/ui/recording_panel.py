@@ -68,11 +68,11 @@ class RecordingPanel:
         self.missing_box: QMessageBox | None = None
         self.import_dialog: ImportDialog | None = None
         self._pending_paths: list[Path] = []
+        self._sized = False
 
         self.timeline = TimelineBar(window.session)
         self.charts = ChartsPanel(window.session, window.twin.project if window.twin else None)
         self.charts_dock = window.add_dock("Charts", self.charts, Qt.DockWidgetArea.BottomDockWidgetArea)
-        window.resizeDocks([self.charts_dock], [300], Qt.Orientation.Vertical)
         # A bottom tool bar spans the whole window under every dock: the natural place for a timeline.
         self.timeline_toolbar = QToolBar("Timeline", window)
         self.timeline_toolbar.setObjectName("toolbar_timeline")
@@ -137,6 +137,11 @@ class RecordingPanel:
     # ----- window signals ------------------------------------------------------------------------------
     def _twin_opened(self, twin) -> None:
         session = self.window.session
+        if not self._sized:
+            # dock sizes only take once the window is laid out: give the charts a third of the height once
+            self._sized = True
+            self.window.resizeDocks([self.charts_dock], [max(self.window.height() // 3, 240)],
+                                    Qt.Orientation.Vertical)
         self.timeline.set_session(session)
         self.charts.set_session(session, twin.project)
         pending, self._pending_paths = self._pending_paths, []

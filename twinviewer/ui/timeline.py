@@ -145,7 +145,7 @@ class TimelineTrack(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumHeight(54)
+        self.setMinimumHeight(58)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -162,7 +162,7 @@ class TimelineTrack(QWidget):
         self._pending_loop: tuple[float, float] | None = None
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(600, 54)
+        return QSize(600, 58)
 
     # ----- coordinates ------------------------------------------------------------------------------
     @property
@@ -220,9 +220,9 @@ class TimelineTrack(QWidget):
     def _lanes(self) -> tuple[QRectF, QRectF, QRectF]:
         w = float(self.width())
         m = self._margin()
-        events = QRectF(m, 2, w - 2 * m, 12)
-        crossings = QRectF(m, 16, w - 2 * m, 10)
-        groove = QRectF(m, 28, w - 2 * m, 8)
+        events = QRectF(m, 3, w - 2 * m, 12)
+        crossings = QRectF(m, 17, w - 2 * m, 10)
+        groove = QRectF(m, 30, w - 2 * m, 8)
         return events, crossings, groove
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
