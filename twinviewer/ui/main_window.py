@@ -42,7 +42,7 @@ from twinviewer.ui.viewer import Viewer3D
 FRAME_INTERVAL_MS = 33
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
-PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel"]
+PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -572,16 +572,23 @@ class MainWindow(QMainWindow):
             self.overlay_actions[f"field:{quantity}"] = action
         self.field_menu.setEnabled(bool(self.field_menu.actions()))
 
+    _checking_overlay_action = False
+
     def _check_overlay_action(self, mode: str) -> None:
+        """Check the menu entry of ``mode`` without switching again. The action's signals stay connected:
+        blocking them would keep the group from unchecking the previous entry (two checked, and the next
+        click on the old one would uncheck it instead of switching to it)."""
         action = self.overlay_actions.get(mode)
         if action is not None and not action.isChecked():
-            action.blockSignals(True)
-            action.setChecked(True)
-            action.blockSignals(False)
+            self._checking_overlay_action = True
+            try:
+                action.setChecked(True)
+            finally:
+                self._checking_overlay_action = False
 
     def set_overlay_mode(self, mode: str) -> None:
         """off, status, value or field:QUANTITY; remembered in the project's view settings."""
-        if self.overlay is None or self.session is None:
+        if self.overlay is None or self.session is None or self._checking_overlay_action:
             return
         try:
             self.overlay.set_mode(mode)
