@@ -182,8 +182,11 @@ class AlarmPanel(QWidget):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((138, 230, 170, 70, 72, 104, 86, 138)):
-            self.table.setColumnWidth(column, width)
+        metrics = self.table.fontMetrics()
+        samples = ("2024-06-17 04:19:40", "TT-102  Pump DE bearing temperature", "Pump bearing housing, DE",
+                   "Warning", "▲ high", "Value at onset", "> 4.5 mm/s", "active for 59 min 59 s")
+        for column, sample in enumerate(samples):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._on_double_click(row))
@@ -204,7 +207,8 @@ class AlarmPanel(QWidget):
         self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
         self.export_button.clicked.connect(self.export_dialog)
         self.user_edit = QLineEdit(str(window.settings.value("alarm_user", default_user())))
-        self.user_edit.setMaximumWidth(140)
+        self.user_edit.setMinimumWidth(90)
+        self.user_edit.setMaximumWidth(150)
         self.user_edit.setToolTip("The name recorded with acknowledgements")
         self.user_edit.editingFinished.connect(
             lambda: window.settings.setValue("alarm_user", self.user_edit.text().strip() or default_user()))

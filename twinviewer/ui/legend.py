@@ -97,8 +97,8 @@ class OverlayLegend(QWidget):
     # ----- state -----------------------------------------------------------------------------------
     def _state_key(self, values) -> tuple:
         layer = self.window.overlay
-        if layer is None:
-            return ("none",)
+        if layer is None or not layer.sensors:
+            return ("none",)  # nothing to explain on a model without sensors
         kind, quantity = parse_mode(layer.mode)
         if kind in ("off", "status"):
             return (kind,)
@@ -234,7 +234,7 @@ class OverlayLegend(QWidget):
             painter.setBrush(colour)
             painter.drawPolygon(QPolygonF([QPointF(rect.left() - 9, y - 4), QPointF(rect.left() - 3, y),
                                            QPointF(rect.left() - 9, y + 4)]))
-            if last_label_y is None or y - last_label_y >= metrics.height() - 2:
+            if last_label_y is None or y - last_label_y >= metrics.height():
                 painter.setPen(colour)
                 text = self._mark_text(value, name, bar.unit)
                 painter.drawText(QPointF(rect.left() - 12 - metrics.horizontalAdvance(text), y + metrics.ascent() / 2 - 1),
