@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -100,6 +101,9 @@ class ChartRow(QFrame):
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip(f"Remove the chart of {sensor.id}")
         self.close_button.clicked.connect(lambda: self.close_requested.emit(self.sensor_id))
+        self.title.setMinimumWidth(0)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setToolTip(f"{sensor.id} — {sensor.display_name}")
         header.addWidget(self.title, 1)
         header.addWidget(self.value_label)
         header.addWidget(self.close_button)
@@ -321,6 +325,7 @@ class ChartsPanel(QWidget):
         layout.addLayout(bar)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.rows_widget = QWidget()
         self.rows_layout = QVBoxLayout(self.rows_widget)
@@ -398,6 +403,8 @@ class ChartsPanel(QWidget):
             if sensor_id not in wanted:
                 row = self.rows.pop(sensor_id)
                 self.rows_layout.removeWidget(row)
+                row.hide()
+                row.setParent(None)
                 row.deleteLater()
         first = None
         for position, sensor_id in enumerate(wanted):

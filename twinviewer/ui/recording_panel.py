@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolBar
 
 from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
 from twinviewer.core.session import LoadedRecording
@@ -138,10 +138,8 @@ class RecordingPanel:
     def _twin_opened(self, twin) -> None:
         session = self.window.session
         if not self._sized:
-            # dock sizes only take once the window is laid out: give the charts a third of the height once
             self._sized = True
-            self.window.resizeDocks([self.charts_dock], [max(self.window.height() // 3, 240)],
-                                    Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self._size_charts_dock)
         self.timeline.set_session(session)
         self.charts.set_session(session, twin.project)
         pending, self._pending_paths = self._pending_paths, []
@@ -149,6 +147,18 @@ class RecordingPanel:
             self.open_recording(pending)
         elif self._recording_sources():
             self.load_project_recording()
+
+    def _size_charts_dock(self) -> None:
+        """Once the window is laid out: the charts get a third of the height and half the bottom width."""
+        window = self.window
+        window.resizeDocks([self.charts_dock], [max(window.height() // 3, 240)], Qt.Orientation.Vertical)
+        bottom = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+                  and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        others = [d for d in bottom if d is not self.charts_dock]
+        if others:
+            share = window.width() // 2
+            window.resizeDocks([self.charts_dock, *others],
+                               [share, *[max(share // len(others), 120)] * len(others)], Qt.Orientation.Horizontal)
 
     def _recording_loaded(self, session) -> None:
         self.timeline.set_session(session)
