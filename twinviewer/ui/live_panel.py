@@ -226,7 +226,7 @@ def source_tooltip(entry: LiveEntry) -> str:
     error = status.last_error or entry.error
     if error:
         lines.append(f"Last error: <span style='color:#c0392b'>{escape(error)}</span>")
-    return "<br>".join(lines)
+    return "<br>".join(f"<nobr>{line}</nobr>" for line in lines)
 
 
 class SourceIndicator(QLabel):
