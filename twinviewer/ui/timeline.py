@@ -3,9 +3,10 @@
 The track shows the whole recording (or a zoomed part of it) with the playback cursor, the loop range, the
 threshold episodes of every sensor (amber warning, red alarm, from ``store.threshold_crossings``, computed
 once per recording) and the session's events (labelled anomaly windows, change points, scenario steps,
-bookmarks…; any ``Event`` kind, coloured by kind). It is painted in ``paintEvent`` from numpy arrays, so
-thousands of markers cost one pass. Clicking or dragging seeks; shift-drag selects a loop range; the mouse
-wheel zooms around the pointer. The bar only calls :class:`~twinviewer.core.clock.Clock` methods and
+bookmarks…; any ``Event`` kind, coloured by kind). It is painted in ``paintEvent``: lanes, markers and
+ruler go to a cached pixmap redrawn only when the view or the markers change (markers merged per pixel
+column with numpy), so each frame only draws that pixmap, the played part, the loop and the cursor.
+Clicking or dragging seeks; shift-drag selects a loop range; the mouse wheel zooms around the pointer. The bar only calls :class:`~twinviewer.core.clock.Clock` methods and
 repaints when the window shows a frame (``frame_shown``) or after the user's own actions.
 """
 
@@ -17,7 +18,7 @@ from datetime import datetime
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -150,6 +151,7 @@ class TimelineTrack(QWidget):
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the cached layer covers every pixel
         self.start = 0.0
         self.end = 0.0
         self.t = 0.0
@@ -160,6 +162,8 @@ class TimelineTrack(QWidget):
         self._drag: str | None = None
         self._loop_anchor = 0.0
         self._pending_loop: tuple[float, float] | None = None
+        self._layer: QPixmap | None = None
+        self._layer_key: tuple | None = None
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(600, 58)
@@ -225,26 +229,43 @@ class TimelineTrack(QWidget):
         groove = QRectF(m, 30, w - 2 * m, 8)
         return events, crossings, groove
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.base())
+    def _static_layer(self) -> QPixmap:
+        """Lanes, markers and ruler for the current view, cached until the view, size or markers change."""
+        v0, v1 = self.visible_range()
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, v0, v1, id(self.crossings), id(self.events))
+        if self._layer is not None and self._layer_key == key:
+            return self._layer
+        layer = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+        layer.setDevicePixelRatio(ratio)
+        layer.fill(self.palette().base().color())
+        painter = QPainter(layer)
         events_lane, crossing_lane, groove = self._lanes()
         lane_bg = QColor(0, 0, 0, 14)
         painter.fillRect(events_lane, lane_bg)
         painter.fillRect(crossing_lane, lane_bg)
         painter.fillRect(groove, QColor(0, 0, 0, 30))
+        if self.has_range:
+            painter.setClipRect(QRectF(events_lane.left(), 0, events_lane.width(), self.height()))
+            self._paint_markers(painter, self.crossings, crossing_lane, v0, v1)
+            self._paint_markers(painter, self.events, events_lane, v0, v1)
+            self._paint_ruler(painter, groove.bottom() + 2, v0, v1)
+        painter.end()
+        self._layer, self._layer_key = layer, key
+        return layer
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._static_layer())
+        _, _, groove = self._lanes()
         if not self.has_range:
-            painter.setPen(palette.placeholderText().color())
+            painter.setPen(self.palette().placeholderText().color())
             painter.drawText(self.rect().adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter,
                              "No recording: Data → Open recording… or drop a CSV/Parquet file here")
             painter.end()
             return
-        painter.setClipRect(QRectF(events_lane.left(), 0, events_lane.width(), self.height()))
-        v0, v1 = self.visible_range()
+        painter.setClipRect(QRectF(groove.left(), 0, groove.width(), self.height()))
         cursor_x = float(self.x_of(self.t))
-        # played part of the groove
         data_left = float(self.x_of(self.start))
         painter.fillRect(QRectF(data_left, groove.top(), max(cursor_x - data_left, 0), groove.height()),
                          QColor(47, 93, 158, 150))
@@ -256,10 +277,6 @@ class TimelineTrack(QWidget):
             painter.setPen(QPen(QColor(47, 93, 158), 2))
             painter.drawLine(QPointF(xa, 0), QPointF(xa, groove.bottom()))
             painter.drawLine(QPointF(xb, 0), QPointF(xb, groove.bottom()))
-        self._paint_markers(painter, self.crossings, crossing_lane, v0, v1)
-        self._paint_markers(painter, self.events, events_lane, v0, v1)
-        self._paint_ruler(painter, groove.bottom() + 2, v0, v1)
-        # cursor
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(20, 40, 80), 2))
         painter.drawLine(QPointF(cursor_x, 0), QPointF(cursor_x, groove.bottom() + 3))
