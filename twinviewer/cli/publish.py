@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
             password = None  # a user without a password is allowed by MQTT; the broker decides
         client.username_pw_set(args.username, password.reveal() if password else None)
 
-    in_flight: set[int] = set()
+    # Messages handed to paho but not yet written (QoS 0) or acknowledged (QoS 1). Counted rather than
+    # tracked by mid, and never incremented while calling publish(): paho runs on_publish under its own
+    # locks, so holding our lock across publish() would deadlock.
+    in_flight = [0]
     window = threading.Condition()
     connected = threading.Event()
     refusal: list[str] = []
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
 
     def on_publish(client, userdata, mid, reason_code, properties):
         with window:
-            in_flight.discard(mid)
+            in_flight[0] -= 1
             window.notify_all()
 
     client.on_connect = on_connect
@@ -158,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         if refusal:
             raise TwinViewerError(f"the MQTT broker at {host}:{port} refused the connection: {refusal[0]}")
         seq = [0] * len(names)
-        published = skipped = 0
+        published = skipped = dropped = 0
         started = time.time()
         last_report = started
         span = (times[-1] - times[0]) / args.speed
@@ -178,11 +181,15 @@ def run(args: argparse.Namespace) -> int:
                 seq[i] += 1
                 payload = f'{{"t":{target:.6f},"v":{v!r},"seq":{seq[i]}}}'
                 with window:
-                    while len(in_flight) >= args.window:
+                    while in_flight[0] >= args.window:
                         window.wait(1.0)
-                    info = client.publish(topics[i], payload, qos=args.qos)
-                    if info.rc == paho.MQTT_ERR_SUCCESS and not info.is_published():
-                        in_flight.add(info.mid)
+                    in_flight[0] += 1
+                info = client.publish(topics[i], payload, qos=args.qos)
+                if info.rc != paho.MQTT_ERR_SUCCESS and args.qos == 0:
+                    with window:  # dropped while disconnected: no on_publish will come
+                        in_flight[0] -= 1
+                    dropped += 1
+                    continue
                 published += 1
                 now = time.time()
                 if not args.quiet and now - last_report >= 2.0:
@@ -194,14 +201,14 @@ def run(args: argparse.Namespace) -> int:
             epoch += span + period
         with window:
             deadline = time.time() + 30
-            while in_flight and time.time() < deadline:
+            while in_flight[0] > 0 and time.time() < deadline:
                 window.wait(0.5)
         elapsed = time.time() - started
-        lost = len(in_flight)
+        lost = in_flight[0] + dropped
         print(f"published {published:,} samples of {len(names)} sensors to {host}:{port} "
               f"under {args.topic_prefix.rstrip('/')}/ in {elapsed:.1f} s"
               + (f", skipped {skipped:,} NaN values" if skipped else "")
-              + (f", {lost:,} not acknowledged" if lost else ""), flush=True)
+              + (f", {lost:,} not delivered (connection lost)" if lost else ""), flush=True)
         return 0 if not lost else 1
     finally:
         client.disconnect()
