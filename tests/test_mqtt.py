@@ -293,3 +293,17 @@ topic = "twin/{{sensor}}"
         assert store.expected_period("TT-101") == 2.0
     finally:
         source.stop()
+
+
+def test_secrets_never_print_and_come_from_env_keyring_or_prompt():
+    from twinviewer.core.secrets import Secret, SecretError, redact, resolve_password
+
+    secret = resolve_password(kind="mqtt", host="h", username="u", password_env="PW", environ={"PW": "hunter22"})
+    assert secret.reveal() == "hunter22" and "hunter22" not in f"{secret} {secret!r}"
+    prompted = resolve_password(kind="mqtt", host="h", username="u", password_env=None, environ={},
+                                prompt=lambda text: "typed-pw" if "u at h" in text else None)
+    assert prompted == Secret("typed-pw", "prompt")
+    assert resolve_password(kind="mqtt", host="h", username=None, password_env=None, environ={}) is None
+    with pytest.raises(SecretError, match="PW"):
+        resolve_password(kind="mqtt", host="h", username="u", password_env="PW", environ={})
+    assert redact("login hunter22 failed", [secret]) == "login *** failed"

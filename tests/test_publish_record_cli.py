@@ -193,3 +193,60 @@ def test_kill_9_during_recording_keeps_everything_up_to_the_last_second(mqtt_bro
     assert main(["record", "--recover", str(out), "--out", str(tmp_path / "crash.parquet")]) == 0
     store, _ = read_recording(tmp_path / "crash.parquet")
     assert store.samples("TT-101")[0].size == len(saved)
+
+
+def test_live_demo_example_replays_the_demo_recording(mqtt_broker, capsys):
+    """The README's live demo: the demo recording published under twinviewer/demo reaches every sensor
+    of assets/examples/demo-live.twin.toml (pointed at the test broker instead of localhost:1883)."""
+    from twinviewer.core.project import load_project
+    from twinviewer.sources import create_source
+
+    repo = Path(__file__).resolve().parents[1]
+    example = load_project(repo / "assets" / "examples" / "demo-live.twin.toml")
+    demo = load_project(repo / "assets" / "demo" / "demo.twin.toml")
+    assert [s.model_dump() for s in example.sensors] == [s.model_dump() for s in demo.sensors]
+    assert [p.name for p in example.parts] == [p.name for p in demo.parts]
+    config = example.sources[0]
+    assert (config.kind, config.host, config.port, config.topics[0].topic) == \
+        ("mqtt", "localhost", 1883, "twinviewer/demo/{sensor}")
+    store = TimeSeriesStore()
+    source = create_source(config.model_copy(update={"host": mqtt_broker.host, "port": mqtt_broker.port}),
+                           store, example)
+    source.start()
+    try:
+        assert source.wait_for_state(SourceState.CONNECTED, 5)
+        time.sleep(0.1)
+        recording = repo / "assets" / "demo" / "recordings" / "normal_operation.parquet"
+        assert main(["publish", str(recording), "--broker", f"{mqtt_broker.host}:{mqtt_broker.port}",
+                     "--speed", "1000", "--limit", "1200", "--quiet"]) == 0
+        wait_for(lambda: source.stats().samples == 1200, what="1200 demo samples")
+    finally:
+        source.stop()
+    snapshot = store.values_at(time.time(), [s.id for s in example.sensors])
+    assert not np.isnan(snapshot.values).any()
+    assert source.stats().malformed_total == 0 and source.stats().seq_gaps == 0
+    assert "published 1,200 samples of 12 sensors" in capsys.readouterr().out
+
+
+def test_publish_over_tls_with_a_password_from_the_environment(mqtt_tls_broker, tmp_path, monkeypatch, capsys):
+    from tests.mqtt_broker import TLS_PASSWORD, TLS_USER
+
+    tls = mqtt_tls_broker.tls
+    monkeypatch.setenv("TWINVIEWER_MQTT_PASSWORD", TLS_PASSWORD)
+    recording = small_recording(tmp_path / "rec.parquet", n=10)
+    store = TimeSeriesStore()
+    config = MqttConfig.model_validate({
+        "kind": "mqtt", "host": mqtt_tls_broker.host, "port": mqtt_tls_broker.port, "tls": True,
+        "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert), "key_file": str(tls.client_key),
+        "username": TLS_USER, "password_env": "TWINVIEWER_MQTT_PASSWORD",
+        "topics": [{"topic": "twinviewer/demo/{sensor}", "payload": "json"}]})
+    with MqttSource(config, store, SENSORS, flush_interval_s=0.01) as source:
+        assert source.wait_for_state(SourceState.CONNECTED, 5), source.status()
+        time.sleep(0.1)
+        code = main(["publish", str(recording), "--broker", f"{mqtt_tls_broker.host}:{mqtt_tls_broker.port}",
+                     "--speed", "100", "--qos", "1", "--tls", "--ca-file", str(tls.ca_file),
+                     "--cert-file", str(tls.client_cert), "--key-file", str(tls.client_key), "--username", TLS_USER])
+        assert code == 0
+        wait_for(lambda: source.stats().samples == 30, what="30 samples over TLS")
+    output = capsys.readouterr()
+    assert TLS_PASSWORD not in output.out + output.err

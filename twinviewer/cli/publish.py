@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-id", default="", help="MQTT client id (default: random)")
     parser.add_argument("--loop", action="store_true", help="start over at the end, forever (Ctrl-C stops)")
     parser.add_argument("--window", type=int, default=200, help="messages in flight at most (default 200)")
+    parser.add_argument("--limit", type=int, help="publish only the first N samples of the recording")
     parser.add_argument("--quiet", action="store_true", help="print only the final count")
 
 
@@ -103,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
         raise TwinViewerError(f"--speed must be positive, got {args.speed}")
     host, port = _parse_broker(args.broker)
     times, index, names, values = load_samples(args.recording)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise TwinViewerError(f"--limit must be at least 1, got {args.limit}")
+        times, index, values = times[:args.limit], index[:args.limit], values[:args.limit]
     if times.size == 0:
         raise TwinViewerError(f"{args.recording}: the recording holds no samples")
     topics = [f"{args.topic_prefix.rstrip('/')}/{name}" for name in names]
