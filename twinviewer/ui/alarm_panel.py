@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -213,16 +214,21 @@ class AlarmPanel(QWidget):
         self.user_edit.editingFinished.connect(
             lambda: window.settings.setValue("alarm_user", self.user_edit.text().strip() or default_user()))
 
+        # The summary gets a row of its own and may shrink, so the dock fits beside the charts.
+        self.summary.setMinimumWidth(0)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
-        bar.setContentsMargins(6, 4, 6, 0)
-        bar.addWidget(self.summary, 1)
+        bar.setContentsMargins(6, 0, 6, 0)
         bar.addWidget(QLabel("User:"))
         bar.addWidget(self.user_edit)
         for button in (self.fly_button, self.onset_button, self.ack_button, self.export_button):
             bar.addWidget(button)
+        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        self.summary.setContentsMargins(6, 4, 6, 0)
+        layout.addWidget(self.summary)
         layout.addLayout(bar)
         layout.addWidget(self.table)
 
