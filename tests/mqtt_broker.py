@@ -61,7 +61,7 @@ class MosquittoBroker:
 
     def _write_config(self) -> None:
         lines = [f"listener {self.port} {self.host}",
-                 f"persistence true", f"persistence_location {self.workdir}/",
+                 "persistence true", f"persistence_location {self.workdir}/",
                  "max_queued_messages 200000", "max_inflight_messages 100",
                  f"log_dest file {self.log_file}", "log_type error", "log_type warning", "log_type notice"]
         if os.geteuid() == 0:  # mosquitto drops root for the 'mosquitto' user, who cannot read tmp_path
