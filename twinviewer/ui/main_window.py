@@ -396,6 +396,19 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recent_files", []))
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not getattr(self, "_laid_out", False):
+            self._laid_out = True
+            QTimer.singleShot(0, self._give_the_view_room)
+
+    def _give_the_view_room(self) -> None:
+        """Panels leave the 3D view most of the window: bottom docks take about a quarter of its height."""
+        bottom = [d for d in self.findChildren(QDockWidget)
+                  if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea and not d.isFloating()]
+        if bottom:
+            self.resizeDocks(bottom, [max(200, self.height() // 4)] * len(bottom), Qt.Orientation.Vertical)
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
