@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         for source in sources:
             source.start()
         print(f"recording {len(sources)} source(s) of {project.asset.name} to {journal_path}", flush=True)
-        last_status = 0.0
+        last_status = started - args.status_every + min(0.5, args.status_every)  # first line once connected
         while not stop.is_set():
             now = time.time()
             if args.duration is not None and now - started >= args.duration:
