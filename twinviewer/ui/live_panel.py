@@ -373,6 +373,7 @@ class LivePanel(QObject):
 
     def _set_pending(self, paths: list[str]) -> None:
         self.window.settings.setValue(SETTINGS_PENDING_KEY, sorted(set(paths)))
+        self.window.settings.sync()  # a crash right after must not forget which journals to offer
 
     def resolve_pending(self, path: Path) -> None:
         """A recovered journal was loaded or exported (or dismissed): stop offering it."""
@@ -873,7 +874,8 @@ class JournalsDialog(QDialog):
         if report is not None:
             span = (f", {format_time(report.time_range[0])} – {format_time(report.time_range[1])}"
                     if report.time_range else "")
-            self.details.setText(f"{path}\n{report.samples:,} samples of {len(report.sensors)} sensors{span}; "
+            sensors = f"{len(report.sensors)} sensor{'' if len(report.sensors) == 1 else 's'}"
+            self.details.setText(f"{path}\n{report.samples:,} samples of {sensors}{span}; "
                                  f"integrity {report.integrity}")
         else:
             self.details.setText(str(path) if path else "No journal here yet.")
