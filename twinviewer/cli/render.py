@@ -26,6 +26,10 @@ def add_arguments(parser) -> None:
                         "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
     parser.add_argument("--labels", choices=("off", "selected", "all"),
                         help="floating sensor value labels (default: the project's [view] labels)")
+    parser.add_argument("--scenario", metavar="S", help="render a failure scenario step: a scenario file, or the "
+                        "name of one of the project's (e.g. motor_overheating); needs --step")
+    parser.add_argument("--step", type=int, metavar="N", help="with --scenario: the step (0 = the first), shown at "
+                        "its start with status colours, its camera and its parts outlined")
 
 
 def run(args) -> int:
@@ -37,6 +41,10 @@ def run(args) -> int:
     except ValueError as exc:
         raise TwinViewerError(str(exc)) from None
     twin = open_twin(args.target)
+    if getattr(args, "scenario", None) is not None:
+        from twinviewer.render.scenario_render import run_render_command
+
+        return run_render_command(twin, args, size)
     view = OffscreenView(twin, size)
     try:
         for name in args.hide:
