@@ -247,7 +247,7 @@ def test_multiple_choice_right_and_wrong(qtbot, window, player):
     assert "Not quite" in text and "cooling is impaired" in text and "overload would raise the current" in text
     assert "BY THE END OF THIS STEP" in player.panel.step_text.text()
     assert "1</b>/4 correct" in player.panel.trainee_label.text()
-    assert player.panel.step_list.item(2).text().endswith("✔ 0/1")
+    assert player.panel.step_list.item(2).text().endswith("✘ 0/1")
 
 
 def test_click_the_failing_part_in_3d(qtbot, window, player):
@@ -271,6 +271,22 @@ def test_click_the_failing_part_in_3d(qtbot, window, player):
     # The next click is not taken as another answer.
     window.viewer.click_at(x, y)
     assert len(player.training.answers) == 1
+
+
+def test_only_a_click_in_3d_answers_a_part_question(qtbot, window, player):
+    load(qtbot, player, MOTOR)
+    player.set_trainee_mode(True, "Ana Ruiz")
+    player.jump(3)
+    window.part_tree.setCurrentItem(window.part_tree.item_for("motor_fan_cover"))  # browsing the tree
+    window.activate_sensor("TT-101")                                             # a sensor in the table
+    assert not player.training.is_answered(3, 0)
+    # A click on a sensor marker in 3D selects the sensor's part: that part is the answer.
+    window.set_view("iso")
+    window.refresh_now()
+    x, y = window.viewer.display_point_of(window.twin.project.sensor("TT-101").position)
+    window.viewer.click_at(x, y)
+    record = player.training.answers[(3, 0)]
+    assert record.given == "motor" and not record.correct
 
 
 def test_wrong_part_click_scores_zero(qtbot, window, player):

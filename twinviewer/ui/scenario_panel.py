@@ -166,7 +166,9 @@ class ScenarioPanel(QWidget):
         self.step_list.setObjectName("stepList")
         self.step_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.step_list.itemClicked.connect(lambda item: player.jump(self.step_list.row(item)))
-        self.step_list.setToolTip("Click a step to go to it")
+        self.step_list.setToolTip("Click a step to go to it; ? marks a step with questions")
+        self.step_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.step_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.step_list)
@@ -255,7 +257,9 @@ class ScenarioPanel(QWidget):
         self._toggle_about(self.about_button.isChecked())
         for i, step in enumerate(scenario.steps):
             item = QListWidgetItem(f"{_offset_text(step.at)}   {step.title}")
-            item.setToolTip(f"Step {i + 1}: {step.title} — {format_time(scenario.step_time(i))}")
+            questions = len(step.questions)
+            item.setToolTip(f"Step {i + 1}: {step.title} — {format_time(scenario.step_time(i))}"
+                            + (f" — {questions} question{'s' if questions > 1 else ''}" if questions else ""))
             self.step_list.addItem(item)
         rows = min(len(scenario.steps), 6)
         list_height = rows * (self.step_list.sizeHintForRow(0) + 1) + 6
@@ -274,9 +278,9 @@ class ScenarioPanel(QWidget):
                     mark = "   ?"
                 else:
                     right = sum(r.correct for r in records)
-                    mark = f"   ✔ {right}/{len(records)}"
+                    mark = f"   {'✔' if right == len(records) else '✘'} {right}/{len(records)}"
             elif step.questions:
-                mark = f"   ({len(step.questions)} question{'s' if len(step.questions) > 1 else ''})"
+                mark = "   ?"
             item.setText(f"{_offset_text(step.at)}   {step.title}{mark}")
             font = QFont(self.step_list.font())
             font.setBold(i == current)
@@ -779,6 +783,9 @@ class ScenarioPlayer(QObject):
             return None
         if self.cursor is not None and self.cursor.index == step:
             self._show_step()
+            pending = self.training.pending(step)
+            if pending:  # bring the next open question of this step into view
+                self.panel.scroll.ensureWidgetVisible(self.panel.cards[pending[0]], 0, 40)
         self.window.show_status(("Correct" if record.correct else f"Not quite: the answer is {record.expected}")
                                 + f" — score {self.training.score}/{self.training.max_score}")
         if self.training.complete:
@@ -815,7 +822,8 @@ class ScenarioPlayer(QObject):
         except OSError as exc:
             self.saved_log = None
             self.window.show_error("Cannot save the training log", f"{self.default_log_dir()}: {exc}")
-        self.summary_dialog = SessionSummary(training, self.saved_log, self.window, on_save_copy=self.save_log_dialog)
+        self.summary_dialog = SessionSummary(training, self.saved_log, self.window, on_save_copy=self.save_log_dialog,
+                                             part_label=self.part_label)
         self.summary_dialog.open()
 
     def save_log(self, folder: Path | str | None = None) -> tuple[Path, Path]:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QPushButton,
@@ -219,7 +220,7 @@ class SessionSummary(QDialog):
     """End of a training session: score, each answer, and where the log was written."""
 
     def __init__(self, session: TrainingSession, saved: tuple | None, parent: QWidget | None = None,
-                 on_save_copy=None):
+                 on_save_copy=None, part_label=lambda name: name):
         super().__init__(parent)
         self.setWindowTitle("Training session complete")
         self.setModal(False)
@@ -242,7 +243,9 @@ class SessionSummary(QDialog):
             record = session.answers.get((i, j))
             row = self.table.rowCount()
             self.table.insertRow(row)
-            mark = "—" if record is None else ("✔ " if record.correct else "✘ ") + record.given
+            given = "" if record is None else (part_label(record.given) if record.kind == "click_part"
+                                               else record.given)
+            mark = "—" if record is None else ("✔ " if record.correct else "✘ ") + given
             cells = [session.scenario.steps[i].title, question.prompt, mark,
                      "" if record is None else f"{record.time_taken_s:.0f} s"]
             for column, text in enumerate(cells):
@@ -250,10 +253,16 @@ class SessionSummary(QDialog):
                 item.setToolTip(text)
                 if column == 2 and record is not None:
                     item.setForeground(Qt.GlobalColor.darkGreen if record.correct else Qt.GlobalColor.darkRed)
+                    if not record.correct:
+                        item.setToolTip(f"Given: {given}\nExpected: {record.expected}")
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.setColumnWidth(1, 330)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnWidth(0, 170)
+        self.table.setColumnWidth(2, 200)
         self.table.resizeRowsToContents()
         layout.addWidget(self.table, 1)
         where = QLabel("The log was not saved." if not saved else
