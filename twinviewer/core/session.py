@@ -7,6 +7,7 @@ same way: store → values at t → statuses → overlay. Sources only append to
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,8 @@ from twinviewer.core.events import Event
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
 from twinviewer.core.project import Project
 from twinviewer.core.store import Snapshot, TimeSeriesStore
+
+LIVE_STEP_S = 0.25
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Session:
         self.sources: list = []
         self._lock = threading.Lock()
         self._last_key: tuple | None = None
+        self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
+        self.wall_clock = time.monotonic
         self.overlay = OverlayEngine(project.sensors, self.part_names,
                                      colormaps=project.view.colormaps, ranges=project.view.ranges)
         self.store = self._prepare(store or TimeSeriesStore())
@@ -69,13 +74,15 @@ class Session:
         return store
 
     def set_recording(self, recording: LoadedRecording) -> None:
-        """Replace the data with a recording (live sources keep appending to the new store)."""
+        """Replace the data with a recording. Live sources append to the store they were given, so they
+        are stopped; reconnecting them (Live → Connect all) starts a fresh live store."""
         self.stop_sources()
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
         self.recording_name = recording.name
         self.clock.pause()
         self.clock.follow_live = False
+        self._live_anchor = None
         self.sync_range(initial=True)
         self.overlay.reset()
         self._last_key = None
@@ -88,11 +95,27 @@ class Session:
         if span is None:
             return
         at_start = initial or self.clock.duration == 0
-        self.clock.set_range(*span)
+        end = self._live_end(span[1]) if self.sources else span[1]
+        self.clock.set_range(span[0], max(end, self.clock.end if not at_start else span[0]))
         if at_start:
             self.clock.seek(span[0])
             if self.sources:
                 self.clock.go_live()
+
+    def _live_end(self, data_end: float) -> float:
+        """While sources run, "now" keeps moving with the wall clock even when nothing arrives.
+
+        Following live, the clock shows the end of the range; if that stayed on the newest sample, a
+        silent broker would freeze the view and nothing would ever turn stale. The end advances from the
+        newest sample's time by the wall time elapsed since it arrived (so a publisher whose clock is off
+        does not matter), in steps of LIVE_STEP_S, and never goes back.
+        """
+        now = self.wall_clock()
+        if self._live_anchor is None or data_end > self._live_anchor[0]:
+            self._live_anchor = (data_end, now)
+        anchor_data, anchor_wall = self._live_anchor
+        steps = int((now - anchor_wall) / LIVE_STEP_S)
+        return anchor_data + steps * LIVE_STEP_S
 
     @property
     def has_data(self) -> bool:

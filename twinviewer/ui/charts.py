@@ -482,7 +482,11 @@ class ChartsPanel(QWidget):
         """Move cursors, keep the view on the cursor when following, and re-query where needed."""
         if _frame is not None:
             self._last_frame = _frame
-        if self.session is None or not self.rows or not self.session.has_data:
+        has_data = self.session is not None and self.session.has_data
+        hint = "" if self.session is None or has_data else "No data loaded"
+        if self.hint.text() != hint:  # live data may arrive after the rows were built
+            self.hint.setText(hint)
+        if self.session is None or not self.rows or not has_data:
             for row in self.rows.values():
                 row.clear()
             return
@@ -523,7 +527,8 @@ class ChartsPanel(QWidget):
             key = (store_key, width)
             if not force and inside and key == row.query_key:
                 continue
-            if not force and clock.playing and now - row.last_query < QUERY_INTERVAL_S:
+            moving = clock.playing or clock.follow_live
+            if not force and moving and now - row.last_query < QUERY_INTERVAL_S:
                 continue
             pad = 0.5 * (x1 - x0)
             row.query_key = key

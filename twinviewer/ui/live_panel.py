@@ -57,7 +57,6 @@ from twinviewer.core.formatting import format_duration, format_time
 JOURNAL_SUFFIX = ".journal"  # the extension `twinviewer record` gives its journals
 REFRESH_INTERVAL_MS = 250
 RATE_WINDOW_S = 3.0
-LIVE_STEP_S = 0.25  # the live clock moves on wall time in steps of this size while no data arrives
 SETTINGS_FOLDER_KEY = "live/recordings_dir"
 SETTINGS_PENDING_KEY = "live/pending_recovery"
 
@@ -289,7 +288,6 @@ class LivePanel(QObject):
         self._checked_crashes = False
         self._swapping = False  # True while this panel swaps a fresh store in (its own recording_loaded)
         self._gui_call = _GuiThreadCall()
-        self._live_end: tuple[int, float, float, float] | None = None  # (store id, data end, wall, shown end)
 
         self.strip = QWidget()
         self.strip_layout = QHBoxLayout(self.strip)
@@ -458,7 +456,6 @@ class LivePanel(QObject):
             finally:
                 self._swapping = False
             self.live_store = session.store
-        self._follow_wall_clock(session)
 
     def start_entry(self, entry: LiveEntry) -> bool:
         """Create (once) and start one source; errors are kept on the entry and shown by its indicator."""
@@ -523,7 +520,6 @@ class LivePanel(QObject):
             if journal.error:
                 self.window.show_status(journal.error)
         self.live_store = None
-        self._live_end = None
 
     def add_live_source(self, config, *, password: str | None = None) -> LiveEntry:
         """Add a source to the running session (e.g. from the browse dialog) and start it."""
@@ -564,44 +560,6 @@ class LivePanel(QObject):
             return
         session.clock.go_live()
         self.window.refresh_now()
-
-    # ----- the live clock keeps running while no data arrives -----------------------------------------
-    def _follow_wall_clock(self, session) -> None:
-        """Let the live end of the clock advance with wall time while sources run but send nothing.
-
-        Following live, the clock shows the newest sample's time; without this the view would freeze on
-        the last sample when a broker goes away and never turn stale. The end advances in
-        ``LIVE_STEP_S`` steps from the wall time the newest sample arrived (robust to a publisher whose
-        clock is off) and never goes back while live.
-        """
-        if getattr(session, "_live_panel_wrapped", False):
-            return
-        original = session.sync_range
-
-        def sync_range(initial: bool = False) -> None:
-            original(initial)
-            self._extend_live_range(session)
-
-        session.sync_range = sync_range
-        session._live_panel_wrapped = True
-
-    def _extend_live_range(self, session) -> None:
-        if not session.sources or session.store is not self.live_store:
-            return
-        span = session.store.time_range()
-        if span is None:
-            return
-        now = time.monotonic()
-        key = id(session.store)
-        last = self._live_end
-        if last is None or last[0] != key or span[1] != last[1]:
-            shown = max(span[1], last[3]) if last is not None and last[0] == key else span[1]
-            self._live_end = last = (key, span[1], now, shown)
-        steps = int((now - last[2]) / LIVE_STEP_S)
-        end = max(last[3], last[1] + steps * LIVE_STEP_S)
-        self._live_end = (key, last[1], last[2], end)
-        if end > session.clock.end:
-            session.clock.set_range(session.clock.start, end)
 
     # ----- indicators ------------------------------------------------------------------------------------
     def _rebuild_strip(self) -> None:
