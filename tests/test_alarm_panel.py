@@ -10,9 +10,10 @@ import shutil
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from tests.conftest import DEMO_PROJECT
+from tests.gui import new_window, open_and_wait
 from twinviewer.core.alarms import sidecar_path
 
 pytestmark = pytest.mark.gui
@@ -34,25 +35,9 @@ def demo_copy(tmp_path):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from twinviewer.ui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    win.resize(1200, 800)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = new_window(qtbot, tmp_path, size=(1200, 800))
     yield win
     win.close()
-
-
-def open_and_wait(qtbot, window, path, timeout=30000):
-    before = window.twin
-    window.open_path(path)
-    qtbot.waitUntil(lambda: window.task is not None and not window.task.running and
-                    (window.twin is not before or window.last_error is not None), timeout=timeout)
-    qtbot.wait(20)
-    assert window.last_error is None, window.last_error
 
 
 def panel(window):

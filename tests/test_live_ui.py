@@ -16,9 +16,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 
 from tests.conftest import DEMO_PROJECT
+from tests.gui import new_window, open_and_wait
 
 pytestmark = pytest.mark.gui
 
@@ -57,24 +58,9 @@ def mqtt_source(port: int, extra: str = "") -> str:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from twinviewer.ui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("live/recordings_dir", str(tmp_path / "recordings"))
-    win = MainWindow(settings=settings)
-    win.resize(1400, 900)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = new_window(qtbot, tmp_path, settings_values={"live/recordings_dir": str(tmp_path / "recordings")})
     yield win
     win.close()
-
-
-def open_and_wait(qtbot, window, path, timeout=30000):
-    window.open_path(path)
-    qtbot.waitUntil(lambda: window.task is not None and not window.task.running and
-                    (window.twin is not None or window.last_error is not None), timeout=timeout)
-    assert window.last_error is None, window.last_error
 
 
 class Publisher:
@@ -123,10 +109,11 @@ def test_mqtt_values_outage_stale_reconnect_and_journal(qtbot, window, tmp_path,
 
         publisher.send("TT-101", "warm")  # not a number
         publisher.send("XX-999", 1.0)  # no such sensor
-        qtbot.waitUntil(lambda: "not_a_number" in indicator.toolTip(), timeout=2000)
+        qtbot.waitUntil(lambda: "not_a_number" in indicator.toolTip()
+                        and "unknown_sensor" in indicator.toolTip(), timeout=3000)
         tip = indicator.toolTip()
-        assert "Rejected: 2" in tip and "unknown_sensor" in tip and "warm" in tip
-        assert "samples" in tip and "rate" in tip and "Sequence gaps" in tip
+        assert "Rejected: 2" in tip and "unknown_sensor" in tip and "warm" in tip, tip
+        assert "samples" in tip and "rate" in tip and "Sequence gaps" in tip, tip
 
         mqtt_broker.stop()
         qtbot.waitUntil(lambda: indicator.state in ("reconnecting", "disconnected"), timeout=5000)

@@ -10,9 +10,10 @@ import shutil
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from tests.conftest import DEMO_PROJECT
+from tests.gui import new_window, open_and_wait
 
 pytestmark = pytest.mark.gui
 
@@ -30,18 +31,8 @@ def demo_copy(tmp_path):
 
 @pytest.fixture
 def window(qtbot, tmp_path, demo_copy):
-    from twinviewer.ui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    win.resize(1400, 900)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.open_path(demo_copy)
-    qtbot.waitUntil(lambda: win.twin is not None or win.last_error is not None, timeout=30000)
-    assert win.last_error is None
-    qtbot.wait(20)
+    win = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, win, demo_copy)
     yield win
     win.close()
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 
+from tests.gui import new_window
 from tests.test_render_recording_cli import build_blocks_project
 from twinviewer.core.events import Event
 from twinviewer.core.formatting import format_number
@@ -42,18 +43,6 @@ def write_ramp_recording(folder: Path) -> Path:
 def project(tmp_path: Path) -> Path:
     write_ramp_recording(tmp_path)
     return build_blocks_project(tmp_path, SOURCE)
-
-
-def new_window(qtbot, tmp_path: Path):
-    """A shown main window with its settings in ``tmp_path`` (shared by the recording UI tests)."""
-    from twinviewer.ui.main_window import MainWindow
-
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    win.resize(1200, 800)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 @pytest.fixture

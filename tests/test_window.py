@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from tests.conftest import DEMO_PROJECT
+from tests.gui import new_window
+from tests.gui import open_and_wait as gui_open_and_wait
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from twinviewer.ui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    win.resize(1400, 900)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = new_window(qtbot, tmp_path)
     yield win
     win.close()
 
 
 def open_and_wait(qtbot, window, path, timeout=30000):
-    before = window.twin
-    window.open_path(path)
-    qtbot.waitUntil(lambda: window.task is not None and not window.task.running and
-                    (window.twin is not before or window.last_error is not None), timeout=timeout)
-    qtbot.wait(50)
+    gui_open_and_wait(qtbot, window, path, timeout, expect_ok=False)
 
 
 def grab(window) -> np.ndarray:
