@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -74,3 +75,11 @@ def test_missing_file_and_bad_options(tmp_path):
 def test_window_command_refuses_a_missing_file_before_opening_a_window(tmp_path):
     result = run(str(tmp_path / "missing.glb"))
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_window_without_a_display_says_what_to_do():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([*TWINVIEWER, str(DEMO_PROJECT)], capture_output=True, text=True, timeout=60,
+                            cwd=REPO, env=env)
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "xvfb-run" in result.stderr
