@@ -22,9 +22,9 @@ _VERTEX = re.compile(rb"vertex\s+(\S+)\s+(\S+)\s+(\S+)")
 def merge_vertices(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Triangle soup (3·m, 3) → unique points (n, 3) float64 and faces (m, 3) int64 (exact merge).
 
-    A float32 soup is merged by hashing each vertex's bits and dictionary-encoding the hashes (linear
-    time in pyarrow, 3–4× faster than sorting); the result is checked exactly against the soup, and any
-    hash collision falls back to the sort.
+    A float32 soup is merged by sorting one 64-bit hash of each vertex's bits (about twice as fast as
+    sorting on the three coordinates); the result is checked exactly against the soup, and a hash
+    collision falls back to the coordinate sort.
     """
     if soup.shape[0] == 0:
         return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
@@ -36,16 +36,17 @@ def merge_vertices(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _merge_by_hash(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    """Sort one 64-bit hash of each vertex's bits instead of three float keys; None on a hash collision."""
     bits = soup.view(np.uint32).astype(np.uint64)
     key = ((bits[:, 0] << np.uint64(32)) | bits[:, 1]) ^ (bits[:, 2] * np.uint64(0x9E3779B97F4A7C15))
-    encoded = pc.dictionary_encode(pa.array(key, type=pa.uint64()))
-    inverse = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    first = np.empty(len(encoded.dictionary), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
-    points = soup[first]
+    order = np.argsort(key)
+    ordered = key[order]
+    is_new = np.empty(len(ordered), dtype=bool)
+    is_new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=is_new[1:])
+    inverse = np.empty(len(soup), dtype=np.int64)
+    inverse[order] = np.cumsum(is_new) - 1
+    points = soup[order[is_new]]
     if not np.array_equal(points[inverse], soup, equal_nan=True):
         return None
     return points.astype(np.float64), inverse.reshape(-1, 3)
