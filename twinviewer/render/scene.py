@@ -7,6 +7,7 @@ software OpenGL: no multisampling, one headlight, normals computed once per part
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,8 +58,10 @@ def part_polydata(part: PartMesh) -> pv.PolyData:
     return mesh
 
 
-DISPLAY_TRIANGLE_BUDGET = 100_000
-"""Triangles shown at most (parts above it get decimated stand-ins); see docs/performance.md for why."""
+DISPLAY_TRIANGLE_BUDGET = int(os.environ.get("TWINVIEWER_TRIANGLE_BUDGET", "80000"))
+"""Triangles shown at most; bigger parts get decimated stand-ins. With software OpenGL a 1280×800 frame costs
+about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md), so 80k keeps 25 fps in a 1280×800
+window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machine."""
 
 
 def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,

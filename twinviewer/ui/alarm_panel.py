@@ -113,6 +113,8 @@ def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
     return path
 
 
+MAX_CLEARED_ROWS = 200
+
 class AlarmBadge(QToolButton):
     """Status-bar count of active alarms and warnings: red with alarms, amber with only warnings."""
 
@@ -298,7 +300,10 @@ class AlarmPanel(QWidget):
 
     # ----- the table -------------------------------------------------------------------------------
     def _show_rows(self, active: list[Alarm], cleared: list[Alarm], t: float | None) -> None:
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *cleared]) if t else ()
+        # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
+        # counted in the summary and exported), so refreshing it stays cheap during live data.
+        shown_cleared = cleared[:MAX_CLEARED_ROWS]
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
             self.summary.setText(summary)
@@ -308,9 +313,9 @@ class AlarmPanel(QWidget):
         selected = self.selected_alarm_id()
         table = self.table
         table.setUpdatesEnabled(False)
-        table.setRowCount(len(active) + len(cleared))
+        table.setRowCount(len(active) + len(shown_cleared))
         self._row_ids = []
-        for row, alarm in enumerate([*active, *cleared]):
+        for row, alarm in enumerate([*active, *shown_cleared]):
             self._fill_row(row, alarm, t, is_active=row < len(active))
             self._row_ids.append(alarm.alarm_id)
         table.setUpdatesEnabled(True)
@@ -325,6 +330,8 @@ class AlarmPanel(QWidget):
             return "No data yet"
         unacked = sum(not a.acknowledged_at(t) for a in active)
         text = f"{len(active)} active ({unacked} unacknowledged), {len(cleared)} cleared at {format_time(t)}"
+        if len(cleared) > MAX_CLEARED_ROWS:
+            text += f" (the newest {MAX_CLEARED_ROWS} cleared are listed; Export alarm log… writes them all)"
         return text
 
     def _fill_row(self, row: int, alarm: Alarm, t: float, is_active: bool) -> None:

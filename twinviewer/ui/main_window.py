@@ -40,6 +40,7 @@ from twinviewer.ui.tasks import Task, run_task
 from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
+PANEL_INTERVAL_S = 0.1
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel"]
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self.frame_timer.start()
         self._last_tick = time.monotonic()
         self._properties_refreshed = 0.0
+        self._panels_shown = 0.0
+        self._panels_behind = False
 
     # ----- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -663,16 +666,36 @@ class MainWindow(QMainWindow):
             frame = self.session.tick(min(wall_dt, 0.5))
             self.frame = frame
             animating = bool(self.overlay.alarm_parts) and self.overlay.mode == "status"
+            clock = self.session.clock
+            moving = clock.playing or clock.follow_live
             if frame.changed or animating:
-                self.show_frame(frame, now)
+                self.show_frame(frame, now, panels=not moving)
+            elif self._panels_behind:
+                self._show_panels(frame)
         self.viewer.render_if_needed()
 
-    def show_frame(self, frame: Frame, wall_time: float | None = None) -> None:
-        """Push one frame into every view that shows the current time."""
+    def show_frame(self, frame: Frame, wall_time: float | None = None, panels: bool = True) -> None:
+        """Push one frame into every view that shows the current time.
+
+        The 3D view takes every frame. While time moves (playing, following live) the panels — sensor list,
+        charts, timeline, alarms — take at most PANEL_INTERVAL_S worth of frames: repainting the widgets
+        around the view on every frame costs more than the view itself with software OpenGL. A paused or
+        sought clock (``panels=True``) updates them at once, and the newest frame always reaches them.
+        """
         self.frame = frame
         overlay = frame.overlay
         self.overlay.update(frame.values, overlay.sensor_status, overlay.part_status,
                             None, None, wall_time if wall_time is not None else time.monotonic())
+        self.viewer.request_render()
+        if panels or time.monotonic() - self._panels_shown >= PANEL_INTERVAL_S:
+            self._show_panels(frame)
+        else:
+            self._panels_behind = True
+
+    def _show_panels(self, frame: Frame) -> None:
+        self._panels_behind = False
+        self._panels_shown = time.monotonic()
+        overlay = frame.overlay
         self.sensor_table.update_values(frame.values, overlay.sensor_status)
         if self.session.has_data:
             self.time_label.setText(format_time(frame.t))
@@ -682,7 +705,6 @@ class MainWindow(QMainWindow):
                 self._properties_refreshed = now
                 self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
                                           self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
-        self.viewer.request_render()
         self.frame_shown.emit(frame)
 
     def refresh_now(self) -> Frame | None:

@@ -54,9 +54,15 @@ class SensorTable(QTableWidget):
                 if col == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(row, col, item)
+        # Widths are fitted once here: ResizeToContents would re-measure every row on every value change,
+        # which costs more than rendering the 3D view when 100 sensors change each frame.
         header = self.horizontalHeader()
         for col in range(len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        self.resizeColumnsToContents()
+        metrics = self.fontMetrics()
+        self.setColumnWidth(3, max(self.columnWidth(3), metrics.horizontalAdvance("-00000.000") + 12))
+        self.setColumnWidth(5, max(self.columnWidth(5), metrics.horizontalAdvance("no data") + 16))
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setColumnHidden(2, True)  # the part shows in the tooltip; the panel is narrow
         for row, sensor in enumerate(project.sensors):
@@ -71,11 +77,16 @@ class SensorTable(QTableWidget):
         self._last = key
         for row in range(min(len(self.sensor_ids), len(values))):
             status = int(statuses[row])
-            self.item(row, 3).setText(format_number(float(values[row])))
+            value_item = self.item(row, 3)
+            text = format_number(float(values[row]))
+            if value_item.text() != text:
+                value_item.setText(text)
             status_item = self.item(row, 5)
-            status_item.setText(STATUS_TEXT.get(status, "?"))
-            status_item.setBackground(QBrush(QColor(STATUS_BACKGROUND.get(status, "#ffffff"))))
-            status_item.setForeground(QBrush(QColor(STATUS_FOREGROUND.get(status, "#000000"))))
+            text = STATUS_TEXT.get(status, "?")
+            if status_item.text() != text:
+                status_item.setText(text)
+                status_item.setBackground(QBrush(QColor(STATUS_BACKGROUND.get(status, "#ffffff"))))
+                status_item.setForeground(QBrush(QColor(STATUS_FOREGROUND.get(status, "#000000"))))
 
     def value_text(self, sensor_id: str) -> str:
         row = self.sensor_ids.index(sensor_id)
