@@ -89,7 +89,7 @@ def bench_peer(app, project: Path) -> dict:
     return frame_stats(times[2:])
 
 
-def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view") -> dict:
+def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close: tuple[str, ...] = ()) -> dict:
     from PySide6.QtCore import QSettings
 
     from twinviewer.ui.main_window import MainWindow
@@ -101,7 +101,14 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view") -> di
     while window.twin is None:
         app.processEvents()
         time.sleep(0.01)
-    # The panels stay docked and update as in real use. size_of="window": the whole window is 1280×800
+    from PySide6.QtWidgets import QDockWidget, QToolBar
+
+    # What a user can close from View → Panels: "docks", "toolbars" (the timeline stays a toolbar).
+    for widget in window.findChildren(QDockWidget) if "docks" in close else []:
+        widget.hide()
+    for widget in window.findChildren(QToolBar) if "toolbars" in close else []:
+        widget.hide()
+    # Otherwise the panels stay docked and update as in real use. size_of="window": the whole window is 1280×800
     # (the peer's size); size_of="view": the window grows until the 3D view itself is 1280×800.
     for _ in range(3):
         for _ in range(10):
@@ -160,6 +167,10 @@ def main() -> int:
                 result = bench_twinviewer(app, project, mode, size_of)
                 rows.append({"case": f"{triangles // 1000}k tris, TwinViewer {mode}, {size_of} 1280x800",
                              **result, "target_fps": target})
+            for close in (("docks",), ("docks", "toolbars")):
+                result = bench_twinviewer(app, project, "status", "view", close)
+                rows.append({"case": f"{triangles // 1000}k tris, TwinViewer status, view 1280x800, "
+                                     f"no {'/'.join(close)}", **result, "target_fps": target})
     print(f"{'case':62} {'fps':>6} {'median ms':>10} {'p90 ms':>8} {'view':>9} {'shown tris':>11} {'target':>7}")
     for row in rows:
         print(f"{row['case']:62} {row['fps']:>6} {row['median_ms']:>10} {row['p90_ms']:>8} {row.get('view', ''):>9} "
