@@ -48,7 +48,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_head(path: Path) -> tuple[str, str]:
+def read_head(path: Path) -> tuple[str, str]:
     """First 64 KB decoded, and the encoding to read the file with; refuses binary files."""
     try:
         with open(path, "rb") as handle:
@@ -90,7 +90,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _split(line: str, delimiter: str) -> list[str]:
+def split_fields(line: str, delimiter: str) -> list[str]:
     return [field.strip().strip('"').strip() for field in line.split(delimiter)]
 
 
@@ -101,7 +101,7 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     """Parse one CSV file into a table, recording skipped rows and bad cells in ``report``."""
     path = Path(path)
     name = display_name or path.name
-    head, encoding = _read_head(path)
+    head, encoding = read_head(path)
     lines = [line for line in head.splitlines() if line.strip()]
     if len(head) == 65536 and len(lines) > 1:
         lines = lines[:-1]  # the last line of the head may be cut
@@ -109,7 +109,7 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         delimiter = delimiter or sniff_delimiter(lines)
     except RecordingError as exc:
         raise RecordingError(f"{path}: {exc}") from None
-    first = _split(lines[0], delimiter)
+    first = split_fields(lines[0], delimiter)
     has_header = not any(_is_number(f) for f in first if f)
     if has_header and len(lines) == 1:
         raise EmptyFileError(f"{path}: the file has a header but no data rows")
@@ -140,7 +140,7 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
             raise RecordingError(f"{path}: a long CSV needs a sensor column and a value column; "
                                  f"columns are {', '.join(names)}")
     data_lines = lines[1:] if has_header else lines
-    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f) for f in _split(data_lines[0], delimiter))
+    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f) for f in split_fields(data_lines[0], delimiter))
 
     invalid_rows: list[tuple[int, int]] = []
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import RecordingError
 from twinviewer.core.project import Project, RecordingSource
-from twinviewer.io.csv_import import sniff_delimiter
+from twinviewer.io.csv_import import read_head, sniff_delimiter, split_fields
 from twinviewer.io.tables import LABEL_COLUMNS
 from twinviewer.io.timestamps import TimeParser
 
@@ -102,37 +102,10 @@ class CsvPreview:
         return [r[index] for r in self.rows if len(r) > index and r[index]]
 
 
-def read_head_text(path: Path) -> str:
-    """The first 64 KB of a text file; a clear error for a missing, empty or binary file."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except FileNotFoundError:
-        raise RecordingError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not head.strip():
-        raise RecordingError(f"{path}: the file is empty")
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if b"\x00" in head or control > len(head) * 0.01:
-        raise RecordingError(f"{path}: this is not a text CSV file (it contains binary data)")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return head.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if encoding == "utf-8-sig" and exc.start > len(head) - 4:
-                return head[:exc.start].decode(encoding)
-    raise RecordingError(f"{path}: cannot decode the text (not UTF-8 or Windows-1252)")
-
-
-def _split(line: str, delimiter: str) -> list[str]:
-    return [f.strip().strip('"').strip() for f in line.split(delimiter)]
-
-
 def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str | None = None) -> CsvPreview:
     """Guess how a CSV will be read, from its first lines (same rules as the importer)."""
     path = Path(path)
-    text = read_head_text(path)
+    text, _encoding = read_head(path)
     lines = [line for line in text.splitlines() if line.strip()]
     if len(text.encode("utf-8", "ignore")) >= HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]
@@ -140,7 +113,7 @@ def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str
         delimiter = delimiter or sniff_delimiter(lines)
     except RecordingError as exc:
         raise RecordingError(f"{path}: {exc}") from None
-    first = _split(lines[0], delimiter)
+    first = split_fields(lines[0], delimiter)
     has_header = not any(_is_number(f) for f in first if f)
     if has_header:
         columns = []
@@ -152,7 +125,7 @@ def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str
     else:
         columns = [str(i + 1) for i in range(len(first))]
     body = lines[1:] if has_header else lines
-    rows = [_split(line, delimiter) for line in body[:200]]
+    rows = [split_fields(line, delimiter) for line in body[:200]]
     lowered = [c.lower() for c in columns]
     long_like = "value" in lowered and any(c in _SENSOR_NAMES for c in lowered) and len(columns) <= 5
     if not has_header and len(first) == 3 and not _is_number(first[1]) and _is_number(first[2]):
