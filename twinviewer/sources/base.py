@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -273,6 +274,19 @@ class LiveSource(ABC):
         self._state = SourceState.STOPPED
         self._since = time.time()
         self._last_error = ""
+
+    config_error: type[Exception] = ValueError
+    base_dir: Path
+
+    def _path(self, name: str | None, what: str = "file") -> str | None:
+        """A file named in the source's settings (certificate, key, CA), relative to the project folder."""
+        if not name:
+            return None
+        candidate = Path(name).expanduser()
+        path = candidate if candidate.is_absolute() else self.base_dir / candidate
+        if not path.is_file():
+            raise self.config_error(f"{self.kind} source {self.name!r}: {what} {name!r} not found (looked in {path})")
+        return str(path)
 
     @abstractmethod
     def start(self) -> None:

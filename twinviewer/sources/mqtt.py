@@ -104,6 +104,7 @@ class MqttSource(LiveSource):
     """An MQTT subscription feeding the store. ``start()`` returns at once; paho's thread does the rest."""
 
     kind = "mqtt"
+    config_error = MqttConfigError
 
     def __init__(self, config: project_model.MqttSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
@@ -133,15 +134,6 @@ class MqttSource(LiveSource):
             unique.setdefault(route.subscription, self.config.qos)
         return list(unique.items())
 
-    def _path(self, name: str | None) -> str | None:
-        if not name:
-            return None
-        candidate = Path(name).expanduser()
-        path = candidate if candidate.is_absolute() else self.base_dir / candidate
-        if not path.is_file():
-            raise MqttConfigError(f"mqtt source {self.name!r}: TLS file {name!r} not found (looked in {path})")
-        return str(path)
-
     def _make_client(self) -> _PahoClient:
         config = self.config
         v5 = config.protocol == "5"
@@ -156,8 +148,9 @@ class MqttSource(LiveSource):
         client = _PahoClient(**kwargs)
         if config.tls:
             try:
-                client.tls_set(ca_certs=self._path(config.ca_file), certfile=self._path(config.cert_file),
-                               keyfile=self._path(config.key_file), cert_reqs=ssl.CERT_REQUIRED,
+                client.tls_set(ca_certs=self._path(config.ca_file, "TLS file"),
+                               certfile=self._path(config.cert_file, "TLS file"),
+                               keyfile=self._path(config.key_file, "TLS file"), cert_reqs=ssl.CERT_REQUIRED,
                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
             except (ssl.SSLError, OSError, ValueError) as exc:
                 raise MqttConfigError(f"mqtt source {self.name!r}: cannot use the TLS files: {exc}") from None

@@ -105,6 +105,7 @@ class OpcUaSource(LiveSource):
     """An OPC UA subscription feeding the store. ``start()`` returns at once."""
 
     kind = "opcua"
+    config_error = OpcUaError
 
     def __init__(self, config: project_model.OpcUaSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
@@ -124,15 +125,6 @@ class OpcUaSource(LiveSource):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._ready = threading.Event()
-
-    def _path(self, name: str | None) -> str | None:
-        if not name:
-            return None
-        candidate = Path(name).expanduser()
-        path = candidate if candidate.is_absolute() else self.base_dir / candidate
-        if not path.is_file():
-            raise OpcUaError(f"opcua source {self.name!r}: file {name!r} not found (looked in {path})")
-        return str(path)
 
     def start(self) -> None:
         if self._thread is not None:
