@@ -153,3 +153,18 @@ def test_labels_decluttered_and_show_values(twin, view):
     show(view, session, layer, T0)
     texts = [a.GetInput() for a in layer._label_actors if a.GetVisibility()]
     assert any("42.50 °C" in t for t in texts)
+
+
+def test_selection_does_not_hide_an_alarm(twin, view):
+    session = Session(twin.project, twin.model.part_names)
+    layer = OverlayLayer(view.scene, twin.project)
+    layer.set_mode("status")
+    session.store.append("T-L", T0, 40.0)
+    session.store.append("T-R", T0, 95.0)
+    view.scene.select("right")
+    show(view, session, layer, T0)
+    alarm = pixel(view, (0.6, -0.5, 0.25))
+    assert alarm[0] > alarm[1] + 60 and alarm[0] > alarm[2] + 60, "still red while selected"
+    view.scene.select("left")
+    normal_selected = pixel(view, (-0.6, -0.5, 0.25))
+    assert normal_selected[0] > normal_selected[2] + 40, "a normal part shows the orange selection"

@@ -102,7 +102,7 @@ class OverlayLayer:
             self.plotter.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
         self._clear_field()
-        self.scene.set_tint({name: None for name in self.scene.parts})
+        self.scene.set_tint({name: None for name in self.scene.parts}, set())
 
     # ----- settings --------------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -113,7 +113,7 @@ class OverlayLayer:
         else:
             self._build_field(quantity)
         if kind != "status":
-            self.scene.set_tint({name: None for name in self.scene.parts})
+            self.scene.set_tint({name: None for name in self.scene.parts}, set())
         if self._markers is not None:
             self._markers.SetVisibility(kind != "off")
 
@@ -218,6 +218,7 @@ class OverlayLayer:
 
     def _update_tints(self, part_status: np.ndarray, wall_time: float) -> bool:
         tints: dict[str, tuple[float, float, float] | None] = {}
+        alerts: set[str] = set()
         self.alarm_parts = set()
         pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
         for name, status in zip(self.scene.parts, part_status, strict=False):
@@ -231,8 +232,10 @@ class OverlayLayer:
             if status == Status.ALARM:
                 self.alarm_parts.add(name)
                 share = 0.7 + 0.3 * pulse
+            if status in (Status.WARNING, Status.ALARM):
+                alerts.add(name)
             tints[name] = tuple((1 - share) * base + share * colour)
-        self.scene.set_tint(tints)
+        self.scene.set_tint(tints, alerts)
         return bool(self.alarm_parts)
 
     def _update_field(self, values, statuses, field_scalars, field_range) -> None:

@@ -114,6 +114,7 @@ class SceneRenderer:
         self.model: Model | None = None
         self._locators: dict[str, vtk.vtkStaticCellLocator] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
+        self.alerts: set[str] = set()
         configure_plotter(plotter)
 
     # ----- model -----------------------------------------------------------------------------------
@@ -161,15 +162,25 @@ class SceneRenderer:
         prop = display.actor.prop
         prop.SetEdgeVisibility(self.style == "edges")
         prop.SetEdgeColor(0.15, 0.15, 0.15)
-        if name == self.selected:
+        if name == self.selected and name in self.alerts:
+            # A part in warning or alarm keeps its status colour when selected (the outline marks the
+            # selection), so an alarm is never hidden behind the selection colour.
+            prop.SetAmbient(0.35)
+        elif name == self.selected:
             colour = 0.35 * colour + 0.65 * np.array(HIGHLIGHT_COLOUR)
             prop.SetAmbient(0.45)
         else:
             prop.SetAmbient(0.18)
         prop.SetColor(*colour)
 
-    def set_tint(self, tints: dict[str, tuple[float, float, float] | None]) -> None:
-        """Colour parts by status (None restores the part's own colour)."""
+    def set_tint(self, tints: dict[str, tuple[float, float, float] | None], alerts: set[str] | None = None) -> None:
+        """Colour parts by status (None restores the part's own colour); ``alerts`` are parts in warning or
+        alarm, whose colour the selection highlight must not cover."""
+        if alerts is not None:
+            changed = alerts ^ self.alerts
+            self.alerts = set(alerts)
+            if self.selected in changed:
+                self._apply_colour(self.selected)
         for name, colour in tints.items():
             if name not in self.parts:
                 continue
