@@ -40,7 +40,7 @@ class EmptyFileError(RecordingError):
     """A CSV with no data rows (empty, or a header only)."""
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -110,14 +110,14 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     except RecordingError as exc:
         raise RecordingError(f"{path}: {exc}") from None
     first = split_fields(lines[0], delimiter)
-    has_header = not any(_is_number(f) for f in first if f)
+    has_header = not any(is_number(f) for f in first if f)
     if has_header and len(lines) == 1:
         raise EmptyFileError(f"{path}: the file has a header but no data rows")
     names = _unique_names(first) if has_header else [str(i + 1) for i in range(len(first))]
     lowered = [n.lower() for n in names]
     if layout == "auto":
         long_like = "value" in lowered and any(n in _SENSOR_NAMES for n in lowered) and len(names) <= 5
-        if not has_header and len(first) == 3 and not _is_number(first[1]) and _is_number(first[2]):
+        if not has_header and len(first) == 3 and not is_number(first[1]) and is_number(first[2]):
             long_like = True
         layout = "long" if long_like else "wide"
     if layout not in ("wide", "long"):

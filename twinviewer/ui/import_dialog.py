@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import RecordingError
 from twinviewer.core.project import Project, RecordingSource
-from twinviewer.io.csv_import import read_head, sniff_delimiter, split_fields
+from twinviewer.io.csv_import import is_number, read_head, sniff_delimiter, split_fields
 from twinviewer.io.tables import LABEL_COLUMNS
 from twinviewer.io.timestamps import TimeParser
 
@@ -53,14 +53,6 @@ _SENSOR_NAMES = {"sensor", "sensor_id", "tag", "name", "signal", "channel", "id"
 def normalise_name(text: str) -> str:
     """Lower case letters and digits only: "TT-101" → "tt101", "Volume Flow RateRMS" → "volumeflowraterms"."""
     return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass
@@ -114,7 +106,7 @@ def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str
     except RecordingError as exc:
         raise RecordingError(f"{path}: {exc}") from None
     first = split_fields(lines[0], delimiter)
-    has_header = not any(_is_number(f) for f in first if f)
+    has_header = not any(is_number(f) for f in first if f)
     if has_header:
         columns = []
         for i, name in enumerate(first):
@@ -128,7 +120,7 @@ def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str
     rows = [split_fields(line, delimiter) for line in body[:200]]
     lowered = [c.lower() for c in columns]
     long_like = "value" in lowered and any(c in _SENSOR_NAMES for c in lowered) and len(columns) <= 5
-    if not has_header and len(first) == 3 and not _is_number(first[1]) and _is_number(first[2]):
+    if not has_header and len(first) == 3 and not is_number(first[1]) and is_number(first[2]):
         long_like = True
     if time_column is None or time_column not in columns:
         time_column = next((c for c in columns if _TIME_NAMES.match(c)), columns[0])
