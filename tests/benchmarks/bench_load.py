@@ -113,7 +113,24 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2, "triangles": model.n_triangles}))
 """
 
-CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_CHILD}
+# What `twinviewer render FILE --out shot.png` does (the product path: pyvista render layer, display meshes
+# with normals, the same scene code as the window), without argparse.
+TWINVIEWER_RENDER_CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from twinviewer.core.twin import open_twin
+from twinviewer.render.offscreen import OffscreenView
+t1 = time.perf_counter()
+twin = open_twin(sys.argv[1])
+t2 = time.perf_counter()
+view = OffscreenView(twin, (%(w)d, %(h)d))
+view.screenshot(sys.argv[2])
+t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
+"""
+
+CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_CHILD,
+              "tv-render": TWINVIEWER_RENDER_CHILD}
 
 
 def torus_mesh(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3):

@@ -37,8 +37,11 @@ def merge_vertices(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _merge_by_hash(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Sort one 64-bit hash of each vertex's bits instead of three float keys; None on a hash collision."""
-    bits = soup.view(np.uint32).astype(np.uint64)
-    key = ((bits[:, 0] << np.uint64(32)) | bits[:, 1]) ^ (bits[:, 2] * np.uint64(0x9E3779B97F4A7C15))
+    bits = soup.view(np.uint32)
+    key = bits[:, 0].astype(np.uint64)
+    key <<= np.uint64(32)
+    key |= bits[:, 1]
+    key ^= bits[:, 2].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     order = np.argsort(key)
     ordered = key[order]
     is_new = np.empty(len(ordered), dtype=bool)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
-import vtk
+from vtkmodules.vtkRenderingCore import vtkTextActor
 
 from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
@@ -62,7 +62,7 @@ class OverlayLayer:
         self._scalar_bar = None
         self._markers = None
         self._marker_mesh: pv.PolyData | None = None
-        self._label_actors: list[vtk.vtkTextActor] = []
+        self._label_actors: list[vtkTextActor] = []
         self._pulse_phase = 0.0
         self.alarm_parts: set[str] = set()
         self.positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
@@ -82,7 +82,7 @@ class OverlayLayer:
         self._markers.GetMapper().SetResolveCoincidentTopologyToPolygonOffset()
         self._markers.GetMapper().SetRelativeCoincidentTopologyPointOffsetParameter(-60)
         for _ in self.sensors:
-            actor = vtk.vtkTextActor()
+            actor = vtkTextActor()
             prop = actor.GetTextProperty()
             prop.SetFontSize(13)
             prop.SetColor(0.05, 0.05, 0.05)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
-import vtk
+from vtkmodules.vtkCommonCore import reference
+from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
+from vtkmodules.vtkRenderingCore import vtkCellPicker
 
 from twinviewer.core.geometry import Model, PartMesh
 
@@ -52,12 +54,14 @@ def part_polydata(part: PartMesh) -> pv.PolyData:
     """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept)."""
     mesh = pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
                                           np.asarray(part.faces, dtype=np.int64))
-    if mesh.n_cells and mesh.n_cells <= 2_000_000:
+    # Dense meshes look smooth with flat shading and their normals cost more than their first frame.
+    if mesh.n_cells and mesh.n_cells <= SMOOTH_SHADING_MAX_TRIANGLES:
         mesh = mesh.compute_normals(cell_normals=False, split_vertices=True, feature_angle=35.0,
                                     auto_orient_normals=False, consistent_normals=False)
     return mesh
 
 
+SMOOTH_SHADING_MAX_TRIANGLES = 250_000
 DISPLAY_TRIANGLE_BUDGET = int(os.environ.get("TWINVIEWER_TRIANGLE_BUDGET", "80000"))
 """Triangles shown at most; bigger parts get decimated stand-ins. With software OpenGL a 1280×800 frame costs
 about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md), so 80k keeps 25 fps in a 1280×800
@@ -108,11 +112,11 @@ class SceneRenderer:
         self.style = "surface"
         self.parallel = False
         self.clip: tuple[str, float] | None = None
-        self._clip_plane: vtk.vtkPlane | None = None
+        self._clip_plane: vtkPlane | None = None
         self._measure_actors: list = []
         self._outline = None
         self.model: Model | None = None
-        self._locators: dict[str, vtk.vtkStaticCellLocator] = {}
+        self._locators: dict[str, vtkStaticCellLocator] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
         configure_plotter(plotter)
@@ -300,7 +304,7 @@ class SceneRenderer:
         origin[index] = low[index] + (high[index] - low[index]) * float(np.clip(fraction, 0, 1))
         normal = [0.0, 0.0, 0.0]
         normal[index] = -1.0
-        plane = vtk.vtkPlane()
+        plane = vtkPlane()
         plane.SetOrigin(*origin)
         plane.SetNormal(*normal)
         for display in self.parts.values():
@@ -311,7 +315,7 @@ class SceneRenderer:
     # ----- picking and measuring --------------------------------------------------------------------
     def pick(self, x: int, y: int) -> tuple[str | None, np.ndarray | None]:
         """The part and world point under display pixel (x, y), origin bottom-left as VTK counts."""
-        picker = vtk.vtkCellPicker()
+        picker = vtkCellPicker()
         picker.SetTolerance(0.0005)
         if not picker.Pick(x, y, 0, self.plotter.renderer):
             return None, None
@@ -333,13 +337,13 @@ class SceneRenderer:
         locator = self._locators.get(name)
         if locator is None:
             full = part_polydata_plain(self.model.part(name))
-            locator = vtk.vtkStaticCellLocator()
+            locator = vtkStaticCellLocator()
             locator.SetDataSet(full)
             locator.BuildLocator()
             locator._mesh = full  # keep the dataset alive with the locator
             self._locators[name] = locator
         closest = [0.0, 0.0, 0.0]
-        cell_id, sub_id, dist2 = vtk.reference(0), vtk.reference(0), vtk.reference(0.0)
+        cell_id, sub_id, dist2 = reference(0), reference(0), reference(0.0)
         locator.FindClosestPoint(list(map(float, point)), closest, cell_id, sub_id, dist2)
         return np.array(closest)
 
