@@ -41,8 +41,10 @@ class OffscreenView:
     def screenshot(self, out: Path | str) -> Path:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.plotter.render()
-        self.plotter.screenshot(str(out))
+        from PIL import Image
+
+        # Light PNG compression: a quarter of the encoding time of the default for ~10 % larger files.
+        Image.fromarray(self.image()).save(out, format="PNG", compress_level=1)
         return out
 
     def image(self):
