@@ -133,7 +133,7 @@ class OverlayLayer:
         parts = [PartMesh(name, np.asarray(d.mesh.points), np.zeros((0, 3), np.int64))
                  for name, d in self.scene.parts.items()]
         interpolator, sensor_index, stacked = field_for_quantity(parts, self.sensors, quantity, k=4,
-                                                                 restrict_to_parts=False)
+                                                                 restrict_to_parts=True)
         cmap = colormap_for(quantity, self.project.view.colormaps)
         unit = self.sensors[int(sensor_index[0])].unit if len(sensor_index) else ""
         self.field = FieldState(quantity, interpolator, sensor_index, stacked, cmap, unit)
