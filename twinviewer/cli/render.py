@@ -8,7 +8,7 @@ HELP = "render a project or mesh to a PNG with no window (for documentation, rep
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.render.scene import VIEW_NAMES
+    from twinviewer.core.views import VIEW_NAMES
 
     parser.add_argument("target", help="a *.twin.toml project or a mesh file")
     parser.add_argument("--out", required=True, help="output PNG file")
@@ -34,13 +34,15 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from twinviewer.core.twin import open_twin
-    from twinviewer.render.offscreen import OffscreenView, parse_size
+    from twinviewer.core.views import parse_size
 
     try:
         size = parse_size(args.size)
     except ValueError as exc:
         raise TwinViewerError(str(exc)) from None
     twin = open_twin(args.target)
+    from twinviewer.render.offscreen import OffscreenView
+
     if getattr(args, "scenario", None) is not None:
         from twinviewer.render.scenario_render import run_render_command
 

@@ -16,16 +16,6 @@ from twinviewer.core.twin import Twin  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1280x800") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise ValueError(f"size {text!r} must be between 16 and 8192 pixels each way")
-    return width, height
-
-
 class OffscreenView:
     """An offscreen plotter with the same scene code as the window."""
 

@@ -18,13 +18,13 @@ from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
 from vtkmodules.vtkRenderingCore import vtkCellPicker
 
 from twinviewer.core.geometry import Model, PartMesh
+from twinviewer.core.views import VIEW_NAMES
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
 HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
 HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
 BACKGROUND_TOP = (0.93, 0.94, 0.96)
 BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
-VIEW_NAMES = ("iso", "front", "back", "left", "right", "top", "bottom")
 # Direction from the focal point to the camera, and the camera's up vector, for each standard view.
 _VIEW_DIRECTIONS = {
     "iso": ((1.0, -1.0, 0.8), (0, 0, 1)),
