@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from tests.test_render_recording_cli import build_blocks_project
+from tests.blocks import build_blocks_project
 from tests.test_timeline_ui import (
     DURATION,
     SOURCE,

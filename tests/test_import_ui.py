@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_render_recording_cli import build_blocks_project
+from tests.blocks import build_blocks_project
 from tests.test_timeline_ui import T0, new_window, write_ramp_recording
 from twinviewer.io.recording import read_recording
 

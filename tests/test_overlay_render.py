@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import trimesh
 
+from tests.blocks import build_blocks_project
 from twinviewer.core.overlay import STATUS_RGBA, Status
 from twinviewer.core.session import Session
 from twinviewer.core.twin import open_twin
@@ -14,58 +14,9 @@ from twinviewer.render.overlay_layer import OverlayLayer
 
 T0 = 1_700_000_000.0
 
-PROJECT = """
-[asset]
-name = "Two blocks"
-
-[[models]]
-file = "blocks.glb"
-
-[[parts]]
-name = "left"
-color = "#8c8c8c"
-
-[[parts]]
-name = "right"
-color = "#8c8c8c"
-
-[[sensors]]
-id = "T-L"
-quantity = "temperature"
-unit = "°C"
-part = "left"
-position = [-0.6, -0.5, 0.0]
-expected_period_s = 1.0
-range = [0, 100]
-[sensors.thresholds]
-warning_high = 60
-alarm_high = 80
-
-[[sensors]]
-id = "T-R"
-quantity = "temperature"
-unit = "°C"
-part = "right"
-position = [0.6, -0.5, 0.0]
-expected_period_s = 1.0
-range = [0, 100]
-[sensors.thresholds]
-warning_high = 60
-alarm_high = 80
-"""
-
-
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("blocks")
-    scene = trimesh.Scene()
-    scene.add_geometry(trimesh.creation.box((1, 1, 1)).apply_translation((-0.6, 0, 0)), node_name="left",
-                       geom_name="left")
-    scene.add_geometry(trimesh.creation.box((1, 1, 1)).apply_translation((0.6, 0, 0)), node_name="right",
-                       geom_name="right")
-    scene.export(folder / "blocks.glb")
-    (folder / "blocks.twin.toml").write_text(PROJECT, encoding="utf-8")
-    return open_twin(folder / "blocks.twin.toml")
+    return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
 
 
 @pytest.fixture

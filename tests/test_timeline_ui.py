@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from tests.blocks import build_blocks_project
 from tests.gui import new_window
-from tests.test_render_recording_cli import build_blocks_project
 from twinviewer.core.events import Event
 from twinviewer.core.formatting import format_number
 from twinviewer.io.recording import write_recording
