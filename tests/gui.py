@@ -26,7 +26,7 @@ def open_and_wait(qtbot, window, path, timeout: int = 30000, expect_ok: bool = T
     """Open a project or mesh and wait until it is shown (or refused, when ``expect_ok`` is False)."""
     before = window.twin
     window.open_path(path)
-    qtbot.waitUntil(lambda: window.task is not None and not window.task.running and
+    qtbot.waitUntil(lambda: window.task is not None and window.task.done and
                     (window.twin is not before or window.last_error is not None), timeout=timeout)
     qtbot.wait(20)
     if expect_ok:

@@ -45,7 +45,7 @@ def utc(text: str) -> float:
 
 
 def wait_task(qtbot, panel) -> None:
-    qtbot.waitUntil(lambda: panel.task is not None and not panel.task.running, timeout=30000)
+    qtbot.waitUntil(lambda: panel.task is not None and panel.task.done, timeout=30000)
     qtbot.wait(20)
 
 

@@ -344,7 +344,7 @@ def test_crashed_journal_is_offered_loaded_and_exported(qtbot, window, tmp_path)
 
     out = tmp_path / "recovered.parquet"
     task = panel.export_journal(crashed, out)
-    qtbot.waitUntil(lambda: not task.running, timeout=10000)
+    qtbot.waitUntil(lambda: task.done, timeout=10000)
     import pyarrow.parquet as pq
 
     assert pq.read_table(out).num_rows == 40

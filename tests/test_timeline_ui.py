@@ -56,7 +56,7 @@ def open_with_recording(qtbot, window, project: Path):
     window.open_path(project)
     qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
     panel = window.panels["recording_panel"]
-    qtbot.waitUntil(lambda: panel.task is None or not panel.task.running, timeout=10000)
+    qtbot.waitUntil(lambda: panel.task is None or panel.task.done, timeout=10000)
     return panel
 
 

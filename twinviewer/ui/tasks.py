@@ -55,6 +55,7 @@ class Task(QObject):
         self.title = title
         self.result: Any = None
         self.error: BaseException | None = None
+        self.done = False  # True once the result or error has been handed to the callbacks
         self._on_done, self._on_error = on_done, on_error
         self.dialog: QProgressDialog | None = None
         if show_dialog:
@@ -104,6 +105,7 @@ class Task(QObject):
         try:
             self._on_done(result)
         finally:
+            self.done = True
             self.finished.emit()
 
     def _on_failed(self, exc: BaseException, details: str) -> None:
@@ -112,6 +114,7 @@ class Task(QObject):
         try:
             self._on_error(exc, details)
         finally:
+            self.done = True
             self.finished.emit()
 
 
