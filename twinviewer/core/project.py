@@ -341,12 +341,36 @@ class ProjectProblem(BaseModel):
         return f"{self.file}:{line} {self.key}: {self.message}"
 
 
-class ProjectError(TwinViewerError):
-    """A project file that cannot be used; ``problems`` lists each one with file, line and key."""
+class FileProblemsError(TwinViewerError):
+    """A TOML file that cannot be used; ``problems`` lists each one with file, line and key."""
 
     def __init__(self, problems: list[ProjectProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ProjectError(FileProblemsError):
+    """A project file that cannot be used."""
+
+
+def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str, Any]:
+    """TOML text as a dict; invalid TOML raises ``error`` with the line tomllib reports."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise error([ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",
+                                    message=f"invalid TOML: {exc}")]) from None
+
+
+def validation_message(err: dict[str, Any]) -> str:
+    """A pydantic error as a sentence for the user (the cases every file format shares)."""
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown key (misspelt?)"
+    if err["type"] == "literal_error":
+        return f"{msg}, got {err.get('input')!r}"
+    return msg
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -430,26 +454,15 @@ def cross_reference_problems(project: Project) -> list[tuple[tuple[Any, ...], st
 def parse_project(text: str, path: Path | str = "<memory>") -> Project:
     """Parse and validate project text; raises ProjectError listing every problem."""
     name = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise ProjectError(
-            [ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",
-                            message=f"invalid TOML: {exc}")]
-        ) from None
+    data = parse_toml(text, name, ProjectError)
     try:
         project = Project.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelt?)"
-            elif err["type"] == "literal_error":
-                msg = f"{msg}, got {err.get('input')!r}"
-            elif err["type"] == "union_tag_invalid":
+            msg = validation_message(err)
+            if err["type"] == "union_tag_invalid":
                 msg = f"unknown source kind {err.get('input', {}).get('kind')!r}; use recording, mqtt, opcua or simulator" if isinstance(err.get("input"), dict) else msg
             problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg))
         raise ProjectError(problems) from None

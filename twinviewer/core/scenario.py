@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomllib
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -38,7 +37,13 @@ from pydantic import (
 )
 
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.project import ProjectProblem, locate_key
+from twinviewer.core.project import (
+    FileProblemsError,
+    ProjectProblem,
+    locate_key,
+    parse_toml,
+    validation_message,
+)
 from twinviewer.core.sim_plant import COMPONENT_FAULTS, FAULT_KINDS, SENSOR_FAULTS, Plant, SimulationError
 
 NAMED_VIEWS = ("iso", "front", "back", "left", "right", "top", "bottom")
@@ -310,12 +315,8 @@ class Scenario(_Strict):
                 for i, step in enumerate(self.steps)]
 
 
-class ScenarioError(TwinViewerError):
+class ScenarioError(FileProblemsError):
     """A scenario file that cannot be used; ``problems`` lists each one with file, line and key."""
-
-    def __init__(self, problems: list[ProjectProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -358,27 +359,18 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
 def parse_scenario(text: str, path: Path | str = "<memory>") -> Scenario:
     """Parse and validate scenario text; raises ScenarioError listing every problem."""
     name = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise ScenarioError([ProjectProblem(file=name, line=int(match.group(1)) if match else None,
-                                            key="(toml)", message=f"invalid TOML: {exc}")]) from None
+    data = parse_toml(text, name, ScenarioError)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             loc = _clean_loc(tuple(err["loc"]))
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelt?)"
-            elif err["type"] == "union_tag_invalid":
+            msg = validation_message(err)
+            if err["type"] == "union_tag_invalid":
                 msg = f"unknown question kind; use kind = \"choice\" or \"click_part\" ({msg})"
             elif err["type"] == "union_tag_not_found":
                 msg = "a question needs kind = \"choice\" or \"click_part\""
-            elif err["type"] == "literal_error":
-                msg = f"{msg}, got {err.get('input')!r}"
             problems.append(ProjectProblem(file=name, line=_line_of(text, loc), key=_key_text(loc), message=msg))
         raise ScenarioError(problems) from None
     problems = []
