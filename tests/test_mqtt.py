@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.mqtt_broker import TLS_PASSWORD, TLS_USER, MosquittoBroker
+from tests.waiting import wait_for as wait_until
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.sources import create_source
@@ -21,14 +22,9 @@ pytestmark = pytest.mark.mqtt
 SENSORS = {"TT-101": 1.0, "IT-101": 1.0, "FT-101": 1.0, "PT-101": 1.0, "PT-102": 1.0}
 
 
+
 def wait_for(condition, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_until(condition, timeout, what)
 
 
 class Publisher:

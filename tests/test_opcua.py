@@ -13,6 +13,7 @@ import pytest
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
 
+from tests.waiting import wait_for as wait_until
 from twinviewer.core.project import OpcUaSource as OpcUaConfig
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.sources.base import SourceState
@@ -22,14 +23,9 @@ USER, PASSWORD = "operator", "pump-Room-7!"
 SENSORS = {"TT-102": 1.0, "IT-101": 1.0, "PT-101": 1.0}
 
 
+
 def wait_for(condition, timeout: float = 8.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_until(condition, timeout, what)
 
 
 class _Users:

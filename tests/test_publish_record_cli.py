@@ -17,6 +17,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.mqtt_broker import MosquittoBroker, make_password_file
+from tests.waiting import wait_for as wait_until
 from twinviewer.cli import main
 from twinviewer.core.journal import read_journal, recover
 from twinviewer.core.project import MqttSource as MqttConfig
@@ -30,14 +31,9 @@ SENSORS = ["TT-101", "IT-101", "FT-101"]
 USER, PASSWORD = "recorder", "Very-Secret-Pump-Pw-31"
 
 
+
 def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_until(condition, timeout, what)
 
 
 def small_recording(path: Path, n: int = 50, period: float = 0.1) -> Path:
