@@ -37,3 +37,10 @@ def format_duration(seconds: float) -> str:
     if seconds < 86400:
         return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
     return f"{seconds // 86400:.0f} d {seconds % 86400 // 3600:.0f} h"
+
+
+def format_length(metres: float) -> str:
+    """A length in metres as mm below a metre, else m."""
+    if metres < 1.0:
+        return f"{metres * 1000:.1f} mm"
+    return f"{metres:.3f} m"

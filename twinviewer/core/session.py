@@ -6,7 +6,6 @@ same way: store → values at t → statuses → overlay. Sources only append to
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -58,7 +57,6 @@ class Session:
         self.events: list[Event] = []
         self.recording_name = ""
         self.sources: list = []
-        self._lock = threading.Lock()
         self._last_key: tuple | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic

@@ -175,7 +175,7 @@ class OverlayLayer:
 
     # ----- per frame -------------------------------------------------------------------------------
     def update(self, values: np.ndarray, statuses: np.ndarray, part_status: np.ndarray,
-               field_scalars: np.ndarray | None = None, field_range=None, wall_time: float = 0.0) -> bool:
+               wall_time: float = 0.0) -> bool:
         """Write this frame's colours into the scene; returns True if something animates (needs a render)."""
         kind, _ = parse_mode(self.mode)
         if kind == "off":
@@ -186,7 +186,7 @@ class OverlayLayer:
         if kind == "status":
             animating = self._update_tints(part_status, wall_time)
         elif kind == "field" and self.field is not None:
-            self._update_field(values, statuses, field_scalars, field_range)
+            self._update_field(values, statuses)
         self._update_labels(values, statuses)
         return animating
 
@@ -238,12 +238,12 @@ class OverlayLayer:
         self.scene.set_tint(tints, alerts)
         return bool(self.alarm_parts)
 
-    def _update_field(self, values, statuses, field_scalars, field_range) -> None:
+    def _update_field(self, values, statuses) -> None:
         state = self.field
         field_values = np.asarray(values, float)[state.sensor_index]
         usable = ~np.isnan(field_values) & (np.asarray(statuses)[state.sensor_index] != Status.STALE)
-        scalars = field_scalars if field_scalars is not None else state.interpolator.interpolate(field_values, usable)
-        lo, hi = field_range if field_range is not None else self.value_range(state.quantity, values)
+        scalars = state.interpolator.interpolate(field_values, usable)
+        lo, hi = self.value_range(state.quantity, values)
         if hi <= lo:
             hi = lo + 1e-6
         for i, display in enumerate(self.scene.parts.values()):

@@ -17,6 +17,7 @@ from vtkmodules.vtkCommonCore import reference
 from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
 from vtkmodules.vtkRenderingCore import vtkCellPicker
 
+from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.views import VIEW_NAMES
 
@@ -377,8 +378,3 @@ class SceneRenderer:
             self.plotter.remove_actor(actor, render=False)
         self._measure_actors.clear()
 
-
-def format_length(metres: float) -> str:
-    if metres < 1.0:
-        return f"{metres * 1000:.1f} mm"
-    return f"{metres:.3f} m"

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 
 from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
-from twinviewer.core.formatting import format_number, format_time
+from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.overlay import status_name
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.twin import Twin, open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
-from twinviewer.render.scene import VIEW_NAMES, format_length
+from twinviewer.render.scene import VIEW_NAMES
 from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
@@ -685,7 +685,7 @@ class MainWindow(QMainWindow):
         self.frame = frame
         overlay = frame.overlay
         self.overlay.update(frame.values, overlay.sensor_status, overlay.part_status,
-                            None, None, wall_time if wall_time is not None else time.monotonic())
+                            wall_time if wall_time is not None else time.monotonic())
         self.viewer.request_render()
         if panels or time.monotonic() - self._panels_shown >= PANEL_INTERVAL_S:
             self._show_panels(frame)

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import PartMesh
 from twinviewer.core.project import Project
-from twinviewer.render.scene import format_length
 
 
 class PropertiesPanel(QWidget):
