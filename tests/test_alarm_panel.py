@@ -255,7 +255,7 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     colours = set()
     for _ in range(6):
         window.tick()
-        colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.prop.GetColor(), 3)))
+        colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(), 3)))
         qtbot.wait(110)
     assert len(colours) > 2
     # Early in the recording, only the vibration warning that was there from the start.

@@ -71,11 +71,11 @@ def test_stale_source_turns_markers_grey(twin, view):
     session.store.append("T-L", T0, 40.0)
     session.store.append("T-R", T0, 40.0)
     frame = show(view, session, layer, T0 + 1)
-    rgba = np.asarray(layer._marker_mesh.point_data["rgba"])
+    rgba = np.asarray(layer._marker_rgba)
     assert (rgba[:, :3] == STATUS_RGBA[Status.NORMAL + 1, :3]).all()
     frame = show(view, session, layer, T0 + 60)  # no sample for a minute: stale
     assert (frame.overlay.sensor_status == Status.STALE).all()
-    rgba = np.asarray(layer._marker_mesh.point_data["rgba"])
+    rgba = np.asarray(layer._marker_rgba)
     assert (rgba[:, :3] == STATUS_RGBA[Status.STALE + 1, :3]).all()
     marker = pixel(view, twin.project.sensor("T-L").position)
     assert abs(marker[0] - marker[1]) < 25 and abs(marker[1] - marker[2]) < 25, "grey marker"

@@ -42,7 +42,7 @@ def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
     view = OffscreenView(open_twin(DEMO_PROJECT), SIZE)
     try:
         view.scene.set_view("front")
-        view.plotter.render()
+        view.render()
         pipe = part_pixels(view, "suction_pipe")
     finally:
         view.close()

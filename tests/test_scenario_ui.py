@@ -57,9 +57,9 @@ def visible_pixel_of(window, name: str) -> tuple[int, int]:
     """A display pixel (VTK coordinates) where ``name`` is the front-most part, away from sensor markers
     (a click on a marker selects the marker's sensor)."""
     window.viewer.render_now()
-    mesh = window.scene.parts[name].mesh
-    points = np.asarray(mesh.points)
-    centre = np.asarray(mesh.center)
+    points = window.scene.parts[name].points
+    b = np.array(window.scene.parts[name].mesh.GetBounds())
+    centre = (b[0::2] + b[1::2]) / 2
     rng = np.random.default_rng(0)
     for point in [centre, *points[rng.choice(len(points), min(300, len(points)), replace=False)]]:
         x, y = window.viewer.display_point_of(point)
@@ -71,8 +71,8 @@ def visible_pixel_of(window, name: str) -> tuple[int, int]:
 
 
 def view_direction(window) -> np.ndarray:
-    camera = window.scene.plotter.camera
-    d = np.subtract(camera.position, camera.focal_point)
+    camera = window.scene.camera
+    d = np.subtract(camera.GetPosition(), camera.GetFocalPoint())
     return d / np.linalg.norm(d)
 
 
@@ -199,9 +199,9 @@ def test_explicit_camera_pose_is_applied(qtbot, window, player, tmp_path):
     custom = window.twin.path.parent / "scenarios" / "posed.toml"
     custom.write_text(source.replace('camera = "left"', pose, 1), encoding="utf-8")
     load(qtbot, player, "posed")
-    camera = window.scene.plotter.camera
-    assert camera.position == pytest.approx((-3.0, 0.5, 1.2))
-    assert camera.focal_point == pytest.approx((-0.6, 0.0, 0.5))
+    camera = window.scene.camera
+    assert camera.GetPosition() == pytest.approx((-3.0, 0.5, 1.2))
+    assert camera.GetFocalPoint() == pytest.approx((-0.6, 0.0, 0.5))
 
 
 # ---- trainee mode ------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_view_tools_change_the_image(qtbot, window):
     window.clip_action.setChecked(True)
     assert window.scene.clip is not None
     window.parallel_action.setChecked(True)
-    assert window.scene.plotter.camera.GetParallelProjection()
+    assert window.scene.camera.GetParallelProjection()
 
 
 def test_screenshot_and_recent_files(qtbot, window, tmp_path):
@@ -195,9 +195,8 @@ def test_drop_file_opens_it(qtbot, window, shared_data):
 def visible_pixel_of(window, name: str) -> tuple[int, int]:
     """A display pixel (VTK coordinates) where ``name`` is the front-most part."""
     window.viewer.render_now()
-    mesh = window.scene.parts[name].mesh
-    points = np.asarray(mesh.points)
-    b = np.array(mesh.bounds)
+    points = window.scene.parts[name].points
+    b = np.array(window.scene.parts[name].mesh.GetBounds())
     centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
     candidates = [centre] + list(points[np.random.default_rng(0).choice(len(points), min(300, len(points)),
                                                                            replace=False)])

@@ -137,7 +137,7 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
         times.append(time.perf_counter() - start)
     view = window.viewer.size()
     window_size = window.size()
-    triangles = sum(d.mesh.n_cells for d in window.scene.parts.values())
+    triangles = sum(d.n_triangles for d in window.scene.parts.values())
     window.close()
     window.deleteLater()
     app.processEvents()

@@ -1,1 +1,1 @@
-"""The render layer: maps the core's state to pyvista actors (offscreen plotter or QtInteractor)."""
+"""The render layer: maps the core's state to VTK actors (an offscreen window or the Qt view's renderer)."""

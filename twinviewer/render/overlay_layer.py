@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyvista as pv
+from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkTextActor
 
 from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
@@ -21,6 +21,7 @@ from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
 from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
 from twinviewer.core.project import Project
+from twinviewer.render import primitives
 from twinviewer.render.scene import SceneRenderer
 
 MARKER_SIZE_PX = 16
@@ -49,10 +50,38 @@ class FieldState:
     unit: str
 
 
+def scalar_bar(lut: vtkLookupTable, title: str):
+    """A vertical colour bar on the right of the view, black text, five labels."""
+    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+
+    bar = vtkScalarBarActor()
+    bar.SetLookupTable(lut)
+    bar.SetTitle(title)
+    bar.SetNumberOfLabels(5)
+    bar.SetLabelFormat("%.1f")
+    bar.SetOrientationToVertical()
+    bar.SetPosition(0.88, 0.25)
+    bar.SetWidth(0.06)
+    bar.SetHeight(0.5)
+    bar.UnconstrainedFontSizeOn()
+    bar.SetPickable(False)
+    for text, size in ((bar.GetTitleTextProperty(), 14), (bar.GetLabelTextProperty(), 12)):
+        text.SetColor(0.0, 0.0, 0.0)
+        text.SetFontSize(size)
+        text.SetShadow(False)
+        text.SetItalic(False)
+        text.SetBold(False)
+    return bar
+
+
 class OverlayLayer:
-    def __init__(self, scene: SceneRenderer, project: Project):
+    """``draw_scalar_bar``: the field mode's VTK colour bar, for headless images (the window draws its own
+    legend card instead)."""
+
+    def __init__(self, scene: SceneRenderer, project: Project, draw_scalar_bar: bool = True):
         self.scene = scene
-        self.plotter = scene.plotter
+        self.draw_scalar_bar = draw_scalar_bar
+        self.renderer = scene.renderer
         self.project = project
         self.sensors = list(project.sensors)
         self.mode = "status"
@@ -61,7 +90,9 @@ class OverlayLayer:
         self.field: FieldState | None = None
         self._scalar_bar = None
         self._markers = None
-        self._marker_mesh: pv.PolyData | None = None
+        self._marker_mesh = None
+        self._marker_rgba: np.ndarray | None = None
+        self._field_arrays: dict[str, np.ndarray] = {}
         self._label_actors: list[vtkTextActor] = []
         self._pulse_phase = 0.0
         self.alarm_parts: set[str] = set()
@@ -72,15 +103,21 @@ class OverlayLayer:
     def _build_markers(self) -> None:
         if not self.sensors:
             return
-        mesh = pv.PolyData(self.positions.copy())
-        mesh.point_data["rgba"] = np.tile(STATUS_RGBA[Status.NO_DATA + 1], (len(self.sensors), 1))
+        mesh = primitives.point_cloud(self.positions)
+        rgba = np.tile(STATUS_RGBA[Status.NO_DATA + 1], (len(self.sensors), 1)).astype(np.uint8)
+        self._marker_rgba = primitives.attach_point_array(mesh, "rgba", rgba)
         self._marker_mesh = mesh
-        self._markers = self.plotter.add_mesh(
-            mesh, scalars="rgba", rgba=True, point_size=MARKER_SIZE_PX, render_points_as_spheres=True,
-            pickable=False, reset_camera=False, render=False, name="overlay:markers", lighting=False)
+        self._markers = primitives.sphere_points_actor(mesh, (1.0, 1.0, 1.0), MARKER_SIZE_PX)
+        self._markers.GetProperty().SetLighting(False)
+        mapper = self._markers.GetMapper()
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("rgba")
+        mapper.SetColorModeToDirectScalars()
+        mapper.ScalarVisibilityOn()
         # Markers stay visible through the parts they sit on (they are on the surface).
-        self._markers.GetMapper().SetResolveCoincidentTopologyToPolygonOffset()
-        self._markers.GetMapper().SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+        self.renderer.AddActor(self._markers)
         for _ in self.sensors:
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
@@ -92,14 +129,14 @@ class OverlayLayer:
             prop.SetFrameColor(0.4, 0.4, 0.4)
             actor.SetVisibility(False)
             actor.SetPickable(False)
-            self.plotter.renderer.AddViewProp(actor)
+            self.renderer.AddViewProp(actor)
             self._label_actors.append(actor)
 
     def remove(self) -> None:
         if self._markers is not None:
-            self.plotter.remove_actor(self._markers, render=False)
+            self.renderer.RemoveActor(self._markers)
         for actor in self._label_actors:
-            self.plotter.renderer.RemoveViewProp(actor)
+            self.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
         self._clear_field()
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
@@ -130,7 +167,7 @@ class OverlayLayer:
         self._clear_field()
         if quantity not in self.quantities():
             raise ValueError(f"no sensor measures {quantity!r}; quantities: {', '.join(self.quantities())}")
-        parts = [PartMesh(name, np.asarray(d.mesh.points), np.zeros((0, 3), np.int64))
+        parts = [PartMesh(name, np.asarray(d.points), np.zeros((0, 3), np.int64))
                  for name, d in self.scene.parts.items()]
         interpolator, sensor_index, stacked = field_for_quantity(parts, self.sensors, quantity, k=4,
                                                                  restrict_to_parts=True)
@@ -138,13 +175,16 @@ class OverlayLayer:
         unit = self.sensors[int(sensor_index[0])].unit if len(sensor_index) else ""
         self.field = FieldState(quantity, interpolator, sensor_index, stacked, cmap, unit)
         table = colormap_table(cmap)
-        lut = pv.LookupTable()
-        lut.values = np.column_stack([table, np.full(len(table), 255, np.uint8)])
-        lut.nan_color = (0.78, 0.79, 0.80)
+        lut = vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        for index, (red, green, blue) in enumerate(np.asarray(table, float) / 255.0):
+            lut.SetTableValue(index, red, green, blue, 1.0)
+        lut.SetNanColor(0.78, 0.79, 0.80, 1.0)
         self._lut = lut
-        for i, display in enumerate(self.scene.parts.values()):
+        for i, (name, display) in enumerate(self.scene.parts.items()):
             sl = stacked.part_slice(i)
-            display.mesh.point_data["field"] = np.full(sl.stop - sl.start, np.nan, dtype=np.float32)
+            self._field_arrays[name] = primitives.attach_point_array(
+                display.mesh, "field", np.full(sl.stop - sl.start, np.nan, dtype=np.float32))
             mapper = display.actor.GetMapper()
             mapper.SetLookupTable(lut)
             mapper.SetScalarModeToUsePointFieldData()
@@ -153,23 +193,19 @@ class OverlayLayer:
             mapper.ScalarVisibilityOn()
             mapper.SetInterpolateScalarsBeforeMapping(True)
         title = f"{quantity.replace('_', ' ').capitalize()} ({unit})" if unit else quantity
-        self._scalar_bar = self.plotter.add_scalar_bar(
-            title=title, mapper=self.scene.parts[next(iter(self.scene.parts))].actor.GetMapper(),
-            n_labels=5, vertical=True, position_x=0.88, position_y=0.25, height=0.5, width=0.06,
-            fmt="%.1f", color="black", title_font_size=14, label_font_size=12)
+        if self.draw_scalar_bar:
+            self._scalar_bar = scalar_bar(lut, title)
+            self.renderer.AddViewProp(self._scalar_bar)
 
     def _clear_field(self) -> None:
         if self.field is None:
             return
         for display in self.scene.parts.values():
             display.actor.GetMapper().ScalarVisibilityOff()
-            if "field" in display.mesh.point_data:
-                del display.mesh.point_data["field"]
+            display.mesh.GetPointData().RemoveArray("field")
+        self._field_arrays = {}
         if self._scalar_bar is not None:
-            try:
-                self.plotter.remove_scalar_bar(render=False)
-            except (KeyError, ValueError, AttributeError):
-                pass
+            self.renderer.RemoveViewProp(self._scalar_bar)
             self._scalar_bar = None
         self.field = None
 
@@ -203,8 +239,8 @@ class OverlayLayer:
         else:
             rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
             rgba[:, 3] = 255
-        self._marker_mesh.point_data["rgba"][:] = rgba
-        self._marker_mesh.Modified()
+        self._marker_rgba[:] = rgba
+        self._marker_mesh.GetPointData().GetArray("rgba").Modified()
 
     def value_range(self, quantity: str, values: np.ndarray | None = None) -> tuple[float, float]:
         """Colour range of a quantity: the project's fixed ``[view.ranges]`` entry, else the sensors' declared
@@ -246,12 +282,11 @@ class OverlayLayer:
         lo, hi = self.value_range(state.quantity, values)
         if hi <= lo:
             hi = lo + 1e-6
-        for i, display in enumerate(self.scene.parts.values()):
-            array = display.mesh.point_data["field"]
-            array[:] = scalars[state.stacked.part_slice(i)]
+        for i, (name, display) in enumerate(self.scene.parts.items()):
+            self._field_arrays[name][:] = scalars[state.stacked.part_slice(i)]
             display.actor.GetMapper().SetScalarRange(lo, hi)
             display.mesh.GetPointData().GetArray("field").Modified()
-        self._lut.scalar_range = (lo, hi)
+        self._lut.SetTableRange(lo, hi)
 
     def _hide_labels(self) -> None:
         for actor in self._label_actors:
@@ -267,7 +302,7 @@ class OverlayLayer:
         visible_parts = {n for n, d in self.scene.parts.items() if d.visible}
         shown &= np.array([s.part in visible_parts for s in self.sensors])
         xy = np.array([self.scene.world_to_display(p) for p in self.positions])
-        width, height = self.plotter.render_window.GetSize()
+        width, height = self.scene.window_size
         on_screen = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
         candidates = np.flatnonzero(shown & on_screen)
         keep = np.zeros(len(self.sensors), bool)

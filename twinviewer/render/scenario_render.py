@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.render.primitives import silhouette_actor
 from twinviewer.render.scene import SceneRenderer
 
 STEP_OUTLINE_COLOUR = (1.0, 0.55, 0.0)
@@ -27,13 +28,9 @@ def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
     if isinstance(camera, str):
         scene.set_view(camera)
         return camera
-    cam = scene.plotter.camera
-    cam.focal_point = tuple(float(v) for v in camera.focal_point)
-    cam.position = tuple(float(v) for v in camera.position)
-    cam.up = tuple(float(v) for v in camera.view_up)
     distance = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
-    cam.parallel_scale = max(distance * np.tan(np.radians(cam.view_angle / 2)), 1e-3)
-    scene.plotter.renderer.ResetCameraClippingRange()
+    scale = max(distance * np.tan(np.radians(scene.camera.GetViewAngle() / 2)), 1e-3)
+    scene.set_camera(camera.focal_point, camera.position, camera.view_up, scale)
     return None
 
 
@@ -50,18 +47,17 @@ class StepHighlight:
         self.clear()
         for name in names:
             display = self.scene.parts.get(name)
-            if display is None or display.mesh.n_cells == 0 or display.mesh.n_cells > 500_000:
+            if display is None or display.n_triangles == 0 or display.n_triangles > 500_000:
                 continue
-            actor = self.scene.plotter.add_silhouette(display.mesh, color=STEP_OUTLINE_COLOUR,
-                                                      line_width=STEP_OUTLINE_WIDTH, feature_angle=None)
-            actor.SetPickable(False)
+            actor = silhouette_actor(display.mesh, self.scene.camera, STEP_OUTLINE_COLOUR, STEP_OUTLINE_WIDTH)
             actor.SetVisibility(display.visible)
+            self.scene.renderer.AddActor(actor)
             self._actors.append(actor)
             self.parts.append(name)
 
     def clear(self) -> None:
         for actor in self._actors:
-            self.scene.plotter.remove_actor(actor, render=False)
+            self.scene.renderer.RemoveActor(actor)
         self._actors.clear()
         self.parts.clear()
 

@@ -1,8 +1,9 @@
 """The 3D scene: one actor per part, highlight, visibility, views, clipping, picking and measuring.
 
-Written against pyvista's ``BasePlotter`` so the same code drives an offscreen ``pyvista.Plotter`` (tests,
-CLI ``render``) and pyvistaqt's ``QtInteractor`` (the window). Render settings follow what was measured on
-software OpenGL: no multisampling, one headlight, normals computed once per part (never per frame).
+Written against a plain ``vtkRenderer`` and its render window, so the same code drives the window
+(pyvistaqt's ``QtInteractor`` provides the renderer) and headless renders (``OffscreenView``, with no
+pyvista plotting import at all). Render settings follow what was measured on software OpenGL: no
+multisampling, one headlight, normals computed once per part (never per frame).
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import pyvista as pv
 from vtkmodules.vtkCommonCore import reference
-from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
-from vtkmodules.vtkRenderingCore import vtkCellPicker
+from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPolyData, vtkStaticCellLocator
+from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkRenderer, vtkTextActor
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.views import VIEW_NAMES
+from twinviewer.render import primitives
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
 HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
 HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
+MEASURE_COLOUR = (0.9, 0.1, 0.1)
 BACKGROUND_TOP = (0.93, 0.94, 0.96)
 BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
 # Direction from the focal point to the camera, and the camera's up vector, for each standard view.
@@ -38,27 +40,25 @@ _VIEW_DIRECTIONS = {
 }
 
 
-def configure_plotter(plotter: pv.BasePlotter) -> None:
+def configure_renderer(renderer: vtkRenderer, render_window) -> None:
     """Fast, readable defaults for software OpenGL: MSAA off, one headlight, gradient background."""
-    plotter.render_window.SetMultiSamples(0)
-    plotter.remove_all_lights()
-    plotter.add_light(pv.Light(light_type="headlight", intensity=1.0))
-    plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
+    render_window.SetMultiSamples(0)
+    renderer.RemoveAllLights()
+    light = vtkLight()
+    light.SetLightTypeToHeadlight()
+    light.SetIntensity(1.0)
+    renderer.AddLight(light)
+    renderer.SetBackground(*BACKGROUND_BOTTOM)
+    renderer.SetBackground2(*BACKGROUND_TOP)
+    renderer.GradientBackgroundOn()
 
 
-def part_polydata_plain(part: PartMesh) -> pv.PolyData:
-    return pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
-                                          np.asarray(part.faces, dtype=np.int64))
-
-
-def part_polydata(part: PartMesh) -> pv.PolyData:
+def part_polydata(part: PartMesh) -> vtkPolyData:
     """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept)."""
-    mesh = pv.PolyData.from_regular_faces(np.asarray(part.points, dtype=np.float64),
-                                          np.asarray(part.faces, dtype=np.int64))
+    mesh = primitives.surface(part.points, part.faces)
     # Dense meshes look smooth with flat shading and their normals cost more than their first frame.
-    if mesh.n_cells and mesh.n_cells <= SMOOTH_SHADING_MAX_TRIANGLES:
-        mesh = mesh.compute_normals(cell_normals=False, split_vertices=True, feature_angle=35.0,
-                                    auto_orient_normals=False, consistent_normals=False)
+    if 0 < part.n_triangles <= SMOOTH_SHADING_MAX_TRIANGLES:
+        mesh = primitives.with_point_normals(mesh, feature_angle=35.0)
     return mesh
 
 
@@ -70,7 +70,7 @@ window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machin
 
 
 def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,
-                           cancel=None) -> dict[str, pv.PolyData]:
+                           cancel=None) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
@@ -85,27 +85,34 @@ def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, 
             raise CancelledError("cancelled")
         lod = lods.get(part.name)
         shown = PartMesh(part.name, lod.points, lod.faces) if lod else part
-        mesh = part_polydata(shown)
-        mesh.field_data["full_triangles"] = np.array([part.n_triangles])
-        meshes[part.name] = mesh
+        meshes[part.name] = part_polydata(shown)
     return meshes
 
 
 @dataclass
 class PartDisplay:
     name: str
-    mesh: pv.PolyData
-    actor: pv.Actor
+    mesh: vtkPolyData
+    actor: vtkActor
     base_colour: tuple[float, float, float]
     opacity: float = 1.0
     visible: bool = True
+
+    @property
+    def n_triangles(self) -> int:
+        return self.mesh.GetNumberOfCells()
+
+    @property
+    def points(self) -> np.ndarray:
+        return primitives.points_of(self.mesh)
 
 
 class SceneRenderer:
     """Keeps the part ↔ actor maps and every display state of the model; never renders by itself."""
 
-    def __init__(self, plotter: pv.BasePlotter):
-        self.plotter = plotter
+    def __init__(self, renderer: vtkRenderer, render_window):
+        self.renderer = renderer
+        self.render_window = render_window
         self.parts: dict[str, PartDisplay] = {}
         self._actor_to_part: dict[int, str] = {}
         self.selected: str | None = None
@@ -120,11 +127,20 @@ class SceneRenderer:
         self._locators: dict[str, vtkStaticCellLocator] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
-        configure_plotter(plotter)
+        configure_renderer(renderer, render_window)
+
+    @property
+    def camera(self):
+        return self.renderer.GetActiveCamera()
+
+    @property
+    def window_size(self) -> tuple[int, int]:
+        width, height = self.render_window.GetSize()
+        return int(width), int(height)
 
     # ----- model -----------------------------------------------------------------------------------
     def set_model(self, model: Model, colours: dict[str, tuple[float, float, float]] | None = None,
-                  meshes: dict[str, pv.PolyData] | None = None) -> None:
+                  meshes: dict[str, vtkPolyData] | None = None) -> None:
         """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
         self.clear()
         self.model = model
@@ -133,17 +149,15 @@ class SceneRenderer:
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
             colour = colours.get(part.name) or part.color or NEUTRAL_COLOUR
-            actor = self.plotter.add_mesh(mesh, color=colour, smooth_shading=False, name=f"part:{part.name}",
-                                          pickable=True, reset_camera=False, render=False,
-                                          specular=0.25, specular_power=20.0, diffuse=0.85, ambient=0.18)
+            actor = primitives.surface_actor(mesh, colour)
+            self.renderer.AddActor(actor)
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
-            self._actor_to_part[id(actor)] = part.name
-            self._actor_to_part[id(actor.GetMapper())] = part.name
+            self._actor_to_part[actor.GetAddressAsString("vtkObject")] = part.name
         self.set_view("iso")
 
     def clear(self) -> None:
         for display in self.parts.values():
-            self.plotter.remove_actor(display.actor, render=False)
+            self.renderer.RemoveActor(display.actor)
         self.parts.clear()
         self._actor_to_part.clear()
         self.clear_measurement()
@@ -153,10 +167,11 @@ class SceneRenderer:
 
     def bounds(self, names: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         chosen = [self.parts[n] for n in (names or self.parts) if n in self.parts]
-        chosen = [d for d in chosen if d.visible and d.mesh.n_points] or [d for d in chosen if d.mesh.n_points]
+        chosen = [d for d in chosen if d.visible and d.mesh.GetNumberOfPoints()] or [
+            d for d in chosen if d.mesh.GetNumberOfPoints()]
         if not chosen:
             return np.zeros(3), np.ones(3)
-        b = np.array([d.mesh.bounds for d in chosen])
+        b = np.array([d.mesh.GetBounds() for d in chosen])
         return np.array([b[:, 0].min(), b[:, 2].min(), b[:, 4].min()]), np.array(
             [b[:, 1].max(), b[:, 3].max(), b[:, 5].max()])
 
@@ -164,7 +179,7 @@ class SceneRenderer:
     def _apply_colour(self, name: str) -> None:
         display = self.parts[name]
         colour = np.array(self.tint.get(name, display.base_colour), dtype=float)
-        prop = display.actor.prop
+        prop = display.actor.GetProperty()
         prop.SetEdgeVisibility(self.style == "edges")
         prop.SetEdgeColor(0.15, 0.15, 0.15)
         if name == self.selected and name in self.alerts:
@@ -201,13 +216,14 @@ class SceneRenderer:
             if part in self.parts:
                 self._apply_colour(part)
         if self._outline is not None:
-            self.plotter.remove_actor(self._outline, render=False)
+            self.renderer.RemoveActor(self._outline)
             self._outline = None
-        if self.selected is not None and self.parts[self.selected].mesh.n_cells <= 500_000:
+        if self.selected is not None and self.parts[self.selected].n_triangles <= 500_000:
             # An outline makes the selection readable even when status tints colour the part.
-            self._outline = self.plotter.add_silhouette(self.parts[self.selected].mesh, color=HIGHLIGHT_OUTLINE,
-                                                        line_width=3.0, feature_angle=None)
-            self._outline.SetPickable(False)
+            self._outline = primitives.silhouette_actor(self.parts[self.selected].mesh, self.camera,
+                                                        HIGHLIGHT_OUTLINE, 3.0)
+            self._outline.SetVisibility(self.parts[self.selected].visible)
+            self.renderer.AddActor(self._outline)
 
     def set_visible(self, name: str, visible: bool) -> None:
         display = self.parts[name]
@@ -222,7 +238,7 @@ class SceneRenderer:
     def set_opacity(self, name: str, opacity: float) -> None:
         display = self.parts[name]
         display.opacity = float(np.clip(opacity, 0.05, 1.0))
-        display.actor.prop.SetOpacity(display.opacity)
+        display.actor.GetProperty().SetOpacity(display.opacity)
 
     def isolate(self, name: str | None) -> None:
         """Show only ``name`` (None shows every part again)."""
@@ -238,9 +254,9 @@ class SceneRenderer:
         self.style = style
         for name, display in self.parts.items():
             if style == "wireframe":
-                display.actor.prop.SetRepresentationToWireframe()
+                display.actor.GetProperty().SetRepresentationToWireframe()
             else:
-                display.actor.prop.SetRepresentationToSurface()
+                display.actor.GetProperty().SetRepresentationToSurface()
             self._apply_colour(name)
 
     # ----- camera ----------------------------------------------------------------------------------
@@ -261,34 +277,37 @@ class SceneRenderer:
         lateral_x = np.abs(corners @ right)
         lateral_y = np.abs(corners @ up)
         depth = corners @ direction
-        width, height = self.plotter.window_size
+        width, height = self.window_size
         aspect = max(width, 1) / max(height, 1)
-        camera = self.plotter.camera
-        tan_v = np.tan(np.radians(camera.view_angle / 2))
+        tan_v = np.tan(np.radians(self.camera.GetViewAngle() / 2))
         tan_h = tan_v * aspect
         margin = 1.03
         distance = float(np.max(np.maximum(lateral_x / tan_h, lateral_y / tan_v) + depth)) * margin
         distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
-        camera.focal_point = tuple(centre)
-        camera.position = tuple(centre + direction * distance)
-        camera.up = tuple(up)
-        camera.parallel_scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
-        self.plotter.renderer.ResetCameraClippingRange()
+        scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
+        self.set_camera(centre, centre + direction * distance, up, scale)
+
+    def set_camera(self, focal_point, position, view_up, parallel_scale: float) -> None:
+        camera = self.camera
+        camera.SetFocalPoint(*map(float, focal_point))
+        camera.SetPosition(*map(float, position))
+        camera.SetViewUp(*map(float, view_up))
+        camera.SetParallelScale(float(parallel_scale))
+        if hasattr(camera, "is_set"):
+            camera.is_set = True  # a pyvista camera: tells its plotter not to reset the view on first show
+        self.renderer.ResetCameraClippingRange()
 
     def fly_to(self, point, radius: float) -> None:
         """Centre the camera on a point (alarms, sensors) keeping the viewing direction."""
-        camera = self.plotter.camera
-        direction = np.array(camera.position) - np.array(camera.focal_point)
+        camera = self.camera
+        direction = np.array(camera.GetPosition()) - np.array(camera.GetFocalPoint())
         direction /= max(np.linalg.norm(direction), 1e-9)
-        distance = max(radius, 1e-3) / np.sin(np.radians(camera.view_angle / 2))
-        camera.focal_point = tuple(point)
-        camera.position = tuple(np.array(point) + direction * distance)
-        camera.parallel_scale = radius
-        self.plotter.renderer.ResetCameraClippingRange()
+        distance = max(radius, 1e-3) / np.sin(np.radians(camera.GetViewAngle() / 2))
+        self.set_camera(point, np.asarray(point, float) + direction * distance, camera.GetViewUp(), radius)
 
     def set_parallel(self, parallel: bool) -> None:
         self.parallel = parallel
-        self.plotter.camera.SetParallelProjection(parallel)
+        self.camera.SetParallelProjection(parallel)
 
     # ----- section plane ---------------------------------------------------------------------------
     def set_clip(self, axis: str | None, fraction: float = 0.5) -> None:
@@ -318,17 +337,10 @@ class SceneRenderer:
         """The part and world point under display pixel (x, y), origin bottom-left as VTK counts."""
         picker = vtkCellPicker()
         picker.SetTolerance(0.0005)
-        if not picker.Pick(x, y, 0, self.plotter.renderer):
+        if not picker.Pick(x, y, 0, self.renderer):
             return None, None
         actor = picker.GetActor()
-        name = self._actor_to_part.get(id(actor)) if actor is not None else None
-        if name is None and actor is not None:
-            name = self._actor_to_part.get(id(actor.GetMapper()))
-        if name is None and actor is not None:
-            for part, display in self.parts.items():
-                if display.actor.GetAddressAsString("vtkObject") == actor.GetAddressAsString("vtkObject"):
-                    name = part
-                    break
+        name = self._actor_to_part.get(actor.GetAddressAsString("vtkObject")) if actor is not None else None
         return name, np.array(picker.GetPickPosition())
 
     def snap_to_full_mesh(self, name: str, point) -> np.ndarray:
@@ -337,7 +349,8 @@ class SceneRenderer:
             return np.asarray(point, float)
         locator = self._locators.get(name)
         if locator is None:
-            full = part_polydata_plain(self.model.part(name))
+            part = self.model.part(name)
+            full = primitives.surface(part.points, part.faces)
             locator = vtkStaticCellLocator()
             locator.SetDataSet(full)
             locator.BuildLocator()
@@ -349,7 +362,7 @@ class SceneRenderer:
         return np.array(closest)
 
     def world_to_display(self, point) -> tuple[float, float]:
-        renderer = self.plotter.renderer
+        renderer = self.renderer
         renderer.SetWorldPoint(*point, 1.0)
         renderer.WorldToDisplay()
         x, y, _ = renderer.GetDisplayPoint()
@@ -360,21 +373,27 @@ class SceneRenderer:
         self.clear_measurement()
         a, b = np.asarray(a, float), np.asarray(b, float)
         distance = float(np.linalg.norm(b - a))
-        line = pv.Line(a, b)
-        self._measure_actors.append(self.plotter.add_mesh(line, color=(0.9, 0.1, 0.1), line_width=3,
-                                                          pickable=False, render=False, reset_camera=False,
-                                                          name="measure:line"))
-        points = pv.PolyData(np.array([a, b]))
-        self._measure_actors.append(self.plotter.add_mesh(points, color=(0.9, 0.1, 0.1), point_size=10,
-                                                          render_points_as_spheres=True, pickable=False,
-                                                          render=False, reset_camera=False, name="measure:ends"))
-        self._measure_actors.append(self.plotter.add_point_labels(
-            [(a + b) / 2], [format_length(distance)], font_size=14, point_size=1, shape_opacity=0.8,
-            always_visible=True, render=False, reset_camera=False, name="measure:label"))
+        line = primitives.line_actor(primitives.polyline([a, b]), MEASURE_COLOUR, 3.0)
+        ends = primitives.sphere_points_actor(primitives.point_cloud([a, b]), MEASURE_COLOUR, 10.0)
+        label = vtkTextActor()
+        label.SetInput(format_length(distance))
+        label.GetPositionCoordinate().SetCoordinateSystemToWorld()
+        label.GetPositionCoordinate().SetValue(*((a + b) / 2))
+        text = label.GetTextProperty()
+        text.SetFontSize(14)
+        text.SetColor(0.05, 0.05, 0.05)
+        text.SetBackgroundColor(1.0, 1.0, 1.0)
+        text.SetBackgroundOpacity(0.8)
+        text.SetFrame(True)
+        text.SetFrameColor(*MEASURE_COLOUR)
+        label.SetPickable(False)
+        self._measure_actors = [line, ends, label]
+        for actor in (line, ends):
+            self.renderer.AddActor(actor)
+        self.renderer.AddViewProp(label)
         return distance
 
     def clear_measurement(self) -> None:
         for actor in self._measure_actors:
-            self.plotter.remove_actor(actor, render=False)
+            self.renderer.RemoveViewProp(actor)
         self._measure_actors.clear()
-

@@ -117,18 +117,11 @@ class OverlayLegend(QWidget):
         self.mode = "off" if kind == "none" else layer.mode
         self.entries = status_entries() if kind == "status" else []
         self.bars = [quantity_legend(layer, q, values) for q, _cmap, _range in key[1]] if kind in ("value", "field") else []
-        if kind == "field":
-            self._hide_scalar_bars()
         self.setVisible(kind not in ("off", "none"))
         self.resize(self.sizeHint())
         self._place()
         self.update()
         return True
-
-    def _hide_scalar_bars(self) -> None:
-        """The render layer's VTK scalar bar is for headless images; in the window this card replaces it."""
-        for actor in self.window.viewer.plotter.scalar_bars.values():
-            actor.SetVisibility(False)
 
     # ----- geometry --------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
-        self.overlay = OverlayLayer(self.scene, twin.project)
+        self.overlay = OverlayLayer(self.scene, twin.project, draw_scalar_bar=False)
         self.frame = None
         self._fill_field_menu()
         view = twin.project.view

@@ -32,7 +32,7 @@ class Viewer3D(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plotter.interactor)
-        self.scene = SceneRenderer(self.plotter)
+        self.scene = SceneRenderer(self.plotter.renderer, self.plotter.render_window)
         self.measure_mode = False
         self._measure_points: list[np.ndarray] = []
         self._press: tuple[int, int] | None = None

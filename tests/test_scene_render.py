@@ -1,0 +1,90 @@
+"""The scene drawn with plain VTK: selection outline, measurement, PNG output, and a lean headless path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.blocks import build_blocks_project
+from twinviewer.core.twin import open_twin
+from twinviewer.render.offscreen import OffscreenView, write_png
+from twinviewer.render.scene import HIGHLIGHT_OUTLINE, MEASURE_COLOUR
+
+from .conftest import DEMO_PROJECT
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory):
+    return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
+
+
+@pytest.fixture
+def view(twin):
+    v = OffscreenView(twin, (400, 300))
+    v.scene.set_view("front")
+    yield v
+    v.close()
+
+
+def near(image: np.ndarray, colour, tolerance: int = 40) -> np.ndarray:
+    target = np.round(np.asarray(colour) * 255).astype(int)
+    return np.abs(image.astype(int) - target).max(axis=2) <= tolerance
+
+
+def test_selection_outline_surrounds_the_part(view):
+    view.scene.set_view("iso")
+    before = near(view.image(), HIGHLIGHT_OUTLINE, 30).sum()
+    view.scene.select("left")
+    image = view.image()
+    outline = near(image, HIGHLIGHT_OUTLINE, 30)
+    assert outline.sum() > before + 200, "an orange outline is drawn"
+    columns = np.flatnonzero(outline.any(axis=0))
+    left_x, _ = view.scene.world_to_display((-0.6, -0.5, 0.0))
+    right_x, _ = view.scene.world_to_display((0.6, -0.5, 0.0))
+    assert abs(columns.mean() - left_x) < abs(columns.mean() - right_x), "around the left block, not the right"
+    view.scene.set_visible("left", False)
+    assert near(view.image(), HIGHLIGHT_OUTLINE, 30).sum() <= before + 20, "a hidden part loses its outline"
+
+
+def test_measurement_line_and_label_appear_and_clear(view):
+    a, b = np.array([-0.9, -0.5, 0.2]), np.array([0.9, -0.5, 0.2])
+    distance = view.scene.show_measurement(a, b)
+    assert distance == pytest.approx(1.8)
+    image = view.image()
+    h = image.shape[0]
+    red = near(image, MEASURE_COLOUR, 40)
+    for point in (a, b, (a + b) / 2 + [0.3, 0, 0]):
+        x, y = view.scene.world_to_display(point)
+        assert red[int(h - y) - 3:int(h - y) + 4, int(x) - 3:int(x) + 4].any(), point
+    # The label "1.80 m" is drawn on a white box next to the midpoint.
+    x, y = view.scene.world_to_display((a + b) / 2)
+    box = image[int(h - y) - 30:int(h - y) + 5, int(x) - 5:int(x) + 70]
+    assert (box.min(axis=2) > 240).sum() > 100 and (box.max(axis=2) < 60).sum() > 10, "white box, dark text"
+    view.scene.clear_measurement()
+    assert near(view.image(), MEASURE_COLOUR, 40).sum() == 0
+
+
+def test_png_writer_round_trips_the_frame(view, tmp_path):
+    image = view.image()
+    out = tmp_path / "frame.png"
+    write_png(out, image)
+    with Image.open(out) as png:
+        assert png.mode == "RGB" and png.size == (400, 300)
+        assert np.array_equal(np.asarray(png), image)
+
+
+def test_headless_render_does_not_import_pyvista_or_qt(tmp_path):
+    """The reason `twinviewer render` reaches its image before F3D does (docs/performance.md)."""
+    out = tmp_path / "demo.png"
+    code = ("import sys\nfrom twinviewer.cli import main\n"
+            f"assert main(['render', {str(DEMO_PROJECT)!r}, '--out', {str(out)!r}, '--size', '320x200']) == 0\n"
+            "heavy = sorted(m for m in ('pyvista', 'matplotlib', 'PySide6') if m in sys.modules)\n"
+            "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Image.open(out) as png:
+        assert png.size == (320, 200)
