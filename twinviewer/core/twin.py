@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import Model
-from twinviewer.core.project import Project, load_project
+
+if TYPE_CHECKING:  # the project module (pydantic) is imported when first needed: see open_twin
+    from twinviewer.core.project import Project
 
 Progress = Callable[[float, str], None]
 Cancelled = Callable[[], bool]
@@ -34,13 +37,19 @@ def is_project_file(path: Path) -> bool:
 
 
 def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Twin:
-    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts."""
+    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts.
+
+    A raw mesh is read before the project module (and pydantic) is imported, so a caller that imports
+    it in another thread meanwhile (``twinviewer render`` does) overlaps that import with the mesh load.
+    """
     from twinviewer.io.meshes import load_model_file, load_project_model
 
     path = Path(path).expanduser()
     if not path.exists():
         raise MeshLoadError(f"{path}: no such file")
     if is_project_file(path):
+        from twinviewer.core.project import load_project
+
         project = load_project(path)
         model = load_project_model(project, progress=progress, cancel=cancelled)
         missing = [p.name for p in project.parts if p.name not in set(model.part_names)]
@@ -51,6 +60,8 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
     # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
     up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
     model = load_model_file(path, up_axis=up_axis, progress=progress, cancel=cancelled)
+    from twinviewer.core.project import Project
+
     project = Project.model_validate({
         "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
         "models": [{"file": str(path.resolve()), "up_axis": up_axis}],
