@@ -1,4 +1,4 @@
-"""File to first rendered pixels: TwinViewer's loader + minimal VTK render vs pyvista vs F3D.
+"""File to first rendered pixels: ``twinviewer render`` vs pyvista vs F3D.
 
 Generates a 1M-triangle binary STL (a finely tessellated torus) and a multi-part GLB (12 named parts,
 ~600k triangles) in a temporary folder, then for each file and each contender runs a fresh Python process
@@ -6,11 +6,13 @@ several times (interleaved, median) that imports, loads, renders one 1280×800 o
 
 - pyvista: ``pyvista.read`` + ``pyvista.Plotter(off_screen=True)`` + ``screenshot`` (pyvista defaults);
 - f3d: the ``f3d`` module, offscreen engine, ``render_to_image``;
-- twinviewer: ``load_model_file`` + vtkPolyData built from numpy, only the VTK modules needed,
-  anti-aliasing off, a single headlight (how the app renders).
+- twinviewer: the ``twinviewer render FILE --out shot.png`` command (``twinviewer.cli.main``), the same
+  scene code as the window; "load" and "render" are not split for it ("nan");
+- tv-phases: the functions that command calls (``open_twin``, ``OffscreenView``, ``screenshot``) timed
+  one by one, to show where the time goes.
 
-"whole" is the wall time of the process (includes interpreter start and imports); "load+render" is
-measured inside the process. Without $DISPLAY the script starts its own Xvfb for the run.
+"whole" is the wall time of the process (includes interpreter start and imports), the figure to compare;
+"load+render" is measured inside the process. Without $DISPLAY the script starts its own Xvfb for the run.
 
     .venv/bin/python tests/benchmarks/bench_load.py [--repeats 5] [--triangles 1000000]
 """
@@ -62,60 +64,20 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
+# The product path: the `twinviewer render FILE --out shot.png` command itself, as a user runs it.
 TWINVIEWER_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-import numpy as np
-from twinviewer.io.meshes import load_model_file
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL render window factory)
-from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
-from vtkmodules.vtkCommonCore import vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-from vtkmodules.vtkIOImage import vtkPNGWriter
-from vtkmodules.vtkRenderingCore import (vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow,
-                                         vtkWindowToImageFilter)
+from twinviewer.cli import main
 t1 = time.perf_counter()
-model = load_model_file(sys.argv[1])
+status = main(["render", sys.argv[1], "--out", sys.argv[2], "--size", "%(w)dx%(h)d"])
 t2 = time.perf_counter()
-renderer = vtkRenderer()  # no lights added: VTK makes the single headlight itself
-renderer.SetBackground(0.32, 0.34, 0.43)
-window = vtkRenderWindow()
-window.SetOffScreenRendering(1)
-window.SetMultiSamples(0)
-window.SetSize(%(w)d, %(h)d)
-window.AddRenderer(renderer)
-for part in model.parts:
-    points = vtkPoints()
-    points.SetData(numpy_to_vtk(part.points, deep=False))
-    cells = vtkCellArray()
-    cells.SetData(numpy_to_vtkIdTypeArray(np.arange(0, 3 * part.n_triangles + 1, 3, dtype=np.int64), deep=True),
-                  numpy_to_vtkIdTypeArray(part.faces.reshape(-1), deep=False))
-    poly = vtkPolyData()
-    poly.SetPoints(points)
-    poly.SetPolys(cells)
-    mapper = vtkPolyDataMapper()
-    mapper.SetInputData(poly)
-    actor = vtkActor()
-    actor.SetMapper(mapper)
-    if part.color is not None:
-        actor.GetProperty().SetColor(*part.color)
-    renderer.AddActor(actor)
-renderer.ResetCamera()
-window.Render()
-grab = vtkWindowToImageFilter()
-grab.SetInput(window)
-grab.ReadFrontBufferOff()
-writer = vtkPNGWriter()
-writer.SetFileName(sys.argv[2])
-writer.SetInputConnection(grab.GetOutputPort())
-writer.Write()
-t3 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2, "triangles": model.n_triangles}))
+assert status == 0, status
+print(json.dumps({"import": t1 - t0, "load": float("nan"), "render": float("nan"), "load_render": t2 - t1}))
 """
 
-# What `twinviewer render FILE --out shot.png` does (the product path: pyvista render layer, display meshes
-# with normals, the same scene code as the window), without argparse.
-TWINVIEWER_RENDER_CHILD = r"""
+# The same functions the command calls, timed phase by phase (open_twin, then OffscreenView + screenshot).
+TWINVIEWER_PHASES_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from twinviewer.core.twin import open_twin
@@ -130,7 +92,7 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
 CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_CHILD,
-              "tv-render": TWINVIEWER_RENDER_CHILD}
+              "tv-phases": TWINVIEWER_PHASES_CHILD}
 
 
 def torus_mesh(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3):
@@ -218,6 +180,7 @@ def run_once(code: str, target: Path, image: Path, env: dict) -> dict:
         raise RuntimeError(f"child failed ({done.returncode}): {done.stderr.strip()[-800:]}")
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1]
     result = json.loads(line)
+    result.setdefault("load_render", result["load"] + result["render"])
     result["whole"] = whole
     result["drawn_pixels"] = count_drawn_pixels(image)
     return result
@@ -273,7 +236,7 @@ def main() -> None:
     print("-" * len(header))
     for (file_key, name), results in runs.items():
         med = {key: statistics.median(r[key] for r in results) for key in ("whole", "import", "load", "render")}
-        med["load_render"] = statistics.median(r["load"] + r["render"] for r in results)
+        med["load_render"] = statistics.median(r["load_render"] for r in results)
         drawn = min(r["drawn_pixels"] for r in results)
         summary.setdefault(file_key, {})[name] = {k: round(v, 3) for k, v in med.items()} | {"drawn_pixels": drawn}
         print(f"{file_key:<12} {name:<11} {med['whole']:>8.3f} {med['import']:>9.3f} {med['load']:>7.3f} "
