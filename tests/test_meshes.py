@@ -235,10 +235,29 @@ def test_3mf_objects_become_parts(tmp_path):
                        transform=trimesh.transformations.translation_matrix([0, 0, 5]))
     path = tmp_path / "assembly.3mf"
     scene.export(path)
-    model = load_model_file(path, units="mm")
+    model = load_model_file(path)  # the package says unit="millimeter": metres without being told
     assert sorted(_names(model)) == ["housing", "lid"]
     assert model.part("lid").bounds()[0][2] == pytest.approx(0.00475)
     _check_contract(model)
+
+
+def test_3mf_declared_unit_is_honoured(tmp_path):
+    import zipfile
+
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box((10, 20, 30)), node_name="block", geom_name="block")
+    source = tmp_path / "mm.3mf"
+    scene.export(source)
+    for unit, metres in (("inch", 0.0254), ("centimeter", 0.01), ("micron", 1e-6)):
+        target = tmp_path / f"{unit}.3mf"
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+            for item in original.namelist():
+                data = original.read(item)
+                if item.endswith(".model"):
+                    data = data.replace(b'unit="millimeter"', f'unit="{unit}"'.encode())
+                copy.writestr(item, data)
+        low, high = load_model_file(target, units="mm").parts[0].bounds()  # the file's unit wins
+        assert high - low == pytest.approx(np.array([10, 20, 30]) * metres)
 
 
 def test_obj_with_mtl_colours_and_objects(tmp_path):

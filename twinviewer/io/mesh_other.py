@@ -1,5 +1,8 @@
 """Readers that lean on a library: PLY, OFF and 3MF through trimesh; VTP/VTU/VTK through pyvista.
 
+A 3MF package declares its unit (``<model unit="millimeter">``, millimetres when absent): its parts come
+back in metres.
+
 A VTK file whose cells carry an integer part-id array (one of :data:`PART_ID_ARRAYS`) is split into one
 part per id; a string field array ``part_names`` (indexed by id) names them.
 """
@@ -15,6 +18,8 @@ from twinviewer.core.geometry import PartMesh
 
 PART_ID_ARRAYS = ("part_id", "PartId", "part", "region", "RegionId", "block_id", "BlockId", "vtkBlockId")
 PART_NAMES_FIELD = "part_names"
+UNIT_METRES_3MF = {"micron": 1e-6, "millimeter": 1e-3, "centimeter": 1e-2, "inch": 0.0254, "foot": 0.3048,
+                   "meter": 1.0}
 
 
 def _spread_face_colours(faces: np.ndarray, n_points: int, face_rgb: np.ndarray) -> np.ndarray:
@@ -25,15 +30,21 @@ def _spread_face_colours(faces: np.ndarray, n_points: int, face_rgb: np.ndarray)
     return colours
 
 
-def _trimesh_parts(path: Path, file_type: str) -> list[PartMesh]:
+def _trimesh_scene(path: Path, file_type: str):
     import trimesh
 
     try:
-        loaded = trimesh.load(str(path), file_type=file_type, process=False, force="scene")
+        return trimesh.load(str(path), file_type=file_type, process=False, force="scene")
     except MeshLoadError:
         raise
     except Exception as exc:
         raise MeshLoadError(f"{path}: cannot read it as {file_type.upper()}: {exc}") from None
+
+
+def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) -> list[PartMesh]:
+    import trimesh
+
+    loaded = loaded if loaded is not None else _trimesh_scene(path, file_type)
     parts = []
     for node in loaded.graph.nodes_geometry:
         transform, geometry_name = loaded.graph[node]
@@ -41,6 +52,8 @@ def _trimesh_parts(path: Path, file_type: str) -> list[PartMesh]:
         if not isinstance(geometry, trimesh.Trimesh):
             continue
         points = np.asarray(geometry.vertices, dtype=np.float64) @ transform[:3, :3].T + transform[:3, 3]
+        if scale != 1.0:
+            points *= scale
         faces = np.asarray(geometry.faces, dtype=np.int64)
         vertex_colors = colour = None
         visual = geometry.visual
@@ -82,10 +95,17 @@ def read_off(path: Path) -> list[PartMesh]:
     return _trimesh_parts(path, "off")
 
 
-def read_3mf(path: Path) -> list[PartMesh]:
+def read_3mf(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
+    """The package's objects as parts, in metres."""
     if path.read_bytes()[:2] != b"PK":
         raise MeshLoadError(f"{path}: not a 3MF file: a 3MF is a ZIP package and this is not one.")
-    return _trimesh_parts(path, "3mf")
+    loaded = _trimesh_scene(path, "3mf")
+    unit = str(getattr(loaded, "units", None) or "millimeter").lower()
+    if unit not in UNIT_METRES_3MF:
+        if warnings is not None:
+            warnings.append(f"{path.name}: unknown 3MF unit {unit!r}; read as millimetres")
+        unit = "millimeter"
+    return _trimesh_parts(path, "3mf", loaded, UNIT_METRES_3MF[unit])
 
 
 def read_vtk(path: Path) -> list[PartMesh]:

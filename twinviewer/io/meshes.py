@@ -7,7 +7,8 @@ project and merges the results. The format readers live in ``twinviewer.io.mesh_
 
 Units and up axis apply to the coordinates as stored in the file. glTF says +Y is up, and files exported by
 Blender and most DCC tools follow it (use ``up_axis="y"``); GLB written by CAD converters (cascadio, trimesh)
-keeps the CAD's +Z up, which is the default. STEP/IGES come back in metres whatever ``units`` says.
+keeps the CAD's +Z up, which is the default. STEP/IGES and 3MF declare their units and come back in metres
+whatever ``units`` says.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
         return read_off(path)
     if suffix == ".3mf":
         from twinviewer.io.mesh_other import read_3mf
-        return read_3mf(path)
+        return read_3mf(path, warnings=warnings)
     if suffix in (".vtp", ".vtu", ".vtk"):
         from twinviewer.io.mesh_other import read_vtk
         return read_vtk(path)
@@ -155,7 +156,7 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
                             f"({type(exc).__name__}: {exc}).") from None
     _check_cancel(cancel, path)
     report(0.8, f"Checking {path.name}")
-    if suffix in STEP_EXTENSIONS:
+    if suffix in STEP_EXTENSIONS or suffix == ".3mf":  # the reader converted the file's own units
         units = "m"
     if matrix is None:
         matrix = placement_matrix(UNIT_SCALE[units], up_axis, 1.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
