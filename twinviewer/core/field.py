@@ -27,13 +27,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.spatial import cKDTree
 
 from twinviewer.core.geometry import PartMesh
 from twinviewer.core.project import Sensor
+
+if TYPE_CHECKING:  # scipy (0.3 s to import) loads when a field is first built, not when the window starts
+    from scipy import sparse
 
 _CORRECTION_SHARE = 0.25  # renormalise only the touched rows while missing sensors hold < 25 % of the weights
 
@@ -152,6 +154,8 @@ class FieldInterpolator:
         per_row[uncovered] = 1
         indptr = np.zeros(n_points + 1, dtype=np.int64)
         np.cumsum(per_row, out=indptr[1:])
+        from scipy import sparse
+
         matrix = sparse.csr_matrix(
             (wts[keep].astype(np.float32), cols[keep], indptr), shape=(n_points, n_sensors + 1))
         return cls(matrix, n_sensors)
@@ -207,6 +211,8 @@ def _fill(pts: np.ndarray, spos: np.ndarray, sensor_ids: np.ndarray, k: int, pow
     use = min(k, m)
     query_k = use + 1 if m > k else use  # one more than used: its distance is the cut-off radius R
     upper = math.inf if max_distance is None else float(max_distance)
+    from scipy.spatial import cKDTree
+
     dist, idx = cKDTree(spos).query(pts, k=query_k, workers=workers)
     dist = dist.reshape(len(pts), query_k)
     idx = idx.reshape(len(pts), query_k)

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from twinviewer.core.events import STATUS_LABELS, classify
 from twinviewer.core.scenario import OPERATING_FIELDS, Scenario, check_scenario
@@ -201,6 +200,8 @@ def build_timeline(scenario: Scenario) -> Timeline:
 # ---- physics -----------------------------------------------------------------------------------------
 def first_order(u: np.ndarray, dt: float, tau: float) -> np.ndarray:
     """Discretised first-order lag y' = (u - y) / tau, starting in equilibrium with u[0]."""
+    from scipy.signal import lfilter  # 0.5 s to import: only when a simulation runs, not at window start
+
     u = np.asarray(u, dtype=np.float64)
     a = math.exp(-dt / tau)
     y, _ = lfilter([1.0 - a], [1.0, -a], u, zi=[a * u[0]])
@@ -215,6 +216,8 @@ def vapour_pressure_bar(temperature_c: np.ndarray) -> np.ndarray:
 
 def _coloured_noise(rng: np.random.Generator, n: int, dt: float, tau: float) -> np.ndarray:
     """Unit-variance low-pass noise (the slow wandering of a cavitating flow)."""
+    from scipy.signal import lfilter
+
     a = math.exp(-dt / tau)
     white = rng.standard_normal(n)
     y = lfilter([math.sqrt(1.0 - a * a)], [1.0, -a], white)
