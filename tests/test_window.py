@@ -226,3 +226,25 @@ def test_cancel_a_long_load_keeps_what_was_open(qtbot, window, shared_data):
     assert "cancelled" in window.status_label.text(), window.last_error
     assert window.twin is current
     assert window.last_error is None
+
+
+def test_closing_the_window_while_the_demo_loads_stops_its_work(qtbot, window):
+    """Qt aborts the whole process if a worker thread outlives the window; closing must stop them all."""
+    import time
+
+    from twinviewer.core.errors import CancelledError
+    from twinviewer.ui import tasks
+
+    def slow_import(progress, cancelled):
+        while not cancelled():
+            time.sleep(0.01)
+        raise CancelledError("cancelled")
+
+    window.open_path(DEMO_PROJECT)
+    errors = []
+    background = tasks.run_task(window, "Importing", slow_import, lambda _r: None,
+                                lambda exc, _d: errors.append(exc), show_dialog=False)
+    assert background.running and window.task.running
+    window.close()
+    assert not background.running and not window.task.running
+    assert not any(task.running for task in tasks._RUNNING)

@@ -22,6 +22,9 @@ def run(target: str | None = None) -> int:
     app = create_application()
     from twinviewer.paths import demo_project_path
     from twinviewer.ui.main_window import MainWindow
+    from twinviewer.ui.tasks import stop_all_tasks
+
+    app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
     window = MainWindow()
     window.show()

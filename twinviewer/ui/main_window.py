@@ -36,7 +36,7 @@ from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
 from twinviewer.ui.sensor_table import SensorTable
-from twinviewer.ui.tasks import Task, run_task
+from twinviewer.ui.tasks import Task, run_task, stop_all_tasks
 from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
@@ -721,8 +721,6 @@ class MainWindow(QMainWindow):
         self.frame_timer.stop()
         if self.session is not None:
             self.session.close()
-        if self.task is not None and self.task.running:
-            self.task.cancel()
-            self.task.worker.wait(5000)
+        stop_all_tasks()
         self.viewer.close_plotter()
         super().closeEvent(event)

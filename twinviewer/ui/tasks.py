@@ -3,7 +3,8 @@
 ``run_task(parent, title, work, on_done, on_error)`` runs ``work(progress, cancelled)`` on a QThread.
 ``progress(fraction, message)`` may be called from the worker; ``cancelled()`` returns True once the user
 pressed Cancel, and the worker should then raise :class:`twinviewer.core.errors.CancelledError`.
-The callbacks run on the GUI thread.
+The callbacks run on the GUI thread. ``stop_all_tasks()`` cancels and waits for every task still running
+(the window calls it when it closes: Qt aborts the process if a QThread is destroyed while it runs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from twinviewer.core.errors import CancelledError
 
 Work = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
+_RUNNING: set[Task] = set()
 
 
 class _Worker(QThread):
@@ -71,6 +73,8 @@ class Task(QObject):
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_succeeded)
         self.worker.failed.connect(self._on_failed)
+        _RUNNING.add(self)
+        self.worker.finished.connect(lambda: _RUNNING.discard(self))
         self.worker.start()
 
     @property
@@ -116,6 +120,16 @@ class Task(QObject):
         finally:
             self.done = True
             self.finished.emit()
+
+
+def stop_all_tasks(timeout_s: float = 10.0) -> int:
+    """Ask every running task to cancel and wait for its thread; returns how many were still running."""
+    running = [task for task in _RUNNING if task.running]
+    for task in running:
+        task.cancel()
+    for task in running:
+        task.worker.wait(int(timeout_s * 1000))
+    return len(running)
 
 
 def run_task(parent: QWidget, title: str, work: Work, on_done: Callable[[Any], None],
