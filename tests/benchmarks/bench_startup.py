@@ -1,0 +1,108 @@
+"""Window start-up: from a fresh process to the first frame of the 3D view showing the model.
+
+Each run starts a new Python process that builds the QApplication and the main window exactly as
+``twinviewer`` does, opens the target (default: the bundled demo twin with its recording) and stops at the
+end of the first render that happens once the twin is shown. Medians of interleaved runs. Without $DISPLAY
+the script starts its own Xvfb. Times count from the first line of the child's script (the interpreter
+itself starts in about 0.02 s).
+
+    .venv/bin/python tests/benchmarks/bench_startup.py [--repeats 5] [TARGET ...]
+
+For a before/after comparison, run it from outside the repository with ``PYTHONPATH=<other checkout>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from twinviewer.app import create_application
+app = create_application()
+from twinviewer.paths import demo_project_path
+from twinviewer.ui.main_window import MainWindow
+try:
+    from twinviewer.ui.tasks import stop_all_tasks
+    app.aboutToQuit.connect(stop_all_tasks)  # as twinviewer.app.run does
+except ImportError:  # an older checkout, for a before/after comparison
+    pass
+t_imported = time.perf_counter()
+window = MainWindow()
+window.resize(1400, 900)
+window.show()
+window.open_path(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_project_path())
+marks = {}
+
+def on_render_end(*_):
+    if window.twin is not None and "frame" not in marks:
+        marks["frame"] = time.perf_counter()
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(0, app.quit)
+
+window.viewer.plotter.render_window.AddObserver("EndEvent", on_render_end)
+app.exec()
+print(json.dumps({"imports": t_imported - t0, "first_frame": marks["frame"] - t0,
+                  "triangles": window.twin.model.n_triangles}), flush=True)
+import os
+os._exit(0)  # measured; skip teardown (an older checkout aborts there while its recording still loads)
+"""
+
+
+def start_xvfb() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
+        return None
+    display = f":{90 + os.getpid() % 100}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    os.environ["DISPLAY"] = display
+    return server
+
+
+def run_once(target: str | None) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, *([target] if target else [])], capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"child failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+    return json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("targets", nargs="*", help="projects or meshes (default: the demo twin)")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    targets = args.targets or [None]
+    server = start_xvfb()
+    runs: dict[str, list[dict]] = {}
+    try:
+        for _ in range(args.repeats):
+            for target in targets:
+                runs.setdefault(target or "demo", []).append(run_once(target))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
+    summary = {}
+    header = f"{'target':<40} {'triangles':>10} {'imports s':>10} {'first frame s':>14}"
+    print(header)
+    print("-" * len(header))
+    for name, results in runs.items():
+        med = {key: round(statistics.median(r[key] for r in results), 3) for key in ("imports", "first_frame")}
+        summary[name] = med | {"triangles": results[0]["triangles"]}
+        print(f"{os.path.basename(name):<40} {results[0]['triangles']:>10,} {med['imports']:>10.2f} "
+              f"{med['first_frame']:>14.2f}")
+    print(json.dumps({"benchmark": "bench_startup", "repeats": args.repeats, "median_seconds": summary}))
+
+
+if __name__ == "__main__":
+    main()
