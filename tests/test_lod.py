@@ -91,3 +91,45 @@ def test_build_lods_for_a_model_over_budget():
     assert fractions[-1] == 1.0
     with pytest.raises(CancelledError):
         build_display_lods(model, budget=20_000, cancel=lambda: True)
+
+
+def test_big_decimation_runs_in_a_child_process_without_stalling_this_one():
+    """fast_simplification holds the GIL: in-process it would freeze the window and its Cancel button."""
+    import threading
+
+    model = Model(parts=[torus(600, 400, name="shell")])  # 480k triangles
+    expected = build_display_lods(model, budget=50_000, child_processes=False)["shell"]
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(build_display_lods(model, budget=50_000)))
+    worker.start()
+    longest, last = 0.0, time.perf_counter()
+    while worker.is_alive():
+        time.sleep(0.005)
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    lod = result["shell"]
+    assert np.array_equal(lod.points, expected.points) and np.array_equal(lod.faces, expected.faces)
+    assert np.array_equal(lod.vertex_map, expected.vertex_map) and lod.full_triangles == 480_000
+    assert longest < 0.25, f"this thread stalled {longest:.2f} s"
+
+
+def test_cancel_kills_the_child_processes(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    model = Model(parts=[torus(1000, 500, name="a"), torus(1000, 500, name="b")])
+    started = time.perf_counter()
+    with pytest.raises(CancelledError):
+        build_display_lods(model, budget=50_000, child_processes=True,
+                           cancel=lambda: time.perf_counter() - started > 0.5)
+    assert time.perf_counter() - started < 1.5
+    assert not list(tmp_path.glob("twinviewer-lod-*")), "the children's files are removed"
+
+
+def test_a_child_that_cannot_run_falls_back_to_this_process(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # every child exits at once with status 1
+    model = Model(parts=[torus(300, 100, name="shell")])
+    lods = build_display_lods(model, budget=20_000, child_processes=True)
+    assert lods["shell"].n_triangles <= 20_000 and lods["shell"].full_triangles == 60_000

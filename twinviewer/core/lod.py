@@ -5,12 +5,24 @@ with llvmpipe, 200k ≈ 60 ms), so parts above a model-wide triangle budget are 
 stand-ins (``fast_simplification``: ~0.5 s for 1M → 200k; VTK's quadric decimation takes ten times as
 long). ``vertex_map`` ties each stand-in vertex to the nearest full-resolution vertex, so a per-vertex
 field computed on the full mesh is shown on the stand-in by a gather: ``field[vertex_map]``.
+
+``fast_simplification`` holds the GIL for the whole decimation (1.3 s for 1M → 80k triangles), which would
+freeze the window and its Cancel button even from a worker thread. Big jobs therefore run in child
+processes (:mod:`twinviewer.core.lod_worker`), one part each, as many at a time as there are cores; Cancel
+kills them, and if a child cannot run, the part is decimated in this process instead.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +32,9 @@ from twinviewer.core.geometry import Model, PartMesh
 DEFAULT_TRIANGLE_BUDGET = 300_000
 MIN_DECIMATED_TRIANGLES = 1_000  # a stand-in never gets fewer triangles than this
 KEEP_FULL_RATIO = 0.8  # decimating to more than 80 % of the original saves too little to be worth it
+CHILD_PROCESS_MIN_TRIANGLES = 400_000
+"""Decimate in child processes when the parts to decimate hold at least this many triangles together: below,
+the GIL is held for less than about 0.4 s and starting a process (about 0.3 s) is not worth it."""
 
 
 @dataclass
@@ -95,21 +110,104 @@ def plan_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET) -> di
 
 def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
                        progress: Callable[[float, str], None] | None = None,
-                       cancel: Callable[[], bool] | None = None) -> dict[str, DisplayLod]:
-    """Stand-ins for the parts :func:`plan_display_lods` picks; every other part is shown as it is."""
+                       cancel: Callable[[], bool] | None = None,
+                       child_processes: bool | None = None) -> dict[str, DisplayLod]:
+    """Stand-ins for the parts :func:`plan_display_lods` picks; every other part is shown as it is.
+
+    ``child_processes``: decimate in child processes (None: when the work is at least
+    :data:`CHILD_PROCESS_MIN_TRIANGLES` triangles).
+    """
     plan = plan_display_lods(model, budget)
+    work = sum(model.part(name).n_triangles for name in plan)
+    if child_processes is None:
+        child_processes = work >= CHILD_PROCESS_MIN_TRIANGLES
+    report = progress or (lambda fraction, message: None)
     lods: dict[str, DisplayLod] = {}
-    work = sum(model.part(name).n_triangles for name in plan) or 1
-    done = 0
+    if child_processes and plan:
+        lods = _build_in_children(model, plan, report, cancel)
+    done = sum(lods[name].full_triangles for name in lods)
     for name, target in plan.items():
-        if cancel is not None and cancel():
-            raise CancelledError("Preparing the display meshes was cancelled.")
+        if name in lods:
+            continue
+        _check_cancel(cancel)
         part = model.part(name)
-        if progress is not None:
-            progress(done / work, f"Simplifying {name} for display ({part.n_triangles:,} → {target:,} triangles)")
+        report(done / max(work, 1), _message(part, target))
         points, faces, vertex_map = make_display_lod(part, target)
         lods[name] = DisplayLod(points, faces, vertex_map, part.n_triangles)
         done += part.n_triangles
-    if progress is not None:
-        progress(1.0, f"{len(lods)} part(s) simplified for display")
+    report(1.0, f"{len(lods)} part(s) simplified for display")
     return lods
+
+
+def _message(part: PartMesh, target: int) -> str:
+    return f"Simplifying {part.name} for display ({part.n_triangles:,} → {target:,} triangles)"
+
+
+def _check_cancel(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise CancelledError("Preparing the display meshes was cancelled.")
+
+
+def _build_in_children(model: Model, plan: dict[str, int], report, cancel) -> dict[str, DisplayLod]:
+    """Decimate the planned parts in child processes, biggest first, one per core at a time. Returns the
+    stand-ins the children produced; a part whose child failed is left out (the caller decimates it)."""
+    work = sum(model.part(name).n_triangles for name in plan) or 1
+    queue = sorted(plan, key=lambda name: -model.part(name).n_triangles)
+    slots = max(1, min(len(queue), os.cpu_count() or 1))
+    running: dict[str, tuple[subprocess.Popen, Path]] = {}
+    lods: dict[str, DisplayLod] = {}
+    done = 0
+    report(0.0, _message(model.part(queue[0]), plan[queue[0]]))
+    try:
+        while queue or running:
+            _check_cancel(cancel)
+            while queue and len(running) < slots:
+                name = queue.pop(0)
+                started = _start_child(model.part(name), plan[name])
+                if started is not None:
+                    running[name] = started
+            for name, (child, folder) in list(running.items()):
+                if child.poll() is None:
+                    continue
+                del running[name]
+                part = model.part(name)
+                lod = _read_child_result(child, folder, part)
+                if lod is not None:
+                    lods[name] = lod
+                done += part.n_triangles
+                following = queue[0] if queue else next(iter(running), None)
+                report(done / work, _message(model.part(following), plan[following]) if following else "")
+            time.sleep(0.02)
+    finally:
+        for child, folder in running.values():
+            child.kill()
+            child.wait()
+            shutil.rmtree(folder, ignore_errors=True)
+    return lods
+
+
+def _start_child(part: PartMesh, target: int) -> tuple[subprocess.Popen, Path] | None:
+    folder = Path(tempfile.mkdtemp(prefix="twinviewer-lod-"))
+    try:
+        np.save(folder / "points.npy", np.ascontiguousarray(part.points, dtype=np.float64))
+        np.save(folder / "faces.npy", np.ascontiguousarray(part.faces, dtype=np.int32))
+        child = subprocess.Popen([sys.executable, "-m", "twinviewer.core.lod_worker", str(folder), str(target)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return child, folder
+
+
+def _read_child_result(child: subprocess.Popen, folder: Path, part: PartMesh) -> DisplayLod | None:
+    try:
+        if child.returncode != 0:
+            return None
+        points = np.load(folder / "lod_points.npy")
+        faces = np.load(folder / "lod_faces.npy")
+        vertex_map = np.load(folder / "vertex_map.npy")
+        return DisplayLod(points, faces.astype(np.int64, copy=False), vertex_map, part.n_triangles)
+    except (OSError, ValueError):
+        return None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
