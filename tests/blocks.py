@@ -53,3 +53,4 @@ def build_blocks_project(folder: Path, extra: str = "") -> Path:
     project = folder / "blocks.twin.toml"
     project.write_text(PROJECT + extra, encoding="utf-8")
     return project
+

@@ -19,3 +19,23 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "MANIFEST.md").is_file():
         pytest.fail(f"real test data not found at {SHARED_DATA}: clone next to ../shared")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def blocks_twin(tmp_path_factory):
+    """The two-block twin of tests/blocks.py, opened."""
+    from tests.blocks import build_blocks_project
+    from twinviewer.core.twin import open_twin
+
+    return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
+
+
+@pytest.fixture
+def blocks_view(blocks_twin):
+    """A 400×300 offscreen view of the two blocks, seen from the front."""
+    from twinviewer.render.offscreen import OffscreenView
+
+    view = OffscreenView(blocks_twin, (400, 300))
+    view.scene.set_view("front")
+    yield view
+    view.close()

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from tests.blocks import build_blocks_project
 from twinviewer.core.overlay import STATUS_RGBA, Status
 from twinviewer.core.session import Session
-from twinviewer.core.twin import open_twin
-from twinviewer.render.offscreen import OffscreenView
 from twinviewer.render.overlay_layer import OverlayLayer
 
 T0 = 1_700_000_000.0
-
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
-
-
-@pytest.fixture
-def view(twin):
-    v = OffscreenView(twin, (400, 300))
-    v.scene.set_view("front")
-    yield v
-    v.close()
-
 
 def pixel(view, world_point) -> np.ndarray:
     image = np.asarray(view.image()).astype(int)
@@ -40,82 +23,82 @@ def show(view, session, layer, t):
     return frame
 
 
-def test_alarm_turns_part_red_and_back(twin, view):
-    session = Session(twin.project, twin.model.part_names)
-    layer = OverlayLayer(view.scene, twin.project)
+def test_alarm_turns_part_red_and_back(blocks_twin, blocks_view):
+    session = Session(blocks_twin.project, blocks_twin.model.part_names)
+    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_mode("status")
     for i in range(10):
         session.store.append("T-L", T0 + i, 40.0)
         session.store.append("T-R", T0 + i, 40.0 if i < 5 else 95.0)
     session.store.append("T-R", T0 + 10, 45.0)
     face_of_right = (0.6, -0.5, 0.25)
-    show(view, session, layer, T0 + 2)
-    normal = pixel(view, face_of_right)
-    frame = show(view, session, layer, T0 + 7)
+    show(blocks_view, session, layer, T0 + 2)
+    normal = pixel(blocks_view, face_of_right)
+    frame = show(blocks_view, session, layer, T0 + 7)
     assert frame.overlay.sensor_status[1] == Status.ALARM
-    alarm = pixel(view, face_of_right)
+    alarm = pixel(blocks_view, face_of_right)
     assert alarm[0] > 150 and alarm[0] > alarm[1] + 60 and alarm[0] > alarm[2] + 60, alarm
     assert layer.alarm_parts == {"right"}
-    left_in_alarm = pixel(view, (-0.6, -0.5, 0.25))
+    left_in_alarm = pixel(blocks_view, (-0.6, -0.5, 0.25))
     assert not (left_in_alarm[0] > left_in_alarm[1] + 60), "the other part stays normal"
-    show(view, session, layer, T0 + 10)
-    recovered = pixel(view, face_of_right)
+    show(blocks_view, session, layer, T0 + 10)
+    recovered = pixel(blocks_view, face_of_right)
     assert np.abs(recovered - normal).max() < 20
     assert not layer.alarm_parts
 
 
-def test_stale_source_turns_markers_grey(twin, view):
-    session = Session(twin.project, twin.model.part_names)
-    layer = OverlayLayer(view.scene, twin.project)
+def test_stale_source_turns_markers_grey(blocks_twin, blocks_view):
+    session = Session(blocks_twin.project, blocks_twin.model.part_names)
+    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_mode("status")
     session.store.append("T-L", T0, 40.0)
     session.store.append("T-R", T0, 40.0)
-    frame = show(view, session, layer, T0 + 1)
+    frame = show(blocks_view, session, layer, T0 + 1)
     rgba = np.asarray(layer._marker_rgba)
     assert (rgba[:, :3] == STATUS_RGBA[Status.NORMAL + 1, :3]).all()
-    frame = show(view, session, layer, T0 + 60)  # no sample for a minute: stale
+    frame = show(blocks_view, session, layer, T0 + 60)  # no sample for a minute: stale
     assert (frame.overlay.sensor_status == Status.STALE).all()
     rgba = np.asarray(layer._marker_rgba)
     assert (rgba[:, :3] == STATUS_RGBA[Status.STALE + 1, :3]).all()
-    marker = pixel(view, twin.project.sensor("T-L").position)
+    marker = pixel(blocks_view, blocks_twin.project.sensor("T-L").position)
     assert abs(marker[0] - marker[1]) < 25 and abs(marker[1] - marker[2]) < 25, "grey marker"
 
 
-def test_field_colours_the_surface_between_sensors(twin, view):
-    session = Session(twin.project, twin.model.part_names)
-    layer = OverlayLayer(view.scene, twin.project)
+def test_field_colours_the_surface_between_sensors(blocks_twin, blocks_view):
+    session = Session(blocks_twin.project, blocks_twin.model.part_names)
+    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_mode("field:temperature")
     session.store.append("T-L", T0, 10.0)
     session.store.append("T-R", T0, 90.0)
-    show(view, session, layer, T0)
-    cold = pixel(view, (-0.9, -0.5, 0.3))
-    hot = pixel(view, (0.9, -0.5, 0.3))
+    show(blocks_view, session, layer, T0)
+    cold = pixel(blocks_view, (-0.9, -0.5, 0.3))
+    hot = pixel(blocks_view, (0.9, -0.5, 0.3))
     assert np.abs(hot - cold).sum() > 100, (cold, hot)
     layer.set_mode("status")
-    assert not any(d.actor.GetMapper().GetScalarVisibility() for d in view.scene.parts.values())
+    assert not any(d.actor.GetMapper().GetScalarVisibility() for d in blocks_view.scene.parts.values())
 
 
-def test_labels_decluttered_and_show_values(twin, view):
-    session = Session(twin.project, twin.model.part_names)
-    layer = OverlayLayer(view.scene, twin.project)
+def test_labels_decluttered_and_show_values(blocks_twin, blocks_view):
+    session = Session(blocks_twin.project, blocks_twin.model.part_names)
+    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_labels("all")
     session.store.append("T-L", T0, 42.5)
     session.store.append("T-R", T0, 43.0)
-    show(view, session, layer, T0)
+    show(blocks_view, session, layer, T0)
     texts = [a.GetInput() for a in layer._label_actors if a.GetVisibility()]
     assert any("42.50 °C" in t for t in texts)
 
 
-def test_selection_does_not_hide_an_alarm(twin, view):
-    session = Session(twin.project, twin.model.part_names)
-    layer = OverlayLayer(view.scene, twin.project)
+def test_selection_does_not_hide_an_alarm(blocks_twin, blocks_view):
+    session = Session(blocks_twin.project, blocks_twin.model.part_names)
+    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_mode("status")
     session.store.append("T-L", T0, 40.0)
     session.store.append("T-R", T0, 95.0)
-    view.scene.select("right")
-    show(view, session, layer, T0)
-    alarm = pixel(view, (0.6, -0.5, 0.25))
+    blocks_view.scene.select("right")
+    show(blocks_view, session, layer, T0)
+    alarm = pixel(blocks_view, (0.6, -0.5, 0.25))
     assert alarm[0] > alarm[1] + 60 and alarm[0] > alarm[2] + 60, "still red while selected"
-    view.scene.select("left")
-    normal_selected = pixel(view, (-0.6, -0.5, 0.25))
+    blocks_view.scene.select("left")
+    normal_selected = pixel(blocks_view, (-0.6, -0.5, 0.25))
     assert normal_selected[0] > normal_selected[2] + 40, "a normal part shows the orange selection"

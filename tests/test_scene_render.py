@@ -9,25 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.blocks import build_blocks_project
-from twinviewer.core.twin import open_twin
-from twinviewer.render.offscreen import OffscreenView, write_png
+from twinviewer.render.offscreen import write_png
 from twinviewer.render.scene import HIGHLIGHT_OUTLINE, MEASURE_COLOUR
 
 from .conftest import DEMO_PROJECT
-
-
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
-
-
-@pytest.fixture
-def view(twin):
-    v = OffscreenView(twin, (400, 300))
-    v.scene.set_view("front")
-    yield v
-    v.close()
 
 
 def near(image: np.ndarray, colour, tolerance: int = 40) -> np.ndarray:
@@ -35,41 +20,41 @@ def near(image: np.ndarray, colour, tolerance: int = 40) -> np.ndarray:
     return np.abs(image.astype(int) - target).max(axis=2) <= tolerance
 
 
-def test_selection_outline_surrounds_the_part(view):
-    view.scene.set_view("iso")
-    before = near(view.image(), HIGHLIGHT_OUTLINE, 30).sum()
-    view.scene.select("left")
-    image = view.image()
+def test_selection_outline_surrounds_the_part(blocks_view):
+    blocks_view.scene.set_view("iso")
+    before = near(blocks_view.image(), HIGHLIGHT_OUTLINE, 30).sum()
+    blocks_view.scene.select("left")
+    image = blocks_view.image()
     outline = near(image, HIGHLIGHT_OUTLINE, 30)
     assert outline.sum() > before + 200, "an orange outline is drawn"
     columns = np.flatnonzero(outline.any(axis=0))
-    left_x, _ = view.scene.world_to_display((-0.6, -0.5, 0.0))
-    right_x, _ = view.scene.world_to_display((0.6, -0.5, 0.0))
+    left_x, _ = blocks_view.scene.world_to_display((-0.6, -0.5, 0.0))
+    right_x, _ = blocks_view.scene.world_to_display((0.6, -0.5, 0.0))
     assert abs(columns.mean() - left_x) < abs(columns.mean() - right_x), "around the left block, not the right"
-    view.scene.set_visible("left", False)
-    assert near(view.image(), HIGHLIGHT_OUTLINE, 30).sum() <= before + 20, "a hidden part loses its outline"
+    blocks_view.scene.set_visible("left", False)
+    assert near(blocks_view.image(), HIGHLIGHT_OUTLINE, 30).sum() <= before + 20, "a hidden part loses its outline"
 
 
-def test_measurement_line_and_label_appear_and_clear(view):
+def test_measurement_line_and_label_appear_and_clear(blocks_view):
     a, b = np.array([-0.9, -0.5, 0.2]), np.array([0.9, -0.5, 0.2])
-    distance = view.scene.show_measurement(a, b)
+    distance = blocks_view.scene.show_measurement(a, b)
     assert distance == pytest.approx(1.8)
-    image = view.image()
+    image = blocks_view.image()
     h = image.shape[0]
     red = near(image, MEASURE_COLOUR, 40)
     for point in (a, b, (a + b) / 2 + [0.3, 0, 0]):
-        x, y = view.scene.world_to_display(point)
+        x, y = blocks_view.scene.world_to_display(point)
         assert red[int(h - y) - 3:int(h - y) + 4, int(x) - 3:int(x) + 4].any(), point
     # The label "1.80 m" is drawn on a white box next to the midpoint.
-    x, y = view.scene.world_to_display((a + b) / 2)
+    x, y = blocks_view.scene.world_to_display((a + b) / 2)
     box = image[int(h - y) - 30:int(h - y) + 5, int(x) - 5:int(x) + 70]
     assert (box.min(axis=2) > 240).sum() > 100 and (box.max(axis=2) < 60).sum() > 10, "white box, dark text"
-    view.scene.clear_measurement()
-    assert near(view.image(), MEASURE_COLOUR, 40).sum() == 0
+    blocks_view.scene.clear_measurement()
+    assert near(blocks_view.image(), MEASURE_COLOUR, 40).sum() == 0
 
 
-def test_png_writer_round_trips_the_frame(view, tmp_path):
-    image = view.image()
+def test_png_writer_round_trips_the_frame(blocks_view, tmp_path):
+    image = blocks_view.image()
     out = tmp_path / "frame.png"
     write_png(out, image)
     with Image.open(out) as png:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import time
+
+from bench_load import start_xvfb  # this folder is on sys.path when the script runs
 
 CHILD = r"""
 import json, sys, time
@@ -55,17 +55,6 @@ print(json.dumps({"imports": t_imported - t0, "first_frame": marks["frame"] - t0
 import os
 os._exit(0)  # measured; skip teardown (an older checkout aborts there while its recording still loads)
 """
-
-
-def start_xvfb() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
-        return None
-    display = f":{90 + os.getpid() % 100}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    os.environ["DISPLAY"] = display
-    return server
 
 
 def run_once(target: str | None) -> dict:

@@ -119,16 +119,8 @@ class OverlayLayer:
         mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
         self.renderer.AddActor(self._markers)
         for _ in self.sensors:
-            actor = vtkTextActor()
-            prop = actor.GetTextProperty()
-            prop.SetFontSize(13)
-            prop.SetColor(0.05, 0.05, 0.05)
-            prop.SetBackgroundColor(1.0, 1.0, 1.0)
-            prop.SetBackgroundOpacity(0.85)
-            prop.SetFrame(True)
-            prop.SetFrameColor(0.4, 0.4, 0.4)
+            actor = primitives.boxed_label(13, (0.4, 0.4, 0.4), 0.85)
             actor.SetVisibility(False)
-            actor.SetPickable(False)
             self.renderer.AddViewProp(actor)
             self._label_actors.append(actor)
 

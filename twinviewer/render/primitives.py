@@ -13,7 +13,7 @@ import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkPoints, vtkSMPTools
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkTextActor
 
 if not os.environ.get("VTK_SMP_BACKEND_IN_USE"):
     # VTK's wheels start with the sequential backend; threads take point normals from 100 to 65 ms for
@@ -143,6 +143,20 @@ def line_actor(mesh: vtkPolyData, colour, width_px: float) -> vtkActor:
     actor.GetProperty().SetLineWidth(width_px)
     actor.GetProperty().SetLighting(False)
     return actor
+
+
+def boxed_label(font_size: int, frame_colour, background_opacity: float) -> vtkTextActor:
+    """Dark text on a white box with a coloured frame, drawn over the scene; not pickable."""
+    label = vtkTextActor()
+    text = label.GetTextProperty()
+    text.SetFontSize(font_size)
+    text.SetColor(0.05, 0.05, 0.05)
+    text.SetBackgroundColor(1.0, 1.0, 1.0)
+    text.SetBackgroundOpacity(background_opacity)
+    text.SetFrame(True)
+    text.SetFrameColor(*frame_colour)
+    label.SetPickable(False)
+    return label
 
 
 def silhouette_actor(mesh: vtkPolyData, camera, colour, width_px: float) -> vtkActor:

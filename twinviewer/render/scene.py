@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from vtkmodules.vtkCommonCore import reference
 from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPolyData, vtkStaticCellLocator
-from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkRenderer, vtkTextActor
+from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkRenderer
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
@@ -375,18 +375,10 @@ class SceneRenderer:
         distance = float(np.linalg.norm(b - a))
         line = primitives.line_actor(primitives.polyline([a, b]), MEASURE_COLOUR, 3.0)
         ends = primitives.sphere_points_actor(primitives.point_cloud([a, b]), MEASURE_COLOUR, 10.0)
-        label = vtkTextActor()
+        label = primitives.boxed_label(14, MEASURE_COLOUR, 0.8)
         label.SetInput(format_length(distance))
         label.GetPositionCoordinate().SetCoordinateSystemToWorld()
         label.GetPositionCoordinate().SetValue(*((a + b) / 2))
-        text = label.GetTextProperty()
-        text.SetFontSize(14)
-        text.SetColor(0.05, 0.05, 0.05)
-        text.SetBackgroundColor(1.0, 1.0, 1.0)
-        text.SetBackgroundOpacity(0.8)
-        text.SetFrame(True)
-        text.SetFrameColor(*MEASURE_COLOUR)
-        label.SetPickable(False)
         self._measure_actors = [line, ends, label]
         for actor in (line, ends):
             self.renderer.AddActor(actor)
