@@ -174,3 +174,25 @@ def test_loop_in_out_buttons_and_wheel_zoom(qtbot, window, project):
     assert v1 - v0 == pytest.approx((DURATION - 1) * 0.25) and v0 <= T0 + 300 <= v1
     bar.fit_button.click()
     assert bar.track.visible_range() == (T0, T0 + DURATION - 1)
+
+
+def test_live_samples_crossing_a_limit_appear_on_the_track(qtbot, window, project, monkeypatch):
+    """A source appending to the open store (as MQTT and OPC UA do) adds its alarm episodes to the track."""
+    from twinviewer.ui import timeline
+
+    panel = open_with_recording(qtbot, window, project)
+    track = panel.timeline.track
+    assert len(track.crossings) == 2
+    store = window.session.store
+    end = T0 + DURATION
+    monkeypatch.setattr(timeline, "LIVE_MARKER_REFRESH_S", 3600.0)
+    for i in range(30):  # T-R, normal all recording long, goes into alarm (> 80 °C) after the end
+        store.append("T-R", end + i, 40.0 if i < 10 else 90.0)
+    panel.timeline.refresh()
+    assert len(track.crossings) == 2, "no recount on every frame while samples arrive"
+    monkeypatch.setattr(timeline, "LIVE_MARKER_REFRESH_S", 0.0)
+    panel.timeline.refresh()
+    assert len(track.crossings) == 3
+    newest = int(np.argmax(track.crossings.starts))
+    assert track.crossings.starts[newest] == pytest.approx(end + 10)
+    assert "T-R" in track.crossings.texts[newest] and "alarm" in track.crossings.texts[newest]

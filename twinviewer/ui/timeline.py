@@ -13,6 +13,7 @@ repaints when the window shows a frame (``frame_shown``) or after the user's own
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +38,8 @@ from twinviewer.ui.icons import icon
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 100.0, 300.0, 1000.0)
 BIG_STEP = 10
 MIN_VIEW_SPAN_S = 2.0
+LIVE_MARKER_REFRESH_S = 2.0
+"""While samples keep arriving (live sources), threshold episodes are recomputed at most this often."""
 WARNING_COLOUR = QColor(242, 169, 0)
 ALARM_COLOUR = QColor(214, 40, 40)
 EVENT_COLOURS = {
@@ -433,6 +436,8 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         self.session = None
         self._marker_key: tuple | None = None
+        self._marker_version = -1
+        self._markers_at = 0.0
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(3)
@@ -540,7 +545,8 @@ class TimelineBar(QWidget):
             self.session.clock.step_s = float(np.median(periods))
 
     def refresh_markers(self) -> None:
-        """Recompute threshold episodes and event markers (after a recording or events changed)."""
+        """Recompute threshold episodes and event markers: at once when the recording or its events change,
+        every :data:`LIVE_MARKER_REFRESH_S` while live samples keep arriving."""
         session = self.session
         if session is None:
             self.track.crossings = MarkerSet()
@@ -548,9 +554,12 @@ class TimelineBar(QWidget):
             self._marker_key = None
             return
         key = (id(session.store), len(session.events), id(session.events))
-        if key == self._marker_key:
+        version = session.store.version
+        now = time.monotonic()
+        if key == self._marker_key and (version == self._marker_version
+                                        or now - self._markers_at < LIVE_MARKER_REFRESH_S):
             return
-        self._marker_key = key
+        self._marker_key, self._marker_version, self._markers_at = key, version, now
         self.track.crossings = crossing_markers(session.store, session.project)
         self.track.events = event_markers(session.events)
         self._sync_step()
