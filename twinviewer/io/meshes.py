@@ -39,6 +39,8 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "STEP/IGES": (".step", ".stp", ".iges", ".igs"),
 }
 STEP_EXTENSIONS = (".step", ".stp", ".iges", ".igs")
+# Formats that declare their units: their readers return metres, and a project's ``units`` does not apply.
+SELF_SCALING_EXTENSIONS = (*STEP_EXTENSIONS, ".3mf")
 # The project file's units (twinviewer.core.project.UNIT_SCALE, checked equal by a test), repeated here so
 # opening a mesh does not import pydantic: it is a tenth of a second of the time to the first frame.
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
@@ -156,7 +158,7 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
                             f"({type(exc).__name__}: {exc}).") from None
     _check_cancel(cancel, path)
     report(0.8, f"Checking {path.name}")
-    if suffix in STEP_EXTENSIONS or suffix == ".3mf":  # the reader converted the file's own units
+    if suffix in SELF_SCALING_EXTENSIONS:
         units = "m"
     if matrix is None:
         matrix = placement_matrix(UNIT_SCALE[units], up_axis, 1.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
@@ -223,7 +225,7 @@ def load_project_model(project: Project, progress: ProgressCallback | None = Non
 
         matrix = placement_matrix(UNIT_SCALE[entry.units], entry.up_axis, entry.scale, entry.rotate_deg,
                                   entry.translate)
-        if path.suffix.lower() in STEP_EXTENSIONS:  # already metres: keep only up axis and placement
+        if path.suffix.lower() in SELF_SCALING_EXTENSIONS:  # already metres: keep only up axis and placement
             matrix = placement_matrix(1.0, entry.up_axis, entry.scale, entry.rotate_deg, entry.translate)
         loaded = load_model_file(path, matrix=matrix, part_prefix=entry.part_prefix, progress=scaled,
                                  cancel=cancel, step_timeout_s=step_timeout_s)
