@@ -10,6 +10,8 @@ import json
 import math
 import sys
 
+from twinviewer.core.errors import TwinViewerError
+
 HELP = "list the parts (triangles, vertices, bounds in metres) and sensors of a project or mesh file"
 JSON_FORMAT = "twinviewer-inspect/1"
 UNITS = ("mm", "cm", "m", "in", "ft")
@@ -21,6 +23,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print a stable JSON document instead of a table")
     parser.add_argument("--units", choices=UNITS, default="m", help="units of a mesh file (default m)")
     parser.add_argument("--up-axis", choices=UP_AXES, default="z", help="up axis of a mesh file (default z)")
+    parser.add_argument("--split-bodies", action="store_true", help="list each connected body of a mesh file as "
+                        "a part (a project says this with split_bodies in its [[models]])")
 
 
 def _colour_hex(colour) -> str | None:
@@ -37,7 +41,7 @@ def _json_number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
-def inspect_target(target: str, *, units: str = "m", up_axis: str = "z") -> dict:
+def inspect_target(target: str, *, units: str = "m", up_axis: str = "z", split_bodies: bool = False) -> dict:
     """The inspect document for TARGET (see docs/inspect-json.md)."""
     from pathlib import Path
 
@@ -48,10 +52,13 @@ def inspect_target(target: str, *, units: str = "m", up_axis: str = "z") -> dict
     if path.name.endswith(".twin.toml") or path.suffix.lower() == ".toml":
         from twinviewer.core.project import load_project
 
+        if split_bodies:
+            raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in "
+                                  "its [[models]] entry")
         project = load_project(path)
         model = load_project_model(project)
     else:
-        model = load_model_file(path, units=units, up_axis=up_axis)
+        model = load_model_file(path, units=units, up_axis=up_axis, split_bodies=split_bodies)
     low, high = model.bounds()
     document: dict = {
         "format": JSON_FORMAT,
@@ -144,7 +151,7 @@ def _table(document: dict) -> str:
 
 
 def run(args) -> int:
-    document = inspect_target(args.target, units=args.units, up_axis=args.up_axis)
+    document = inspect_target(args.target, units=args.units, up_axis=args.up_axis, split_bodies=args.split_bodies)
     if args.json:
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--parallel", action="store_true", help="parallel projection")
     parser.add_argument("--hide", action="append", default=[], metavar="PART", help="hide a part (repeatable)")
     parser.add_argument("--select", metavar="PART", help="highlight a part")
+    parser.add_argument("--split-bodies", action="store_true", help="a mesh file's connected bodies as parts "
+                        "(so --hide and --select can name them)")
     parser.add_argument("--recording", metavar="R", help="recording to show the state of (Parquet or CSV; default "
                         "with --time: the project's own [[sources]] recording)")
     parser.add_argument("--time", metavar="T", help="instant to show: ISO time (local, or with Z/offset), epoch "
@@ -42,10 +44,13 @@ def run(args) -> int:
         size = parse_size(args.size)
     except ValueError as exc:
         raise TwinViewerError(str(exc)) from None
+    if getattr(args, "split_bodies", False) and args.target.endswith(".toml"):
+        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in its "
+                              "[[models]] entry")
     # The model loads in a worker thread (numpy releases the GIL while it sorts and gathers) while this
     # thread imports the project module and VTK: 0.1 s sooner to the image for a 1M-triangle STL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
-        loading = pool.submit(open_twin, args.target)
+        loading = pool.submit(open_twin, args.target, split_bodies=getattr(args, "split_bodies", False))
         import twinviewer.core.project  # noqa: F401
         from twinviewer.render.offscreen import OffscreenView
         twin = loading.result()

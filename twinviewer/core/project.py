@@ -59,6 +59,7 @@ class ModelFile(_Strict):
     rotate_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
     scale: float = Field(1.0, gt=0)
     part_prefix: str = ""
+    split_bodies: bool = False
 
 
 class Part(_Strict):

@@ -36,8 +36,10 @@ def is_project_file(path: Path) -> bool:
     return path.name.endswith(".toml")
 
 
-def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None) -> Twin:
-    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts.
+def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None,
+              split_bodies: bool = False) -> Twin:
+    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts
+    (``split_bodies``: of its connected bodies; a project says that per model file).
 
     A raw mesh is read before the project module (and pydantic) is imported, so a caller that imports
     it in another thread meanwhile (``twinviewer render`` does) overlaps that import with the mesh load.
@@ -59,13 +61,14 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
         return Twin(project, model, path.resolve())
     # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
     up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
-    model = load_model_file(path, up_axis=up_axis, progress=progress, cancel=cancelled)
+    model = load_model_file(path, up_axis=up_axis, split_bodies=split_bodies, progress=progress, cancel=cancelled)
     from twinviewer.core.project import Project
 
     project = Project.model_validate({
         "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
-        "models": [{"file": str(path.resolve()), "up_axis": up_axis}],
-        "parts": [{"name": n} for n in model.part_names],
+        "models": [{"file": str(path.resolve()), "up_axis": up_axis, "split_bodies": split_bodies}],
+        # Split bodies are grouped under the part they came from; other parts stand on their own.
+        "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name} for p in model.parts],
     })
     project.path = path.resolve()
     return Twin(project, model, path.resolve(), is_raw_mesh=True)

@@ -114,12 +114,13 @@ def _check_cancel(cancel: CancelCallback | None, path: Path) -> None:
 
 
 def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", matrix: np.ndarray | None = None,
-                    part_prefix: str = "", progress: ProgressCallback | None = None,
+                    part_prefix: str = "", split_bodies: bool = False, progress: ProgressCallback | None = None,
                     cancel: CancelCallback | None = None, step_timeout_s: float | None = None) -> Model:
     """Read one model file into the scene frame (metres, Z up).
 
     ``units`` and ``up_axis`` describe the file; ``matrix`` (4×4), if given, replaces them and maps file
-    coordinates straight to the scene. ``part_prefix`` is put in front of every part name. ``progress``
+    coordinates straight to the scene. ``part_prefix`` is put in front of every part name. ``split_bodies``
+    turns each part into its connected bodies (:func:`twinviewer.core.bodies.split_bodies`). ``progress``
     receives (fraction 0..1, message); ``cancel`` returning True stops with :class:`CancelledError`.
     ``step_timeout_s`` limits STEP/IGES conversion (default: ``TWINVIEWER_STEP_TIMEOUT`` or 120 s).
     Raises :class:`MeshLoadError` with one sentence naming the file for anything unreadable.
@@ -163,6 +164,12 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
     if matrix is None:
         matrix = placement_matrix(UNIT_SCALE[units], up_axis, 1.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
     model = _finish(path, parts, np.asarray(matrix, dtype=np.float64), part_prefix, warnings)
+    if split_bodies:
+        from twinviewer.core.bodies import split_bodies as split
+
+        _check_cancel(cancel, path)
+        report(0.9, f"Splitting {path.name} into bodies")
+        model.parts = [body for part in model.parts for body in split(part)]
     report(1.0, f"Loaded {path.name}: {len(model.parts)} part(s), {model.n_triangles:,} triangles")
     return model
 
@@ -227,8 +234,9 @@ def load_project_model(project: Project, progress: ProgressCallback | None = Non
                                   entry.translate)
         if path.suffix.lower() in SELF_SCALING_EXTENSIONS:  # already metres: keep only up axis and placement
             matrix = placement_matrix(1.0, entry.up_axis, entry.scale, entry.rotate_deg, entry.translate)
-        loaded = load_model_file(path, matrix=matrix, part_prefix=entry.part_prefix, progress=scaled,
-                                 cancel=cancel, step_timeout_s=step_timeout_s)
+        loaded = load_model_file(path, matrix=matrix, part_prefix=entry.part_prefix,
+                                 split_bodies=entry.split_bodies, progress=scaled, cancel=cancel,
+                                 step_timeout_s=step_timeout_s)
         model.extend(loaded)
     for part_spec in project.parts:
         if part_spec.color is None:

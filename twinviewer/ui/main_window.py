@@ -154,6 +154,11 @@ class MainWindow(QMainWindow):
         self.demo_action = a("Open &demo twin", self.open_demo, tip="Open the bundled pump skid demo")
         self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(), "Ctrl+Shift+S",
                                      tip="Write a *.twin.toml listing every part of this mesh")
+        self.split_bodies_action = a("Split into &bodies", lambda checked: self.set_split_bodies(checked),
+                                     checkable=True, tip="List every connected body of this mesh as a part of its "
+                                     "own (for a mesh exported as one piece), so it can be clicked and given sensors")
+        for action in (self.save_starter_action, self.split_bodies_action):
+            action.setEnabled(False)  # until a raw mesh is open
         self.screenshot_action = a("Save &screenshot…", lambda: self.screenshot_dialog(), "F12",
                                    tip="Save the 3D view as a PNG image", icon_name="screenshot")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q")
@@ -206,6 +211,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.demo_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_starter_action)
+        file_menu.addAction(self.split_bodies_action)
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -297,8 +303,9 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path) -> None:
-        """Open a project or mesh off the GUI thread; keeps the current twin if it fails."""
+    def open_path(self, path: str | Path, split_bodies: bool = False) -> None:
+        """Open a project or mesh off the GUI thread; keeps the current twin if it fails. ``split_bodies``:
+        a raw mesh's connected bodies become its parts."""
         path = Path(path)
         if self.task is not None and self.task.running:
             self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
@@ -308,7 +315,7 @@ class MainWindow(QMainWindow):
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes
 
-            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled)
+            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies)
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
                                             cancel=cancelled)
             return twin, meshes
@@ -317,7 +324,16 @@ class MainWindow(QMainWindow):
                              lambda result: self._show_twin(*result),
                              lambda exc, details: self._open_failed(path, exc, details))
 
+    def _sync_split_action(self) -> None:
+        """Split into bodies: on for a raw mesh opened split, available for raw meshes only."""
+        twin = self.twin
+        self.split_bodies_action.setEnabled(twin is not None and twin.is_raw_mesh)
+        self.split_bodies_action.blockSignals(True)
+        self.split_bodies_action.setChecked(twin is not None and any(m.split_bodies for m in twin.project.models))
+        self.split_bodies_action.blockSignals(False)
+
     def _open_failed(self, path: Path, exc: BaseException, details: str) -> None:
+        self._sync_split_action()
         if isinstance(exc, CancelledError):
             self.show_status(f"Opening {path.name} cancelled; nothing changed.")
             return
@@ -353,6 +369,7 @@ class MainWindow(QMainWindow):
         self.current_view = twin.project.view.camera if twin.project.view.camera in VIEW_NAMES else "iso"
         self.scene.set_view(self.current_view)
         self.save_starter_action.setEnabled(twin.is_raw_mesh)
+        self._sync_split_action()
         self.setWindowTitle(f"{twin.title} — TwinViewer")
         self.model_label.setText(f"{len(twin.model.parts)} parts · {twin.model.n_triangles:,} triangles · "
                                  f"{len(twin.project.sensors)} sensors")
@@ -542,7 +559,14 @@ class MainWindow(QMainWindow):
             raise TwinViewerError("nothing is open")
         model_entry = self.twin.project.models[0]
         return Path(write_starter_project(self.twin.model, self.twin.path, Path(out_path),
-                                          units=model_entry.units, up_axis=model_entry.up_axis))
+                                          units=model_entry.units, up_axis=model_entry.up_axis,
+                                          split_bodies=model_entry.split_bodies))
+
+    def set_split_bodies(self, split: bool) -> None:
+        """Open the raw mesh again, with its connected bodies as parts (or as the file has them)."""
+        if self.twin is None or not self.twin.is_raw_mesh:
+            return
+        self.open_path(self.twin.path, split_bodies=split)
 
     def save_starter_dialog(self) -> None:
         if self.twin is None or not self.twin.is_raw_mesh:

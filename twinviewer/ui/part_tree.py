@@ -56,6 +56,8 @@ class PartTree(QTreeWidget):
                     self._groups[group] = item
                 parent = self._groups[group]
             label = part.display_name if part else name
+            if group and label == name and name.startswith(f"{group} "):
+                label = name[len(group) + 1:]  # "pump body 003" under "pump" reads "body 003"
             n_sensors = len(project.sensors_of_part(name))
             item = QTreeWidgetItem([label, str(n_sensors) if n_sensors else ""])
             item.setData(0, PART_ROLE, name)
