@@ -73,3 +73,55 @@ def test_headless_render_does_not_import_pyvista_or_qt(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     with Image.open(out) as png:
         assert png.size == (320, 200)
+
+
+def blue_pixels(image: np.ndarray) -> int:
+    return int(((image[..., 2] > 180) & (image[..., 0] < 70) & (image[..., 1] < 70)).sum())
+
+
+def test_vertex_colours_from_the_file_are_shown_and_come_back_after_a_tint(shared_data):
+    """The cycloidal drive PLY colours its motor blue in its vertex colours, all in one mesh."""
+    from twinviewer.core.twin import open_twin
+    from twinviewer.render.offscreen import OffscreenView
+
+    view = OffscreenView(open_twin(shared_data / "meshes/ply/cycloidal_drive.ply"), (400, 300))
+    try:
+        assert blue_pixels(view.image()) > 2000, "the motor is blue"
+        view.scene.set_tint({"cycloidal_drive": (0.9, 0.1, 0.1)})
+        assert blue_pixels(view.image()) == 0, "a status tint colours the whole part"
+        view.scene.set_tint({"cycloidal_drive": None})
+        assert blue_pixels(view.image()) > 2000
+        mapper = view.scene.parts["cycloidal_drive"].actor.GetMapper()
+        view.scene.set_field_active(True)  # the overlay's surface field owns the colours while it is shown
+        mapper.SelectColorArray("field")
+        view.scene.set_tint({"cycloidal_drive": None})
+        assert mapper.GetArrayName() == "field", "the scene leaves the field's colours alone"
+        view.scene.set_field_active(False)
+        assert blue_pixels(view.image()) > 2000, "the file's colours are back after the field"
+    finally:
+        view.close()
+
+
+def test_glb_materials_of_one_mesh_show_in_their_colours(shared_data):
+    """The milk truck's body mesh has several primitives: the windows' dark material must show."""
+    from twinviewer.core.twin import open_twin
+    from twinviewer.render.offscreen import OffscreenView
+
+    view = OffscreenView(open_twin(shared_data / "meshes/gltf/CesiumMilkTruck.glb"), (400, 300))
+    try:
+        image = view.image()
+        assert int((image.max(axis=2) < 40).sum()) > 500, "dark windows"
+    finally:
+        view.close()
+
+
+def test_display_stand_ins_keep_vertex_colours(shared_data):
+    from twinviewer.io.meshes import load_model_file
+    from twinviewer.render.scene import VERTEX_COLOURS, prepare_display_meshes
+
+    model = load_model_file(shared_data / "meshes/ply/cycloidal_drive.ply")
+    mesh = prepare_display_meshes(model, budget=20_000)["cycloidal_drive"]
+    assert mesh.GetNumberOfCells() < 30_000, "decimated (the file has 43,368 triangles)"
+    colours = mesh.GetPointData().GetArray(VERTEX_COLOURS)
+    assert colours is not None and colours.GetNumberOfTuples() == mesh.GetNumberOfPoints()
+    assert colours.GetRange(2)[1] == 255, "the blue motor survives the decimation"

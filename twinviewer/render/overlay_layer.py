@@ -173,6 +173,7 @@ class OverlayLayer:
             lut.SetTableValue(index, red, green, blue, 1.0)
         lut.SetNanColor(0.78, 0.79, 0.80, 1.0)
         self._lut = lut
+        self.scene.set_field_active(True)
         for i, (name, display) in enumerate(self.scene.parts.items()):
             sl = stacked.part_slice(i)
             self._field_arrays[name] = primitives.attach_point_array(
@@ -196,6 +197,7 @@ class OverlayLayer:
             display.actor.GetMapper().ScalarVisibilityOff()
             display.mesh.GetPointData().RemoveArray("field")
         self._field_arrays = {}
+        self.scene.set_field_active(False)  # parts with vertex colours show them again
         if self._scalar_bar is not None:
             self.renderer.RemoveViewProp(self._scalar_bar)
             self._scalar_bar = None

@@ -26,6 +26,7 @@ NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
 HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
 HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
 MEASURE_COLOUR = (0.9, 0.1, 0.1)
+VERTEX_COLOURS = "vertex_colours"
 BACKGROUND_TOP = (0.93, 0.94, 0.96)
 BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
 # Direction from the focal point to the camera, and the camera's up vector, for each standard view.
@@ -54,8 +55,11 @@ def configure_renderer(renderer: vtkRenderer, render_window) -> None:
 
 
 def part_polydata(part: PartMesh) -> vtkPolyData:
-    """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept)."""
+    """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept) and
+    its vertex colours, if the file gave it any, as the uint8 point array ``VERTEX_COLOURS``."""
     mesh = primitives.surface(part.points, part.faces)
+    if part.vertex_colors is not None and len(part.vertex_colors) == part.n_vertices:
+        primitives.attach_point_array(mesh, VERTEX_COLOURS, np.asarray(part.vertex_colors, dtype=np.uint8))
     # Dense meshes look smooth with flat shading and their normals cost more than their first frame.
     if 0 < part.n_triangles <= SMOOTH_SHADING_MAX_TRIANGLES:
         mesh = primitives.with_point_normals(mesh, feature_angle=35.0)
@@ -84,7 +88,10 @@ def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, 
         if cancel is not None and cancel():
             raise CancelledError("cancelled")
         lod = lods.get(part.name)
-        shown = PartMesh(part.name, lod.points, lod.faces) if lod else part
+        shown = part
+        if lod is not None:
+            colours = lod.values_from_full(part.vertex_colors) if part.vertex_colors is not None else None
+            shown = PartMesh(part.name, lod.points, lod.faces, vertex_colors=colours)
         meshes[part.name] = part_polydata(shown)
     return meshes
 
@@ -103,8 +110,19 @@ class PartDisplay:
         return self.mesh.GetNumberOfCells()
 
     @property
+    def has_vertex_colours(self) -> bool:
+        return self.mesh.GetPointData().GetArray(VERTEX_COLOURS) is not None
+
+    @property
     def points(self) -> np.ndarray:
         return primitives.points_of(self.mesh)
+
+
+def _mean_colour(vertex_colours: np.ndarray | None) -> tuple[float, float, float] | None:
+    """The average of a part's vertex colours (0..1), the colour its tints and highlight start from."""
+    if vertex_colours is None or len(vertex_colours) == 0:
+        return None
+    return tuple(float(c) for c in np.asarray(vertex_colours, dtype=np.float64).mean(axis=0) / 255.0)
 
 
 class SceneRenderer:
@@ -127,6 +145,7 @@ class SceneRenderer:
         self._locators: dict[str, vtkStaticCellLocator] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
+        self.field_active = False
         configure_renderer(renderer, render_window)
 
     @property
@@ -148,11 +167,12 @@ class SceneRenderer:
         colours = colours or {}
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
-            colour = colours.get(part.name) or part.color or NEUTRAL_COLOUR
+            colour = colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
             actor = primitives.surface_actor(mesh, colour)
             self.renderer.AddActor(actor)
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
             self._actor_to_part[actor.GetAddressAsString("vtkObject")] = part.name
+            self._apply_colour(part.name)
         self.set_view("iso")
 
     def clear(self) -> None:
@@ -192,6 +212,22 @@ class SceneRenderer:
         else:
             prop.SetAmbient(0.18)
         prop.SetColor(*colour)
+        if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
+            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any part.
+            shows_vertex_colours = display.has_vertex_colours and name not in self.tint and name != self.selected
+            mapper = display.actor.GetMapper()
+            mapper.SetScalarVisibility(shows_vertex_colours)
+            if shows_vertex_colours:
+                mapper.SetScalarModeToUsePointFieldData()
+                mapper.SelectColorArray(VERTEX_COLOURS)
+                mapper.SetColorModeToDirectScalars()
+
+    def set_field_active(self, active: bool) -> None:
+        """The overlay's surface field takes over (True) or gives back (False) the parts' mapper colours."""
+        self.field_active = active
+        if not active:
+            for name in self.parts:
+                self._apply_colour(name)
 
     def set_tint(self, tints: dict[str, tuple[float, float, float] | None], alerts: set[str] | None = None) -> None:
         """Colour parts by status (None restores the part's own colour); ``alerts`` are parts in warning or
