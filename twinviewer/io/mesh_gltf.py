@@ -4,7 +4,10 @@ Every node that carries a mesh becomes one part, its world transform applied, so
 one part per instance. Part names are the node's name (else the mesh's), lengthened with the names of its
 ancestors only as far as needed to make them unique (``l-bracket-assembly_2/nut-bolt-assembly_1/nut_3``).
 Primitives of one mesh are merged into the part; if their materials differ, the base colours become
-vertex colours. Draco-compressed primitives are decoded with DracoPy (the ``twinviewer[draco]`` extra).
+vertex colours. A base colour texture is sampled at each vertex (bilinear, the sampler's wrap modes and
+``KHR_texture_transform`` applied) and shown as vertex colours: its colours and large areas show, detail
+finer than the mesh's triangles does not. Draco-compressed primitives are decoded with DracoPy (the
+``twinviewer[draco]`` extra); their textures are not read.
 
 Coordinates are returned as stored: glTF says +Y is up, but files written by CAD converters (cascadio for
 STEP, trimesh) keep the CAD's +Z up, so the caller's ``up_axis`` decides (``"y"`` for Blender exports).
@@ -31,6 +34,7 @@ _TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN = 4, 5, 6
 _DRACO = "KHR_draco_mesh_compression"
 _SUPPORTED_REQUIRED = {_DRACO, "KHR_mesh_quantization", "KHR_materials_unlit", "KHR_texture_transform",
                        "KHR_materials_emissive_strength"}
+_REPEAT, _CLAMP_TO_EDGE, _MIRRORED_REPEAT = 10497, 33071, 33648
 
 
 @dataclass
@@ -101,6 +105,7 @@ class _Reader:
         self.warnings = warnings
         self._buffers: dict[int, bytes] = {}
         self._geometry: dict[int, _Geometry | None] = {}
+        self._images: dict[int, np.ndarray | None] = {}
 
     # -- buffers and accessors -------------------------------------------------------------------
     def buffer(self, index: int) -> bytes:
@@ -174,6 +179,58 @@ class _Reader:
             factor = spec_gloss.get("diffuseFactor", [1.0, 1.0, 1.0, 1.0])
         return (float(factor[0]), float(factor[1]), float(factor[2]))
 
+    def texture_colours(self, primitive: dict, n_points: int) -> np.ndarray | None:
+        """(n, 3) float RGB 0..255 of the material's base colour texture at each vertex, or None."""
+        index = primitive.get("material")
+        if index is None or _DRACO in primitive.get("extensions", {}):
+            return None
+        info = self.header.get("materials", [])[index].get("pbrMetallicRoughness", {}).get("baseColorTexture")
+        if info is None:
+            return None
+        transform = info.get("extensions", {}).get("KHR_texture_transform", {})
+        attribute = f"TEXCOORD_{transform.get('texCoord', info.get('texCoord', 0))}"
+        attributes = primitive.get("attributes", {})
+        textures = self.header.get("textures", [])
+        if attribute not in attributes or not 0 <= info.get("index", -1) < len(textures):
+            return None
+        texture = textures[info["index"]]
+        image = self.image(_texture_source(texture))
+        if image is None:
+            return None
+        uv = self.accessor(attributes[attribute])[:, :2].astype(np.float64)
+        if len(uv) != n_points:
+            return None
+        sampler = self.header.get("samplers", [])[texture["sampler"]] if "sampler" in texture else {}
+        return _sample_texture(image, _transform_uv(uv, transform), sampler.get("wrapS", _REPEAT),
+                               sampler.get("wrapT", _REPEAT))
+
+    def image(self, index: int | None) -> np.ndarray | None:
+        """An image of the file as (h, w, 3) uint8, or None (with a warning) if it cannot be read."""
+        if index is None:
+            return None
+        if index not in self._images:
+            self._images[index] = None
+            spec = self.header.get("images", [])[index] if index < len(self.header.get("images", [])) else {}
+            try:
+                from io import BytesIO
+
+                from PIL import Image
+
+                if "bufferView" in spec:
+                    data, offset, _, length = self.buffer_view(spec["bufferView"])
+                    raw = data[offset: offset + length]
+                elif spec.get("uri", "").startswith("data:"):
+                    raw = base64.b64decode(spec["uri"].split(",", 1)[1])
+                else:
+                    raw = (self.path.parent / urllib.parse.unquote(spec["uri"])).read_bytes()
+                with Image.open(BytesIO(raw)) as picture:
+                    self._images[index] = np.asarray(picture.convert("RGB"))
+            except Exception as exc:  # a missing or undecodable image costs its colours, not the model
+                name = spec.get("name") or spec.get("uri", f"image {index}")[:60]
+                self.warnings.append(f"{self.path.name}: texture {name!r} cannot be read ({exc}); its parts "
+                                     "show their base colour")
+        return self._images[index]
+
     def primitive(self, primitive: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         mode = primitive.get("mode", _TRIANGLES)
         if mode not in (_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN):
@@ -229,7 +286,15 @@ class _Reader:
             decoded = self.primitive(primitive)
             if decoded is None:
                 continue
-            pieces.append((*decoded, self.material_color(primitive.get("material"))))
+            points, faces, colours = decoded
+            base = self.material_color(primitive.get("material"))
+            sampled = self.texture_colours(primitive, len(points))
+            if sampled is not None:  # texture × base colour factor × vertex colours, as glTF defines it
+                sampled *= np.asarray(base if base is not None else (1.0, 1.0, 1.0))
+                if colours is not None:
+                    sampled *= colours.astype(np.float64) / 255.0
+                colours = np.clip(sampled + 0.5, 0, 255).astype(np.uint8)
+            pieces.append((points, faces, colours, base))
         skipped = len(self.header["meshes"][mesh_index].get("primitives", [])) - len(pieces)
         if skipped:
             self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of mesh "
@@ -296,6 +361,60 @@ class _Reader:
             parts.append(PartMesh(name=name, points=points, faces=faces.copy(), color=geometry.color,
                                   vertex_colors=geometry.vertex_colors, group="/".join(path)))
         return parts
+
+
+def _texture_source(texture: dict) -> int | None:
+    """The image a texture shows (``source``, or the source of an image-format extension such as webp)."""
+    if "source" in texture:
+        return texture["source"]
+    for extension in texture.get("extensions", {}).values():
+        if isinstance(extension, dict) and "source" in extension:
+            return extension["source"]
+    return None
+
+
+def _transform_uv(uv: np.ndarray, transform: dict) -> np.ndarray:
+    """``KHR_texture_transform``: scale, then rotate, then offset."""
+    if not transform:
+        return uv
+    scale = np.asarray(transform.get("scale", (1.0, 1.0)), dtype=np.float64)
+    angle = float(transform.get("rotation", 0.0))
+    cos, sin = np.cos(angle), np.sin(angle)
+    scaled = uv * scale
+    rotated = np.column_stack([cos * scaled[:, 0] + sin * scaled[:, 1], -sin * scaled[:, 0] + cos * scaled[:, 1]])
+    return rotated + np.asarray(transform.get("offset", (0.0, 0.0)), dtype=np.float64)
+
+
+def _wrap(coordinate: np.ndarray, mode: int) -> np.ndarray:
+    if mode == _CLAMP_TO_EDGE:
+        return np.clip(coordinate, 0.0, 1.0)
+    if mode == _MIRRORED_REPEAT:
+        folded = np.mod(coordinate, 2.0)
+        return np.where(folded > 1.0, 2.0 - folded, folded)
+    return np.mod(coordinate, 1.0)
+
+
+def _texel(index: np.ndarray, size: int, mode: int) -> np.ndarray:
+    """A texel index next to the image's edge: the other edge's texel when repeating, else the edge's own."""
+    return np.mod(index, size) if mode == _REPEAT else np.clip(index, 0, size - 1)
+
+
+def _sample_texture(image: np.ndarray, uv: np.ndarray, wrap_s: int, wrap_t: int) -> np.ndarray:
+    """Bilinear samples (n, 3) float 0..255 of an (h, w, 3) image at texture coordinates (v = 0 is the
+    image's top row, as glTF says)."""
+    height, width = image.shape[:2]
+    uv = np.nan_to_num(uv)
+    x = _wrap(uv[:, 0], wrap_s) * width - 0.5
+    y = _wrap(uv[:, 1], wrap_t) * height - 0.5
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    x0, x1 = _texel(x0, width, wrap_s), _texel(x0 + 1, width, wrap_s)
+    y0, y1 = _texel(y0, height, wrap_t), _texel(y0 + 1, height, wrap_t)
+    pixels = image.astype(np.float64)
+    top = pixels[y0, x0] * (1 - fx) + pixels[y0, x1] * fx
+    bottom = pixels[y1, x0] * (1 - fx) + pixels[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def _local_matrix(node: dict) -> np.ndarray:
