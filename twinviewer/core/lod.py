@@ -187,7 +187,10 @@ def _build_in_children(model: Model, plan: dict[str, int], report, cancel) -> di
 
 
 def _start_child(part: PartMesh, target: int) -> tuple[subprocess.Popen, Path] | None:
-    folder = Path(tempfile.mkdtemp(prefix="twinviewer-lod-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="twinviewer-lod-"))
+    except OSError:  # no writable temporary folder: the part is decimated in this process
+        return None
     try:
         np.save(folder / "points.npy", np.ascontiguousarray(part.points, dtype=np.float64))
         np.save(folder / "faces.npy", np.ascontiguousarray(part.faces, dtype=np.int32))
