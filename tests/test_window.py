@@ -248,3 +248,34 @@ def test_closing_the_window_while_the_demo_loads_stops_its_work(qtbot, window):
     window.close()
     assert not background.running and not window.task.running
     assert not any(task.running for task in tasks._RUNNING)
+
+
+def test_the_window_stays_responsive_while_a_big_model_loads_and_cancel_stops_it(qtbot, window, tmp_path):
+    """600k triangles: parsed on a worker thread, display stand-in decimated in a child process (the
+    decimation library holds the GIL and would otherwise freeze the window for most of a second)."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from tests.benchmarks.bench_load import torus_mesh, write_binary_stl
+
+    path = tmp_path / "big.stl"
+    write_binary_stl(path, *torus_mesh(1200, 250))
+    beats: list[float] = [time.perf_counter()]
+    timer = QTimer()
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start(10)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: window.task.done, timeout=60000)
+    timer.stop()
+    assert window.twin.model.n_triangles == 600_000 and window.last_error is None
+    assert max(np.diff(beats)) < 0.5, f"the event loop stalled {max(np.diff(beats)):.2f} s"
+
+    # Cancel while the stand-in is being made: the open model stays.
+    current = window.twin
+    window.open_path(path)
+    qtbot.waitUntil(lambda: "Simplifying" in (window.task.dialog.labelText() if window.task.dialog else ""),
+                    timeout=20000)
+    window.task.cancel()
+    qtbot.waitUntil(lambda: window.task.done, timeout=10000)
+    assert window.twin is current and "cancelled" in window.status_label.text()
