@@ -55,6 +55,32 @@ async def resolve_node(client: Client, text: str) -> Node:
     return node
 
 
+async def _pinned_certificate_differs(endpoint: str, pinned: str, timeout_s: float) -> bool:
+    """True when the server's own certificate (asked on an open discovery channel) is not the pinned one."""
+    from asyncua.crypto import uacrypto
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        expected = (await uacrypto.load_certificate(pinned)).public_bytes(Encoding.DER)
+        probe = Client(endpoint, timeout=timeout_s)
+        offered = {bytes(e.ServerCertificate or b"") for e in await probe.connect_and_get_server_endpoints()}
+    except Exception:  # discovery is open to every client; if even that fails, there is nothing to add
+        return False
+    return expected not in offered
+
+
+async def _endpoint_mismatch(client: Client, policy: str, mode: str) -> str:
+    """Why connecting found no endpoint: the security the source asks for against what the server offers."""
+    try:
+        offered = sorted({(e.SecurityPolicyUri.rsplit("#", 1)[-1], e.SecurityMode.name)
+                          for e in await client.connect_and_get_server_endpoints()})
+    except Exception:
+        offered = []
+    listed = ", ".join(f"{p} {m}" for p, m in offered) or "nothing it would tell"
+    return (f"the server has no endpoint with security {policy} {mode}; it offers {listed}. Set security_policy "
+            "and security_mode (with cert_file and key_file) in this [[sources]] entry")
+
+
 async def configure_client(client: Client, *, security_policy: str, security_mode: str, cert_file: str | None,
                            key_file: str | None, server_cert_file: str | None, username: str | None,
                            password: Secret | None) -> None:
@@ -194,7 +220,21 @@ class OpcUaSource(LiveSource):
                                        key_file=self._files["key_file"],
                                        server_cert_file=self._files["server_cert_file"],
                                        username=self.config.username, password=self._password)
-                await client.connect()
+                try:
+                    await client.connect()
+                except ua.UaError as exc:
+                    if "No matching endpoints" not in str(exc):
+                        raise
+                    raise OpcUaError(await _endpoint_mismatch(client, self.config.security_policy,
+                                                              self.config.security_mode)) from None
+                except (TimeoutError, ConnectionError):
+                    # A server cannot answer a client that encrypted for another certificate: say so.
+                    pinned = self._files["server_cert_file"]
+                    if pinned and await _pinned_certificate_differs(self.config.endpoint, pinned,
+                                                                    self.config.timeout_s):
+                        raise OpcUaError(f"the server's certificate is not the one pinned in server_cert_file "
+                                         f"({pinned}); replace that file with the server's certificate") from None
+                    raise
                 connected = True
                 await self._subscribe(client)
                 self._stats.connected()
