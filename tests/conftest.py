@@ -39,3 +39,32 @@ def blocks_view(blocks_twin):
     view.scene.set_view("front")
     yield view
     view.close()
+
+
+@pytest.fixture
+def memory_keyring():
+    """The real ``keyring`` API with an in-memory backend in place of the system's (restored afterwards)."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.entries.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.entries.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

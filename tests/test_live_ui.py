@@ -188,9 +188,9 @@ def test_password_prompt_never_shows_the_password(qtbot, window, tmp_path, mqtt_
         if dialog is None:
             QTimer.singleShot(20, answer)
             return
-        asked.append(dialog.labelText())
-        assert dialog.textEchoMode().name == "Password"
-        dialog.setTextValue(secret)
+        asked.append(dialog.label.text())
+        assert dialog.password.echoMode().name == "Password"
+        dialog.password.setText(secret)
         dialog.accept()
 
     QTimer.singleShot(20, answer)
@@ -356,3 +356,41 @@ def test_crashed_journal_is_offered_loaded_and_exported(qtbot, window, tmp_path)
     window.refresh_now()
     assert table_row(window, "TT-102")[0] == "60.00"
     assert panel.crashed_journals() == [], "not offered again once loaded"
+
+
+def test_a_remembered_password_is_not_asked_again(qtbot, tmp_path, mqtt_broker, monkeypatch, memory_keyring):
+    secret = "Kept-in-the-Keyring-7"
+    monkeypatch.delenv("TV_TEST_MQTT_PASSWORD", raising=False)
+    project = live_project(tmp_path, mqtt_source(mqtt_broker.port, 'username = "tech"'))
+    asked: list[str] = []
+
+    def connect_once(folder: Path, remember: bool) -> None:
+        window = new_window(qtbot, folder, settings_values={"live/recordings_dir": str(folder / "recordings")})
+        panel = live(window)
+
+        def answer() -> None:
+            dialog = panel.password_dialog
+            if window.isHidden():
+                return
+            if dialog is None:
+                QTimer.singleShot(20, answer)
+                return
+            asked.append(dialog.label.text())
+            assert dialog.remember.isEnabled(), "a keyring is there to remember it in"
+            dialog.password.setText(secret)
+            dialog.remember.setChecked(remember)
+            dialog.accept()
+
+        QTimer.singleShot(20, answer)
+        try:
+            open_and_wait(qtbot, window, project)
+            qtbot.waitUntil(lambda: panel.indicator("test-broker").state == "connected", timeout=5000)
+        finally:
+            window.close()
+
+    (tmp_path / "first").mkdir()
+    connect_once(tmp_path / "first", remember=True)
+    assert len(asked) == 1 and memory_keyring.entries == {("twinviewer", "mqtt:127.0.0.1:tech"): secret}
+    (tmp_path / "second").mkdir()
+    connect_once(tmp_path / "second", remember=True)
+    assert len(asked) == 1, "the second time the keyring answered, no dialog"

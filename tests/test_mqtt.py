@@ -303,3 +303,16 @@ def test_secrets_never_print_and_come_from_env_keyring_or_prompt():
     with pytest.raises(SecretError, match="PW"):
         resolve_password(kind="mqtt", host="h", username="u", password_env="PW", environ={})
     assert redact("login hunter22 failed", [secret]) == "login *** failed"
+
+
+def test_password_from_the_keyring_opens_a_protected_broker(mqtt_tls_broker, monkeypatch, memory_keyring):
+    from twinviewer.core.secrets import keyring_user
+
+    tls = mqtt_tls_broker.tls
+    monkeypatch.delenv("TV_TEST_MQTT_PASSWORD", raising=False)
+    memory_keyring.set_password("twinviewer", keyring_user("mqtt", mqtt_tls_broker.host, TLS_USER), TLS_PASSWORD)
+    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert), "key_file": str(tls.client_key),
+              "username": TLS_USER, "password_env": "TV_TEST_MQTT_PASSWORD"}
+    with make_source(mqtt_tls_broker, [{"topic": "twin/{sensor}"}], TimeSeriesStore(), **config) as source:
+        assert source.wait_for_state(SourceState.CONNECTED, 5), source.status()
+        assert source._password.origin == "keyring"

@@ -2,7 +2,8 @@
 
 Order: the environment variable named by the source's ``password_env``; then the operating system's
 keyring (service ``twinviewer``, user ``"<kind>:<host>:<username>"``) when the optional ``keyring``
-package is installed; then a prompt callback the UI or CLI supplies (a dialog, ``getpass``). The result is
+package is installed; then a prompt callback the UI or CLI supplies (a dialog, ``getpass``), whose answer
+can ask to remember the password in the keyring (:class:`PromptAnswer`). The result is
 a :class:`Secret`, whose ``repr``/``str`` never show the text, so it cannot leak through a log line or a
 status snapshot; :func:`redact` scrubs known secrets from any text that is about to be shown or stored.
 """
@@ -11,12 +12,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from twinviewer.core.errors import TwinViewerError
 
 KEYRING_SERVICE = "twinviewer"
 
-PasswordPrompt = Callable[[str], "str | None"]
+
+@dataclass(frozen=True)
+class PromptAnswer:
+    """A prompt's answer that may also ask to keep the password in the system keyring."""
+
+    text: str
+    remember: bool = False
+
+
+PasswordPrompt = Callable[[str], "str | PromptAnswer | None"]
 
 
 class SecretError(TwinViewerError):
@@ -63,8 +74,19 @@ def _from_keyring(user: str) -> str | None:
         return None
 
 
+def keyring_available() -> bool:
+    """True when the optional ``keyring`` package is installed and has a working backend to store into."""
+    try:
+        import keyring
+
+        return keyring.get_keyring().priority > 0
+    except Exception:  # not installed, or no usable backend (a headless Linux session has none)
+        return False
+
+
 def save_to_keyring(kind: str, host: str, username: str, password: str) -> bool:
-    """Remember a password in the OS keyring (the UI's "remember" box); False when no keyring is available."""
+    """Remember a password in the OS keyring (the password dialog's "remember" box); False when no keyring is
+    available."""
     try:
         import keyring
         from keyring.errors import KeyringError
@@ -94,9 +116,13 @@ def resolve_password(*, kind: str, host: str, username: str | None, password_env
         if text is not None:
             return Secret(text, "keyring")
         if prompt is not None:
-            text = prompt(f"Password for {username} at {host} ({kind})")
-            if text is not None:
-                return Secret(text, "prompt")
+            answer = prompt(f"Password for {username} at {host} ({kind})")
+            if isinstance(answer, PromptAnswer):
+                if answer.remember and save_to_keyring(kind, host, username, answer.text):
+                    return Secret(answer.text, "prompt, now in the keyring")
+                return Secret(answer.text, "prompt")
+            if answer is not None:
+                return Secret(answer, "prompt")
     if password_env:
         raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at {host}) "
                           "is not set, and no keyring entry or prompt gave a password")

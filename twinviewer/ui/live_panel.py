@@ -36,12 +36,12 @@ from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_duration, format_time
+from twinviewer.core.secrets import PromptAnswer, keyring_available
 
 JOURNAL_SUFFIX = ".journal"  # the extension `twinviewer record` gives its journals
 REFRESH_INTERVAL_MS = 250
@@ -270,6 +271,31 @@ class _GuiThreadCall(QObject):
         return result[0] if result else None
 
 
+class PasswordDialog(QDialog):
+    """A source's password: typed hidden, optionally remembered in the system keyring."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Password")
+        layout = QVBoxLayout(self)
+        self.label = QLabel(text)
+        layout.addWidget(self.label)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        layout.addWidget(self.password)
+        self.remember = QCheckBox("Remember in the system keyring")
+        available = keyring_available()
+        self.remember.setEnabled(available)
+        self.remember.setToolTip("Next time the password is taken from the keyring without asking." if available
+                                 else "No system keyring is available (install the optional 'keyring' package, "
+                                 "or set the source's password variable).")
+        layout.addWidget(self.remember)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
 # ----- the panel ------------------------------------------------------------------------------------------
 class LivePanel(QObject):
     """The window's live-data features; see the module docstring."""
@@ -281,7 +307,7 @@ class LivePanel(QObject):
         self.journal = None
         self.live_store = None
         self.task = None
-        self.password_dialog: QInputDialog | None = None
+        self.password_dialog: PasswordDialog | None = None
         self.sources_dialog = None
         self.browse_dialog = None
         self.recordings_dialog: JournalsDialog | None = None
@@ -409,18 +435,16 @@ class LivePanel(QObject):
             return []
         return [e.source for e in self.entries if e.source is not None and e.source in session.sources]
 
-    def ask_password(self, text: str) -> str | None:
-        """The password dialog (GUI thread). The text typed is handed to the source and never stored."""
-        def ask() -> str | None:
-            dialog = QInputDialog(self.window)
-            dialog.setWindowTitle("Password")
-            dialog.setLabelText(text)
-            dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-            dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    def ask_password(self, text: str) -> PromptAnswer | None:
+        """The password dialog (GUI thread). The text typed goes to the source, and to the system keyring
+        only if the user ticks "Remember"; it is never written anywhere else."""
+        def ask() -> PromptAnswer | None:
+            dialog = PasswordDialog(text, self.window)
             self.password_dialog = dialog
             try:
-                accepted = dialog.exec() == QDialog.DialogCode.Accepted
-                return dialog.textValue() if accepted else None
+                if dialog.exec() != QDialog.DialogCode.Accepted:
+                    return None
+                return PromptAnswer(dialog.password.text(), dialog.remember.isChecked())
             finally:
                 self.password_dialog = None
                 dialog.deleteLater()
