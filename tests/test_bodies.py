@@ -86,6 +86,7 @@ def test_split_into_bodies_in_the_window_and_saved_in_the_starter(qtbot, tmp_pat
         open_and_wait(qtbot, window, shared_data / DRIVE)
         assert window.twin.model.part_names == ["cycloidal_drive"]
         assert window.split_bodies_action.isEnabled() and not window.split_bodies_action.isChecked()
+        assert "one mesh made of 112 separate bodies: File → Split into bodies" in window.status_label.text()
         window.split_bodies_action.trigger()
         qtbot.waitUntil(lambda: len(window.twin.model.parts) == 112, timeout=30000)
         assert window.split_bodies_action.isChecked()
@@ -112,3 +113,7 @@ def test_inspect_and_render_list_and_name_bodies(shared_data, tmp_path, capsys):
                  "--out", str(out), "--size", "320x200"]) == 0
     assert main(["inspect", str(tmp_path / "x.twin.toml"), "--split-bodies"]) == 2
     assert "in a project, set split_bodies" in capsys.readouterr().err
+    assert main(["inspect", str(shared_data / DRIVE)]) == 0
+    assert "one mesh made of 112 separate bodies: --split-bodies lists each" in capsys.readouterr().out
+    assert main(["inspect", str(shared_data / "meshes/stl/planetary_gearbox/sun_gear.stl")]) == 0
+    assert "note:" not in capsys.readouterr().out, "a one-body mesh says nothing"

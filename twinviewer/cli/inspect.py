@@ -75,7 +75,12 @@ def inspect_target(target: str, *, units: str = "m", up_axis: str = "z", split_b
         "parts": [],
         "sensors": [],
         "warnings": list(model.warnings),
+        "hint": "",
     }
+    if project is None and not split_bodies:
+        from twinviewer.core.bodies import several_bodies_hint
+
+        document["hint"] = several_bodies_hint(model)
     labels = {}
     if project is not None:
         document["asset"] = {"name": project.asset.name, "description": project.asset.description,
@@ -147,6 +152,8 @@ def _table(document: dict) -> str:
                              f"{missing} at ({position}){'; ' + limits if limits else ''}")
     for warning in document["warnings"]:
         lines.append(f"warning: {warning}")
+    if document.get("hint"):
+        lines.append(f"note: {document['hint']}: --split-bodies lists each as a part")
     return "\n".join(lines)
 
 

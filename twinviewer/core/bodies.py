@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from twinviewer.core.geometry import PartMesh
+from twinviewer.core.geometry import Model, PartMesh
+
+HINT_MAX_TRIANGLES = 2_000_000  # counting bodies costs about 0.5 s per million triangles
 
 
 def body_labels(part: PartMesh) -> tuple[int, np.ndarray]:
@@ -36,6 +38,15 @@ def body_labels(part: PartMesh) -> tuple[int, np.ndarray]:
     rank = np.empty(count, dtype=np.int64)
     rank[np.argsort(first_face, kind="stable")] = np.arange(count)
     return int(count), rank[face_labels]
+
+
+def several_bodies_hint(model: Model) -> str:
+    """For a model that is a single mesh made of several bodies, a sentence saying so ("" otherwise), so
+    the user learns the bodies can be split into parts."""
+    if len(model.parts) != 1 or model.parts[0].n_triangles > HINT_MAX_TRIANGLES:
+        return ""
+    count, _ = body_labels(model.parts[0])
+    return f"{model.parts[0].name} is one mesh made of {count:,} separate bodies" if count > 1 else ""
 
 
 def split_bodies(part: PartMesh) -> list[PartMesh]:

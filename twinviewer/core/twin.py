@@ -26,6 +26,7 @@ class Twin:
     model: Model
     path: Path
     is_raw_mesh: bool = False
+    hint: str = ""  # something worth telling when it opens (a raw mesh made of several bodies)
 
     @property
     def title(self) -> str:

@@ -316,6 +316,11 @@ class MainWindow(QMainWindow):
             from twinviewer.render.scene import prepare_display_meshes
 
             twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies)
+            if twin.is_raw_mesh and not split_bodies:
+                from twinviewer.core.bodies import several_bodies_hint
+
+                hint = several_bodies_hint(twin.model)
+                twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
                                             cancel=cancelled)
             return twin, meshes
@@ -375,7 +380,7 @@ class MainWindow(QMainWindow):
                                  f"{len(twin.project.sensors)} sensors")
         self._remember_recent(twin.path)
         note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
-        self.show_status(f"Opened {twin.path.name}{note}")
+        self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
         self.viewer.request_render()
         self.twin_opened.emit(twin)
 
