@@ -12,7 +12,7 @@ import numpy as np
 
 from twinviewer.core.geometry import Model, PartMesh
 
-HINT_MAX_TRIANGLES = 2_000_000  # counting bodies costs about 0.5 s per million triangles
+HINT_MAX_TRIANGLES = 500_000  # counting bodies costs about 0.5 s per million triangles, on the loading thread
 
 
 def body_labels(part: PartMesh) -> tuple[int, np.ndarray]:
