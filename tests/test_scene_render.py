@@ -125,3 +125,20 @@ def test_display_stand_ins_keep_vertex_colours(shared_data):
     colours = mesh.GetPointData().GetArray(VERTEX_COLOURS)
     assert colours is not None and colours.GetNumberOfTuples() == mesh.GetNumberOfPoints()
     assert colours.GetRange(2)[1] == 255, "the blue motor survives the decimation"
+
+
+def test_the_section_plane_shows_cut_parts_solid(blocks_view):
+    """Looking into a cut block, its inside is one flat colour (darker than the part), not a lit shell."""
+    from twinviewer.render.scene import CAP_SHADE
+
+    scene = blocks_view.scene
+    scene.set_clip("x", 0.25)  # a plane through the left block; the right block is cut away
+    scene.set_view("right")
+    image = blocks_view.image().astype(int)
+    h = image.shape[0]
+    x, y = scene.world_to_display((-0.8, 0.0, 0.0))
+    patch = image[int(h - y) - 15:int(h - y) + 15, int(x) - 15:int(x) + 15].reshape(-1, 3)
+    expected = np.round(np.array([0x8C] * 3) * CAP_SHADE)
+    assert np.abs(patch - expected).max() <= 3, "flat section colour"
+    scene.set_clip(None)
+    assert scene.parts["left"].actor.GetBackfaceProperty() is None

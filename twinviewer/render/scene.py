@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from vtkmodules.vtkCommonCore import reference
 from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPolyData, vtkStaticCellLocator
-from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkRenderer
+from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkProperty, vtkRenderer
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
@@ -27,6 +27,7 @@ HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
 HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
 MEASURE_COLOUR = (0.9, 0.1, 0.1)
 VERTEX_COLOURS = "vertex_colours"
+CAP_SHADE = 0.6  # the section plane shows a cut part's inside, flat, in its colour darkened by this much
 BACKGROUND_TOP = (0.93, 0.94, 0.96)
 BACKGROUND_BOTTOM = (0.62, 0.66, 0.72)
 # Direction from the focal point to the camera, and the camera's up vector, for each standard view.
@@ -212,6 +213,9 @@ class SceneRenderer:
         else:
             prop.SetAmbient(0.18)
         prop.SetColor(*colour)
+        cap = display.actor.GetBackfaceProperty()
+        if cap is not None:
+            cap.SetColor(*(colour * CAP_SHADE))
         if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
             # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any part.
             shows_vertex_colours = display.has_vertex_colours and name not in self.tint and name != self.selected
@@ -275,6 +279,8 @@ class SceneRenderer:
         display = self.parts[name]
         display.opacity = float(np.clip(opacity, 0.05, 1.0))
         display.actor.GetProperty().SetOpacity(display.opacity)
+        if display.actor.GetBackfaceProperty() is not None:
+            display.actor.GetBackfaceProperty().SetOpacity(display.opacity)
 
     def isolate(self, name: str | None) -> None:
         """Show only ``name`` (None shows every part again)."""
@@ -347,9 +353,14 @@ class SceneRenderer:
 
     # ----- section plane ---------------------------------------------------------------------------
     def set_clip(self, axis: str | None, fraction: float = 0.5) -> None:
-        """Cut the model with a plane normal to ``axis`` at ``fraction`` of its extent (None removes it)."""
+        """Cut the model with a plane normal to ``axis`` at ``fraction`` of its extent (None removes it).
+
+        Where the plane cuts a closed part, its inside faces show in one flat, darker colour: the cut reads
+        as a solid section rather than an empty shell.
+        """
         for display in self.parts.values():
             display.actor.GetMapper().RemoveAllClippingPlanes()
+            display.actor.SetBackfaceProperty(None)
         if axis is None:
             self.clip = None
             self._clip_plane = None
@@ -363,8 +374,15 @@ class SceneRenderer:
         plane = vtkPlane()
         plane.SetOrigin(*origin)
         plane.SetNormal(*normal)
-        for display in self.parts.values():
+        for name, display in self.parts.items():
             display.actor.GetMapper().AddClippingPlane(plane)
+            cap = vtkProperty()
+            cap.SetAmbient(1.0)
+            cap.SetDiffuse(0.0)
+            cap.SetSpecular(0.0)
+            cap.SetOpacity(display.opacity)
+            display.actor.SetBackfaceProperty(cap)
+            self._apply_colour(name)
         self.clip = (axis, float(fraction))
         self._clip_plane = plane
 
