@@ -142,3 +142,10 @@ def test_the_section_plane_shows_cut_parts_solid(blocks_view):
     assert np.abs(patch - expected).max() <= 3, "flat section colour"
     scene.set_clip(None)
     assert scene.parts["left"].actor.GetBackfaceProperty() is None
+    # "-x" keeps the other side: from +X the right block is whole again, in its lit colour.
+    scene.set_clip("-x", 0.25)
+    image = blocks_view.image().astype(int)
+    x, y = scene.world_to_display((1.1, 0.0, 0.0))
+    assert np.abs(image[int(h - y), int(x)] - expected).max() > 20
+    with pytest.raises(ValueError, match="section axis"):
+        scene.set_clip("w")

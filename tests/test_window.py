@@ -135,7 +135,9 @@ def test_view_tools_change_the_image(qtbot, window):
     wire = grab(window)
     assert np.abs(wire - top).mean() > 2
     window.clip_action.setChecked(True)
-    assert window.scene.clip is not None
+    assert window.scene.clip == ("x", 0.5)
+    window.clip_axis.setCurrentText("−X")  # the other half
+    assert window.scene.clip == ("-x", 0.5)
     window.parallel_action.setChecked(True)
     assert window.scene.camera.GetParallelProjection()
 

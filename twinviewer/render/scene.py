@@ -354,6 +354,8 @@ class SceneRenderer:
     # ----- section plane ---------------------------------------------------------------------------
     def set_clip(self, axis: str | None, fraction: float = 0.5) -> None:
         """Cut the model with a plane normal to ``axis`` at ``fraction`` of its extent (None removes it).
+        ``"x"`` keeps what lies below the plane along X (look at the cut from +X); ``"-x"`` keeps what lies
+        above it; the same for y and z.
 
         Where the plane cuts a closed part, its inside faces show in one flat, darker colour: the cut reads
         as a solid section rather than an empty shell.
@@ -365,12 +367,14 @@ class SceneRenderer:
             self.clip = None
             self._clip_plane = None
             return
-        index = "xyz".index(axis)
+        if axis.lstrip("-") not in ("x", "y", "z") or axis.count("-") > 1:
+            raise ValueError(f"unknown section axis {axis!r}; use x, y, z, -x, -y or -z")
+        index = "xyz".index(axis.lstrip("-"))
         low, high = self.bounds()
         origin = (low + high) / 2
         origin[index] = low[index] + (high[index] - low[index]) * float(np.clip(fraction, 0, 1))
         normal = [0.0, 0.0, 0.0]
-        normal[index] = -1.0
+        normal[index] = 1.0 if axis.startswith("-") else -1.0  # the plane keeps the side its normal faces
         plane = vtkPlane()
         plane.SetOrigin(*origin)
         plane.SetNormal(*normal)

@@ -260,8 +260,9 @@ class MainWindow(QMainWindow):
         bar.addAction(self.measure_action)
         bar.addAction(self.clip_action)
         self.clip_axis = QComboBox()
-        self.clip_axis.addItems(["X", "Y", "Z"])
-        self.clip_axis.setToolTip("Section plane normal")
+        self.clip_axis.addItems(["X", "Y", "Z", "−X", "−Y", "−Z"])
+        self.clip_axis.setToolTip("Section plane normal: X keeps what lies below the plane along X, −X what "
+                                  "lies above it")
         self.clip_axis.currentIndexChanged.connect(lambda _i: self._apply_clip())
         self.clip_slider = QSlider(Qt.Orientation.Horizontal)
         self.clip_slider.setRange(0, 100)
@@ -534,7 +535,8 @@ class MainWindow(QMainWindow):
 
     def _apply_clip(self) -> None:
         if self.clip_action.isChecked():
-            self.scene.set_clip("xyz"[self.clip_axis.currentIndex()], self.clip_slider.value() / 100)
+            self.scene.set_clip(("x", "y", "z", "-x", "-y", "-z")[self.clip_axis.currentIndex()],
+                                self.clip_slider.value() / 100)
             self.viewer.request_render()
 
     def set_measure_mode(self, on: bool) -> None:
