@@ -119,10 +119,14 @@ def test_measure_two_points(qtbot, window):
     a = visible_pixel_of(window, "motor")
     b = visible_pixel_of(window, "pump_volute")
     window.viewer.click_at(*a)
+    assert "Measuring from Drive motor M-101: click the second point" in window.status_label.text()
     window.viewer.click_at(*b)
     assert len(distances) == 1
     assert 0.3 < distances[0] < 3.0
-    assert "Distance" in window.status_label.text()
+    status = window.status_label.text()
+    assert status.startswith("Distance: ") and "Δx" in status and "Δz" in status
+    first, second = window.scene.measurement
+    assert np.linalg.norm(second - first) == pytest.approx(distances[0])
 
 
 def test_view_tools_change_the_image(qtbot, window):

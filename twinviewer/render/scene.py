@@ -141,6 +141,7 @@ class SceneRenderer:
         self.clip: tuple[str, float] | None = None
         self._clip_plane: vtkPlane | None = None
         self._measure_actors: list = []
+        self.measurement: tuple[np.ndarray, np.ndarray] | None = None  # the two measured points, if shown
         self._outline = None
         self.model: Model | None = None
         self._locators: dict[str, vtkStaticCellLocator] = {}
@@ -430,6 +431,7 @@ class SceneRenderer:
         """Draw a line between two picked points with its length; returns the distance in metres."""
         self.clear_measurement()
         a, b = np.asarray(a, float), np.asarray(b, float)
+        self.measurement = (a, b)
         distance = float(np.linalg.norm(b - a))
         line = primitives.line_actor(primitives.polyline([a, b]), MEASURE_COLOUR, 3.0)
         ends = primitives.sphere_points_actor(primitives.point_cloud([a, b]), MEASURE_COLOUR, 10.0)
@@ -444,6 +446,7 @@ class SceneRenderer:
         return distance
 
     def clear_measurement(self) -> None:
+        self.measurement = None
         for actor in self._measure_actors:
             self.renderer.RemoveViewProp(actor)
         self._measure_actors.clear()

@@ -281,7 +281,9 @@ class MainWindow(QMainWindow):
         self.part_tree.visibility_changed.connect(self.set_part_visible)
         self.viewer.part_clicked.connect(self.select_part)
         self.viewer.hovered.connect(self._on_hover)
-        self.viewer.measured.connect(lambda d: self.show_status(f"Distance: {format_length(d)}"))
+        self.viewer.measured.connect(lambda _d: self._show_measurement())
+        self.viewer.measure_started.connect(
+            lambda name: self.show_status(f"Measuring from {self._part_label(name)}: click the second point"))
         self.properties.opacity_changed.connect(self.set_part_opacity)
         self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
                                                                 self.isolate_action.setChecked(True)))
@@ -528,6 +530,22 @@ class MainWindow(QMainWindow):
     def set_style(self, style: str) -> None:
         self.scene.set_style(style)
         self.viewer.request_render()
+
+    def _part_label(self, name: str | None) -> str:
+        if name is None or self.twin is None:
+            return "a point"
+        part = self.twin.project.part(name)
+        return part.display_name if part else name
+
+    def _show_measurement(self) -> None:
+        """Status bar: the distance and its components along the scene axes."""
+        if self.scene.measurement is None:
+            return
+        a, b = self.scene.measurement
+        delta = b - a
+        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis, d in zip("xyz", delta, strict=True))
+        distance = float(sum(float(d) ** 2 for d in delta) ** 0.5)
+        self.show_status(f"Distance: {format_length(distance)} ({components})")
 
     def toggle_clip(self, on: bool) -> None:
         self._apply_clip() if on else self.scene.set_clip(None)

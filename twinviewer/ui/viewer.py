@@ -18,10 +18,12 @@ CLICK_TOLERANCE_PX = 4
 
 
 class Viewer3D(QWidget):
-    """Emits ``part_clicked(name or None)``, ``measured(distance)`` and ``point_picked(name, xyz)``."""
+    """Emits ``part_clicked(name or None)``, ``measure_started(name)``, ``measured(distance)`` and
+    ``hovered(name, xy)``."""
 
     part_clicked = Signal(object)
     measured = Signal(float)
+    measure_started = Signal(object)  # the part the first point is on (or None)
     hovered = Signal(object, object)  # part name or None, display (x, y)
 
     def __init__(self, parent=None):
@@ -98,6 +100,8 @@ class Viewer3D(QWidget):
             if point is None:
                 return
             self._measure_points.append(self.scene.snap_to_full_mesh(name, point))
+            if len(self._measure_points) == 1:
+                self.measure_started.emit(name)
             if len(self._measure_points) == 2:
                 distance = self.scene.show_measurement(*self._measure_points)
                 self._measure_points.clear()
