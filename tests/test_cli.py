@@ -46,6 +46,21 @@ def test_render_hides_a_part(tmp_path):
     assert (np.abs(a - b).sum(axis=2) > 30).mean() > 0.005
 
 
+def test_render_a_section(tmp_path):
+    from twinviewer.cli import main
+
+    whole, cut = tmp_path / "whole.png", tmp_path / "cut.png"
+    assert main(["render", str(DEMO_PROJECT), "--out", str(whole), "--size", "320x200", "--view", "back"]) == 0
+    assert main(["render", str(DEMO_PROJECT), "--out", str(cut), "--size", "320x200", "--view", "back",
+                 "--section", "y:0.5"]) == 0
+    a = np.asarray(Image.open(whole).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(cut).convert("RGB")).astype(int)
+    assert (np.abs(a - b).sum(axis=2) > 30).mean() > 0.02, "the cut shows"
+    for bad, message in (("w", "unknown section axis"), ("x:2", "from 0 to 1")):
+        result = run("render", str(DEMO_PROJECT), "--out", str(tmp_path / "x.png"), "--section", bad)
+        assert result.returncode == 2 and message in result.stderr
+
+
 @pytest.mark.parametrize("content, name", [
     (b"", "empty.stl"),
     (b"\x89PNG\r\n\x1a\n" + bytes(300), "picture.stl"),

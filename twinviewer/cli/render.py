@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--parallel", action="store_true", help="parallel projection")
     parser.add_argument("--hide", action="append", default=[], metavar="PART", help="hide a part (repeatable)")
     parser.add_argument("--select", metavar="PART", help="highlight a part")
+    parser.add_argument("--section", metavar="AXIS[:F]", help="cut the model with a section plane normal to AXIS "
+                        "(x, y, z keep what lies below it, -x, -y, -z what lies above) at fraction F of the "
+                        "model's extent (default 0.5), e.g. x or -y:0.3")
     parser.add_argument("--split-bodies", action="store_true", help="a mesh file's connected bodies as parts "
                         "(so --hide and --select can name them)")
     parser.add_argument("--recording", metavar="R", help="recording to show the state of (Parquet or CSV; default "
@@ -34,6 +37,21 @@ def add_arguments(parser) -> None:
                         "name of one of the project's (e.g. motor_overheating); needs --step")
     parser.add_argument("--step", type=int, metavar="N", help="with --scenario: the step (0 = the first), shown at "
                         "its start with status colours, its camera and its parts outlined")
+
+
+def apply_section(scene, text: str) -> None:
+    """``--section AXIS[:FRACTION]`` on the scene, or one line saying what is wrong with it."""
+    axis, _, fraction_text = text.partition(":")
+    try:
+        fraction = float(fraction_text) if fraction_text else 0.5
+    except ValueError:
+        fraction = -1.0
+    if not 0.0 <= fraction <= 1.0:
+        raise TwinViewerError(f"--section {text}: the fraction after ':' must be a number from 0 to 1")
+    try:
+        scene.set_clip(axis.strip().lower(), fraction)
+    except ValueError as exc:
+        raise TwinViewerError(f"--section {text}: {exc}") from None
 
 
 def run(args) -> int:
@@ -69,6 +87,8 @@ def run(args) -> int:
             if args.select not in view.scene.parts:
                 raise TwinViewerError(f"--select {args.select}: no such part")
             view.scene.select(args.select)
+        if getattr(args, "section", None):
+            apply_section(view.scene, args.section)
         view.scene.set_style(args.style)
         view.scene.set_parallel(args.parallel)
         view.scene.set_view(args.view)
