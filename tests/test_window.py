@@ -151,6 +151,19 @@ def test_screenshot_and_recent_files(qtbot, window, tmp_path):
     out = window.save_screenshot(tmp_path / "shot.png")
     assert out.is_file() and out.stat().st_size > 10_000
     assert window.recent_files()[0] == str(DEMO_PROJECT.resolve())
+    # With a field overlay, the screenshot keeps the colour key drawn over the view.
+    from PIL import Image
+
+    from twinviewer.core.colormaps import colormap_table
+
+    window.panels["overlay_panel"].settings.set_mode("field:temperature")
+    window.tick()
+    with Image.open(window.save_screenshot(tmp_path / "field.png")) as shot:
+        image = np.asarray(shot.convert("RGB")).astype(int)
+    ratio = window.viewer.devicePixelRatioF()
+    assert image.shape[:2] == (round(window.viewer.height() * ratio), round(window.viewer.width() * ratio))
+    top_of_inferno = colormap_table("inferno")[250].astype(int)
+    assert (np.abs(image - top_of_inferno).max(axis=2) < 12).sum() > 50, "the legend's colour bar is in it"
 
 
 @pytest.mark.parametrize("content, name, expected", [

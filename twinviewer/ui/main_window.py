@@ -567,14 +567,21 @@ class MainWindow(QMainWindow):
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
         self.viewer.render_now()
-        self.viewer.plotter.screenshot(str(path))
+        # What the user sees in the 3D view, including the legend card drawn over it (a plain VTK
+        # screenshot would leave the colour key out of a field overlay).
+        if not self.viewer.grab().save(str(path), "PNG"):
+            raise TwinViewerError(f"{path}: cannot write the screenshot there")
         return path
 
     def screenshot_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path.home() / "twinviewer.png"),
                                               "PNG image (*.png)")
         if path:
-            saved = self.save_screenshot(path)
+            try:
+                saved = self.save_screenshot(path)
+            except TwinViewerError as exc:
+                self.show_error("Cannot save the screenshot", str(exc))
+                return
             self.show_status(f"Saved {saved}")
 
     def save_starter_project(self, out_path: str | Path) -> Path:
