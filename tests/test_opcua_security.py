@@ -5,8 +5,6 @@ user name; with security switched off, or pinned to the wrong certificate, it is
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 
 import pytest
@@ -14,7 +12,7 @@ from asyncua import Server, ua
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.test_opcua import PASSWORD, SENSORS, USER, _Users
+from tests.test_opcua import PASSWORD, SENSORS, USER, PumpServer, _Users
 from tests.waiting import wait_for
 from twinviewer.core.project import OpcUaSource as OpcUaConfig
 from twinviewer.core.store import TimeSeriesStore
@@ -28,27 +26,18 @@ def make_certificate(folder, name: str, uri: str, usage) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-class SecureServer:
+class SecureServer(PumpServer):
+    """The test pump server, offering only Basic256Sha256 / SignAndEncrypt with its own certificate."""
+
     def __init__(self, folder):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.endpoint = f"opc.tcp://127.0.0.1:{self.port}/secure/"
         self.cert, self.key = make_certificate(folder, "plc", "urn:twinviewer:test:plc",
                                                ExtendedKeyUsageOID.SERVER_AUTH)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.call(self._start())
-
-    def call(self, coroutine, timeout: float = 20):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        super().__init__()
 
     async def _start(self) -> None:
         self.server = Server(user_manager=_Users())
         await self.server.init()
         self.server.set_endpoint(self.endpoint)
-        self.server.set_server_name("secure test PLC")
         await self.server.set_application_uri("urn:twinviewer:test:plc")
         self.server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
         self.server.set_identity_tokens([ua.UserNameIdentityToken])
@@ -59,14 +48,6 @@ class SecureServer:
         self.temperature = await pump.add_variable(ua.NodeId("Pump.Temperature", idx),
                                                    ua.QualifiedName("Temperature", idx), 20.0)
         await self.server.start()
-
-    def write(self, value: float) -> None:
-        self.call(self.temperature.write_value(ua.DataValue(ua.Variant(value, ua.VariantType.Double))))
-
-    def stop(self) -> None:
-        self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +83,7 @@ def test_sign_and_encrypt_with_certificates_delivers_values(secure_server, clien
                        security_mode="SignAndEncrypt", cert_file=cert, key_file=key,
                        server_cert_file=secure_server.cert) as source:
         assert source.wait_for_state(SourceState.CONNECTED, 15), source.status()
-        secure_server.write(71.25)
+        secure_server.write(secure_server.temperature, 71.25)
         wait_for(lambda: 71.25 in store.samples("TT-102")[1], 10, "a value over the encrypted channel")
 
 
