@@ -13,6 +13,21 @@ SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 DEMO_PROJECT = REPO / "assets" / "demo" / "demo.twin.toml"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """Display stand-ins are cached in a folder of this test run, not in the user's cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("TWINVIEWER_CACHE_DIR")
+    os.environ["TWINVIEWER_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("TWINVIEWER_CACHE_DIR", None)
+    else:
+        os.environ["TWINVIEWER_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real meshes and recordings in ../shared/data (CI has them there too)."""

@@ -27,6 +27,12 @@ def torus(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3, na
     return PartMesh(name=name, points=points, faces=faces.astype(np.int64))
 
 
+@pytest.fixture(autouse=True)
+def no_cache(monkeypatch):
+    """These tests time and compare the decimation itself: no stand-in comes from the disk cache."""
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", "")
+
+
 @pytest.fixture(scope="module")
 def million() -> PartMesh:
     return torus(1000, 500)  # 1,000,000 triangles
@@ -133,3 +139,27 @@ def test_a_child_that_cannot_run_falls_back_to_this_process(monkeypatch):
     model = Model(parts=[torus(300, 100, name="shell")])
     lods = build_display_lods(model, budget=20_000, child_processes=True)
     assert lods["shell"].n_triangles <= 20_000 and lods["shell"].full_triangles == 60_000
+
+
+def test_a_stand_in_is_made_once_and_then_read_from_the_cache(tmp_path, monkeypatch):
+    from twinviewer.core import lod as lod_module
+
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))
+    model = Model(parts=[torus(300, 100, name="shell")])  # 60k triangles
+    first = build_display_lods(model, budget=20_000)["shell"]
+    [entry] = list((tmp_path / "display-lods").glob("*.npz"))
+    def refuse(*_args):
+        raise AssertionError("decimated again instead of reading the cache")
+
+    monkeypatch.setattr(lod_module, "make_display_lod", refuse)
+    second = build_display_lods(model, budget=20_000)["shell"]
+    assert np.array_equal(first.points, second.points) and np.array_equal(first.faces, second.faces)
+    assert np.array_equal(first.vertex_map, second.vertex_map) and second.full_triangles == 60_000
+    # Another target, or other geometry, is another entry; a damaged entry is made again.
+    monkeypatch.undo()
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))
+    build_display_lods(model, budget=10_000)
+    assert len(list((tmp_path / "display-lods").glob("*.npz"))) == 2
+    entry.write_bytes(b"not an npz")
+    again = build_display_lods(model, budget=20_000)["shell"]
+    assert np.array_equal(again.faces, first.faces)

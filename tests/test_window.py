@@ -269,11 +269,13 @@ def test_closing_the_window_while_the_demo_loads_stops_its_work(qtbot, window):
     assert not any(task.running for task in tasks._RUNNING)
 
 
-def test_the_window_stays_responsive_while_a_big_model_loads_and_cancel_stops_it(qtbot, window, tmp_path):
+def test_the_window_stays_responsive_while_a_big_model_loads_and_cancel_stops_it(qtbot, window, tmp_path,
+                                                                                    monkeypatch):
     """600k triangles: parsed on a worker thread, display stand-in decimated in a child process (the
     decimation library holds the GIL and would otherwise freeze the window for most of a second)."""
     import time
 
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", "")  # decimate both times, no stand-in from the cache
     from PySide6.QtCore import QTimer
 
     from tests.benchmarks.bench_load import torus_mesh, write_binary_stl

@@ -10,10 +10,15 @@ field computed on the full mesh is shown on the stand-in by a gather: ``field[ve
 freeze the window and its Cancel button even from a worker thread. Big jobs therefore run in child
 processes (:mod:`twinviewer.core.lod_worker`), one part each, as many at a time as there are cores; Cancel
 kills them, and if a child cannot run, the part is decimated in this process instead.
+
+Stand-ins are kept in a disk cache keyed by the part's geometry and the target (``TWINVIEWER_CACHE_DIR``,
+else the user cache folder; at most :data:`CACHE_LIMIT_BYTES`, oldest dropped first), so opening the same
+big model again skips the decimation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -32,6 +37,8 @@ from twinviewer.core.geometry import Model, PartMesh
 DEFAULT_TRIANGLE_BUDGET = 300_000
 MIN_DECIMATED_TRIANGLES = 1_000  # a stand-in never gets fewer triangles than this
 KEEP_FULL_RATIO = 0.8  # decimating to more than 80 % of the original saves too little to be worth it
+CACHE_LIMIT_BYTES = 500 * 1024 * 1024
+CACHE_FORMAT = "lod-1"  # part of every cache key: change it when the decimation changes
 CHILD_PROCESS_MIN_TRIANGLES = 400_000
 """Decimate in child processes when the parts to decimate hold at least this many triangles together: below,
 the GIL is held for less than about 0.4 s and starting a process (about 0.3 s) is not worth it."""
@@ -118,25 +125,91 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
     :data:`CHILD_PROCESS_MIN_TRIANGLES` triangles).
     """
     plan = plan_display_lods(model, budget)
-    work = sum(model.part(name).n_triangles for name in plan)
+    report = progress or (lambda fraction, message: None)
+    keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()}
+    lods: dict[str, DisplayLod] = {}
+    for name, key in keys.items():
+        cached = _cache_load(key, model.part(name))
+        if cached is not None:
+            lods[name] = cached
+    to_make = {name: target for name, target in plan.items() if name not in lods}
+    work = sum(model.part(name).n_triangles for name in to_make)
     if child_processes is None:
         child_processes = work >= CHILD_PROCESS_MIN_TRIANGLES
-    report = progress or (lambda fraction, message: None)
-    lods: dict[str, DisplayLod] = {}
-    if child_processes and plan:
-        lods = _build_in_children(model, plan, report, cancel)
-    done = sum(lods[name].full_triangles for name in lods)
-    for name, target in plan.items():
-        if name in lods:
-            continue
+    if child_processes and to_make:
+        made = _build_in_children(model, to_make, report, cancel)
+        for name, lod in made.items():
+            _cache_store(keys[name], lod)
+        lods.update(made)
+    remaining = {name: target for name, target in to_make.items() if name not in lods}
+    done = work - sum(model.part(name).n_triangles for name in remaining)
+    for name, target in remaining.items():
         _check_cancel(cancel)
         part = model.part(name)
         report(done / max(work, 1), _message(part, target))
         points, faces, vertex_map = make_display_lod(part, target)
         lods[name] = DisplayLod(points, faces, vertex_map, part.n_triangles)
+        _cache_store(keys[name], lods[name])
         done += part.n_triangles
     report(1.0, f"{len(lods)} part(s) simplified for display")
     return lods
+
+
+# ----- the disk cache ---------------------------------------------------------------------------------------
+
+
+def cache_folder() -> Path | None:
+    """Where stand-ins are cached; None when ``TWINVIEWER_CACHE_DIR`` is set empty (no cache)."""
+    configured = os.environ.get("TWINVIEWER_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "display-lods" if configured else None
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("twinviewer")) / "display-lods"
+
+
+def _cache_key(part: PartMesh, target: int) -> str:
+    digest = hashlib.sha1(f"{CACHE_FORMAT}:{target}:{part.points.shape}:{part.faces.shape}".encode())
+    digest.update(np.ascontiguousarray(part.points, dtype=np.float64).data)
+    digest.update(np.ascontiguousarray(part.faces, dtype=np.int64).data)
+    return digest.hexdigest()
+
+
+def _cache_load(key: str, part: PartMesh) -> DisplayLod | None:
+    folder = cache_folder()
+    path = folder / f"{key}.npz" if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            lod = DisplayLod(data["points"], data["faces"], data["vertex_map"], part.n_triangles)
+        if lod.faces.size and (lod.faces.max() >= len(lod.points) or lod.vertex_map.max() >= part.n_vertices):
+            raise ValueError("indices out of range")
+        os.utime(path)  # recently used: dropped last
+        return lod
+    except (OSError, ValueError, KeyError, EOFError):  # a damaged entry is made again
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _cache_store(key: str, lod: DisplayLod) -> None:
+    """Keep a stand-in for next time; a full disk or a read-only folder only costs the cache."""
+    folder = cache_folder()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"{key}.partial.npz"
+        np.savez(partial, points=lod.points, faces=lod.faces, vertex_map=lod.vertex_map)
+        partial.replace(folder / f"{key}.npz")
+        entries = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        total = 0
+        for entry in entries:
+            total += entry.stat().st_size
+            if total > CACHE_LIMIT_BYTES:
+                entry.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def _message(part: PartMesh, target: int) -> str:
