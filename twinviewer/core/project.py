@@ -327,6 +327,11 @@ class Project(_Strict):
     def part(self, name: str) -> Part | None:
         return next((p for p in self.parts if p.name == name), None)
 
+    def part_label(self, name: str) -> str:
+        """What the user sees for a model part: its ``[[parts]]`` label, else its name."""
+        part = self.part(name)
+        return part.display_name if part else name
+
     def sensors_of_part(self, part_name: str) -> list[Sensor]:
         return [s for s in self.sensors if s.part == part_name]
 

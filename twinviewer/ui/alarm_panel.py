@@ -341,7 +341,6 @@ class AlarmPanel(QWidget):
             sensor_text, unit = f"{sensor.id}  {sensor.label}".strip(), sensor.unit
         except KeyError:
             sensor_text, unit = alarm.sensor_id, ""
-        part = project.part(alarm.part)
         sign = ">" if alarm.direction == "high" else "<"
         if is_active:
             cleared_text = f"active for {format_duration(t - alarm.onset_t)}"
@@ -350,7 +349,7 @@ class AlarmPanel(QWidget):
         ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
         ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
             "not acknowledged" if is_active else "—")
-        texts = (format_time(alarm.onset_t), sensor_text, part.display_name if part else alarm.part,
+        texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
                  alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
                  f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)

@@ -281,9 +281,10 @@ class MainWindow(QMainWindow):
         self.part_tree.visibility_changed.connect(self.set_part_visible)
         self.viewer.part_clicked.connect(self.select_part)
         self.viewer.hovered.connect(self._on_hover)
-        self.viewer.measured.connect(lambda _d: self._show_measurement())
+        self.viewer.measured.connect(self._show_measurement)
         self.viewer.measure_started.connect(
-            lambda name: self.show_status(f"Measuring from {self._part_label(name)}: click the second point"))
+            lambda name: self.show_status(f"Measuring from {self.twin.project.part_label(name) if name else 'a point'}"
+                                          ": click the second point"))
         self.properties.opacity_changed.connect(self.set_part_opacity)
         self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
                                                                 self.isolate_action.setChecked(True)))
@@ -531,20 +532,10 @@ class MainWindow(QMainWindow):
         self.scene.set_style(style)
         self.viewer.request_render()
 
-    def _part_label(self, name: str | None) -> str:
-        if name is None or self.twin is None:
-            return "a point"
-        part = self.twin.project.part(name)
-        return part.display_name if part else name
-
-    def _show_measurement(self) -> None:
+    def _show_measurement(self, distance: float) -> None:
         """Status bar: the distance and its components along the scene axes."""
-        if self.scene.measurement is None:
-            return
         a, b = self.scene.measurement
-        delta = b - a
-        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis, d in zip("xyz", delta, strict=True))
-        distance = float(sum(float(d) ** 2 for d in delta) ** 0.5)
+        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis, d in zip("xyz", b - a, strict=True))
         self.show_status(f"Distance: {format_length(distance)} ({components})")
 
     def toggle_clip(self, on: bool) -> None:
@@ -705,8 +696,7 @@ class MainWindow(QMainWindow):
         return f"<b>{sensor.id}</b> {sensor.display_name}<br>{value} {sensor.unit} — {status}"
 
     def part_tooltip(self, name: str) -> str:
-        part = self.twin.project.part(name)
-        lines = [f"<b>{part.display_name if part else name}</b>"]
+        lines = [f"<b>{self.twin.project.part_label(name)}</b>"]
         for sensor in self.twin.project.sensors_of_part(name):
             i = self.session.sensor_ids.index(sensor.id)
             lines.append(f"{sensor.id}: {format_number(float(self.frame.values[i]))} {sensor.unit} "

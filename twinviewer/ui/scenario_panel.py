@@ -568,8 +568,7 @@ class ScenarioPlayer(QObject):
         self.window.viewer.request_render()
 
     def part_label(self, name: str) -> str:
-        part = self.window.twin.project.part(name) if self.window.twin else None
-        return part.display_name if part else name
+        return self.window.twin.project.part_label(name) if self.window.twin else name
 
     def _step_html(self) -> str:
         scenario, index = self.scenario, self.cursor.index

@@ -17,8 +17,7 @@ COLUMNS = ("Sensor", "Label", "Part", "Value", "Unit", "Status")
 
 
 def cells_part(project: Project, sensor) -> str:
-    part = project.part(sensor.part)
-    return part.display_name if part else sensor.part
+    return project.part_label(sensor.part)
 
 
 class SensorTable(QTableWidget):
