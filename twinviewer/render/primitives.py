@@ -23,7 +23,6 @@ if not os.environ.get("VTK_SMP_BACKEND_IN_USE"):
 # ----- datasets ------------------------------------------------------------------------------------
 
 
-
 def _vtk_points(points) -> vtkPoints:
     array = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
     vtk_points = vtkPoints()
@@ -75,13 +74,11 @@ def point_cloud(points) -> vtkPolyData:
 
 
 def polyline(points) -> vtkPolyData:
+    """The points joined in order by one line."""
     mesh = vtkPolyData()
     mesh.SetPoints(_vtk_points(points))
     n = mesh.GetNumberOfPoints()
-    cells = vtkCellArray()
-    cells.SetData(numpy_to_vtkIdTypeArray(np.array([0, n], dtype=np.int64), deep=False),
-                  numpy_to_vtkIdTypeArray(np.arange(n, dtype=np.int64), deep=False))
-    mesh.SetLines(cells)
+    mesh.SetLines(_cells(np.arange(n), n))
     return mesh
 
 

@@ -133,13 +133,12 @@ class SceneRenderer:
         self.renderer = renderer
         self.render_window = render_window
         self.parts: dict[str, PartDisplay] = {}
-        self._actor_to_part: dict[int, str] = {}
+        self._actor_to_part: dict[str, str] = {}  # actor address → part name
         self.selected: str | None = None
         self.isolated: str | None = None
         self.style = "surface"
         self.parallel = False
         self.clip: tuple[str, float] | None = None
-        self._clip_plane: vtkPlane | None = None
         self._measure_actors: list = []
         self.measurement: tuple[np.ndarray, np.ndarray] | None = None  # the two measured points, if shown
         self._outline = None
@@ -366,7 +365,6 @@ class SceneRenderer:
             display.actor.SetBackfaceProperty(None)
         if axis is None:
             self.clip = None
-            self._clip_plane = None
             return
         if axis.lstrip("-") not in ("x", "y", "z") or axis.count("-") > 1:
             raise ValueError(f"unknown section axis {axis!r}; use x, y, z, -x, -y or -z")
@@ -389,7 +387,6 @@ class SceneRenderer:
             display.actor.SetBackfaceProperty(cap)
             self._apply_colour(name)
         self.clip = (axis, float(fraction))
-        self._clip_plane = plane
 
     # ----- picking and measuring --------------------------------------------------------------------
     def pick(self, x: int, y: int) -> tuple[str | None, np.ndarray | None]:
@@ -440,9 +437,8 @@ class SceneRenderer:
         label.GetPositionCoordinate().SetCoordinateSystemToWorld()
         label.GetPositionCoordinate().SetValue(*((a + b) / 2))
         self._measure_actors = [line, ends, label]
-        for actor in (line, ends):
-            self.renderer.AddActor(actor)
-        self.renderer.AddViewProp(label)
+        for prop in self._measure_actors:
+            self.renderer.AddViewProp(prop)
         return distance
 
     def clear_measurement(self) -> None:
