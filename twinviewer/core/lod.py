@@ -126,10 +126,11 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
     """
     plan = plan_display_lods(model, budget)
     report = progress or (lambda fraction, message: None)
-    keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()}
+    folder = cache_folder()
+    keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()} if folder else {}
     lods: dict[str, DisplayLod] = {}
     for name, key in keys.items():
-        cached = _cache_load(key, model.part(name))
+        cached = _cache_load(folder / f"{key}.npz", model.part(name))
         if cached is not None:
             lods[name] = cached
     to_make = {name: target for name, target in plan.items() if name not in lods}
@@ -137,10 +138,7 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
     if child_processes is None:
         child_processes = work >= CHILD_PROCESS_MIN_TRIANGLES
     if child_processes and to_make:
-        made = _build_in_children(model, to_make, report, cancel)
-        for name, lod in made.items():
-            _cache_store(keys[name], lod)
-        lods.update(made)
+        lods.update(_build_in_children(model, to_make, report, cancel))
     remaining = {name: target for name, target in to_make.items() if name not in lods}
     done = work - sum(model.part(name).n_triangles for name in remaining)
     for name, target in remaining.items():
@@ -149,8 +147,9 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
         report(done / max(work, 1), _message(part, target))
         points, faces, vertex_map = make_display_lod(part, target)
         lods[name] = DisplayLod(points, faces, vertex_map, part.n_triangles)
-        _cache_store(keys[name], lods[name])
         done += part.n_triangles
+    if folder and to_make:
+        _cache_store(folder, {keys[name]: lods[name] for name in to_make})
     report(1.0, f"{len(lods)} part(s) simplified for display")
     return lods
 
@@ -175,10 +174,8 @@ def _cache_key(part: PartMesh, target: int) -> str:
     return digest.hexdigest()
 
 
-def _cache_load(key: str, part: PartMesh) -> DisplayLod | None:
-    folder = cache_folder()
-    path = folder / f"{key}.npz" if folder is not None else None
-    if path is None or not path.is_file():
+def _cache_load(path: Path, part: PartMesh) -> DisplayLod | None:
+    if not path.is_file():
         return None
     try:
         with np.load(path) as data:
@@ -192,16 +189,15 @@ def _cache_load(key: str, part: PartMesh) -> DisplayLod | None:
         return None
 
 
-def _cache_store(key: str, lod: DisplayLod) -> None:
-    """Keep a stand-in for next time; a full disk or a read-only folder only costs the cache."""
-    folder = cache_folder()
-    if folder is None:
-        return
+def _cache_store(folder: Path, lods: dict[str, DisplayLod]) -> None:
+    """Keep stand-ins (by cache key) for next time, then drop the least recently used entries beyond the
+    limit; a full disk or a read-only folder only costs the cache."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f"{key}.partial.npz"
-        np.savez(partial, points=lod.points, faces=lod.faces, vertex_map=lod.vertex_map)
-        partial.replace(folder / f"{key}.npz")
+        for key, lod in lods.items():
+            partial = folder / f"{key}.partial.npz"
+            np.savez(partial, points=lod.points, faces=lod.faces, vertex_map=lod.vertex_map)
+            partial.replace(folder / f"{key}.npz")
         entries = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
         total = 0
         for entry in entries:
