@@ -55,27 +55,34 @@ async def resolve_node(client: Client, text: str) -> Node:
     return node
 
 
+async def _server_endpoints(endpoint: str, timeout_s: float) -> list[ua.EndpointDescription]:
+    """What the server offers, asked on an open discovery channel (no security, no session); [] if even
+    that fails, and there is nothing to add to the error at hand."""
+    try:
+        return await Client(endpoint, timeout=timeout_s).connect_and_get_server_endpoints()
+    except Exception:
+        return []
+
+
 async def _pinned_certificate_differs(endpoint: str, pinned: str, timeout_s: float) -> bool:
-    """True when the server's own certificate (asked on an open discovery channel) is not the pinned one."""
+    """True when the server's own certificate is not the pinned one."""
     from asyncua.crypto import uacrypto
     from cryptography.hazmat.primitives.serialization import Encoding
 
+    offered = {bytes(e.ServerCertificate or b"") for e in await _server_endpoints(endpoint, timeout_s)}
+    if not offered:
+        return False
     try:
         expected = (await uacrypto.load_certificate(pinned)).public_bytes(Encoding.DER)
-        probe = Client(endpoint, timeout=timeout_s)
-        offered = {bytes(e.ServerCertificate or b"") for e in await probe.connect_and_get_server_endpoints()}
-    except Exception:  # discovery is open to every client; if even that fails, there is nothing to add
+    except Exception:
         return False
     return expected not in offered
 
 
-async def _endpoint_mismatch(client: Client, policy: str, mode: str) -> str:
+async def _endpoint_mismatch(endpoint: str, timeout_s: float, policy: str, mode: str) -> str:
     """Why connecting found no endpoint: the security the source asks for against what the server offers."""
-    try:
-        offered = sorted({(e.SecurityPolicyUri.rsplit("#", 1)[-1], e.SecurityMode.name)
-                          for e in await client.connect_and_get_server_endpoints()})
-    except Exception:
-        offered = []
+    offered = sorted({(e.SecurityPolicyUri.rsplit("#", 1)[-1], e.SecurityMode.name)
+                      for e in await _server_endpoints(endpoint, timeout_s)})
     listed = ", ".join(f"{p} {m}" for p, m in offered) or "nothing it would tell"
     return (f"the server has no endpoint with security {policy} {mode}; it offers {listed}. Set security_policy "
             "and security_mode (with cert_file and key_file) in this [[sources]] entry")
@@ -225,7 +232,8 @@ class OpcUaSource(LiveSource):
                 except ua.UaError as exc:
                     if "No matching endpoints" not in str(exc):
                         raise
-                    raise OpcUaError(await _endpoint_mismatch(client, self.config.security_policy,
+                    raise OpcUaError(await _endpoint_mismatch(self.config.endpoint, self.config.timeout_s,
+                                                              self.config.security_policy,
                                                               self.config.security_mode)) from None
                 except (TimeoutError, ConnectionError):
                     # A server cannot answer a client that encrypted for another certificate: say so.

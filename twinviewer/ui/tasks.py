@@ -122,14 +122,13 @@ class Task(QObject):
             self.finished.emit()
 
 
-def stop_all_tasks(timeout_s: float = 10.0) -> int:
-    """Ask every running task to cancel and wait for its thread; returns how many were still running."""
+def stop_all_tasks(timeout_s: float = 10.0) -> None:
+    """Ask every running task to cancel, then wait for each one's thread."""
     running = [task for task in _RUNNING if task.running]
     for task in running:
         task.cancel()
     for task in running:
         task.worker.wait(int(timeout_s * 1000))
-    return len(running)
 
 
 def run_task(parent: QWidget, title: str, work: Work, on_done: Callable[[Any], None],
