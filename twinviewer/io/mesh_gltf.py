@@ -116,14 +116,18 @@ class _Reader:
                 if self.binary is None:
                     raise MeshLoadError(f"{self.path}: glTF buffer {index} has no uri and there is no GLB binary chunk.")
                 self._buffers[index] = self.binary
-            elif uri.startswith("data:"):
-                self._buffers[index] = base64.b64decode(uri.split(",", 1)[1])
             else:
-                external = self.path.parent / urllib.parse.unquote(uri)
-                if not external.is_file():
-                    raise MeshLoadError(f"{self.path}: glTF buffer file {uri!r} not found next to it.")
-                self._buffers[index] = external.read_bytes()
+                try:
+                    self._buffers[index] = self.uri_bytes(uri)
+                except (FileNotFoundError, IsADirectoryError):
+                    raise MeshLoadError(f"{self.path}: glTF buffer file {uri!r} not found next to it.") from None
         return self._buffers[index]
+
+    def uri_bytes(self, uri: str) -> bytes:
+        """The bytes a glTF ``uri`` names: a base64 ``data:`` URI, or a file next to the glTF."""
+        if uri.startswith("data:"):
+            return base64.b64decode(uri.split(",", 1)[1])
+        return (self.path.parent / urllib.parse.unquote(uri)).read_bytes()
 
     def buffer_view(self, index: int) -> tuple[bytes, int, int | None, int]:
         view = self.header["bufferViews"][index]
@@ -219,10 +223,8 @@ class _Reader:
                 if "bufferView" in spec:
                     data, offset, _, length = self.buffer_view(spec["bufferView"])
                     raw = data[offset: offset + length]
-                elif spec.get("uri", "").startswith("data:"):
-                    raw = base64.b64decode(spec["uri"].split(",", 1)[1])
                 else:
-                    raw = (self.path.parent / urllib.parse.unquote(spec["uri"])).read_bytes()
+                    raw = self.uri_bytes(spec["uri"])
                 with Image.open(BytesIO(raw)) as picture:
                     self._images[index] = np.asarray(picture.convert("RGB"))
             except Exception as exc:  # a missing or undecodable image costs its colours, not the model
