@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from twinviewer.core.geometry import Model, PartMesh
+from twinviewer.core.geometry import Model, PartMesh, merge_identical_points
 
 HINT_MAX_TRIANGLES = 500_000  # counting bodies costs about 0.5 s per million triangles, on the loading thread
 
@@ -23,7 +23,9 @@ def body_labels(part: PartMesh) -> tuple[int, np.ndarray]:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    position_ids = _position_ids(part.points)[part.faces]
+    # One id per distinct position: vertices at the same place count as one.
+    _, position_ids = merge_identical_points(np.ascontiguousarray(part.points, dtype=np.float64))
+    position_ids = position_ids[part.faces]
     m = part.n_triangles
     edges = np.sort(position_ids[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
     keys = edges[:, 0] * (int(position_ids.max()) + 1) + edges[:, 1]
@@ -72,15 +74,3 @@ def split_bodies(part: PartMesh) -> list[PartMesh]:
                                faces=local.reshape(-1, 3).astype(np.int64), color=colour,
                                vertex_colors=vertex_colours, group=part.name, source_file=part.source_file))
     return bodies
-
-
-def _position_ids(points: np.ndarray) -> np.ndarray:
-    """For each vertex, one id shared by every vertex at exactly the same position."""
-    points = np.ascontiguousarray(points, dtype=np.float64)
-    order = np.lexsort((points[:, 2], points[:, 1], points[:, 0]))
-    ordered = points[order]
-    is_new = np.ones(len(points), dtype=bool)
-    is_new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
-    ids = np.empty(len(points), dtype=np.int64)
-    ids[order] = np.cumsum(is_new) - 1
-    return ids

@@ -128,3 +128,14 @@ def placement_matrix(units_scale: float, up: str, scale: float, rotate_deg, tran
 
 def apply_matrix(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def merge_identical_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact merge: ``(unique points in lexicographic order, index of each input point into them)``."""
+    order = np.lexsort((points[:, 2], points[:, 1], points[:, 0]))
+    ordered = points[order]
+    is_new = np.ones(len(ordered), dtype=bool)
+    np.any(ordered[1:] != ordered[:-1], axis=1, out=is_new[1:])
+    inverse = np.empty(len(points), dtype=np.int64)
+    inverse[order] = np.cumsum(is_new) - 1
+    return ordered[is_new], inverse

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from twinviewer.core.errors import MeshLoadError
-from twinviewer.core.geometry import PartMesh
+from twinviewer.core.geometry import PartMesh, merge_identical_points
 
 _BINARY_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
 _SOLID_BLOCK = re.compile(rb"^[ \t]*solid[ \t]*([^\r\n]*)\r?\n(.*?)^[ \t]*endsolid\b", re.M | re.S)
@@ -57,15 +57,8 @@ def _merge_by_hash(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _merge_by_sort(soup: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.lexsort((soup[:, 2], soup[:, 1], soup[:, 0]))
-    ordered = soup[order]
-    is_new = np.empty(len(ordered), dtype=bool)
-    is_new[0] = True
-    np.any(ordered[1:] != ordered[:-1], axis=1, out=is_new[1:])
-    unique_index = np.cumsum(is_new) - 1
-    inverse = np.empty(len(soup), dtype=np.int64)
-    inverse[order] = unique_index
-    return ordered[is_new].astype(np.float64), inverse.reshape(-1, 3)
+    points, inverse = merge_identical_points(soup)
+    return points.astype(np.float64), inverse.reshape(-1, 3)
 
 
 def read_stl(path: Path) -> list[PartMesh]:
