@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from twinviewer.io.tables import LABEL_COLUMNS, LongTable, WideTable
 from twinviewer.io.timestamps import TimeParser, parse_numbers
 
 DELIMITERS = (",", ";", "\t", "|")
+HEAD_BYTES = 65536
 BLOCK_SIZE = 4 << 20
 _TIME_NAMES = re.compile(r"^(time|timestamp|datetime|date|date_time|ts|t|zeit|time_utc|utc)$", re.I)
 _SENSOR_NAMES = {"sensor", "sensor_id", "tag", "name", "signal", "channel", "id", "variable"}
@@ -52,7 +54,7 @@ def read_head(path: Path) -> tuple[str, str]:
     """First 64 KB decoded, and the encoding to read the file with; refuses binary files."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(65536)
+            head = handle.read(HEAD_BYTES)
     except FileNotFoundError:
         raise RecordingError(f"{path}: no such file") from None
     except OSError as exc:
@@ -94,16 +96,31 @@ def split_fields(line: str, delimiter: str) -> list[str]:
     return [field.strip().strip('"').strip() for field in line.split(delimiter)]
 
 
-def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | None = None,
-                   layout: str = "auto", time_column: str | None = None, time_format: str = "auto",
-                   timezone: str | None = None, progress: Callable[[float], None] | None = None,
-                   cancel: Cancel | None = None, display_name: str | None = None) -> WideTable | LongTable:
-    """Parse one CSV file into a table, recording skipped rows and bad cells in ``report``."""
-    path = Path(path)
-    name = display_name or path.name
-    head, encoding = read_head(path)
-    lines = [line for line in head.splitlines() if line.strip()]
-    if len(head) == 65536 and len(lines) > 1:
+@dataclass
+class CsvHead:
+    """What the first 64 KB of a CSV say about how to read it (the importer and its preview both use it)."""
+
+    encoding: str
+    lines: list[str]  # the non-blank lines, without one the 64 KB edge may have cut
+    delimiter: str
+    first: list[str]  # the first line's fields
+    has_header: bool
+    names: list[str]  # unique column names; "1", "2", … without a header
+    long_like: bool  # time, sensor, value columns rather than a column per sensor
+    time_name: str  # the column that looks like time (else the first)
+
+    def sensor_column(self) -> str | None:
+        return next((n for n in self.names if n.lower() in _SENSOR_NAMES), None)
+
+    def value_column(self) -> str | None:
+        return next((n for n in self.names if n.lower() == "value"), None)
+
+
+def read_csv_head(path: Path, delimiter: str | None = None) -> CsvHead:
+    """Read and interpret the head of a CSV file (a ``delimiter`` of None is sniffed)."""
+    text, encoding = read_head(path)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(text.encode("utf-8", "ignore")) >= HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of the head may be cut
     try:
         delimiter = delimiter or sniff_delimiter(lines)
@@ -111,15 +128,29 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         raise RecordingError(f"{path}: {exc}") from None
     first = split_fields(lines[0], delimiter)
     has_header = not any(is_number(f) for f in first if f)
-    if has_header and len(lines) == 1:
-        raise EmptyFileError(f"{path}: the file has a header but no data rows")
     names = _unique_names(first) if has_header else [str(i + 1) for i in range(len(first))]
     lowered = [n.lower() for n in names]
+    long_like = "value" in lowered and any(n in _SENSOR_NAMES for n in lowered) and len(names) <= 5
+    if not has_header and len(first) == 3 and not is_number(first[1]) and is_number(first[2]):
+        long_like = True
+    time_name = next((n for n in names if _TIME_NAMES.match(n)), names[0])
+    return CsvHead(encoding, lines, delimiter, first, has_header, names, long_like, time_name)
+
+
+def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | None = None,
+                   layout: str = "auto", time_column: str | None = None, time_format: str = "auto",
+                   timezone: str | None = None, progress: Callable[[float], None] | None = None,
+                   cancel: Cancel | None = None, display_name: str | None = None) -> WideTable | LongTable:
+    """Parse one CSV file into a table, recording skipped rows and bad cells in ``report``."""
+    path = Path(path)
+    name = display_name or path.name
+    sniffed = read_csv_head(path, delimiter)
+    encoding, lines, delimiter = sniffed.encoding, sniffed.lines, sniffed.delimiter
+    has_header, names = sniffed.has_header, sniffed.names
+    if has_header and len(lines) == 1:
+        raise EmptyFileError(f"{path}: the file has a header but no data rows")
     if layout == "auto":
-        long_like = "value" in lowered and any(n in _SENSOR_NAMES for n in lowered) and len(names) <= 5
-        if not has_header and len(first) == 3 and not is_number(first[1]) and is_number(first[2]):
-            long_like = True
-        layout = "long" if long_like else "wide"
+        layout = "long" if sniffed.long_like else "wide"
     if layout not in ("wide", "long"):
         raise RecordingError(f"{path}: layout {layout!r} must be auto, wide or long")
     if time_column is not None:
@@ -127,12 +158,11 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
             raise RecordingError(f"{path}: time column {time_column!r} not found; columns are {', '.join(names)}")
         time_name = time_column
     else:
-        time_name = next((n for n in names if _TIME_NAMES.match(n)), names[0])
+        time_name = sniffed.time_name
     sensor_name = value_name = None
     if layout == "long":
         if has_header:
-            sensor_name = next((n for n in names if n.lower() in _SENSOR_NAMES), None)
-            value_name = next((n for n in names if n.lower() == "value"), None)
+            sensor_name, value_name = sniffed.sensor_column(), sniffed.value_column()
         else:
             others = [n for n in names if n != time_name]
             sensor_name, value_name = (others + [None, None])[:2]

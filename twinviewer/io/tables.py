@@ -159,16 +159,20 @@ def finish_report(report: ImportReport, store: TimeSeriesStore, rows: int) -> No
     report.time_range = store.time_range()
 
 
+def _tables_by_start(tables, report: ImportReport) -> tuple[list, list[str]]:
+    """The tables that hold rows, earliest first, and their files (also written to the report)."""
+    tables = sorted((t for t in tables if t.times.size), key=lambda t: float(np.nanmin(t.times)))
+    if not tables:
+        raise RecordingError(f"{report.source}: no data rows to import")
+    report.files = [t.file for t in tables]
+    return tables, list(report.files)
+
+
 def assemble_wide(tables: Iterable[WideTable], mapping: ColumnMapping, report: ImportReport, *,
                   value_dtype: str = "auto", time_offset_s: float = 0.0,
                   periods: Mapping[str, float] | None = None) -> TimeSeriesStore:
     """Wide tables (one per file, any order) → one new store holding one block for all mapped sensors."""
-    tables = [t for t in tables if t.times.size]
-    if not tables:
-        raise RecordingError(f"{report.source}: no data rows to import")
-    tables.sort(key=lambda t: float(np.nanmin(t.times)))
-    files = [t.file for t in tables]
-    report.files = files
+    tables, files = _tables_by_start(tables, report)
     all_columns: list[str] = []
     for table in tables:
         all_columns.extend(c for c in table.columns if c not in all_columns)
@@ -217,12 +221,7 @@ def assemble_long(tables: Iterable[LongTable], mapping: ColumnMapping, report: I
                   value_dtype: str = "auto", time_offset_s: float = 0.0,
                   periods: Mapping[str, float] | None = None) -> TimeSeriesStore:
     """Long tables → one new store: one shared block when every sensor has every timestamp, else a block each."""
-    tables = [t for t in tables if t.times.size]
-    if not tables:
-        raise RecordingError(f"{report.source}: no data rows to import")
-    tables.sort(key=lambda t: float(np.nanmin(t.times)))
-    files = [t.file for t in tables]
-    report.files = files
+    tables, files = _tables_by_start(tables, report)
     all_names: list[str] = []
     for table in tables:
         all_names.extend(n for n in table.name_list if n not in all_names)

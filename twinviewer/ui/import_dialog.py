@@ -36,18 +36,15 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import RecordingError
 from twinviewer.core.project import Project, RecordingSource
-from twinviewer.io.csv_import import is_number, read_head, sniff_delimiter, split_fields
+from twinviewer.io.csv_import import read_csv_head, split_fields
 from twinviewer.io.tables import LABEL_COLUMNS
 from twinviewer.io.timestamps import TimeParser
 
 PREVIEW_ROWS = 12
-HEAD_BYTES = 65536
 DELIMITER_NAMES = {",": "comma  ,", ";": "semicolon  ;", "\t": "tab", "|": "bar  |"}
 TIME_FORMATS = (("auto", "Automatic"), ("iso", "Date-time text (ISO 8601)"), ("epoch_s", "Epoch seconds"),
                 ("epoch_ms", "Epoch milliseconds"))
 IGNORE = ""
-_TIME_NAMES = re.compile(r"^(time|timestamp|datetime|date|date_time|ts|t|zeit|time_utc|utc)$", re.I)
-_SENSOR_NAMES = {"sensor", "sensor_id", "tag", "name", "signal", "channel", "id", "variable"}
 
 
 def normalise_name(text: str) -> str:
@@ -97,40 +94,19 @@ class CsvPreview:
 def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str | None = None) -> CsvPreview:
     """Guess how a CSV will be read, from its first lines (same rules as the importer)."""
     path = Path(path)
-    text, _encoding = read_head(path)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(text.encode("utf-8", "ignore")) >= HEAD_BYTES and len(lines) > 1:
-        lines = lines[:-1]
-    try:
-        delimiter = delimiter or sniff_delimiter(lines)
-    except RecordingError as exc:
-        raise RecordingError(f"{path}: {exc}") from None
-    first = split_fields(lines[0], delimiter)
-    has_header = not any(is_number(f) for f in first if f)
-    if has_header:
-        columns = []
-        for i, name in enumerate(first):
-            base, k, candidate = name or f"column {i + 1}", 2, name or f"column {i + 1}"
-            while candidate in columns:
-                candidate, k = f"{base} ({k})", k + 1
-            columns.append(candidate)
-    else:
-        columns = [str(i + 1) for i in range(len(first))]
-    body = lines[1:] if has_header else lines
+    head = read_csv_head(path, delimiter)
+    delimiter, has_header, columns = head.delimiter, head.has_header, head.names
+    body = head.lines[1:] if has_header else head.lines
     rows = [split_fields(line, delimiter) for line in body[:200]]
-    lowered = [c.lower() for c in columns]
-    long_like = "value" in lowered and any(c in _SENSOR_NAMES for c in lowered) and len(columns) <= 5
-    if not has_header and len(first) == 3 and not is_number(first[1]) and is_number(first[2]):
-        long_like = True
     if time_column is None or time_column not in columns:
-        time_column = next((c for c in columns if _TIME_NAMES.match(c)), columns[0])
-    preview = CsvPreview(path, delimiter, has_header, columns, rows[:PREVIEW_ROWS], "long" if long_like else "wide",
-                         time_column)
-    if long_like:
+        time_column = head.time_name
+    preview = CsvPreview(path, delimiter, has_header, columns, rows[:PREVIEW_ROWS],
+                         "long" if head.long_like else "wide", time_column)
+    if head.long_like:
         others = [c for c in columns if c != time_column]
         if has_header:
-            preview.sensor_column = next((c for c in columns if c.lower() in _SENSOR_NAMES), others[0])
-            preview.value_column = next((c for c in columns if c.lower() == "value"), others[-1])
+            preview.sensor_column = head.sensor_column() or others[0]
+            preview.value_column = head.value_column() or others[-1]
         else:
             preview.sensor_column, preview.value_column = others[0], others[1]
         si = columns.index(preview.sensor_column)
