@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.benchmarks.bench_load import torus_mesh
 from twinviewer.core.errors import CancelledError
 from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.lod import DisplayLod, build_display_lods, make_display_lod, plan_display_lods
@@ -14,16 +15,7 @@ from twinviewer.core.lod import DisplayLod, build_display_lods, make_display_lod
 
 def torus(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3, name: str = "torus") -> PartMesh:
     """A closed torus with 2·n_major·n_minor triangles."""
-    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, n_major, endpoint=False),
-                       np.linspace(0, 2 * np.pi, n_minor, endpoint=False), indexing="ij")
-    points = np.stack([(major + minor * np.cos(v)) * np.cos(u), (major + minor * np.cos(v)) * np.sin(u),
-                       minor * np.sin(v)], axis=-1).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(n_major), np.arange(n_minor), indexing="ij")
-    a = i * n_minor + j
-    b = ((i + 1) % n_major) * n_minor + j
-    c = ((i + 1) % n_major) * n_minor + (j + 1) % n_minor
-    d = i * n_minor + (j + 1) % n_minor
-    faces = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)])
+    points, faces = torus_mesh(n_major, n_minor, major, minor)
     return PartMesh(name=name, points=points, faces=faces.astype(np.int64))
 
 
