@@ -21,6 +21,17 @@ from twinviewer import __version__  # noqa: E402
 from twinviewer.core.errors import TwinViewerError  # noqa: E402
 
 
+def refuse_split_bodies_for_project(target: str) -> None:
+    """``--split-bodies`` (inspect, render) applies to a mesh file; a project says it per model file."""
+    from pathlib import Path
+
+    from twinviewer.core.twin import is_project_file
+
+    if is_project_file(Path(target)):
+        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in its "
+                              "[[models]] entry")
+
+
 def _command_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

@@ -10,8 +10,6 @@ import json
 import math
 import sys
 
-from twinviewer.core.errors import TwinViewerError
-
 HELP = "list the parts (triangles, vertices, bounds in metres) and sensors of a project or mesh file"
 JSON_FORMAT = "twinviewer-inspect/1"
 UNITS = ("mm", "cm", "m", "in", "ft")
@@ -53,8 +51,9 @@ def inspect_target(target: str, *, units: str = "m", up_axis: str = "z", split_b
         from twinviewer.core.project import load_project
 
         if split_bodies:
-            raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in "
-                                  "its [[models]] entry")
+            from twinviewer.cli import refuse_split_bodies_for_project
+
+            refuse_split_bodies_for_project(target)
         project = load_project(path)
         model = load_project_model(project)
     else:

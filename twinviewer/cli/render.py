@@ -62,9 +62,10 @@ def run(args) -> int:
         size = parse_size(args.size)
     except ValueError as exc:
         raise TwinViewerError(str(exc)) from None
-    if getattr(args, "split_bodies", False) and args.target.endswith(".toml"):
-        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in its "
-                              "[[models]] entry")
+    if getattr(args, "split_bodies", False):
+        from twinviewer.cli import refuse_split_bodies_for_project
+
+        refuse_split_bodies_for_project(args.target)
     # The model loads in a worker thread (numpy releases the GIL while it sorts and gathers) while this
     # thread imports the project module and VTK: 0.1 s sooner to the image for a 1M-triangle STL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
