@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,10 @@ def _schema_with(meta: bytes) -> pa.Schema:
     return SCHEMA.with_metadata({METADATA_KEY: meta})
 
 
-def _open_writer(path: Path, schema: pa.Schema) -> tuple[pq.ParquetWriter, Path]:
+@contextmanager
+def _recording_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+    """A Parquet writer into a temporary file next to ``path``, moved over ``path`` only when the ``with``
+    block ends normally; on any error (or Ctrl+C) the temporary file is removed and ``path`` is untouched."""
     temporary = path.with_name(f".{path.name}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,10 +78,12 @@ def _open_writer(path: Path, schema: pa.Schema) -> tuple[pq.ParquetWriter, Path]
                                   write_statistics=["time", "quality"])
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    return writer, temporary
-
-
-def _finish_writer(writer: pq.ParquetWriter, temporary: Path, path: Path) -> None:
+    try:
+        yield writer
+    except BaseException:
+        writer.close()
+        temporary.unlink(missing_ok=True)
+        raise
     writer.close()
     try:
         os.replace(temporary, path)
@@ -114,8 +120,7 @@ def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[st
     k = len(sensor_ids)
     dictionary = pa.array(sensor_ids, type=pa.string())
     schema = _schema_with(_metadata_json(sensor_ids, "grid", metadata))
-    writer, temporary = _open_writer(path, schema)
-    try:
+    with _recording_writer(path, schema) as writer:
         rows_per_group = max(1, ROW_GROUP_ROWS // max(k, 1))
         for start in range(0, times.size, rows_per_group):
             rows = np.arange(start, min(start + rows_per_group, times.size))
@@ -135,11 +140,6 @@ def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[st
                 pa.array(quality_column),
             ], schema=schema)
             writer.write_table(table, row_group_size=table.num_rows)
-    except BaseException:
-        writer.close()
-        temporary.unlink(missing_ok=True)
-        raise
-    _finish_writer(writer, temporary, path)
     return path
 
 
@@ -159,8 +159,7 @@ def write_store(path: Path | str, store: TimeSeriesStore, sensor_ids: Sequence[s
     order = np.argsort(times, kind="stable")
     schema = _schema_with(_metadata_json(sensor_ids, "long", metadata))
     dictionary = pa.array(sensor_ids, type=pa.string())
-    writer, temporary = _open_writer(path, schema)
-    try:
+    with _recording_writer(path, schema) as writer:
         for start in range(0, max(order.size, 1), ROW_GROUP_ROWS):
             rows = order[start:start + ROW_GROUP_ROWS]
             table = pa.Table.from_arrays([
@@ -170,11 +169,6 @@ def write_store(path: Path | str, store: TimeSeriesStore, sensor_ids: Sequence[s
                 pa.array(np.zeros(rows.size, dtype=np.uint8)),
             ], schema=schema)
             writer.write_table(table, row_group_size=max(table.num_rows, 1))
-    except BaseException:
-        writer.close()
-        temporary.unlink(missing_ok=True)
-        raise
-    _finish_writer(writer, temporary, path)
     return path
 
 
