@@ -1,4 +1,5 @@
-"""The crash-safe live journal: commits within half a second, survives kill -9, exports to the native format."""
+"""The crash-safe live journal: commits within half a second, survives kill -9, exports to the native
+format."""
 
 from __future__ import annotations
 

@@ -365,7 +365,8 @@ def test_a_remembered_password_is_not_asked_again(qtbot, tmp_path, mqtt_broker, 
     asked: list[str] = []
 
     def connect_once(folder: Path, remember: bool) -> None:
-        window = new_window(qtbot, folder, settings_values={"live/recordings_dir": str(folder / "recordings")})
+        window = new_window(qtbot, folder,
+                            settings_values={"live/recordings_dir": str(folder / "recordings")})
         panel = live(window)
 
         def answer() -> None:

@@ -22,7 +22,8 @@ def project_and_recording(tmp_path: Path) -> tuple[Path, Path]:
     project = build_blocks_project(tmp_path)
     times = T0 + np.arange(10.0)
     right = np.where(np.arange(10) < 5, 40.0, 95.0)  # the right block goes into alarm at +5 s
-    write_recording(tmp_path / "rec.parquet", times, ["T-L", "T-R"], np.column_stack((np.full(10, 40.0), right)))
+    write_recording(tmp_path / "rec.parquet", times, ["T-L", "T-R"],
+                    np.column_stack((np.full(10, 40.0), right)))
     return project, tmp_path / "rec.parquet"
 
 

@@ -21,10 +21,14 @@ DEFAULT_PASSWORD_ENV = "TWINVIEWER_MQTT_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recording", type=Path, help="native Parquet recording, a CSV the importer reads, or a journal")
-    parser.add_argument("--broker", default="localhost:1883", help="HOST:PORT of the broker (default localhost:1883)")
-    parser.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1 = real time)")
-    parser.add_argument("--topic-prefix", default="twinviewer/demo", help="topics are PREFIX/SENSOR (default twinviewer/demo)")
+    parser.add_argument("recording", type=Path,
+                        help="native Parquet recording, a CSV the importer reads, or a journal")
+    parser.add_argument("--broker", default="localhost:1883",
+                        help="HOST:PORT of the broker (default localhost:1883)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="replay speed factor (default 1 = real time)")
+    parser.add_argument("--topic-prefix", default="twinviewer/demo",
+                        help="topics are PREFIX/SENSOR (default twinviewer/demo)")
     parser.add_argument("--qos", type=int, choices=(0, 1), default=0)
     parser.add_argument("--tls", action="store_true", help="connect with TLS")
     parser.add_argument("--ca-file", help="CA certificate that signed the broker's certificate")
@@ -60,7 +64,9 @@ def load_samples(path: Path):
         try:
             table = pq.read_table(path, columns=["time", "sensor", "value"])
         except Exception as exc:
-            raise TwinViewerError(f"{path}: not a TwinViewer Parquet recording (time, sensor, value): {exc}") from None
+            raise TwinViewerError(
+                f"{path}: not a TwinViewer Parquet recording (time, sensor, value): {exc}"
+            ) from None
         sensor = table.column("sensor").combine_chunks()
         if not hasattr(sensor, "dictionary"):
             sensor = pc.dictionary_encode(sensor)
@@ -78,7 +84,8 @@ def load_samples(path: Path):
         parts = [store.samples(name) for name in names]
         times = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
         values = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
-        index = np.concatenate([np.full(p[0].size, i, dtype=np.int32) for i, p in enumerate(parts)]) if parts else np.empty(0, np.int32)
+        index = np.concatenate([np.full(p[0].size, i, dtype=np.int32) for i,
+                                p in enumerate(parts)]) if parts else np.empty(0, np.int32)
     order = np.argsort(times, kind="stable")
     return times[order], index[order], names, values[order]
 

@@ -22,13 +22,16 @@ HELP = "Record a project's live MQTT/OPC UA sources headless to a crash-safe jou
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", type=Path, nargs="?", help="the *.twin.toml whose live sources are recorded")
-    parser.add_argument("--out", type=Path, required=True, help="journal file (*.journal), or *.parquet / *.csv")
+    parser.add_argument("project", type=Path, nargs="?",
+                        help="the *.twin.toml whose live sources are recorded")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="journal file (*.journal), or *.parquet / *.csv")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     parser.add_argument("--recover", type=Path, metavar="JOURNAL",
                         help="instead of recording: check a journal left by a crash and export it to --out")
-    parser.add_argument("--status-every", type=float, default=5.0, help="seconds between status lines (default 5)")
+    parser.add_argument("--status-every", type=float, default=5.0,
+                        help="seconds between status lines (default 5)")
 
 
 def _export(journal_path: Path, out: Path) -> int:
@@ -124,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         if stats.seq_gaps:
             line += f", {stats.seq_gaps:,} lost in transit"
         print(line, flush=True)
-    print(f"recorded {journal.written:,} samples in {time.time() - started:.1f} s to {journal_path}", flush=True)
+    print(f"recorded {journal.written:,} samples in {time.time() - started:.1f} s to {journal_path}",
+          flush=True)
     if exported:
         rows = _export(journal_path, out)
         for suffix in ("", "-wal", "-shm"):

@@ -6,11 +6,13 @@ HELP = "simulate a failure scenario (*.toml) into a recording (Parquet); prints 
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("scenario", help="the scenario file (e.g. assets/demo/scenarios/bearing_wear_de.toml)")
+    parser.add_argument("scenario",
+                        help="the scenario file (e.g. assets/demo/scenarios/bearing_wear_de.toml)")
     parser.add_argument("--out", required=True, help="the recording to write (*.parquet)")
     parser.add_argument("--seed", type=int, default=None, help="noise seed (default: the scenario's own)")
     parser.add_argument("--project", default=None,
-                        help="the *.twin.toml whose sensors and components to simulate (default: the demo twin)")
+                        help="the *.twin.toml whose sensors and components to simulate (default: the demo "
+                             "twin)")
     parser.add_argument("--sample-period", default=None,
                         help="override the scenario's sample period (seconds or e.g. '10s', '1min')")
 
@@ -53,7 +55,11 @@ def run(args) -> int:
     onsets = result.alarm_onsets(thresholds_of(project))
     fired = ", ".join(f"{o.sensor} {o.level} at +{_clock(o.t - scenario.start_time)} (step {o.step + 1})"
                       for o in onsets) or "none"
-    skipped = f"; {len(result.unbound)} sensor(s) not simulated: {'; '.join(result.unbound)}" if result.unbound else ""
+    skipped = (
+        f"; {len(result.unbound)} sensor(s) not simulated: {'; '.join(result.unbound)}"
+        if result.unbound
+        else ""
+    )
     print(f"{out}: {scenario.title!r}, {_clock(result.duration)} simulated, {len(result.times)} samples × "
           f"{len(result.sensor_ids)} sensors, seed {result.seed}, {elapsed:.1f} s; alarms: {fired}{skipped}")
     return 0

@@ -79,7 +79,8 @@ class PlaybackRun:
         if not self.coarsened:
             return f"Simulated every {format_duration(self.sample_period)}."
         return (f"Simulated every {format_duration(self.sample_period)} (the file asks for "
-                f"{format_duration(self.scenario.sample_period)}) to keep {format_duration(self.scenario.duration)} "
+                f"{format_duration(self.scenario.sample_period)}) to keep "
+                f"{format_duration(self.scenario.duration)} "
                 "quick to load; `twinviewer simulate` writes the full-rate recording.")
 
     def events(self) -> list[Event]:

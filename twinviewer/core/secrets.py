@@ -11,7 +11,7 @@ status snapshot; :func:`redact` scrubs known secrets from any text that is about
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from twinviewer.core.errors import TwinViewerError
@@ -100,15 +100,16 @@ def save_to_keyring(kind: str, host: str, username: str, password: str) -> bool:
 
 
 def resolve_password(*, kind: str, host: str, username: str | None, password_env: str | None,
-                     prompt: PasswordPrompt | None = None, environ: dict[str, str] | None = None) -> Secret | None:
+                     prompt: PasswordPrompt | None = None,
+                     environ: Mapping[str, str] | None = None) -> Secret | None:
     """The password for ``username`` at ``host``, or None when the source needs none.
 
     Raises SecretError when ``password_env`` names a variable that is not set and neither the keyring nor
     the prompt gives a password.
     """
-    environ = os.environ if environ is None else environ
+    variables: Mapping[str, str] = os.environ if environ is None else environ
     if password_env:
-        text = environ.get(password_env)
+        text = variables.get(password_env)
         if text is not None:
             return Secret(text, f"environment variable {password_env}")
     if username:
@@ -124,7 +125,8 @@ def resolve_password(*, kind: str, host: str, username: str | None, password_env
             if answer is not None:
                 return Secret(answer, "prompt")
     if password_env:
-        raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at {host}) "
+        raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at "
+                          f"{host}) "
                           "is not set, and no keyring entry or prompt gave a password")
     return None
 

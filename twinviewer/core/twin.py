@@ -58,18 +58,21 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
         missing = [p.name for p in project.parts if p.name not in set(model.part_names)]
         if missing:
             model.warnings.append(
-                f"{len(missing)} part(s) named in the project are not in the model files: {', '.join(missing[:8])}")
+                f"{len(missing)} part(s) named in the project are not in the model files: "
+                f"{', '.join(missing[:8])}")
         return Twin(project, model, path.resolve())
     # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
     up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
-    model = load_model_file(path, up_axis=up_axis, split_bodies=split_bodies, progress=progress, cancel=cancelled)
+    model = load_model_file(path, up_axis=up_axis, split_bodies=split_bodies, progress=progress,
+                            cancel=cancelled)
     from twinviewer.core.project import Project
 
     project = Project.model_validate({
         "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
         "models": [{"file": str(path.resolve()), "up_axis": up_axis, "split_bodies": split_bodies}],
         # Split bodies are grouped under the part they came from; other parts stand on their own.
-        "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name} for p in model.parts],
+        "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name}
+                  for p in model.parts],
     })
     project.path = path.resolve()
     return Twin(project, model, path.resolve(), is_raw_mesh=True)

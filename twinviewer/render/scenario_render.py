@@ -22,7 +22,8 @@ STEP_OUTLINE_WIDTH = 4.0
 
 def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
     """Point the camera as a step asks: a named view (returned, so a window can remember it) or an
-    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no change."""
+    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no
+    change."""
     if camera is None:
         return None
     if isinstance(camera, str):
@@ -74,7 +75,8 @@ def find_scenario(project, name_or_path: str | Path) -> Path:
         if candidate.stem == str(name_or_path) or candidate.name == str(name_or_path):
             return candidate
     names = ", ".join(p.stem for p in known) or "none"
-    raise TwinViewerError(f"scenario {name_or_path!r}: no such file, and not one of the project's scenarios ({names})")
+    raise TwinViewerError(f"scenario {name_or_path!r}: no such file, and not one of the project's scenarios "
+                          f"({names})")
 
 
 def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path | str,
@@ -91,7 +93,8 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
 
     scenario = load_scenario(scenario_path, twin.project)
     if not 0 <= step < len(scenario.steps):
-        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps 0..{len(scenario.steps) - 1}")
+        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps "
+                              f"0..{len(scenario.steps) - 1}")
     run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
     session = Session(twin.project, twin.model.part_names)
     session.set_recording(run.recording(twin.project))
@@ -125,7 +128,8 @@ def run_render_command(twin, args, size: tuple[int, int]) -> int:
     if args.step is None:
         raise TwinViewerError("--scenario needs --step N (0 = the first step)")
     if twin.is_raw_mesh:
-        raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh file")
+        raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh "
+                              "file")
     path = find_scenario(twin.project, args.scenario)
     out = render_scenario_step(twin, path, args.step, args.out, size, hide=args.hide, style=args.style,
                                parallel=args.parallel)

@@ -1,4 +1,5 @@
-"""The twin's state at one instant of a recording, rendered offscreen (``twinviewer render --recording --time``).
+"""The twin's state at one instant of a recording, rendered offscreen (``twinviewer render --recording
+--time``).
 
 ``parse_time(text, start, end)`` reads the instant the user asked for: ISO 8601 (a zone or "Z" is exact,
 a naive time is this computer's local time), epoch seconds, or an offset from the recording start such as
@@ -56,7 +57,8 @@ def _local(t: float) -> str:
 
 
 def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=None):
-    """``(store, report)`` of a recording for this twin; None = the project's own ``[[sources]]`` recording."""
+    """``(store, report)`` of a recording for this twin; None = the project's own ``[[sources]]``
+    recording."""
     from twinviewer.io.importers import import_recording, import_source, recording_sources
 
     project = twin.project
@@ -72,7 +74,8 @@ def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=No
     return import_recording(path, source=source, periods=periods, progress=progress, cancel=cancel)
 
 
-def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status", labels: str | None = None) -> Frame:
+def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status",
+               labels: str | None = None) -> Frame:
     """Put the overlay (off, status, value, field:QUANTITY) for time ``t`` of ``store`` on an offscreen view,
     with ``labels`` (off, selected, all; None = the project's); returns the frame shown."""
     from twinviewer.render.overlay_layer import OverlayLayer

@@ -28,6 +28,8 @@ def create_source(config: Any, store: Any, project: Any, journal: Any = None, pa
     if config.kind == "opcua":
         from twinviewer.sources.opcua import OpcUaSource
 
-        return OpcUaSource(config, store, sensors, journal, password_prompt=password_prompt, base_dir=base_dir,
+        return OpcUaSource(config, store, sensors, journal, password_prompt=password_prompt,
+                           base_dir=base_dir,
                            **options)
-    raise TwinViewerError(f"source kind {config.kind!r} is not a live source (live kinds: {', '.join(LIVE_KINDS)})")
+    raise TwinViewerError(f"source kind {config.kind!r} is not a live source (live kinds: "
+                          f"{', '.join(LIVE_KINDS)})")
