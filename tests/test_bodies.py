@@ -9,8 +9,8 @@ import trimesh
 
 from twinviewer.core.bodies import split_bodies
 from twinviewer.core.geometry import PartMesh
-from twinviewer.core.twin import open_twin
 from twinviewer.io.meshes import load_model_file
+from twinviewer.io.twins import open_twin
 
 DRIVE = "meshes/ply/cycloidal_drive.ply"
 

@@ -261,7 +261,7 @@ def test_3mf_declared_unit_is_honoured(tmp_path):
     # In a project too: a units key written for another format does not scale a 3MF twice.
     (tmp_path / "inch.twin.toml").write_text(
         '[asset]\nname = "block"\n[[models]]\nfile = "inch.3mf"\nunits = "mm"\n', encoding="utf-8")
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
 
     low, high = open_twin(tmp_path / "inch.twin.toml").model.parts[0].bounds()
     assert high - low == pytest.approx(np.array([10, 20, 30]) * 0.0254)

@@ -14,6 +14,7 @@ from tests.mqtt_broker import TLS_PASSWORD, TLS_USER, MosquittoBroker
 from tests.waiting import wait_for as wait_until
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.keyring_store import SystemKeyring
 from twinviewer.sources import create_source
 from twinviewer.sources.base import SourceState
 from twinviewer.sources.mqtt import MqttSource, compile_route
@@ -54,7 +55,8 @@ class Publisher:
 def make_source(broker: MosquittoBroker, topics: list[dict], store: TimeSeriesStore, **config) -> MqttSource:
     settings = {"kind": "mqtt", "host": broker.host, "port": broker.port, "reconnect_min_s": 0.1,
                 "reconnect_max_s": 0.5, "topics": topics, **config}
-    return MqttSource(MqttConfig.model_validate(settings), store, SENSORS, flush_interval_s=0.01)
+    return MqttSource(MqttConfig.model_validate(settings), store, SENSORS, flush_interval_s=0.01,
+                      secret_store=SystemKeyring())
 
 
 def value_now(store: TimeSeriesStore, sensor: str) -> float:

@@ -19,9 +19,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.mqtt_broker import MosquittoBroker, make_password_file
 from tests.waiting import wait_for as wait_until
 from twinviewer.cli import main
-from twinviewer.core.journal import read_journal, recover
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.journal import read_journal, recover
 from twinviewer.io.recording import read_recording, write_recording
 from twinviewer.sources.base import SourceState
 from twinviewer.sources.mqtt import MqttSource

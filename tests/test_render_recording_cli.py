@@ -11,9 +11,9 @@ from PIL import Image
 
 from tests.blocks import build_blocks_project
 from twinviewer.cli import main
+from twinviewer.cli._render_state import parse_time
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.io.recording import write_recording
-from twinviewer.render.state_render import parse_time
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 

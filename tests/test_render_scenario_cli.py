@@ -31,7 +31,7 @@ def part_pixels(view, name: str) -> np.ndarray:
 
 
 def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     # Cavitation: step 5 starts with the suction pressure PT-101 (on the suction pipe) in alarm; step 0 is

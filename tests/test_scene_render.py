@@ -85,7 +85,7 @@ def blue_pixels(image: np.ndarray) -> int:
 
 def test_vertex_colours_from_the_file_are_shown_and_come_back_after_a_tint(shared_data):
     """The cycloidal drive PLY colours its motor blue in its vertex colours, all in one mesh."""
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     view = OffscreenView(open_twin(shared_data / "meshes/ply/cycloidal_drive.ply"), (400, 300))
@@ -108,7 +108,7 @@ def test_vertex_colours_from_the_file_are_shown_and_come_back_after_a_tint(share
 
 def test_glb_materials_of_one_mesh_show_in_their_colours(shared_data):
     """The milk truck's body mesh has several primitives: the windows' dark material must show."""
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     view = OffscreenView(open_twin(shared_data / "meshes/gltf/CesiumMilkTruck.glb"), (400, 300))

@@ -254,9 +254,10 @@ def test_fault_on_the_wrong_component_kind_names_the_line(project):
 
 def test_recording_round_trip_keeps_values_and_step_events(project, tmp_path):
     from twinviewer.io.recording import read_metadata, read_recording
+    from twinviewer.io.simulated import write_simulation
 
     result = run(project, '[[steps.faults]]\nsensor = "FT-101"\nkind = "dropout"\nseverity = 0.3')
-    path = result.write(tmp_path / "run.parquet")
+    path = write_simulation(result, tmp_path / "run.parquet")
     meta = read_metadata(path)
     assert [e["label"] for e in meta["events"]] == ["normal", "fault"]
     assert meta["events"][1]["t"] == result.times[0] + 600 and meta["events"][1]["kind"] == "scenario_step"

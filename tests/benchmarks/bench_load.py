@@ -80,7 +80,7 @@ print(json.dumps({"import": t1 - t0, "load": float("nan"), "render": float("nan"
 TWINVIEWER_PHASES_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from twinviewer.core.twin import open_twin
+from twinviewer.io.twins import open_twin
 from twinviewer.render.offscreen import OffscreenView
 t1 = time.perf_counter()
 twin = open_twin(sys.argv[1])

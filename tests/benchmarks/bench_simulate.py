@@ -19,6 +19,7 @@ from pathlib import Path
 from twinviewer.core.project import load_project
 from twinviewer.core.scenario import load_scenario
 from twinviewer.core.simulation import simulate
+from twinviewer.io.simulated import write_simulation
 from twinviewer.paths import demo_project_path
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "assets" / "demo" / "scenarios"
@@ -47,7 +48,7 @@ def main() -> int:
         if path.stem == "bearing_wear_de":
             with tempfile.TemporaryDirectory() as tmp:
                 started = time.perf_counter()
-                written = result.write(Path(tmp) / "bearing.parquet")
+                written = write_simulation(result, Path(tmp) / "bearing.parquet")
                 row["write_s"] = round(time.perf_counter() - started, 2)
                 row["file_mb"] = round(written.stat().st_size / 1e6, 1)
         rows.append(row)

@@ -53,7 +53,7 @@ def load_samples(path: Path):
         raise TwinViewerError(f"{path}: no such recording")
     suffix = path.suffix.lower()
     if suffix in (".journal", ".sqlite", ".db"):
-        from twinviewer.core.journal import read_journal
+        from twinviewer.io.journal import read_journal
 
         data = read_journal(path)
         return data.times, data.sensor_index, data.sensor_names, data.values
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from paho.mqtt.enums import CallbackAPIVersion
 
     from twinviewer.core.secrets import SecretError, resolve_password
+    from twinviewer.io.keyring_store import SystemKeyring
 
     if not args.speed > 0:
         raise TwinViewerError(f"--speed must be positive, got {args.speed}")
@@ -135,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             password = resolve_password(kind="mqtt", host=host, username=args.username,
-                                        password_env=args.password_env, prompt=prompt)
+                                        password_env=args.password_env, prompt=prompt,
+                                        store=SystemKeyring())
         except SecretError:
             password = None  # a user without a password is allowed by MQTT; the broker decides
         client.username_pw_set(args.username, password.reveal() if password else None)

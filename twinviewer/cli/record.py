@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _export(journal_path: Path, out: Path) -> int:
-    from twinviewer.core.journal import export_csv, export_parquet
+    from twinviewer.io.journal import export_csv, export_parquet
 
     if out.suffix.lower() == ".parquet":
         return export_parquet(journal_path, out)
@@ -45,7 +45,7 @@ def _export(journal_path: Path, out: Path) -> int:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    from twinviewer.core.journal import recover
+    from twinviewer.io.journal import recover
 
     report = recover(args.recover)
     print(report.summary(), flush=True)
@@ -64,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if args.project is None:
         raise TwinViewerError("name the project to record (PROJECT), or --recover JOURNAL")
 
-    from twinviewer.core.journal import Journal
     from twinviewer.core.project import load_project
     from twinviewer.core.store import TimeSeriesStore
+    from twinviewer.io.journal import Journal
+    from twinviewer.io.keyring_store import SystemKeyring
     from twinviewer.sources import LIVE_KINDS, create_source
 
     project = load_project(args.project, check_files=False)
@@ -98,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     try:
         for config in live:
-            sources.append(create_source(config, store, project, journal, password_prompt=prompt))
+            sources.append(create_source(config, store, project, journal, password_prompt=prompt,
+                                         secret_store=SystemKeyring()))
         for source in sources:
             source.start()
         print(f"recording {len(sources)} source(s) of {project.asset.name} to {journal_path}", flush=True)

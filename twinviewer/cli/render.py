@@ -62,8 +62,8 @@ def apply_section(scene, text: str) -> None:
 
 
 def run(args) -> int:
-    from twinviewer.core.twin import open_twin
     from twinviewer.core.views import parse_size
+    from twinviewer.io.twins import open_twin
 
     try:
         size = parse_size(args.size)
@@ -82,7 +82,7 @@ def run(args) -> int:
         twin = loading.result()
 
     if getattr(args, "scenario", None) is not None:
-        from twinviewer.render.scenario_render import run_render_command
+        from twinviewer.cli._render_scenario import run_render_command
 
         return run_render_command(twin, args, size)
     view = OffscreenView(twin, size)
@@ -103,8 +103,8 @@ def run(args) -> int:
         state = ""
         overlay = getattr(args, "overlay", None)
         if args.recording is not None or args.time is not None or overlay is not None:
+            from twinviewer.cli._render_state import show_recording_state
             from twinviewer.core.formatting import format_time
-            from twinviewer.render.state_render import show_recording_state
 
             frame = show_recording_state(view, args.recording, args.time, overlay or "status",
                                          getattr(args, "labels", None))

@@ -32,6 +32,7 @@ def run(args) -> int:
     from twinviewer.core.project import load_project
     from twinviewer.core.scenario import load_scenario, parse_duration
     from twinviewer.core.simulation import simulate, thresholds_of
+    from twinviewer.io.simulated import write_simulation
     from twinviewer.paths import demo_project_path
 
     project_path = Path(args.project) if args.project else demo_project_path()
@@ -50,7 +51,7 @@ def run(args) -> int:
         raise TwinViewerError(f"--out {out}: the native recording is a Parquet file; name it *.parquet")
     started = time.perf_counter()
     result = simulate(scenario, project, seed=args.seed)
-    result.write(out)
+    write_simulation(result, out)
     elapsed = time.perf_counter() - started
     onsets = result.alarm_onsets(thresholds_of(project))
     fired = ", ".join(f"{o.sensor} {o.level} at +{_clock(o.t - scenario.start_time)} (step {o.step + 1})"

@@ -28,7 +28,6 @@ import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,28 +128,6 @@ class SimulationResult:
                 statuses[sensor] = STATUS_LABELS[code] if code >= 0 else "no data"
             out.append(statuses)
         return out
-
-    def write(self, path: Path | str) -> Path:
-        """Write as a native recording (Parquet long table) with the scenario steps as events; dropped-out
-        samples (NaN) are marked bad quality."""
-        from twinviewer.io.recording import QUALITY_BAD, QUALITY_GOOD, write_recording
-
-        metadata: dict[str, Any] = {
-            "source": "twinviewer simulator",
-            "seed": self.seed,
-            "sample_period_s": float(self.times[1] - self.times[0]) if len(self.times) > 1 else None,
-            "events": self.events(),
-            "asset": self.asset,
-            "units": dict(self.units),
-        }
-        if self.scenario is not None:
-            metadata["scenario"] = self.scenario.title
-            if self.scenario.path:
-                metadata["scenario_file"] = self.scenario.path.name
-        missing = np.isnan(self.values)
-        quality = np.where(missing, QUALITY_BAD, QUALITY_GOOD).astype(np.uint8) if missing.any() else None
-        return write_recording(Path(path), self.times, list(self.sensor_ids), self.values, quality=quality,
-                               metadata=metadata)
 
 
 # ---- timeline from a scenario ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from paho.mqtt.properties import Properties
 
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.secrets import PasswordPrompt, Secret, redact, resolve_password
+from twinviewer.core.secrets import PasswordPrompt, Secret, SecretStore, redact, resolve_password
 from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_periods
 from twinviewer.sources.payloads import PayloadError, parse_payload
 
@@ -109,6 +109,7 @@ class MqttSource(LiveSource):
 
     def __init__(self, config: project_model.MqttSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
+                 secret_store: SecretStore | None = None,
                  base_dir: Path | None = None, flush_interval_s: float = 0.02, flush_max_samples: int = 500):
         super().__init__(config.name or f"mqtt {config.host}:{config.port}", f"{config.host}:{config.port}")
         self.config = config
@@ -116,6 +117,7 @@ class MqttSource(LiveSource):
         self.journal = journal
         self.base_dir = base_dir or Path.cwd()
         self.password_prompt = password_prompt
+        self.secret_store = secret_store
         self.routes = [compile_route(entry) for entry in config.topics]
         self._periods = sensor_periods(project_sensors)
         self._accept_any_sensor = not self._periods
@@ -171,7 +173,8 @@ class MqttSource(LiveSource):
             return
         config = self.config
         self._password = resolve_password(kind="mqtt", host=config.host, username=config.username,
-                                          password_env=config.password_env, prompt=self.password_prompt)
+                                          password_env=config.password_env, prompt=self.password_prompt,
+                                          store=self.secret_store)
         for sensor, period in self._periods.items():
             self.store.add_sensor(sensor, expected_period_s=period)
             if self.journal is not None:

@@ -26,7 +26,7 @@ from asyncua import Client, Node, ua
 
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.secrets import PasswordPrompt, Secret, redact, resolve_password
+from twinviewer.core.secrets import PasswordPrompt, Secret, SecretStore, redact, resolve_password
 from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_periods
 from twinviewer.sources.payloads import parse_value
 
@@ -143,6 +143,7 @@ class OpcUaSource(LiveSource):
 
     def __init__(self, config: project_model.OpcUaSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
+                 secret_store: SecretStore | None = None,
                  base_dir: Path | None = None, flush_interval_s: float = 0.02, flush_max_samples: int = 500,
                  watchdog_interval_s: float = 1.0):
         super().__init__(config.name or f"opcua {config.endpoint}", config.endpoint)
@@ -151,6 +152,7 @@ class OpcUaSource(LiveSource):
         self.journal = journal
         self.base_dir = base_dir or Path.cwd()
         self.password_prompt = password_prompt
+        self.secret_store = secret_store
         self.watchdog_interval_s = watchdog_interval_s
         self._periods = sensor_periods(project_sensors)
         self.sink = SampleSink(store, journal, flush_interval_s=flush_interval_s,
@@ -167,7 +169,8 @@ class OpcUaSource(LiveSource):
         config = self.config
         host = config.endpoint.removeprefix("opc.tcp://").split("/")[0]
         self._password = resolve_password(kind="opcua", host=host, username=config.username,
-                                          password_env=config.password_env, prompt=self.password_prompt)
+                                          password_env=config.password_env, prompt=self.password_prompt,
+                                          store=self.secret_store)
         self._files = {k: self._path(getattr(config, k))
                        for k in ("cert_file", "key_file", "server_cert_file")}
         for sensor, period in self._periods.items():

@@ -4,7 +4,7 @@
 
 - when a twin with ``[[sources]]`` of kind ``mqtt`` or ``opcua`` opens, creates each source on the session's
   store (``twinviewer.sources.create_source``), records every sample to a crash-safe journal
-  (``core.journal``; ``<recording folder>/<asset>-<UTC time>.journal``) and starts them through
+  (``io.journal``; ``<recording folder>/<asset>-<UTC time>.journal``) and starts them through
   ``Session.add_source`` (the clock follows the newest data). Sources stop and the journal closes when
   another twin opens or the window closes;
 - asks for passwords (environment → keyring → a password dialog on the GUI thread) and never shows them;
@@ -53,7 +53,8 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_duration, format_time
-from twinviewer.core.secrets import PromptAnswer, keyring_available
+from twinviewer.core.secrets import PromptAnswer
+from twinviewer.io.keyring_store import SystemKeyring, keyring_available
 
 JOURNAL_SUFFIX = ".journal"  # the extension `twinviewer record` gives its journals
 REFRESH_INTERVAL_MS = 250
@@ -459,7 +460,7 @@ class LivePanel(QObject):
     def _ensure_journal(self) -> None:
         if self.journal is not None:
             return
-        from twinviewer.core.journal import Journal
+        from twinviewer.io.journal import Journal
 
         twin = self.window.twin
         project = twin.project
@@ -499,7 +500,7 @@ class LivePanel(QObject):
             self._ensure_live_store()
             if entry.source is None or entry.source.store is not session.store:
                 entry.source = create_source(entry.config, session.store, window.twin.project, self.journal,
-                                             password_prompt=self.ask_password)
+                                             password_prompt=self.ask_password, secret_store=SystemKeyring())
             entry.source.start()  # resolves the password here, on the GUI thread
         except (TwinViewerError, OSError) as exc:
             entry.error = str(exc)
@@ -560,7 +561,8 @@ class LivePanel(QObject):
             self._ensure_live_store()
             entry.source = create_source(config, self.window.session.store, self.window.twin.project,
                                          self.journal,
-                                         password_prompt=lambda _text: password)
+                                         password_prompt=lambda _text: password,
+                                         secret_store=SystemKeyring())
         self.entries.append(entry)
         self._rebuild_strip()
         self.start_entry(entry)
@@ -696,9 +698,9 @@ class LivePanel(QObject):
     # ----- journals: load and export --------------------------------------------------------------------
     def load_journal(self, path: Path) -> int:
         """Show a journal on the timeline (live sources stop); returns the number of samples."""
-        from twinviewer.core.journal import load_into
         from twinviewer.core.session import LoadedRecording
         from twinviewer.core.store import TimeSeriesStore
+        from twinviewer.io.journal import load_into
 
         window = self.window
         if window.session is None:
@@ -718,7 +720,7 @@ class LivePanel(QObject):
 
     def export_journal(self, path: Path, out: Path, kind: str | None = None):
         """Export a journal to native Parquet or CSV off the GUI thread (a task with progress)."""
-        from twinviewer.core.journal import export_csv, export_parquet
+        from twinviewer.io.journal import export_csv, export_parquet
         from twinviewer.ui.tasks import run_task
 
         out = Path(out)
@@ -838,7 +840,7 @@ class JournalsDialog(QDialog):
 
     def _report_row(self, row: int, path: Path) -> None:
         """Check one journal and show its samples and time range in its row."""
-        from twinviewer.core.journal import JournalError, recover
+        from twinviewer.io.journal import JournalError, recover
 
         try:
             report = recover(path)  # replays a crash's WAL into the file and checks its integrity

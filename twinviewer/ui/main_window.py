@@ -29,7 +29,8 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.overlay import status_name
 from twinviewer.core.session import Frame, Session
-from twinviewer.core.twin import Twin, open_twin
+from twinviewer.core.twin import Twin
+from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.render.scene import VIEW_NAMES
 from twinviewer.ui.icons import icon

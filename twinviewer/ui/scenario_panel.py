@@ -55,11 +55,13 @@ from twinviewer.core.scenario_playback import (
     MAX_PLAYBACK_SAMPLES,
     PlaybackRun,
     project_folder,
+    simulate_for_playback,
+    training_log_stem,
+)
+from twinviewer.io.scenario_files import (
     project_scenarios,
     scenario_title,
-    simulate_for_playback,
     training_log_dir,
-    training_log_stem,
     write_training_log,
 )
 from twinviewer.render.scenario_render import StepHighlight, apply_step_camera
