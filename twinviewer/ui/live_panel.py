@@ -482,7 +482,6 @@ class LivePanel(QObject):
             self._swapping = True
             try:
                 session.set_recording(LoadedRecording(TimeSeriesStore(), name="live"))
-                self.window.recording_loaded.emit(session)
             finally:
                 self._swapping = False
             self.live_store = session.store
@@ -710,7 +709,6 @@ class LivePanel(QObject):
         store = TimeSeriesStore()
         count = load_into(path, store)
         window.session.set_recording(LoadedRecording(store, [], Path(path).name, f"{count:,} samples"))
-        window.recording_loaded.emit(window.session)
         window.refresh_now()
         span = store.time_range()
         when = f" from {format_time(span[0])} to {format_time(span[1])}" if span else ""
