@@ -5,10 +5,14 @@ These run in the full environment and in ``.venv-core`` (no PySide6, VTK or pyvi
 
 from __future__ import annotations
 
+import ast
 import json
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import twinviewer
 
@@ -47,3 +51,25 @@ def test_the_core_imports_no_other_layer_at_run_time():
     others = sorted({".".join(m.split(".")[:2]) for m in loaded
                      if m.startswith("twinviewer.") and m.split(".")[1] in ("io", "sources", "render", "ui", "cli")})
     assert others == []
+
+
+UI_LINE_LIMIT = 600
+
+
+def test_no_ui_module_is_over_600_lines_without_saying_why():
+    folder = Path(twinviewer.__file__).parent / "ui"
+    long_ones = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.py")
+                 if len(p.read_text(encoding="utf-8").splitlines()) > UI_LINE_LIMIT}
+    unexplained = [name for name, text in long_ones.items()
+                   if "Over 600 lines:" not in (ast.get_docstring(ast.parse(text)) or "")]
+    assert unexplained == []
+
+
+def test_no_import_cycle():
+    grimp = pytest.importorskip("grimp")
+    import networkx
+
+    graph = grimp.build_graph("twinviewer")
+    edges = [(m, i) for m in graph.modules for i in graph.find_modules_directly_imported_by(m)]
+    cycles = list(networkx.simple_cycles(networkx.DiGraph(edges)))
+    assert cycles == []
