@@ -204,6 +204,7 @@ class ScoreResult:
     contributions: np.ndarray
     sensors: list[str]
     limit: float
+    span: int = DEFAULT_SPAN
 
 
 class OnlineScorer:
@@ -237,7 +238,7 @@ def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> 
     smooth_contrib = _ewma(contributions, model.alpha, initial=np.zeros(len(model.sensors)))
     return ScoreResult(times=np.asarray(times, dtype=np.float64), score=score,
                        anomaly=(score > model.limit).astype(np.int8), contributions=smooth_contrib,
-                       sensors=list(model.sensors), limit=model.limit)
+                       sensors=list(model.sensors), limit=model.limit, span=model.span)
 
 
 @dataclass(frozen=True)
@@ -267,17 +268,65 @@ def top_contributors(contributions: np.ndarray, sensors: Sequence[str], count: i
 
 
 def episodes(result: ScoreResult, top: int = 3) -> list[AnomalyEpisode]:
-    """Runs of consecutive anomalous timestamps, each with the sensors contributing most over the run."""
+    """Runs of anomalous timestamps, each with the sensors contributing most at its onset.
+
+    The onset (the first ``span`` timestamps) is where behaviour left normal: later the consequences of the
+    fault (a pump slowing down after a bearing seized) can outweigh its cause.
+    Runs separated by fewer normal timestamps than the smoothing span are one episode (a score hovering
+    at the limit is one event, not many).
+    """
     flags = np.asarray(result.anomaly, dtype=bool)
     if not flags.any():
         return []
     padded = np.concatenate(([False], flags, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    found = []
+    runs: list[list[int]] = []
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        window = result.contributions[start:stop]
+        if runs and start - runs[-1][1] < result.span:
+            runs[-1][1] = stop
+        else:
+            runs.append([start, stop])
+    found = []
+    for start, stop in runs:
+        window = result.contributions[start:min(stop, start + result.span)]  # where it left normal
         ranked = top_contributors(window.mean(axis=0), result.sensors, top)
         found.append(AnomalyEpisode(start=float(result.times[start]), end=float(result.times[stop - 1]),
                                     peak=float(result.score[start:stop].max()),
                                     top_sensors=tuple(s for s, _ in ranked), shares=tuple(w for _, w in ranked)))
     return found
+
+
+def store_matrix(store, sensors: Sequence[str], t0: float | None = None,
+                 t1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(times, values (n, m))`` of a :class:`~twinviewer.core.store.TimeSeriesStore` in ``[t0, t1]``.
+
+    One row per distinct timestamp of any of the sensors; each sensor holds its latest sample until it
+    goes stale (``store.stale_factor`` × its expected period), then NaN. A recording on one time grid
+    comes back unchanged.
+    """
+    lo = -np.inf if t0 is None else t0
+    hi = np.inf if t1 is None else t1
+    aligned = store.aligned_samples(list(sensors))
+    if aligned is not None:
+        times, matrix = aligned
+        inside = (times >= lo) & (times <= hi)
+        return times[inside], matrix[inside].astype(np.float64)
+    series = [store.samples(s) for s in sensors]
+    stamps = [t[(t >= lo) & (t <= hi)] for t, _ in series]
+    times = np.unique(np.concatenate(stamps)) if stamps else np.empty(0)
+    matrix = np.full((times.size, len(sensors)), np.nan)
+    for j, (sensor, (t, v)) in enumerate(zip(sensors, series, strict=True)):
+        if t.size == 0:
+            continue
+        index = np.searchsorted(t, times, side="right") - 1
+        ok = index >= 0
+        held = np.where(ok, index, 0)
+        fresh = ok & (times - t[held] <= store.stale_factor * store.expected_period(sensor))
+        matrix[fresh, j] = v[held[fresh]]
+    return times, matrix
+
+
+def detector_sensors(store, project_sensors: Sequence[str] = ()) -> list[str]:
+    """The sensors to model: the project's sensors that have samples (every sensor of the store if none)."""
+    names = [s for s in project_sensors if store.has(s)] if project_sensors else list(store.sensor_ids)
+    return [s for s in names if store.samples(s)[0].size]
