@@ -113,7 +113,7 @@ def _ewma(values: np.ndarray, alpha: float, initial: np.ndarray | float | None =
     out = np.empty_like(values)
     if len(values) == 0:
         return out
-    state = values[0].copy() if initial is None else np.array(initial, dtype=np.float64)
+    state = values[0].copy() if initial is None else np.array(initial, dtype=np.float64, copy=True)
     if np.ndim(state) == 0:
         state = float(state)
     keep = 1.0 - alpha
@@ -229,6 +229,16 @@ class OnlineScorer:
         self._score = a * raw + (1.0 - a) * self._score
         self._contrib = a * contributions + (1.0 - a) * self._contrib
         return self._score, self._score > model.limit, self._contrib
+
+    def step_block(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`step` for each row of ``values``: ``(scores, 0/1 flags, contributions)``, state carried on."""
+        model = self.model
+        raw, contributions = model.raw_scores(values)
+        score = _ewma(raw, model.alpha, initial=self._score)
+        smooth = _ewma(contributions, model.alpha, initial=self._contrib)
+        if len(score):
+            self._score, self._contrib = float(score[-1]), smooth[-1].copy()
+        return score, (score > model.limit).astype(np.int8), smooth
 
 
 def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> ScoreResult:
