@@ -262,7 +262,7 @@ class OverlayLayer:
             if status == Status.ALARM:
                 self.alarm_parts.add(name)
                 share = 0.7 + 0.3 * pulse
-            if status in (Status.WARNING, Status.ALARM):
+            if status in (Status.WARNING, Status.ALARM, Status.ANOMALOUS):
                 alerts.add(name)
             tints[name] = tuple((1 - share) * base + share * colour)
         self.scene.set_tint(tints, alerts)
