@@ -31,12 +31,12 @@ def run(args) -> int:
 
     import numpy as np
 
+    from twinviewer.cli._render_state import load_recording, parse_time
     from twinviewer.core.alarms import iso_utc
     from twinviewer.core.anomaly import detector_sensors, episodes, fit_detector, score_block, store_matrix
     from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.twin import open_twin
     from twinviewer.io.anomaly_model import load_model, model_path, save_model
-    from twinviewer.render.state_render import load_recording, parse_time
+    from twinviewer.io.twins import open_twin
 
     twin = open_twin(Path(args.project))
     project_sensors = [s.id for s in twin.project.sensors]
