@@ -131,3 +131,25 @@ def test_events_list_navigates_and_a_saved_model_is_used_again(qtbot, window, tm
     panel = window.panels["anomaly_panel"]
     qtbot.waitUntil(lambda: window.session.anomaly is not None, timeout=30000)
     assert panel.model is not None and panel.score_action.isEnabled()
+
+
+def test_an_attached_rul_model_shows_in_the_properties(qtbot, window, tmp_path):
+    from tests.test_rul import wear_unit
+    from twinviewer.core.rul import fit_rul
+    from twinviewer.io.rul_files import rul_model_path, save_rul_model
+
+    project = load_incident(qtbot, window, tmp_path)
+    rng = np.random.default_rng(3)
+    model = fit_rul([wear_unit(rng, int(rng.integers(150, 260))) for _ in range(12)], ["VT-102", "TT-102", "c"])
+    save_rul_model(tmp_path / "pump.rul.json", model)
+    panel = window.panels["anomaly_panel"]
+    assert panel.rul_action.isEnabled()
+    assert panel.attach_rul(tmp_path / "pump.rul.json")
+    assert rul_model_path(project).is_file()
+    window.select_part("bearing_housing_de")
+    window.session.clock.seek(window.session.clock.end)
+    window.refresh_now()
+    rul = panel.rul_at(window.session.clock.t)
+    assert rul is not None and 0 <= rul <= model.cap
+    window.properties.show_part(window.twin.project, window.twin.model.part("bearing_housing_de"), 1.0)
+    assert "Remaining useful life of" in window.properties.text.toPlainText()

@@ -11,8 +11,10 @@
   colours the parts whose sensors explain the anomaly "Anomalous" (purple) while it lasts;
 - draws the score under the timeline ruler (purple where anomalous, a tick line at the limit), with the
   episode and its top sensors in the tooltip;
-- adds two sections to the part properties: the detector's view at the cursor, and each sensor's time to
-  threshold (core/time_to_threshold.py), and draws the dashed projection with its 80 % band in the charts.
+- adds sections to the part properties: the detector's view at the cursor, each sensor's time to
+  threshold (core/time_to_threshold.py), and the asset's remaining useful life when a model from
+  ``twinviewer rul --fit`` is attached (Analysis → Attach a remaining-useful-life model…, kept beside the
+  project as ``*.twin.rul.json``); draws the dashed projection with its 80 % band in the charts.
 """
 
 from __future__ import annotations
@@ -184,6 +186,10 @@ class AnomalyPanel(QObject):
         self.train_action = menu.addAction("&Train anomaly detector…", self.train_dialog)
         self.score_action = menu.addAction("&Score with the saved detector", self.score_with_saved)
         self.forget_action = menu.addAction("&Forget the detector", self.forget)
+        menu.addSeparator()
+        self.rul_action = menu.addAction("Attach a remaining-useful-life &model…", self.attach_rul_dialog)
+        self.rul_model = None  # a RulModel attached to the project's asset (``*.twin.rul.json`` beside it)
+        self._rul_cache: tuple | None = None
         self.menu = menu
         recording = getattr(window, "panels", {}).get("recording_panel")
         self.timeline = recording.timeline if recording is not None else None
@@ -210,12 +216,23 @@ class AnomalyPanel(QObject):
         has_data = session is not None and session.has_data
         path = self._model_file()
         self.train_action.setEnabled(has_data)
+        self.rul_action.setEnabled(self._rul_file() is not None)
         self.score_action.setEnabled(has_data and path is not None and path.is_file())
         self.forget_action.setEnabled(self.model is not None or (path is not None and path.is_file()))
 
     def _twin_opened(self, _twin) -> None:
         self.model = None
+        self.rul_model = None
+        self._rul_cache = None
         self._set_track(None)
+        rul_file = self._rul_file()
+        if rul_file is not None and rul_file.is_file():
+            from twinviewer.io.rul_files import load_rul_model
+
+            try:
+                self.rul_model = load_rul_model(rul_file)
+            except Exception as exc:
+                self.window.show_status(f"Remaining-useful-life model not loaded: {exc}")
         path = self._model_file()
         if path is not None and path.is_file():
             self._load_saved(path, quiet=True)
@@ -351,6 +368,58 @@ class AnomalyPanel(QObject):
         self._sync_actions()
         self.window.refresh_now()
 
+    # ----- remaining useful life -----------------------------------------------------------------------
+    def _rul_file(self):
+        from twinviewer.io.rul_files import rul_model_path
+
+        twin = self.window.twin
+        return rul_model_path(twin.path) if twin is not None and not twin.is_raw_mesh else None
+
+    def attach_rul_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self.window, "Attach a remaining-useful-life model", "",
+                                              "RUL model (*.json);;All files (*)")
+        if path:
+            self.attach_rul(path)
+
+    def attach_rul(self, path) -> bool:
+        """Validate the model file (from ``twinviewer rul --fit``) and keep a copy beside the project."""
+        from twinviewer.io.rul_files import load_rul_model, save_rul_model
+
+        target = self._rul_file()
+        try:
+            model = load_rul_model(path)
+            if target is not None:
+                save_rul_model(target, model)
+        except Exception as exc:
+            self.window.show_error("Remaining useful life", str(exc))
+            return False
+        self.rul_model = model
+        self._rul_cache = None
+        session = self.window.session
+        missing = [s for s in model.sensors if session is None or not session.store.has(s)]
+        note = f"; this recording has no {', '.join(missing[:4])}" if missing else ""
+        self.window.show_status(f"Remaining-useful-life model attached ({len(model.sensors)} sensors){note}")
+        self.window.refresh_now()
+        return True
+
+    def rul_at(self, t: float) -> float | None:
+        """The model's remaining life (cycles = samples) at ``t`` from the history so far, None if it cannot."""
+        from twinviewer.core.anomaly import store_matrix
+
+        session = self.window.session
+        model = self.rul_model
+        if model is None or session is None or not all(session.store.has(s) for s in model.sensors):
+            return None
+        key = (id(session.store), session.store.version, id(model))
+        if self._rul_cache is None or self._rul_cache[0] != key:
+            times, values = store_matrix(session.store, model.sensors)
+            self._rul_cache = (key, times, model.predict_unit(values) if len(times) else np.empty(0))
+        _, times, estimates = self._rul_cache
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        return float(estimates[i]) if i >= 0 else None
+
     # ----- per frame -------------------------------------------------------------------------------------
     def _frame_shown(self, frame) -> None:
         session = self.window.session
@@ -417,6 +486,14 @@ class AnomalyPanel(QObject):
         t = session.clock.t
         sensors = project.sensors_of_part(part_name)
         body = []
+        if self.rul_model is not None:
+            rul = self.rul_at(t)
+            text = (f"about {rul:.0f} cycles (samples) left at the cursor" if rul is not None else
+                    "no estimate: the recording lacks the model's sensors "
+                    f"({', '.join(self.rul_model.sensors[:6])}…)")
+            if rul is not None and rul >= self.rul_model.cap:
+                text = f"{self.rul_model.cap:.0f} cycles or more (no sign of wear yet)"
+            body.append(f"<p><b>Remaining useful life of {html.escape(project.asset.name)}</b><br>{text}</p>")
         track = session.anomaly
         if track is not None:
             now = track.at(t)
