@@ -12,7 +12,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from twinviewer.core.bookmarks import Bookmark, BookmarkError, bookmarks_document, merge_bookmarks, parse_bookmarks
+from twinviewer.core.bookmarks import (
+    Bookmark,
+    BookmarkError,
+    bookmarks_document,
+    merge_bookmarks,
+    parse_bookmarks,
+)
 
 SIDECAR_SUFFIX = ".bookmarks.json"
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024

@@ -67,7 +67,7 @@ class MomentRenderer:
         self.view.scene.set_view(view)
         self.session = None
         self.layer = None
-        self._stamp = _text_actor(max(12, size[1] // 45), (10, size[1] - 10 - max(12, size[1] // 45) * 1.6))
+        self._stamp = _text_actor(max(14, size[1] // 32), (10, size[1] - 10 - max(14, size[1] // 32) * 1.6))
         self._stamp.GetTextProperty().SetVerticalJustificationToTop()
         self._stamp.SetPosition(10, size[1] - 10)
         self.view.renderer.AddViewProp(self._stamp)
@@ -76,7 +76,7 @@ class MomentRenderer:
             self._add_status_key(size)
 
     def _add_status_key(self, size: tuple[int, int]) -> None:
-        font = max(10, size[1] // 60)
+        font = max(11, size[1] // 45)
         for i, (status, name) in enumerate(STATUS_KEY):
             colour = STATUS_RGBA[int(status) + 1, :3] / 255.0
             actor = _text_actor(font, (10, 10 + i * (font + 6)), bold=True, colour=tuple(colour * 0.85))
