@@ -285,15 +285,17 @@ def write_bundle(out: Path | str, contents: BundleContents, progress: Progress |
         files.append(("state.json", (contents.state or ViewState()).model_dump_json(indent=2).encode("utf-8"),
                       "state"))
         taken = {m for m, _, _ in files}
+        first_recording = Path(sorted(contents.recording_paths)[0]) if contents.recording_paths else None
         for attachment in contents.attachments:
             attachment = Path(attachment)
-            folder = "project" if attachment.parent == project_path.parent else "recording" \
-                if any(attachment.parent == Path(p).parent for p in contents.recording_paths) else "attachments"
             name = _safe_filename(attachment.name)
-            if folder == "recording" and contents.recording_paths:
-                original = Path(sorted(contents.recording_paths)[0]).stem
-                if name.startswith(original + "."):
-                    name = rec_stem + name[len(original):]
+            if (first_recording is not None and attachment.parent == first_recording.parent
+                    and attachment.name.startswith(first_recording.stem + ".")):
+                folder, name = "recording", rec_stem + name[len(_safe_filename(first_recording.stem)):]
+            elif attachment.parent == project_path.parent:
+                folder = "project"
+            else:
+                folder = "attachments"
             member = f"{folder}/{name}"
             if member in taken or not attachment.is_file():
                 continue
@@ -493,7 +495,10 @@ def _check_project_stays_inside(folder: Path, project_path: Path, name: str) -> 
     """The bundled project may only name files inside the bundle and no live connection."""
     from twinviewer.core.project import RecordingSource, load_project
 
-    project = load_project(project_path)
+    try:
+        project = load_project(project_path, check_files=False)
+    except TwinViewerError as exc:
+        raise BundleError(f"{name}: its project file is not valid: {str(exc).splitlines()[0]}") from None
     named = [("models", m.file) for m in project.models] + [("scenarios", s.file) for s in project.scenarios]
     for source in project.sources:
         if source.kind in ("mqtt", "opcua"):
