@@ -46,6 +46,7 @@ class LoadedRecording:
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
+    paths: list = field(default_factory=list)  # the files it came from (bookmarks live beside the first)
 
 
 class Session:
@@ -56,6 +57,7 @@ class Session:
         self.clock = Clock()
         self.events: list[Event] = []
         self.recording_name = ""
+        self.recording_paths: list = []
         self.sources: list = []
         self._last_key: tuple | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
@@ -78,6 +80,7 @@ class Session:
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
         self.recording_name = recording.name
+        self.recording_paths = list(recording.paths)
         self.clock.pause()
         self.clock.follow_live = False
         self._live_anchor = None

@@ -413,6 +413,9 @@ class AlarmPanel(QWidget):
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
+        bookmarks = self.window.panels.get("bookmarks_panel")
+        if bookmarks is not None:
+            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))
