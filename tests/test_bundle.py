@@ -13,10 +13,11 @@ import pytest
 
 from tests.blocks import build_blocks_project
 from twinviewer.cli import main
+from twinviewer.cli._incident import open_inputs
 from twinviewer.core.bookmarks import Bookmark, Camera, ViewState
-from twinviewer.incident import make_bundle, open_inputs
 from twinviewer.io.bookmarks_file import write_bookmarks_file
 from twinviewer.io.bundle import BundleError, extract_bundle
+from twinviewer.io.incident import make_bundle
 from twinviewer.io.recording import write_recording
 
 T0 = 1_700_000_000.0

@@ -16,8 +16,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from twinviewer.cli._incident import fail_if_exists_as_dir, open_args, progress_printer
-    from twinviewer.incident import make_bundle, resolve_window
+    from twinviewer.cli._incident import fail_if_exists_as_dir, open_args, progress_printer, resolve_window
+    from twinviewer.io.incident import make_bundle
 
     out = Path(args.out)
     if out.suffix.lower() != ".twinbundle":

@@ -21,8 +21,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from twinviewer.cli._incident import fail_if_exists_as_dir, open_args, progress_printer
-    from twinviewer.incident import make_report, resolve_window
+    from twinviewer.cli._incident import (
+        fail_if_exists_as_dir,
+        make_report,
+        open_args,
+        progress_printer,
+        resolve_window,
+    )
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":

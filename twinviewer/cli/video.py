@@ -20,10 +20,15 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from twinviewer.cli._incident import fail_if_exists_as_dir, open_args, progress_printer
+    from twinviewer.cli._incident import (
+        fail_if_exists_as_dir,
+        make_video,
+        open_args,
+        progress_printer,
+        resolve_window,
+    )
     from twinviewer.core.errors import TwinViewerError
     from twinviewer.core.views import parse_size
-    from twinviewer.incident import make_video, resolve_window
 
     try:
         size = parse_size(args.size)

@@ -169,7 +169,7 @@ class ComparePanel(QWidget):
 
     def load_other(self, path: Path):
         """Import another recording for B off the GUI thread."""
-        from twinviewer.render.state_render import load_recording
+        from twinviewer.io.incident import import_recording_for
         from twinviewer.ui.tasks import run_task
 
         twin = self.window.twin
@@ -190,7 +190,7 @@ class ComparePanel(QWidget):
             if not isinstance(exc, CancelledError):
                 self.window.show_error("Cannot load the recording for B", str(exc))
 
-        self.task = run_task(self.window, f"Loading {path.name}", lambda p, c: load_recording(twin, path, p, c),
+        self.task = run_task(self.window, f"Loading {path.name}", lambda p, c: import_recording_for(twin.project, path, p, c),
                              done, failed)
         return self.task
 

@@ -265,7 +265,7 @@ class IncidentActions:
     # ----- bundle ----------------------------------------------------------------------------------
     def _inputs(self):
         from twinviewer.core.alarms import sidecar_path as acks_path
-        from twinviewer.incident import IncidentInputs
+        from twinviewer.io.incident import IncidentInputs
 
         window = self.window
         session = window.session
@@ -277,7 +277,7 @@ class IncidentActions:
                               acks if acks.is_file() else None, current_state(window))
 
     def save_bundle(self, out: Path, span: tuple[float, float] | None = None):
-        from twinviewer.incident import make_bundle
+        from twinviewer.io.incident import make_bundle
         from twinviewer.ui.tasks import run_task
 
         window = self.window
