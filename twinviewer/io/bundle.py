@@ -51,6 +51,14 @@ Progress = Callable[[float, str], None]
 Cancelled = Callable[[], bool]
 
 
+def _no_progress(_fraction: float, _message: str = "") -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
 class BundleError(TwinViewerError):
     """A bundle that cannot be written, or one that is refused when opened."""
 
@@ -225,8 +233,8 @@ def write_bundle(out: Path | str, contents: BundleContents, progress: Progress |
     from twinviewer.io.recording import write_store
 
     out = Path(out)
-    progress = progress or (lambda _f, _m="": None)
-    cancelled = cancelled or (lambda: False)
+    progress = progress or _no_progress
+    cancelled = cancelled or _never
     project_path = Path(contents.project_path).resolve()
     project = load_project(project_path)
     project_dir = "project"
@@ -286,8 +294,8 @@ def write_bundle(out: Path | str, contents: BundleContents, progress: Progress |
                       "state"))
         taken = {m for m, _, _ in files}
         first_recording = Path(sorted(contents.recording_paths)[0]) if contents.recording_paths else None
-        for attachment in contents.attachments:
-            attachment = Path(attachment)
+        for attached in contents.attachments:
+            attachment = Path(attached)
             name = _safe_filename(attachment.name)
             if (first_recording is not None and attachment.parent == first_recording.parent
                     and attachment.name.startswith(first_recording.stem + ".")):
@@ -309,16 +317,16 @@ def write_bundle(out: Path | str, contents: BundleContents, progress: Progress |
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
             with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-                for member, source, role in files:
+                for member, content, role in files:
                     if cancelled():
                         raise CancelledError("bundle cancelled")
                     progress(0.1 + 0.85 * done / total, f"Adding {member}")
-                    if isinstance(source, bytes):
-                        archive.writestr(member, source)
-                        size, digest = len(source), hashlib.sha256(source).hexdigest()
+                    if isinstance(content, bytes):
+                        archive.writestr(member, content)
+                        size, digest = len(content), hashlib.sha256(content).hexdigest()
                     else:
-                        archive.write(source, member)
-                        size, digest = source.stat().st_size, _sha256_file(source)
+                        archive.write(content, member)
+                        size, digest = content.stat().st_size, _sha256_file(content)
                     done += size
                     members.append(Member(path=member, size=size, sha256=digest, role=role))
                 manifest = Manifest(format=BUNDLE_FORMAT, version=BUNDLE_VERSION, created_at=time.time(),
@@ -427,8 +435,8 @@ def extract_bundle(path: Path | str, parent: Path | str | None = None, progress:
     message and leaves nothing behind.
     """
     path = Path(path)
-    progress = progress or (lambda _f, _m="": None)
-    cancelled = cancelled or (lambda: False)
+    progress = progress or _no_progress
+    cancelled = cancelled or _never
     name = path.name
     if not path.is_file():
         raise BundleError(f"{path}: no such file")

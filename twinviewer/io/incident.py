@@ -13,12 +13,14 @@ from pathlib import Path
 
 from twinviewer.core.bookmarks import Bookmark, ViewState, bookmarks_between
 from twinviewer.core.events import Event
+from twinviewer.core.store import TimeSeriesStore
+from twinviewer.core.twin import Twin
 
 
 @dataclass
 class IncidentInputs:
-    twin: object
-    store: object
+    twin: Twin
+    store: TimeSeriesStore
     events: list[Event]
     recording_name: str
     recording_paths: list[Path]

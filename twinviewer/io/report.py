@@ -238,8 +238,8 @@ def write_pdf(out: Path | str, data: ReportData, paper: str = "a4", chart_span: 
                 story.append(_chart_drawing(series, width, 95, font, c0, c1, (bookmark.t, bookmark.t_end)))
     if data.notes:
         story.append(p("Notes", h2))
-        for heading, text in data.notes:
-            story += [p(heading, h3), p(text)]
+        for note_title, text in data.notes:
+            story += [p(note_title, h3), p(text)]
 
     def footer(canvas, doc) -> None:
         canvas.saveState()

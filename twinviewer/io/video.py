@@ -20,6 +20,14 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 MAX_FRAMES = 100_000
 
 
+def _no_progress(_fraction: float, _message: str = "") -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
 class VideoError(TwinViewerError):
     """A clip that cannot be made as asked."""
 
@@ -56,8 +64,8 @@ def write_clip(out: Path | str, times: np.ndarray, render: Callable[[float], np.
     import imageio_ffmpeg
 
     out = Path(out)
-    progress = progress or (lambda _f, _m="": None)
-    cancelled = cancelled or (lambda: False)
+    progress = progress or _no_progress
+    cancelled = cancelled or _never
     width, height = size
     if width % 2 or height % 2:
         raise VideoError(f"video size {width}x{height}: width and height must be even")
