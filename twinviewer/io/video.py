@@ -74,7 +74,7 @@ def write_clip(out: Path | str, times: np.ndarray, render: Callable[[float], np.
     writer = imageio_ffmpeg.write_frames(str(temporary), (width, height), fps=float(fps), codec="libx264",
                                          pix_fmt_in="rgb24", pix_fmt_out="yuv420p", macro_block_size=1,
                                          quality=7, ffmpeg_log_level="error",
-                                         output_params=["-movflags", "+faststart"])
+                                         output_params=["-preset", "veryfast", "-movflags", "+faststart"])
     started = time.perf_counter()
     try:
         writer.send(None)
