@@ -57,6 +57,7 @@ class LoadedRecording:
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
+    paths: list = field(default_factory=list)  # the files it came from (bookmarks live beside the first)
 
 
 class Session:
@@ -67,7 +68,9 @@ class Session:
         self.clock = Clock()
         self.events: list[Event] = []
         self.recording_name = ""
+        self.recording_paths: list = []
         self.sources: list = []
+        self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
         self.selected_part: str | None = None
         self.overlay_mode = ""
         self.recording_changed = Signal("recording_changed")
@@ -95,7 +98,9 @@ class Session:
         self.stop_sources()
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
+        self.anomaly = None  # scored another store; the anomaly panel scores the new one
         self.recording_name = recording.name
+        self.recording_paths = list(recording.paths)
         self.clock.pause()
         self.clock.follow_live = False
         self._live_anchor = None
@@ -155,7 +160,8 @@ class Session:
     # ----- frames ----------------------------------------------------------------------------------
     def frame_at(self, t: float) -> Frame:
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+        anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, anomalous))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -165,7 +171,7 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.field_quantity)
+        key = (t, self.store.version, self.overlay.field_quantity, id(self.anomaly))
         frame.changed = key != self._last_key
         self._last_key = key
         if t != self._last_t:
