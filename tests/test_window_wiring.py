@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.gui import new_window, open_and_wait
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
 from twinviewer.paths import demo_project_path
 
 pytestmark = pytest.mark.gui
@@ -15,6 +16,9 @@ def test_panels_add_handlers_in_the_documented_order_and_patch_nothing(qtbot, tm
     try:
         assert window.viewer.click_handlers.describe() == ["10 sensor marker", "100 pick part or measure"]
         assert window.drop_handlers.describe() == ["10 recordings", "100 open as a twin"]
+        # The menus offer the names declared in core/options.py.
+        assert tuple(window.label_actions) == LABEL_MODES
+        assert tuple(window.overlay_actions) == SIMPLE_OVERLAY_MODES
         # No instance attribute shadows a method: what runs is what the class says.
         for obj, names in ((window, ("open_dropped", "select_part")), (window.viewer, ("click_at",))):
             assert not set(names) & set(vars(obj)), names

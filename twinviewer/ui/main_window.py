@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
 from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
-from twinviewer.render.scene import VIEW_NAMES
 from twinviewer.ui.chains import DROP_OPEN_TWIN
 from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
@@ -209,15 +209,16 @@ class MainWindow(QMainWindow):
         self.about_action = a("&About TwinViewer", self.about)
         self.overlay_group = QActionGroup(self)
         self.overlay_actions: dict[str, QAction] = {}
-        for mode, label, key in (("off", "No overlay", "Ctrl+0"), ("status", "Status colours", "Ctrl+1"),
-                                 ("value", "Sensor values", "Ctrl+2")):
+        overlay_texts = ("No overlay", "Status colours", "Sensor values")
+        for (mode, label), key in zip(zip(SIMPLE_OVERLAY_MODES, overlay_texts, strict=True),
+                                      ("Ctrl+0", "Ctrl+1", "Ctrl+2"), strict=True):
             action = a(label, lambda on, m=mode: on and self.set_overlay_mode(m), key, checkable=True)
             self.overlay_group.addAction(action)
             self.overlay_actions[mode] = action
         self.label_group = QActionGroup(self)
         self.label_actions: dict[str, QAction] = {}
-        for mode, label in (("off", "No labels"), ("selected", "Labels for the selected part"),
-                            ("all", "All labels")):
+        label_texts = ("No labels", "Labels for the selected part", "All labels")
+        for mode, label in zip(LABEL_MODES, label_texts, strict=True):
             action = a(label, lambda on, m=mode: on and self.set_label_mode(m), checkable=True)
             self.label_group.addAction(action)
             self.label_actions[mode] = action

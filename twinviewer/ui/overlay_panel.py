@@ -33,14 +33,16 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.colormaps import COLORMAP_NAMES, colormap_for, colormap_table
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LABEL_MODES as LABEL_MODE_LIST
+from twinviewer.core.options import SIMPLE_OVERLAY_MODES
 from twinviewer.core.view_settings import save_view
 from twinviewer.render.overlay_layer import parse_mode
 from twinviewer.ui import alarm_panel, legend
 from twinviewer.ui.chains import CLICK_SENSOR_MARKER
 
 MARKER_CLICK_RADIUS_PX = 10.0
-MODE_LABELS = {"off": "No overlay", "status": "Status colours", "value": "Sensor values"}
-LABEL_MODES = {"off": "No labels", "selected": "Selected part", "all": "All sensors"}
+MODE_LABELS = dict(zip(SIMPLE_OVERLAY_MODES, ("No overlay", "Status colours", "Sensor values"), strict=True))
+LABEL_MODES = dict(zip(LABEL_MODE_LIST, ("No labels", "Selected part", "All sensors"), strict=True))
 
 
 def colormap_icon(name: str, width: int = 64, height: int = 12) -> QIcon:
