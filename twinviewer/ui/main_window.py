@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -806,5 +807,8 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
         stop_all_tasks()
+        for dialog in self.findChildren(QDialog):  # message boxes and dialogs the window opened go with it
+            if dialog.isWindow() and dialog.isVisible():
+                dialog.close()
         self.viewer.close_plotter()
         super().closeEvent(event)
