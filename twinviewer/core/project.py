@@ -31,7 +31,7 @@ _NAMED_COLOURS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def parse_colour(value: str) -> tuple[float, float, float]:

@@ -267,6 +267,26 @@ class MqttSource(LiveSource):
             return True
         return False
 
+    def _fresh_items(self, parsed: Any, topic: str, arrival: float) -> bool:
+        """Check the payload's sequence numbers; drop redelivered items (QoS 1 after a reconnect) in place.
+
+        Returns False when nothing new is left."""
+        publisher = parsed.publisher or topic
+        times = parsed.times
+        if len(parsed.seqs) == len(times):  # one number per sample: keep the new ones
+            keep = [self._stats.sequence(publisher, seq, None if t == arrival else t)
+                    for seq, t in zip(parsed.seqs, times, strict=True)]
+            if all(keep):
+                return True
+            parsed.times = [t for t, k in zip(times, keep, strict=True) if k]
+            parsed.values = [v for v, k in zip(parsed.values, keep, strict=True) if k]
+            if parsed.sensors is not None:
+                parsed.sensors = [n for n, k in zip(parsed.sensors, keep, strict=True) if k]
+            return bool(parsed.times)
+        first = times[0] if times else arrival
+        verdicts = [self._stats.sequence(publisher, seq, None if first == arrival else first) for seq in parsed.seqs]
+        return any(verdicts)
+
     def handle_message(self, topic: str, payload: bytes, arrival: float) -> int:
         """Parse one message and queue its samples; returns the number of samples accepted."""
         stats = self._stats
@@ -285,10 +305,9 @@ class MqttSource(LiveSource):
             return 0
         for problem in parsed.problems:
             stats.problem(problem.kind, topic, str(problem))
-        if parsed.seqs:
-            publisher = parsed.publisher or topic
-            for seq in parsed.seqs:
-                stats.sequence(publisher, seq)
+        if parsed.seqs and not self._fresh_items(parsed, topic, arrival):
+            stats.message(len(payload), 0, arrival)
+            return 0
         accepted = 0
         if parsed.sensors is None:
             if sensor is None or not self._known(sensor):
