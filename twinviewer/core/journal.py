@@ -1,7 +1,11 @@
 """Crash-safe recording of live sessions: an SQLite journal in WAL mode, written as samples arrive.
 
 A writer thread takes samples from a queue and commits them in small transactions at least every
-``commit_interval_s`` (0.25 s), so a crash or ``kill -9`` loses at most the last half second. On the next
+``commit_interval_s`` (0.25 s). The backlog is bounded by time, not only by count: when the oldest sample
+not yet on disk is older than ``max_backlog_s`` (0.5 s), ``append_many`` waits for the writer (the source
+then reads from the network more slowly), so a crash or ``kill -9`` loses at most the last second at any
+rate the recorder accepts. A write that fails (disk full, file size limit, I/O error) sets ``error`` and
+counts the samples in ``failed``: the caller must stop and keep the journal. On the next
 start :func:`recover` opens the file (SQLite replays the write-ahead log itself), checks its integrity and
 reports how many samples it holds and over which time range; :func:`export_parquet` / :func:`export_csv`
 turn it into the native recording format, and :func:`load_into` fills a store from it.
@@ -19,6 +23,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,9 +87,18 @@ _STOP = object()
 class Journal:
     """Append-only writer. ``append``/``append_many`` are cheap and thread-safe (they only enqueue)."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, commit_interval_s: float):
+    MAX_ROWS_PER_COMMIT = 100_000  # one transaction stays well under a quarter of a second
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, commit_interval_s: float,
+                 max_backlog_s: float = 0.5):
         self.path = path
         self.commit_interval_s = commit_interval_s
+        self.max_backlog_s = max_backlog_s
+        # (enqueue time, samples) of every batch not yet committed, oldest first (same order as the queue)
+        self._backlog: deque[tuple[float, int]] = deque()
+        self._backlog_changed = threading.Condition()
+        self.failed = 0
+        self.waited_s = 0.0
         self._connection = connection
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._sensor_ids: dict[str, int] = {
@@ -100,7 +114,7 @@ class Journal:
 
     @classmethod
     def open(cls, path: Path | str, *, meta: dict[str, Any] | None = None, commit_interval_s: float = 0.25,
-             overwrite: bool = False) -> Journal:
+             overwrite: bool = False, max_backlog_s: float = 0.5) -> Journal:
         """Create (or with ``overwrite=False`` continue) the journal at ``path``."""
         path = Path(path)
         if overwrite:
@@ -122,7 +136,7 @@ class Journal:
             raise JournalError(f"{path}: cannot open as a TwinViewer journal: {exc}") from None
         except OSError as exc:
             raise JournalError(f"{path}: cannot create the journal: {exc}") from None
-        return cls(path, connection, commit_interval_s)
+        return cls(path, connection, commit_interval_s, max_backlog_s)
 
     def add_sensor(self, sensor: str, expected_period_s: float | None = None) -> None:
         self._queue.put((_ADD_SENSOR, sensor, expected_period_s))
@@ -136,9 +150,29 @@ class Journal:
         times = np.asarray(times, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64)
         quality = np.broadcast_to(np.asarray(quality, dtype=np.int64), times.shape)
-        with self._count_lock:
-            self._enqueued += times.size
-        self._queue.put((sensor, times, values, quality))
+        self._wait_for_backlog()
+        with self._backlog_changed:
+            with self._count_lock:
+                self._enqueued += times.size
+            self._backlog.append((time.monotonic(), times.size))
+            self._queue.put((sensor, times, values, quality))
+
+    @property
+    def backlog_s(self) -> float:
+        """Age of the oldest sample not yet committed (0 when everything is on disk)."""
+        with self._backlog_changed:
+            return time.monotonic() - self._backlog[0][0] if self._backlog else 0.0
+
+    def _wait_for_backlog(self) -> None:
+        """Hold the producer while the oldest uncommitted sample is older than ``max_backlog_s``."""
+        started = None
+        with self._backlog_changed:
+            while (self._backlog and not self.error and not self._closed and self._thread.is_alive()
+                   and time.monotonic() - self._backlog[0][0] > self.max_backlog_s):
+                started = started or time.monotonic()
+                self._backlog_changed.wait(0.05)
+        if started is not None:
+            self.waited_s += time.monotonic() - started
 
     @property
     def written(self) -> int:
@@ -165,6 +199,9 @@ class Journal:
         self._thread.join(timeout=30)
         try:
             self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # the WAL stays beside the file; SQLite replays it on the next open
+            if not self.error:
+                self.error = f"{self.path}: folding the write-ahead log into the journal failed ({exc})"
         finally:
             self._connection.close()
 
@@ -199,6 +236,7 @@ class Journal:
                 continue
             deadline = time.monotonic() + self.commit_interval_s
             items = [first]
+            rows = 0
             waiters: list[threading.Event] = []
             while True:
                 kind = items[-1][0]
@@ -208,6 +246,10 @@ class Journal:
                 if kind is _FLUSH:
                     waiters.append(items.pop()[1])
                     break
+                if isinstance(kind, str):
+                    rows += items[-1][1].size
+                    if rows >= self.MAX_ROWS_PER_COMMIT:
+                        break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -223,6 +265,7 @@ class Journal:
         if not items:
             return
         rows = 0
+        batches = sum(1 for item in items if isinstance(item[0], str))
         try:
             self._connection.execute("BEGIN")
             for item in items:
@@ -237,14 +280,22 @@ class Journal:
                 rows += times.size
             self._connection.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.error = f"{self.path}: writing the journal failed: {exc}"
+            lost = sum(item[1].size for item in items if isinstance(item[0], str))
+            self.failed += lost
+            if not self.error:
+                self.error = (f"{self.path}: writing the journal failed ({exc}); {lost:,} samples could not be "
+                              "saved. The samples already in the journal are kept")
             try:
                 self._connection.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            return
+            rows = 0
         with self._count_lock:
             self._written += rows
+        with self._backlog_changed:
+            for _ in range(min(batches, len(self._backlog))):
+                self._backlog.popleft()
+            self._backlog_changed.notify_all()
 
 
 # -- reading ---------------------------------------------------------------------------------------------

@@ -186,6 +186,14 @@ class MqttTopic(_Strict):
         return self
 
 
+def _env_variable_name(value: str | None) -> str | None:
+    """``password_env`` names an environment variable; the message never repeats what was written there."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("password_env must be the NAME of an environment variable (letters, digits and _), "
+                         "not the password itself; the value written here is not shown")
+    return value
+
+
 class MqttSource(_Strict):
     kind: Literal["mqtt"]
     name: str = ""
@@ -207,6 +215,8 @@ class MqttSource(_Strict):
     max_payload_bytes: int = Field(65536, ge=16)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttSource:
@@ -244,6 +254,8 @@ class OpcUaSource(_Strict):
     timeout_s: float = Field(4.0, gt=0)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> OpcUaSource:

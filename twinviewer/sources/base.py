@@ -335,6 +335,9 @@ class LiveSource(ABC):
         self._state = SourceState.STOPPED
         self._since = time.time()
         self._last_error = ""
+        # A failure that retrying cannot mend (credentials refused, the server's certificate not trusted):
+        # the headless recorder stops on it instead of retrying forever.
+        self.fatal_error = ""
 
     config_error: type[Exception] = ValueError
     base_dir: Path

@@ -91,12 +91,16 @@ class _PahoClient(paho.Client):
     """paho's client, remembering why the last connection attempt failed (paho itself only retries)."""
 
     last_connect_error = ""
+    certificate_rejected = False
 
     def reconnect(self) -> paho.MQTTErrorCode:
         try:
             return super().reconnect()
         except OSError as exc:
             self.last_connect_error = str(exc) or type(exc).__name__
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                self.certificate_rejected = True
+                self.last_connect_error = f"TLS verification of the broker failed: {exc}"
             raise
 
 
@@ -209,7 +213,10 @@ class MqttSource(LiveSource):
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
-            self._set_state(SourceState.ERROR, self._error_text(f"broker refused the connection: {reason_code}"))
+            text = self._error_text(f"broker refused the connection: {reason_code}")
+            if any(word in str(reason_code).lower() for word in ("authori", "user name or password", "authentic")):
+                self.fatal_error = text
+            self._set_state(SourceState.ERROR, text)
             return
         self._stats.connected()
         self._set_state(SourceState.CONNECTED, "")
@@ -227,6 +234,8 @@ class MqttSource(LiveSource):
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         cause = getattr(client, "last_connect_error", "") or "no answer"
+        if getattr(client, "certificate_rejected", False):
+            self.fatal_error = self._error_text(f"cannot connect to {self.endpoint}: {cause}")
         self._set_state(SourceState.ERROR,
                         self._error_text(f"cannot connect to {self.endpoint}: {cause}; retrying"))
 

@@ -515,8 +515,12 @@ class LivePanel(QObject):
         running = self.running_sources()
         self.refresh_indicators()
         if self.entries:
+            from twinviewer.sources.warnings import clear_text_warnings
+
+            warnings = clear_text_warnings(entry.config for entry in self.entries)
             self.window.show_status(f"Live: {len(running)} of {len(self.entries)} source(s) started, recording to "
-                                    f"{self.journal.path if self.journal else '—'}")
+                                    f"{self.journal.path if self.journal else '—'}"
+                                    + "".join(f" · Warning: {w}" for w in warnings))
         return len(running)
 
     def disconnect_all(self) -> None:
