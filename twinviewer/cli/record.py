@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     started = time.time()
     failure = ""
+    last_status_lines: list[str] = []
     store = TimeSeriesStore()
     try:
         for config in live:
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 last_status = now
             stop.wait(0.1)
     finally:
+        last_status_lines = [source.status().summary() for source in sources]  # before stop() clears the state
         for source in sources:
             source.stop()
         journal.close()
@@ -160,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                               f"{journal_path} (kept; export it with `twinviewer record --recover "
                               f"{journal_path} --out FILE.parquet`)")
     if journal.written == 0:
-        reasons = "; ".join(s.status().summary() for s in sources)
+        reasons = "; ".join(last_status_lines)
         raise TwinViewerError(f"nothing was recorded in {time.time() - started:.1f} s ({reasons})")
     summary = f"recorded {journal.written:,} samples in {time.time() - started:.1f} s to {journal_path}"
     if lost:
