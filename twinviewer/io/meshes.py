@@ -85,7 +85,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
                 progress: ProgressCallback | None, cancel: CancelCallback | None) -> list[PartMesh]:
     if suffix == ".stl":
         from twinviewer.io.mesh_stl import read_stl
-        return read_stl(path)
+        return read_stl(path, warnings)
     if suffix == ".obj":
         from twinviewer.io.mesh_obj import read_obj
         return read_obj(path, warnings=warnings)
