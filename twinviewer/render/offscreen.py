@@ -22,7 +22,10 @@ from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter  # noqa: E402
 
 from twinviewer.core.twin import Twin  # noqa: E402
+from twinviewer.io.vtk_quiet import silence_vtk  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
+
+silence_vtk()
 
 
 class OffscreenView:
