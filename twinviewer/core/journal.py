@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.errors import RecordingError
+from twinviewer.core.timerange import RANGE_TEXT, TIME_MAX_S, TIME_MIN_S, times_ok
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -54,6 +55,7 @@ class JournalReport:
     time_range: tuple[float, float] | None
     integrity: str
     meta: dict[str, str] = field(default_factory=dict)
+    bad_times: int = 0  # samples whose time is not a number inside the valid range (left out of exports)
 
     @property
     def ok(self) -> bool:
@@ -63,7 +65,9 @@ class JournalReport:
         span = ""
         if self.time_range:
             span = f", {self.time_range[1] - self.time_range[0]:.1f} s"
-        return f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}, integrity {self.integrity}"
+        bad = f", {self.bad_times:,} with a time outside {RANGE_TEXT} (left out)" if self.bad_times else ""
+        return (f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}{bad}, "
+                f"integrity {self.integrity}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class JournalData:
     quality: np.ndarray
     periods: dict[str, float]
     meta: dict[str, str]
+    rejected: dict[str, int] = field(default_factory=dict)  # rows left out, per reason
 
 
 _FLUSH = object()
@@ -324,14 +329,19 @@ def recover(path: Path | str) -> JournalReport:
         names = dict(connection.execute("SELECT id, name FROM sensors").fetchall())
         counts = {names.get(sid, f"#{sid}"): n for sid, n in
                   connection.execute("SELECT sensor, count(*) FROM samples GROUP BY sensor")}
-        total, t_min, t_max = connection.execute("SELECT count(*), min(t), max(t) FROM samples").fetchone()
+        valid = "typeof(t) IN ('real', 'integer') AND t >= ? AND t <= ?"
+        total, t_min, t_max = connection.execute(f"SELECT count(*), min(t), max(t) FROM samples WHERE {valid}",
+                                                 (TIME_MIN_S, TIME_MAX_S)).fetchone()
+        bad_times = connection.execute(f"SELECT count(*) FROM samples WHERE NOT ({valid})",
+                                       (TIME_MIN_S, TIME_MAX_S)).fetchone()[0]
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"{path}: journal is damaged: {exc}") from None
     finally:
         connection.close()
-    return JournalReport(Path(path), int(total), counts, (t_min, t_max) if total else None, integrity, meta)
+    return JournalReport(Path(path), int(total), counts, (t_min, t_max) if total else None, integrity, meta,
+                         int(bad_times))
 
 
 def read_journal(path: Path | str) -> JournalData:
@@ -347,19 +357,40 @@ def read_journal(path: Path | str) -> JournalData:
     position = {sid: i for i, (sid, _, _) in enumerate(sensors)}
     names = [name for _, name, _ in sensors]
     periods = {name: period for _, name, period in sensors if period is not None}
+    rejected: dict[str, int] = {}
     if rows:
         t, sid, value, quality = zip(*rows, strict=True)
-        times = np.asarray(t, dtype=np.float64)
-        index = np.asarray([position[s] for s in sid], dtype=np.int32)
-        values = np.asarray(value, dtype=np.float64)  # NULL (stored NaN) comes back as None → NaN
-        qualities = np.asarray(quality, dtype=np.uint8)
+        times = np.asarray([x if isinstance(x, (int, float)) else np.nan for x in t], dtype=np.float64)
+        index = np.asarray([position.get(s, -1) for s in sid], dtype=np.int32)
+        values = np.asarray([x if isinstance(x, (int, float)) or x is None else np.nan for x in value],
+                            dtype=np.float64)  # NULL (stored NaN) comes back as None → NaN
+        qualities = np.asarray([q if isinstance(q, int) and 0 <= q <= 2 else 2 for q in quality], dtype=np.uint8)
+        good_time = times_ok(times)
+        known = index >= 0
+        if not good_time.all():
+            rejected[f"time outside {RANGE_TEXT}"] = int((~good_time).sum())
+        if not known.all():
+            rejected["unknown sensor id"] = int((~known & good_time).sum())
+        inf = np.isinf(values)
+        if inf.any():
+            rejected["infinite value (kept as a gap)"] = int(inf.sum())
+            values[inf] = np.nan
+        keep = good_time & known
+        times, index, values, qualities = times[keep], index[keep], values[keep], qualities[keep]
         order = np.lexsort((index, times))
         times, index, values, qualities = times[order], index[order], values[order], qualities[order]
+        if times.size > 1:  # the same sensor and time twice (a redelivered message): keep the last
+            repeated = (times[1:] == times[:-1]) & (index[1:] == index[:-1])
+            if repeated.any():
+                rejected["duplicate (same sensor and time)"] = int(repeated.sum())
+                last = np.ones(times.size, dtype=bool)
+                last[:-1] = ~repeated
+                times, index, values, qualities = times[last], index[last], values[last], qualities[last]
     else:
         times = values = np.empty(0, dtype=np.float64)
         index = np.empty(0, dtype=np.int32)
         qualities = np.empty(0, dtype=np.uint8)
-    return JournalData(times, index, names, values, qualities, periods, meta)
+    return JournalData(times, index, names, values, qualities, periods, meta, rejected)
 
 
 def load_into(journal_path: Path | str, store: Any) -> int:
