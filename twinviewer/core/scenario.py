@@ -36,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.project import (
     FileProblemsError,
@@ -45,6 +46,7 @@ from twinviewer.core.project import (
     validation_message,
 )
 from twinviewer.core.sim_plant import COMPONENT_FAULTS, FAULT_KINDS, SENSOR_FAULTS, Plant, SimulationError
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 
 NAMED_VIEWS = ("iso", "front", "back", "left", "right", "top", "bottom")
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|min|d|h|m|s)?\s*", re.IGNORECASE)
@@ -273,9 +275,14 @@ class Scenario(_Strict):
             raise ValueError("duration must be longer than 0 s")
         if self.sample_period <= 0:
             raise ValueError("sample_period must be longer than 0 s")
-        if self.duration / self.sample_period > 50_000_000:
-            raise ValueError(f"duration / sample_period gives {self.duration / self.sample_period:.3g} samples; "
-                             "the simulator is limited to 50 million per sensor")
+        steps = self.duration / self.sample_period
+        limit = MAX_SIMULATION_SAMPLES.value
+        if steps > limit:
+            raise ValueError(f"duration / sample_period gives {steps:.3g} samples per sensor, more than the limit "
+                             f"of {limit:,} (set {MAX_SIMULATION_SAMPLES.env} to raise it)")
+        start = self.start.timestamp()
+        if not (time_ok(start) and time_ok(start + self.duration)):
+            raise ValueError(f"start and start + duration must lie within {RANGE_TEXT}")
         return self
 
     # ---- time ------------------------------------------------------------------------------------

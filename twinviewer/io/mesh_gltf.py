@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
-from twinviewer.io.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_TRIANGLES
 from twinviewer.io.referenced_files import read_reference
 
 _COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_RATIO, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
-from twinviewer.io.budgets import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_RATIO, MAX_TRIANGLES
 
 PART_ID_ARRAYS = ("part_id", "PartId", "part", "region", "RegionId", "block_id", "BlockId", "vtkBlockId")
 PART_NAMES_FIELD = "part_names"

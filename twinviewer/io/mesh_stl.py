@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh, merge_identical_points
-from twinviewer.io.budgets import MAX_TRIANGLES
 
 _BINARY_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
 _KEYWORD_LINE = re.compile(rb"^[ \t]*(endsolid|solid|endfacet|facet|vertex)\b([^\r\n]*)", re.M)

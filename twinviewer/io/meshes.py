@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_TRIANGLES
 from twinviewer.core.errors import CancelledError, MeshLoadError
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
-from twinviewer.io.budgets import MAX_MODEL_FILE_BYTES, MAX_TRIANGLES
 
 if TYPE_CHECKING:
     from twinviewer.core.project import Project

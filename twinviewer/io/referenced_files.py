@@ -3,7 +3,7 @@
 The name must stay inside the folder of the file that names it (no ``..`` out of it, no absolute path, no
 symbolic link pointing elsewhere), must be a regular file (not ``/dev/zero``, a FIFO or a folder), and is
 read with a size cap: the size the referring file declares when it declares one (a glTF buffer's
-``byteLength``), else :data:`~twinviewer.io.budgets.MAX_REFERENCED_FILE_BYTES`.
+``byteLength``), else :data:`~twinviewer.core.budgets.MAX_REFERENCED_FILE_BYTES`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import stat
 import urllib.parse
 from pathlib import Path
 
+from twinviewer.core.budgets import MAX_REFERENCED_FILE_BYTES
 from twinviewer.core.errors import MeshLoadError
-from twinviewer.io.budgets import MAX_REFERENCED_FILE_BYTES
 
 
 class ReferencedFileError(MeshLoadError):
