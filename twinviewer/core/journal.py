@@ -103,6 +103,7 @@ class Journal:
         self._backlog: deque[tuple[float, int]] = deque()
         self._backlog_changed = threading.Condition()
         self.failed = 0
+        self.rejected_times = 0  # samples refused because their time is outside the valid range
         self.waited_s = 0.0
         self._connection = connection
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -152,9 +153,16 @@ class Journal:
     def append_many(self, sensor: str, times: Any, values: Any, quality: Any = 0) -> None:
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
-        times = np.asarray(times, dtype=np.float64)
-        values = np.asarray(values, dtype=np.float64)
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
         quality = np.broadcast_to(np.asarray(quality, dtype=np.int64), times.shape)
+        valid = times_ok(times)
+        if not valid.all():  # one bad time must not fail the whole transaction (t is NOT NULL)
+            self.rejected_times += int((~valid).sum())
+            times, values, quality = times[valid], values[valid], quality[valid]
+            if not times.size:
+                return
+        values = np.where(np.isinf(values), np.nan, values)
         self._wait_for_backlog()
         with self._backlog_changed:
             with self._count_lock:
