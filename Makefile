@@ -22,15 +22,18 @@ system-deps:
 run: system-deps venv
 	$(VENV)/bin/twinviewer
 
-test: system-deps venv
-	$(VENV)/bin/ruff check twinviewer tests assets
+test: system-deps venv lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not gui and not slow"
 
+# Style (ruff, line length 110), layer rules (import-linter contracts in pyproject.toml) and types (mypy on
+# core/, io/, sources/): see docs/architecture.md.
 lint: venv
 	$(VENV)/bin/ruff check twinviewer tests assets
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) -m pip install -q -e ".[bench]"

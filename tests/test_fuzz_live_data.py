@@ -15,10 +15,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twinviewer.core.journal import Journal, export_parquet, read_journal, recover
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.core.timerange import TIME_MAX_S, TIME_MIN_S, time_ok
+from twinviewer.io.journal import Journal, export_parquet, read_journal, recover
 from twinviewer.sources.base import MAX_SEQ_GAP, StatsCollector
 from twinviewer.sources.mqtt import MqttSource
 from twinviewer.sources.payloads import PayloadError, parse_payload, parse_time

@@ -130,8 +130,10 @@ class StatusEvaluator:
         self.sensor_ids = [s.id for s in sensors]
         inf = math.inf
         self.alarm_low = np.array([_limit(s.thresholds.alarm_low, -inf) for s in sensors], dtype=np.float64)
-        self.warning_low = np.array([_limit(s.thresholds.warning_low, -inf) for s in sensors], dtype=np.float64)
-        self.warning_high = np.array([_limit(s.thresholds.warning_high, inf) for s in sensors], dtype=np.float64)
+        self.warning_low = np.array([_limit(s.thresholds.warning_low, -inf) for s in sensors],
+                                    dtype=np.float64)
+        self.warning_high = np.array([_limit(s.thresholds.warning_high, inf) for s in sensors],
+                                     dtype=np.float64)
         self.alarm_high = np.array([_limit(s.thresholds.alarm_high, inf) for s in sensors], dtype=np.float64)
         if isinstance(deadband, dict):
             self.deadband = np.array([float(deadband.get(s.id, 0.0)) for s in sensors], dtype=np.float64)
@@ -199,13 +201,14 @@ def sensor_part_indices(sensors: Sequence[Sensor], part_names: Sequence[str]) ->
 
 def label_priority(statuses: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
     """Priority for :func:`declutter_labels`: selected labels first, then by severity (alarm first)."""
-    priority = severity(np.asarray(statuses)).astype(np.float64)
+    priority = np.asarray(severity(np.asarray(statuses)), dtype=np.float64)
     if selected is not None:
         priority = priority + 10.0 * np.asarray(selected, dtype=bool)
     return priority
 
 
-def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray, box_size: tuple[float, float]) -> np.ndarray:
+def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray,
+                     box_size: tuple[float, float]) -> np.ndarray:
     """Which labels to show (bool mask) so that no two kept label boxes overlap.
 
     Every label is a ``box_size`` = (width, height) box anchored the same way at its screen position (pixels).
@@ -265,7 +268,8 @@ class OverlayEngine:
                  deadband: float | dict[str, float] = 0.0,
                  field: FieldInterpolator | None = None, field_quantity: str | None = None,
                  field_sensor_index: np.ndarray | None = None,
-                 colormaps: dict[str, str] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
+                 colormaps: dict[str, str] | None = None,
+                 ranges: dict[str, tuple[float, float]] | None = None,
                  stale_in_field: bool = False):
         self.sensors = list(sensors)
         self.part_names = list(part_names)
@@ -281,7 +285,7 @@ class OverlayEngine:
         self.stale_in_field = stale_in_field
         self.colormap = colormap_for(field_quantity, colormaps) if field is not None else None
         fixed = (ranges or {}).get(field_quantity or "")
-        self._fixed_range = tuple(map(float, fixed)) if fixed is not None else None
+        self._fixed_range = (float(fixed[0]), float(fixed[1])) if fixed is not None else None
         self._previous: np.ndarray | None = None
         self.stacked: StackedParts | None = None
 
@@ -311,6 +315,7 @@ class OverlayEngine:
         scalars = vrange = None
         if self.field is not None:
             idx = self.field_sensor_index
+            assert idx is not None  # set together with the field
             field_values = np.asarray(values, dtype=np.float64)[idx]
             usable = ~np.isnan(field_values)
             if state is not None:

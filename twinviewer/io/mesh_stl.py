@@ -84,8 +84,10 @@ def read_stl(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
         raise MeshLoadError(f"{path}: not an STL file: {size} bytes is shorter than a binary STL header "
                             "and it is not ASCII STL text.")
     expected = 84 + 50 * count
-    raise MeshLoadError(f"{path}: not a valid STL file: its binary header declares {count} triangles "
-                        f"({expected} bytes) but the file has {size} bytes, so it is truncated or not an STL.")
+    raise MeshLoadError(
+        f"{path}: not a valid STL file: its binary header declares {count} triangles "
+        f"({expected} bytes) but the file has {size} bytes, so it is truncated or not an STL."
+    )
 
 
 def _read_binary(path: Path, count: int) -> PartMesh:

@@ -12,7 +12,11 @@ import sys
 import zlib
 from pathlib import Path
 
-if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+if (
+    sys.platform.startswith("linux")
+    and not os.environ.get("DISPLAY")
+    and not os.environ.get("WAYLAND_DISPLAY")
+):
     # No X server: render through EGL directly instead of letting VTK try X first and print a warning.
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
@@ -22,10 +26,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter  # noqa: E402
 
 from twinviewer.core.twin import Twin  # noqa: E402
-from twinviewer.io.vtk_quiet import silence_vtk  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
-
-silence_vtk()
 
 
 class OffscreenView:

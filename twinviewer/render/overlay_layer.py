@@ -229,7 +229,8 @@ class OverlayLayer:
             for quantity in self.quantities():
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
                 lo, hi = self.value_range(quantity, values)
-                rgba[idx, :3] = map_values(values[idx], lo, hi, colormap_for(quantity, self.project.view.colormaps))
+                rgba[idx, :3] = map_values(values[idx], lo, hi,
+                                           colormap_for(quantity, self.project.view.colormaps))
         else:
             rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
             rgba[:, 3] = 255

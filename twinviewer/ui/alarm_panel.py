@@ -88,7 +88,8 @@ def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
             label, unit = alarm.sensor_id, ""
         ack = alarm.acknowledgement
         rows.append({
-            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label, "part": alarm.part,
+            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label,
+                     "part": alarm.part,
             "level": alarm.level, "direction": alarm.direction, "limit": alarm.limit,
             "threshold": alarm.threshold, "unit": unit,
             "onset_t": alarm.onset_t, "onset_utc": iso_utc(alarm.onset_t), "onset_value": alarm.onset_value,
@@ -202,12 +203,15 @@ class AlarmPanel(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.fly_button = QPushButton("Show on model")
         self.fly_button.setToolTip("Select the alarm's part and fly the camera to its sensor (double-click)")
-        self.fly_button.clicked.connect(lambda: self.selected_alarm_id() and self.fly_to_alarm(self.selected_alarm_id()))
+        self.fly_button.clicked.connect(lambda: self.selected_alarm_id()
+                                        and self.fly_to_alarm(self.selected_alarm_id()))
         self.onset_button = QPushButton("Go to onset")
         self.onset_button.setToolTip("Move the clock to the moment the alarm started")
-        self.onset_button.clicked.connect(lambda: self.selected_alarm_id() and self.go_to_onset(self.selected_alarm_id()))
+        self.onset_button.clicked.connect(lambda: self.selected_alarm_id()
+                                          and self.go_to_onset(self.selected_alarm_id()))
         self.export_button = QPushButton("Export alarm log…")
-        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
+        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or "
+                                      "JSON")
         self.export_button.clicked.connect(self.export_dialog)
         self.user_edit = QLineEdit(str(window.settings.value("alarm_user", default_user())))
         self.user_edit.setMinimumWidth(90)
@@ -276,7 +280,8 @@ class AlarmPanel(QWidget):
             return
         store = session.store
         span = store.time_range()
-        if store is not self._store or (span and self._store_start is not None and span[0] < self._store_start):
+        if store is not self._store or (span and self._store_start is not None
+                                        and span[0] < self._store_start):
             self.tracker.rescan(store)  # new or older data under the tracker: derive the timeline again
             self._store = store
         else:
@@ -303,7 +308,8 @@ class AlarmPanel(QWidget):
         # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
         # counted in the summary and exported), so refreshing it stays cheap during live data.
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *shown_cleared]) if t else ()
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t))
+                    for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
             self.summary.setText(summary)
@@ -347,11 +353,13 @@ class AlarmPanel(QWidget):
         else:
             cleared_text = format_time(alarm.cleared_t)
         ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
-        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
+        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment
+                                                           else "")) if ack else (
             "not acknowledged" if is_active else "—")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
                  alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
-                 f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
+                 f"{format_number(alarm.onset_value)} {unit}".strip(),
+                 f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
         bold = QFont(self.table.font())
         bold.setBold(True)
@@ -371,7 +379,8 @@ class AlarmPanel(QWidget):
             elif not is_active:
                 item.setForeground(QBrush(CLEARED_TEXT))
             elif column == 8 and ack is None:
-                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm else QColor(150, 95, 0)))
+                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm
+                                          else QColor(150, 95, 0)))
                 item.setFont(bold)
             if column == 8 and ack is not None and ack.comment:
                 item.setToolTip(ack.comment)
@@ -406,7 +415,8 @@ class AlarmPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Show on model", lambda: self.fly_to_alarm(alarm_id))
         menu.addAction("Go to onset", lambda: self.go_to_onset(alarm_id))
-        menu.addAction(f"Show chart of {alarm.sensor_id}", lambda: self.window.activate_sensor(alarm.sensor_id))
+        menu.addAction(f"Show chart of {alarm.sensor_id}",
+                       lambda: self.window.activate_sensor(alarm.sensor_id))
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
@@ -428,7 +438,9 @@ class AlarmPanel(QWidget):
         window.select_part(alarm.part)
         if window.overlay is not None:
             window.overlay.selected_sensor = sensor.id
-        low, high = window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        low, high = (
+            window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        )
         radius = max(float(math.dist(low, high)) * 0.75, 0.05)
         window.scene.fly_to(sensor.position, radius)
         window.show_status(f"{alarm.describe(sensor.unit)} on {alarm.part}")

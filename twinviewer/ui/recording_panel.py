@@ -99,8 +99,10 @@ class RecordingPanel:
         self.data_menu = menu
         self.open_action = menu.addAction("&Open recording…", self.open_dialog)
         self.open_action.setShortcut("Ctrl+Shift+O")
-        self.open_action.setStatusTip("Open a recording: TwinViewer Parquet, CSV (several files = one recording)")
-        self.project_action = menu.addAction("&Load the project's recording", lambda: self.load_project_recording())
+        self.open_action.setStatusTip("Open a recording: TwinViewer Parquet, CSV (several files = one "
+                                      "recording)")
+        self.project_action = menu.addAction("&Load the project's recording",
+                                             lambda: self.load_project_recording())
         self.folder_action = menu.addAction("Choose the recording &folder…", self.choose_data_folder)
         self.folder_action.setStatusTip("Where the project's recording files are (replaces ${…} in its path)")
         self.export_action = menu.addAction("&Export recording…", self.export_dialog)
@@ -158,7 +160,8 @@ class RecordingPanel:
         if others:
             share = window.width() // 2
             window.resizeDocks([self.charts_dock, *others],
-                               [share, *[max(share // len(others), 120)] * len(others)], Qt.Orientation.Horizontal)
+                               [share, *[max(share // len(others), 120)] * len(others)],
+                               Qt.Orientation.Horizontal)
 
     def _recording_loaded(self, session) -> None:
         self.timeline.set_session(session)
@@ -242,7 +245,8 @@ class RecordingPanel:
         name = source.name or Path(source.file).name
 
         def work(progress, cancelled):
-            return import_source(project, source, override_dir=override_dir, progress=progress, cancel=cancelled)
+            return import_source(project, source, override_dir=override_dir, progress=progress,
+                                 cancel=cancelled)
 
         return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True)
 
@@ -308,7 +312,8 @@ class RecordingPanel:
         window.show_status(f"Recording “{name}” not loaded: {message} — Data → Open recording… or "
                            "Data → Choose the recording folder…")
         box = QMessageBox(QMessageBox.Icon.Information, "Recording not found",
-                          f"The project's recording “{name}” could not be loaded:\n\n{message}", parent=window)
+                          f"The project's recording “{name}” could not be loaded:\n\n{message}",
+                          parent=window)
         folder = box.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
         open_other = box.addButton("Open recording…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Close)
@@ -326,7 +331,8 @@ class RecordingPanel:
             return
         text = str(report)
         icon = QMessageBox.Icon.Information if report.clean else QMessageBox.Icon.Warning
-        box = QMessageBox(icon, "Import report", text.splitlines()[0], QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(icon, "Import report", text.splitlines()[0], QMessageBox.StandardButton.Ok,
+                          self.window)
         box.setInformativeText("\n".join(text.splitlines()[1:]) or "No problems found.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _r: setattr(self, "report_box", None))
@@ -337,12 +343,15 @@ class RecordingPanel:
         window = self.window
         if window.session is None or not window.session.has_data:
             return
-        stem = Path(window.session.recording_name or window.twin.path.stem).stem.replace("/", "_") or "recording"
+        stem = Path(window.session.recording_name
+                    or window.twin.path.stem).stem.replace("/", "_") or "recording"
         start = str(Path(window.settings.value("last_recording_dir", str(Path.home()))) / f"{stem}.parquet")
         path, chosen = QFileDialog.getSaveFileName(window, "Export recording", start,
-                                                   "TwinViewer recording (*.parquet);;CSV, one column per sensor (*.csv)")
+                                                   "TwinViewer recording (*.parquet);;CSV, one column per "
+                                                   "sensor (*.csv)")
         if path:
-            self.export(Path(path), "csv" if "csv" in chosen.lower() or path.lower().endswith(".csv") else "parquet")
+            self.export(Path(path),
+                        "csv" if "csv" in chosen.lower() or path.lower().endswith(".csv") else "parquet")
 
     def export(self, path: Path, kind: str = "parquet") -> Task | None:
         """Write the session's store (project sensors with data) as native Parquet or a wide CSV."""
@@ -367,11 +376,16 @@ class RecordingPanel:
 
         def failed(exc, details):
             if not isinstance(exc, CancelledError):
-                window.show_error("Cannot export", str(exc) if isinstance(exc, TwinViewerError) else repr(exc))
+                window.show_error("Cannot export",
+                                  str(exc) if isinstance(exc, TwinViewerError) else repr(exc))
 
-        self.task = run_task(window, f"Exporting {path.name}", work,
-                             lambda written: window.show_status(f"Exported {len(sensor_ids)} sensors to {written}"),
-                             failed)
+        self.task = run_task(
+            window,
+            f"Exporting {path.name}",
+            work,
+            lambda written: window.show_status(f"Exported {len(sensor_ids)} sensors to {written}"),
+            failed,
+        )
         return self.task
 
 

@@ -6,7 +6,8 @@ once per recording) and the session's events (labelled anomaly windows, change p
 bookmarks…; any ``Event`` kind, coloured by kind). It is painted in ``paintEvent``: lanes, markers and
 ruler go to a cached pixmap redrawn only when the view or the markers change (markers merged per pixel
 column with numpy), so each frame only draws that pixmap, the played part, the loop and the cursor.
-Clicking or dragging seeks; shift-drag selects a loop range; the mouse wheel zooms around the pointer. The bar only calls :class:`~twinviewer.core.clock.Clock` methods and
+Clicking or dragging seeks; shift-drag selects a loop range; the mouse wheel zooms around the pointer. The bar
+only calls :class:`~twinviewer.core.clock.Clock` methods and
 repaints when the window shows a frame (``frame_shown``) or after the user's own actions.
 """
 
@@ -97,7 +98,8 @@ def crossing_markers(store, project) -> MarkerSet:
     starts, ends, kinds, texts = [], [], [], []
     for sensor in project.sensors:
         limits = sensor.thresholds
-        if all(getattr(limits, k) is None for k in ("alarm_low", "warning_low", "warning_high", "alarm_high")):
+        if all(getattr(limits, k) is None
+               for k in ("alarm_low", "warning_low", "warning_high", "alarm_high")):
             continue
         if not store.has(sensor.id):
             continue
@@ -136,7 +138,8 @@ def event_markers(events: list[Event]) -> MarkerSet:
         when = format_time(e.t) + (f" → {format_time(e.t_end)}" if e.is_span else "")
         sensor = f" · {e.sensor}" if e.sensor else ""
         texts.append(f"<b>{e.label or e.kind}</b><br>{e.kind}{sensor}<br>{when}")
-    return MarkerSet(starts, ends, np.asarray(colour_index, dtype=np.int32), [event_colour(k) for k in kinds], texts)
+    return MarkerSet(starts, ends, np.asarray(colour_index, dtype=np.int32), [event_colour(k) for k in kinds],
+                     texts)
 
 
 class TimelineTrack(QWidget):
@@ -284,11 +287,13 @@ class TimelineTrack(QWidget):
         painter.setPen(QPen(QColor(20, 40, 80), 2))
         painter.drawLine(QPointF(cursor_x, 0), QPointF(cursor_x, groove.bottom() + 3))
         painter.setBrush(QColor(20, 40, 80))
-        painter.drawPolygon(QPolygonF([QPointF(cursor_x - 5, groove.top() - 2), QPointF(cursor_x + 5, groove.top() - 2),
+        painter.drawPolygon(QPolygonF([QPointF(cursor_x - 5, groove.top() - 2),
+                                       QPointF(cursor_x + 5, groove.top() - 2),
                                        QPointF(cursor_x, groove.top() + 5)]))
         painter.end()
 
-    def _paint_markers(self, painter: QPainter, markers: MarkerSet, lane: QRectF, v0: float, v1: float) -> None:
+    def _paint_markers(self, painter: QPainter, markers: MarkerSet, lane: QRectF, v0: float,
+                       v1: float) -> None:
         if not len(markers):
             return
         visible = (markers.ends >= v0) & (markers.starts <= v1)
@@ -319,7 +324,8 @@ class TimelineTrack(QWidget):
         metrics = painter.fontMetrics()
         width = max(self.width() - 2 * self._margin(), 1.0)
         label_w = metrics.horizontalAdvance("2020-03-09 00:00") + 16
-        step = next((s for s in _TICK_STEPS_S if s * width / max(v1 - v0, 1e-9) >= label_w), _TICK_STEPS_S[-1])
+        step = next((s for s in _TICK_STEPS_S if s * width / max(v1 - v0, 1e-9) >= label_w),
+                    _TICK_STEPS_S[-1])
         offset = datetime.fromtimestamp(v0).astimezone().utcoffset()
         shift = offset.total_seconds() if offset else 0.0
         first = math.ceil((v0 + shift) / step) * step - shift
@@ -370,7 +376,8 @@ class TimelineTrack(QWidget):
             self._pending_loop = (min(self._loop_anchor, t), max(self._loop_anchor, t))
             self.update()
         else:
-            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_at(x, event.position().y()), self)
+            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_at(x, event.position().y()),
+                              self)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self._drag == "loop" and self._pending_loop is not None:
@@ -455,7 +462,8 @@ class TimelineBar(QWidget):
             (b.toggled if checkable else b.clicked).connect(slot)
             return b
 
-        self.back_button = button("step_back", "", "Step back (Left; Shift+Left: 10 steps)", lambda: self.step(-1))
+        self.back_button = button("step_back", "", "Step back (Left; Shift+Left: 10 steps)",
+                                  lambda: self.step(-1))
         self.play_button = button("play", "", "Play / pause (Space)", self.toggle_play)
         self.forward_button = button("step_forward", "", "Step forward (Right; Shift+Right: 10 steps)",
                                      lambda: self.step(1))
@@ -473,23 +481,30 @@ class TimelineBar(QWidget):
         time_font.setStyleHint(QFont.StyleHint.Monospace)
         time_font.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "monospace"])
         self.time_label.setFont(time_font)
-        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("2020-03-09 10:14:33") + 8)
+        self.time_label.setMinimumWidth(
+            self.time_label.fontMetrics().horizontalAdvance("2020-03-09 10:14:33") + 8
+        )
         self.position_label = QLabel("", self)
         self.position_label.setToolTip("Time since the start of the data / its length")
-        self.position_label.setMinimumWidth(self.position_label.fontMetrics().horizontalAdvance("+00:00:00 / 00:00:00"))
+        self.position_label.setMinimumWidth(
+            self.position_label.fontMetrics().horizontalAdvance("+00:00:00 / 00:00:00")
+        )
         self.track = TimelineTrack(self)
         self.track.seek_requested.connect(self.seek)
         self.track.loop_requested.connect(self.set_loop)
         self.loop_in_button = button(None, "[", "Set the loop start at the current time", self.set_loop_in)
         self.loop_out_button = button(None, "]", "Set the loop end at the current time", self.set_loop_out)
-        self.loop_button = button(None, "⟲", "Loop the selected range (shift-drag on the track to select one)",
+        self.loop_button = button(None, "⟲",
+                                  "Loop the selected range (shift-drag on the track to select one)",
                                   self._loop_toggled, checkable=True)
-        self.fit_button = button("fit", "", "Show the whole recording on the track (zoom with the mouse wheel)",
+        self.fit_button = button("fit", "",
+                                 "Show the whole recording on the track (zoom with the mouse wheel)",
                                  self.track.fit)
         self.live_button = button("live", "Live", "Follow the live data", self._live_toggled, checkable=True)
         self.live_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.live_button.setText("Live")
-        for widget in (self.back_button, self.play_button, self.forward_button, self.speed_combo, self.time_label,
+        for widget in (self.back_button, self.play_button, self.forward_button, self.speed_combo,
+                       self.time_label,
                        self.position_label):
             layout.addWidget(widget)
         layout.addWidget(self.track, 1)
@@ -589,7 +604,8 @@ class TimelineBar(QWidget):
             self.speed_combo.blockSignals(False)
         self._set_checked(self.loop_button, clock.loop is not None)
         self._set_checked(self.live_button, clock.follow_live)
-        self.live_button.setStyleSheet("QToolButton { background: #d9534f; color: white; border-radius: 3px; }"
+        self.live_button.setStyleSheet("QToolButton { background: #d9534f; color: white; border-radius: 3px; "
+                                       "}"
                                        if clock.follow_live else "")
         track = self.track
         if (track.start, track.end) != (clock.start, clock.end) and track.view is not None:
