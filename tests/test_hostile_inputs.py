@@ -71,6 +71,8 @@ def test_non_finite_numbers_in_a_project_are_refused_with_file_line_and_key(tmp_
     folder = REPO / "assets" / "demo"
     cases = project_cases(tmp_path, DEMO_PROJECT.read_text())
     for case in cases:  # validate beside the demo so its model file is found
+        if "deep" in case.argv[1]:
+            continue
         target = folder / f"_hostile_{Path(case.argv[1]).name}"
         target.write_text(Path(case.argv[1]).read_text())
         case.argv[1] = str(target)
@@ -79,7 +81,8 @@ def test_non_finite_numbers_in_a_project_are_refused_with_file_line_and_key(tmp_
         _check(cases, _run(cases, tmp_path))
     finally:
         for case in cases:
-            Path(case.argv[1]).unlink(missing_ok=True)
+            if Path(case.argv[1]).name.startswith("_hostile_"):
+                Path(case.argv[1]).unlink()
 
 
 @pytest.mark.parametrize("period", ["0.00001", "0.000001"])

@@ -176,6 +176,9 @@ def mesh_cases(folder: Path) -> list[Case]:
     vtp = folder / "broken.vtp"
     vtp.write_text('<?xml version="1.0"?>\n<VTKFile type="PolyData"><PolyData><Piece NumberOfPoints="3" ')
     refuse("vtk xml cut short", vtp, "cannot read it as a VTK file")
+    huge_index = folder / "huge_index.obj"
+    huge_index.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 99999999999999999999999999999\n")
+    refuse("obj face index beyond int64", huge_index, ":4:", "vertex index")
     not_zip = folder / "not_zip.3mf"
     not_zip.write_bytes(b"PK\x03\x04" + b"\xff" * 200)
     refuse("3mf not a zip", not_zip, "ZIP")
@@ -229,6 +232,14 @@ def recording_cases(folder: Path) -> list[Case]:
     cases.append(Case("journal with out-of-range times", ["record", "--recover", str(journal), "--out",
                                                           str(folder / "j.parquet")], 0,
                       ["3 with a time outside", "exported 2 samples"]))
+    for number, meta in enumerate([{"format_version": "x"}, {"sensors": 5, "layout": "grid"}, {"events": "abc"}]):
+        table = pa.table({"time": pa.array([1.7e9, 1.7e9 + 1]), "value": pa.array([1.0, 2.0]),
+                          "sensor": pa.array(["a", "a"]).dictionary_encode()})
+        bad_meta = folder / f"bad_meta{number}.parquet"
+        pq.write_table(table.replace_schema_metadata({b"twinviewer": json.dumps(meta).encode()}), bad_meta)
+        cases.append(Case(f"parquet metadata of the wrong type {number}", ["convert", str(bad_meta), "--out",
+                                                                           str(folder / "m.parquet")], 2,
+                          [bad_meta.name, "twinviewer metadata key"]))
     garbage = folder / "garbage.journal"
     garbage.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
     cases.append(Case("journal not a database", ["record", "--recover", str(garbage), "--out",
@@ -248,6 +259,9 @@ def project_cases(folder: Path, demo_text: str) -> list[Case]:
         path.write_text(demo_text.replace(old, new, 1))
         cases.append(Case(name, ["validate", str(path)], code, list(must)))
 
+    deep = folder / "deep.twin.toml"
+    deep.write_text("format_version = 1\na = " + "[" * 5000 + "]" * 5000 + "\n")
+    cases.append(Case("toml nested too deeply", ["validate", str(deep)], 1, ["nested too deeply"]))
     variant("alarm_high nan", "alarm_high = 155.0", "alarm_high = nan", "alarm_high", "finite")
     variant("model scale inf", "units = ", "scale = inf\nunits = ", "scale", "finite")
     variant("position inf", "position = [0.6", "position = [inf", "position", "finite")

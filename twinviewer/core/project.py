@@ -380,6 +380,9 @@ def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str
     """TOML text as a dict; invalid TOML raises ``error`` with the line tomllib reports."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise error([ProjectProblem(file=name, line=None, key="(toml)",
+                                    message="invalid TOML: arrays or tables nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise error([ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",

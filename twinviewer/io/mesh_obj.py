@@ -118,6 +118,9 @@ def read_obj_per_line(path: Path, *, warnings: list[str], data: bytes | None = N
             if len(indices) < 3:
                 skipped_faces += 1
                 continue
+            if any(abs(i) > 2**40 for i in indices):
+                raise MeshLoadError(f"{path}:{line_number}: face refers to a vertex index beyond any file's "
+                                    "vertex count.")
             count = len(vertices)
             indices = [i - 1 if i > 0 else count + i for i in indices]
             faces = part_faces.setdefault(current_part, [])

@@ -196,6 +196,16 @@ def read_metadata(path: Path | str) -> dict[str, Any]:
         raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
     if not isinstance(meta, dict):
         raise RecordingError(f"{path}: the twinviewer metadata must be a JSON object")
+    rules = {"format_version": (int, "an integer"), "sensors": (list, "a list of sensor ids"),
+             "events": (list, "a list of events"), "layout": (str, "a string"), "units": (dict, "an object"),
+             "asset": (str, "a string")}
+    for key, (kind, described) in rules.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise RecordingError(f"{path}: twinviewer metadata key {key!r} must be {described}, got "
+                                 f"{type(value).__name__}")
+    if any(not isinstance(s, str) for s in meta.get("sensors") or []):
+        raise RecordingError(f"{path}: twinviewer metadata key 'sensors' must hold sensor ids (strings)")
     return meta
 
 
@@ -215,8 +225,8 @@ def read_recording(path: Path | str, progress: Progress | None = None, cancel: C
     for event in meta.get("events") or []:
         try:
             report.events.append(Event.from_json(event))
-        except (KeyError, TypeError, ValueError):
-            report.notes.append(f"An event in the metadata could not be read: {event!r}")
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            report.notes.append(f"An event in the metadata could not be read: {str(event)[:200]}")
     names = parquet.schema_arrow.names
     if meta.get("layout") == "grid" and not mapping and {"time", "sensor", "value"} <= set(names):
         store = _read_grid(path, parquet, meta, report, progress, cancel, value_dtype, periods)
