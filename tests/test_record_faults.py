@@ -212,7 +212,9 @@ def _journal_count(path: Path) -> int:
 
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            return int(connection.execute("SELECT count(*) FROM samples").fetchone()[0])
+            rows = connection.execute("SELECT count(*) FROM samples").fetchone()[0]
+            in_blocks = connection.execute("SELECT coalesce(sum(n), 0) FROM blocks").fetchone()[0]
+            return int(rows + in_blocks)
     except sqlite3.Error:
         return 0
 

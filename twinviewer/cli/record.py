@@ -40,6 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="give up when no source has connected after this many seconds (default 30)")
 
 
+class _JournalOnly:
+    """The store of the headless recorder: it keeps nothing in memory (every sample goes to the journal),
+    so an hours-long recording at a high rate needs no more memory than a short one."""
+
+    def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
+        pass
+
+    def append_many(self, sensor_id: str, times: object, values: object) -> None:
+        pass
+
+
 def _export(journal_path: Path, out: Path) -> int:
     from twinviewer.io.journal import export_csv, export_parquet
 
@@ -71,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
         raise TwinViewerError("name the project to record (PROJECT), or --recover JOURNAL")
 
     from twinviewer.core.project import load_project
-    from twinviewer.core.store import TimeSeriesStore
     from twinviewer.io.journal import Journal
     from twinviewer.io.keyring_store import SystemKeyring
     from twinviewer.sources import LIVE_KINDS, create_source
@@ -109,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     failure = ""
     last_status_lines: list[str] = []
-    store = TimeSeriesStore()
+    store = _JournalOnly()
     try:
         for config in live:
             sources.append(create_source(config, store, project, journal, password_prompt=prompt,

@@ -10,9 +10,12 @@ start :func:`recover` opens the file (SQLite replays the write-ahead log itself)
 reports how many samples it holds and over which time range; :func:`export_parquet` / :func:`export_csv`
 turn it into the native recording format, and :func:`load_into` fills a store from it.
 
-Tables: ``samples(t REAL, sensor INTEGER, value REAL, quality INTEGER)``, ``sensors(id, name,
-expected_period_s)`` and ``meta(key, value)``. Times are float seconds since the Unix epoch (UTC); a NaN
-value is stored as NULL and read back as NaN. Nothing secret is ever written here: the meta table holds
+Tables: ``samples(t REAL, sensor INTEGER, value REAL, quality INTEGER)`` for small batches,
+``blocks(sensor, t0, t1, n, times BLOB, vals BLOB, quality BLOB)`` for batches of 16 samples or more
+(little-endian float64 times and values, uint8 qualities: one row per batch, so the writer keeps up with
+hundreds of thousands of samples a second), ``sensors(id, name, expected_period_s)`` and ``meta(key,
+value)``. Times are float seconds since the Unix epoch (UTC); a NaN value is stored as NULL (in a block,
+as NaN) and read back as NaN. Nothing secret is ever written here: the meta table holds
 what the caller passes (project name, source names and endpoints), never credentials.
 """
 
@@ -33,13 +36,17 @@ import numpy as np
 from twinviewer.core.errors import RecordingError
 from twinviewer.core.timerange import RANGE_TEXT, TIME_MAX_S, TIME_MIN_S, times_ok
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BLOCK_MIN_SAMPLES = 16
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
                                     expected_period_s REAL);
 CREATE TABLE IF NOT EXISTS samples (t REAL NOT NULL, sensor INTEGER NOT NULL, value REAL,
                                     quality INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (sensor INTEGER NOT NULL, t0 REAL NOT NULL, t1 REAL NOT NULL,
+                                   n INTEGER NOT NULL, times BLOB NOT NULL, vals BLOB NOT NULL,
+                                   quality BLOB NOT NULL);
 """
 
 
@@ -290,9 +297,16 @@ class Journal:
                     continue
                 sensor, times, values, quality = item
                 sid = self._sensor_id(sensor)
-                self._connection.executemany(
-                    "INSERT INTO samples VALUES (?, ?, ?, ?)",
-                    zip(times.tolist(), [sid] * times.size, values.tolist(), quality.tolist(), strict=True))
+                if times.size >= BLOCK_MIN_SAMPLES:
+                    self._connection.execute(
+                        "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (sid, float(times.min()), float(times.max()), int(times.size),
+                         times.astype("<f8").tobytes(), values.astype("<f8").tobytes(),
+                         np.clip(quality, 0, 255).astype(np.uint8).tobytes()))
+                else:
+                    self._connection.executemany(
+                        "INSERT INTO samples VALUES (?, ?, ?, ?)",
+                        zip(times.tolist(), [sid] * times.size, values.tolist(), quality.tolist(), strict=True))
                 rows += times.size
             self._connection.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -332,19 +346,38 @@ def _connect_existing(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 def recover(path: Path | str) -> JournalReport:
     """Open a journal left by a crash (SQLite replays its WAL), check it and fold the WAL into the file."""
     connection = _connect_existing(path)
     try:
         integrity = "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
         names = dict(connection.execute("SELECT id, name FROM sensors").fetchall())
-        counts = {names.get(sid, f"#{sid}"): n for sid, n in
-                  connection.execute("SELECT sensor, count(*) FROM samples GROUP BY sensor")}
+        counts: dict[str, int] = {}
+        for sid, n in connection.execute("SELECT sensor, count(*) FROM samples GROUP BY sensor"):
+            counts[names.get(sid, f"#{sid}")] = n
         valid = "typeof(t) IN ('real', 'integer') AND t >= ? AND t <= ?"
+        limits = (TIME_MIN_S, TIME_MAX_S)
         total, t_min, t_max = connection.execute(f"SELECT count(*), min(t), max(t) FROM samples WHERE {valid}",
-                                                 (TIME_MIN_S, TIME_MAX_S)).fetchone()
-        bad_times = connection.execute(f"SELECT count(*) FROM samples WHERE NOT ({valid})",
-                                       (TIME_MIN_S, TIME_MAX_S)).fetchone()[0]
+                                                 limits).fetchone()
+        bad_times = connection.execute(f"SELECT count(*) FROM samples WHERE NOT ({valid})", limits).fetchone()[0]
+        if "blocks" in _tables(connection):
+            for sid, n in connection.execute("SELECT sensor, sum(n) FROM blocks GROUP BY sensor"):
+                key = names.get(sid, f"#{sid}")
+                counts[key] = counts.get(key, 0) + int(n or 0)
+            block_valid = ("typeof(t0) IN ('real', 'integer') AND t0 >= ? AND t1 <= ? AND typeof(n) = 'integer' "
+                           "AND length(times) = 8 * n AND length(vals) = 8 * n AND length(quality) = n")
+            n_good, b_min, b_max = connection.execute(
+                f"SELECT sum(n), min(t0), max(t1) FROM blocks WHERE {block_valid}", limits).fetchone()
+            n_bad = connection.execute(f"SELECT sum(n) FROM blocks WHERE NOT ({block_valid})", limits).fetchone()[0]
+            if n_good:
+                t_min = b_min if total == 0 else min(t_min, b_min)
+                t_max = b_max if total == 0 else max(t_max, b_max)
+                total += int(n_good)
+            bad_times += int(n_bad or 0) if isinstance(n_bad, int) else 0
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError as exc:
@@ -360,6 +393,8 @@ def read_journal(path: Path | str) -> JournalData:
     try:
         sensors = connection.execute("SELECT id, name, expected_period_s FROM sensors ORDER BY id").fetchall()
         rows = connection.execute("SELECT t, sensor, value, quality FROM samples").fetchall()
+        blocks = (connection.execute("SELECT sensor, n, times, vals, quality FROM blocks").fetchall()
+                  if "blocks" in _tables(connection) else [])
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"{path}: journal is damaged: {exc}") from None
@@ -369,13 +404,30 @@ def read_journal(path: Path | str) -> JournalData:
     names = [name for _, name, _ in sensors]
     periods = {name: period for _, name, period in sensors if period is not None}
     rejected: dict[str, int] = {}
+    pieces = []
     if rows:
         t, sid, value, quality = zip(*rows, strict=True)
-        times = np.asarray([x if isinstance(x, (int, float)) else np.nan for x in t], dtype=np.float64)
-        index = np.asarray([position.get(s, -1) for s in sid], dtype=np.int32)
-        values = np.asarray([x if isinstance(x, (int, float)) or x is None else np.nan for x in value],
-                            dtype=np.float64)  # NULL (stored NaN) comes back as None → NaN
-        qualities = np.asarray([q if isinstance(q, int) and 0 <= q <= 2 else 2 for q in quality], dtype=np.uint8)
+        pieces.append((
+            np.asarray([x if isinstance(x, (int, float)) else np.nan for x in t], dtype=np.float64),
+            np.asarray([position.get(s, -1) for s in sid], dtype=np.int32),
+            np.asarray([x if isinstance(x, (int, float)) or x is None else np.nan for x in value],
+                       dtype=np.float64),  # NULL (stored NaN) comes back as None → NaN
+            np.asarray([q if isinstance(q, int) and 0 <= q <= 2 else 2 for q in quality], dtype=np.uint8)))
+    for sid, n, times_blob, values_blob, quality_blob in blocks:
+        if (not isinstance(n, int) or n < 0 or not all(isinstance(b, bytes) for b in (times_blob, values_blob,
+                                                                                       quality_blob))
+                or len(times_blob) != 8 * n or len(values_blob) != 8 * n or len(quality_blob) != n):
+            rejected["damaged block"] = rejected.get("damaged block", 0) + 1
+            continue
+        pieces.append((np.frombuffer(times_blob, dtype="<f8").astype(np.float64),
+                       np.full(n, position.get(sid, -1), dtype=np.int32),
+                       np.frombuffer(values_blob, dtype="<f8").astype(np.float64),
+                       np.minimum(np.frombuffer(quality_blob, dtype=np.uint8), 2)))
+    if pieces:
+        times = np.concatenate([p[0] for p in pieces])
+        index = np.concatenate([p[1] for p in pieces])
+        values = np.concatenate([p[2] for p in pieces])
+        qualities = np.concatenate([p[3] for p in pieces])
         good_time = times_ok(times)
         known = index >= 0
         if not good_time.all():

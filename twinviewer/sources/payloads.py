@@ -19,12 +19,23 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.timerange import RANGE_TEXT, time_ok
+from twinviewer.core.timerange import RANGE_TEXT, time_ok, times_ok
+
+_fast_loads: Callable[[bytes], Any] | None
+try:  # ten times faster than the standard parser on number batches; the standard one is the fallback
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a dependency, but a missing wheel must not stop live data
+    _fast_loads = None
+
+_NUMBERS = (int, float)
 
 PROBLEM_KINDS = {
     "not_a_number": "value is not a number",
@@ -147,6 +158,11 @@ def parse_number_text(payload: bytes) -> float:
 
 
 def decode_json(payload: bytes) -> Any:
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(payload)
+        except Exception:  # noqa: BLE001 - NaN, huge integers, deep nesting, bad UTF-8: the standard parser decides
+            pass
     try:
         return json.loads(payload)
     except (UnicodeDecodeError, ValueError):
@@ -243,7 +259,30 @@ def _time_value_of(node: dict[str, Any], arrival: float) -> tuple[float, float]:
     return parse_time(raw_time, arrival), value
 
 
+def _parse_pairs_fast(items: list[Any], result: ParsedPayload) -> bool:
+    """A batch of ``[t, v]`` number pairs, every time valid and every value finite, in one vectorised step
+    (the same rules as :func:`parse_time` and :func:`parse_value`); False leaves it to the item-by-item path."""
+    for item in items:
+        if type(item) is not list or len(item) != 2 or type(item[0]) not in _NUMBERS or type(item[1]) not in _NUMBERS:
+            return False
+    try:
+        pairs = np.array(items, dtype=np.float64)
+    except (OverflowError, ValueError):
+        return False
+    raw, values = pairs[:, 0], pairs[:, 1]
+    if not (np.isfinite(values).all() and np.isfinite(raw).all() and (raw >= 0).all()):
+        return False
+    seconds = np.where(raw < 1e11, raw, np.where(raw < 1e14, raw / 1e3, np.where(raw < 1e17, raw / 1e6, raw / 1e9)))
+    if not times_ok(seconds).all():
+        return False
+    result.times.extend(seconds.tolist())
+    result.values.extend(values.tolist())
+    return True
+
+
 def _parse_batch(items: list[Any], arrival: float, result: ParsedPayload) -> None:
+    if len(items) >= 16 and _parse_pairs_fast(items, result):
+        return
     for item in items:
         try:
             if isinstance(item, list):
