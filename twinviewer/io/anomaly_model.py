@@ -28,14 +28,14 @@ def model_path(project_path: Path | str) -> Path:
 
 
 class _Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     start: float | None = None
     end: float | None = None
     rows: int = Field(0, ge=0)
 
 
 class _ModelFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: str
     version: int
     method: str = ""
