@@ -118,7 +118,7 @@ def window_from_summary(summary: Summary) -> tuple[np.ndarray, np.ndarray, np.nd
 def pick_resolution(levels: Sequence[float], span_s: float, max_points: int) -> float:
     """The finest of ``levels`` that gives at most ``max_points`` buckets over ``span_s`` (else the coarsest)."""
     for level in sorted(levels):
-        if span_s / level <= max_points:
+        if span_s / level + 1 <= max_points:  # +1: the range need not start on a bucket edge
             return float(level)
     return float(max(levels))
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
+from twinviewer.core.history import HistorySource
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
 from twinviewer.core.project import Project
 from twinviewer.core.store import Snapshot, TimeSeriesStore
@@ -42,7 +43,7 @@ class Frame:
 class LoadedRecording:
     """A recording ready to swap into a session: built off the GUI thread, swapped in on it."""
 
-    store: TimeSeriesStore
+    store: HistorySource  # a TimeSeriesStore, or a lazy dataset / database history
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
@@ -66,7 +67,7 @@ class Session:
         self.sync_range(initial=True)
 
     # ----- data ------------------------------------------------------------------------------------
-    def _prepare(self, store: TimeSeriesStore) -> TimeSeriesStore:
+    def _prepare(self, store: HistorySource) -> HistorySource:
         for sensor in self.project.sensors:
             store.add_sensor(sensor.id, sensor.expected_period_s)
         return store
@@ -75,6 +76,8 @@ class Session:
         """Replace the data with a recording. Live sources append to the store they were given, so they
         are stopped; reconnecting them (Live → Connect all) starts a fresh live store."""
         self.stop_sources()
+        if self.store is not recording.store:
+            self.store.close()  # a lazy history releases its files, connections and threads
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
         self.recording_name = recording.name
@@ -157,3 +160,4 @@ class Session:
 
     def close(self) -> None:
         self.stop_sources()
+        self.store.close()

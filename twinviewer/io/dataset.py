@@ -34,11 +34,12 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twinviewer.core.errors import CancelledError, RecordingError
-from twinviewer.core.events import Event
+from twinviewer.core.events import Event, crossings_in
 from twinviewer.core.history import (
     RESOLUTION_LADDER_S,
     HistorySource,
     Summary,
+    crossings_from_summary,
     decimate,
     pick_resolution,
     summarize,
@@ -155,7 +156,7 @@ class _SummaryBuilder:
 
     def add_long(self, times: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
         """Samples of any sensors: ``codes`` index the dataset's sensor list."""
-        keep = np.isfinite(values)
+        keep = np.isfinite(values) & (codes >= 0)
         buckets = np.floor((times[keep] - self.origin) / self.base_s).astype(np.int64)
         flat = codes[keep].astype(np.int64) * self.n + buckets
         v = values[keep]
@@ -405,6 +406,7 @@ class _Group:
     __slots__ = ("times", "codes", "values", "grid_times", "grid_values", "grid_columns")
 
     def __init__(self):
+        self.times = self.codes = self.values = None
         self.grid_times = self.grid_values = self.grid_columns = None
 
 
@@ -413,7 +415,8 @@ class ParquetDataset(HistorySource):
 
     in_memory = False
 
-    def __init__(self, folder: Path | str, progress: Progress | None = None, cancel: Cancel | None = None):
+    def __init__(self, folder: Path | str, progress: Progress | None = None, cancel: Cancel | None = None,
+                 rename: Mapping[str, str] | None = None):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise RecordingError(f"{self.folder}: no such folder")
@@ -434,9 +437,14 @@ class ParquetDataset(HistorySource):
         self.days = np.array([d for d, _ in days], dtype=np.int64)
         self.paths = [p for _, p in days]
         self.meta = self._read_meta()
-        self._ids = list(self.meta.sensors) or self._sensors_from_first_file()
-        self._index = {s: i for i, s in enumerate(self._ids)}
+        self._file_ids = list(self.meta.sensors) or self._sensors_from_first_file()
+        self._index = {s: i for i, s in enumerate(self._file_ids)}  # names in the files → position
+        self._ids = [(rename or {}).get(s, s) for s in self._file_ids]  # the names views ask for
+        if len(set(self._ids)) != len(self._ids):
+            raise RecordingError(f"{self.folder}: the column mapping gives two sensors the same id")
+        self._public = {s: i for i, s in enumerate(self._ids)}
         self._periods: dict[str, float] = {}
+        self._density: float | None = None
         self._lock = threading.RLock()
         self._files: OrderedDict[int, _DayFile] = OrderedDict()
         self._groups: OrderedDict[tuple[int, int], _Group] = OrderedDict()
@@ -489,7 +497,7 @@ class ParquetDataset(HistorySource):
                 info = json.loads(info_path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
                 info = None
-        if info is None or info.get("signature") != signature or info.get("sensors", self._ids) != self._ids:
+        if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
             info = self._build_summary(progress, cancel, signature)
         self.origin = float(info["origin"])
         for level in info["levels"]:
@@ -507,7 +515,7 @@ class ParquetDataset(HistorySource):
         base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * period and DAY_S % s == 0),
                     DAY_S)
         folder = self.folder / SUMMARY_DIR
-        builder = _SummaryBuilder(folder, self._ids, int(self.days[0]), int(self.days[-1]), base)
+        builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
         for i in range(len(self.paths)):
             day_file = self._file(i)
             for g in range(day_file.rows.size):
@@ -516,13 +524,17 @@ class ParquetDataset(HistorySource):
                 group = self._decode(i, g, cache=False)
                 if group.grid_values is not None and (group.grid_columns == np.arange(len(self._ids))).all():
                     builder.add_grid(group.grid_times, group.grid_values)
+                elif group.grid_values is not None:
+                    m, k = group.grid_values.shape
+                    builder.add_long(np.repeat(group.grid_times, k), np.tile(group.grid_columns, m),
+                                     group.grid_values.reshape(-1))
                 else:
                     builder.add_long(group.times, group.codes, group.values)
             if progress is not None:
                 progress((i + 1) / len(self.paths), f"Summarising {self.folder.name}")
         builder.finish(signature)
         info = json.loads((folder / "levels.json").read_text(encoding="utf-8"))
-        info["sensors"] = self._ids
+        info["sensors"] = self._file_ids
         (folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
         return info
 
@@ -568,9 +580,6 @@ class ParquetDataset(HistorySource):
                 group.grid_times = grid_time[:, 0] * 1e-6
                 group.grid_values = values.reshape(m, k)
                 group.grid_columns = day_file.grid_columns
-                group.times = np.repeat(group.grid_times, k)
-                group.codes = np.tile(day_file.grid_columns, m)
-                group.values = values
         if group.grid_values is None:
             if "sensor" not in table.column_names:
                 table = day_file.parquet.read_row_group(g, columns=["sensor"])
@@ -632,7 +641,7 @@ class ParquetDataset(HistorySource):
         return list(self._ids)
 
     def has(self, sensor_id: str) -> bool:
-        return sensor_id in self._index
+        return sensor_id in self._public
 
     def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
         if expected_period_s is not None:
@@ -655,7 +664,7 @@ class ParquetDataset(HistorySource):
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
         ids = tuple(self._ids if sensor_ids is None else sensor_ids)
         n = len(ids)
-        wanted = np.array([self._index.get(s, -1) for s in ids], dtype=np.int64)
+        wanted = np.array([self._public.get(s, -1) for s in ids], dtype=np.int64)
         values = np.full(n, np.nan)
         times = np.full(n, np.nan)
         k = len(self._ids)
@@ -699,12 +708,33 @@ class ParquetDataset(HistorySource):
         state[np.isnan(values)] = NO_DATA
         return Snapshot(float(t), ids, values, times, state)
 
-    def _raw_rows(self, t0: float, t1: float) -> int:
-        return int(sum(self._file(i).rows[g] for i, g in self._groups_between(t0, t1)))
+    def _raw_rows(self, t0: float, t1: float) -> float:
+        """Rows a raw read of ``[t0, t1]`` would decode, estimated from the data's density (no file opened)."""
+        if self._range is None:
+            return 0.0
+        if self._density is None:
+            first = self._file(0)
+            span = max(float(first.t_max.max() - first.t_min.min()), 1.0)
+            self._density = float(self.meta.rows) / max(self._range[1] - self._range[0], 1.0) if self.meta.rows \
+                else float(first.rows.sum()) / span
+        return (min(t1, self._range[1]) - max(t0, self._range[0]) + 1.0) * self._density
+
+    def threshold_crossings(self, sensor_id: str, thresholds: Any, t0: float | None = None,
+                            t1: float | None = None) -> list[tuple[float, str, str]]:
+        """Exact from raw samples over a short range, else from the summary level of about 4,000 buckets."""
+        if sensor_id not in self._public or self._range is None:
+            return []
+        lo = self._range[0] if t0 is None else max(t0, self._range[0])
+        hi = self._range[1] if t1 is None else min(t1, self._range[1])
+        if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
+            times, values = self.samples_between(sensor_id, lo, hi)
+            return crossings_in(times, values, thresholds)
+        level = pick_resolution(list(self.levels), hi - lo, 4096)
+        return crossings_from_summary(self._level_summary(sensor_id, lo, hi, level), thresholds)
 
     def samples_between(self, sensor_id: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of one sensor with ``t0 <= t <= t1`` (reads every row group of the range)."""
-        code = self._index.get(sensor_id)
+        code = self._public.get(sensor_id)
         if code is None:
             return np.empty(0), np.empty(0)
         parts_t, parts_v = [], []
@@ -728,7 +758,7 @@ class ParquetDataset(HistorySource):
     def window(self, sensor_id: str, t0: float, t1: float,
                max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = np.empty(0)
-        if sensor_id not in self._index or not t1 >= t0 or self._range is None:
+        if sensor_id not in self._public or not t1 >= t0 or self._range is None:
             return empty, empty, empty
         t0, t1 = max(t0, self._range[0]), min(t1, self._range[1])
         if t1 < t0:
@@ -746,7 +776,7 @@ class ParquetDataset(HistorySource):
         b1 = min(int(math.floor((t1 - self.origin) / level)) + 1, n)
         if b1 <= b0:
             return Summary.empty(level)
-        row = self._index[sensor_id]
+        row = self._public[sensor_id]
         count = np.asarray(arrays["count"][row, b0:b1], dtype=np.float64)
         empty = count == 0
         lo = np.asarray(arrays["min"][row, b0:b1], dtype=np.float64)
@@ -760,7 +790,7 @@ class ParquetDataset(HistorySource):
     def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
         """From the cached level equal to ``resolution_s`` if there is one, else from raw samples when the
         range is short enough to read, else the closest cached level (``Summary.resolution_s`` says which)."""
-        if sensor_id not in self._index or not t1 >= t0:
+        if sensor_id not in self._public or not t1 >= t0:
             return Summary.empty(resolution_s)
         if float(resolution_s) in self.levels:
             return self._level_summary(sensor_id, t0, t1, float(resolution_s))
@@ -786,6 +816,33 @@ class ParquetDataset(HistorySource):
         self.levels = {}
 
 
-def open_dataset(folder: Path | str, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> ParquetDataset:
-    return ParquetDataset(folder, progress=progress, cancel=cancel)
+def open_dataset_recording(folder: Path | str, mapping: Any = None, periods: Mapping[str, float] | None = None,
+                           progress: Progress | None = None, cancel: Cancel | None = None):
+    """A dataset folder as a recording: ``(ParquetDataset, ImportReport)``, nothing read but footers and the
+    summary (built here on the first open of a dataset written by another tool). ``mapping`` renames
+    sensors (``{name in the files: sensor id}`` or a project's ``[[sources.columns]]``)."""
+    from twinviewer.io.import_report import ImportReport
+
+    rename: dict[str, str] = {}
+    if isinstance(mapping, Mapping):
+        rename = {str(k): str(v) for k, v in mapping.items()}
+    elif mapping:
+        for column in mapping:
+            if getattr(column, "scale", 1.0) not in (None, 1.0) or getattr(column, "offset", 0.0) not in (None, 0.0):
+                raise RecordingError(f"{folder}: a dataset is read as written; scale/offset of column "
+                                     f"{column.column!r} cannot be applied (convert the data instead)")
+            rename[str(column.column)] = str(column.sensor)
+    dataset = ParquetDataset(folder, progress=progress, cancel=cancel, rename=rename)
+    for sensor_id, period in (periods or {}).items():
+        dataset.add_sensor(sensor_id, period)
+    folder = Path(folder)
+    report = ImportReport(source=str(folder), files=[p.parent.name for p in dataset.paths[:3]]
+                          + ([f"… ({len(dataset.paths)} days)"] if len(dataset.paths) > 3 else []))
+    report.rows = report.samples = dataset.sample_count
+    report.sensors = dataset.sensor_ids
+    report.time_range = dataset.time_range()
+    report.events = dataset.events()
+    report.metadata = {"asset": dataset.meta.asset, "units": dict(dataset.meta.units)}
+    report.notes.append(f"Dataset of {len(dataset.paths)} day file(s), read lazily; summary levels "
+                        + ", ".join(f"{lv:g} s" for lv in sorted(dataset.levels)))
+    return dataset, report

@@ -43,7 +43,7 @@ FRAME_INTERVAL_MS = 33
 PANEL_INTERVAL_S = 0.1
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
-PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel"]
+PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel", "twinviewer.ui.history_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 

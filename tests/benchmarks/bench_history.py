@@ -1,0 +1,112 @@
+"""Benchmark: lazy Parquet datasets (twinviewer.io.dataset) from one day to one year.
+
+For each dataset folder (made by make_history_dataset.py; ``--make`` builds the default set) a fresh
+process measures
+- open → first frame: open the folder (day files listed, summary memory-mapped) and every sensor's value
+  at the start, i.e. what the window needs to draw its first frame;
+- seek: every sensor's value at 40 random times anywhere in the range (median and worst);
+- timeline + chart: the whole range's threshold episodes of every sensor (what the timeline paints) plus a
+  2,000-point chart of one sensor over the whole range;
+- resident memory (now and peak) after all of it.
+
+    .venv/bin/python tests/benchmarks/bench_history.py --make /work/tmp/plant   # generate, then measure
+    .venv/bin/python tests/benchmarks/bench_history.py FOLDER [FOLDER ...]      # measure existing datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SET = (("1000s-1d", 1000, 1), ("1000s-7d", 1000, 7), ("50s-1d", 50, 1), ("50s-30d", 50, 30),
+               ("50s-365d", 50, 365))
+THRESHOLDS = {"warning_high": 75.0, "alarm_high": 85.0}
+
+
+def rss_mb() -> tuple[float, float]:
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def measure(folder: Path) -> dict:
+    from twinviewer.io.dataset import ParquetDataset
+
+    started = time.perf_counter()
+    dataset = ParquetDataset(folder)
+    t0, t1 = dataset.time_range()
+    dataset.values_at(t0)
+    open_s = time.perf_counter() - started
+
+    rng = np.random.default_rng(3)
+    seeks = []
+    for t in rng.uniform(t0, t1, 40):
+        started = time.perf_counter()
+        snapshot = dataset.values_at(float(t))
+        seeks.append(time.perf_counter() - started)
+        assert np.isfinite(snapshot.values).all()
+
+    started = time.perf_counter()
+    episodes = sum(len(dataset.threshold_crossings(s, THRESHOLDS)) for s in dataset.sensor_ids)
+    timeline_s = time.perf_counter() - started
+    started = time.perf_counter()
+    times, vmin, vmax = dataset.window(dataset.sensor_ids[0], t0, t1, 2000)
+    chart_s = time.perf_counter() - started
+    rss, peak = rss_mb()
+    return {"dataset": folder.name, "sensors": len(dataset.sensor_ids), "days": round((t1 - t0) / 86400, 1),
+            "samples": dataset.sample_count, "open_first_frame_ms": round(open_s * 1000, 1),
+            "seek_median_ms": round(statistics.median(seeks) * 1000, 1), "seek_max_ms": round(max(seeks) * 1000, 1),
+            "timeline_ms": round(timeline_s * 1000, 1), "chart_ms": round(chart_s * 1000, 1),
+            "timeline_chart_ms": round((timeline_s + chart_s) * 1000, 1), "crossings": episodes,
+            "chart_points": int(times.size), "chart_max": float(np.nanmax(vmax)), "rss_mb": round(rss),
+            "peak_rss_mb": round(peak)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path)
+    parser.add_argument("--make", type=Path, metavar="DIR", help="generate the default set under DIR first")
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return 0
+    folders = list(args.folders)
+    if args.make:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from make_history_dataset import generate
+
+        for name, sensors, days in DEFAULT_SET:
+            target = args.make / name
+            if not target.exists():
+                print(generate(target, sensors, days), file=sys.stderr)
+            folders.append(target)
+    rows = []
+    for folder in folders:
+        out = subprocess.run([sys.executable, __file__, "--one", str(folder)], capture_output=True, text=True)
+        if out.returncode:
+            print(out.stderr, file=sys.stderr)
+            return 1
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    header = ("dataset", "sensors", "days", "samples", "open_first_frame_ms", "seek_median_ms", "seek_max_ms",
+              "timeline_ms", "chart_ms", "rss_mb", "peak_rss_mb")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(f"{row[h]:,}" if isinstance(row[h], int) else str(row[h]) for h in header) + " |")
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
