@@ -288,6 +288,11 @@ class CombinedHistory(HistorySource):
 
     def window(self, sensor_id: str, t0: float, t1: float,
                max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        span = self.time_range()
+        if span is None or not t1 >= t0:
+            e = np.empty(0)
+            return e, e, e
+        t0, t1 = max(t0, span[0]), min(t1, span[1])
         cut = self._live_start(sensor_id)
         parts = []
         if t0 < cut:

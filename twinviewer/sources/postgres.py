@@ -114,7 +114,11 @@ class PostgresHistory(HistorySource):
     def window(self, sensor_id: str, t0: float, t1: float,
                max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = np.empty(0)
-        if sensor_id not in self._tags or not t1 >= t0:
+        span = self._range
+        if sensor_id not in self._tags or not t1 >= t0 or span is None:
+            return empty, empty, empty
+        t0, t1 = max(t0, span[0]), min(t1, span[1])
+        if t1 < t0:
             return empty, empty, empty
         key = (float(t0), float(t1), int(min(max_points, 100_000)))
         cached = self._windows.get(sensor_id)
