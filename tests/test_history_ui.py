@@ -67,6 +67,7 @@ def test_project_dataset_opens_lazily_with_timeline_charts_and_values(qtbot, win
     panel.charts.pin("T-L")
     row = panel.charts.rows["T-L"]
     assert row.data_range is not None and row.data_range[1] == pytest.approx(100.0, abs=0.1)
+    qtbot.wait(300)
     window.grab().save(str(tmp_path / "dataset.png"))
 
 
