@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 RESOLUTION_LADDER_S = (1.0, 10.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0)
 """Bucket sizes a summary may be kept at; a source keeps the ones at or above its finest useful level."""
+LAZY_MAX_POINTS = 20_000
+"""A lazy source's ``window`` returns at most this many points, whatever ``max_points`` asks for."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event, crossings_in
 from twinviewer.core.history import (
+    LAZY_MAX_POINTS,
     RESOLUTION_LADDER_S,
     HistorySource,
     Summary,
@@ -763,6 +764,7 @@ class ParquetDataset(HistorySource):
         t0, t1 = max(t0, self._range[0]), min(t1, self._range[1])
         if t1 < t0:
             return empty, empty, empty
+        max_points = min(int(max_points), LAZY_MAX_POINTS)
         if self._raw_rows(t0, t1) <= RAW_ROW_BUDGET or not self.levels:
             times, values = self.samples_between(sensor_id, t0, t1)
             return decimate(times, values, max_points) if times.size else (empty, empty, empty)

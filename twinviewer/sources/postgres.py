@@ -29,7 +29,7 @@ import numpy as np
 
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.events import crossings_in
-from twinviewer.core.history import HistorySource, Summary, crossings_from_summary, decimate
+from twinviewer.core.history import LAZY_MAX_POINTS, HistorySource, Summary, crossings_from_summary, decimate
 from twinviewer.core.store import NO_DATA, Snapshot, TimeSeriesStore
 
 CHUNK_BEFORE_S = 60.0
@@ -120,7 +120,7 @@ class PostgresHistory(HistorySource):
         t0, t1 = max(t0, span[0]), min(t1, span[1])
         if t1 < t0:
             return empty, empty, empty
-        key = (float(t0), float(t1), int(min(max_points, 100_000)))
+        key = (float(t0), float(t1), int(min(max_points, LAZY_MAX_POINTS)))
         cached = self._windows.get(sensor_id)
         if cached is not None and cached[0] == key:
             return cached[1]
