@@ -87,6 +87,11 @@ def test_long_ranges_come_from_the_summary(written, monkeypatch):
     np.testing.assert_array_equal(summary.count[full], expected.count)
     np.testing.assert_allclose(summary.mean[full], expected.mean, rtol=1e-6)
     assert dataset.threshold_crossings("A", {"alarm_high": 100.0})[0][2] == "alarm"
+    limits = {"A": {"warning_low": -5.0, "warning_high": 5.0, "alarm_high": 100.0}, "B": {"warning_high": 50_000.0},
+              "nope": {"alarm_high": 1.0}}
+    many = dataset.threshold_crossings_many(limits)
+    assert many == {s: dataset.threshold_crossings(s, t) for s, t in limits.items()}
+    assert len(many["A"]) > 10 and [c[2] for c in many["B"]] == ["warning"] and many["nope"] == []
     assert RAW_ROW_BUDGET > 1000
 
 

@@ -20,7 +20,7 @@ A lazy source never holds more than what the visible range needs: ``in_memory`` 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 RESOLUTION_LADDER_S = (1.0, 10.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0)
 """Bucket sizes a summary may be kept at; a source keeps the ones at or above its finest useful level."""
-LAZY_MAX_POINTS = 20_000
+LAZY_MAX_POINTS = 8192
 """A lazy source's ``window`` returns at most this many points, whatever ``max_points`` asks for."""
 
 
@@ -137,6 +137,35 @@ def crossings_from_summary(summary: Summary, thresholds: Any) -> list[tuple[floa
     return crossings_in(summary.times, worse, thresholds)
 
 
+def crossings_of_buckets(times: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
+                         thresholds: Sequence[Any]) -> list[list[tuple[float, str, str]]]:
+    """:func:`crossings_from_summary` for many sensors at once: ``vmin``/``vmax`` are ``(n, buckets)``, one
+    thresholds object per row. Empty buckets carry the previous status, as gaps do in ``crossings_in``."""
+    from twinviewer.core.events import STATUS_LABELS, _limits
+
+    n = len(thresholds)
+    if n == 0 or times.size == 0:
+        return [[] for _ in range(n)]
+    columns = {k: np.array([[np.nan if v is None else v] for v in (_limits(t)[k] for t in thresholds)])
+               for k in ("warning_low", "warning_high", "alarm_low", "alarm_high")}
+    status = np.zeros(vmin.shape, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        status[(vmax > columns["warning_high"]) | (vmin < columns["warning_low"])] = 1
+        status[(vmax > columns["alarm_high"]) | (vmin < columns["alarm_low"])] = 2
+    valued = np.isfinite(vmin) & np.isfinite(vmax)
+    index = np.where(valued, np.arange(times.size), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    carried = np.take_along_axis(status, index, axis=1)
+    carried[~np.maximum.accumulate(valued, axis=1)] = -1
+    change = (carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] >= 0) & valued[:, 1:]
+    out: list[list[tuple[float, str, str]]] = [[] for _ in range(n)]
+    rows, cols = np.nonzero(change)
+    for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+        out[row].append((float(times[col + 1]), STATUS_LABELS[carried[row, col]],
+                         STATUS_LABELS[carried[row, col + 1]]))
+    return out
+
+
 class HistorySource(ABC):
     """What the timeline, the charts and the overlay read; see the module docstring."""
 
@@ -208,6 +237,13 @@ class HistorySource(ABC):
         resolution = float(np.median(np.diff(times))) if times.size > 1 else 1.0
         return crossings_from_summary(Summary(resolution, times - 0.5 * resolution, vmin, vmax,
                                               (vmin + vmax) * 0.5, np.isfinite(vmin).astype(float)), thresholds)
+
+    def threshold_crossings_many(self, limits: Mapping[str, Any], t0: float | None = None,
+                                 t1: float | None = None) -> dict[str, list[tuple[float, str, str]]]:
+        """``threshold_crossings`` of several sensors (``{sensor_id: thresholds}``) in one call; lazy sources
+        answer it in one pass over their summary (the timeline asks for every sensor at once)."""
+        return {sensor_id: self.threshold_crossings(sensor_id, thresholds, t0, t1)
+                for sensor_id, thresholds in limits.items()}
 
     @property
     def sample_count(self) -> int:

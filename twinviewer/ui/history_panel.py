@@ -94,7 +94,8 @@ class HistoryPanel:
             return
         status = getattr(session.store, "status", "") or ""
         if status != self.shown_status:
-            self.window.show_status(status or "History: back online")
+            was_connecting = self.shown_status.startswith("History: connecting")
+            self.window.show_status(status or ("History: connected" if was_connecting else "History: back online"))
             self.shown_status = status
 
 
