@@ -44,38 +44,54 @@ def rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+class Timer:
+    """Wall time and this process's CPU time of a block (CPU time shows the cost on an idle machine when
+    other work shares the cores)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
 def measure(folder: Path) -> dict:
     from twinviewer.io.dataset import ParquetDataset
 
-    started = time.perf_counter()
-    dataset = ParquetDataset(folder)
-    t0, t1 = dataset.time_range()
-    dataset.values_at(t0)
-    open_s = time.perf_counter() - started
+    with Timer() as opening:
+        dataset = ParquetDataset(folder)
+        t0, t1 = dataset.time_range()
+        dataset.values_at(t0)
 
     rng = np.random.default_rng(3)
     seeks = []
     for t in rng.uniform(t0, t1, 40):
-        started = time.perf_counter()
-        snapshot = dataset.values_at(float(t))
-        seeks.append(time.perf_counter() - started)
+        with Timer() as seek:
+            snapshot = dataset.values_at(float(t))
+        seeks.append(seek)
         assert np.isfinite(snapshot.values).all()
 
-    started = time.perf_counter()
-    episodes = sum(len(c) for c in dataset.threshold_crossings_many(dict.fromkeys(dataset.sensor_ids,
-                                                                                  THRESHOLDS)).values())
-    timeline_s = time.perf_counter() - started
-    started = time.perf_counter()
-    times, vmin, vmax = dataset.window(dataset.sensor_ids[0], t0, t1, 2000)
-    chart_s = time.perf_counter() - started
+    with Timer() as timeline:
+        limits = dict.fromkeys(dataset.sensor_ids, THRESHOLDS)
+        episodes = sum(len(c) for c in dataset.threshold_crossings_many(limits).values())
+    with Timer() as chart:
+        times, vmin, vmax = dataset.window(dataset.sensor_ids[0], t0, t1, 2000)
     rss, peak = rss_mb()
+
+    def ms(seconds: float) -> float:
+        return round(seconds * 1000, 1)
+
     return {"dataset": folder.name, "sensors": len(dataset.sensor_ids), "days": round((t1 - t0) / 86400, 1),
-            "samples": dataset.sample_count, "open_first_frame_ms": round(open_s * 1000, 1),
-            "seek_median_ms": round(statistics.median(seeks) * 1000, 1), "seek_max_ms": round(max(seeks) * 1000, 1),
-            "timeline_ms": round(timeline_s * 1000, 1), "chart_ms": round(chart_s * 1000, 1),
-            "timeline_chart_ms": round((timeline_s + chart_s) * 1000, 1), "crossings": episodes,
-            "chart_points": int(times.size), "chart_max": float(np.nanmax(vmax)), "rss_mb": round(rss),
-            "peak_rss_mb": round(peak)}
+            "samples": dataset.sample_count, "open_first_frame_ms": ms(opening.wall),
+            "open_cpu_ms": ms(opening.cpu),
+            "seek_median_ms": ms(statistics.median(s.wall for s in seeks)),
+            "seek_cpu_median_ms": ms(statistics.median(s.cpu for s in seeks)),
+            "seek_max_ms": ms(max(s.wall for s in seeks)),
+            "timeline_ms": ms(timeline.wall), "timeline_cpu_ms": ms(timeline.cpu), "chart_ms": ms(chart.wall),
+            "crossings": episodes, "chart_points": int(times.size), "chart_max": float(np.nanmax(vmax)),
+            "rss_mb": round(rss), "peak_rss_mb": round(peak)}
 
 
 def write_project(folder: Path, dataset: Path, sensor_ids: list[str]) -> Path:
@@ -182,8 +198,9 @@ def main() -> int:
                 print(out.stderr, file=sys.stderr)
                 return 1
             rows[-1].update(json.loads(out.stdout.strip().splitlines()[-1]))
-    header = ("dataset", "sensors", "days", "samples", "open_first_frame_ms", "seek_median_ms", "seek_max_ms",
-              "timeline_ms", "chart_ms", "rss_mb", "peak_rss_mb")
+    header = ("dataset", "sensors", "days", "samples", "open_first_frame_ms", "open_cpu_ms", "seek_median_ms",
+              "seek_cpu_median_ms", "seek_max_ms", "timeline_ms", "timeline_cpu_ms", "chart_ms", "rss_mb",
+              "peak_rss_mb")
     if args.window:
         header += ("window_open_first_frame_ms", "window_seek_median_ms", "window_seek_max_ms", "window_chart_ms",
                    "window_rss_mb", "window_peak_rss_mb")

@@ -146,17 +146,20 @@ def crossings_of_buckets(times: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
     n = len(thresholds)
     if n == 0 or times.size == 0:
         return [[] for _ in range(n)]
-    columns = {k: np.array([[np.nan if v is None else v] for v in (_limits(t)[k] for t in thresholds)])
-               for k in ("warning_low", "warning_high", "alarm_low", "alarm_high")}
+    table = [_limits(t) for t in thresholds]
     status = np.zeros(vmin.shape, dtype=np.int8)
-    with np.errstate(invalid="ignore"):
-        status[(vmax > columns["warning_high"]) | (vmin < columns["warning_low"])] = 1
-        status[(vmax > columns["alarm_high"]) | (vmin < columns["alarm_low"])] = 2
-    valued = np.isfinite(vmin) & np.isfinite(vmax)
-    index = np.where(valued, np.arange(times.size), 0)
+    for level, (low_key, high_key) in ((1, ("warning_low", "warning_high")), (2, ("alarm_low", "alarm_high"))):
+        for key, data, beyond in ((high_key, vmax, np.greater), (low_key, vmin, np.less)):
+            limit = np.array([[np.nan if row[key] is None else row[key]] for row in table], dtype=vmin.dtype)
+            if np.isnan(limit).all():
+                continue  # no sensor has this limit
+            with np.errstate(invalid="ignore"):
+                status[beyond(data, limit)] = level
+    valued = ~(np.isnan(vmin) | np.isnan(vmax))
+    index = np.where(valued, np.arange(times.size, dtype=np.int32), np.int32(0))
     np.maximum.accumulate(index, axis=1, out=index)
     carried = np.take_along_axis(status, index, axis=1)
-    carried[~np.maximum.accumulate(valued, axis=1)] = -1
+    carried[~np.logical_or.accumulate(valued, axis=1)] = -1
     change = (carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] >= 0) & valued[:, 1:]
     out: list[list[tuple[float, str, str]]] = [[] for _ in range(n)]
     rows, cols = np.nonzero(change)

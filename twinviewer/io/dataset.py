@@ -70,6 +70,8 @@ GROUP_CACHE = 24
 FILE_CACHE = 16
 LOOKBACK_GROUPS = 4
 """values_at looks this many row groups back for a sensor without a sample in the group holding t."""
+TIMELINE_BUCKETS = 2048
+"""Threshold episodes over a long range come from the summary level giving at most this many buckets."""
 SUMMARY_BASE_PERIODS = 30.0
 """The finest summary level is the first ladder step at least this many median sample periods long."""
 _PARTITION_PREFIX = "date="
@@ -731,7 +733,7 @@ class ParquetDataset(HistorySource):
         if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
             times, values = self.samples_between(sensor_id, lo, hi)
             return crossings_in(times, values, thresholds)
-        level = pick_resolution(list(self.levels), hi - lo, 4096)
+        level = pick_resolution(list(self.levels), hi - lo, TIMELINE_BUCKETS)
         return crossings_from_summary(self._level_summary(sensor_id, lo, hi, level), thresholds)
 
     def threshold_crossings_many(self, limits: Mapping[str, Any], t0: float | None = None,
@@ -745,17 +747,19 @@ class ParquetDataset(HistorySource):
         if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
             return super().threshold_crossings_many(limits, t0, t1)
         known = [s for s in limits if s in self._public]
-        level = pick_resolution(list(self.levels), hi - lo, 4096)
+        level = pick_resolution(list(self.levels), hi - lo, TIMELINE_BUCKETS)
         arrays = self.levels[level]
         n = arrays["count"].shape[1]
         b0 = max(int(math.floor((lo - self.origin) / level)), 0)
         b1 = min(int(math.floor((hi - self.origin) / level)) + 1, n)
         rows = np.array([self._public[s] for s in known], dtype=np.intp)
-        empty = np.asarray(arrays["count"][:, b0:b1])[rows] == 0
-        vmin = np.asarray(arrays["min"][:, b0:b1])[rows].astype(np.float64)
-        vmax = np.asarray(arrays["max"][:, b0:b1])[rows].astype(np.float64)
-        vmin[empty] = np.nan
-        vmax[empty] = np.nan
+        every = rows.size == arrays["count"].shape[0] and bool((rows == np.arange(rows.size)).all())
+
+        def block(part: str) -> np.ndarray:
+            data = arrays[part][:, b0:b1]
+            return np.array(data) if every else np.asarray(data)[rows]
+
+        vmin, vmax = block("min"), block("max")  # an empty bucket is NaN in both already
         times = self.origin + level * np.arange(b0, b1, dtype=np.float64)
         found = crossings_of_buckets(times, vmin, vmax, [limits[s] for s in known])
         result = dict(zip(known, found, strict=True))
