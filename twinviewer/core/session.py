@@ -13,7 +13,7 @@ import numpy as np
 
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
-from twinviewer.core.history import HistorySource
+from twinviewer.core.history import CombinedHistory, HistorySource
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
 from twinviewer.core.project import Project
 from twinviewer.core.store import Snapshot, TimeSeriesStore
@@ -85,6 +85,27 @@ class Session:
         self.clock.follow_live = False
         self._live_anchor = None
         self.sync_range(initial=True)
+        self.overlay.reset()
+        self._last_key = None
+
+    def attach_history(self, history: HistorySource, name: str = "") -> None:
+        """Older values from ``history`` behind the live data: running live sources keep appending to their
+        store, which answers wherever it has samples (``CombinedHistory``); without running sources the
+        data shown so far is replaced."""
+        current = self.store
+        live = current.live if isinstance(current, CombinedHistory) else current
+        if not self.sources or not live.in_memory:
+            live = TimeSeriesStore()
+        if current is not live:
+            current.close()
+        self.store = self._prepare(CombinedHistory(live, history))
+        self.recording_name = name
+        if not self.sources:
+            self.events = []
+            self.clock.pause()
+            self.clock.follow_live = False
+            self.clock.set_range(0.0, 0.0)
+        self.sync_range(initial=not self.sources)
         self.overlay.reset()
         self._last_key = None
 

@@ -378,8 +378,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def open_history(config, project) -> PostgresHistory:
-    """A history source for a project's ``[[history]]`` entry (password from the environment or keyring)."""
+def open_history(config, project, password_prompt=None) -> PostgresHistory:
+    """A history source for a project's ``[[history]]`` entry: the password comes from ``password_env``, else
+    the OS keyring, else ``password_prompt(text)`` (the window's password dialog), as for live sources."""
     from twinviewer.core.secrets import resolve_password
 
     try:
@@ -387,7 +388,7 @@ def open_history(config, project) -> PostgresHistory:
     except ImportError:
         raise TwinViewerError("the PostgreSQL history needs psycopg: pip install 'psycopg[binary]'") from None
     password = resolve_password(kind="postgresql", host=config.host, username=config.username,
-                                password_env=config.password_env)
+                                password_env=config.password_env, prompt=password_prompt)
     history = PostgresHistory(config, [s.id for s in project.sensors], password)
     for sensor in project.sensors:
         history.add_sensor(sensor.id, sensor.expected_period_s)

@@ -68,23 +68,20 @@ class HistoryPanel:
     def connect_history(self) -> None:
         """Show the project's first ``[[history]]`` database behind a live store (queries run off the GUI
         thread; the timeline fills in as answers arrive)."""
-        from twinviewer.core.history import CombinedHistory
-        from twinviewer.core.session import LoadedRecording
-        from twinviewer.core.store import TimeSeriesStore
         from twinviewer.sources.postgres import open_history
 
         window = self.window
         if window.twin is None or window.session is None or not window.twin.project.history:
             return
         config = window.twin.project.history[0]
+        live = window.panels.get("live_panel")
         try:
-            history = open_history(config, window.twin.project)
+            history = open_history(config, window.twin.project, getattr(live, "ask_password", None))
         except TwinViewerError as exc:
             window.show_error("Cannot connect the history", str(exc))
             return
         session = window.session
-        session.set_recording(LoadedRecording(CombinedHistory(TimeSeriesStore(), history),
-                                              name=config.name or config.table))
+        session.attach_history(history, name=config.name or config.table)
         window.recording_loaded.emit(session)
         window.show_status(f"History: connecting to {config.describe()}…")
 

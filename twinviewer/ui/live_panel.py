@@ -472,7 +472,7 @@ class LivePanel(QObject):
         session = self.window.session
         if self.live_store is None:
             self.live_store = session.store
-        if session.store is not self.live_store:
+        if session.store is not self.live_store and getattr(session.store, "live", None) is not self.live_store:
             self._swapping = True
             try:
                 session.set_recording(LoadedRecording(TimeSeriesStore(), name="live"))
