@@ -28,7 +28,7 @@ MARKER_SIZE_PX = 16
 LABEL_BOX = (150.0, 22.0)
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0}
+              Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
 MODES = ("off", "status", "value")
 
 
@@ -229,7 +229,8 @@ class OverlayLayer:
             for quantity in self.quantities():
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
                 lo, hi = self.value_range(quantity, values)
-                rgba[idx, :3] = map_values(values[idx], lo, hi, colormap_for(quantity, self.project.view.colormaps))
+                rgba[idx, :3] = map_values(values[idx], lo, hi,
+                                           colormap_for(quantity, self.project.view.colormaps))
         else:
             rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
             rgba[:, 3] = 255
@@ -262,7 +263,7 @@ class OverlayLayer:
             if status == Status.ALARM:
                 self.alarm_parts.add(name)
                 share = 0.7 + 0.3 * pulse
-            if status in (Status.WARNING, Status.ALARM):
+            if status in (Status.WARNING, Status.ALARM, Status.ANOMALOUS):
                 alerts.add(name)
             tints[name] = tuple((1 - share) * base + share * colour)
         self.scene.set_tint(tints, alerts)
