@@ -110,6 +110,21 @@ def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp
         ParquetDataset(copy)
 
 
+def test_whole_reads_are_bounded(written, monkeypatch, tmp_path):
+    folder, store = written
+    dataset = ParquetDataset(folder)
+    times, matrix = dataset.aligned_samples(["B", "A"])
+    expected = store.aligned_samples(["B", "A"])
+    np.testing.assert_array_equal(times, expected[0])
+    np.testing.assert_array_equal(matrix, expected[1])
+    np.testing.assert_array_equal(dataset.samples("A")[1], store.samples("A")[1])
+    copy = write_dataset(tmp_path / "again", dataset)  # a dataset written from a dataset
+    assert ParquetDataset(copy).sample_count == 2 * N
+    monkeypatch.setattr("twinviewer.io.dataset.WHOLE_READ_BUDGET", 1000)
+    with pytest.raises(RecordingError, match="too many to load at once"):
+        dataset.samples("A")
+
+
 def test_import_recording_opens_a_folder_lazily(written):
     folder, _ = written
     dataset, report = import_recording([folder], mapping={"A": "PT-1"}, periods={"PT-1": 5.0})

@@ -62,9 +62,6 @@ def run(args) -> int:
         metadata["units"] = {k: v for k, v in metadata["units"].items() if store.has(k)}
     metadata["events"] = report.events
     metadata["source_files"] = report.files
-    if not getattr(store, "in_memory", True):
-        print(f"twinviewer: {args.inputs[0]} is already a dataset; nothing to convert", file=sys.stderr)
-        return 2
     if args.dataset or Path(args.out).suffix.lower() not in PARQUET_SUFFIXES:
         out = write_dataset(args.out, store, metadata=metadata, progress=show_progress)
         if sys.stderr.isatty():

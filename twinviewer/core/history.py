@@ -248,6 +248,17 @@ class HistorySource(ABC):
         return {sensor_id: self.threshold_crossings(sensor_id, thresholds, t0, t1)
                 for sensor_id, thresholds in limits.items()}
 
+    def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample of one sensor (exporters, detectors). A lazy source loads them only when few enough."""
+        from twinviewer.core.errors import RecordingError
+
+        raise RecordingError(f"{sensor_id}: this history is read lazily and cannot be loaded whole; "
+                             "export a range with `twinviewer query` first")
+
+    def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(times, values (n, k))`` when the sensors share one time index, else None (see TimeSeriesStore)."""
+        return None
+
     @property
     def sample_count(self) -> int:
         return 0

@@ -66,6 +66,8 @@ DAY_S = 86400.0
 ROW_GROUP_ROWS = 1 << 18
 RAW_ROW_BUDGET = 3_000_000
 """A chart reads raw rows for its range when at most this many; beyond, it reads the summary."""
+WHOLE_READ_BUDGET = 50_000_000
+"""``samples``/``aligned_samples`` (exporters, detectors) load a whole dataset only up to this many rows."""
 GROUP_CACHE = 24
 FILE_CACHE = 16
 LOOKBACK_GROUPS = 4
@@ -787,6 +789,40 @@ class ParquetDataset(HistorySource):
         if not parts_t:
             return np.empty(0), np.empty(0)
         return np.concatenate(parts_t), np.concatenate(parts_v)
+
+    def _whole(self) -> tuple[float, float]:
+        """The whole range, when it is small enough to load (else a RecordingError that says so)."""
+        if self._range is None:
+            return (0.0, -1.0)
+        rows = self._raw_rows(*self._range)
+        if rows > WHOLE_READ_BUDGET:
+            raise RecordingError(f"{self.folder}: {rows:,.0f} samples are too many to load at once (at most "
+                                 f"{WHOLE_READ_BUDGET:,}); select a range with `twinviewer query` first")
+        return self._range
+
+    def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample of one sensor (at most :data:`WHOLE_READ_BUDGET` rows of the dataset are read)."""
+        return self.samples_between(sensor_id, *self._whole())
+
+    def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(times, values (n, k))`` of a grid dataset in one read, else None (then ``samples`` per sensor)."""
+        t0, t1 = self._whole()
+        cols = [self._public.get(s, -1) for s in sensor_ids]
+        if not cols or min(cols) < 0:
+            return None
+        times, blocks = [], []
+        for i, g in self._groups_between(t0, t1):
+            group = self._decode(i, g)
+            if group.grid_values is None:
+                return None
+            where = {int(c): j for j, c in enumerate(group.grid_columns)}
+            if any(c not in where for c in cols):
+                return None
+            times.append(group.grid_times)
+            blocks.append(group.grid_values[:, [where[c] for c in cols]])
+        if not times:
+            return np.empty(0), np.empty((0, len(cols)))
+        return np.concatenate(times), np.concatenate(blocks)
 
     def window(self, sensor_id: str, t0: float, t1: float,
                max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
