@@ -129,3 +129,62 @@ connect_timeout_s = 2
     panel.timeline.seek(T0 + 43_200 + 10)
     qtbot.waitUntil(lambda: window.status_label.text() == "History: back online", timeout=20000)
     qtbot.waitUntil(lambda: shown_value(window) == format_number(27.2), timeout=10000)
+
+
+def test_mqtt_live_values_continue_the_historian_on_one_timeline(qtbot, window, tmp_path, postgres_server,  # noqa: F811
+                                                                  mqtt_broker, monkeypatch):
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    postgres_server.psql("DROP TABLE IF EXISTS older; CREATE TABLE older (at timestamptz, tag text, v float8);"
+                         f"INSERT INTO older SELECT to_timestamp({T0} + g * 60), 'T-L', 20 + g / 100.0 "
+                         "FROM generate_series(0, 1439) g;")
+    monkeypatch.setenv("HISTORIAN_PW", PASSWORD)
+    project = build_blocks_project(tmp_path, f"""
+[[sources]]
+kind = "mqtt"
+name = "plant-broker"
+host = "127.0.0.1"
+port = {mqtt_broker.port}
+reconnect_min_s = 0.1
+reconnect_max_s = 0.3
+
+[[sources.topics]]
+topic = "plant/{{sensor}}"
+payload = "number"
+
+[[history]]
+kind = "postgresql"
+host = "127.0.0.1"
+port = {postgres_server.port}
+database = "{DATABASE}"
+username = "{USER}"
+password_env = "HISTORIAN_PW"
+table = "older"
+time_column = "at"
+sensor_column = "tag"
+value_column = "v"
+""")
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and bool(window.session.sources), timeout=30000)
+    session = window.session
+    qtbot.waitUntil(lambda: session.has_data and session.clock.start == T0, timeout=15000)
+    store = session.store
+    assert isinstance(store, CombinedHistory) and session.sources[0].store is store.live
+    client = paho.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", mqtt_broker.port)
+    client.loop_start()
+    try:
+        def publish_until_shown() -> bool:
+            client.publish("plant/T-L", "55.5", qos=0)
+            return shown_value(window) == format_number(55.5)
+        qtbot.waitUntil(publish_until_shown, timeout=10000)  # the live value at the live end
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert session.clock.follow_live and session.clock.end > T0 + 86400 * 300  # one timeline: 2024 → now
+    panel = window.panels["recording_panel"]
+    panel.timeline.seek(T0 + 630)  # back in the historian's part
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(20.1), timeout=10000)
+    panel.timeline.go_live()
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(55.5), timeout=5000)

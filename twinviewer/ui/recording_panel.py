@@ -148,7 +148,7 @@ class RecordingPanel:
         pending, self._pending_paths = self._pending_paths, []
         if pending:
             self.open_recording(pending)
-        elif self._recording_sources():
+        elif self._recording_sources() and not getattr(twin.project, "history", None):  # [[history]] wins
             self.load_project_recording()
 
     def _size_charts_dock(self) -> None:
