@@ -155,7 +155,8 @@ class LiveController:
         assert session is not None
         if self.live_store is None:
             self.live_store = session.store
-        if session.store is not self.live_store:
+        # A combined history (live values in front of a historian) holds the live store as its .live.
+        if session.store is not self.live_store and getattr(session.store, "live", None) is not self.live_store:
             self.swapping = True
             try:
                 session.set_recording(LoadedRecording(TimeSeriesStore(), name="live"))
