@@ -69,7 +69,8 @@ class AnomalyTrack:
             if cancel is not None and cancel():
                 raise CancelledError("scoring cancelled")
             stop = min(start + CHUNK_ROWS, len(times))
-            score[start:stop], flags[start:stop], contributions[start:stop] = scorer.step_block(values[start:stop])
+            score[start:stop], flags[start:stop], contributions[start:stop] = scorer.step_block(values[start:stop],
+                                                                                    times[start:stop])
             if progress is not None:
                 progress(stop / max(len(times), 1), f"Scored {stop:,} of {len(times):,} timestamps")
         result = ScoreResult(times=times, score=score, anomaly=flags, contributions=contributions,
@@ -97,7 +98,7 @@ class AnomalyTrack:
             return 0
         times, values = times[new], values[new]
         n = len(times)
-        score, flags, contributions = self._scorer.step_block(values)
+        score, flags, contributions = self._scorer.step_block(values, times)
         r = self.result
         self.result = ScoreResult(times=np.concatenate([r.times, times]), score=np.concatenate([r.score, score]),
                                   anomaly=np.concatenate([r.anomaly, flags]),
