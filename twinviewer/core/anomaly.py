@@ -116,8 +116,9 @@ class DetectorModel:
 
     def to_json(self) -> dict:
         return {
-            "format": MODEL_FORMAT, "version": MODEL_VERSION, "method": "split-half scaled, shrunk Mahalanobis, "
-            "EWMA smoothing, peaks-over-threshold limit",
+            "format": MODEL_FORMAT, "version": MODEL_VERSION,
+            "method": "split-half scaled with room for training trends, Ledoit-Wolf shrunk Mahalanobis, "
+                      "EWMA smoothing, peaks-over-threshold limit",
             "sensors": list(self.sensors), "center": self.center.tolist(), "scale": self.scale.tolist(),
             "weight": self.weight.tolist(), "precision": self.precision.tolist(), "limit": self.limit,
             "initial_score": self.initial_score,
