@@ -427,9 +427,13 @@ class AnomalyPanel(QObject):
             return
         track = session.anomaly
         now = time.monotonic()
-        if track is not None and session.sources and now - self._live_checked > LIVE_UPDATE_S:
+        if session.sources and self.model is not None and now - self._live_checked > LIVE_UPDATE_S:
             self._live_checked = now
-            if track.update(session.store):
+            if track is None:
+                # live data: start scoring once every sensor of the model has arrived
+                if all(session.store.has(s) and session.store.sensor_time_range(s) for s in self.model.sensors):
+                    self._set_track(AnomalyTrack.score_store(self.model, session.store))
+            elif track.update(session.store):
                 self.lane.revision += 1
         if self.charts is not None and now - self._projection_at > PROJECTION_REFRESH_S:
             self._projection_at = now
