@@ -55,6 +55,8 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
 )
 """(limit name, level, direction) of every limit a sensor may have."""
 
+DEADBAND_FRACTION = 0.02
+"""Alarms clear this share of a sensor's declared range back inside the limit (the window and reports agree)."""
 SIDECAR_FORMAT = "twinviewer-acknowledgements"
 SIDECAR_VERSION = 1
 _ACK_FIELDS = ("alarm_id", "sensor_id", "part", "level", "direction", "limit", "threshold", "onset_t",
@@ -72,6 +74,11 @@ def iso_utc(t: float | None) -> str:
     return (
         datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
+
+
+def alarm_deadbands(sensors) -> dict[str, float]:
+    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
+    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def alarm_id(sensor_id: str, limit: str, onset_t: float) -> str:

@@ -46,6 +46,7 @@ class LoadedRecording:
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
+    paths: list = field(default_factory=list)  # the files it came from (bookmarks live beside the first)
 
 
 class Session:
@@ -56,6 +57,7 @@ class Session:
         self.clock = Clock()
         self.events: list[Event] = []
         self.recording_name = ""
+        self.recording_paths: list = []
         self.sources: list = []
         self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
         self._last_key: tuple | None = None
@@ -80,6 +82,7 @@ class Session:
         self.events = list(recording.events)
         self.anomaly = None  # scored another store; the anomaly panel scores the new one
         self.recording_name = recording.name
+        self.recording_paths = list(recording.paths)
         self.clock.pause()
         self.clock.follow_live = False
         self._live_anchor = None

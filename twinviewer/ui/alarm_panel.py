@@ -43,14 +43,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.alarms import Acknowledgement, Alarm, AlarmLogError, AlarmTracker, iso_utc, sidecar_path
+from twinviewer.core.alarms import (  # noqa: F401  (DEADBAND_FRACTION: the module docstring refers to it)
+    DEADBAND_FRACTION,
+    Acknowledgement,
+    Alarm,
+    AlarmLogError,
+    AlarmTracker,
+    alarm_deadbands,
+    iso_utc,
+    sidecar_path,
+)
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
-DEADBAND_FRACTION = 0.02
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
@@ -65,11 +73,6 @@ def default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
-
-
-def alarm_deadbands(sensors) -> dict[str, float]:
-    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
-    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
@@ -420,6 +423,9 @@ class AlarmPanel(QWidget):
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
+        bookmarks = self.window.panels.get("bookmarks_panel")
+        if bookmarks is not None:
+            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))

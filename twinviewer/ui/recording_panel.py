@@ -227,7 +227,7 @@ class RecordingPanel:
         def work(progress, cancelled):
             return import_recording(paths, periods=periods, progress=progress, cancel=cancelled, **settings)
 
-        return self._run_import(f"Importing {name}", name, work, show_report)
+        return self._run_import(f"Importing {name}", name, work, show_report, paths=paths)
 
     def load_project_recording(self, override_dir: Path | str | None = None) -> Task | None:
         """Load the project's first ``[[sources]]`` recording (``override_dir`` replaces ``${VAR}/…``)."""
@@ -248,7 +248,13 @@ class RecordingPanel:
             return import_source(project, source, override_dir=override_dir, progress=progress,
                                  cancel=cancelled)
 
-        return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True)
+        try:
+            from twinviewer.io.importers import resolve_recording_files
+
+            paths = resolve_recording_files(project, source, override_dir)
+        except TwinViewerError:
+            paths = []  # the import itself reports what is missing
+        return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True, paths=paths)
 
     def _folder_key(self) -> str:
         return f"recording_folders/{self.window.twin.path}"
@@ -267,7 +273,8 @@ class RecordingPanel:
         self.window.settings.setValue(self._folder_key(), str(folder))
         return self.load_project_recording(folder)
 
-    def _run_import(self, title: str, name: str, work, show_report: bool, project_source: bool = False):
+    def _run_import(self, title: str, name: str, work, show_report: bool, project_source: bool = False,
+                    paths: list[Path] | None = None):
         window = self.window
         if self.task is not None and self.task.running:
             window.show_error("Busy", "A recording is still loading; wait for it or cancel it first.")
@@ -281,7 +288,7 @@ class RecordingPanel:
                 window.show_status(f"{name} was loaded for a twin that is no longer open; discarded.")
                 return
             self.last_report = report
-            session.set_recording(LoadedRecording(store, list(report.events), name, str(report)))
+            session.set_recording(LoadedRecording(store, list(report.events), name, str(report), list(paths or [])))
             window.recording_loaded.emit(session)
             window.refresh_now()
             problems = sum(report.counts.values())

@@ -166,6 +166,7 @@ class TimelineTrack(QWidget):
         self.view: tuple[float, float] | None = None  # None: the whole range (fit)
         self.crossings = MarkerSet()
         self.events = MarkerSet()
+        self.menu_hooks: list = []  # panels add entries to the right-click menu: hook(menu, t)
         self._drag: str | None = None
         self._loop_anchor = 0.0
         self._pending_loop: tuple[float, float] | None = None
@@ -443,6 +444,8 @@ class TimelineTrack(QWidget):
                                                                           else self.start, t)))
         clear = menu.addAction("Clear loop", lambda: self.loop_requested.emit(None))
         clear.setEnabled(loop is not None)
+        for hook in self.menu_hooks:
+            hook(menu, t)
         menu.addSeparator()
         menu.addAction("Zoom to fit", self.fit)
         menu.popup(where)
