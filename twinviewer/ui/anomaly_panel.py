@@ -122,7 +122,8 @@ class TrainDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Learn normal behaviour from a span of this recording where the machine ran "
                                 "normally.\nEverything is then scored against it; the model is saved beside "
-                                "the project."))
+                                "the project.\nLonger is better: an hour or more lets slow sensors (temperatures) "
+                                "show their normal range."))
         self.group = QButtonGroup(self)
         self.options: dict[str, tuple[float, float]] = {}
         grid = QGridLayout()
