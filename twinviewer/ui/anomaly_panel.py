@@ -192,6 +192,7 @@ class AnomalyPanel(QObject):
         self.rul_model = None  # a RulModel attached to the project's asset (``*.twin.rul.json`` beside it)
         self._rul_cache: tuple | None = None
         self.menu = menu
+        menu.aboutToShow.connect(self._sync_actions)  # live data may have arrived since the last check
         recording = getattr(window, "panels", {}).get("recording_panel")
         self.timeline = recording.timeline if recording is not None else None
         self.charts = recording.charts if recording is not None else None
