@@ -5,7 +5,8 @@ timestamp of the store it was built for (replay: the whole recording, scored onc
 are scored as they arrive with :meth:`AnomalyTrack.update`). Other parts of the app read it without Qt:
 ``episodes`` (also as timeline :class:`~twinviewer.core.events.Event` objects of kind ``"detected anomaly"``),
 ``at(t)`` for the score and flag at a time, and ``sensor_mask(t, sensor_ids)`` for the sensors that explain
-the anomaly at ``t`` (the part-colour root-cause hint).
+the anomaly at ``t`` (the part-colour root-cause hint). Timestamps inside the training span are never
+flagged: the user declared that span normal.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class AnomalyTrack:
                                                                                     times[start:stop])
             if progress is not None:
                 progress(stop / max(len(times), 1), f"Scored {stop:,} of {len(times):,} timestamps")
+        if model.train_start is not None and model.train_end is not None:
+            # the span the user declared normal is normal by definition (its own first rows can start odd)
+            flags[(times >= model.train_start) & (times <= model.train_end)] = 0
         result = ScoreResult(times=times, score=score, anomaly=flags, contributions=contributions,
                              sensors=list(model.sensors), limit=model.limit, span=model.span)
         track = cls(model, result)
