@@ -142,3 +142,19 @@ def test_video_export_runs_in_a_child_with_progress(qtbot, window, project, tmp_
     assert actions.last_error is None and actions.last_output == out
     assert process is not None
     assert sum(1 for _ in imageio.get_reader(out)) == 10
+
+
+def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, project, tmp_path):
+    open_with_recording(qtbot, window, project)
+    actions = window.panels["incident_actions"]
+    out = tmp_path / "long.mp4"
+    actions.export_video(out, (T0, T0 + 29), speed=0.01, fps=30, size=(640, 480))  # 87,000 frames
+    qtbot.waitUntil(lambda: actions.process is None or "Frame" in actions.progress.labelText(), timeout=60000)
+    assert actions.process is not None, actions.last_error
+    from PySide6.QtWidgets import QPushButton
+
+    cancel = next(b for b in actions.progress.findChildren(QPushButton) if b.text() == "Cancel")
+    cancel.click()
+    qtbot.waitUntil(lambda: actions.process is None, timeout=20000)
+    assert actions.last_error == "cancelled"
+    assert not out.exists() and not list(tmp_path.glob(".long.partial*"))

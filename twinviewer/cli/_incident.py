@@ -43,7 +43,7 @@ def progress_printer(enabled: bool):
         return None
 
     def report(fraction: float, message: str = "") -> None:
-        print(f"PROGRESS {fraction:.4f} {message}", flush=True)
+        print(f"PROGRESS {fraction:.6f} {message}", flush=True)
 
     return report
 

@@ -387,7 +387,7 @@ class IncidentActions:
         package_root = str(Path(twinviewer.__file__).resolve().parents[1])
         env.insert("PYTHONPATH", package_root + (":" + env.value("PYTHONPATH") if env.value("PYTHONPATH") else ""))
         process.setProcessEnvironment(env)
-        progress = QProgressDialog(title, "Cancel", 0, 1000, window)
+        progress = QProgressDialog(title, "Cancel", 0, 10000, window)
         progress.setWindowTitle(title)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)
@@ -406,7 +406,7 @@ class IncidentActions:
                 text = line.decode("utf-8", "replace").strip()
                 if text.startswith("PROGRESS "):
                     _, fraction, *message = text.split(" ", 2)
-                    progress.setValue(int(float(fraction) * 1000))
+                    progress.setValue(int(float(fraction) * 10000))
                     if message:
                         progress.setLabelText(f"{title}\n{message[0]}")
 
