@@ -74,6 +74,20 @@ def test_bookmark_from_the_shortcut_is_saved_beside_the_recording_and_restores_t
     camera = window.scene.camera
     assert np.allclose(camera.GetPosition(), saved[0].camera.position)
 
+    # a click on the bookmark's mark on the timeline opens it too
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    window.select_part(None)
+    window.session.clock.seek(T0 + 2)
+    window.refresh_now()
+    track = window.panels["recording_panel"].timeline.track
+    lane = track._lanes()[0]
+    QTest.mouseClick(track, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(int(track.x_of(T0 + 14)) + 1, int(lane.center().y())))
+    qtbot.waitUntil(lambda: window.scene.selected == "right", timeout=3000)
+    assert abs(window.session.clock.t - (T0 + 14)) < 1e-6
+
 
 def test_bookmark_from_an_alarm_and_compare_puts_the_known_change_first(qtbot, window, project):
     open_with_recording(qtbot, window, project)

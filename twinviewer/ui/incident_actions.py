@@ -230,6 +230,12 @@ class IncidentActions:
         if state is not None:
             QTimer.singleShot(0, lambda: apply_state(self.window, state))
 
+    def _apply_after_open(self, _twin) -> None:
+        self.window.twin_opened.disconnect(self._apply_after_open)
+        state, self._pending_state = self._pending_state, None
+        if state is not None:
+            QTimer.singleShot(0, lambda: apply_state(self.window, state))
+
     # ----- dialogs ---------------------------------------------------------------------------------
     def _default_out(self, suffix: str) -> Path:
         window = self.window
@@ -317,6 +323,8 @@ class IncidentActions:
         def done(extracted) -> None:
             self._extracted.append(extracted.folder)
             self._pending_state = extracted.state
+            if extracted.recording_path is None:  # nothing to load: restore once the twin is shown
+                window.twin_opened.connect(self._apply_after_open)
             window.open_path(extracted.project_path)
             window.show_status(f"Opened bundle {path.name} ({extracted.manifest.asset})")
 
