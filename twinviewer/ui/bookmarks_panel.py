@@ -146,7 +146,10 @@ class BookmarksPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.cellDoubleClicked.connect(lambda row, _c: self.restore(self.bookmarks[row]))
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.where = QLabel("")
@@ -271,6 +274,10 @@ class BookmarksPanel(QWidget):
                             sensors=list(sensors or []), camera=camera, origin=origin)
         self.bookmarks.append(bookmark)
         self._changed()
+        dock = getattr(self.window, "bookmarks_dock", None)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
         self.window.show_status(f"Bookmark “{bookmark.title}” added at {format_time(t)}")
         return bookmark
 
@@ -406,6 +413,8 @@ class BookmarksPanel(QWidget):
 def install(window) -> BookmarksPanel:
     panel = BookmarksPanel(window)
     window.bookmarks_dock = window.add_dock("Bookmarks", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(window.sensors_dock, window.bookmarks_dock)  # a tab beside the sensor list
+    window.sensors_dock.raise_()
     window.twin_opened.connect(panel.on_twin_opened)
     window.recording_loaded.connect(panel.on_recording_loaded)
     menu = window.menu("&Review")
