@@ -29,10 +29,10 @@ def test_status_legend_lists_every_status_in_its_colour(qtbot, window, demo_copy
     at(window, T0 + 5)
     legend = window.panels["overlay_panel"].legend
     assert window.overlay.mode == "status" and legend.isVisible()
-    assert [e.name for e in legend.entries] == ["Alarm (pulsing)", "Warning", "Normal", "Stale", "No data",
-                                                "No sensor (own colour)"]
+    assert [e.name for e in legend.entries] == ["Alarm (pulsing)", "Warning", "Anomalous", "Normal", "Stale",
+                                                "No data", "No sensor (own colour)"]
     image = pixels(legend)
-    for status in (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE):
+    for status in (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE):
         assert has_colour(image, status.rgb) > 40, status
     # It sits in the bottom-left corner of the 3D view, inside it.
     viewer = window.viewer
@@ -101,4 +101,4 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
     assert not legend.isVisible()
     window.overlay_actions["status"].trigger()
     window.refresh_now()
-    assert legend.isVisible() and len(legend.entries) == 6
+    assert legend.isVisible() and len(legend.entries) == 7

@@ -118,8 +118,8 @@ def test_part_worst_status_ordering_and_neutral_parts():
 def test_severity_helpers_and_status_colours():
     assert [Status(s).display_name for s in range(5)] == ["Normal", "Warning", "Alarm", "Stale", "No data"]
     assert severity(A) > severity(W) > severity(S) > severity(N) > severity(X) > severity(NEUTRAL)
-    assert severity(np.array([A, N])).tolist() == [4, 1]
-    assert Status.ALARM.severity == 4
+    assert severity(np.array([A, N])).tolist() == [5, 1]
+    assert Status.ALARM.severity == 5
     assert worst_status([N, X, W]) == W and worst_status([X, X]) == X and worst_status([]) == NEUTRAL
     assert status_name(NEUTRAL) == "No sensor" and status_name(2) == "Alarm"
     colors = status_colors(np.array([NEUTRAL, N, W, A, S, X]))

@@ -14,7 +14,7 @@ Status of one sensor (:class:`StatusEvaluator`)
     (values, state, previous) always gives the same answer.
 
 Status of one part (:func:`part_status`)
-    The worst status of its sensors, ordered ALARM > WARNING > STALE > NORMAL > NO_DATA (so NO_DATA only if
+    The worst status of its sensors, ordered ALARM > WARNING > ANOMALOUS > STALE > NORMAL > NO_DATA (so NO_DATA only if
     every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): draw it in its own colour.
 
 Labels (:func:`declutter_labels`)
@@ -49,6 +49,7 @@ class Status(IntEnum):
     ALARM = 2
     STALE = 3
     NO_DATA = 4
+    ANOMALOUS = 5  # within its limits, but named by the anomaly detector as behaving unlike its training
 
     @property
     def display_name(self) -> str:
@@ -68,7 +69,7 @@ NEUTRAL = -1
 
 STATUS_DISPLAY_NAMES = {
     Status.NORMAL: "Normal", Status.WARNING: "Warning", Status.ALARM: "Alarm",
-    Status.STALE: "Stale", Status.NO_DATA: "No data",
+    Status.STALE: "Stale", Status.NO_DATA: "No data", Status.ANOMALOUS: "Anomalous",
 }
 
 STATUS_RGBA = np.array(
@@ -79,20 +80,22 @@ STATUS_RGBA = np.array(
         (214, 40, 40, 255),  # ALARM: red
         (150, 150, 150, 255),  # STALE: grey
         (70, 70, 70, 110),  # NO_DATA: dark grey, mostly transparent
+        (142, 68, 173, 255),  # ANOMALOUS: purple (the anomaly lane and events use it too)
     ],
     dtype=np.uint8,
 )
 """Default colour of each status as RGBA uint8, indexed by ``status + 1`` (so NEUTRAL = -1 is row 0)."""
 STATUS_RGBA.flags.writeable = False
 
-# Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA.
-_SEVERITY = np.array([-1, 1, 3, 4, 2, 0], dtype=np.int8)
-_RANK_TO_STATUS = np.array([Status.NO_DATA, Status.NORMAL, Status.STALE, Status.WARNING, Status.ALARM],
-                           dtype=np.int8)
+# Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA, ANOMALOUS.
+_SEVERITY = np.array([-1, 1, 4, 5, 2, 0, 3], dtype=np.int8)
+_RANK_TO_STATUS = np.array([Status.NO_DATA, Status.NORMAL, Status.STALE, Status.ANOMALOUS, Status.WARNING,
+                            Status.ALARM], dtype=np.int8)
 
 
 def severity(statuses: np.ndarray | int) -> np.ndarray | int:
-    """Rank for sorting and "worst of": ALARM 4 > WARNING 3 > STALE 2 > NORMAL 1 > NO_DATA 0 > NEUTRAL -1."""
+    """Rank for sorting and "worst of": ALARM 5 > WARNING 4 > ANOMALOUS 3 > STALE 2 > NORMAL 1 > NO_DATA 0 >
+    NEUTRAL -1."""
     ranks = _SEVERITY[np.asarray(statuses, dtype=np.intp) + 1]
     return int(ranks) if np.ndim(ranks) == 0 else ranks
 
@@ -308,9 +311,15 @@ class OverlayEngine:
         """Forget the previous frame (call after a seek so the deadband does not carry over)."""
         self._previous = None
 
-    def compute(self, values: np.ndarray, state: np.ndarray | None = None) -> OverlayFrame:
+    def compute(self, values: np.ndarray, state: np.ndarray | None = None,
+                anomalous: np.ndarray | None = None) -> OverlayFrame:
+        """``anomalous`` (bool per sensor, from the anomaly detector) turns NORMAL sensors ANOMALOUS; a
+        warning, alarm, stale or missing sensor keeps its status."""
         statuses = self.evaluator.evaluate(values, state, self._previous)
         self._previous = statuses
+        if anomalous is not None:
+            statuses = statuses.copy()
+            statuses[np.asarray(anomalous, dtype=bool) & (statuses == Status.NORMAL)] = Status.ANOMALOUS
         parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
         scalars = vrange = None
         if self.field is not None:

@@ -59,6 +59,7 @@ class Session:
         self.recording_name = ""
         self.recording_paths: list = []
         self.sources: list = []
+        self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
         self._last_key: tuple | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
@@ -79,6 +80,7 @@ class Session:
         self.stop_sources()
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
+        self.anomaly = None  # scored another store; the anomaly panel scores the new one
         self.recording_name = recording.name
         self.recording_paths = list(recording.paths)
         self.clock.pause()
@@ -139,7 +141,8 @@ class Session:
     # ----- frames ----------------------------------------------------------------------------------
     def frame_at(self, t: float) -> Frame:
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+        anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, anomalous))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -149,7 +152,7 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.field_quantity)
+        key = (t, self.store.version, self.overlay.field_quantity, id(self.anomaly))
         frame.changed = key != self._last_key
         self._last_key = key
         return frame

@@ -28,7 +28,7 @@ MARKER_SIZE_PX = 16
 LABEL_BOX = (150.0, 22.0)
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0}
+              Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
 MODES = ("off", "status", "value")
 
 
@@ -263,7 +263,7 @@ class OverlayLayer:
             if status == Status.ALARM:
                 self.alarm_parts.add(name)
                 share = 0.7 + 0.3 * pulse
-            if status in (Status.WARNING, Status.ALARM):
+            if status in (Status.WARNING, Status.ALARM, Status.ANOMALOUS):
                 alerts.add(name)
             tints[name] = tuple((1 - share) * base + share * colour)
         self.scene.set_tint(tints, alerts)

@@ -48,7 +48,7 @@ CURSOR_COLOUR = QColor(20, 40, 80)
 SPANS = (("1 min", 60.0), ("5 min", 300.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 6 * 3600.0),
          ("1 day", 86400.0), ("All", 0.0))
 STATUS_TEXT_COLOUR = {Status.NORMAL: "#1d5e2c", Status.WARNING: "#7a5200", Status.ALARM: "#9b1c12",
-                      Status.STALE: "#555555", Status.NO_DATA: "#888888"}
+                      Status.STALE: "#555555", Status.NO_DATA: "#888888", Status.ANOMALOUS: "#6c2a8a"}
 
 
 class _ChartViewBox(pg.ViewBox):

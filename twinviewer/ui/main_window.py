@@ -46,6 +46,7 @@ PANEL_INTERVAL_S = 0.1
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
+                            "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
                             "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}

@@ -29,6 +29,8 @@ class PropertiesPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._part: str | None = None
+        # Extra sections (anomaly detector, time to threshold…): callables (project, part name) -> HTML
+        self.sections: list = []
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
         self.text.anchorClicked.connect(
@@ -102,6 +104,8 @@ class PropertiesPanel(QWidget):
             body.append("</table>")
         else:
             body.append("<p style='color:#666'>No sensors on this part.</p>")
+        for section in self.sections:
+            body.append(section(project, mesh.name))
         self.text.setHtml("".join(body))
 
     def _on_opacity(self, value: int) -> None:

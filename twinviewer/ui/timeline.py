@@ -47,6 +47,7 @@ EVENT_COLOURS = {
     "anomaly": "#8e44ad", "anomaly window": "#8e44ad", "changepoint": "#1f77b4", "label": "#16a085",
     "condition": "#7f6a4d", "scenario": "#2f5d9e", "scenario step": "#2f5d9e", "step": "#2f5d9e",
     "bookmark": "#2b7a0b", "alarm": "#d62828", "warning": "#f2a900", "note": "#555555",
+    "detected anomaly": "#8e44ad", "normal": "#2e9e44",
 }
 _FALLBACK_COLOURS = ("#c0392b", "#2980b9", "#27ae60", "#d35400", "#8e44ad", "#16a085", "#7f8c8d")
 _TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600,
@@ -171,9 +172,20 @@ class TimelineTrack(QWidget):
         self._pending_loop: tuple[float, float] | None = None
         self._layer: QPixmap | None = None
         self._layer_key: tuple | None = None
+        # Extra lanes under the ruler (e.g. the anomaly score, ui/anomaly_panel.py): objects with
+        # ``paint(painter, rect, v0, v1)`` and a ``revision`` that changes when they must be repainted.
+        self.lanes: list = []
+
+    LANE_H = 14
+
+    def add_lane(self, lane) -> None:
+        self.lanes.append(lane)
+        self.setMinimumHeight(58 + self.LANE_H * len(self.lanes))
+        self.updateGeometry()
+        self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(600, 58)
+        return QSize(600, 58 + self.LANE_H * len(self.lanes))
 
     # ----- coordinates ------------------------------------------------------------------------------
     @property
@@ -240,7 +252,8 @@ class TimelineTrack(QWidget):
         """Lanes, markers and ruler for the current view, cached until the view, size or markers change."""
         v0, v1 = self.visible_range()
         ratio = self.devicePixelRatioF()
-        key = (self.width(), self.height(), ratio, v0, v1, id(self.crossings), id(self.events))
+        key = (self.width(), self.height(), ratio, v0, v1, id(self.crossings), id(self.events),
+               tuple((id(lane), lane.revision) for lane in self.lanes))
         if self._layer is not None and self._layer_key == key:
             return self._layer
         layer = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
@@ -257,6 +270,10 @@ class TimelineTrack(QWidget):
             self._paint_markers(painter, self.crossings, crossing_lane, v0, v1)
             self._paint_markers(painter, self.events, events_lane, v0, v1)
             self._paint_ruler(painter, groove.bottom() + 2, v0, v1)
+            for i, lane in enumerate(self.lanes):
+                rect = QRectF(events_lane.left(), 58 + i * self.LANE_H, events_lane.width(), self.LANE_H - 2)
+                painter.fillRect(rect, lane_bg)
+                lane.paint(painter, rect, v0, v1)
         painter.end()
         self._layer, self._layer_key = layer, key
         return layer
@@ -408,6 +425,12 @@ class TimelineTrack(QWidget):
                 index = markers.nearest(t, tolerance)
                 if index is not None:
                     return markers.texts[index]
+        for i, lane in enumerate(self.lanes):
+            top = 58 + i * self.LANE_H
+            if top <= y <= top + self.LANE_H and hasattr(lane, "tooltip"):
+                text = lane.tooltip(t)
+                if text:
+                    return text
         return format_time(t)
 
     def _context_menu(self, where, t: float) -> None:
