@@ -172,3 +172,22 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, project, tmp_
     qtbot.waitUntil(lambda: actions.process is None, timeout=20000)
     assert actions.last_error == "cancelled"
     assert not out.exists() and not list(tmp_path.glob(".long.partial*"))
+
+
+def test_bookmark_from_the_events_list(qtbot, window, project):
+    from twinviewer.core.events import Event
+
+    open_with_recording(qtbot, window, project)
+    window.session.add_events([Event(T0 + 13, T0 + 16, "label", "Overheat", "T-R")])
+    events = window.panels["events_panel"]
+    events.rebuild(force=True)
+    row = next(i for i, e in enumerate(events.events) if e.label == "Overheat")
+    item = events.list.topLevelItem(row)
+    events.list.customContextMenuRequested.emit(events.list.visualItemRect(item).center())
+    panel = window.panels["bookmarks_panel"]
+    action = next(a for a in panel.event_menu.actions() if a.text() == "Add bookmark…")
+    action.trigger()
+    assert panel.dialog.title_edit.text() == "Overheat" and panel.dialog.parts_edit.text() == "right"
+    assert panel.dialog.duration.value() == 3.0
+    panel.dialog.accept()
+    assert panel.bookmarks[0].origin == "event:label" and panel.bookmarks[0].sensors == ["T-R"]

@@ -90,3 +90,32 @@ def test_video_refuses_bad_input_with_one_line(incident, tmp_path: Path, capsys)
     assert main([*common, "--from", "+40s"]) == 2
     assert "outside the recording" in capsys.readouterr().err
     assert not (tmp_path / "c.mp4").exists()
+
+
+def test_a_detector_beside_the_project_gives_the_first_anomaly_and_travels_in_the_bundle(tmp_path: Path):
+    import zipfile
+
+    from twinviewer.core.anomaly import fit_detector
+    from twinviewer.io.anomaly_model import model_path, save_model
+
+    project = build_blocks_project(tmp_path)
+    rng = np.random.default_rng(7)
+    times = T0 + np.arange(600.0)
+    left = 40 + rng.normal(0, 0.5, 600)
+    right = 40 + rng.normal(0, 0.5, 600) + np.where(np.arange(600) >= 450, 25.0, 0.0)  # a step at +450 s
+    recording = tmp_path / "rec.parquet"
+    write_recording(recording, times, ["T-L", "T-R"], np.column_stack((left, right)))
+    model = fit_detector(np.column_stack((left, right))[:300], ["T-L", "T-R"], times[:300])
+    save_model(model_path(project), model)
+
+    from twinviewer.cli._incident import open_inputs
+
+    with open_inputs(project, recording) as inputs:
+        detected = [e for e in inputs.events if e.kind == "detected anomaly"]
+    assert detected and T0 + 450 <= detected[0].t <= T0 + 470
+
+    bundle = tmp_path / "case.twinbundle"
+    assert main(["bundle", str(project), "--recording", str(recording), "--out", str(bundle)]) == 0
+    assert "project/blocks.twin.anomaly.json" in zipfile.ZipFile(bundle).namelist()
+    with open_inputs(bundle) as reopened:  # the bundled detector finds the same episode
+        assert [e.t for e in reopened.events if e.kind == "detected anomaly"][:1] == [detected[0].t]

@@ -107,12 +107,28 @@ def open_inputs(target: Path | str, recording: Path | str | None = None, bookmar
         if state_file is not None:
             state = read_state_file(state_file)
         acks = acks_path(twin.path)
-        return IncidentInputs(twin, store, list(report.events), name, [Path(p) for p in paths], bookmarks,
+        events = list(report.events) + detected_anomalies(twin, store)
+        return IncidentInputs(twin, store, sorted(events, key=lambda e: e.t), name, [Path(p) for p in paths], bookmarks,
                               acks if acks.is_file() else None, state, bundle, extracted)
     except BaseException:
         if extracted is not None:
             shutil.rmtree(extracted, ignore_errors=True)
         raise
+
+
+def detected_anomalies(twin, store) -> list:
+    """Episodes of the project's anomaly detector (``NAME.twin.anomaly.json`` beside it), if it has one that
+    fits this recording; none otherwise (a report or clip does not fail for want of a detector)."""
+    from twinviewer.core.anomaly_track import AnomalyTrack
+    from twinviewer.io.anomaly_model import load_model, model_path
+
+    path = model_path(twin.path)
+    if not path.is_file():
+        return []
+    model = load_model(path)
+    if not all(store.has(s) for s in model.sensors):
+        return []
+    return AnomalyTrack.score_store(model, store).events()
 
 
 def read_state_file(path: Path | str) -> ViewState:

@@ -277,7 +277,11 @@ class IncidentActions:
         session = window.session
         bookmarks_panel = window.panels.get("bookmarks_panel")
         acks = acks_path(window.twin.path)
-        return IncidentInputs(window.twin, session.store, [e for e in session.events if e.kind != BOOKMARK_KIND],
+        events = [e for e in session.events if e.kind != BOOKMARK_KIND]
+        anomaly = getattr(session, "anomaly", None)
+        if anomaly is not None:
+            events = sorted(events + anomaly.events(), key=lambda e: e.t)
+        return IncidentInputs(window.twin, session.store, events,
                               Path(session.recording_name or "recording").stem, list(session.recording_paths),
                               list(bookmarks_panel.bookmarks) if bookmarks_panel else [],
                               acks if acks.is_file() else None, current_state(window))
