@@ -141,6 +141,7 @@ def test_bundle_saved_and_reopened_shows_the_same_state(qtbot, window, project, 
         other.close()
 
 
+@pytest.mark.slow
 def test_video_export_runs_in_a_child_with_progress(qtbot, window, project, tmp_path):
     import imageio.v2 as imageio
 
@@ -158,6 +159,7 @@ def test_video_export_runs_in_a_child_with_progress(qtbot, window, project, tmp_
     assert sum(1 for _ in imageio.get_reader(out)) == 10
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, project, tmp_path):
     open_with_recording(qtbot, window, project)
     actions = window.panels["incident_actions"]

@@ -34,13 +34,14 @@ def incident(tmp_path: Path) -> tuple[Path, Path]:
     return project, recording
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (Makefile APT_PACKAGES)")
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: Path, paper: str, capsys):
     project, recording = incident
     out = tmp_path / "report.pdf"
     assert main(["report", str(project), "--recording", str(recording), "--out", str(out), "--paper", paper,
-                 "--html"]) == 0
+                 "--html", "--picture-size", "640x400"]) == 0
     assert "wrote" in capsys.readouterr().out
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Right block in alarm" in html and html.count("data:image/png;base64,") == 3

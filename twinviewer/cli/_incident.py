@@ -297,12 +297,13 @@ def build_report_data(inputs: IncidentInputs, t0: float, t1: float, overlay: str
 
 
 def make_report(inputs: IncidentInputs, t0: float, t1: float, out: Path | str, paper: str = "a4",
-                html_out: Path | str | None = None, overlay: str | None = None, progress=None, cancelled=None) -> Path:
+                html_out: Path | str | None = None, overlay: str | None = None, progress=None, cancelled=None,
+                picture_size: tuple[int, int] = REPORT_IMAGE_SIZE) -> Path:
     from twinviewer.io.report import write_html, write_pdf
 
     progress = progress or (lambda _f, _m="": None)
     progress(0.02, "Finding alarms and events")
-    data = build_report_data(inputs, t0, t1, overlay, progress=progress, cancelled=cancelled)
+    data = build_report_data(inputs, t0, t1, overlay, picture_size, progress=progress, cancelled=cancelled)
     progress(0.92, "Writing the PDF")
     out = write_pdf(out, data, paper, chart_span=(t0, t1))
     if html_out is not None:
