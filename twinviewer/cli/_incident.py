@@ -92,6 +92,7 @@ def open_inputs(target: Path | str, recording: Path | str | None = None, bookmar
         twin = open_twin(project_path)
         if twin.is_raw_mesh:
             raise TwinViewerError(f"{target}: a report, clip or bundle needs a twin project (*.twin.toml) or bundle")
+        source_name = ""
         if recording is not None:
             paths = [Path(recording)]
         else:
@@ -99,10 +100,12 @@ def open_inputs(target: Path | str, recording: Path | str | None = None, bookmar
             if not sources:
                 raise TwinViewerError(f"{target}: give --recording (the project names no recording)")
             paths = resolve_recording_files(twin.project, sources[0])
+            source_name = sources[0].name or ""
         store, report = load_recording(twin, recording)
         if store.time_range() is None:
             raise TwinViewerError(f"--recording {recording or 'of the project'}: the recording holds no samples")
-        name = Path(paths[0]).stem if paths else "recording"
+        # a name people recognise: the project's name for its recording, else the file (or the folder of several)
+        name = source_name or (Path(paths[0]).stem if len(paths) == 1 else Path(paths[0]).parent.name) or "recording"
         bookmarks = read_bookmarks_file(bookmarks_file or sidecar_path(paths), missing_ok=bookmarks_file is None)
         if state_file is not None:
             state = read_state_file(state_file)
