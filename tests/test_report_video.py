@@ -39,6 +39,16 @@ def incident(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: Path, paper: str, capsys):
     project, recording = incident
+    from twinviewer.cli._render_state import load_recording
+    from twinviewer.core.alarms import AlarmTracker, sidecar_path
+    from twinviewer.io.twins import open_twin
+
+    twin = open_twin(project)
+    tracker = AlarmTracker(twin.project.sensors)
+    tracker.catch_up(load_recording(twin, recording)[0])
+    alarm = next(a for a in tracker.alarms if a.level == "alarm")
+    tracker.acknowledge(alarm.alarm_id, "carla", alarm.onset_t + 3, "fan filter blocked, cleaned")
+    tracker.save_acknowledgements(sidecar_path(project))
     out = tmp_path / "report.pdf"
     assert main(["report", str(project), "--recording", str(recording), "--out", str(out), "--paper", paper,
                  "--html", "--picture-size", "640x400"]) == 0
@@ -56,7 +66,8 @@ def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: P
     assert abs(first.width / first.height - width_mm / {"a4": 297, "letter": 279.4}[paper]) < 0.01
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     for expected in ("Incident report: Two blocks", "Alarms in order", "T-R", "Bookmark 1: Before",
-                     "Bookmark 2: Right block in alarm", "bob", "T-R at 95 °C."):
+                     "Bookmark 2: Right block in alarm", "bob", "T-R at 95 °C.", "acknowledged by carla",
+                     "fan filter blocked, cleaned"):
         assert expected in text
     # every bookmark page holds a picture: a large area that is neither white paper nor one flat colour
     for page in pages[-2:]:
