@@ -18,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 Units = Literal["mm", "cm", "m", "in", "ft"]
@@ -292,12 +293,12 @@ class Component(_Strict):
 class ViewSettings(_Strict):
     """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
 
-    overlay: str = "status"
+    overlay: OverlayKind = "status"
     field_quantity: str | None = None
     colormaps: dict[str, str] = Field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    labels: Literal["off", "selected", "all"] = "selected"
-    camera: str = "iso"
+    labels: LabelMode = "selected"
+    camera: ViewName = "iso"
 
 
 class Project(_Strict):
