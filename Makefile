@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := xvfb xauth libegl1 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils postgresql
 
 .PHONY: run test test-fast test-core lint bench system-deps venv demo-assets clean
 
@@ -15,6 +15,7 @@ CORE_VENV ?= .venv-core
 CORE_PY := $(CORE_VENV)/bin/python
 CORE_PACKAGES := "numpy>=1.24" "scipy>=1.10" "pydantic>=2.5" "tomli-w>=1.0" "tomlkit>=0.12" "trimesh>=4.0" \
 	"networkx>=3.0" "lxml>=4.9" "pyarrow>=14" "paho-mqtt>=2.0" "asyncua>=1.1" "fast-simplification>=0.1.7" \
+	"orjson>=3.9" \
 	"platformdirs>=3.0" "pillow>=9.0" "DracoPy>=1.3" "cascadio>=0.0.13" \
 	"pytest>=8" "duckdb>=1.0" "cryptography>=41"
 CORE_TESTS := tests/test_layers.py tests/test_store.py tests/test_clock.py tests/test_session.py \
