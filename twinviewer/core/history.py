@@ -29,7 +29,7 @@ import numpy as np
 from twinviewer.core.events import crossings_in
 
 if TYPE_CHECKING:
-    from twinviewer.core.store import Snapshot
+    from twinviewer.core.snapshot import Snapshot
 
 RESOLUTION_LADDER_S = (1.0, 10.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0)
 """Bucket sizes a summary may be kept at; a source keeps the ones at or above its finest useful level."""
@@ -324,7 +324,7 @@ class CombinedHistory(HistorySource):
         return min(s[0] for s in spans), max(s[1] for s in spans)
 
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
-        from twinviewer.core.store import NO_DATA, Snapshot
+        from twinviewer.core.snapshot import NO_DATA, Snapshot
 
         live = self.live.values_at(t, sensor_ids)
         if not (live.state == NO_DATA).any():

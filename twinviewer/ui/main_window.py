@@ -33,6 +33,7 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
+from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
@@ -69,9 +70,10 @@ class MainWindow(QMainWindow):
     part_selected = Signal(object)
     recording_loaded = Signal(object)
 
-    def __init__(self, settings: QSettings | None = None):
+    def __init__(self, settings: QSettings | None = None, secret_store: SecretStore | None = None):
         super().__init__()
         self.settings = settings or QSettings("TwinViewer", "TwinViewer")
+        self.secret_store = secret_store  # where live sources find remembered passwords (app.py: the keyring)
         self.twin: Twin | None = None
         self.session: Session | None = None
         self.overlay: OverlayLayer | None = None
