@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.history import HistorySource
 from twinviewer.core.secrets import PasswordPrompt, SecretStore
 from twinviewer.core.session import LoadedRecording, Session
 from twinviewer.core.signals import Signal
-from twinviewer.core.history import HistorySource
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.io.journal_files import journal_file_name, unfinished_journals
 from twinviewer.sources import LIVE_KINDS, create_source
