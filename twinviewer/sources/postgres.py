@@ -335,10 +335,10 @@ class PostgresHistory(HistorySource):
         if times.size:
             tags = np.asarray(names, dtype=object)
             for tag in np.unique(tags):
-                owner = self._by_tag.get(tag)
-                if owner is not None:
+                tag_sensor = self._by_tag.get(tag)
+                if tag_sensor is not None:
                     mine = tags == tag
-                    store.append_many(owner, times[mine], values[mine])
+                    store.append_many(tag_sensor, times[mine], values[mine])
         self._chunk = (c0, c1, store)
         self._bump()
 
