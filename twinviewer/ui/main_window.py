@@ -37,6 +37,7 @@ from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
+from twinviewer.io.lod_cache import display_cache_folder
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.ui.chains import DROP_OPEN_TWIN
@@ -354,7 +355,7 @@ class MainWindow(QMainWindow):
                 hint = several_bodies_hint(twin.model)
                 twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled)
+                                            cancel=cancelled, cache_dir=display_cache_folder())
             return twin, meshes
 
         self.task = run_task(self, f"Opening {path.name}", work,
