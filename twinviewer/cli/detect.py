@@ -95,8 +95,8 @@ def run(args) -> int:
     except OSError as exc:
         raise TwinViewerError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     found = episodes(result)
-    print(f"{out}: {len(result.times)} timestamps scored with {len(model.sensors)} sensors, limit "
-          f"{model.limit:.3g}; {len(found)} anomaly episode(s), {int(result.anomaly.sum())} anomalous timestamps")
+    print(f"{out}: {len(result.times)} timestamps scored with {len(model.sensors)} sensors (score 1 = the limit); "
+          f"{len(found)} anomaly episode(s), {int(result.anomaly.sum())} anomalous timestamps")
     for episode in found:
         print(f"  {iso_utc(episode.start)} → {iso_utc(episode.end)}  {episode.describe()}")
     return 0

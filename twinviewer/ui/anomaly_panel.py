@@ -110,7 +110,7 @@ class AnomalyLane:
         now = track.at(t)
         if now is None:
             return ""
-        return f"anomaly score {now.score:.3g} (limit {track.model.limit:.3g}) at {format_time(now.t)}"
+        return f"anomaly score {now.score:.3g} (limit {track.result.limit:.3g}) at {format_time(now.t)}"
 
 
 class TrainDialog(QDialog):
@@ -507,7 +507,7 @@ class AnomalyPanel(QObject):
                 mine = {s.id for s in sensors}
                 share = sum(w for name, w in now.top if name in mine)
                 state = "<b style='color:#8e44ad'>anomalous</b>" if now.anomalous else "normal"
-                text = f"score {now.score:.3g} (limit {track.model.limit:.3g}): {state}"
+                text = f"score {now.score:.3g} (limit {track.result.limit:.3g}): {state}"
                 if now.anomalous and now.top:
                     names = ", ".join(f"{html.escape(n)} {100 * w:.0f} %" for n, w in now.top)
                     text += f"<br>explained by {names}"
