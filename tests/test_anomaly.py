@@ -148,3 +148,21 @@ def test_a_model_file_of_an_older_version_asks_to_train_again(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(AnomalyModelError, match="version 1 is not supported.*train the detector again"):
         load_model(path)
+
+
+def test_the_adaptive_baseline_follows_slow_drift_but_not_a_fault():
+    train = normal_data(600, 21)
+    times = np.arange(2000.0) + 600
+    test = normal_data(2000, 22)
+    test[:, 5] += np.linspace(0.0, 30.0, 2000)  # speed creeps by 10 noise widths over the run (normal wander)
+    test[1500:, 3] += 3.0  # then a temperature step (a fault)
+    fixed = score_block(fit_detector(train, SENSORS, np.arange(600.0)), times, test)
+    adaptive_model = fit_detector(train, SENSORS, np.arange(600.0), adapt=True)
+    adaptive = score_block(adaptive_model, times, test)
+    assert fixed.anomaly[:1500].mean() > 0.5  # the fixed baseline calls the creep an anomaly
+    assert adaptive.anomaly[:1500].mean() < 0.02
+    assert adaptive.anomaly[1550:].mean() > 0.9  # the step is not absorbed: the baseline holds while flagged
+    assert max(episodes(adaptive), key=lambda e: e.end - e.start).top_sensors[0] == "temperature"
+    scorer = OnlineScorer(adaptive_model)  # one row at a time gives the same scores
+    online = [scorer.step(row, t)[0] for row, t in zip(test, times, strict=True)]
+    np.testing.assert_allclose(online, adaptive.score, rtol=1e-9)

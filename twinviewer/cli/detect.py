@@ -21,6 +21,9 @@ def add_arguments(parser) -> None:
     train.add_argument("--train-rows", metavar="N", type=int, default=None,
                        help="train on the first N timestamps of the recording")
     parser.add_argument("--out", required=True, help="the CSV to write: time,score,anomaly")
+    parser.add_argument("--adapt", action="store_true",
+                        help="let the baseline follow slow drift while the score is normal (fewer false alarms "
+                             "on a wandering process; a slowly growing fault is learned as normal too)")
     parser.add_argument("--save-model", action="store_true",
                         help="save the trained model beside the project (PROJECT → *.anomaly.json)")
 
@@ -78,7 +81,7 @@ def run(args) -> int:
             keep = times <= until
             train_times, train_values = times[keep], values[keep]
             after = until
-        model = fit_detector(train_values, sensors, train_times)
+        model = fit_detector(train_values, sensors, train_times, adapt=args.adapt)
         if args.save_model:
             print(f"model saved to {save_model(saved, model)}")
     scored = times > after

@@ -23,6 +23,10 @@ Method (documented with its benchmark in docs/anomaly-detection.md):
   reference at the same ``risk`` (χ²; for the spread chart a gamma matched to an EWMA of χ²): a short
   training window cannot claim a lighter tail than Gaussian noise. The score is the larger of the two
   charts, each as a multiple of its limit: above 1 is anomalous.
+- **Optional guarded baseline** (``adapt``): after a timestamp scored normal, each level sensor's centre
+  moves towards its value with a time constant of ``ADAPT_SPANS`` smoothing spans; it stays put while the
+  score is over the limit (unless the departure outlasts the training window). Off by default: a fault
+  that grows slowly (a bearing warming over hours) would be learned as normal.
 - **Contributions.** Per chart, ``w_i (P w)_i / m`` (or the smoothed ``f_i (Q f)_i / m``) sums to the
   score; the positive part of the charting chart's contributions says which sensors explain an anomaly.
 
@@ -49,6 +53,7 @@ DEFAULT_RISK = 1e-4
 TAIL_QUANTILE = 0.9
 TREND_HORIZON = 2.0  # a training trend is extrapolated at most this many training durations
 WANDER_RATIO = 3.0  # level variance / white-noise variance above which a sensor is judged by its movement
+ADAPT_SPANS = 5  # the guarded baseline's time constant in smoothing spans
 MIN_TRAIN_ROWS = 20
 
 
@@ -78,6 +83,7 @@ class DetectorModel:
     trend: np.ndarray | None = None  # |slope| per second in training (units/s), level sensors
     wander: np.ndarray | None = None  # 1 = judged by movement (first differences), 0 = by level
     step_scale: np.ndarray | None = None  # RMS first difference in training (units)
+    adapt: float = 0.0  # time constant (timestamps) of the guarded baseline of level sensors; 0 = fixed
 
     def __post_init__(self) -> None:
         m = len(self.sensors)
@@ -120,15 +126,22 @@ class DetectorModel:
         level = (values - self.center) / self._scale_at(times)
         step = (values - previous) / self.step_scale
         f = np.where(self.wander > 0, step, level)
+        return self.complete(f)
+
+    def complete(self, f: np.ndarray) -> np.ndarray:
+        """Features (1-D or 2-D) with unused sensors 0 and missing values imputed from the others."""
         missing = ~np.isfinite(f)
         f = np.where(missing, 0.0, f) * self.weight
         gaps = missing & (self.weight > 0)
-        for i in np.flatnonzero(gaps.any(axis=1)):
-            m = gaps[i]
+        if not gaps.any():
+            return f
+        rows, gap_rows = f.reshape(-1, f.shape[-1]), gaps.reshape(-1, f.shape[-1])
+        for i in np.flatnonzero(gap_rows.any(axis=1)):
+            m = gap_rows[i]
             p_mm = self.spread_precision[np.ix_(m, m)]
             if p_mm.size and np.linalg.cond(p_mm) < 1e12:
-                f[i, m] = -np.linalg.solve(p_mm, self.spread_precision[np.ix_(m, ~m)] @ f[i, ~m])
-        return f
+                rows[i, m] = -np.linalg.solve(p_mm, self.spread_precision[np.ix_(m, ~m)] @ rows[i, ~m])
+        return rows.reshape(f.shape)
 
     def to_json(self) -> dict:
         return {
@@ -142,7 +155,7 @@ class DetectorModel:
             "precision": self.precision.tolist(), "limit": self.limit,
             "spread_precision": self.spread_precision.tolist(), "spread_limit": self.spread_limit,
             "spread_initial": self.spread_initial,
-            "span": self.span, "shrink": self.shrink, "risk": self.risk,
+            "span": self.span, "adapt": self.adapt, "shrink": self.shrink, "risk": self.risk,
             "training": {"start": self.train_start, "end": self.train_end, "rows": self.train_rows},
         }
 
@@ -176,8 +189,14 @@ def _previous_rows(values: np.ndarray, previous: np.ndarray) -> tuple[np.ndarray
 
 
 def fit_detector(values: np.ndarray, sensors: Sequence[str], times: np.ndarray | None = None, *,
-                 span: int = DEFAULT_SPAN, shrink: float | None = None, risk: float = DEFAULT_RISK) -> DetectorModel:
-    """Learn normal behaviour from ``values`` (rows = timestamps, columns = ``sensors``) of a normal period."""
+                 span: int = DEFAULT_SPAN, shrink: float | None = None, risk: float = DEFAULT_RISK,
+                 adapt: bool = False) -> DetectorModel:
+    """Learn normal behaviour from ``values`` (rows = timestamps, columns = ``sensors``) of a normal period.
+
+    ``adapt``: let the level sensors' baseline follow slow drift while the score is normal (time constant
+    ``ADAPT_SPANS`` × ``span`` timestamps). Fewer false alarms when the process wanders further than the
+    training window showed, but a fault that grows as slowly as that is learned as normal too.
+    """
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != len(sensors):
         raise AnomalyModelError(f"training data must be rows × {len(sensors)} sensors, got shape {x.shape}")
@@ -205,7 +224,8 @@ def fit_detector(values: np.ndarray, sensors: Sequence[str], times: np.ndarray |
     wander = ((np.nanvar(rows, axis=0) > WANDER_RATIO * white) & (weight > 0)).astype(np.float64)
     model = DetectorModel(sensors=list(sensors), center=center, scale=scale, weight=weight,
                           precision=np.eye(m), limit=math.inf, span=int(span), risk=float(risk),
-                          train_rows=len(rows), wander=wander, step_scale=step_scale)
+                          train_rows=len(rows), wander=wander, step_scale=step_scale,
+                          adapt=float(ADAPT_SPANS * span) if adapt else 0.0)
     if times is not None and len(times):
         t = np.asarray(times, dtype=np.float64)[keep]
         model.train_start, model.train_end = float(np.nanmin(t)), float(np.nanmax(t))
@@ -307,10 +327,14 @@ class ScoreResult:
 
 
 class OnlineScorer:
-    """Scores one timestamp at a time (live and replay); remembers only the smoothing state and last values.
+    """Scores one timestamp at a time (live and replay); remembers the smoothing state, the last values and
+    the guarded baseline.
 
     The score is the larger of the shift chart (MEWMA) and the spread chart (smoothed squared distance),
-    each as a multiple of its limit: above 1 is anomalous. Contributions are those of that chart.
+    each as a multiple of its limit: above 1 is anomalous. Contributions are those of that chart. After a
+    timestamp scored normal, the centre of each level sensor moves towards its value by ``1 / adapt``; while
+    the score is over the limit it stays put, unless the departure has lasted longer than the training
+    window (``train_rows`` timestamps): then it is learned as the new normal at the same pace.
     """
 
     def __init__(self, model: DetectorModel):
@@ -322,6 +346,13 @@ class OnlineScorer:
         self._shift = np.zeros(m)
         self._spread_parts = np.full(m, self.model.spread_initial / max(m, 1))
         self._previous = np.full(m, np.nan)
+        self._center = self.model.center.copy()
+        self._run = 0
+
+    @property
+    def center(self) -> np.ndarray:
+        """The current (adapted) centre of each sensor."""
+        return self._center.copy()
 
     def step(self, values: np.ndarray, t: float | None = None) -> tuple[float, bool, np.ndarray]:
         """``(score, anomalous, contributions per sensor)`` after one row of sensor values at ``t``."""
@@ -334,18 +365,35 @@ class OnlineScorer:
         """:meth:`step` for each row of ``values``: ``(scores, 0/1 flags, contributions)``, state carried on."""
         model = self.model
         values = np.asarray(values, dtype=np.float64).reshape(-1, len(model.sensors))
+        n, m = values.shape
         previous, self._previous = _previous_rows(values, self._previous)
-        f = model.features(values, previous, None if times is None else np.asarray(times, dtype=np.float64))
-        w = _ewma(f, model.alpha, initial=self._shift)
-        shift_parts = w * (w @ model.precision) / (model.used * model.limit)
-        spread_parts = _ewma(f * (f @ model.spread_precision) / model.used, model.alpha, initial=self._spread_parts)
-        if len(w):
-            self._shift, self._spread_parts = w[-1].copy(), spread_parts[-1].copy()
-        spread_parts = spread_parts / model.spread_limit
-        shift, spread = shift_parts.sum(axis=1), spread_parts.sum(axis=1)
-        score = np.maximum(shift, spread)
-        contributions = np.where((shift >= spread)[:, None], shift_parts, spread_parts)
-        return score, (score > 1.0).astype(np.int8), contributions
+        scale = np.broadcast_to(model._scale_at(None if times is None else np.asarray(times, dtype=np.float64)),
+                                values.shape)
+        steps = (values - previous) / model.step_scale
+        wander = model.wander > 0
+        learn = (~wander) & (model.weight > 0)
+        a, k = model.alpha, model.used
+        rate = 1.0 / model.adapt if model.adapt > 0 else 0.0
+        p, q, shift_limit, spread_limit = model.precision, model.spread_precision, model.limit, model.spread_limit
+        w, spread_parts, center, run = self._shift, self._spread_parts, self._center, self._run
+        scores = np.empty(n)
+        contributions = np.empty((n, m))
+        for i in range(n):
+            row = values[i]
+            f = model.complete(np.where(wander, steps[i], (row - center) / scale[i]))
+            w = a * f + (1.0 - a) * w
+            spread_parts = a * f * (q @ f) / k + (1.0 - a) * spread_parts
+            shift_now = w * (p @ w) / (k * shift_limit)
+            spread_now = spread_parts / spread_limit
+            shift, spread = float(shift_now.sum()), float(spread_now.sum())
+            scores[i] = score = max(shift, spread)
+            contributions[i] = shift_now if shift >= spread else spread_now
+            run = run + 1 if score > 1.0 else 0
+            if rate and (score <= 1.0 or run > model.train_rows):
+                ok = learn & np.isfinite(row)
+                center = np.where(ok, center + rate * (row - center), center)
+        self._shift, self._spread_parts, self._center, self._run = w, spread_parts, center, run
+        return scores, (scores > 1.0).astype(np.int8), contributions
 
 
 def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> ScoreResult:

@@ -85,12 +85,13 @@ class AnomalyTrack:
 
     @classmethod
     def train(cls, store, sensors: Sequence[str], t0: float, t1: float, progress: Progress | None = None,
-              cancel: Cancel | None = None) -> AnomalyTrack:
-        """Fit on ``[t0, t1]`` of ``store``, then score the whole store."""
+              cancel: Cancel | None = None, adapt: bool = False) -> AnomalyTrack:
+        """Fit on ``[t0, t1]`` of ``store`` (``adapt``: a guarded baseline that follows slow drift), then
+        score the whole store."""
         if progress is not None:
             progress(0.0, "Learning normal behaviour")
         times, values = store_matrix(store, sensors, t0, t1)
-        model = fit_detector(values, sensors, times)
+        model = fit_detector(values, sensors, times, adapt=adapt)
         return cls.score_store(model, store, progress, cancel)
 
     def update(self, store) -> int:

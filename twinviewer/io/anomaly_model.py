@@ -53,6 +53,7 @@ class _ModelFile(BaseModel):
     spread_limit: float = Field(gt=0)
     spread_initial: float = Field(ge=0)
     span: int = Field(ge=1, le=1_000_000)
+    adapt: float = Field(ge=0, le=1e12)
     shrink: float = Field(ge=0, le=1)
     risk: float = Field(gt=0, lt=1)
     training: _Training = Field(default_factory=_Training)
@@ -133,7 +134,7 @@ def load_model(path: Path | str) -> DetectorModel:
     return DetectorModel(
         sensors=list(doc.sensors), center=array(doc.center), scale=array(doc.scale), weight=array(doc.weight),
         precision=array(doc.precision), limit=float(doc.limit), spread_precision=array(doc.spread_precision),
-        spread_limit=float(doc.spread_limit), spread_initial=float(doc.spread_initial), span=doc.span,
+        spread_limit=float(doc.spread_limit), spread_initial=float(doc.spread_initial), span=doc.span, adapt=doc.adapt,
         shrink=doc.shrink, risk=doc.risk, train_start=doc.training.start, train_end=doc.training.end,
         train_rows=doc.training.rows, trend=array(doc.trend), wander=array(doc.wander),
         step_scale=array(doc.step_scale))
