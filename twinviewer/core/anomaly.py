@@ -376,6 +376,21 @@ class OnlineScorer:
         rate = 1.0 / model.adapt if model.adapt > 0 else 0.0
         p, q, shift_limit, spread_limit = model.precision, model.spread_precision, model.limit, model.spread_limit
         w, spread_parts, center, run = self._shift, self._spread_parts, self._center, self._run
+        if not rate:  # a fixed baseline: the features do not depend on the state, compute them at once
+            f = model.complete(np.where(wander, steps, (values - center) / scale))
+            smoothed = _ewma(f, a, initial=w)
+            spread_all = _ewma(f * (f @ q) / k, a, initial=spread_parts)
+            if n:
+                self._shift, self._spread_parts = smoothed[-1].copy(), spread_all[-1].copy()
+            shift_all = smoothed * (smoothed @ p) / (k * shift_limit)
+            spread_all = spread_all / spread_limit
+            shift, spread = shift_all.sum(axis=1), spread_all.sum(axis=1)
+            scores = np.maximum(shift, spread)
+            flags = (scores > 1.0).astype(np.int8)
+            if n:
+                tail = np.flatnonzero(flags == 0)
+                self._run = n - 1 - int(tail[-1]) if tail.size else run + n
+            return scores, flags, np.where((shift >= spread)[:, None], shift_all, spread_all)
         scores = np.empty(n)
         contributions = np.empty((n, m))
         for i in range(n):
