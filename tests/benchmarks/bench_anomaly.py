@@ -5,9 +5,9 @@ and missed alarm rate (MAR) over all scored rows of all files against the ``anom
 published T²+Q baseline (PCA on standardised data, 85 % explained variance, 0.999 limits, rolling median
 of 5) runs on the same rows. Also: each file's metrics, a grid of (span, risk), a leave-one-file-out
 choice of (span, risk) (chosen on the other files, scored on the held-out one), the guarded baseline
-(``adapt``), and SKAB's anomaly-free recording (share of rows flagged). NAB: fit on the week before the first labelled window, then report for each
-labelled failure how long before it the detector first fired inside its window, and the episodes that
-started outside every window (false episodes). Also times the online scorer per timestamp (12 sensors).
+(``adapt``), and SKAB's anomaly-free recording (share of rows flagged). NAB: fit on the week before the
+first labelled window, then report for each labelled failure how long before it the detector first fired
+inside its window, and the episodes that started outside every window (false episodes). Also times the online scorer per timestamp (12 sensors).
 
     .venv/bin/python tests/benchmarks/bench_anomaly.py [--data ../shared/data/sensors]
 """
