@@ -55,6 +55,7 @@ TREND_HORIZON = 2.0  # a training trend is extrapolated at most this many traini
 WANDER_RATIO = 3.0  # level variance / white-noise variance above which a sensor is judged by its movement
 ADAPT_SPANS = 5  # the guarded baseline's time constant in smoothing spans
 MIN_TRAIN_ROWS = 20
+SCORE_LIMIT = 1.0  # scores are multiples of their chart's limit
 
 
 class AnomalyModelError(TwinViewerError):
@@ -415,7 +416,7 @@ def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> 
     """Score every row of ``values`` in order, exactly as :class:`OnlineScorer` would one by one."""
     score, flags, contributions = OnlineScorer(model).step_block(values, times)
     return ScoreResult(times=np.asarray(times, dtype=np.float64), score=score, anomaly=flags,
-                       contributions=contributions, sensors=list(model.sensors), limit=1.0,
+                       contributions=contributions, sensors=list(model.sensors), limit=SCORE_LIMIT,
                        span=model.span)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinviewer.core.anomaly import (
+    SCORE_LIMIT,
     AnomalyEpisode,
     DetectorModel,
     OnlineScorer,
@@ -78,7 +79,7 @@ class AnomalyTrack:
             # the span the user declared normal is normal by definition (its own first rows can start odd)
             flags[(times >= model.train_start) & (times <= model.train_end)] = 0
         result = ScoreResult(times=times, score=score, anomaly=flags, contributions=contributions,
-                             sensors=list(model.sensors), limit=model.limit, span=model.span)
+                             sensors=list(model.sensors), limit=SCORE_LIMIT, span=model.span)
         track = cls(model, result)
         track._scorer = scorer
         return track
