@@ -71,9 +71,8 @@ class MomentRenderer:
         self._stamp.GetTextProperty().SetVerticalJustificationToTop()
         self._stamp.SetPosition(10, size[1] - 10)
         self.view.renderer.AddViewProp(self._stamp)
-        self._key = []
-        if overlay == "status":
-            self._add_status_key(size)
+        self._key: list = []
+        self._size = size
 
     def _add_status_key(self, size: tuple[int, int]) -> None:
         font = max(11, size[1] // 45)
@@ -83,6 +82,16 @@ class MomentRenderer:
             actor.SetInput(name)
             self.view.renderer.AddViewProp(actor)
             self._key.append(actor)
+
+    def _has_legend(self) -> bool:
+        """Whether the headless render path already drew a colour key (then none is added here)."""
+        props = self.view.renderer.GetViewProps()
+        props.InitTraversal()
+        for _ in range(props.GetNumberOfItems()):
+            prop = props.GetNextProp()
+            if prop.GetClassName() in ("vtkScalarBarActor", "vtkLegendBoxActor"):
+                return True
+        return getattr(self.layer, "legend", None) is not None
 
     @property
     def scene(self):
@@ -105,6 +114,8 @@ class MomentRenderer:
         if self.layer is None:
             frame = show_state(self.view, self.store, t, self.overlay, self.labels)
             self.layer = self.view.state_layer
+            if self.overlay == "status" and not self._has_legend():
+                self._add_status_key(self._size)
             self.session = Session(self.twin.project, self.twin.model.part_names, self.store)
         else:
             frame = self.session.frame_at(t)
