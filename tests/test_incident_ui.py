@@ -128,8 +128,9 @@ def test_bundle_saved_and_reopened_shows_the_same_state(qtbot, window, project, 
     (tmp_path / "second").mkdir()
     other = new_window(qtbot, tmp_path / "second", size=(1200, 800))
     try:
-        task = other.panels["incident_actions"].open_bundle(out)
-        qtbot.waitUntil(lambda: task.done, timeout=20000)
+        other.open_dropped([out])  # dropping the file on the window opens it as a bundle
+        task = other.panels["incident_actions"].task
+        qtbot.waitUntil(lambda: task is not None and task.done, timeout=20000)
         qtbot.waitUntil(lambda: other.session is not None and other.session.has_data
                         and other.session.clock.t == T0 + 17, timeout=20000)
         qtbot.wait(100)

@@ -341,6 +341,14 @@ class IncidentActions:
                              done, failed)
         return self.task
 
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """A dropped (or command-line) ``.twinbundle`` opens as a bundle."""
+        bundles = [Path(p) for p in paths if str(p).lower().endswith(".twinbundle")]
+        if not bundles:
+            return False
+        self.open_bundle(bundles[0])
+        return True
+
     def cleanup(self) -> None:
         for folder in self._extracted:
             shutil.rmtree(folder, ignore_errors=True)
@@ -455,9 +463,11 @@ def install(window) -> IncidentActions:
     from PySide6.QtWidgets import QApplication
 
     from twinviewer.ui import compare_panel
+    from twinviewer.ui.chains import DROP_BUNDLE
 
     actions = IncidentActions(window)
     actions.compare = compare_panel.install(window)
+    window.drop_handlers.add(DROP_BUNDLE, "incident bundle", actions.open_dropped)
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(actions.cleanup)
