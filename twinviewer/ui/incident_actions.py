@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QTimer
+from PySide6.QtCore import QEvent, QObject, QProcess, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -350,6 +350,13 @@ class IncidentActions:
         return True
 
     def cleanup(self) -> None:
+        """The window closes: stop a running export, remove unpacked bundles and export scratch files."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.waitForFinished(3000)
+        if self._job_folder is not None:
+            shutil.rmtree(self._job_folder, ignore_errors=True)
+            self._job_folder = None
         for folder in self._extracted:
             shutil.rmtree(folder, ignore_errors=True)
         self._extracted.clear()
@@ -459,6 +466,17 @@ class IncidentActions:
         return process
 
 
+class _CloseWatcher(QObject):
+    def __init__(self, actions: IncidentActions, window):
+        super().__init__(window)
+        self.actions = actions
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Close:
+            self.actions.cleanup()
+        return False
+
+
 def install(window) -> IncidentActions:
     from PySide6.QtWidgets import QApplication
 
@@ -471,6 +489,6 @@ def install(window) -> IncidentActions:
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(actions.cleanup)
-    window.destroyed.connect(lambda *_: actions.cleanup())
+    window.installEventFilter(_CloseWatcher(actions, window))
     return actions
 
