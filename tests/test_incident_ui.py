@@ -194,3 +194,18 @@ def test_bookmark_from_the_events_list(qtbot, window, project):
     assert panel.dialog.duration.value() == 3.0
     panel.dialog.accept()
     assert panel.bookmarks[0].origin == "event:label" and panel.bookmarks[0].sensors == ["T-R"]
+
+
+def test_compare_across_two_recordings_of_the_same_project(qtbot, window, project):
+    open_with_recording(qtbot, window, project)
+    after = project.parent / "after_repair.parquet"  # the right block back to normal, the left one warmer
+    write_recording(after, T0 + 1000 + np.arange(10.0), ["T-L", "T-R"],
+                    np.column_stack((np.full(10, 50.0), np.full(10, 41.0))))
+    compare = window.panels["incident_actions"].compare
+    compare.action.trigger()
+    task = compare.load_other(after)
+    qtbot.waitUntil(lambda: task.done, timeout=20000)
+    assert compare.other_name == "after_repair.parquet" and compare.source_b.currentIndex() == 1
+    rows = compare.compare(T0 + 25, T0 + 1005)
+    assert [(r.sensor_id, r.delta) for r in rows] == [("T-R", -54.0), ("T-L", 10.0)]
+    assert "after_repair.parquet" in compare.summary.text()
