@@ -64,6 +64,9 @@ def apply_section(scene, text: str) -> None:
 def run(args) -> int:
     from twinviewer.core.views import parse_size
     from twinviewer.io.twins import open_twin
+    from twinviewer.io.vtk_quiet import silence_vtk
+
+    silence_vtk()  # VTK's own log lines must not appear beside this command's one-line messages
 
     try:
         size = parse_size(args.size)

@@ -23,6 +23,7 @@ import numpy as np
 
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
+from twinviewer.core.history import CombinedHistory, HistorySource
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
 from twinviewer.core.project import Project
 from twinviewer.core.signals import Signal
@@ -53,7 +54,7 @@ class Frame:
 class LoadedRecording:
     """A recording ready to swap into a session: built off the GUI thread, swapped in on it."""
 
-    store: TimeSeriesStore
+    store: HistorySource  # a TimeSeriesStore, or a lazy dataset / database history
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
@@ -87,7 +88,7 @@ class Session:
         self.sync_range(initial=True)
 
     # ----- data ------------------------------------------------------------------------------------
-    def _prepare(self, store: TimeSeriesStore) -> TimeSeriesStore:
+    def _prepare(self, store: HistorySource) -> HistorySource:
         for sensor in self.project.sensors:
             store.add_sensor(sensor.id, sensor.expected_period_s)
         return store
@@ -96,6 +97,8 @@ class Session:
         """Replace the data with a recording. Live sources append to the store they were given, so they
         are stopped; reconnecting them (Live → Connect all) starts a fresh live store."""
         self.stop_sources()
+        if self.store is not recording.store:
+            self.store.close()  # a lazy history releases its files, connections and threads
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
         self.anomaly = None  # scored another store; the anomaly panel scores the new one
@@ -108,6 +111,27 @@ class Session:
         self.overlay.reset()
         self._last_key = None
         self.recording_changed.emit(self)
+
+    def attach_history(self, history: HistorySource, name: str = "") -> None:
+        """Older values from ``history`` behind the live data: running live sources keep appending to their
+        store, which answers wherever it has samples (``CombinedHistory``); without running sources the
+        data shown so far is replaced."""
+        current = self.store
+        live = current.live if isinstance(current, CombinedHistory) else current
+        if not self.sources or not live.in_memory:
+            live = TimeSeriesStore()
+        if current is not live:
+            current.close()
+        self.store = self._prepare(CombinedHistory(live, history))
+        self.recording_name = name
+        if not self.sources:
+            self.events = []
+            self.clock.pause()
+            self.clock.follow_live = False
+            self.clock.set_range(0.0, 0.0)
+        self.sync_range(initial=not self.sources)
+        self.overlay.reset()
+        self._last_key = None
 
     def add_events(self, events: list[Event]) -> None:
         self.events = sorted([*self.events, *events], key=lambda e: e.t)
@@ -197,3 +221,4 @@ class Session:
 
     def close(self) -> None:
         self.stop_sources()
+        self.store.close()

@@ -64,7 +64,7 @@ class BundleError(TwinViewerError):
 
 
 class Member(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     path: str = Field(min_length=1, max_length=400)
     size: int = Field(ge=0, le=MAX_MEMBER_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -81,7 +81,7 @@ class Member(BaseModel):
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: Literal["twinviewer-bundle"]
     version: Literal[1]
     created_at: float

@@ -33,6 +33,7 @@ from twinviewer.core.store import TimeSeriesStore
 from twinviewer.io.journal_files import journal_file_name, unfinished_journals
 from twinviewer.sources import LIVE_KINDS, create_source
 from twinviewer.sources.base import SourceState
+from twinviewer.sources.warnings import clear_text_warnings
 
 RATE_WINDOW_S = 3.0
 
@@ -154,7 +155,8 @@ class LiveController:
         assert session is not None
         if self.live_store is None:
             self.live_store = session.store
-        if session.store is not self.live_store:
+        # A combined history (live values in front of a historian) holds the live store as its .live.
+        if session.store is not self.live_store and getattr(session.store, "live", None) is not self.live_store:
             self.swapping = True
             try:
                 session.set_recording(LoadedRecording(TimeSeriesStore(), name="live"))
@@ -199,8 +201,10 @@ class LiveController:
             self.start_entry(entry)
         running = self.running_sources()
         if self.entries:
+            warnings = clear_text_warnings(entry.config for entry in self.entries)
             self.status.emit(f"Live: {len(running)} of {len(self.entries)} source(s) started, "
-                             f"recording to {self.journal.path if self.journal else '—'}")
+                             f"recording to {self.journal.path if self.journal else '—'}"
+                             + "".join(f" · Warning: {w}" for w in warnings))
         return len(running)
 
     def disconnect_all(self) -> None:

@@ -52,7 +52,8 @@ PANEL_INTERVAL_S = 0.1
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
-                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions"]
+                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions",
+                            "twinviewer.ui.history_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 

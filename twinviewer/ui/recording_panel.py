@@ -40,10 +40,11 @@ RECORDING_FILTER = ("Recordings (*.parquet *.pq *.csv *.tsv *.txt);;TwinViewer r
 def is_recording_path(path: Path) -> bool:
     """A file (or hydraulic-rig folder) that opens as a recording rather than as a twin or mesh."""
     from twinviewer.io.adapters import is_hydraulic_folder
+    from twinviewer.io.dataset import is_dataset_folder
 
     path = Path(path)
     if path.is_dir():
-        return is_hydraulic_folder(path)
+        return is_hydraulic_folder(path) or is_dataset_folder(path)
     return path.suffix.lower() in PARQUET_SUFFIXES | TEXT_SUFFIXES
 
 
@@ -147,7 +148,7 @@ class RecordingPanel:
         pending, self._pending_paths = self._pending_paths, []
         if pending:
             self.open_recording(pending)
-        elif self._recording_sources():
+        elif self._recording_sources() and not getattr(twin.project, "history", None):  # [[history]] wins
             self.load_project_recording()
 
     def _size_charts_dock(self) -> None:
