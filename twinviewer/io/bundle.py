@@ -21,10 +21,10 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -546,16 +546,6 @@ def _read_state(folder: Path, manifest: Manifest, name: str) -> tuple[ViewState,
     return state, events
 
 
-def bundle_members(path: Path | str) -> list[str]:
-    """Names in a bundle (for tests and ``--list``)."""
-    with zipfile.ZipFile(path) as archive:
-        return archive.namelist()
-
-
-def iter_roles(manifest: Manifest, role: str) -> Iterable[Member]:
-    return (m for m in manifest.members if m.role == role)
-
-
 def collect_attachments(project_path: Path, recording_paths: Sequence[Path]) -> list[Path]:
     """The attachment rule: every ``<stem>.*`` sidecar beside the project and beside the recording."""
     found = sidecar_attachments(Path(project_path))
@@ -567,8 +557,3 @@ def collect_attachments(project_path: Path, recording_paths: Sequence[Path]) -> 
 
     # acknowledgements and bookmarks travel in their own members
     return [p for p in found if p != acks_path(project_path) and not p.name.endswith(SIDECAR_SUFFIX)]
-
-
-def describe(manifest: Manifest) -> dict[str, Any]:
-    return {"asset": manifest.asset, "members": len(manifest.members),
-            "bytes": sum(m.size for m in manifest.members), "window": manifest.window}
