@@ -125,12 +125,13 @@ class MomentRenderer:
             self.session = Session(self.twin.project, self.twin.model.part_names, self.store)
         else:
             frame = self.session.frame_at(t)
-            key = (stamp, frame.values.tobytes(), frame.overlay.sensor_status.tobytes(),
-                   frame.overlay.part_status.tobytes())
-            if key == self._key_shown and self._cached is not None:
-                return False
-            self._key_shown = key
+        key = (stamp, frame.values.tobytes(), frame.overlay.sensor_status.tobytes(),
+               frame.overlay.part_status.tobytes())
+        if key == self._key_shown and self._cached is not None:
+            return False
+        if self._key_shown is not None:
             self.layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+        self._key_shown = key
         self._stamp.SetInput(f"{self.title}\n{stamp}" if self.title else stamp)
         self._cached = None
         return True
