@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -44,6 +45,8 @@ MAX_MEMBERS = 5000
 MAX_MEMBER_BYTES = 4 * 1024 ** 3
 MAX_TOTAL_BYTES = 8 * 1024 ** 3
 MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024
+MAX_STATE_BYTES = 1024 * 1024
+MAX_EVENTS_BYTES = 64 * 1024 * 1024
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._ +()\[\]@,=-]+$")
 
@@ -91,6 +94,20 @@ class Manifest(BaseModel):
     recording: str | None = None
     window: tuple[float, float] | None = None
     members: list[Member] = Field(max_length=MAX_MEMBERS)
+
+    @field_validator("created_at")
+    @classmethod
+    def _created_finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _window_ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (math.isfinite(value[0]) and math.isfinite(value[1]) and value[0] < value[1]):
+            raise ValueError("must be two finite times, the first before the second")
+        return value
 
 
 def unsafe_member_name(name: str) -> str | None:
@@ -530,6 +547,10 @@ def _check_project_stays_inside(folder: Path, project_path: Path, name: str) -> 
 
 def _read_state(folder: Path, manifest: Manifest, name: str) -> tuple[ViewState, list[Event]]:
     roles = {m.role: m.path for m in manifest.members}
+    sizes = {m.role: m.size for m in manifest.members}
+    for role, limit in (("state", MAX_STATE_BYTES), ("events", MAX_EVENTS_BYTES)):
+        if sizes.get(role, 0) > limit:
+            raise BundleError(f"{name}: refused: {roles[role]} is larger than the {limit:,} bytes it may hold")
     state = ViewState()
     if "state" in roles:
         try:
