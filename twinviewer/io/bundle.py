@@ -546,8 +546,8 @@ def _check_project_stays_inside(folder: Path, project_path: Path, name: str) -> 
 
 
 def _read_state(folder: Path, manifest: Manifest, name: str) -> tuple[ViewState, list[Event]]:
-    roles = {m.role: m.path for m in manifest.members}
-    sizes = {m.role: m.size for m in manifest.members}
+    roles: dict[str, str] = {m.role: m.path for m in manifest.members}
+    sizes: dict[str, int] = {m.role: m.size for m in manifest.members}
     for role, limit in (("state", MAX_STATE_BYTES), ("events", MAX_EVENTS_BYTES)):
         if sizes.get(role, 0) > limit:
             raise BundleError(f"{name}: refused: {roles[role]} is larger than the {limit:,} bytes it may hold")
