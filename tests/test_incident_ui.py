@@ -54,6 +54,10 @@ def test_bookmark_from_the_shortcut_is_saved_beside_the_recording_and_restores_t
     dialog = panel.dialog
     assert dialog is not None and dialog.parts_edit.text() == "right"
     dialog.title_edit.setText("Right block trips")
+    dialog.parts_edit.setText("right, wheel")
+    dialog._accept()
+    assert dialog.isVisible() and "No part called wheel" in dialog.error.text()
+    dialog.parts_edit.setText("right")
     dialog.text_edit.setPlainText("T-R at 95 °C")
     dialog.duration.setValue(6)
     dialog.accept()
