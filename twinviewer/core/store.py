@@ -36,11 +36,19 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.events import crossings_in
-from twinviewer.core.history import HistorySource, Summary, decimate, summarize
-from twinviewer.core.snapshot import FRESH, NO_DATA, STALE, STATE_NAMES, Snapshot
+from twinviewer.core.history import (
+    FRESH,
+    NO_DATA,
+    STALE,
+    STATE_NAMES,
+    HistorySource,
+    Snapshot,
+    Summary,
+    decimate,
+    summarize,
+)
 
 __all__ = ["FRESH", "NO_DATA", "STALE", "STATE_NAMES", "Snapshot", "TimeSeriesStore"]
-
 _MIN_LIVE_CAPACITY = 1024
 _PLAN_CACHE_SIZE = 64
 

@@ -72,7 +72,7 @@ class LivePanel(QObject):
         self.window = window
         self.live = LiveController(lambda: self.recordings_dir, password_prompt=self.ask_password,
                                    secret_store=window.secret_store)
-        self.live.status.connect(lambda text: self.window.show_status(text))  # looked up when it speaks
+        self.live.status.connect(lambda text: self.window.show_status(text))  # looked up when emitted
         self.task = None
         self.password_dialog: PasswordDialog | None = None
         self.sources_dialog = None
