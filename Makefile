@@ -22,7 +22,9 @@ CORE_TESTS := tests/test_layers.py tests/test_store.py tests/test_clock.py tests
 	tests/test_overlay.py tests/test_field.py tests/test_alarms.py tests/test_journal.py \
 	tests/test_simulation.py tests/test_scenarios.py tests/test_import.py tests/test_meshes.py \
 	tests/test_obj_reader.py tests/test_gltf_textures.py tests/test_bodies.py tests/test_lod.py \
-	tests/test_mesh_merge.py tests/test_payloads.py tests/test_signals.py tests/test_live_controller.py
+	tests/test_mesh_merge.py tests/test_payloads.py tests/test_signals.py tests/test_live_controller.py \
+	tests/test_anomaly.py tests/test_anomaly_track.py tests/test_compare.py tests/test_rul.py \
+	tests/test_time_to_threshold.py tests/test_bookmarks.py tests/test_dataset.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
