@@ -15,6 +15,8 @@ from twinviewer.core.secrets import Secret
 from twinviewer.core.store import NO_DATA, TimeSeriesStore
 from twinviewer.sources.postgres import PostgresHistory
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL server (≈ 3 s, more on a loaded machine)
+
 T0 = 1_704_067_200  # 2024-01-01 00:00 UTC
 STEP = 10
 COUNT = 17_280  # two days at one sample every 10 s
