@@ -125,6 +125,22 @@ def test_whole_reads_are_bounded(written, monkeypatch, tmp_path):
         dataset.samples("A")
 
 
+def test_sensors_with_their_own_timestamps_are_written_long(tmp_path):
+    store = TimeSeriesStore()
+    store.append_many("fast", T0 + np.arange(0, 100_000, 2.0), np.arange(50_000.0))
+    store.append_many("slow", T0 + np.arange(1, 100_000, 60.0), np.arange(1667.0) * -1)
+    folder = write_dataset(tmp_path / "live", store)
+    meta = pq.read_schema(next(folder.glob("date=*/*.parquet"))).metadata[b"twinviewer"]
+    assert json.loads(meta)["layout"] == "long"
+    dataset = ParquetDataset(folder)
+    assert dataset.sample_count == 50_000 + 1667
+    for t in (T0 + 3.0, T0 + 61.5, T0 + 90_000.0, T0 + 99_999.0):  # between the slow sensor's samples
+        np.testing.assert_array_equal(dataset.values_at(t).values, store.values_at(t, ["fast", "slow"]).values)
+    summary = dataset.summary("slow", T0, T0 + 100_000, 3600.0)
+    np.testing.assert_array_equal(summary.count[summary.count > 0],
+                                  store.summary("slow", T0, T0 + 100_000, 3600.0).count)
+
+
 def test_import_recording_opens_a_folder_lazily(written):
     folder, _ = written
     dataset, report = import_recording([folder], mapping={"A": "PT-1"}, periods={"PT-1": 5.0})

@@ -211,12 +211,14 @@ class DatasetWriter:
     """Writes a dataset folder in one pass: day files (grid layout) and the summary.
 
     ``write(times, values2d, quality=None)`` takes rows of every sensor in time order (any chunk size; a
-    chunk may cross midnight). ``close()`` finishes the last day file, the summary and ``_twinviewer.json``.
-    The dataset is built in ``<folder>.part`` and moved into place at the end.
+    chunk may cross midnight). ``write_long(times, codes, values)`` takes samples of sensors with their own
+    timestamps (``codes`` index ``sensor_ids``), sorted by time; a dataset is written one way or the other.
+    ``close()`` finishes the last day file, the summary and ``_twinviewer.json``. The dataset is built in
+    ``<folder>.part`` and moved into place at the end.
     """
 
     def __init__(self, folder: Path | str, sensor_ids: Sequence[str], first_time: float, last_time: float,
-                 period_s: float = 1.0, metadata: Mapping[str, Any] | None = None):
+                 period_s: float = 1.0, metadata: Mapping[str, Any] | None = None, layout: str = "grid"):
         self.folder = Path(folder)
         self.sensor_ids = list(sensor_ids)
         if len(set(self.sensor_ids)) != len(self.sensor_ids):
@@ -235,7 +237,10 @@ class DatasetWriter:
         base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * self.period_s and DAY_S % s == 0),
                     DAY_S)
         self.summary = _SummaryBuilder(self.work / SUMMARY_DIR, self.sensor_ids, self.first_day, self.last_day, base)
-        self._schema = SCHEMA.with_metadata({METADATA_KEY: _metadata_json(self.sensor_ids, "grid", self.metadata)})
+        if layout not in ("grid", "long"):
+            raise ValueError(f"layout must be 'grid' or 'long', not {layout!r}")
+        self.layout = layout
+        self._schema = SCHEMA.with_metadata({METADATA_KEY: _metadata_json(self.sensor_ids, layout, self.metadata)})
         self._dictionary = pa.array(self.sensor_ids, type=pa.string())
         self._day: int | None = None
         self._writer: pq.ParquetWriter | None = None
@@ -273,6 +278,34 @@ class DatasetWriter:
         for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
             self._write_day(int(days[lo]), times[lo:hi], values2d[lo:hi],
                             None if quality is None else np.asarray(quality)[lo:hi])
+        self.range = [min(self.range[0], float(times[0])), float(times[-1])]
+
+    def write_long(self, times: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        codes = np.asarray(codes, dtype=np.int32).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if self.layout != "long" or not (times.shape == codes.shape == values.shape):
+            raise ValueError("write_long needs layout='long' and times, codes, values of one length")
+        if times.size == 0:
+            return
+        if not np.isfinite(times).all() or np.any(np.diff(times) < 0) or times[0] < self.range[1] \
+                or codes.min() < 0 or codes.max() >= len(self.sensor_ids):
+            raise RecordingError(f"{self.folder}: samples must come in time order with known sensors")
+        days = np.floor(times / DAY_S).astype(np.int64)
+        if days[0] < self.first_day or days[-1] > self.last_day:
+            raise RecordingError(f"{self.folder}: samples outside the announced time range")
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
+            writer = self._open_day(int(days[lo]))
+            table = pa.Table.from_arrays([
+                pa.array(np.round(times[lo:hi] * 1e6).astype(np.int64), type=pa.timestamp("us", tz="UTC")),
+                pa.DictionaryArray.from_arrays(pa.array(codes[lo:hi]), self._dictionary),
+                pa.array(values[lo:hi]),
+                pa.array(np.zeros(hi - lo, dtype=np.uint8)),
+            ], schema=self._schema)
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.summary.add_long(times[lo:hi], codes[lo:hi], values[lo:hi])
+            self.rows += int(hi - lo)
         self.range = [min(self.range[0], float(times[0])), float(times[-1])]
 
     def _write_day(self, day: int, times: np.ndarray, values: np.ndarray, quality: np.ndarray | None) -> None:
@@ -328,18 +361,9 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
     if not sensor_ids:
         raise RecordingError(f"{folder}: nothing to write (no samples)")
     aligned = store.aligned_samples(sensor_ids)
-    quality = None
-    if aligned is not None:
-        times, matrix = aligned
-    else:
-        series = [store.samples(s) for s in sensor_ids]
-        times = np.unique(np.concatenate([t for t, _ in series]))
-        matrix = np.full((times.size, len(sensor_ids)), np.nan)
-        quality = np.full(matrix.shape, QUALITY_BAD, dtype=np.uint8)
-        for j, (t, v) in enumerate(series):
-            rows = np.searchsorted(times, t)
-            matrix[rows, j] = v
-            quality[rows, j] = QUALITY_GOOD
+    if aligned is None:
+        return _write_long_dataset(folder, store, sensor_ids, metadata, progress, cancel)
+    times, matrix = aligned
     period = float(np.median(np.diff(times))) if times.size > 1 else 1.0
     writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata)
     try:
@@ -348,7 +372,32 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
             if cancel is not None and cancel():
                 raise CancelledError(f"writing {Path(folder).name} cancelled")
             stop = start + step
-            writer.write(times[start:stop], matrix[start:stop], None if quality is None else quality[start:stop])
+            writer.write(times[start:stop], matrix[start:stop])
+            if progress is not None:
+                progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress, cancel) -> Path:
+    """Sensors with their own timestamps (live recordings): long day files, one row per real sample."""
+    series = [store.samples(s) for s in sensor_ids]
+    times = np.concatenate([t for t, _ in series])
+    codes = np.concatenate([np.full(t.size, j, dtype=np.int32) for j, (t, _) in enumerate(series)])
+    values = np.concatenate([v for _, v in series])
+    order = np.argsort(times, kind="stable")
+    times, codes, values = times[order], codes[order], values[order]
+    period = float(np.median([np.median(np.diff(t)) for t, _ in series if t.size > 1] or [1.0]))
+    writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata, layout="long")
+    try:
+        step = ROW_GROUP_ROWS * 8
+        for start in range(0, times.size, step):
+            if cancel is not None and cancel():
+                raise CancelledError(f"writing {Path(folder).name} cancelled")
+            stop = start + step
+            writer.write_long(times[start:stop], codes[start:stop], values[start:stop])
             if progress is not None:
                 progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
         return writer.close()
@@ -384,6 +433,8 @@ class _DayFile:
         self.grid_columns = np.array([dataset_index.get(s, -1) for s in sensors], dtype=np.int64)
         metadata = self.parquet.metadata
         time_index = names.index("time")
+        quality_index = names.index("quality") if self.has_quality else -1
+        self.quality_set = np.zeros(metadata.num_row_groups, dtype=bool)  # may hold a non-zero quality
         self.t_min = np.empty(metadata.num_row_groups)
         self.t_max = np.empty(metadata.num_row_groups)
         self.rows = np.empty(metadata.num_row_groups, dtype=np.int64)
@@ -396,6 +447,9 @@ class _DayFile:
                                      "`twinviewer convert`")
             self.t_min[g] = _seconds(stats.min)
             self.t_max[g] = _seconds(stats.max)
+            if quality_index >= 0:
+                q = group.column(quality_index).statistics
+                self.quality_set[g] = q is None or not q.has_min_max or q.max != 0
 
 
 def _seconds(value: Any) -> float:
@@ -564,7 +618,8 @@ class ParquetDataset(HistorySource):
                 self._groups.move_to_end(key)
                 return group
         day_file = self._file(i)
-        columns = ["time", "value"] + (["quality"] if day_file.has_quality else [])
+        with_quality = day_file.has_quality and bool(day_file.quality_set[g])  # all good: not read
+        columns = ["time", "value"] + (["quality"] if with_quality else [])
         grid = day_file.grid and (day_file.grid_columns >= 0).all()
         if not grid:
             columns.append("sensor")
@@ -574,7 +629,7 @@ class ParquetDataset(HistorySource):
             raise RecordingError(f"{day_file.path}: row group {g} unreadable ({exc})") from None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy()
         values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
-        if day_file.has_quality:
+        if with_quality:
             quality = table.column("quality").combine_chunks().fill_null(0).to_numpy(zero_copy_only=False)
             values[quality == QUALITY_BAD] = np.nan
         group = _Group()
