@@ -18,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 Units = Literal["mm", "cm", "m", "in", "ft"]
@@ -32,7 +33,7 @@ _NAMED_COLOURS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def parse_colour(value: str) -> tuple[float, float, float]:
@@ -190,6 +191,14 @@ class MqttTopic(_Strict):
         return self
 
 
+def _env_variable_name(value: str | None) -> str | None:
+    """``password_env`` names an environment variable; the message never repeats what was written there."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("password_env must be the NAME of an environment variable (letters, digits and _), "
+                         "not the password itself; the value written here is not shown")
+    return value
+
+
 class MqttSource(_Strict):
     kind: Literal["mqtt"]
     name: str = ""
@@ -211,6 +220,8 @@ class MqttSource(_Strict):
     max_payload_bytes: int = Field(65536, ge=16)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttSource:
@@ -249,6 +260,8 @@ class OpcUaSource(_Strict):
     timeout_s: float = Field(4.0, gt=0)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> OpcUaSource:
@@ -330,12 +343,12 @@ class Component(_Strict):
 class ViewSettings(_Strict):
     """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
 
-    overlay: str = "status"
+    overlay: OverlayKind = "status"
     field_quantity: str | None = None
     colormaps: dict[str, str] = Field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    labels: Literal["off", "selected", "all"] = "selected"
-    camera: str = "iso"
+    labels: LabelMode = "selected"
+    camera: ViewName = "iso"
 
 
 class Project(_Strict):
@@ -407,6 +420,9 @@ def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str
     """TOML text as a dict; invalid TOML raises ``error`` with the line tomllib reports."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise error([ProjectProblem(file=name, line=None, key="(toml)",
+                                    message="invalid TOML: arrays or tables nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise error([ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",
