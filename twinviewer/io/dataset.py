@@ -56,6 +56,8 @@ from twinviewer.io.recording import (
     Cancel,
     Progress,
     _metadata_json,
+    _open_parquet,
+    read_metadata,
 )
 
 DATASET_META = "_twinviewer.json"
@@ -82,7 +84,7 @@ _PARTITION_PREFIX = "date="
 class DatasetMeta(BaseModel):
     """``_twinviewer.json``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     format: str = DATASET_FORMAT
     format_version: int = Field(DATASET_VERSION, ge=1)
     sensors: list[str] = Field(default_factory=list)
@@ -421,13 +423,7 @@ class _DayFile:
         if missing:
             raise RecordingError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
         self.has_quality = "quality" in names
-        raw = (self.parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
-        meta = {}
-        if raw:
-            try:
-                meta = json.loads(raw)
-            except json.JSONDecodeError:
-                raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
+        meta = read_metadata(path)  # checked: a dict whose keys have the right types
         sensors = [str(s) for s in meta.get("sensors") or []]
         self.grid = meta.get("layout") == "grid" and bool(sensors)
         self.grid_columns = np.array([dataset_index.get(s, -1) for s in sensors], dtype=np.int64)
@@ -536,12 +532,12 @@ class ParquetDataset(HistorySource):
         return meta
 
     def _sensors_from_first_file(self) -> list[str]:
-        parquet = pq.ParquetFile(self.paths[0])
-        raw = (parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
-        if raw:
-            sensors = json.loads(raw).get("sensors")
-            if sensors:
-                return [str(s) for s in sensors]
+        sensors = read_metadata(self.paths[0]).get("sensors")
+        if sensors:
+            return [str(s) for s in sensors]
+        parquet = _open_parquet(self.paths[0])
+        if parquet.num_row_groups == 0:
+            raise RecordingError(f"{self.paths[0]}: no rows, so no sensors; write _twinviewer.json")
         column = parquet.read_row_group(0, columns=["sensor"]).column("sensor").combine_chunks()
         if pa.types.is_dictionary(column.type):
             column = column.dictionary
