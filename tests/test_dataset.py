@@ -120,8 +120,8 @@ def test_whole_reads_are_bounded(written, monkeypatch, tmp_path):
     np.testing.assert_array_equal(dataset.samples("A")[1], store.samples("A")[1])
     copy = write_dataset(tmp_path / "again", dataset)  # a dataset written from a dataset
     assert ParquetDataset(copy).sample_count == 2 * N
-    monkeypatch.setattr("twinviewer.io.dataset.WHOLE_READ_BUDGET", 1000)
-    with pytest.raises(RecordingError, match="too many to load at once"):
+    monkeypatch.setenv("TWINVIEWER_MAX_DATASET_LOAD_ROWS", "1000")
+    with pytest.raises(RecordingError, match="TWINVIEWER_MAX_DATASET_LOAD_ROWS"):
         dataset.samples("A")
 
 

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from twinviewer.core.budgets import MAX_DATASET_LOAD_ROWS, MAX_SUMMARY_BYTES
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event, crossings_in
 from twinviewer.core.history import (
@@ -48,6 +49,7 @@ from twinviewer.core.history import (
     window_from_summary,
 )
 from twinviewer.core.store import NO_DATA, STALE, Snapshot
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 from twinviewer.io.recording import (
     METADATA_KEY,
     QUALITY_BAD,
@@ -68,8 +70,6 @@ DAY_S = 86400.0
 ROW_GROUP_ROWS = 1 << 18
 RAW_ROW_BUDGET = 3_000_000
 """A chart reads raw rows for its range when at most this many; beyond, it reads the summary."""
-WHOLE_READ_BUDGET = 50_000_000
-"""``samples``/``aligned_samples`` (exporters, detectors) load a whole dataset only up to this many rows."""
 GROUP_CACHE = 24
 FILE_CACHE = 16
 LOOKBACK_GROUPS = 4
@@ -127,11 +127,17 @@ class _SummaryBuilder:
         self.base_s = float(base_s)
         self.origin = first_day * DAY_S
         self.n = int(round((last_day - first_day + 1) * DAY_S / self.base_s))
+        MAX_SUMMARY_BYTES.check(_BUILD_BYTES * self.k * self.n, str(folder.parent), "the summary would take",
+                                RecordingError)
         folder.mkdir(parents=True, exist_ok=True)
         shape = (self.k, self.n)
 
         def new(name: str, dtype, fill) -> np.ndarray:
-            array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype, shape=shape)
+            try:
+                array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype,
+                                                  shape=shape)
+            except (OSError, ValueError) as exc:
+                raise RecordingError(f"{folder}: cannot create the summary ({exc})") from None
             array[:] = fill
             return array
 
@@ -200,6 +206,21 @@ class _SummaryBuilder:
         (self.folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
 
 
+_BUILD_BYTES = 20  # per sensor and bucket while building: min, max (float32), sum (float64), count (uint32)
+
+
+def summary_base(period_s: float, sensors: int, first_day: int, last_day: int) -> float:
+    """The finest summary level: the first ladder step at least :data:`SUMMARY_BASE_PERIODS` sample periods
+    long whose build fits ``MAX_SUMMARY_BYTES`` (1,000 sensors at 1 Hz over a year: 600 s, not 60 s)."""
+    buckets_per_day = [(s, DAY_S / s) for s in RESOLUTION_LADDER_S
+                       if s >= SUMMARY_BASE_PERIODS * period_s and DAY_S % s == 0] or [(DAY_S, 1.0)]
+    days = last_day - first_day + 1
+    for level, per_day in buckets_per_day:
+        if _BUILD_BYTES * sensors * days * per_day <= MAX_SUMMARY_BYTES.value:
+            return level
+    return buckets_per_day[-1][0]  # the builder refuses it with the limit's message
+
+
 def _signature(folder: Path) -> dict[str, Any]:
     """What the summary was built from: the day files' names, sizes and modification times."""
     files = sorted(folder.glob(f"{_PARTITION_PREFIX}*/*.parquet"))
@@ -225,7 +246,7 @@ class DatasetWriter:
         self.sensor_ids = list(sensor_ids)
         if len(set(self.sensor_ids)) != len(self.sensor_ids):
             raise ValueError("a sensor id appears twice")
-        if not (math.isfinite(first_time) and math.isfinite(last_time) and last_time >= first_time):
+        if not (time_ok(first_time) and time_ok(last_time) and last_time >= first_time):
             raise RecordingError(f"{self.folder}: cannot write a dataset over the time range "
                                  f"{first_time} – {last_time}")
         self.metadata = dict(metadata or {})
@@ -236,8 +257,7 @@ class DatasetWriter:
         self.work.mkdir(parents=True)
         self.first_day = int(first_time // DAY_S)
         self.last_day = int(last_time // DAY_S)
-        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * self.period_s and DAY_S % s == 0),
-                    DAY_S)
+        base = summary_base(self.period_s, len(self.sensor_ids), self.first_day, self.last_day)
         self.summary = _SummaryBuilder(self.work / SUMMARY_DIR, self.sensor_ids, self.first_day, self.last_day, base)
         if layout not in ("grid", "long"):
             raise ValueError(f"layout must be 'grid' or 'long', not {layout!r}")
@@ -412,7 +432,7 @@ def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress
 class _DayFile:
     """One day file: its row groups' time bounds and row counts, and how its rows map to the sensors."""
 
-    def __init__(self, path: Path, dataset_index: Mapping[str, int]):
+    def __init__(self, path: Path, dataset_index: Mapping[str, int], day: int):
         try:
             self.parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -446,6 +466,9 @@ class _DayFile:
             if quality_index >= 0:
                 q = group.column(quality_index).statistics
                 self.quality_set[g] = q is None or not q.has_min_max or q.max != 0
+        if self.t_min.size and (self.t_min.min() < day * DAY_S or self.t_max.max() >= (day + 1) * DAY_S):
+            raise RecordingError(f"{path}: holds rows outside its day {path.parent.name} (a dataset keeps each "
+                                 "UTC day in its own partition; rewrite it with `twinviewer convert`)")
 
 
 def _seconds(value: Any) -> float:
@@ -490,6 +513,9 @@ class ParquetDataset(HistorySource):
         if not days:
             raise RecordingError(f"{self.folder}: no day partitions (date=YYYY-MM-DD/*.parquet) found")
         days.sort()
+        for day, path in (days[0], days[-1]):
+            if not (time_ok(day * DAY_S) and time_ok((day + 1) * DAY_S - 1)):
+                raise RecordingError(f"{path.parent}: a day outside {RANGE_TEXT}")
         self.days = np.array([d for d, _ in days], dtype=np.int64)
         self.paths = [p for _, p in days]
         self.meta = self._read_meta()
@@ -556,6 +582,7 @@ class ParquetDataset(HistorySource):
         if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
             info = self._build_summary(progress, cancel, signature)
         self.origin = float(info["origin"])
+        self._rows = self.meta.rows or int(info.get("rows", 0))
         for level in info["levels"]:
             stem = folder / f"L{int(level)}"
             try:
@@ -567,13 +594,13 @@ class ParquetDataset(HistorySource):
     def _build_summary(self, progress: Progress | None, cancel: Cancel | None,
                        signature: dict[str, Any]) -> dict[str, Any]:
         """First open of a dataset written elsewhere (or changed since): read every day once."""
-        period = self.meta.period_s
-        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * period and DAY_S % s == 0),
-                    DAY_S)
+        base = summary_base(self.meta.period_s, len(self._file_ids), int(self.days[0]), int(self.days[-1]))
         folder = self.folder / SUMMARY_DIR
         builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
+        rows = 0
         for i in range(len(self.paths)):
             day_file = self._file(i)
+            rows += int(day_file.rows.sum())
             for g in range(day_file.rows.size):
                 if cancel is not None and cancel():
                     raise CancelledError(f"summarising {self.folder.name} cancelled")
@@ -591,6 +618,7 @@ class ParquetDataset(HistorySource):
         builder.finish(signature)
         info = json.loads((folder / "levels.json").read_text(encoding="utf-8"))
         info["sensors"] = self._file_ids
+        info["rows"] = rows
         (folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
         return info
 
@@ -598,7 +626,7 @@ class ParquetDataset(HistorySource):
         with self._lock:
             day_file = self._files.get(i)
             if day_file is None:
-                day_file = _DayFile(self.paths[i], self._index)
+                day_file = _DayFile(self.paths[i], self._index, int(self.days[i]))
                 self._files[i] = day_file
                 while len(self._files) > FILE_CACHE:
                     self._files.popitem(last=False)
@@ -716,7 +744,7 @@ class ParquetDataset(HistorySource):
 
     @property
     def sample_count(self) -> int:
-        return self.meta.rows
+        return self._rows
 
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
         ids = tuple(self._ids if sensor_ids is None else sensor_ids)
@@ -772,7 +800,7 @@ class ParquetDataset(HistorySource):
         if self._density is None:
             first = self._file(0)
             span = max(float(first.t_max.max() - first.t_min.min()), 1.0)
-            self._density = float(self.meta.rows) / max(self._range[1] - self._range[0], 1.0) if self.meta.rows \
+            self._density = float(self._rows) / max(self._range[1] - self._range[0], 1.0) if self._rows \
                 else float(first.rows.sum()) / span
         return (min(t1, self._range[1]) - max(t0, self._range[0]) + 1.0) * self._density
 
@@ -845,14 +873,12 @@ class ParquetDataset(HistorySource):
         """The whole range, when it is small enough to load (else a RecordingError that says so)."""
         if self._range is None:
             return (0.0, -1.0)
-        rows = self._raw_rows(*self._range)
-        if rows > WHOLE_READ_BUDGET:
-            raise RecordingError(f"{self.folder}: {rows:,.0f} samples are too many to load at once (at most "
-                                 f"{WHOLE_READ_BUDGET:,}); select a range with `twinviewer query` first")
+        MAX_DATASET_LOAD_ROWS.check(int(self._raw_rows(*self._range)), str(self.folder),
+                                    "loading it whole (export, detectors) reads", RecordingError)
         return self._range
 
     def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every sample of one sensor (at most :data:`WHOLE_READ_BUDGET` rows of the dataset are read)."""
+        """Every sample of one sensor (when the whole dataset is within ``MAX_DATASET_LOAD_ROWS`` rows)."""
         return self.samples_between(sensor_id, *self._whole())
 
     def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
