@@ -154,3 +154,17 @@ def test_live_values_in_front_of_the_historian(history):
     times, vmin, _ = wait_for(lambda: (w := combined.window("T-L", history_end - 300, history_end + 70, 1000))[0]
                               .size > 2 and w)
     assert times[-1] == history_end + 70 and vmin[-1] == 2.0 and times[0] == history_end - 300
+
+
+def test_a_wrong_column_is_named_in_the_status(loaded):
+    source = PostgresHistory(config_for(loaded, value_column="reading"), ["T-L"], Secret(PASSWORD, "test"))
+    try:
+        assert wait_for(source.time_range) == (T0, T0 + (COUNT - 1) * STEP)  # what can be read is
+
+        def chart_status():
+            source.window("T-L", T0, T0 + 86400, 100)  # needs the value column
+            return "reading" in source.status and source.status
+        status = wait_for(chart_status)
+        assert "[[history]]" in status and "unreachable" not in status
+    finally:
+        source.close()

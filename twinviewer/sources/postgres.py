@@ -189,13 +189,24 @@ class PostgresHistory(HistorySource):
                 pause = RETRY_MIN_S
             except Exception as exc:  # any driver failure: say so, keep what was fetched, retry later
                 self._drop_connection()
-                self._status = (f"History database {self.config.host}:{self.config.port} unreachable "
-                                f"({_first_line(exc)}); retrying")
+                self._status = self._describe_failure(exc)
                 self._bump()
                 with self._wake:
                     self._wake.wait(timeout=pause)
                 pause = min(pause * 2, RETRY_MAX_S)
         self._drop_connection()
+
+    def _describe_failure(self, exc: BaseException) -> str:
+        import psycopg
+
+        where = f"History database {self.config.host}:{self.config.port}"
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return (f"{where}: a query took longer than statement_timeout_s = {self.config.statement_timeout_s:g} "
+                    "and was cancelled; retrying")
+        if isinstance(exc, (psycopg.OperationalError, TwinViewerError)):
+            return f"{where} unreachable ({_first_line(exc)}); retrying"
+        return (f"{where}: {_first_line(exc)} (check the table and columns of [[history]] "
+                f"{self.config.name or self.config.table!r}); retrying")
 
     def _has_work(self) -> bool:
         return (self._chunk_wanted is not None or bool(self._window_wanted) or bool(self._crossings_wanted)
