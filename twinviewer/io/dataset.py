@@ -527,6 +527,7 @@ class ParquetDataset(HistorySource):
         self._public = {s: i for i, s in enumerate(self._ids)}
         self._periods: dict[str, float] = {}
         self._density: float | None = None
+        self._crossings_cache: dict[tuple, dict[str, list]] = {}
         self._lock = threading.RLock()
         self._files: OrderedDict[int, _DayFile] = OrderedDict()
         self._groups: OrderedDict[tuple[int, int], _Group] = OrderedDict()
@@ -823,6 +824,17 @@ class ParquetDataset(HistorySource):
         per sensor from raw samples)."""
         if self._range is None:
             return {s: [] for s in limits}
+        key = (tuple((s, repr(t)) for s, t in limits.items()), t0, t1)
+        cached = self._crossings_cache.get(key)
+        if cached is None:  # the data never change: the timeline and the events list ask the same
+            cached = self._crossings_many(limits, t0, t1)
+            if len(self._crossings_cache) >= 8:
+                self._crossings_cache.clear()
+            self._crossings_cache[key] = cached
+        return {s: list(c) for s, c in cached.items()}
+
+    def _crossings_many(self, limits: Mapping[str, Any], t0: float | None,
+                        t1: float | None) -> dict[str, list[tuple[float, str, str]]]:
         lo = self._range[0] if t0 is None else max(t0, self._range[0])
         hi = self._range[1] if t1 is None else min(t1, self._range[1])
         if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
