@@ -72,6 +72,19 @@ def test_lazy_answers_match_the_store(written):
         np.testing.assert_array_equal(lazy, memory)
 
 
+def test_row_group_bounds_come_from_the_index_beside_the_summary(written):
+    folder, _ = written
+    dataset = ParquetDataset(folder)
+    assert sorted(dataset._group_stats) == [int(d) for d in dataset.days]
+    from twinviewer.io.dataset import _DayFile
+
+    for i, day in enumerate(dataset.days):
+        walked = _DayFile(dataset.paths[i], dataset._index, int(day))  # from the footer's statistics
+        for cached, fresh in zip(dataset._group_stats[int(day)], (walked.t_min, walked.t_max, walked.rows,
+                                                                  walked.quality_set), strict=True):
+            np.testing.assert_array_equal(cached, fresh)
+
+
 def test_long_ranges_come_from_the_summary(written, monkeypatch):
     folder, store = written
     dataset = ParquetDataset(folder)

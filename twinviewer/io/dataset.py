@@ -221,6 +221,42 @@ def summary_base(period_s: float, sensors: int, first_day: int, last_day: int) -
     return buckets_per_day[-1][0]  # the builder refuses it with the limit's message
 
 
+def _group_stats_of(day_file: _DayFile) -> tuple[np.ndarray, ...]:
+    return day_file.t_min, day_file.t_max, day_file.rows, day_file.quality_set
+
+
+def _write_group_index(folder: Path, days: Sequence[int], stats: Sequence[tuple[np.ndarray, ...]]) -> None:
+    """Every row group's time bounds, rows and quality flag (``stats`` per day file, from
+    :func:`_group_stats_of`) in one small file, so opening a day file to seek in it needs no walk over its
+    row-group statistics."""
+    counts = [s[0].size for s in stats]
+
+    def joined(i: int, dtype) -> np.ndarray:
+        return np.concatenate([s[i] for s in stats]).astype(dtype) if stats else np.empty(0, dtype)
+
+    np.savez(folder / "groups.npz", day=np.repeat(np.asarray(days, dtype=np.int64), counts),
+             t_min=joined(0, np.float64), t_max=joined(1, np.float64), rows=joined(2, np.int64),
+             quality_set=joined(3, bool))
+
+
+def _read_group_index(path: Path) -> dict[int, tuple[np.ndarray, ...]]:
+    try:
+        with np.load(path) as data:
+            day, t_min, t_max = data["day"], data["t_min"], data["t_max"]
+            rows, quality_set = data["rows"], data["quality_set"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    if not (day.shape == t_min.shape == t_max.shape == rows.shape == quality_set.shape):
+        return {}
+    if day.size and (np.any(np.diff(day) < 0) or not (np.isfinite(t_min).all() and np.isfinite(t_max).all())):
+        return {}
+    cuts = np.flatnonzero(np.diff(day)) + 1
+    starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [day.size]))
+    return {int(day[a]): (t_min[a:b], t_max[a:b], rows[a:b], quality_set[a:b]) for a, b in zip(starts, ends,
+                                                                                                strict=True)
+            if b > a}
+
+
 def _signature(folder: Path) -> dict[str, Any]:
     """What the summary was built from: the day files' names, sizes and modification times."""
     files = sorted(folder.glob(f"{_PARTITION_PREFIX}*/*.parquet"))
@@ -364,6 +400,11 @@ class DatasetWriter:
                     rows=self.rows, period_s=self.period_s,
                     time_range=list(self.range) if self.rows else None)
         (self.work / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        index = {s: i for i, s in enumerate(self.sensor_ids)}
+        days = sorted(_day_of(p.name) for p in self.work.glob(f"{_PARTITION_PREFIX}*"))
+        _write_group_index(self.work / SUMMARY_DIR, days,
+                           [_group_stats_of(_DayFile(self.work / _day_name(d) / "part-0.parquet", index, d))
+                            for d in days])
         self.summary.finish(_signature(self.work))
         if self.folder.exists():
             if not is_dataset_folder(self.folder) and any(self.folder.iterdir()):
@@ -432,7 +473,8 @@ def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress
 class _DayFile:
     """One day file: its row groups' time bounds and row counts, and how its rows map to the sensors."""
 
-    def __init__(self, path: Path, dataset_index: Mapping[str, int], day: int):
+    def __init__(self, path: Path, dataset_index: Mapping[str, int], day: int,
+                 stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None):
         try:
             self.parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -448,6 +490,9 @@ class _DayFile:
         self.grid = meta.get("layout") == "grid" and bool(sensors)
         self.grid_columns = np.array([dataset_index.get(s, -1) for s in sensors], dtype=np.int64)
         metadata = self.parquet.metadata
+        if stats is not None and stats[0].size == metadata.num_row_groups:  # from _summary/groups.npz
+            self.t_min, self.t_max, self.rows, self.quality_set = stats
+            return
         time_index = names.index("time")
         quality_index = names.index("quality") if self.has_quality else -1
         self.quality_set = np.zeros(metadata.num_row_groups, dtype=bool)  # may hold a non-zero quality
@@ -528,6 +573,7 @@ class ParquetDataset(HistorySource):
         self._periods: dict[str, float] = {}
         self._density: float | None = None
         self._crossings_cache: dict[tuple, dict[str, list]] = {}
+        self._group_stats: dict[int, tuple[np.ndarray, ...]] = {}
         self._lock = threading.RLock()
         self._files: OrderedDict[int, _DayFile] = OrderedDict()
         self._groups: OrderedDict[tuple[int, int], _Group] = OrderedDict()
@@ -582,6 +628,7 @@ class ParquetDataset(HistorySource):
                 info = None
         if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
             info = self._build_summary(progress, cancel, signature)
+        self._group_stats = _read_group_index(folder / "groups.npz")
         self.origin = float(info["origin"])
         self._rows = self.meta.rows or int(info.get("rows", 0))
         for level in info["levels"]:
@@ -599,9 +646,11 @@ class ParquetDataset(HistorySource):
         folder = self.folder / SUMMARY_DIR
         builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
         rows = 0
+        stats = []
         for i in range(len(self.paths)):
             day_file = self._file(i)
             rows += int(day_file.rows.sum())
+            stats.append(_group_stats_of(day_file))
             for g in range(day_file.rows.size):
                 if cancel is not None and cancel():
                     raise CancelledError(f"summarising {self.folder.name} cancelled")
@@ -616,6 +665,7 @@ class ParquetDataset(HistorySource):
                     builder.add_long(group.times, group.codes, group.values)
             if progress is not None:
                 progress((i + 1) / len(self.paths), f"Summarising {self.folder.name}")
+        _write_group_index(folder, [int(d) for d in self.days], stats)
         builder.finish(signature)
         info = json.loads((folder / "levels.json").read_text(encoding="utf-8"))
         info["sensors"] = self._file_ids
@@ -627,7 +677,8 @@ class ParquetDataset(HistorySource):
         with self._lock:
             day_file = self._files.get(i)
             if day_file is None:
-                day_file = _DayFile(self.paths[i], self._index, int(self.days[i]))
+                day = int(self.days[i])
+                day_file = _DayFile(self.paths[i], self._index, day, self._group_stats.get(day))
                 self._files[i] = day_file
                 while len(self._files) > FILE_CACHE:
                     self._files.popitem(last=False)
