@@ -118,6 +118,8 @@ def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp
     assert dataset.sensor_ids == ["A", "B"] and (copy / "_summary" / "levels.json").is_file()
     a = dataset.summary("A", T0, T0 + 200_000, 3600.0)
     assert a.vmax.max() == 500.0
+    (copy / "_summary" / "levels.json").write_text('{"levels": "many", "origin": 1e999}')  # damaged: rebuilt
+    assert ParquetDataset(copy).summary("A", T0, T0 + 200_000, 3600.0).vmax.max() == 500.0
     (copy / "date=2024-01-03" / "extra.parquet").write_bytes(b"not parquet")
     with pytest.raises(RecordingError, match="more than one Parquet file"):
         ParquetDataset(copy)
@@ -152,6 +154,18 @@ def test_sensors_with_their_own_timestamps_are_written_long(tmp_path):
     summary = dataset.summary("slow", T0, T0 + 100_000, 3600.0)
     np.testing.assert_array_equal(summary.count[summary.count > 0],
                                   store.summary("slow", T0, T0 + 100_000, 3600.0).count)
+
+
+def test_a_folder_that_cannot_hold_the_summary_gets_it_in_the_cache(written, tmp_path, monkeypatch):
+    folder, _ = written
+    copy = tmp_path / "readonly"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / "_summary")
+    (copy / "_summary").write_text("a file where the summary folder would go")
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    dataset = ParquetDataset(copy)
+    assert dataset.levels and list((tmp_path / "cache" / "dataset-summaries").iterdir())
+    assert ParquetDataset(copy).summary("A", T0, T0 + 200_000, 3600.0).vmax.max() == 500.0  # found again
 
 
 def test_import_recording_opens_a_folder_lazily(written):

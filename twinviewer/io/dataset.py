@@ -18,6 +18,7 @@ summary, memory-mapped. :class:`DatasetWriter` writes day files and the summary 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -137,6 +138,8 @@ class _SummaryBuilder:
                 array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype,
                                                   shape=shape)
             except (OSError, ValueError) as exc:
+                if isinstance(exc, OSError) and exc.errno != errno.ENOMEM:
+                    raise  # a folder that cannot be written: the caller tries the cache folder
                 raise RecordingError(f"{folder}: cannot create the summary ({exc})") from None
             array[:] = fill
             return array
@@ -255,6 +258,35 @@ def _read_group_index(path: Path) -> dict[int, tuple[np.ndarray, ...]]:
     return {int(day[a]): (t_min[a:b], t_max[a:b], rows[a:b], quality_set[a:b]) for a, b in zip(starts, ends,
                                                                                                 strict=True)
             if b > a}
+
+
+class _SummaryInfo(BaseModel):
+    """``_summary/levels.json``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+    levels: list[float] = Field(min_length=1)
+    origin: float
+    signature: dict[str, Any]
+    sensors: list[str] | None = None
+    rows: int = Field(0, ge=0)
+
+
+def _fallback_summary_folder(dataset: Path) -> Path | None:
+    """Where the summary of a read-only dataset is cached: the user cache folder (``TWINVIEWER_CACHE_DIR``),
+    keyed by the dataset's absolute path; None when the cache is switched off (set empty)."""
+    import hashlib
+
+    configured = os.environ.get("TWINVIEWER_CACHE_DIR")
+    if configured is not None and not configured:
+        return None
+    if configured:
+        root = Path(configured)
+    else:
+        from platformdirs import user_cache_dir
+
+        root = Path(user_cache_dir("twinviewer"))
+    digest = hashlib.sha1(str(dataset.resolve()).encode()).hexdigest()[:16]
+    return root / "dataset-summaries" / f"{dataset.name}-{digest}"
 
 
 def _signature(folder: Path) -> dict[str, Any]:
@@ -581,7 +613,6 @@ class ParquetDataset(HistorySource):
         self._range = (float(first.t_min.min()), float(last.t_max.max())) if first.rows.size and last.rows.size \
             else None
         self.stale_factor = 3.0
-        self.report_text = ""
         self.levels: dict[float, dict[str, np.ndarray]] = {}
         self._load_summary(progress, cancel)
 
@@ -617,33 +648,53 @@ class ParquetDataset(HistorySource):
         return sorted({str(s) for s in column.to_pylist() if s is not None})
 
     def _load_summary(self, progress: Progress | None, cancel: Cancel | None) -> None:
-        folder = self.folder / SUMMARY_DIR
-        info_path = folder / "levels.json"
+        """Memory-map the summary beside the data (or in the user cache for a read-only folder); build it
+        first when it is missing, unreadable, or was made from other files."""
         signature = _signature(self.folder)
-        info = None
-        if info_path.is_file():
+        for folder in (self.folder / SUMMARY_DIR, _fallback_summary_folder(self.folder)):
+            if folder is not None and self._map_summary(folder, signature):
+                return
+        for folder in (self.folder / SUMMARY_DIR, _fallback_summary_folder(self.folder)):
+            if folder is None:
+                continue
             try:
-                info = json.loads(info_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                info = None
-        if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
-            info = self._build_summary(progress, cancel, signature)
-        self._group_stats = _read_group_index(folder / "groups.npz")
-        self.origin = float(info["origin"])
-        self._rows = self.meta.rows or int(info.get("rows", 0))
-        for level in info["levels"]:
+                self._build_summary(folder, progress, cancel, signature)
+            except OSError:
+                continue  # a read-only dataset: its summary goes to the user's cache folder
+            if self._map_summary(folder, signature):
+                return
+        raise RecordingError(f"{self.folder}: cannot write its summary beside it or in the cache folder "
+                             "(TWINVIEWER_CACHE_DIR)")
+
+    def _map_summary(self, folder: Path, signature: dict[str, Any]) -> bool:
+        try:
+            info = _SummaryInfo.model_validate_json((folder / "levels.json").read_bytes())
+        except (OSError, ValidationError):
+            return False
+        if info.signature != signature or (info.sensors is not None and info.sensors != self._file_ids):
+            return False
+        levels: dict[float, dict[str, np.ndarray]] = {}
+        for level in info.levels:
             stem = folder / f"L{int(level)}"
             try:
-                self.levels[float(level)] = {part: np.load(f"{stem}.{part}.npy", mmap_mode="r")
-                                             for part in ("min", "max", "mean", "count")}
-            except (OSError, ValueError) as exc:
-                raise RecordingError(f"{stem}.*.npy: summary cache unreadable ({exc}); delete {folder}") from None
+                arrays = {part: np.load(f"{stem}.{part}.npy", mmap_mode="r")
+                          for part in ("min", "max", "mean", "count")}
+            except (OSError, ValueError):
+                return False
+            shapes = {a.shape for a in arrays.values()}
+            if len(shapes) != 1 or len(next(iter(shapes))) != 2 or next(iter(shapes))[0] != len(self._file_ids):
+                return False
+            levels[float(level)] = arrays
+        self.levels = levels
+        self._group_stats = _read_group_index(folder / "groups.npz")
+        self.origin = info.origin
+        self._rows = self.meta.rows or info.rows
+        return True
 
-    def _build_summary(self, progress: Progress | None, cancel: Cancel | None,
-                       signature: dict[str, Any]) -> dict[str, Any]:
+    def _build_summary(self, folder: Path, progress: Progress | None, cancel: Cancel | None,
+                       signature: dict[str, Any]) -> None:
         """First open of a dataset written elsewhere (or changed since): read every day once."""
         base = summary_base(self.meta.period_s, len(self._file_ids), int(self.days[0]), int(self.days[-1]))
-        folder = self.folder / SUMMARY_DIR
         builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
         rows = 0
         stats = []
@@ -671,7 +722,6 @@ class ParquetDataset(HistorySource):
         info["sensors"] = self._file_ids
         info["rows"] = rows
         (folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
-        return info
 
     def _file(self, i: int) -> _DayFile:
         with self._lock:
