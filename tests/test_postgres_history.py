@@ -168,3 +168,12 @@ def test_a_wrong_column_is_named_in_the_status(loaded):
         assert "[[history]]" in status and "unreachable" not in status
     finally:
         source.close()
+
+
+def test_a_wrong_password_is_said_plainly(loaded):
+    source = PostgresHistory(config_for(loaded), ["T-L"], Secret("not-it", "test"))
+    try:
+        status = wait_for(lambda: "password" in source.status and source.status)
+        assert "refused the login" in status and "not-it" not in status
+    finally:
+        source.close()

@@ -145,13 +145,15 @@ class PostgresHistory(HistorySource):
 
     def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
         """Blocking (for scripts and tests): the database's own buckets of ``resolution_s`` seconds."""
+        import psycopg
+
         if sensor_id not in self._tags:
             return Summary.empty(resolution_s)
-        connection = self._connect()
         try:
-            return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
-        finally:
-            connection.close()
+            with self._connect() as connection:
+                return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
+        except psycopg.Error as exc:
+            raise TwinViewerError(f"{self.config.describe()}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         with self._wake:
@@ -203,8 +205,11 @@ class PostgresHistory(HistorySource):
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return (f"{where}: a query took longer than statement_timeout_s = {self.config.statement_timeout_s:g} "
                     "and was cancelled; retrying")
-        if isinstance(exc, (psycopg.OperationalError, TwinViewerError)):
-            return f"{where} unreachable ({_first_line(exc)}); retrying"
+        if isinstance(exc, psycopg.OperationalError):
+            reason = _first_line(exc).rsplit(": ", 1)[-1].strip()  # "… port 5432 failed: Connection refused"
+            if "password" in reason or "authentication" in reason:
+                return f"{where} refused the login ({reason}; see password_env); retrying"
+            return f"{where} unreachable ({reason}); retrying"
         return (f"{where}: {_first_line(exc)} (check the table and columns of [[history]] "
                 f"{self.config.name or self.config.table!r}); retrying")
 
@@ -255,20 +260,17 @@ class PostgresHistory(HistorySource):
 
     # ----- SQL
     def _connect(self):
+        """A new read-only connection (psycopg errors propagate: the worker reports them in ``status``)."""
         import psycopg
 
         config = self.config
         options = f"-c statement_timeout={int(config.statement_timeout_s * 1000)} -c default_transaction_read_only=on" \
             " -c TimeZone=UTC"
-        try:
-            connection = psycopg.connect(host=config.host, port=config.port, dbname=config.database,
-                                         user=config.username, sslmode=config.sslmode,
-                                         password=self._password.reveal() if self._password is not None else None,
-                                         connect_timeout=config.connect_timeout_s, options=options,
-                                         application_name="twinviewer")
-        except psycopg.Error as exc:
-            raise TwinViewerError(f"cannot connect to {config.describe()}: {_first_line(exc)}") from None
-        return connection
+        return psycopg.connect(host=config.host, port=config.port, dbname=config.database, user=config.username,
+                               sslmode=config.sslmode,
+                               password=self._password.reveal() if self._password is not None else None,
+                               connect_timeout=config.connect_timeout_s, options=options,
+                               application_name="twinviewer")
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
