@@ -434,7 +434,7 @@ class DatasetWriter:
                     time_range=list(self.range) if self.rows else None)
         (self.work / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         index = {s: i for i, s in enumerate(self.sensor_ids)}
-        days = sorted(_day_of(p.name) for p in self.work.glob(f"{_PARTITION_PREFIX}*"))
+        days = sorted(d for d in (_day_of(p.name) for p in self.work.glob(f"{_PARTITION_PREFIX}*")) if d is not None)
         _write_group_index(self.work / SUMMARY_DIR, days,
                            [_group_stats_of(_DayFile(self.work / _day_name(d) / "part-0.parquet", index, d))
                             for d in days])
@@ -507,7 +507,7 @@ class _DayFile:
     """One day file: its row groups' time bounds and row counts, and how its rows map to the sensors."""
 
     def __init__(self, path: Path, dataset_index: Mapping[str, int], day: int,
-                 stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None):
+                 stats: tuple[np.ndarray, ...] | None = None):
         try:
             self.parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -534,13 +534,13 @@ class _DayFile:
         self.rows = np.empty(metadata.num_row_groups, dtype=np.int64)
         for g in range(metadata.num_row_groups):
             group = metadata.row_group(g)
-            stats = group.column(time_index).statistics
+            time_stats = group.column(time_index).statistics
             self.rows[g] = group.num_rows
-            if stats is None or not stats.has_min_max:
+            if time_stats is None or not time_stats.has_min_max:
                 raise RecordingError(f"{path}: row group {g} has no time statistics; rewrite it with "
                                      "`twinviewer convert`")
-            self.t_min[g] = _seconds(stats.min)
-            self.t_max[g] = _seconds(stats.max)
+            self.t_min[g] = _seconds(time_stats.min)
+            self.t_max[g] = _seconds(time_stats.max)
             if quality_index >= 0:
                 q = group.column(quality_index).statistics
                 self.quality_set[g] = q is None or not q.has_min_max or q.max != 0
@@ -937,8 +937,10 @@ class ParquetDataset(HistorySource):
 
     def _crossings_many(self, limits: Mapping[str, Any], t0: float | None,
                         t1: float | None) -> dict[str, list[tuple[float, str, str]]]:
-        lo = self._range[0] if t0 is None else max(t0, self._range[0])
-        hi = self._range[1] if t1 is None else min(t1, self._range[1])
+        span = self._range
+        assert span is not None  # checked by the caller
+        lo = span[0] if t0 is None else max(t0, span[0])
+        hi = span[1] if t1 is None else min(t1, span[1])
         if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
             return super().threshold_crossings_many(limits, t0, t1)
         known = [s for s in limits if s in self._public]
