@@ -751,7 +751,8 @@ class ParquetDataset(HistorySource):
         if not grid:
             columns.append("sensor")
         try:
-            table = day_file.parquet.read_row_group(g, columns=columns)
+            with self._lock:  # one reader per file at a time (a detector may read on a worker thread)
+                table = day_file.parquet.read_row_group(g, columns=columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise RecordingError(f"{day_file.path}: row group {g} unreadable ({exc})") from None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy()
@@ -1073,10 +1074,10 @@ class ParquetDataset(HistorySource):
         return out
 
     def close(self) -> None:
+        """Drop the decoded row groups and open files (the memory-mapped summary goes with the object)."""
         with self._lock:
             self._groups.clear()
             self._files.clear()
-        self.levels = {}
 
 
 def open_dataset_recording(folder: Path | str, mapping: Any = None, periods: Mapping[str, float] | None = None,
