@@ -771,7 +771,8 @@ class ParquetDataset(HistorySource):
                 group.grid_columns = day_file.grid_columns
         if group.grid_values is None:
             if "sensor" not in table.column_names:
-                table = day_file.parquet.read_row_group(g, columns=["sensor"])
+                with self._lock:
+                    table = day_file.parquet.read_row_group(g, columns=["sensor"])
             sensors = table.column("sensor").combine_chunks()
             if pa.types.is_dictionary(sensors.type):
                 lookup = np.array([self._index.get(str(s), -1) for s in sensors.dictionary.to_pylist()] + [-1],
