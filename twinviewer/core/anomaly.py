@@ -62,6 +62,10 @@ class AnomalyModelError(TwinViewerError):
     """A detector that cannot be trained, or a model file that is not valid."""
 
 
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass
 class DetectorModel:
     """What the detector learned. Arrays are float64, one entry per sensor; ``precision`` is m×m."""
@@ -72,8 +76,8 @@ class DetectorModel:
     weight: np.ndarray  # 1 for a sensor used, 0 for one constant in training
     precision: np.ndarray  # shift chart: inverse covariance of the smoothed features
     limit: float  # shift chart limit
-    # Arrays left None here are filled in by __post_init__.
-    spread_precision: np.ndarray = None  # type: ignore[assignment]  # spread chart: inverse covariance
+    # Arrays left empty are filled with their neutral defaults for the model's sensors (__post_init__).
+    spread_precision: np.ndarray = field(default_factory=_empty)  # spread chart: inverse covariance
     spread_limit: float = math.inf
     spread_initial: float = 1.0  # median training spread score: where its smoothing starts
     span: int = DEFAULT_SPAN
@@ -82,19 +86,19 @@ class DetectorModel:
     train_start: float | None = None
     train_end: float | None = None
     train_rows: int = 0
-    trend: np.ndarray = None  # type: ignore[assignment]  # |slope| per second in training (units/s)
-    wander: np.ndarray = None  # type: ignore[assignment]  # 1 = judged by movement, 0 = by level
-    step_scale: np.ndarray = None  # type: ignore[assignment]  # RMS first difference in training
+    trend: np.ndarray = field(default_factory=_empty)  # |slope| per second in training (units/s), level sensors
+    wander: np.ndarray = field(default_factory=_empty)  # 1 = judged by movement (first differences), 0 = level
+    step_scale: np.ndarray = field(default_factory=_empty)  # RMS first difference in training (units)
     adapt: float = 0.0  # time constant (timestamps) of the guarded baseline of level sensors; 0 = fixed
 
     def __post_init__(self) -> None:
         m = len(self.sensors)
         for name in ("trend", "wander"):
-            if getattr(self, name) is None:
+            if getattr(self, name) is None or np.size(getattr(self, name)) == 0:
                 setattr(self, name, np.zeros(m))
-        if self.step_scale is None:
+        if self.step_scale is None or self.step_scale.size == 0:
             self.step_scale = np.ones(m)
-        if self.spread_precision is None:
+        if self.spread_precision is None or self.spread_precision.size == 0:
             self.spread_precision = np.zeros((m, m))
 
     @property

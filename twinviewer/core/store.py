@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.events import crossings_in
-from twinviewer.core.history import (
+from twinviewer.core.history import (  # noqa: F401 (Snapshot and the states are re-exported)
     FRESH,
     NO_DATA,
     STALE,
@@ -48,7 +48,6 @@ from twinviewer.core.history import (
     summarize,
 )
 
-__all__ = ["FRESH", "NO_DATA", "STALE", "STATE_NAMES", "Snapshot", "TimeSeriesStore"]
 _MIN_LIVE_CAPACITY = 1024
 _PLAN_CACHE_SIZE = 64
 
