@@ -3,8 +3,8 @@
 The project's ``[[history]]`` entry (``core.project.HistoryDatabase``) names the connection, the table or
 view and its columns. Nothing is pulled across the network that the views do not show:
 
-- the values at ``t`` come from one full-rate *chunk* of every sensor around ``t`` (a minute before, five
-  after), streamed with ``COPY … TO STDOUT`` and answered locally while the clock stays inside it;
+- the values at ``t`` come from one full-rate *chunk* of every sensor around ``t`` (a minute before, up to
+  five after: about 200,000 rows), streamed with ``COPY … TO STDOUT`` and answered locally while the clock stays inside it;
 - a chart over a long range is summarised by the database: ``date_bin`` (``time_bucket`` when the
   TimescaleDB extension is there) with min, max, avg and count per bucket, at most ``max_points`` rows;
   a short range comes at full rate through a server-side cursor;
@@ -34,6 +34,8 @@ from twinviewer.core.store import NO_DATA, Snapshot, TimeSeriesStore
 
 CHUNK_BEFORE_S = 60.0
 CHUNK_AFTER_S = 300.0
+CHUNK_ROWS = 200_000
+"""The chunk ahead of the clock is shortened (down to 30 s) so it holds about this many rows."""
 RANGE_REFRESH_S = 30.0
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 10.0
@@ -104,7 +106,7 @@ class PostgresHistory(HistorySource):
         chunk = self._chunk
         if chunk is not None and chunk[0] <= t <= chunk[1]:
             snapshot = chunk[2].values_at(t, ids)
-            if t > chunk[1] - 0.2 * CHUNK_AFTER_S:  # playing towards the end: fetch the next one early
+            if t > chunk[1] - 0.2 * (chunk[1] - chunk[0]):  # playing towards the end: fetch the next early
                 self._want_chunk(t)
             return snapshot
         self._want_chunk(t)
@@ -340,7 +342,9 @@ class PostgresHistory(HistorySource):
     def _fetch_chunk(self, connection, t: float) -> None:
         lookback = max(CHUNK_BEFORE_S, max((self.expected_period(s) for s in self._ids), default=1.0)
                        * self.stale_factor * 2)
-        c0, c1 = t - lookback, t + CHUNK_AFTER_S
+        rows_per_s = sum(1.0 / max(self.expected_period(s), 1e-3) for s in self._ids)
+        ahead = min(CHUNK_AFTER_S, max(30.0, CHUNK_ROWS / max(rows_per_s, 1e-9)))
+        c0, c1 = t - lookback, t + ahead
         times, tags, codes, values = self._copy_rows(connection, list(self._tags.values()), c0, c1)
         store = TimeSeriesStore(self.stale_factor)
         for sensor_id in self._ids:
