@@ -132,6 +132,9 @@ def mesh_cases(folder: Path) -> list[Case]:
                      "property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\n"
                      "end_header\n" + "x" * 64)
     refuse("ply header lies about its size", lying, "header lies", seconds=5)
+    off = folder / "lying_header.off"
+    off.write_text("OFF\n1000000000 1000000000 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")
+    refuse("off header lies about its size", off, "header lies", seconds=5)
     # quiet wrong geometry
     cut = folder / "cut.stl"
     cut.write_text("solid a\n" + FACET * 5 + "facet normal 0 0 1\n outer loop\n  vertex 0 0 0\n")

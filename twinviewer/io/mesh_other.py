@@ -152,14 +152,35 @@ def read_ply(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
 
 
 def read_off(path: Path) -> list[PartMesh]:
-    head = path.read_bytes()[:4]
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    head = start[:4]
     if (
         not head.lstrip().upper().startswith(b"OFF")
         and not head[:1].isdigit()
         and head[:2] not in (b"CO", b"NO", b"ST")
     ):
         raise MeshLoadError(f"{path}: not an OFF file: it does not start with the 'OFF' keyword.")
+    _check_off_counts(path, start)
     return _trimesh_parts(path, "off")
+
+
+def _check_off_counts(path: Path, start: bytes) -> None:
+    """The vertex and face counts of the OFF header against the file size (a vertex line takes at least
+    6 bytes, a face line 8), before trimesh allocates anything for them."""
+    lines = [line.split(b"#", 1)[0].split() for line in start.splitlines()]
+    fields = [field for line in lines for field in line][:4]
+    if fields and not fields[0][:1].isdigit():
+        fields = fields[1:]  # the OFF / COFF / NOFF keyword
+    try:
+        vertices, faces = int(fields[0]), int(fields[1])
+    except (IndexError, ValueError):
+        return
+    size = path.stat().st_size
+    if vertices < 0 or faces < 0 or vertices * 6 + faces * 8 > size:
+        raise MeshLoadError(f"{path}: the OFF header declares {vertices:,} vertices and {faces:,} faces, more "
+                            f"than its {size:,} bytes can hold: it is truncated or its header lies.")
+    MAX_TRIANGLES.check(faces, str(path), "the OFF declares")
 
 
 def check_archive(path: Path) -> None:
