@@ -524,9 +524,10 @@ class LivePanel(QObject):
             from twinviewer.sources.warnings import clear_text_warnings
 
             warnings = clear_text_warnings(entry.config for entry in self.entries)
-            self.window.show_status(f"Live: {len(running)} of {len(self.entries)} source(s) started, recording to "
-                                    f"{self.journal.path if self.journal else '—'}"
-                                    + "".join(f" · Warning: {w}" for w in warnings))
+            started = (f"Live: {len(running)} of {len(self.entries)} source(s) started, recording to "
+                       f"{self.journal.path if self.journal else '—'}")
+            # a clear-text password comes first, where the status bar cannot cut it off
+            self.window.show_status(" · ".join([*(f"Warning: {w}" for w in warnings), started]))
         return len(running)
 
     def disconnect_all(self) -> None:
