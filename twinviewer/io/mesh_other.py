@@ -53,7 +53,8 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
         geometry = loaded.geometry[geometry_name]
         if not isinstance(geometry, trimesh.Trimesh):
             continue
-        points = np.asarray(geometry.vertices, dtype=np.float64) @ transform[:3, :3].T + transform[:3, 3]
+        with np.errstate(all="ignore"):  # non-finite coordinates are refused by the caller, by count
+            points = np.asarray(geometry.vertices, dtype=np.float64) @ transform[:3, :3].T + transform[:3, 3]
         if scale != 1.0:
             points *= scale
         faces = np.asarray(geometry.faces, dtype=np.int64)
