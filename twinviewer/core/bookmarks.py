@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode
 
 BOOKMARKS_FORMAT = "twinviewer-bookmarks"
 BOOKMARKS_VERSION = 1
@@ -128,7 +129,7 @@ class ViewState(BaseModel):
     t: float | None = None
     camera: Camera | None = None
     overlay: str = Field(default="status", max_length=100)
-    labels: Literal["off", "selected", "all"] | None = None
+    labels: LabelMode | None = None
     selected_part: str | None = Field(default=None, max_length=300)
 
     @field_validator("t")

@@ -18,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 Units = Literal["mm", "cm", "m", "in", "ft"]
@@ -287,6 +288,37 @@ class SimulatorSource(_Strict):
 Source = Annotated[RecordingSource | MqttSource | OpcUaSource | SimulatorSource, Field(discriminator="kind")]
 
 
+_SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$"
+
+
+class HistoryDatabase(_Strict):
+    """A ``[[history]]`` entry: older values of the project's sensors in a PostgreSQL (or TimescaleDB) table.
+
+    The table (or view) is long: one row per sample with a time, a sensor tag and a value column.
+    ``sensors`` maps project sensor ids to tags in the table (a sensor not listed is looked up by its id).
+    """
+
+    kind: Literal["postgresql"]
+    name: str = ""
+    host: str = "localhost"
+    port: int = Field(5432, ge=1, le=65535)
+    database: str = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    table: str = Field(pattern=_SQL_NAME)
+    time_column: str = Field("time", pattern=_SQL_NAME)
+    sensor_column: str = Field("sensor", pattern=_SQL_NAME)
+    value_column: str = Field("value", pattern=_SQL_NAME)
+    quality_column: str | None = Field(None, pattern=_SQL_NAME)
+    sensors: dict[str, str] = Field(default_factory=dict)
+    statement_timeout_s: float = Field(15.0, gt=0, le=3600)
+    connect_timeout_s: int = Field(5, ge=1, le=120)
+
+    def describe(self) -> str:
+        return f"{self.database}.{self.table} at {self.host}:{self.port}"
+
+
 class ScenarioRef(_Strict):
     file: str = Field(min_length=1)
 
@@ -304,12 +336,12 @@ class Component(_Strict):
 class ViewSettings(_Strict):
     """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
 
-    overlay: str = "status"
+    overlay: OverlayKind = "status"
     field_quantity: str | None = None
     colormaps: dict[str, str] = Field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    labels: Literal["off", "selected", "all"] = "selected"
-    camera: str = "iso"
+    labels: LabelMode = "selected"
+    camera: ViewName = "iso"
 
 
 class Project(_Strict):
@@ -319,6 +351,7 @@ class Project(_Strict):
     parts: list[Part] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+    history: list[HistoryDatabase] = Field(default_factory=list)
     scenarios: list[ScenarioRef] = Field(default_factory=list)
     components: list[Component] = Field(default_factory=list)
     view: ViewSettings = Field(default_factory=ViewSettings)

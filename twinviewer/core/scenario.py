@@ -38,6 +38,7 @@ from pydantic import (
 
 from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import VIEW_NAMES
 from twinviewer.core.project import (
     FileProblemsError,
     ProjectProblem,
@@ -48,7 +49,7 @@ from twinviewer.core.project import (
 from twinviewer.core.sim_plant import COMPONENT_FAULTS, FAULT_KINDS, SENSOR_FAULTS, Plant, SimulationError
 from twinviewer.core.timerange import RANGE_TEXT, time_ok
 
-NAMED_VIEWS = ("iso", "front", "back", "left", "right", "top", "bottom")
+NAMED_VIEWS = VIEW_NAMES
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|min|d|h|m|s)?\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _QUESTION_TAGS = ("choice", "click_part")

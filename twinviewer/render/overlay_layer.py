@@ -19,6 +19,7 @@ from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
 from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
 from twinviewer.core.project import Project
 from twinviewer.render import primitives
@@ -29,7 +30,7 @@ LABEL_BOX = (150.0, 22.0)
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
               Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
-MODES = ("off", "status", "value")
+MODES = SIMPLE_OVERLAY_MODES
 
 
 def parse_mode(mode: str) -> tuple[str, str | None]:
@@ -147,7 +148,7 @@ class OverlayLayer:
             self._markers.SetVisibility(kind != "off")
 
     def set_labels(self, labels: str) -> None:
-        if labels not in ("off", "selected", "all"):
+        if labels not in LABEL_MODES:
             raise ValueError(f"labels must be off, selected or all, not {labels!r}")
         self.labels = labels
 
