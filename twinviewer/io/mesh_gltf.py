@@ -405,18 +405,24 @@ class _Reader:
 
     # -- scene graph -----------------------------------------------------------------------------
     def declared_triangles(self, mesh_index: object) -> int:
-        """Triangles a mesh declares (from its accessors' counts), without reading any buffer."""
+        """Triangles a mesh declares (from its accessors' counts), without reading any buffer. A primitive
+        costs at least a third of its vertex count too: a small index list over a huge, shared POSITION
+        accessor still copies every vertex once per primitive."""
         total = 0
         for primitive in self.item("meshes", mesh_index).get("primitives", []):
             if not isinstance(primitive, dict):
                 continue
             mode = primitive.get("mode", _TRIANGLES)
-            source = primitive.get("indices", primitive.get("attributes", {}).get("POSITION"))
+            attributes = primitive.get("attributes", {})
+            positions = attributes.get("POSITION") if isinstance(attributes, dict) else None
+            source = primitive.get("indices", positions)
             if source is None or mode not in (_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN):
                 continue
             count = self.item("accessors", source).get("count", 0)
             count = count if isinstance(count, int) else 0
-            total += count // 3 if mode == _TRIANGLES else max(count - 2, 0)
+            vertices = self.item("accessors", positions).get("count", 0) if positions is not None else 0
+            vertices = vertices if isinstance(vertices, int) else 0
+            total += max(count // 3 if mode == _TRIANGLES else max(count - 2, 0), vertices // 3)
         return total
 
     def check_scene_budget(self, roots: list) -> None:
