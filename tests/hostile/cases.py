@@ -127,6 +127,14 @@ def mesh_cases(folder: Path) -> list[Case]:
     many_solids.write_text("solid x\n" * 200_000 + FACET + "endsolid x\n")
     warn("ascii stl thousands of solid lines", many_solids, "without 'endsolid'")
     cases[-1].seconds = 5
+    # parts: the runner sets TWINVIEWER_MAX_PARTS=6000 (the variable a refusal names)
+    equal_names = folder / "equal_names.stl"
+    equal_names.write_text(("solid x\n" + FACET + "endsolid x\n") * 5000)
+    cases.append(Case("ascii stl 5,000 solids of one name", ["inspect", str(equal_names)], 0,
+                      ["5000 part(s)"], seconds=6))
+    too_many = folder / "too_many_parts.stl"
+    too_many.write_text(("solid x\n" + FACET + "endsolid x\n") * 7000)
+    refuse("ascii stl more parts than the budget", too_many, "TWINVIEWER_MAX_PARTS", seconds=5)
     lying = folder / "lying_header.ply"
     lying.write_text("ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\n"
                      "property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\n"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_TRIANGLES
+from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 from twinviewer.io.referenced_files import read_reference
@@ -431,6 +431,7 @@ class _Reader:
         refuse loops."""
         visits: dict[int, int] = {}
         triangles: dict[int, int] = {}
+        instances: dict[int, int] = {}  # mesh-bearing node visits: the parts the scene will have
         meshes: dict[object, int] = {}
         for root in roots:
             stack: list[tuple[int, bool]] = [(root, False)]
@@ -448,6 +449,7 @@ class _Reader:
                             meshes[node["mesh"]] = self.declared_triangles(node["mesh"])
                         own = meshes[node["mesh"]]
                     triangles[index] = own + sum(triangles[c] for c in children)
+                    instances[index] = ("mesh" in node) + sum(instances[c] for c in children)
                     continue
                 if index in visits:
                     continue
@@ -470,6 +472,7 @@ class _Reader:
         where = str(self.path)
         MAX_GLTF_NODES_VISITED.check(sum(visits.get(r, 0) for r in roots), where, "the glTF scene graph needs")
         MAX_TRIANGLES.check(sum(triangles.get(r, 0) for r in roots), where, "the glTF scene instances")
+        MAX_PARTS.check(sum(instances.get(r, 0) for r in roots), where, "the glTF scene instances")
 
     def parts(self) -> list[PartMesh]:
         nodes = self.header.get("nodes", [])
