@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_RATIO, MAX_TRIANGLES
+from twinviewer.core.budgets import (
+    MAX_ARCHIVE_BYTES,
+    MAX_ARCHIVE_ENTRIES,
+    MAX_ARCHIVE_RATIO,
+    MAX_PARTS,
+    MAX_TRIANGLES,
+)
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 
@@ -239,6 +245,7 @@ def _check_3mf_instances(path: Path) -> None:
                             current = None
                         element.clear()
     totals: dict[str, int] = {}
+    meshes: dict[str, int] = {}  # mesh objects an object expands to: the parts it becomes
 
     def total(object_id: str) -> int:
         stack, on_path = [(object_id, False)], set()
@@ -247,6 +254,7 @@ def _check_3mf_instances(path: Path) -> None:
             if done:
                 on_path.discard(oid)
                 totals[oid] = counts.get(oid, 0) + sum(totals[c] for c in components.get(oid, []))
+                meshes[oid] = (oid not in components) + sum(meshes[c] for c in components.get(oid, []))
                 continue
             if oid in totals:
                 continue
@@ -260,6 +268,7 @@ def _check_3mf_instances(path: Path) -> None:
         return totals[object_id]
 
     MAX_TRIANGLES.check(sum(total(i) for i in items), str(path), "the 3MF build instances")
+    MAX_PARTS.check(sum(meshes.get(i, 0) for i in items), str(path), "the 3MF build instances")
 
 
 def read_3mf(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
