@@ -446,6 +446,8 @@ class AlarmTracker:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise AlarmLogError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise AlarmLogError(f"{path}: not an acknowledgement file: its JSON is nested too deeply") from None
         if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
             raise AlarmLogError(f"{path}: not a TwinViewer acknowledgement file (format is not "
                                 f"{SIDECAR_FORMAT!r})")
