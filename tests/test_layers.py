@@ -94,3 +94,55 @@ def test_only_the_listed_core_modules_touch_files():
             if name in FILE_CALLS or (isinstance(owner, ast.Name) and owner.id in ("os", "shutil", "tempfile")):
                 touching.add(path.stem)
     assert touching <= CORE_FILE_USERS, sorted(touching - CORE_FILE_USERS)
+
+
+UI = Path(twinviewer.__file__).parent / "ui"
+# The services app.build_window assembles and hands to the window; no ui module builds one.
+ASSEMBLED_IN_APP = ("LiveController", "RecordingsFolder", "SystemKeyring")
+
+
+def test_only_app_builds_the_live_controller_and_the_adapters():
+    built = []
+    for path in sorted(UI.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ASSEMBLED_IN_APP:
+                    built.append(f"{path.name}:{node.lineno} {name}")
+    assert built == []
+    app = (UI.parent / "app.py").read_text(encoding="utf-8")
+    assert all(f"{name}(" in app for name in ("LiveController", "RecordingsFolder", "SystemKeyring"))
+
+
+def window_reads(path: Path) -> dict[str, int]:
+    """How often a module reads an attribute of the window (``window.x`` or ``self.window.x``), by name."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = node.value
+        if (isinstance(owner, ast.Name) and owner.id == "window") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "window"
+                and isinstance(owner.value, ast.Name) and owner.value.id == "self"):
+            counts[node.attr] = counts.get(node.attr, 0) + 1
+    return counts
+
+
+# At most this many reads of the window's attributes per panel module (docs/architecture.md has the counts
+# before panels took the session): the numbers may only go down.
+WINDOW_READS_AT_MOST = {"recording_panel": 38, "live_panel": 19, "anomaly_panel": 20, "events_panel": 6,
+                        "bookmarks_panel": 33, "incident_actions": 42, "history_panel": 12,
+                        "compare_panel": 21, "overlay_panel": 32, "scenario_panel": 67, "alarm_panel": 37}
+# Panels that take the CurrentSession: they read the open twin and session from it, never from the window.
+TAKE_THE_SESSION = ("recording_panel", "live_panel", "anomaly_panel", "events_panel", "bookmarks_panel",
+                    "incident_actions", "history_panel", "compare_panel")
+
+
+def test_panels_read_few_window_attributes_and_take_the_session():
+    counts = {name: window_reads(UI / f"{name}.py") for name in WINDOW_READS_AT_MOST}
+    over = {name: sum(c.values()) for name, c in counts.items()
+            if sum(c.values()) > WINDOW_READS_AT_MOST[name]}
+    assert over == {}
+    through_window = {name: sorted({"twin", "session", "recording_loaded", "part_selected"} & set(counts[name]))
+                      for name in TAKE_THE_SESSION}
+    assert all(not names for names in through_window.values()), through_window

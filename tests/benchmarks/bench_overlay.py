@@ -94,10 +94,10 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
                      close: tuple[str, ...] = ()) -> dict:
     from PySide6.QtCore import QSettings
 
-    from twinviewer.ui.main_window import MainWindow
+    from twinviewer.app import build_window
 
     settings = QSettings(str(project.parent / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
+    window = build_window(settings=settings)
     window.show()
     window.open_path(project)
     while window.twin is None:
