@@ -146,3 +146,52 @@ def test_panels_read_few_window_attributes_and_take_the_session():
     through_window = {name: sorted({"twin", "session", "recording_loaded", "part_selected"} & set(counts[name]))
                       for name in TAKE_THE_SESSION}
     assert all(not names for names in through_window.values()), through_window
+
+
+def test_render_loads_no_plotting_layer_and_only_ui_imports_pyvistaqt():
+    """render is plain VTK (pyvista's plotting layer costs 0.5 s with matplotlib); the Qt 3D view
+    (pyvistaqt) belongs to ui alone."""
+    pytest.importorskip("vtkmodules")
+    loaded = _imported_after(_modules("render"))
+    assert [m for m in loaded if m.startswith(("pyvista.plotting", "matplotlib", "pyvistaqt"))] == []
+    root = Path(twinviewer.__file__).parent
+    outside_ui = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] == "ui":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name.split(".")[0] == "pyvistaqt" for name in names):
+                outside_ui.append(str(path.relative_to(root)))
+    assert outside_ui == []
+
+
+def test_each_cli_command_is_one_module_with_its_heavy_imports_inside_run():
+    """``twinviewer.cli.<command>``: ``HELP``, ``add_arguments(parser)``, ``run(args)``; helpers start with
+    ``_``; importing every command (what ``twinviewer --help`` does) loads no Qt and no VTK."""
+    commands = [m for m in _modules("cli") if not m.rsplit(".", 1)[1].startswith("_")]
+    assert len(commands) >= 10
+    for name in commands:
+        module = __import__(name, fromlist=["run"])
+        assert isinstance(module.HELP, str) and module.HELP, name
+        assert callable(module.add_arguments) and callable(module.run), name
+    loaded = _imported_after(["twinviewer.cli", *commands])
+    assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
+
+
+def test_make_test_core_derives_its_packages_and_tests():
+    """tests/core_env.py: the packages are pyproject's dependencies minus the Qt/VTK ones (so they cannot
+    drift), and every test module that imports no Qt or VTK runs in ``.venv-core``."""
+    from tests import core_env
+
+    packages = {core_env.distribution_name(r) for r in core_env.core_packages()}
+    assert {"numpy", "pydantic", "pyarrow", "paho-mqtt", "pytest", "hypothesis"} <= packages
+    assert not packages & {"vtk", "pyvista", "pyside6-essentials", "pyvistaqt", "pyqtgraph", "pytest-qt"}
+    chosen = set(core_env.core_tests())
+    for wanted in ("test_store.py", "test_anomaly.py", "test_anomaly_track.py", "test_time_to_threshold.py",
+                   "test_rul.py", "test_bookmarks.py", "test_compare.py", "test_bundle.py", "test_dataset.py",
+                   "test_fuzz_files.py", "test_hostile_inputs.py", "test_live_controller.py", "test_layers.py"):
+        assert f"tests/{wanted}" in chosen, wanted
+    for needs_qt in ("test_window.py", "test_live_ui.py", "test_history_ui.py", "test_window_wiring.py"):
+        assert f"tests/{needs_qt}" not in chosen, needs_qt

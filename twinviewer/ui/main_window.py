@@ -53,8 +53,8 @@ from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
 PANEL_INTERVAL_S = 0.1
-# Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
-# and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
+# Panels that plug into the window: each module has ``install(window)`` that builds its panel with the
+# window and ``window.current`` (the CurrentSession, whose signals it subscribes to), adds docks and menus.
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
