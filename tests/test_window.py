@@ -26,7 +26,7 @@ def open_and_wait(qtbot, window, path, timeout=30000):
 
 def grab(window) -> np.ndarray:
     window.viewer.render_now()
-    return np.asarray(window.viewer.plotter.screenshot(None, return_img=True)).astype(int)
+    return np.asarray(window.viewer.image()).astype(int)
 
 
 def test_demo_opens_with_parts_and_sensors(qtbot, window):
@@ -71,7 +71,7 @@ def test_pick_in_3d_selects_in_tree(qtbot, window):
 def test_real_mouse_click_picks(qtbot, window):
     open_and_wait(qtbot, window, DEMO_PROJECT)
     x, y = visible_pixel_of(window, "motor")
-    widget = window.viewer.plotter.interactor
+    widget = window.viewer.interactor
     ratio = widget.devicePixelRatioF()
     from PySide6.QtCore import QPoint
 

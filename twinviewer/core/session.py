@@ -13,7 +13,7 @@ import numpy as np
 
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
-from twinviewer.core.overlay import OverlayEngine, OverlayFrame
+from twinviewer.core.overlay_engine import OverlayEngine, OverlayFrame, mode_of_view
 from twinviewer.core.project import Project
 from twinviewer.core.store import Snapshot, TimeSeriesStore
 
@@ -60,8 +60,11 @@ class Session:
         self._last_key: tuple | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
-        self.overlay = OverlayEngine(project.sensors, self.part_names,
-                                     colormaps=project.view.colormaps, ranges=project.view.ranges)
+        self.overlay = OverlayEngine(project.sensors, self.part_names, view=project.view)
+        try:
+            self.overlay.set_mode(mode_of_view(project.view))
+        except ValueError:  # a field needs the displayed geometry: the render layer sets the mode again
+            self.overlay.set_mode("status")
         self.store = self._prepare(store or TimeSeriesStore())
         self.sync_range(initial=True)
 
@@ -134,9 +137,10 @@ class Session:
         self.sources.clear()
 
     # ----- frames ----------------------------------------------------------------------------------
-    def frame_at(self, t: float) -> Frame:
+    def frame_at(self, t: float, wall_time: float = 0.0) -> Frame:
+        """The frame at ``t``; ``wall_time`` is the alarm pulse's phase (0 = full strength, for still images)."""
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -146,7 +150,7 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.field_quantity)
+        key = (t, self.store.version, self.overlay.revision)
         frame.changed = key != self._last_key
         self._last_key = key
         return frame

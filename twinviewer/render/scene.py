@@ -1,7 +1,7 @@
 """The 3D scene: one actor per part, highlight, visibility, views, clipping, picking and measuring.
 
 Written against a plain ``vtkRenderer`` and its render window, so the same code drives the window
-(pyvistaqt's ``QtInteractor`` provides the renderer) and headless renders (``OffscreenView``, with no
+(a native VTK render window in Qt) and headless renders (``OffscreenView``, with no
 pyvista plotting import at all). Render settings follow what was measured on software OpenGL: no
 multisampling, one headlight, normals computed once per part (never per frame).
 """
@@ -43,13 +43,16 @@ _VIEW_DIRECTIONS = {
 
 
 def configure_renderer(renderer: vtkRenderer, render_window) -> None:
-    """Fast, readable defaults for software OpenGL: MSAA off, one headlight, gradient background."""
+    """Fast, readable defaults for software OpenGL: MSAA off, FXAA on, one headlight, gradient background."""
     render_window.SetMultiSamples(0)
     renderer.RemoveAllLights()
     light = vtkLight()
     light.SetLightTypeToHeadlight()
     light.SetIntensity(1.0)
     renderer.AddLight(light)
+    from twinviewer.render.quality import FXAA_DEFAULT, set_fxaa
+
+    set_fxaa(renderer, FXAA_DEFAULT)
     renderer.SetBackground(*BACKGROUND_BOTTOM)
     renderer.SetBackground2(*BACKGROUND_TOP)
     renderer.GradientBackgroundOn()
@@ -335,8 +338,6 @@ class SceneRenderer:
         camera.SetPosition(*map(float, position))
         camera.SetViewUp(*map(float, view_up))
         camera.SetParallelScale(float(parallel_scale))
-        if hasattr(camera, "is_set"):
-            camera.is_set = True  # a pyvista camera: tells its plotter not to reset the view on first show
         self.renderer.ResetCameraClippingRange()
 
     def fly_to(self, point, radius: float) -> None:

@@ -6,7 +6,7 @@ a naive time is this computer's local time), epoch seconds, or an offset from th
 recording for the twin (native Parquet as is; CSV with the project's ``[[sources]]`` recording settings
 and column mapping; no path = the project's own recording source). ``show_state(view, store, t)`` puts
 the status overlay at ``t`` on an :class:`~twinviewer.render.offscreen.OffscreenView` the same way the
-window does (Session → frame → OverlayLayer), so a PNG shows the same tints and markers as the app.
+window does (Session → overlay frame → OverlayLayer), so a PNG shows the same tints and markers as the app.
 """
 
 from __future__ import annotations
@@ -79,14 +79,14 @@ def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status", 
 
     twin = view.twin
     session = Session(twin.project, twin.model.part_names, store)
-    layer = OverlayLayer(view.scene, twin.project)
+    layer = OverlayLayer(view.scene, session.overlay)
     try:
         layer.set_mode(overlay)
     except ValueError as exc:
         raise TwinViewerError(f"--overlay {overlay}: {exc}") from None
     layer.set_labels(labels or twin.project.view.labels)
     frame = session.frame_at(t)
-    layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+    layer.apply(frame.overlay)
     view.state_layer = layer  # keep the actors' owner alive as long as the view
     return frame
 

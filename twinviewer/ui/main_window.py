@@ -28,6 +28,7 @@ from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.overlay import status_name
+from twinviewer.core.overlay_engine import mode_of_view
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.twin import Twin, open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
@@ -359,12 +360,12 @@ class MainWindow(QMainWindow):
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
-        self.overlay = OverlayLayer(self.scene, twin.project, draw_scalar_bar=False)
+        self.overlay = OverlayLayer(self.scene, self.session.overlay)
         self.frame = None
         self._fill_field_menu()
         view = twin.project.view
         try:
-            self.overlay.set_mode(view.overlay if view.overlay != "field" else f"field:{view.field_quantity}")
+            self.overlay.set_mode(mode_of_view(view))
         except ValueError:
             self.overlay.set_mode("status")
         self.overlay.set_labels(view.labels)
@@ -557,11 +558,13 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
-        self.viewer.render_now()
-        # What the user sees in the 3D view, including the legend card drawn over it (a plain VTK
-        # screenshot would leave the colour key out of a field overlay).
-        if not self.viewer.grab().save(str(path), "PNG"):
-            raise TwinViewerError(f"{path}: cannot write the screenshot there")
+        from twinviewer.render.offscreen import write_png
+
+        # What the user sees in the 3D view: the legend and labels are part of the VTK scene.
+        try:
+            write_png(path, self.viewer.image())
+        except OSError as exc:
+            raise TwinViewerError(f"{path}: cannot write the screenshot there ({exc.strerror})") from None
         return path
 
     def screenshot_dialog(self) -> None:
@@ -677,7 +680,7 @@ class MainWindow(QMainWindow):
             return
         x, y = position
         sensor_id = self.overlay.marker_at(x, y)
-        widget = self.viewer.plotter.interactor
+        widget = self.viewer.interactor
         if sensor_id is None:
             name, _ = self.scene.pick(x, y)
             if name is None:
@@ -711,7 +714,7 @@ class MainWindow(QMainWindow):
         if self.session is not None and self.overlay is not None:
             frame = self.session.tick(min(wall_dt, 0.5))
             self.frame = frame
-            animating = bool(self.overlay.alarm_parts) and self.overlay.mode == "status"
+            animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
             if frame.changed or animating:
@@ -729,9 +732,8 @@ class MainWindow(QMainWindow):
         sought clock (``panels=True``) updates them at once, and the newest frame always reaches them.
         """
         self.frame = frame
-        overlay = frame.overlay
-        self.overlay.update(frame.values, overlay.sensor_status, overlay.part_status,
-                            wall_time if wall_time is not None else time.monotonic())
+        pulse_time = wall_time if wall_time is not None else time.monotonic()
+        self.overlay.apply(self.session.overlay.pulse(frame.overlay, pulse_time))
         self.viewer.request_render()
         if panels or time.monotonic() - self._panels_shown >= PANEL_INTERVAL_S:
             self._show_panels(frame)
@@ -768,5 +770,5 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
         stop_all_tasks()
-        self.viewer.close_plotter()
+        self.viewer.close_view()
         super().closeEvent(event)
