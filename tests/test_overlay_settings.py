@@ -112,8 +112,8 @@ def test_settings_saved_to_project_and_reapplied_on_reopen(qtbot, window, demo_c
     assert window.current_view == "front"
     mapper = next(iter(window.scene.parts.values())).actor.GetMapper()
     assert mapper.GetScalarRange() == (20.0, 120.0)
-    legend = window.panels["overlay_panel"].legend
-    assert (legend.bars[0].vmin, legend.bars[0].vmax, legend.bars[0].cmap) == (20.0, 120.0, "magma")
+    [bar] = window.overlay.legend.legend.bars
+    assert (bar.vmin, bar.vmax, bar.cmap) == (20.0, 120.0, "magma")
     settings = window.panels["overlay_panel"].settings
     assert settings.mode_combo.currentData() == "field:temperature"
     assert settings.colormap_combo.currentData() == "magma" and not settings.auto_range.isChecked()

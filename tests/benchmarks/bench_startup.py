@@ -48,7 +48,8 @@ def on_render_end(*_):
         from PySide6.QtCore import QTimer
         QTimer.singleShot(0, app.quit)
 
-window.viewer.plotter.render_window.AddObserver("EndEvent", on_render_end)
+render_window = getattr(window.viewer, "render_window", None)  # an older checkout: pyvistaqt's plotter
+(render_window or window.viewer.plotter.render_window).AddObserver("EndEvent", on_render_end)
 app.exec()
 print(json.dumps({"imports": t_imported - t0, "first_frame": marks["frame"] - t0,
                   "triangles": window.twin.model.n_triangles}), flush=True)
