@@ -5,6 +5,8 @@ TwinViewer is the real ``MainWindow`` (its 3D view sized 1280×800) with 100 sen
 every frame, in the surface-field overlay (every vertex recoloured) and in the status overlay.
 
 Run under a display:  xvfb-run -a -s "-screen 0 2560x1600x24" .venv/bin/python tests/benchmarks/bench_overlay.py
+``--quick``: only the 3D view at 1280×800 with every panel docked (field, status, and status without FXAA),
+no peer — the target configuration (30 fps), in about a minute.
 Prints a table and one JSON line.
 """
 
@@ -89,7 +91,8 @@ def bench_peer(app, project: Path) -> dict:
     return frame_stats(times[2:])
 
 
-def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close: tuple[str, ...] = ()) -> dict:
+def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close: tuple[str, ...] = (),
+                     fxaa: bool = True) -> dict:
     from PySide6.QtCore import QSettings
 
     from twinviewer.ui.main_window import MainWindow
@@ -116,6 +119,10 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
         extra = window.size() - window.viewer.size() if size_of == "view" else window.size() * 0
         window.resize(VIEW_SIZE[0] + extra.width(), VIEW_SIZE[1] + extra.height())
     window.frame_timer.stop()  # the benchmark drives the frames itself, as fast as they go
+    quality = getattr(window.viewer, "quality", None)
+    if quality is not None:
+        quality.fxaa = fxaa
+        window.viewer.renderer.SetUseFXAA(fxaa)
     window.set_overlay_mode(mode)
     session = window.session
     ids = session.sensor_ids
@@ -151,15 +158,26 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="only the 1280x800 view with every panel docked")
+    args = parser.parse_args()
     from twinviewer.app import create_application
 
     app = create_application()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for triangles, target in ((200_000, 25.0), (1_000_000, 12.0)):
+        for triangles, target in ((200_000, 30.0), (1_000_000, 30.0)):
             folder = Path(tmp) / f"m{triangles}"
             folder.mkdir()
             project = make_model(folder, triangles, n_parts=8, n_sensors=100)
+            if args.quick:
+                for mode, fxaa in (("field:temperature", True), ("status", True), ("status", False)):
+                    result = bench_twinviewer(app, project, mode, "view", fxaa=fxaa)
+                    rows.append({"case": f"{triangles // 1000}k tris, TwinViewer {mode}, view 1280x800"
+                                         + ("" if fxaa else ", no FXAA"), **result, "target_fps": target})
+                continue
             peer = bench_peer(app, project)
             rows.append({"case": f"{triangles // 1000}k tris, plain pyvistaqt recolour", **peer, "target_fps": None})
             for mode, size_of in (("field:temperature", "window"), ("status", "window"),

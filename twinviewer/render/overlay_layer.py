@@ -47,6 +47,7 @@ class OverlayLayer:
         self._label_actors: list[vtkTextActor] = []
         self._build_markers()
         self.geometry_changed()
+        scene.on_meshes_replaced["overlay"] = self.geometry_changed
         if mode is not None:
             self.set_mode(mode)
 

@@ -1,8 +1,10 @@
-"""Picture quality: FXAA anti-aliasing, and an interaction mode that drops it while the camera moves.
+"""Picture quality: FXAA anti-aliasing at rest, dropped while the picture moves.
 
-FXAA smooths stair-stepped silhouettes as a cheap screen-space pass (multisampling is far dearer with
-software OpenGL; its cost is measured in docs/performance.md). While the user drags the camera the view
-renders without it and restores it, with one more render, when the drag ends.
+FXAA smooths stair-stepped silhouettes as a screen-space pass over the finished frame (multisampling is far
+dearer with software OpenGL). On llvmpipe the pass is not free (docs/performance.md), so the view renders
+without it while the camera is dragged or the clock plays / follows live data, and renders once more with it
+as soon as the picture holds still: moving frames stay fast, every still picture (and every screenshot,
+headless render and video frame) is anti-aliased.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 
 FXAA_DEFAULT = os.environ.get("TWINVIEWER_FXAA", "1") != "0"
-"""``TWINVIEWER_FXAA=0`` turns anti-aliasing off (for a machine where it costs too much)."""
+"""``TWINVIEWER_FXAA=0`` turns anti-aliasing off entirely."""
 
 
 def set_fxaa(renderer, on: bool) -> None:
@@ -18,22 +20,34 @@ def set_fxaa(renderer, on: bool) -> None:
 
 
 class InteractionQuality:
-    """Full quality at rest, fast while the interactor's style moves the camera."""
+    """Full quality at rest, fast while the camera or the clock moves; ``on_still`` asks for one more render."""
 
-    def __init__(self, renderer, interactor, fxaa: bool = FXAA_DEFAULT):
+    def __init__(self, renderer, interactor, fxaa: bool = FXAA_DEFAULT, on_still=None):
         self.renderer = renderer
         self.interactor = interactor
         self.fxaa = fxaa
-        self.moving = False
+        self.on_still = on_still or interactor.Render
+        self.camera_moving = False
+        self.time_moving = False
         set_fxaa(renderer, fxaa)
-        interactor.AddObserver("StartInteractionEvent", self._start)
-        interactor.AddObserver("EndInteractionEvent", self._end)
+        interactor.AddObserver("StartInteractionEvent", lambda *_: self._set(camera=True))
+        interactor.AddObserver("EndInteractionEvent", lambda *_: self._set(camera=False))
 
-    def _start(self, *_args) -> None:
-        self.moving = True
-        set_fxaa(self.renderer, False)
+    @property
+    def moving(self) -> bool:
+        return self.camera_moving or self.time_moving
 
-    def _end(self, *_args) -> None:
-        self.moving = False
-        set_fxaa(self.renderer, self.fxaa)
-        self.interactor.Render()
+    def set_time_moving(self, moving: bool) -> None:
+        """The clock plays or follows live data (True), or holds still (False)."""
+        if moving != self.time_moving:
+            self._set(time=moving)
+
+    def _set(self, camera: bool | None = None, time: bool | None = None) -> None:
+        was_moving = self.moving
+        if camera is not None:
+            self.camera_moving = camera
+        if time is not None:
+            self.time_moving = time
+        set_fxaa(self.renderer, self.fxaa and not self.moving)
+        if was_moving and not self.moving:
+            self.on_still()

@@ -45,6 +45,7 @@ class StepHighlight:
 
     def set(self, names: Iterable[str]) -> None:
         self.clear()
+        self.scene.on_meshes_replaced["step_highlight"] = lambda: self.set(list(self.parts))
         for name in names:
             display = self.scene.parts.get(name)
             if display is None or display.n_triangles == 0 or display.n_triangles > 500_000:

@@ -77,27 +77,50 @@ about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md), so 80k kee
 window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machine."""
 
 
-def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,
-                           cancel=None) -> dict[str, vtkPolyData]:
+def prepare_display_meshes(model: Model, budget: int | None = None, progress=None,
+                           cancel=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
+    ``only_cached``: use the stand-ins already in the cache and show the other planned parts as quick coarse
+    stand-ins (:func:`coarse_polydata`): the window shows that first and swaps the real stand-ins in with
+    :meth:`SceneRenderer.replace_meshes`.
     """
     from twinviewer.core.errors import CancelledError
-    from twinviewer.core.lod import build_display_lods
+    from twinviewer.core.lod import build_display_lods, plan_display_lods
 
-    lods = build_display_lods(model, budget, progress=progress, cancel=cancel)
+    budget = DISPLAY_TRIANGLE_BUDGET if budget is None else budget
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, only_cached=only_cached)
+    coarse = {name: target for name, target in plan_display_lods(model, budget).items()
+              if name not in lods} if only_cached else {}
     meshes = {}
     for part in model.parts:
         if cancel is not None and cancel():
             raise CancelledError("cancelled")
         lod = lods.get(part.name)
         shown = part
+        if part.name in coarse:
+            meshes[part.name] = coarse_polydata(part, coarse[part.name])
+            continue
         if lod is not None:
             colours = lod.values_from_full(part.vertex_colors) if part.vertex_colors is not None else None
             shown = PartMesh(part.name, lod.points, lod.faces, vertex_colors=colours)
         meshes[part.name] = part_polydata(shown)
     return meshes
+
+
+def coarse_polydata(part: PartMesh, target: int) -> vtkPolyData:
+    """A fast, rough stand-in of a big part (vertex clustering: about 0.1 s per million triangles) to show
+    while the real one is decimated; at most about ``target`` triangles, no vertex colours."""
+    from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+
+    divisions = int(max(16, min(64, np.sqrt(max(target, 1) / 4.0))))
+    clustering = vtkQuadricClustering()
+    clustering.SetInputData(primitives.surface(part.points, part.faces))
+    clustering.SetNumberOfDivisions(divisions, divisions, divisions)
+    clustering.AutoAdjustNumberOfDivisionsOn()
+    clustering.Update()
+    return primitives.with_point_normals(clustering.GetOutput(), feature_angle=35.0)
 
 
 @dataclass
@@ -150,6 +173,7 @@ class SceneRenderer:
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
         self.field_active = False
+        self.on_meshes_replaced: dict[str, object] = {}  # owner → callback after replace_meshes
         configure_renderer(renderer, render_window)
 
     @property
@@ -179,7 +203,23 @@ class SceneRenderer:
             self._apply_colour(part.name)
         self.set_view("iso")
 
+    def replace_meshes(self, meshes: dict[str, vtkPolyData]) -> None:
+        """Swap in new display meshes (decimated stand-ins ready after the first frame). Everything drawn
+        from the display meshes follows: colours, the selection outline, and whoever registered in
+        ``on_meshes_replaced`` (the overlay's field arrays, a scenario step's outlines)."""
+        for name, mesh in meshes.items():
+            display = self.parts.get(name)
+            if display is None or mesh is display.mesh:
+                continue
+            display.mesh = mesh
+            display.actor.GetMapper().SetInputData(mesh)
+            self._apply_colour(name)
+        self.select(self.selected)
+        for callback in list(self.on_meshes_replaced.values()):
+            callback()
+
     def clear(self) -> None:
+        self.on_meshes_replaced.clear()
         for display in self.parts.values():
             self.renderer.RemoveActor(display.actor)
         self.parts.clear()

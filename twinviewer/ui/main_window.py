@@ -37,6 +37,7 @@ from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
 from twinviewer.ui.sensor_table import SensorTable
+from twinviewer.ui.standins import StandInSwap
 from twinviewer.ui.tasks import Task, run_task, stop_all_tasks
 from twinviewer.ui.viewer import Viewer3D
 
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.viewer = Viewer3D(self)
+        self.standins = StandInSwap(self)
         self.scene = self.viewer.scene
         self.setCentralWidget(self.viewer)
         self.part_tree = PartTree()
@@ -316,6 +318,7 @@ class MainWindow(QMainWindow):
             self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
             return
         self.show_status(f"Opening {path.name}…")
+        self.standins.cancel()
 
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes
@@ -326,8 +329,9 @@ class MainWindow(QMainWindow):
 
                 hint = several_bodies_hint(twin.model)
                 twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
+            # Full resolution (or cached stand-ins) first; StandInSwap decimates after the first frame.
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled)
+                                            cancel=cancelled, only_cached=True)
             return twin, meshes
 
         self.task = run_task(self, f"Opening {path.name}", work,
@@ -387,6 +391,7 @@ class MainWindow(QMainWindow):
         note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
         self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
         self.viewer.request_render()
+        self.standins.start(twin)
         self.twin_opened.emit(twin)
 
     def _part_colours(self, twin: Twin) -> dict[str, tuple[float, float, float]]:
@@ -717,6 +722,7 @@ class MainWindow(QMainWindow):
             animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
+            self.viewer.quality.set_time_moving(moving)
             if frame.changed or animating:
                 self.show_frame(frame, now, panels=not moving)
             elif self._panels_behind:

@@ -8,7 +8,7 @@ window, measured +31 % frames per second against an OpenGL-widget view with ever
 
 A click (press and release within a few pixels) picks; a drag rotates (trackball camera). Rendering
 happens only when ``request_render()`` was called, once per UI tick, in the widget's own paint event.
-While the camera moves the view drops to its interaction quality (:mod:`twinviewer.render.quality`).
+While the camera or the clock moves the view drops FXAA (:mod:`twinviewer.render.quality`).
 """
 
 from __future__ import annotations
@@ -68,7 +68,11 @@ class Viewer3D(QWidget):
         iren.GetCommand(release).SetPassiveObserver(True)
         iren.AddObserver("MouseMoveEvent", self._on_mouse_move, -1.0)
         iren.Initialize()
-        self.quality = InteractionQuality(self.renderer, iren)
+        self.quality = InteractionQuality(self.renderer, iren, on_still=self._render_still)
+
+    def _render_still(self) -> None:
+        self.request_render()
+        self.render_if_needed()
 
     @property
     def camera(self):
