@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := xvfb xauth libegl1 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils
 
 .PHONY: run test test-fast lint bench system-deps venv demo-assets clean
 
@@ -22,15 +22,18 @@ system-deps:
 run: system-deps venv
 	$(VENV)/bin/twinviewer
 
-test: system-deps venv
-	$(VENV)/bin/ruff check twinviewer tests assets
+test: system-deps venv lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not gui and not slow"
 
+# Style (ruff, line length 110), layer rules (import-linter contracts in pyproject.toml) and types (mypy on
+# core/, io/, sources/): see docs/architecture.md.
 lint: venv
 	$(VENV)/bin/ruff check twinviewer tests assets
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) -m pip install -q -e ".[bench]"

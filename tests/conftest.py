@@ -40,7 +40,7 @@ def shared_data() -> Path:
 def blocks_twin(tmp_path_factory):
     """The two-block twin of tests/blocks.py, opened."""
     from tests.blocks import build_blocks_project
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
 
     return open_twin(build_blocks_project(tmp_path_factory.mktemp("blocks")))
 

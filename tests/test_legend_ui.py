@@ -33,11 +33,11 @@ def test_status_legend_lists_every_status_in_its_colour(qtbot, window, demo_copy
     at(window, T0 + 5)
     legend = window.overlay.legend
     assert window.overlay.mode == "status" and legend.visible
-    assert [r.name for r in legend.legend.rows] == ["Alarm (pulsing)", "Warning", "Normal", "Stale", "No data",
-                                                    "No sensor (own colour)"]
+    assert [r.name for r in legend.legend.rows] == ["Alarm (pulsing)", "Warning", "Anomalous", "Normal", "Stale",
+                                                    "No data", "No sensor (own colour)"]
     card = legend_pixels(window)
     assert (card > 235).all(axis=2).mean() > 0.4, "a white card"
-    for status in (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE):
+    for status in (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE):
         assert has_colour(card, status.rgb) > 40, status
     # It stays in the bottom-left corner when the window (so the view) changes size.
     window.resize(window.width() - 150, window.height() - 120)
@@ -100,4 +100,4 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
     assert not legend.visible
     window.overlay_actions["status"].trigger()
     window.refresh_now()
-    assert legend.visible and len(legend.legend.rows) == 6
+    assert legend.visible and len(legend.legend.rows) == 7

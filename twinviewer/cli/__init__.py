@@ -28,8 +28,8 @@ def refuse_split_bodies_for_project(target: str) -> None:
     from twinviewer.core.twin import is_project_file
 
     if is_project_file(Path(target)):
-        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in its "
-                              "[[models]] entry")
+        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in "
+                              "its [[models]] entry")
 
 
 def _command_names() -> list[str]:

@@ -13,11 +13,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.parquet", help="the recording to write")
     parser.add_argument("--project", metavar="P", help="a *.twin.toml whose recording source maps columns to "
                         "sensors (without it every column becomes a sensor of the same name)")
-    parser.add_argument("--source", metavar="NAME", help="which recording source of the project (default: the first)")
+    parser.add_argument("--source", metavar="NAME",
+                        help="which recording source of the project (default: the first)")
     parser.add_argument("--delimiter", help="field separator (default: sniffed)")
     parser.add_argument("--time-column", help="name of the time column (default: detected)")
-    parser.add_argument("--time-format", choices=["auto", "iso", "epoch_s", "epoch_ms"], help="how times are written")
-    parser.add_argument("--timezone", help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
+    parser.add_argument("--time-format", choices=["auto", "iso", "epoch_s", "epoch_ms"],
+                        help="how times are written")
+    parser.add_argument("--timezone",
+                        help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
     parser.add_argument("--layout", choices=["auto", "wide", "long"], help="CSV layout (default: detected)")
 
 

@@ -22,17 +22,20 @@ HELP = "Record a project's live MQTT/OPC UA sources headless to a crash-safe jou
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", type=Path, nargs="?", help="the *.twin.toml whose live sources are recorded")
-    parser.add_argument("--out", type=Path, required=True, help="journal file (*.journal), or *.parquet / *.csv")
+    parser.add_argument("project", type=Path, nargs="?",
+                        help="the *.twin.toml whose live sources are recorded")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="journal file (*.journal), or *.parquet / *.csv")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     parser.add_argument("--recover", type=Path, metavar="JOURNAL",
                         help="instead of recording: check a journal left by a crash and export it to --out")
-    parser.add_argument("--status-every", type=float, default=5.0, help="seconds between status lines (default 5)")
+    parser.add_argument("--status-every", type=float, default=5.0,
+                        help="seconds between status lines (default 5)")
 
 
 def _export(journal_path: Path, out: Path) -> int:
-    from twinviewer.core.journal import export_csv, export_parquet
+    from twinviewer.io.journal import export_csv, export_parquet
 
     if out.suffix.lower() == ".parquet":
         return export_parquet(journal_path, out)
@@ -42,7 +45,7 @@ def _export(journal_path: Path, out: Path) -> int:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    from twinviewer.core.journal import recover
+    from twinviewer.io.journal import recover
 
     report = recover(args.recover)
     print(report.summary(), flush=True)
@@ -61,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if args.project is None:
         raise TwinViewerError("name the project to record (PROJECT), or --recover JOURNAL")
 
-    from twinviewer.core.journal import Journal
     from twinviewer.core.project import load_project
     from twinviewer.core.store import TimeSeriesStore
+    from twinviewer.io.journal import Journal
+    from twinviewer.io.keyring_store import SystemKeyring
     from twinviewer.sources import LIVE_KINDS, create_source
 
     project = load_project(args.project, check_files=False)
@@ -95,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     try:
         for config in live:
-            sources.append(create_source(config, store, project, journal, password_prompt=prompt))
+            sources.append(create_source(config, store, project, journal, password_prompt=prompt,
+                                         secret_store=SystemKeyring()))
         for source in sources:
             source.start()
         print(f"recording {len(sources)} source(s) of {project.asset.name} to {journal_path}", flush=True)
@@ -124,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         if stats.seq_gaps:
             line += f", {stats.seq_gaps:,} lost in transit"
         print(line, flush=True)
-    print(f"recorded {journal.written:,} samples in {time.time() - started:.1f} s to {journal_path}", flush=True)
+    print(f"recorded {journal.written:,} samples in {time.time() - started:.1f} s to {journal_path}",
+          flush=True)
     if exported:
         rows = _export(journal_path, out)
         for suffix in ("", "-wal", "-shm"):

@@ -45,10 +45,11 @@ OVERLAY_KINDS = ("off", "status", "value", "field")
 LABEL_MODES = ("off", "selected", "all")
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0}
+              Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
 LABEL_BOX = (150.0, 22.0)
 LABEL_OFFSET_PX = (12.0, -8.0)
-STATUS_LEGEND_ORDER = (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE, Status.NO_DATA, NEUTRAL)
+STATUS_LEGEND_ORDER = (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE, Status.NO_DATA,
+                       NEUTRAL)
 STATUS_LEGEND_NOTES = {Status.ALARM: "pulsing", NEUTRAL: "own colour"}
 MAX_IDS_PER_MARK = 3
 
@@ -169,7 +170,7 @@ class OverlayEngine:
         self.stale_in_field = stale_in_field
         self.positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
         self.mode = "status"
-        self.labels = self.view.labels
+        self.labels: str = self.view.labels
         self.selected_sensor: str | None = None
         self.field: FieldState | None = None
         self.revision = 0  # bumped by every settings change: a frame of an older revision is out of date
@@ -251,15 +252,21 @@ class OverlayEngine:
         return (lo, hi) if hi > lo else (lo, lo + 1e-6)
 
     # ----- the frame -------------------------------------------------------------------------------
-    def compute(self, values: np.ndarray, state: np.ndarray | None = None, wall_time: float = 0.0) -> OverlayFrame:
-        """The overlay of one instant; ``wall_time`` sets the alarm pulse's phase (0 = full strength)."""
+    def compute(self, values: np.ndarray, state: np.ndarray | None = None, wall_time: float = 0.0,
+                anomalous: np.ndarray | None = None) -> OverlayFrame:
+        """The overlay of one instant; ``wall_time`` sets the alarm pulse's phase (0 = full strength).
+        ``anomalous`` (bool per sensor, from the anomaly detector) turns NORMAL sensors ANOMALOUS; a
+        warning, alarm, stale or missing sensor keeps its status."""
         values = np.asarray(values, dtype=np.float64)
         statuses = self.evaluator.evaluate(values, state, self._previous)
         self._previous = statuses
+        if anomalous is not None:
+            statuses = statuses.copy()
+            statuses[np.asarray(anomalous, dtype=bool) & (statuses == Status.NORMAL)] = Status.ANOMALOUS
         parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
         kind, quantity = parse_mode(self.mode)
         frame = OverlayFrame(self.mode, statuses, parts, values)
-        frame.alert_parts = (parts == Status.WARNING) | (parts == Status.ALARM)
+        frame.alert_parts = (parts == Status.WARNING) | (parts == Status.ALARM) | (parts == Status.ANOMALOUS)
         frame.alarm_parts = parts == Status.ALARM
         frame.marker_rgba = self._marker_colours(kind, values, statuses, state)
         frame.part_tint = self.part_tint(parts, wall_time) if kind == "status" else np.full(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -84,7 +85,8 @@ class Part(_Strict):
 
 
 class Thresholds(_Strict):
-    """Limits in the sensor's unit. A value beyond a warning limit is 'warning', beyond an alarm limit 'alarm'."""
+    """Limits in the sensor's unit. A value beyond a warning limit is 'warning', beyond an alarm limit
+    'alarm'."""
 
     alarm_low: float | None = None
     warning_low: float | None = None
@@ -180,9 +182,11 @@ class MqttTopic(_Strict):
         if placeholders > 1:
             raise ValueError(f"topic {self.topic!r}: '{{sensor}}' may appear only once")
         if placeholders and self.sensor:
-            raise ValueError(f"topic {self.topic!r} has a {{sensor}} placeholder and sensor = {self.sensor!r}; use one")
+            raise ValueError(f"topic {self.topic!r} has a {{sensor}} placeholder and sensor = "
+                             f"{self.sensor!r}; use one")
         if self.payload != "json_dict" and not placeholders and not self.sensor:
-            raise ValueError(f"topic {self.topic!r} needs sensor = \"ID\" or a {{sensor}} placeholder in the topic")
+            raise ValueError(f"topic {self.topic!r} needs sensor = \"ID\" or a {{sensor}} placeholder in the "
+                             "topic")
         return self
 
 
@@ -222,7 +226,8 @@ class MqttSource(_Strict):
 
 
 class OpcUaNode(_Strict):
-    """``node`` is a node id (``ns=2;i=5``, ``ns=2;s=Pump.Temp``) or a browse path (``0:Objects/2:Pump/2:Temp``)."""
+    """``node`` is a node id (``ns=2;i=5``, ``ns=2;s=Pump.Temp``) or a browse path
+    (``0:Objects/2:Pump/2:Temp``)."""
 
     node: str = Field(min_length=1)
     sensor: str = Field(min_length=1)
@@ -369,7 +374,7 @@ def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str
                                     message=f"invalid TOML: {exc}")]) from None
 
 
-def validation_message(err: dict[str, Any]) -> str:
+def validation_message(err: Mapping[str, Any]) -> str:
     """A pydantic error as a sentence for the user (the cases every file format shares)."""
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
@@ -439,7 +444,8 @@ def locate_key(text: str, loc: tuple[Any, ...]) -> int | None:
 
 
 def cross_reference_problems(project: Project) -> list[tuple[tuple[Any, ...], str]]:
-    """Problems between tables (duplicate names, a sensor on a part that is not listed), with their key paths."""
+    """Problems between tables (duplicate names, a sensor on a part that is not listed), with their key
+    paths."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     seen: set[str] = set()
     for i, part in enumerate(project.parts):
@@ -469,12 +475,19 @@ def parse_project(text: str, path: Path | str = "<memory>") -> Project:
             loc = tuple(err["loc"])
             msg = validation_message(err)
             if err["type"] == "union_tag_invalid":
-                msg = f"unknown source kind {err.get('input', {}).get('kind')!r}; use recording, mqtt, opcua or simulator" if isinstance(err.get("input"), dict) else msg
-            problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg))
+                msg = (
+                    f"unknown source kind {err.get('input', {}).get('kind')!r}; "
+                    "use recording, mqtt, opcua or simulator"
+                    if isinstance(err.get("input"), dict)
+                    else msg
+                )
+            problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc),
+                                           message=msg))
         raise ProjectError(problems) from None
     cross = cross_reference_problems(project)
     if cross:
-        raise ProjectError([ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg)
+        raise ProjectError([ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc),
+                                           message=msg)
                             for loc, msg in cross])
     project.path = Path(path).resolve() if name != "<memory>" else None
     return project
@@ -486,9 +499,11 @@ def load_project(path: Path | str, *, check_files: bool = True) -> Project:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message="no such file")]) from None
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message="no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message=f"cannot read: {exc}")]) from None
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message=f"cannot read: {exc}")]) from None
     project = parse_project(text, path)
     if check_files:
         problems = []
@@ -496,17 +511,21 @@ def load_project(path: Path | str, *, check_files: bool = True) -> Project:
             if not project.resolve(model.file).is_file():
                 problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("models", i, "file")),
                                                key=f"models[{i}].file",
-                                               message=f"model file {model.file!r} not found (looked in {project.resolve(model.file)})"))
+                                               message=f"model file {model.file!r} not found (looked in "
+                                                       f"{project.resolve(model.file)})"))
         for i, ref in enumerate(project.scenarios):
             if not project.resolve(ref.file).is_file():
-                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("scenarios", i, "file")),
-                                               key=f"scenarios[{i}].file", message=f"scenario file {ref.file!r} not found"))
+                problems.append(ProjectProblem(file=str(path),
+                                               line=locate_key(text, ("scenarios", i, "file")),
+                                               key=f"scenarios[{i}].file",
+                                               message=f"scenario file {ref.file!r} not found"))
         if problems:
             raise ProjectError(problems)
     return project
 
 
-def project_from_parts(name: str, model_file: Path, part_names: list[str], units: str = "m") -> dict[str, Any]:
+def project_from_parts(name: str, model_file: Path, part_names: list[str],
+                       units: str = "m") -> dict[str, Any]:
     """A starter project (as a TOML-ready dict) for a raw mesh: every part listed, no sensors yet."""
     return {
         "format_version": 1,

@@ -46,6 +46,7 @@ class LoadedRecording:
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
+    paths: list = field(default_factory=list)  # the files it came from (bookmarks live beside the first)
 
 
 class Session:
@@ -56,7 +57,9 @@ class Session:
         self.clock = Clock()
         self.events: list[Event] = []
         self.recording_name = ""
+        self.recording_paths: list = []
         self.sources: list = []
+        self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
         self._last_key: tuple | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
@@ -80,7 +83,9 @@ class Session:
         self.stop_sources()
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
+        self.anomaly = None  # scored another store; the anomaly panel scores the new one
         self.recording_name = recording.name
+        self.recording_paths = list(recording.paths)
         self.clock.pause()
         self.clock.follow_live = False
         self._live_anchor = None
@@ -140,7 +145,8 @@ class Session:
     def frame_at(self, t: float, wall_time: float = 0.0) -> Frame:
         """The frame at ``t``; ``wall_time`` is the alarm pulse's phase (0 = full strength, for still images)."""
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time))
+        anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time, anomalous))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -150,7 +156,7 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.revision)
+        key = (t, self.store.version, self.overlay.revision, id(self.anomaly))
         frame.changed = key != self._last_key
         self._last_key = key
         return frame

@@ -64,7 +64,8 @@ class Snapshot:
 
     def as_dict(self) -> dict[str, tuple[float, int]]:
         """``{sensor_id: (value, state)}`` — convenient for tests and small views, not for the hot path."""
-        return {s: (float(v), int(st)) for s, v, st in zip(self.sensor_ids, self.values, self.state, strict=True)}
+        return {s: (float(v), int(st)) for s, v,
+                st in zip(self.sensor_ids, self.values, self.state, strict=True)}
 
 
 class _Block:
@@ -119,7 +120,8 @@ class TimeSeriesStore:
 
     # ----------------------------------------------------------------- sensors
     def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
-        """Register a sensor (idempotent). A given period replaces the old one; None keeps it (default 1 s)."""
+        """Register a sensor (idempotent). A given period replaces the old one; None keeps it (default 1
+        s)."""
         if expected_period_s is not None and not expected_period_s > 0:
             raise ValueError(f"expected_period_s for {sensor_id!r} must be positive, got {expected_period_s}")
         with self._lock:
@@ -218,13 +220,14 @@ class TimeSeriesStore:
             for sensor_id in sensor_ids:
                 self.add_sensor(sensor_id)
             locations = [self._sensors[s].location for s in sensor_ids]
-            if all(loc is None for loc in locations):
+            placed = [loc for loc in locations if loc is not None]
+            if not placed:
                 self._new_block(times, sensor_ids, values2d, value_dtype, copy)
-            elif (all(loc is not None for loc in locations)
-                  and len({id(loc[0]) for loc in locations}) == 1
-                  and locations[0][0].width == len(sensor_ids)):
-                block = locations[0][0]
-                order = np.argsort([loc[1] for loc in locations])
+            elif (len(placed) == len(locations)
+                  and len({id(loc[0]) for loc in placed}) == 1
+                  and placed[0][0].width == len(sensor_ids)):
+                block = placed[0][0]
+                order = np.argsort([loc[1] for loc in placed])
                 self._append_rows(block, times, values2d[:, order])
             else:
                 for j, sensor_id in enumerate(sensor_ids):
@@ -314,12 +317,14 @@ class TimeSeriesStore:
         return block_times[:length].copy(), block_values[:length, col].astype(np.float64)
 
     def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(times, values (n, k))`` copies when all given sensors share one time index (one block), else None.
+        """``(times, values (n, k))`` copies when all given sensors share one time index (one block), else
+        None.
 
         Lets writers and exporters take a recording's matrix in one piece instead of sensor by sensor.
         """
-        locations = [self._location(s) for s in sensor_ids]
-        if not locations or any(loc is None for loc in locations) or len({id(loc[0]) for loc in locations}) != 1:
+        found = [self._location(s) for s in sensor_ids]
+        locations = [loc for loc in found if loc is not None]
+        if not locations or len(locations) != len(found) or len({id(loc[0]) for loc in locations}) != 1:
             return None
         block_times, block_values, length = locations[0][0].view
         columns = [loc[1] for loc in locations]

@@ -155,7 +155,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         raise RecordingError(f"{path}: layout {layout!r} must be auto, wide or long")
     if time_column is not None:
         if time_column not in names:
-            raise RecordingError(f"{path}: time column {time_column!r} not found; columns are {', '.join(names)}")
+            raise RecordingError(f"{path}: time column {time_column!r} not found; columns are "
+                                 f"{', '.join(names)}")
         time_name = time_column
     else:
         time_name = sniffed.time_name
@@ -170,7 +171,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
             raise RecordingError(f"{path}: a long CSV needs a sensor column and a value column; "
                                  f"columns are {', '.join(names)}")
     data_lines = lines[1:] if has_header else lines
-    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f) for f in split_fields(data_lines[0], delimiter))
+    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f)
+                                             for f in split_fields(data_lines[0], delimiter))
 
     invalid_rows: list[tuple[int, int]] = []
 
@@ -186,9 +188,10 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
                                            strings_can_be_null=False, quoted_strings_can_be_null=False)
     parser = TimeParser(time_format, timezone, where=str(path))
     size = max(path.stat().st_size, 1)
-    raw_times, naive_flags, bad_time, blank, columns_out = [], [], [], [], {}
+    raw_times, naive_flags, bad_time, blank = [], [], [], []
+    columns_out: dict[str, list[np.ndarray]] = {}
     cell_problems: dict[str, list[np.ndarray]] = {"unparsable number": [], "missing value": []}
-    value_columns = [n for n in names if n != time_name] if layout == "wide" else [value_name]
+    value_columns: list[str] = [n for n in names if n != time_name] if layout == "wide" else [str(value_name)]
     long_names: list[np.ndarray] = []
     try:
         with open(path, "rb") as handle:
@@ -229,7 +232,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         report.add("truncated line", len(invalid_rows), [f"{name}:{number}" for number, _ in invalid_rows])
     blank_all = np.concatenate(blank)
     bad_time_all = np.concatenate(bad_time)
-    report.add("blank line", int(blank_all.sum()), [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(blank_all)[:5]])
+    report.add("blank line", int(blank_all.sum()),
+               [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(blank_all)[:5]])
     report.add("bad timestamp", int(bad_time_all.sum()),
                [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(bad_time_all)[:5]])
     keep = ~(blank_all | bad_time_all)
@@ -244,14 +248,16 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     lines_kept = line_numbers[keep]
     if not times.size:
         if bad_time_all.any():
-            raise RecordingError(f"{path}: no timestamp in column {time_name!r} could be read (first bad line "
-                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch seconds")
+            raise RecordingError(f"{path}: no timestamp in column {time_name!r} could be read (first bad "
+                                 "line "
+                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch "
+                                 "seconds")
         raise EmptyFileError(f"{path}: the file has no data rows")
     if layout == "long":
         sensor_text = np.concatenate(long_names)[keep]
         name_list, codes = np.unique(sensor_text.astype(str), return_inverse=True)
         return LongTable(name, times, lines_kept, [str(s) for s in name_list], codes.astype(np.int64),
-                         np.concatenate(columns_out[value_name])[keep])
+                         np.concatenate(columns_out[str(value_name)])[keep])
     data_columns = [c for c in value_columns if c.lower() not in LABEL_COLUMNS]
     label_columns = [c for c in value_columns if c.lower() in LABEL_COLUMNS]
     matrix = np.empty((times.size, len(data_columns)))

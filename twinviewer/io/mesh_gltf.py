@@ -28,7 +28,8 @@ import numpy as np
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 
-_COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32,
+                    5126: np.float32}
 _COMPONENT_COUNT = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
 _TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN = 4, 5, 6
 _DRACO = "KHR_draco_mesh_compression"
@@ -55,7 +56,8 @@ def read_gltf_header(path: Path) -> tuple[dict, bytes | None]:
         if version != 2:
             raise MeshLoadError(f"{path}: GLB version {version} is not supported (only glTF 2.0).")
         if total > len(data):
-            raise MeshLoadError(f"{path}: GLB declares {total} bytes but the file has {len(data)}: it is truncated.")
+            raise MeshLoadError(f"{path}: GLB declares {total} bytes but the file has {len(data)}: it is "
+                                "truncated.")
         offset, header, binary = 12, None, None
         while offset + 8 <= total:
             length, kind = struct.unpack_from("<II", data, offset)
@@ -75,7 +77,9 @@ def _parse_json(path: Path, raw: bytes) -> dict:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MeshLoadError(f"{path}: not a glTF file: it is neither a GLB container nor glTF JSON.") from None
+        raise MeshLoadError(
+            f"{path}: not a glTF file: it is neither a GLB container nor glTF JSON."
+        ) from None
     if not isinstance(header, dict) or "asset" not in header:
         raise MeshLoadError(f"{path}: not a glTF file: the JSON has no 'asset' entry.")
     return header
@@ -91,8 +95,10 @@ def read_gltf(path: Path, *, warnings: list[str]) -> list[PartMesh]:
         try:
             import DracoPy  # noqa: F401
         except ImportError:
-            raise MeshLoadError(f"{path}: the glTF is Draco-compressed (KHR_draco_mesh_compression); install "
-                                'DracoPy with `pip install "twinviewer[draco]"` or re-export it uncompressed.') from None
+            raise MeshLoadError(
+                f"{path}: the glTF is Draco-compressed (KHR_draco_mesh_compression); install "
+                'DracoPy with `pip install "twinviewer[draco]"` or re-export it uncompressed.'
+            ) from None
     reader = _Reader(path, header, binary, warnings)
     return reader.parts()
 
@@ -114,13 +120,16 @@ class _Reader:
             uri = spec.get("uri")
             if uri is None:
                 if self.binary is None:
-                    raise MeshLoadError(f"{self.path}: glTF buffer {index} has no uri and there is no GLB binary chunk.")
+                    raise MeshLoadError(f"{self.path}: glTF buffer {index} has no uri and there is no GLB "
+                                        "binary chunk.")
                 self._buffers[index] = self.binary
             else:
                 try:
                     self._buffers[index] = self.uri_bytes(uri)
                 except (FileNotFoundError, IsADirectoryError):
-                    raise MeshLoadError(f"{self.path}: glTF buffer file {uri!r} not found next to it.") from None
+                    raise MeshLoadError(
+                        f"{self.path}: glTF buffer file {uri!r} not found next to it."
+                    ) from None
         return self._buffers[index]
 
     def uri_bytes(self, uri: str) -> bytes:
@@ -131,7 +140,8 @@ class _Reader:
 
     def buffer_view(self, index: int) -> tuple[bytes, int, int | None, int]:
         view = self.header["bufferViews"][index]
-        return self.buffer(view["buffer"]), view.get("byteOffset", 0), view.get("byteStride"), view["byteLength"]
+        return self.buffer(view["buffer"]), view.get("byteOffset",
+                                                     0), view.get("byteStride"), view["byteLength"]
 
     def accessor(self, index: int) -> np.ndarray:
         spec = self.header["accessors"][index]
@@ -145,14 +155,19 @@ class _Reader:
             if stride and stride != item:
                 needed = stride * (count - 1) + item
                 if start + needed > len(data):
-                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
+                    raise MeshLoadError(
+                        f"{self.path}: glTF accessor {index} runs past the end of its buffer."
+                    )
                 raw = np.frombuffer(data, dtype=np.uint8, count=needed, offset=start)
                 rows = np.lib.stride_tricks.as_strided(raw, shape=(count, item), strides=(stride, 1))
                 values = np.ascontiguousarray(rows).view(dtype).reshape(count, width)
             else:
                 if start + item * count > len(data):
-                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
-                values = np.frombuffer(data, dtype=dtype, count=count * width, offset=start).reshape(count, width)
+                    raise MeshLoadError(
+                        f"{self.path}: glTF accessor {index} runs past the end of its buffer."
+                    )
+                values = np.frombuffer(data, dtype=dtype, count=count * width,
+                                       offset=start).reshape(count, width)
         else:
             values = np.zeros((count, width), dtype=dtype)
         if "sparse" in spec:
@@ -167,7 +182,7 @@ class _Reader:
                                      offset=val_off + sparse["values"].get("byteOffset", 0))
             values[positions.astype(np.int64)] = replaced.reshape(-1, width)
         if spec.get("normalized") and dtype.kind in "iu":
-            info = np.iinfo(dtype)
+            info = np.iinfo(dtype)  # type: ignore[type-var]
             values = np.maximum(values.astype(np.float64) / info.max, -1.0)
         return values
 
@@ -245,7 +260,9 @@ class _Reader:
             try:
                 decoded = DracoPy.decode(data[offset: offset + length])
             except Exception as exc:
-                raise MeshLoadError(f"{self.path}: a Draco-compressed primitive cannot be decoded ({exc}).") from None
+                raise MeshLoadError(
+                    f"{self.path}: a Draco-compressed primitive cannot be decoded ({exc})."
+                ) from None
             points = np.asarray(decoded.points, dtype=np.float64).reshape(-1, 3)
             faces = np.asarray(decoded.faces, dtype=np.int64).reshape(-1, 3)
             colors = getattr(decoded, "colors", None)
@@ -277,7 +294,9 @@ class _Reader:
             elif raw.dtype == np.uint8:
                 colors = raw[:, :3].copy()
             else:
-                colors = (raw[:, :3].astype(np.float64) / np.iinfo(raw.dtype).max * 255 + 0.5).astype(np.uint8)
+                colors = (raw[:, :3].astype(np.float64) / np.iinfo(raw.dtype).max * 255 + 0.5).astype(
+                    np.uint8
+                )
         return points, faces, colors
 
     def geometry(self, mesh_index: int) -> _Geometry | None:
@@ -299,18 +318,18 @@ class _Reader:
             pieces.append((points, faces, colours, base))
         skipped = len(self.header["meshes"][mesh_index].get("primitives", [])) - len(pieces)
         if skipped:
-            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of mesh "
-                                 f"{mesh_index} skipped")
+            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of "
+                                 f"mesh {mesh_index} skipped")
         if not pieces:
             self._geometry[mesh_index] = None
             return None
         offsets = np.cumsum([0] + [len(p[0]) for p in pieces])
         points = np.concatenate([p[0] for p in pieces])
         faces = np.concatenate([p[1] + off for p, off in zip(pieces, offsets, strict=False)])
-        colours = [p[3] for p in pieces]
-        distinct = {c for c in colours}
+        base_colours = [p[3] for p in pieces]
+        distinct = set(base_colours)
         vertex_colors = None
-        colour = colours[0]
+        colour = base_colours[0]
         has_vertex_colours = any(p[2] is not None for p in pieces)
         if len(distinct) > 1 or has_vertex_colours:
             blocks = []
@@ -337,11 +356,13 @@ class _Reader:
             children = {c for n in nodes for c in n.get("children", [])}
             roots = [i for i in range(len(nodes)) if i not in children]
         found: list[tuple[list[str], np.ndarray, _Geometry]] = []
-        stack = [(root, np.eye(4), [], 0) for root in reversed(roots)]
+        stack: list[tuple[int, np.ndarray, list[str], int]] = [(root, np.eye(4), [], 0)
+                                                               for root in reversed(roots)]
         while stack:
             index, parent_matrix, parent_path, depth = stack.pop()
             if depth > 256:
-                raise MeshLoadError(f"{self.path}: the glTF node hierarchy loops or is deeper than 256 levels.")
+                raise MeshLoadError(f"{self.path}: the glTF node hierarchy loops or is deeper than 256 "
+                                    "levels.")
             node = nodes[index]
             world = parent_matrix @ _local_matrix(node)
             name = node.get("name") or ""
@@ -383,7 +404,8 @@ def _transform_uv(uv: np.ndarray, transform: dict) -> np.ndarray:
     angle = float(transform.get("rotation", 0.0))
     cos, sin = np.cos(angle), np.sin(angle)
     scaled = uv * scale
-    rotated = np.column_stack([cos * scaled[:, 0] + sin * scaled[:, 1], -sin * scaled[:, 0] + cos * scaled[:, 1]])
+    rotated = np.column_stack([cos * scaled[:, 0] + sin * scaled[:, 1],
+                               -sin * scaled[:, 0] + cos * scaled[:, 1]])
     return rotated + np.asarray(transform.get("offset", (0.0, 0.0)), dtype=np.float64)
 
 

@@ -106,7 +106,9 @@ def read_obj_per_line(path: Path, *, warnings: list[str], data: bytes | None = N
             try:
                 indices = [int(token.split("/", 1)[0]) for token in fields[1:]]
             except ValueError:
-                raise MeshLoadError(f"{path}:{line_number}: face has an index that is not a number.") from None
+                raise MeshLoadError(
+                    f"{path}:{line_number}: face has an index that is not a number."
+                ) from None
             if len(indices) < 3:
                 skipped_faces += 1
                 continue
@@ -179,7 +181,8 @@ def _build_parts(path: Path, content: _ObjContent, warnings: list[str]) -> list[
     parts = []
     for name, faces, material in content.parts:
         if faces.size and (faces.min() < 0 or faces.max() >= len(points)):
-            raise MeshLoadError(f"{path}: group {name!r} has a face that refers to a vertex that does not exist.")
+            raise MeshLoadError(f"{path}: group {name!r} has a face that refers to a vertex that does not "
+                                "exist.")
         used, local = np.unique(faces, return_inverse=True)
         parts.append(PartMesh(
             name=name, points=points[used], faces=local.reshape(-1, 3).astype(np.int64),
@@ -216,7 +219,10 @@ class _Lines:
         self.is_vertex = one_letter_key & (first == ord("v"))
         self.is_face = one_letter_key & (first == ord("f"))
         self.maybe_control = has_key & (
-            (one_letter_key & ((first == ord("g")) | (first == ord("o")))) | (first == ord("u")) | (first == ord("m")))
+            (one_letter_key & ((first == ord("g")) | (first == ord("o"))))
+            | (first == ord("u"))
+            | (first == ord("m"))
+        )
 
     def text(self, line: int) -> str:
         return self.data[self.starts[line]:self.starts[line + 1]].decode("utf-8")
@@ -226,7 +232,8 @@ class _Lines:
         edges = np.diff(np.concatenate([[0], selected.astype(np.int8), [0]]))
         run_first, run_stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         view = memoryview(self.data)
-        joined = b"".join([view[self.starts[a]:self.starts[b]] for a, b in zip(run_first, run_stop, strict=True)])
+        joined = b"".join([view[self.starts[a]:self.starts[b]] for a,
+                           b in zip(run_first, run_stop, strict=True)])
         lengths = np.diff(self.starts)[selected]
         offsets = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
@@ -248,7 +255,9 @@ def _parse_bulk(path: Path, data: bytes) -> _ObjContent | None:
     if b"\\" in data or (carriage_returns and carriage_returns != data.count(b"\r\n")):
         return None
     lines = _Lines(data)
-    if np.count_nonzero(lines.bytes < ord(" ")) != len(lines.starts) - 1 + carriage_returns + data.count(b"\t"):
+    if np.count_nonzero(lines.bytes < ord(" ")) != len(lines.starts) - 1 + carriage_returns + data.count(
+        b"\t"
+    ):
         return None
 
     states: list[tuple[str, str | None]] = [(path.stem, None)]  # (part, material) from each control line on
@@ -342,6 +351,7 @@ def _parse_vertices(lines: _Lines) -> tuple[np.ndarray, np.ndarray | None] | Non
     def column(position: int) -> np.ndarray:
         if uniform:
             return np.array(tokens[position::stride], dtype=np.float64)
+        assert line_first_token is not None  # set whenever lines are not uniform
         picked = itemgetter(*(line_first_token + position).tolist())(tokens)
         return np.array(picked if len(vertex_lines) > 1 else [picked], dtype=np.float64)
 
@@ -370,7 +380,8 @@ def _parse_faces(lines: _Lines) -> tuple[np.ndarray, np.ndarray] | None:
     if not _INDEX_BYTE[raw].all():
         return None
     signs = np.flatnonzero((raw == ord("+")) | (raw == ord("-")))
-    if len(signs) and (signs[0] == 0 or not _WHITESPACE[raw[signs - 1]].all() or not _DIGIT[raw[signs + 1]].all()):
+    if len(signs) and (signs[0] == 0 or not _WHITESPACE[raw[signs - 1]].all()
+                       or not _DIGIT[raw[signs + 1]].all()):
         return None
     try:
         indices = np.fromstring(numbers, dtype=np.int64, sep=" ")

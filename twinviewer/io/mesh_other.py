@@ -10,6 +10,7 @@ part per id; a string field array ``part_names`` (indexed by id) names them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
             points *= scale
         faces = np.asarray(geometry.faces, dtype=np.int64)
         vertex_colors = colour = None
-        visual = geometry.visual
+        visual: Any = geometry.visual
         face_rgb = None
         if visual.kind == "vertex":
             vertex_colors = np.asarray(visual.vertex_colors)[:, :3].astype(np.uint8)
@@ -66,12 +67,14 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
             face_rgb = np.asarray(visual.face_colors)[:, :3].astype(np.uint8)
         if face_rgb is not None and len(face_rgb) == len(faces):
             if (face_rgb == face_rgb[0]).all():
-                colour = tuple(float(c) / 255.0 for c in face_rgb[0])
+                red, green, blue = (float(c) / 255.0 for c in face_rgb[0][:3])
+                colour = (red, green, blue)
                 vertex_colors = None
             else:
                 vertex_colors = _spread_face_colours(faces, len(points), face_rgb)
         name = str(node) if len(loaded.graph.nodes_geometry) > 1 else path.stem
-        parts.append(PartMesh(name=name, points=points, faces=faces, color=colour, vertex_colors=vertex_colors,
+        parts.append(PartMesh(name=name, points=points, faces=faces, color=colour,
+                              vertex_colors=vertex_colors,
                               group=str(node)))
     return parts
 
@@ -90,7 +93,11 @@ def read_ply(path: Path) -> list[PartMesh]:
 
 def read_off(path: Path) -> list[PartMesh]:
     head = path.read_bytes()[:4]
-    if not head.lstrip().upper().startswith(b"OFF") and not head[:1].isdigit() and head[:2] not in (b"CO", b"NO", b"ST"):
+    if (
+        not head.lstrip().upper().startswith(b"OFF")
+        and not head[:1].isdigit()
+        and head[:2] not in (b"CO", b"NO", b"ST")
+    ):
         raise MeshLoadError(f"{path}: not an OFF file: it does not start with the 'OFF' keyword.")
     return _trimesh_parts(path, "off")
 

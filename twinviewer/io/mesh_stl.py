@@ -78,8 +78,10 @@ def read_stl(path: Path) -> list[PartMesh]:
         raise MeshLoadError(f"{path}: not an STL file: {size} bytes is shorter than a binary STL header "
                             "and it is not ASCII STL text.")
     expected = 84 + 50 * count
-    raise MeshLoadError(f"{path}: not a valid STL file: its binary header declares {count} triangles "
-                        f"({expected} bytes) but the file has {size} bytes, so it is truncated or not an STL.")
+    raise MeshLoadError(
+        f"{path}: not a valid STL file: its binary header declares {count} triangles "
+        f"({expected} bytes) but the file has {size} bytes, so it is truncated or not an STL."
+    )
 
 
 def _read_binary(path: Path, count: int) -> PartMesh:
@@ -101,8 +103,8 @@ def _read_ascii(path: Path, data: bytes) -> list[PartMesh]:
         name = name_bytes.decode("utf-8", "replace").strip()
         coords = _VERTEX.findall(body)
         if len(coords) % 3:
-            raise MeshLoadError(f"{path}: ASCII STL solid {name or '(unnamed)'!r} has {len(coords)} vertex lines, "
-                                "not a multiple of 3 (a facet is cut short).")
+            raise MeshLoadError(f"{path}: ASCII STL solid {name or '(unnamed)'!r} has {len(coords)} vertex "
+                                "lines, not a multiple of 3 (a facet is cut short).")
         try:
             soup = np.array(coords, dtype=np.float64).reshape(-1, 3)
         except ValueError as exc:

@@ -113,8 +113,10 @@ def _check_cancel(cancel: CancelCallback | None, path: Path) -> None:
         raise CancelledError(f"Loading {path.name} was cancelled.")
 
 
-def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", matrix: np.ndarray | None = None,
-                    part_prefix: str = "", split_bodies: bool = False, progress: ProgressCallback | None = None,
+def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
+                    matrix: np.ndarray | None = None,
+                    part_prefix: str = "", split_bodies: bool = False,
+                    progress: ProgressCallback | None = None,
                     cancel: CancelCallback | None = None, step_timeout_s: float | None = None) -> Model:
     """Read one model file into the scene frame (metres, Z up).
 
@@ -144,7 +146,8 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
         head = handle.read(64)
     found = _sniff(head)
     if found is not None and found not in _expected_kind(suffix):
-        raise MeshLoadError(f"{path}: the file is {found}, not a {suffix[1:].upper()} model (wrong extension?).")
+        raise MeshLoadError(f"{path}: the file is {found}, not a {suffix[1:].upper()} model (wrong "
+                            "extension?).")
     _check_cancel(cancel, path)
     report(0.05, f"Reading {path.name}")
     warnings: list[str] = []
@@ -182,13 +185,15 @@ def _finish(path: Path, parts: list[PartMesh], matrix: np.ndarray, prefix: str, 
         points = np.ascontiguousarray(part.points, dtype=np.float64).reshape(-1, 3)
         faces = np.ascontiguousarray(part.faces, dtype=np.int64).reshape(-1, 3)
         if faces.size and (faces.min() < 0 or faces.max() >= len(points)):
-            raise MeshLoadError(f"{path}: part {part.name!r} has a triangle that refers to a vertex that does "
-                                "not exist.")
+            raise MeshLoadError(f"{path}: part {part.name!r} has a triangle that refers to a vertex that "
+                                "does not exist.")
         if not np.isfinite(points).all():
             bad = int((~np.isfinite(points).all(axis=1)).sum())
             raise MeshLoadError(f"{path}: part {part.name!r} has {bad} vertex coordinate(s) that are NaN or "
                                 "infinite.")
-        degenerate = (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+        degenerate = (
+            (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+        )
         n_degenerate = int(degenerate.sum())
         if n_degenerate:
             faces = faces[~degenerate]
@@ -244,7 +249,9 @@ def load_project_model(project: Project, progress: ProgressCallback | None = Non
         try:
             part = model.part(part_spec.name)
         except KeyError:
-            model.warnings.append(f"[[parts]] {part_spec.name!r} has a colour but no model part has that name")
+            model.warnings.append(
+                f"[[parts]] {part_spec.name!r} has a colour but no model part has that name"
+            )
             continue
         part.color = parse_colour(part_spec.color)
         part.vertex_colors = None

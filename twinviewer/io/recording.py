@@ -93,7 +93,8 @@ def _recording_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWrite
 
 
 def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[str], values2d: np.ndarray,
-                    quality: np.ndarray | int | None = None, metadata: Mapping[str, Any] | None = None) -> Path:
+                    quality: np.ndarray | int | None = None,
+                    metadata: Mapping[str, Any] | None = None) -> Path:
     """Write wide arrays (``values2d`` is ``len(times) × len(sensor_ids)``) as a native recording.
 
     ``quality`` is None (all good), one code for everything, or an array shaped like ``values2d``.
@@ -132,7 +133,8 @@ def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[st
             if quality_array is not None:
                 quality_column = quality_array[rows].reshape(-1)
             else:
-                quality_column = np.full(m * k, QUALITY_GOOD if quality is None else int(quality), dtype=np.uint8)
+                quality_column = np.full(m * k, QUALITY_GOOD if quality is None else int(quality),
+                                         dtype=np.uint8)
             table = pa.Table.from_arrays([
                 pa.array(np.repeat(time_us, k), type=pa.timestamp("us", tz="UTC")),
                 pa.DictionaryArray.from_arrays(pa.array(codes), dictionary),
@@ -217,7 +219,7 @@ def read_recording(path: Path | str, progress: Progress | None = None, cancel: C
         if store is not None:
             return store, report
     table = read_parquet_table(path, report, parquet=parquet, progress=progress, cancel=cancel)
-    assemble = assemble_long if isinstance(table, LongTable) else assemble_wide
+    assemble: Callable[..., Any] = assemble_long if isinstance(table, LongTable) else assemble_wide
     store = assemble([table], mapping, report, value_dtype=value_dtype, periods=periods)
     if progress is not None:
         progress(1.0, f"Read {path.name}")
@@ -259,8 +261,9 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
             if not pa.types.is_dictionary(chunk.type) or not chunk.dictionary.equals(expected_dictionary):
                 return None
             codes = chunk.indices.to_numpy(zero_copy_only=False)
-            if codes.size % k or not np.array_equal(codes.reshape(-1, k), np.broadcast_to(expected_codes,
-                                                                                          (codes.size // k, k))):
+            if codes.size % k or not np.array_equal(
+                codes.reshape(-1, k), np.broadcast_to(expected_codes, (codes.size // k, k))
+            ):
                 return None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy().reshape(m, k)
         if not (time_us[:, 0] == time_us[:, -1]).all():
@@ -306,12 +309,14 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
     names = parquet.schema_arrow.names
     lowered = {n.lower(): n for n in names}
     if layout == "auto":
-        layout = "long" if "value" in lowered and any(k in lowered for k in ("sensor", "tag", "name", "signal")) \
+        layout = "long" if "value" in lowered and any(k in lowered
+                                                      for k in ("sensor", "tag", "name", "signal")) \
             else "wide"
     if time_column is None:
         timestamp_columns = [f.name for f in parquet.schema_arrow if pa.types.is_timestamp(f.type)]
         time_column = (timestamp_columns[0] if timestamp_columns else
-                       next((lowered[k] for k in ("time", "timestamp", "datetime", "date", "ts") if k in lowered),
+                       next((lowered[k] for k in ("time", "timestamp", "datetime", "date", "ts")
+                             if k in lowered),
                             names[0] if names else None))
     if time_column not in names:
         raise RecordingError(f"{path}: time column {time_column!r} not found; columns are {', '.join(names)}")
@@ -342,13 +347,18 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
         if "quality" in lowered:
             quality = np.asarray(table.column(lowered["quality"]).combine_chunks().fill_null(0)
                                  .to_numpy(zero_copy_only=False), dtype=np.uint8)[keep]
-        return LongTable(path.name, times, rows[keep], [str(n) for n in name_list], codes[keep].astype(np.int64),
+        return LongTable(path.name, times, rows[keep], [str(n) for n in name_list],
+                         codes[keep].astype(np.int64),
                          values[keep], quality)
     data_columns, label_columns, skipped = [], [], []
     for field in parquet.schema_arrow:
         if field.name == time_column:
             continue
-        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_boolean(field.type)
+        numeric = (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_boolean(field.type)
+        )
         if not numeric:
             skipped.append(field.name)
         elif field.name.lower() in LABEL_COLUMNS:
@@ -387,7 +397,8 @@ def export_csv(path: Path | str, store: TimeSeriesStore, sensor_ids: Sequence[st
         for j, (t, v) in enumerate(series):
             inside = (t >= lo) & (t <= hi)
             matrix[np.searchsorted(times, t[inside]), j] = v[inside]
-    stamps = np.datetime_as_string(np.round(times * 1e6).astype("datetime64[us]"), unit="auto", timezone="UTC")
+    stamps = np.datetime_as_string(np.round(times * 1e6).astype("datetime64[us]"), unit="auto",
+                                   timezone="UTC")
     columns = {"time": pa.array(stamps)}
     for j, sensor_id in enumerate(sensor_ids):
         columns[sensor_id] = pa.array(matrix[:, j], from_pandas=True)

@@ -27,7 +27,8 @@ _LEAF = 16
 
 def _cast_tolerant(array: pa.Array, cast: Callable[[pa.Array], pa.Array], out: np.ndarray,
                    bad: np.ndarray, offset: int = 0) -> None:
-    """Fill ``out[offset:…]`` with ``cast(array)`` converted to numpy; cells that fail are marked in ``bad``."""
+    """Fill ``out[offset:…]`` with ``cast(array)`` converted to numpy; cells that fail are marked in
+    ``bad``."""
     try:
         result = cast(array)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -82,7 +83,8 @@ class TimeParser:
 
     def __init__(self, time_format: str = "auto", timezone: str | None = None, where: str = ""):
         if time_format not in ("auto", "iso", "epoch_s", "epoch_ms"):
-            raise RecordingError(f"{where}: time_format {time_format!r} must be auto, iso, epoch_s or epoch_ms")
+            raise RecordingError(f"{where}: time_format {time_format!r} must be auto, iso, epoch_s or "
+                                 "epoch_ms")
         self.time_format = time_format
         self.where = where
         self.numeric: bool | None = {"iso": False, "epoch_s": True, "epoch_ms": True}.get(time_format)
@@ -107,7 +109,8 @@ class TimeParser:
         if pa.types.is_date(array.type):
             raw = _to_numpy(array.cast(pa.timestamp("s")).cast(pa.int64()), np.dtype(np.float64))
             self.numeric = False
-            return raw, np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool), np.ones(n, bool)
+            return raw, np.asarray(array.is_null().to_numpy(zero_copy_only=False),
+                                   dtype=bool), np.ones(n, bool)
         if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
             self.numeric = True
             values, bad, missing = parse_numbers(array)

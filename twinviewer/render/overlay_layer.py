@@ -13,7 +13,7 @@ from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkTextActor
 
 from twinviewer.core.overlay import STATUS_RGBA, Status
-from twinviewer.core.overlay_engine import FieldState, OverlayEngine, OverlayFrame, parse_mode
+from twinviewer.core.overlay_engine import FieldState, OverlayEngine, OverlayFrame, OverlayLegend, parse_mode
 from twinviewer.render import primitives
 from twinviewer.render.legend_layer import LegendLayer
 from twinviewer.render.scene import SceneRenderer
@@ -45,6 +45,7 @@ class OverlayLayer:
         self._field_built_for: object = None
         self._lut: vtkLookupTable | None = None
         self._label_actors: list[vtkTextActor] = []
+        self._off = False
         self._build_markers()
         self.geometry_changed()
         scene.on_meshes_replaced["overlay"] = self.geometry_changed
@@ -80,10 +81,27 @@ class OverlayLayer:
 
     def set_mode(self, mode: str) -> None:
         self.engine.set_mode(mode)
-        if parse_mode(mode)[0] != "field":
+        kind = parse_mode(mode)[0]
+        if kind != "field":
             self._clear_field()
+        if kind == "off":
+            self._switch_off()
+        elif self._markers is not None:
+            self._markers.SetVisibility(True)
+
+    def _switch_off(self) -> None:
+        """Give the scene back to the model's own colours once; later "off" frames leave it alone (another
+        layer, such as a comparison, may colour it then)."""
+        if self._off:
+            return
+        self._off = True
         if self._markers is not None:
-            self._markers.SetVisibility(parse_mode(mode)[0] != "off")
+            self._markers.SetVisibility(False)
+        for actor in self._label_actors:
+            actor.SetVisibility(False)
+        self._clear_field()
+        self.scene.set_tint({name: None for name in self.scene.parts}, set())
+        self.legend.show(OverlayLegend("none"))
 
     def set_labels(self, labels: str) -> None:
         self.engine.set_labels(labels)
@@ -144,6 +162,10 @@ class OverlayLayer:
         """Write one frame into the scene (markers, tints, field, labels, legend); render afterwards."""
         self.frame = frame
         kind = frame.kind
+        if kind == "off":
+            self._switch_off()
+            return
+        self._off = False
         if self._markers is not None:
             self._markers.SetVisibility(kind != "off")
             self._marker_rgba[:] = frame.marker_rgba

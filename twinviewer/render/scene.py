@@ -72,9 +72,10 @@ def part_polydata(part: PartMesh) -> vtkPolyData:
 
 SMOOTH_SHADING_MAX_TRIANGLES = 250_000
 DISPLAY_TRIANGLE_BUDGET = int(os.environ.get("TWINVIEWER_TRIANGLE_BUDGET", "80000"))
-"""Triangles shown at most; bigger parts get decimated stand-ins. With software OpenGL a 1280×800 frame costs
-about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md), so 80k keeps 25 fps in a 1280×800
-window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machine."""
+"""Triangles shown at most before the machine was measured; bigger parts get decimated stand-ins. With
+software OpenGL a 1280×800 frame costs about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md).
+The window then sizes the stand-ins from its measured frame time (:mod:`twinviewer.render.budget`);
+``TWINVIEWER_TRIANGLE_BUDGET`` fixes the budget on a given machine."""
 
 
 def prepare_display_meshes(model: Model, budget: int | None = None, progress=None,
@@ -180,6 +181,9 @@ class SceneRenderer:
     def camera(self):
         return self.renderer.GetActiveCamera()
 
+    def triangles_shown(self) -> int:
+        return sum(d.n_triangles for d in self.parts.values() if d.visible)
+
     @property
     def window_size(self) -> tuple[int, int]:
         width, height = self.render_window.GetSize()
@@ -188,14 +192,17 @@ class SceneRenderer:
     # ----- model -----------------------------------------------------------------------------------
     def set_model(self, model: Model, colours: dict[str, tuple[float, float, float]] | None = None,
                   meshes: dict[str, vtkPolyData] | None = None) -> None:
-        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
+        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI
+        thread)."""
         self.clear()
         self.model = model
         self._locators.clear()
         colours = colours or {}
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
-            colour = colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            colour = (
+                colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            )
             actor = primitives.surface_actor(mesh, colour)
             self.renderer.AddActor(actor)
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
@@ -260,8 +267,11 @@ class SceneRenderer:
         if cap is not None:
             cap.SetColor(*(colour * CAP_SHADE))
         if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
-            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any part.
-            shows_vertex_colours = display.has_vertex_colours and name not in self.tint and name != self.selected
+            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any
+            # part.
+            shows_vertex_colours = (
+                display.has_vertex_colours and name not in self.tint and name != self.selected
+            )
             mapper = display.actor.GetMapper()
             mapper.SetScalarVisibility(shows_vertex_colours)
             if shows_vertex_colours:
@@ -276,7 +286,8 @@ class SceneRenderer:
             for name in self.parts:
                 self._apply_colour(name)
 
-    def set_tint(self, tints: dict[str, tuple[float, float, float] | None], alerts: set[str] | None = None) -> None:
+    def set_tint(self, tints: dict[str, tuple[float, float, float] | None],
+                 alerts: set[str] | None = None) -> None:
         """Colour parts by status (None restores the part's own colour); ``alerts`` are parts in warning or
         alarm, whose colour the selection highlight must not cover."""
         if alerts is not None:

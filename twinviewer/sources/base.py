@@ -83,7 +83,8 @@ class SourceStatus:
         return self.state is SourceState.CONNECTED
 
     def summary(self) -> str:
-        """One line for the status bar, e.g. ``mqtt localhost:1883: connected, 1,204 samples, 3 malformed``."""
+        """One line for the status bar, e.g. ``mqtt localhost:1883: connected, 1,204 samples, 3
+        malformed``."""
         text = f"{self.name or self.kind} {self.endpoint}: {self.state.value}"
         if self.state in (SourceState.ERROR, SourceState.DISCONNECTED) and self.last_error:
             text += f" ({self.last_error})"
@@ -150,7 +151,8 @@ class StatsCollector:
     def snapshot(self) -> SourceStats:
         with self._lock:
             return SourceStats(
-                messages=self.messages, samples=self.samples, bytes=self.bytes, malformed=dict(self.malformed),
+                messages=self.messages, samples=self.samples, bytes=self.bytes,
+                               malformed=dict(self.malformed),
                 examples=tuple(self.examples), seq_gaps=self.seq_gaps, duplicates=self.duplicates,
                 out_of_order=self.out_of_order, connects=self.connects, reconnects=self.reconnects,
                 last_message_time=self.last_message_time,
@@ -285,7 +287,8 @@ class LiveSource(ABC):
         candidate = Path(name).expanduser()
         path = candidate if candidate.is_absolute() else self.base_dir / candidate
         if not path.is_file():
-            raise self.config_error(f"{self.kind} source {self.name!r}: {what} {name!r} not found (looked in {path})")
+            raise self.config_error(f"{self.kind} source {self.name!r}: {what} {name!r} not found (looked in "
+                                    f"{path})")
         return str(path)
 
     @abstractmethod

@@ -83,7 +83,8 @@ def parse_time(raw: Any, arrival: float) -> float:
             try:
                 stamp = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
             except ValueError:
-                raise PayloadError("bad_time", f"timestamp {raw[:40]!r} is neither a number nor ISO 8601") from None
+                raise PayloadError("bad_time",
+                                   f"timestamp {raw[:40]!r} is neither a number nor ISO 8601") from None
             if stamp.tzinfo is None:
                 stamp = stamp.replace(tzinfo=timezone.utc)
             return stamp.timestamp()
@@ -150,7 +151,8 @@ def follow_path(document: Any, json_path: str | None) -> Any:
         elif isinstance(node, list) and key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node):
             node = node[int(key)]
         else:
-            raise PayloadError("bad_json", f"JSON path {json_path!r} not found in the payload (stopped at {key!r})")
+            raise PayloadError("bad_json",
+                               f"JSON path {json_path!r} not found in the payload (stopped at {key!r})")
     return node
 
 
@@ -159,7 +161,8 @@ def parse_payload(payload: bytes, form: str, arrival: float, *, json_path: str |
     """Parse one message. Raises PayloadError when nothing in it is usable; partial problems are in
     ``result.problems``."""
     if max_bytes is not None and len(payload) > max_bytes:
-        raise PayloadError("too_large", f"payload of {len(payload):,} bytes exceeds the limit of {max_bytes:,} bytes")
+        raise PayloadError("too_large",
+                           f"payload of {len(payload):,} bytes exceeds the limit of {max_bytes:,} bytes")
     result = ParsedPayload()
     if form == "number":
         result.times.append(arrival)
@@ -176,7 +179,8 @@ def parse_payload(payload: bytes, form: str, arrival: float, *, json_path: str |
         first = result.problems[0]
         if len(result.problems) == 1:
             raise first
-        raise PayloadError(first.kind, f"{first} (and {len(result.problems) - 1} more problems, no usable value)")
+        raise PayloadError(first.kind,
+                           f"{first} (and {len(result.problems) - 1} more problems, no usable value)")
     return result
 
 
@@ -257,7 +261,9 @@ def _parse_dict_form(document: Any, json_path: str | None, arrival: float, resul
     documents = document if isinstance(document, list) else [document]
     for doc in documents:
         if not isinstance(doc, dict):
-            result.problems.append(PayloadError("bad_json", f"expected a JSON object of sensor values, got {_short(doc)}"))
+            result.problems.append(
+                PayloadError("bad_json", f"expected a JSON object of sensor values, got {_short(doc)}")
+            )
             continue
         _take_envelope(doc, result)
         try:
@@ -266,7 +272,9 @@ def _parse_dict_form(document: Any, json_path: str | None, arrival: float, resul
             result.problems.append(problem)
             continue
         if not isinstance(values, dict):
-            result.problems.append(PayloadError("bad_json", f"expected an object of sensor values at {json_path or 'the top'}"))
+            result.problems.append(PayloadError("bad_json",
+                                                "expected an object of sensor values at "
+                                                f"{json_path or 'the top'}"))
             continue
         raw_time = next((values[k] for k in TIME_KEYS if k in values), None)
         if raw_time is None:

@@ -53,7 +53,9 @@ class _ChartViewBox(pg.ViewBox):
             super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 (pyqtgraph override)
-        if ev.button() == Qt.MouseButton.LeftButton and not (ev.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+        if ev.button() == Qt.MouseButton.LeftButton and not (
+            ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
             ev.accept()
             self._on_seek(self.mapSceneToView(ev.scenePos()).x())
         else:
@@ -96,7 +98,8 @@ class ChartRow(QFrame):
         layout.addLayout(header)
         self.view_box = _ChartViewBox(on_seek)
         self.axis = pg.DateAxisItem(orientation="bottom")
-        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis}, background="w")
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis},
+                                         background="w")
         self.plot_widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.hideButtons()
@@ -174,7 +177,8 @@ class ChartRow(QFrame):
             if event.is_span:
                 fill = QColor(colour)
                 fill.setAlpha(34)
-                item = pg.LinearRegionItem((event.t, event.t_end), movable=False, brush=fill, pen=pg.mkPen(None))
+                item = pg.LinearRegionItem((event.t, event.t_end), movable=False, brush=fill,
+                                           pen=pg.mkPen(None))
             else:
                 item = pg.InfiniteLine(pos=event.t, angle=90, movable=False,
                                        pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine))

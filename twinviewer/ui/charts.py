@@ -43,7 +43,7 @@ CURSOR_COLOUR = QColor(20, 40, 80)
 SPANS = (("1 min", 60.0), ("5 min", 300.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 6 * 3600.0),
          ("1 day", 86400.0), ("All", 0.0))
 STATUS_TEXT_COLOUR = {Status.NORMAL: "#1d5e2c", Status.WARNING: "#7a5200", Status.ALARM: "#9b1c12",
-                      Status.STALE: "#555555", Status.NO_DATA: "#888888"}
+                      Status.STALE: "#555555", Status.NO_DATA: "#888888", Status.ANOMALOUS: "#6c2a8a"}
 
 if TYPE_CHECKING:
     from twinviewer.ui.chart_row import ChartRow
@@ -113,7 +113,8 @@ class ChartsPanel(QWidget):
         self.rows_layout = QVBoxLayout(self.rows_widget)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(0)
-        self.placeholder = QLabel("Select a part, or double-click a sensor in the sensor list, to chart its history.")
+        self.placeholder = QLabel("Select a part, or double-click a sensor in the sensor list, to chart its "
+                                  "history.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #777; padding: 16px")
         self.rows_layout.addWidget(self.placeholder)

@@ -4,7 +4,7 @@
 
 - when a twin with ``[[sources]]`` of kind ``mqtt`` or ``opcua`` opens, creates each source on the session's
   store (``twinviewer.sources.create_source``), records every sample to a crash-safe journal
-  (``core.journal``; ``<recording folder>/<asset>-<UTC time>.journal``) and starts them through
+  (``io.journal``; ``<recording folder>/<asset>-<UTC time>.journal``) and starts them through
   ``Session.add_source`` (the clock follows the newest data). Sources stop and the journal closes when
   another twin opens or the window closes;
 - asks for passwords (environment → keyring → a password dialog on the GUI thread) and never shows them;
@@ -53,7 +53,8 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_duration, format_time
-from twinviewer.core.secrets import PromptAnswer, keyring_available
+from twinviewer.core.secrets import PromptAnswer
+from twinviewer.io.keyring_store import SystemKeyring, keyring_available
 
 JOURNAL_SUFFIX = ".journal"  # the extension `twinviewer record` gives its journals
 REFRESH_INTERVAL_MS = 250
@@ -206,7 +207,8 @@ def source_tooltip(entry: LiveEntry) -> str:
         return "<br>".join(lines)
     status, stats = source.status(), source.stats()
     lines.append(f"{entry.state()} for {format_duration(time.time() - status.since)}")
-    lines.append(f"Messages: {stats.messages:,} · samples: {stats.samples:,} · rate: {entry.rate.rate:,.1f} samples/s")
+    lines.append(f"Messages: {stats.messages:,} · samples: {stats.samples:,} · rate: {entry.rate.rate:,.1f} "
+                 "samples/s")
     if stats.last_message_time is not None:
         lines.append(f"Last message: {format_time(stats.last_message_time)} "
                      f"({format_duration(time.time() - stats.last_message_time)} ago)")
@@ -219,8 +221,8 @@ def source_tooltip(entry: LiveEntry) -> str:
         kinds = ", ".join(f"{kind}: {count:,}" for kind, count in sorted(stats.malformed.items()))
         lines.append(f"<b>Rejected: {stats.malformed_total:,}</b> ({escape(kinds)})")
         for example in stats.examples[-4:]:
-            lines.append(f"&nbsp;&nbsp;{format_time(example.time, with_date=False)} {escape(example.kind)} at "
-                         f"{escape(example.where)}: {escape(example.message[:120])}")
+            lines.append(f"&nbsp;&nbsp;{format_time(example.time, with_date=False)} {escape(example.kind)} "
+                         f"at {escape(example.where)}: {escape(example.message[:120])}")
     else:
         lines.append("Rejected payloads: none")
     error = status.last_error or entry.error
@@ -286,11 +288,15 @@ class PasswordDialog(QDialog):
         self.remember = QCheckBox("Remember in the system keyring")
         available = keyring_available()
         self.remember.setEnabled(available)
-        self.remember.setToolTip("Next time the password is taken from the keyring without asking." if available
-                                 else "No system keyring is available (install the optional 'keyring' package, "
+        self.remember.setToolTip("Next time the password is taken from the keyring without asking."
+                                 if available
+                                 else "No system keyring is available (install the optional 'keyring' "
+                                      "package, "
                                  "or set the source's password variable).")
         layout.addWidget(self.remember)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -419,8 +425,8 @@ class LivePanel(QObject):
         if self._swapping:
             return
         if self.journal is not None and not session.sources:
-            self.window.show_status("A recording was loaded: the live sources are stopped (Live → Connect all "
-                                    "resumes live data).")
+            self.window.show_status("A recording was loaded: the live sources are stopped (Live → Connect "
+                                    "all resumes live data).")
         self.refresh_indicators()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
@@ -454,7 +460,7 @@ class LivePanel(QObject):
     def _ensure_journal(self) -> None:
         if self.journal is not None:
             return
-        from twinviewer.core.journal import Journal
+        from twinviewer.io.journal import Journal
 
         twin = self.window.twin
         project = twin.project
@@ -494,7 +500,7 @@ class LivePanel(QObject):
             self._ensure_live_store()
             if entry.source is None or entry.source.store is not session.store:
                 entry.source = create_source(entry.config, session.store, window.twin.project, self.journal,
-                                             password_prompt=self.ask_password)
+                                             password_prompt=self.ask_password, secret_store=SystemKeyring())
             entry.source.start()  # resolves the password here, on the GUI thread
         except (TwinViewerError, OSError) as exc:
             entry.error = str(exc)
@@ -515,8 +521,8 @@ class LivePanel(QObject):
         running = self.running_sources()
         self.refresh_indicators()
         if self.entries:
-            self.window.show_status(f"Live: {len(running)} of {len(self.entries)} source(s) started, recording to "
-                                    f"{self.journal.path if self.journal else '—'}")
+            self.window.show_status(f"Live: {len(running)} of {len(self.entries)} source(s) started, "
+                                    f"recording to {self.journal.path if self.journal else '—'}")
         return len(running)
 
     def disconnect_all(self) -> None:
@@ -553,8 +559,10 @@ class LivePanel(QObject):
 
             self._ensure_journal()
             self._ensure_live_store()
-            entry.source = create_source(config, self.window.session.store, self.window.twin.project, self.journal,
-                                         password_prompt=lambda _text: password)
+            entry.source = create_source(config, self.window.session.store, self.window.twin.project,
+                                         self.journal,
+                                         password_prompt=lambda _text: password,
+                                         secret_store=SystemKeyring())
         self.entries.append(entry)
         self._rebuild_strip()
         self.start_entry(entry)
@@ -608,7 +616,8 @@ class LivePanel(QObject):
         journal = self.journal
         if journal is not None and self.running_sources():
             self.rec_label.setText("<span style='color:#c0392b; font-size:14px'>●</span> <b>REC</b>")
-            tip = f"Recording the live session to<br>{escape(str(journal.path))}<br>{journal.written:,} samples on disk"
+            tip = (f"Recording the live session to<br>{escape(str(journal.path))}<br>"
+                   f"{journal.written:,} samples on disk")
             if journal.error:
                 tip += f"<br><span style='color:#c0392b'>{escape(journal.error)}</span>"
             self.rec_label.setToolTip(tip)
@@ -642,7 +651,8 @@ class LivePanel(QObject):
         self.browse_dialog = dialog
         dialog.open()
 
-    def _open_journals_dialog(self, paths: list[Path], title: str, intro: str, recovering: bool) -> JournalsDialog:
+    def _open_journals_dialog(self, paths: list[Path], title: str, intro: str,
+                              recovering: bool) -> JournalsDialog:
         if self.recordings_dialog is not None:
             self.recordings_dialog.close()
         dialog = JournalsDialog(self, paths, title, intro, recovering, self.window)
@@ -657,8 +667,8 @@ class LivePanel(QObject):
         paths = sorted(folder.glob(f"*{JOURNAL_SUFFIX}"), reverse=True) if folder.is_dir() else []
         if self.journal is not None and self.journal.path not in paths:
             paths.insert(0, self.journal.path)
-        intro = (f"Live sessions are recorded to <b>{escape(str(folder))}</b>. Export one to a native Parquet "
-                 "recording or a CSV, or view it on the timeline.")
+        intro = (f"Live sessions are recorded to <b>{escape(str(folder))}</b>. Export one to a native "
+                 "Parquet recording or a CSV, or view it on the timeline.")
         return self._open_journals_dialog(paths, "Recordings", intro, recovering=False)
 
     def crashed_journals(self) -> list[Path]:
@@ -688,9 +698,9 @@ class LivePanel(QObject):
     # ----- journals: load and export --------------------------------------------------------------------
     def load_journal(self, path: Path) -> int:
         """Show a journal on the timeline (live sources stop); returns the number of samples."""
-        from twinviewer.core.journal import load_into
         from twinviewer.core.session import LoadedRecording
         from twinviewer.core.store import TimeSeriesStore
+        from twinviewer.io.journal import load_into
 
         window = self.window
         if window.session is None:
@@ -710,7 +720,7 @@ class LivePanel(QObject):
 
     def export_journal(self, path: Path, out: Path, kind: str | None = None):
         """Export a journal to native Parquet or CSV off the GUI thread (a task with progress)."""
-        from twinviewer.core.journal import export_csv, export_parquet
+        from twinviewer.io.journal import export_csv, export_parquet
         from twinviewer.ui.tasks import run_task
 
         out = Path(out)
@@ -732,15 +742,16 @@ class LivePanel(QObject):
         def failed(exc: BaseException, details: str) -> None:
             if not isinstance(exc, CancelledError):
                 window.show_error("Cannot export the recording",
-                                  str(exc) if isinstance(exc, TwinViewerError) else f"{type(exc).__name__}: {exc}")
+                                  str(exc) if isinstance(exc, TwinViewerError)
+                                  else f"{type(exc).__name__}: {exc}")
 
         self.task = run_task(window, f"Exporting {out.name}", work, done, failed)
         return self.task
 
 
 _RECOVER_INTRO = ("These live recordings were not closed cleanly (TwinViewer or the computer stopped while "
-                  "recording). Their samples were checked and kept: view one on the timeline or export it to a "
-                  "Parquet recording.")
+                  "recording). Their samples were checked and kept: view one on the timeline or export it to "
+                  "a Parquet recording.")
 
 
 class JournalsDialog(QDialog):
@@ -829,7 +840,7 @@ class JournalsDialog(QDialog):
 
     def _report_row(self, row: int, path: Path) -> None:
         """Check one journal and show its samples and time range in its row."""
-        from twinviewer.core.journal import JournalError, recover
+        from twinviewer.io.journal import JournalError, recover
 
         try:
             report = recover(path)  # replays a crash's WAL into the file and checks its integrity
@@ -880,7 +891,9 @@ class JournalsDialog(QDialog):
         suffix = ".csv" if kind == "csv" else ".parquet"
         start = str(Path(self.panel.window.settings.value("last_recording_dir", str(Path.home())))
                     / (path.name.removesuffix(JOURNAL_SUFFIX) + suffix))
-        file_filter = "CSV, one row per sample (*.csv)" if kind == "csv" else "TwinViewer recording (*.parquet)"
+        file_filter = (
+            "CSV, one row per sample (*.csv)" if kind == "csv" else "TwinViewer recording (*.parquet)"
+        )
         out, _ = QFileDialog.getSaveFileName(self, "Export recording", start, file_filter)
         if out:
             self.panel.window.settings.setValue("last_recording_dir", str(Path(out).parent))

@@ -30,7 +30,8 @@ from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.overlay import status_name
 from twinviewer.core.overlay_engine import mode_of_view
 from twinviewer.core.session import Frame, Session
-from twinviewer.core.twin import Twin, open_twin
+from twinviewer.core.twin import Twin
+from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.render.scene import VIEW_NAMES
 from twinviewer.ui.icons import icon
@@ -45,7 +46,10 @@ FRAME_INTERVAL_MS = 33
 PANEL_INTERVAL_S = 0.1
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
-PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel"]
+PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
+                            "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
+                            "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
+                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -82,7 +86,8 @@ class MainWindow(QMainWindow):
         self.properties = PropertiesPanel()
         self.sensor_table = SensorTable()
         self.parts_dock = self._dock("Parts", self.part_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.properties_dock = self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.properties_dock = self._dock("Properties", self.properties,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.sensors_dock = self._dock("Sensors", self.sensor_table, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.parts_dock, self.properties_dock], [300, 460], Qt.Orientation.Horizontal)
         self.resizeDocks([self.properties_dock, self.sensors_dock], [380, 420], Qt.Orientation.Vertical)
@@ -120,7 +125,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def add_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+    def add_dock(self, title: str, widget: QWidget,
+                 area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
         """For panels: a dock listed in View → Panels."""
         dock = self._dock(title, widget, area)
         self.panels_menu.addAction(dock.toggleViewAction())
@@ -153,13 +159,17 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O", tip="Open a twin project or a mesh file", icon_name="open")
+        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O",
+                             tip="Open a twin project or a mesh file", icon_name="open")
         self.demo_action = a("Open &demo twin", self.open_demo, tip="Open the bundled pump skid demo")
-        self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(), "Ctrl+Shift+S",
+        self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(),
+                                     "Ctrl+Shift+S",
                                      tip="Write a *.twin.toml listing every part of this mesh")
         self.split_bodies_action = a("Split into &bodies", lambda checked: self.set_split_bodies(checked),
-                                     checkable=True, tip="List every connected body of this mesh as a part of its "
-                                     "own (for a mesh exported as one piece), so it can be clicked and given sensors")
+                                     checkable=True,
+                                     tip="List every connected body of this mesh as a part of its "
+                                     "own (for a mesh exported as one piece), so it can be clicked and given "
+                                     "sensors")
         for action in (self.save_starter_action, self.split_bodies_action):
             action.setEnabled(False)  # until a raw mesh is open
         self.screenshot_action = a("Save &screenshot…", lambda: self.screenshot_dialog(), "F12",
@@ -170,14 +180,16 @@ class MainWindow(QMainWindow):
         self.view_actions = {}
         for view in VIEW_NAMES:
             self.view_actions[view] = a(view.capitalize() + " view", lambda _=False, v=view: self.set_view(v),
-                                        VIEW_SHORTCUTS[view], icon_name=view if view in ("iso", "front", "top", "right") else None)
+                                        VIEW_SHORTCUTS[view],
+                                        icon_name=view if view in ("iso", "front", "top", "right") else None)
         self.parallel_action = a("&Parallel projection", self.set_parallel, "P", checkable=True,
                                  tip="Toggle perspective / parallel projection", icon_name="parallel")
         self.style_group = QActionGroup(self)
         self.style_actions = {}
         for style, label, key in (("surface", "Surface", "S"), ("edges", "Surface with edges", "E"),
                                   ("wireframe", "Wireframe", "W")):
-            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True, icon_name=style)
+            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True,
+                       icon_name=style)
             self.style_group.addAction(action)
             self.style_actions[style] = action
         self.style_actions["surface"].setChecked(True)
@@ -188,7 +200,8 @@ class MainWindow(QMainWindow):
         self.clip_action = a("Section &plane", self.toggle_clip, "C", checkable=True,
                              tip="Cut the model with a section plane", icon_name="section")
         self.measure_action = a("&Measure distance", self.set_measure_mode, "M", checkable=True,
-                                tip="Click two points to measure the distance between them", icon_name="measure")
+                                tip="Click two points to measure the distance between them",
+                                icon_name="measure")
         self.about_action = a("&About TwinViewer", self.about)
         self.overlay_group = QActionGroup(self)
         self.overlay_actions: dict[str, QAction] = {}
@@ -286,7 +299,8 @@ class MainWindow(QMainWindow):
         self.viewer.hovered.connect(self._on_hover)
         self.viewer.measured.connect(self._show_measurement)
         self.viewer.measure_started.connect(
-            lambda name: self.show_status(f"Measuring from {self.twin.project.part_label(name) if name else 'a point'}"
+            lambda name: self.show_status("Measuring from "
+                                          f"{self.twin.project.part_label(name) if name else 'a point'}"
                                           ": click the second point"))
         self.properties.opacity_changed.connect(self.set_part_opacity)
         self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
@@ -306,7 +320,8 @@ class MainWindow(QMainWindow):
 
         start = self.settings.value("last_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open twin or model", start, f"Twin projects (*.twin.toml *.toml);;{MESH_FILE_FILTER};;All files (*)")
+            self, "Open twin or model", start, f"Twin projects (*.twin.toml *.toml);;{MESH_FILE_FILTER};;All "
+                                               "files (*)")
         if path:
             self.open_path(path)
 
@@ -323,7 +338,8 @@ class MainWindow(QMainWindow):
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes
 
-            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies)
+            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled,
+                             split_bodies=split_bodies)
             if twin.is_raw_mesh and not split_bodies:
                 from twinviewer.core.bodies import several_bodies_hint
 
@@ -343,7 +359,8 @@ class MainWindow(QMainWindow):
         twin = self.twin
         self.split_bodies_action.setEnabled(twin is not None and twin.is_raw_mesh)
         self.split_bodies_action.blockSignals(True)
-        self.split_bodies_action.setChecked(twin is not None and any(m.split_bodies for m in twin.project.models))
+        self.split_bodies_action.setChecked(twin is not None
+                                            and any(m.split_bodies for m in twin.project.models))
         self.split_bodies_action.blockSignals(False)
 
     def _open_failed(self, path: Path, exc: BaseException, details: str) -> None:
@@ -541,7 +558,8 @@ class MainWindow(QMainWindow):
     def _show_measurement(self, distance: float) -> None:
         """Status bar: the distance and its components along the scene axes."""
         a, b = self.scene.measurement
-        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis, d in zip("xyz", b - a, strict=True))
+        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis,
+                               d in zip("xyz", b - a, strict=True))
         self.show_status(f"Distance: {format_length(distance)} ({components})")
 
     def toggle_clip(self, on: bool) -> None:
@@ -628,8 +646,8 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About TwinViewer",
-                          f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live and "
-                          "recorded sensor data, failure scenarios.</p>")
+                          f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live "
+                          "and recorded sensor data, failure scenarios.</p>")
 
     # ----- overlay ---------------------------------------------------------------------------------
     def _fill_field_menu(self) -> None:
@@ -758,7 +776,8 @@ class MainWindow(QMainWindow):
             if now - self._properties_refreshed > 0.5:  # rich text is slow to lay out; 2 Hz is plenty
                 self._properties_refreshed = now
                 self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
-                                          self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
+                                          self.scene.parts[self.scene.selected].opacity,
+                                          self.sensor_value_texts())
         self.frame_shown.emit(frame)
 
     def refresh_now(self) -> Frame | None:

@@ -95,7 +95,9 @@ class OverlaySettings(QWidget):
         self.range_note.setStyleSheet("color: #a12;")
 
         self.save_button = QPushButton("Save view to project")
-        self.save_button.setToolTip("Write these settings and the camera view into the project's [view] table")
+        self.save_button.setToolTip(
+            "Write these settings and the camera view into the project's [view] table"
+        )
         self.save_button.clicked.connect(self._save_clicked)
         self.save_note = QLabel("")
         self.save_note.setWordWrap(True)
@@ -174,7 +176,9 @@ class OverlaySettings(QWidget):
             return
         self._updating = True
         view = self.window.twin.project.view
-        self.colormap_combo.setCurrentIndex(max(0, self.colormap_combo.findData(colormap_for(quantity, view.colormaps))))
+        self.colormap_combo.setCurrentIndex(
+            max(0, self.colormap_combo.findData(colormap_for(quantity, view.colormaps)))
+        )
         fixed = view.ranges.get(quantity)
         frame = self.window.frame
         lo, hi = layer.value_range(quantity, *((frame.values, frame.snapshot.state) if frame is not None else ()))
@@ -260,7 +264,8 @@ class OverlaySettings(QWidget):
 
 
 class MarkerClicks:
-    """Makes a click on (or within ~10 px of) a sensor marker activate the sensor instead of picking the part."""
+    """Makes a click on (or within ~10 px of) a sensor marker activate the sensor instead of picking the
+    part."""
 
     def __init__(self, window):
         self.window = window

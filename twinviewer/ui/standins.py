@@ -19,23 +19,50 @@ class StandInSwap:
         self.window = window
         self.task: Task | None = None
         self.pending = False
+        self.budget: int | None = None  # the triangle budget of the last build
+        self._generation = 0
 
     def cancel(self) -> None:
+        self._generation += 1
         if self.task is not None and self.task.running:
             self.task.cancel()
         self.pending = False
 
     def start(self, twin) -> None:
-        """Build the stand-ins ``twin``'s model still lacks and swap them in if it is still shown."""
+        """Build the stand-ins ``twin``'s model still lacks and swap them in if it is still shown, sized to
+        the budget the first frames measured (:mod:`twinviewer.render.budget`)."""
         from twinviewer.core.lod import plan_display_lods
         from twinviewer.render.scene import DISPLAY_TRIANGLE_BUDGET
 
         self.cancel()
-        budget = DISPLAY_TRIANGLE_BUDGET
-        if not plan_display_lods(twin.model, budget):
-            return
-        window = self.window
+        if not plan_display_lods(twin.model, DISPLAY_TRIANGLE_BUDGET):
+            return  # fits the default budget: shown whole
         self.pending = True
+        self._generation += 1
+        self._when_measured(self._generation, twin, 0)
+
+    def _when_measured(self, generation: int, twin, waits: int) -> None:
+        """Wait (up to about a second) for two timed frames of the coarse model, then build."""
+        from PySide6.QtCore import QTimer
+
+        if not self.pending or generation != self._generation or self.window.twin is not twin:
+            return
+        timer = self.window.viewer.frame_timer
+        if not timer.measured and waits < 20 and timer.fixed is None:
+            QTimer.singleShot(50, lambda: self._when_measured(generation, twin, waits + 1))
+            return
+        self._build(twin)
+
+    def _build(self, twin) -> None:
+        from twinviewer.core.lod import plan_display_lods
+        from twinviewer.render.scene import DISPLAY_TRIANGLE_BUDGET
+
+        window = self.window
+        budget = window.viewer.frame_timer.budget(DISPLAY_TRIANGLE_BUDGET)
+        self.budget = budget
+        if not plan_display_lods(twin.model, budget):
+            # The machine draws the whole model in time: show it at full resolution.
+            budget = twin.model.n_triangles
 
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes

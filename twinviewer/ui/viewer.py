@@ -24,6 +24,7 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor 
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkRenderer  # noqa: E402
 
+from twinviewer.render.budget import FrameTimer  # noqa: E402
 from twinviewer.render.offscreen import render_window_image  # noqa: E402
 from twinviewer.render.quality import InteractionQuality  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
@@ -69,6 +70,7 @@ class Viewer3D(QWidget):
         iren.AddObserver("MouseMoveEvent", self._on_mouse_move, -1.0)
         iren.Initialize()
         self.quality = InteractionQuality(self.renderer, iren, on_still=self._render_still)
+        self.frame_timer = FrameTimer(self.render_window, self.scene.triangles_shown)
 
     def _render_still(self) -> None:
         self.request_render()

@@ -30,8 +30,10 @@ from twinviewer.core.errors import RecordingError
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, expected_period_s REAL);
-CREATE TABLE IF NOT EXISTS samples (t REAL NOT NULL, sensor INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                                    expected_period_s REAL);
+CREATE TABLE IF NOT EXISTS samples (t REAL NOT NULL, sensor INTEGER NOT NULL, value REAL,
+                                    quality INTEGER NOT NULL);
 """
 
 
@@ -58,7 +60,8 @@ class JournalReport:
         span = ""
         if self.time_range:
             span = f", {self.time_range[1] - self.time_range[0]:.1f} s"
-        return f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}, integrity {self.integrity}"
+        return (f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}, "
+                f"integrity {self.integrity}")
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,8 @@ class Journal:
         if sid is None:
             cursor = self._connection.execute(
                 "INSERT INTO sensors (name, expected_period_s) VALUES (?, ?)", (name, period))
-            sid = self._sensor_ids[name] = int(cursor.lastrowid)
+            assert cursor.lastrowid is not None  # an INSERT always sets it
+            sid = self._sensor_ids[name] = cursor.lastrowid
         elif period is not None:
             self._connection.execute("UPDATE sensors SET expected_period_s=? WHERE id=?", (period, sid))
         return sid
@@ -339,9 +343,12 @@ def export_parquet(journal_path: Path | str, out: Path | str) -> int:
     from twinviewer.io.recording import FORMAT_VERSION, METADATA_KEY
 
     metadata = {"format_version": FORMAT_VERSION, "layout": "long", "sensors": data.sensor_names,
-                "asset": data.meta.get("project", ""), "units": {}, "events": [], "recorded_from": "live journal",
+                "asset": data.meta.get("project", ""), "units": {}, "events": [],
+                "recorded_from": "live journal",
                 "journal": {k: v for k, v in data.meta.items() if k != "project"}}
-    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")})
+    table = table.replace_schema_metadata(
+        {METADATA_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")}
+    )
     try:
         pq.write_table(table, str(out), compression="zstd")
     except OSError as exc:
@@ -356,7 +363,8 @@ def export_csv(journal_path: Path | str, out: Path | str) -> int:
     try:
         with open(out, "w", encoding="utf-8", newline="") as handle:
             handle.write("time,sensor,value,quality\n")
-            for stamp, index, value, quality in zip(stamps, data.sensor_index, data.values, data.quality, strict=True):
+            for stamp, index, value, quality in zip(stamps, data.sensor_index, data.values, data.quality,
+                                                    strict=True):
                 text = "" if np.isnan(value) else repr(float(value))
                 handle.write(f"{stamp}Z,{data.sensor_names[index]},{text},{int(quality)}\n")
     except OSError as exc:
