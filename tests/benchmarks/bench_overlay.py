@@ -7,7 +7,8 @@ every frame, in the surface-field overlay (every vertex recoloured) and in the s
 Run under a display:  xvfb-run -a -s "-screen 0 2560x1600x24" .venv/bin/python
 tests/benchmarks/bench_overlay.py [--quick]
 ``--quick``: only the 3D view at 1280×800 with every panel docked (field, status, and status without FXAA),
-no peer — the target configuration (30 fps), in about a minute.
+no peer — the target configuration (30 fps), in about a minute. ``--case status 200000 --compare
+new=/path/a old=/path/b --rounds 3``: that case alternating between two checkouts.
 Prints a table and one JSON line.
 """
 
@@ -102,7 +103,8 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
     window = MainWindow(settings=settings)
     window.show()
     window.open_path(project)
-    while window.twin is None:
+    standins = getattr(window, "standins", None)  # the display stand-in is swapped in after the first frame
+    while window.twin is None or (standins is not None and standins.pending):
         app.processEvents()
         time.sleep(0.01)
     from PySide6.QtWidgets import QDockWidget, QToolBar
@@ -159,15 +161,51 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
     return result
 
 
+def compare_checkouts(args) -> int:
+    """The 1280×800-view case with every panel docked, alternating between checkouts, round after round (so a
+    busy phase of the machine hits each alike); medians per checkout."""
+    import os
+    import subprocess
+
+    mode, triangles = args.case or ("status", "200000")
+    runs: dict[str, list[dict]] = {}
+    for _ in range(args.rounds):
+        for entry in args.compare:
+            name, checkout = entry.split("=", 1)
+            env = dict(os.environ, PYTHONPATH=checkout)
+            done = subprocess.run([sys.executable, __file__, "--case", mode, triangles], env=env,
+                                  capture_output=True, text=True, timeout=600)
+            runs.setdefault(name, []).append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for name, results in runs.items():
+        fps = [r["fps"] for r in results]
+        print(f"{name:<12} {mode} {int(triangles) // 1000}k: median {statistics.median(fps):.1f} fps, runs {fps}, "
+              f"view {results[0]['view']}, shown {results[0]['displayed_triangles']:,} triangles")
+    print(json.dumps({"benchmark": "overlay_fps_compare", "mode": mode, "triangles": int(triangles),
+                      "runs": runs}))
+    return 0
+
+
 def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="only the 1280x800 view with every panel docked")
+    parser.add_argument("--case", nargs=2, metavar=("MODE", "TRIANGLES"),
+                        help="one case only (status or field:temperature at 200000 or 1000000), JSON out")
+    parser.add_argument("--compare", nargs="+", metavar="NAME=CHECKOUT",
+                        help="alternate the --case runs between checkouts (each on PYTHONPATH in turn)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.compare:
+        return compare_checkouts(args)
     from twinviewer.app import create_application
 
     app = create_application()
+    if args.case:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = make_model(Path(tmp), int(args.case[1]), n_parts=8, n_sensors=100)
+            print(json.dumps(bench_twinviewer(app, project, args.case[0], "view")))
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for triangles, target in ((200_000, 30.0), (1_000_000, 30.0)):

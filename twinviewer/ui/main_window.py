@@ -407,7 +407,8 @@ class MainWindow(QMainWindow):
         self._remember_recent(twin.path)
         note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
         self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
-        self.viewer.request_render()
+        # The model on screen first; the panels (recording auto-load, live sources, charts) follow.
+        self.viewer.render_now()
         self.standins.start(twin)
         self.twin_opened.emit(twin)
 
@@ -740,7 +741,7 @@ class MainWindow(QMainWindow):
             animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
-            self.viewer.quality.set_time_moving(moving)
+            self.viewer.quality.set_time_moving(moving or animating)  # FXAA only on a still picture
             if frame.changed or animating:
                 self.show_frame(frame, now, panels=not moving)
             elif self._panels_behind:
