@@ -57,3 +57,20 @@ def test_window_3d_view_matches_the_headless_render(qtbot, window, demo_copy, mo
     width, height = window.overlay.legend.size
     corner = headless[-height:, :width]
     assert (corner > 235).all(axis=2).mean() > 0.3
+
+
+def test_moving_frames_skip_fxaa_and_the_still_picture_gets_it(qtbot, window, demo_copy):  # noqa: F811
+    open_and_wait(qtbot, window, demo_copy)
+    renderer, iren = window.viewer.renderer, window.viewer.render_window.GetInteractor()
+    qtbot.waitUntil(lambda: renderer.GetUseFXAA(), timeout=3000)  # the opened model, held still
+    window.viewer.request_render()
+    window.viewer.render_if_needed()
+    assert not renderer.GetUseFXAA(), "a frame drawn because something changed is drawn fast"
+    qtbot.waitUntil(lambda: renderer.GetUseFXAA(), timeout=3000)
+    # A camera drag: fast frames from its start to its end, then the still picture again.
+    iren.InvokeEvent("StartInteractionEvent")
+    assert not renderer.GetUseFXAA()
+    qtbot.wait(600)
+    assert not renderer.GetUseFXAA(), "still dragging"
+    iren.InvokeEvent("EndInteractionEvent")
+    qtbot.waitUntil(lambda: renderer.GetUseFXAA(), timeout=3000)

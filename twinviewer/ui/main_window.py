@@ -741,7 +741,6 @@ class MainWindow(QMainWindow):
             animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
-            self.viewer.quality.set_time_moving(moving or animating)  # FXAA only on a still picture
             if frame.changed or animating:
                 self.show_frame(frame, now, panels=not moving)
             elif self._panels_behind:

@@ -8,14 +8,14 @@ window, measured +31 % frames per second against an OpenGL-widget view with ever
 
 A click (press and release within a few pixels) picks; a drag rotates (trackball camera). Rendering
 happens only when ``request_render()`` was called, once per UI tick, in the widget's own paint event.
-While the camera or the clock moves the view drops FXAA (:mod:`twinviewer.render.quality`).
+Moving frames are drawn without FXAA, the still picture with it (:mod:`twinviewer.render.quality`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import vtkmodules.qt
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 vtkmodules.qt.QVTKRWIBase = "QWidget"  # before the import below reads it
@@ -26,7 +26,7 @@ from vtkmodules.vtkRenderingCore import vtkRenderer  # noqa: E402
 
 from twinviewer.render.budget import FrameTimer  # noqa: E402
 from twinviewer.render.offscreen import render_window_image  # noqa: E402
-from twinviewer.render.quality import InteractionQuality  # noqa: E402
+from twinviewer.render.quality import StillQuality  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
 
 CLICK_TOLERANCE_PX = 4
@@ -69,12 +69,20 @@ class Viewer3D(QWidget):
         iren.GetCommand(release).SetPassiveObserver(True)
         iren.AddObserver("MouseMoveEvent", self._on_mouse_move, -1.0)
         iren.Initialize()
-        self.quality = InteractionQuality(self.renderer, iren, on_still=self._render_still)
+        self._still_timer = QTimer(self)
+        self._still_timer.setSingleShot(True)
+        self._still_callback = None
+        self._still_timer.timeout.connect(self._still_due)
+        self.quality = StillQuality(self.renderer, iren, self._schedule_still)
         self.frame_timer = FrameTimer(self.render_window, self.scene.triangles_shown)
 
-    def _render_still(self) -> None:
-        self.request_render()
-        self.render_if_needed()
+    def _schedule_still(self, seconds: float, callback) -> None:
+        self._still_callback = callback
+        self._still_timer.start(int(seconds * 1000))
+
+    def _still_due(self) -> None:
+        if not self._closed and self.isVisible() and self._still_callback is not None:
+            self._still_callback()
 
     @property
     def camera(self):
@@ -88,6 +96,7 @@ class Viewer3D(QWidget):
         """Schedule one repaint; the widget's paint event renders the scene exactly once."""
         if self._needs_render and self.isVisible():
             self._needs_render = False
+            self.quality.moving_frame()
             self.interactor.update()
             return True
         return False
@@ -95,17 +104,22 @@ class Viewer3D(QWidget):
     def render_now(self) -> None:
         self._needs_render = False
         if not self._closed:
+            self.quality.moving_frame()
             self.render_window.Render()
 
     def image(self) -> np.ndarray:
-        """What the view shows now, (h, w, 3) uint8, top row first: model, overlay, labels and legend."""
-        self.render_now()
+        """What the view shows now at full quality, (h, w, 3) uint8, top row first: model, overlay, labels
+        and legend — the picture a screenshot or a headless render of the same state gives."""
+        self._needs_render = False
+        self.quality.full_quality()
+        self.render_window.Render()
         return render_window_image(self.render_window)
 
     def close_view(self) -> None:
         """Release the VTK window (before the widget goes away)."""
         if not self._closed:
             self._closed = True
+            self._still_timer.stop()
             self.scene.clear()
             self.interactor.Finalize()
 
