@@ -134,7 +134,6 @@ def test_recording_loaded_rescans_the_new_store(qtbot, window, demo_copy):
     store.add_sensor("TT-101", 1.0)
     store.append_many("TT-101", times, values)
     window.session.set_recording(LoadedRecording(store, name="incident"))
-    window.recording_loaded.emit(window.session)
     at(window, T0 + 200)
     table = panel(window).table
     assert table.rowCount() == 2 and cell(table, 0, 1).startswith("TT-101")
@@ -248,7 +247,6 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     open_and_wait(qtbot, window, demo_copy)
     store, _report = read_recording(demo_copy.parent / "recordings" / "incident.parquet")
     window.session.set_recording(LoadedRecording(store, name="incident"))
-    window.recording_loaded.emit(window.session)
     start, end = store.time_range()
     p = panel(window)
     at(window, start + 8400)  # bearing DE in alarm: temperature and vibration

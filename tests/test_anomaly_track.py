@@ -25,6 +25,7 @@ def test_track_scores_the_store_and_names_the_sensor():
     store = store_with_step()
     track = AnomalyTrack.train(store, SENSORS, 0.0, 599.0)
     assert len(track.result.times) == 1400
+    assert not track.result.anomaly[:600].any(), "the training span is normal by definition"
     assert len(track.episodes) >= 1
     main = max(track.episodes, key=lambda e: e.end - e.start)
     assert 1000 <= main.start <= 1060 and main.top_sensors[0] == "temperature"

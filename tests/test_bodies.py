@@ -102,6 +102,7 @@ def test_split_into_bodies_in_the_window_and_saved_in_the_starter(qtbot, tmp_pat
 
 
 def test_inspect_and_render_list_and_name_bodies(shared_data, tmp_path, capsys):
+    pytest.importorskip("vtkmodules")  # `render` draws with VTK
     from twinviewer.cli import main
 
     assert main(["inspect", str(shared_data / DRIVE), "--split-bodies", "--json"]) == 0

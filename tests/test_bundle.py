@@ -193,3 +193,22 @@ def test_project_pointing_outside_the_bundle_is_refused(good_bundle, tmp_path: P
     bad = rewrite(good_bundle, tmp_path / "b.twinbundle", add={"project/blocks.twin.toml": evil}, list_too=False,
                   manifest_edit=fix)
     refused(bad, tmp_path, r"\[\[models\]\] file '\.\./\.\./source/blocks\.glb' is outside the bundle")
+
+
+def test_member_whose_zip_header_understates_its_size_is_refused(good_bundle, tmp_path: Path):
+    """A header that claims 100 bytes for a member that inflates to 1 MiB (manifest says 100 too): the
+    stream is cut at the claimed size and the member no longer matches its CRC and checksum."""
+    zeros = bytes(1024 * 1024)
+    bad = rewrite(good_bundle, tmp_path / "b.twinbundle", add={"attachments/zeros.bin": zeros},
+                  manifest_edit=lambda m: m["members"][-1].update(size=100))
+    data = bytearray(bad.read_bytes())
+    name = b"attachments/zeros.bin"
+    with zipfile.ZipFile(bad) as archive:
+        local = archive.getinfo(name.decode()).header_offset
+    central = data.rfind(b"PK\x01\x02", 0, data.rfind(name))  # its central directory entry
+    real, claimed = (1024 * 1024).to_bytes(4, "little"), (100).to_bytes(4, "little")
+    for offset in (local + 22, central + 24):  # "uncompressed size" in the local header and the directory
+        assert data[offset:offset + 4] == real
+        data[offset:offset + 4] = claimed
+    bad.write_bytes(bytes(data))
+    refused(bad, tmp_path, "refused: a member is damaged|does not match its SHA-256 checksum")

@@ -74,6 +74,20 @@ def test_bookmark_from_the_shortcut_is_saved_beside_the_recording_and_restores_t
     camera = window.scene.camera
     assert np.allclose(camera.GetPosition(), saved[0].camera.position)
 
+    # a click on the bookmark's mark on the timeline opens it too
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    window.select_part(None)
+    window.session.clock.seek(T0 + 2)
+    window.refresh_now()
+    track = window.panels["recording_panel"].timeline.track
+    lane = track._lanes()[0]
+    QTest.mouseClick(track, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(int(track.x_of(T0 + 14)) + 1, int(lane.center().y())))
+    qtbot.waitUntil(lambda: window.scene.selected == "right", timeout=3000)
+    assert abs(window.session.clock.t - (T0 + 14)) < 1e-6
+
 
 def test_bookmark_from_an_alarm_and_compare_puts_the_known_change_first(qtbot, window, project):
     open_with_recording(qtbot, window, project)
@@ -127,6 +141,7 @@ def test_bundle_saved_and_reopened_shows_the_same_state(qtbot, window, project, 
         other.close()
 
 
+@pytest.mark.slow
 def test_video_export_runs_in_a_child_with_progress(qtbot, window, project, tmp_path):
     import imageio.v2 as imageio
 
@@ -142,3 +157,39 @@ def test_video_export_runs_in_a_child_with_progress(qtbot, window, project, tmp_
     assert actions.last_error is None and actions.last_output == out
     assert process is not None
     assert sum(1 for _ in imageio.get_reader(out)) == 10
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, project, tmp_path):
+    open_with_recording(qtbot, window, project)
+    actions = window.panels["incident_actions"]
+    out = tmp_path / "long.mp4"
+    actions.export_video(out, (T0, T0 + 29), speed=0.01, fps=30, size=(640, 480))  # 87,000 frames
+    qtbot.waitUntil(lambda: actions.process is None or "Frame" in actions.progress.labelText(), timeout=60000)
+    assert actions.process is not None, actions.last_error
+    from PySide6.QtWidgets import QPushButton
+
+    cancel = next(b for b in actions.progress.findChildren(QPushButton) if b.text() == "Cancel")
+    cancel.click()
+    qtbot.waitUntil(lambda: actions.process is None, timeout=20000)
+    assert actions.last_error == "cancelled"
+    assert not out.exists() and not list(tmp_path.glob(".long.partial*"))
+
+
+def test_bookmark_from_the_events_list(qtbot, window, project):
+    from twinviewer.core.events import Event
+
+    open_with_recording(qtbot, window, project)
+    window.session.add_events([Event(T0 + 13, T0 + 16, "label", "Overheat", "T-R")])
+    events = window.panels["events_panel"]
+    events.rebuild(force=True)
+    row = next(i for i, e in enumerate(events.events) if e.label == "Overheat")
+    item = events.list.topLevelItem(row)
+    events.list.customContextMenuRequested.emit(events.list.visualItemRect(item).center())
+    panel = window.panels["bookmarks_panel"]
+    action = next(a for a in panel.event_menu.actions() if a.text() == "Add bookmark…")
+    action.trigger()
+    assert panel.dialog.title_edit.text() == "Overheat" and panel.dialog.parts_edit.text() == "right"
+    assert panel.dialog.duration.value() == 3.0
+    panel.dialog.accept()
+    assert panel.bookmarks[0].origin == "event:label" and panel.bookmarks[0].sensors == ["T-R"]

@@ -283,7 +283,7 @@ def test_obj_with_mtl_colours_and_objects(tmp_path):
 
 
 def test_vtk_formats_and_part_id_split(tmp_path):
-    import pyvista
+    pyvista = pytest.importorskip("pyvista")
 
     sphere = pyvista.Sphere(theta_resolution=12, phi_resolution=12)
     sphere.save(tmp_path / "ball.vtp")

@@ -347,6 +347,5 @@ def test_another_recording_closes_the_scenario(qtbot, window, player):
     from twinviewer.core.store import TimeSeriesStore
 
     window.session.set_recording(LoadedRecording(store=TimeSeriesStore()))
-    window.recording_loaded.emit(window.session)
     assert player.scenario is None and player.highlight.parts == []
     assert player.panel.title.text() == "No scenario loaded"

@@ -32,6 +32,17 @@ def refuse_split_bodies_for_project(target: str) -> None:
                               "its [[models]] entry")
 
 
+def _quiet_library_output() -> None:
+    """Library warnings (numpy's RuntimeWarning on a hostile file, trimesh's log lines) must not appear
+    beside the command's own one-line message; ``--debug`` shows them."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    logging.getLogger().addHandler(logging.NullHandler())
+
+
 def _command_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
@@ -65,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["open", *argv]
     parser = _build_parser(commands)
     args = parser.parse_args(argv)
+    if not debug:
+        _quiet_library_output()
     if args.command is None:
         parser.print_help()
         return 0

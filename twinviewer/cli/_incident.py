@@ -28,7 +28,7 @@ def progress_printer(enabled: bool):
         return None
 
     def report(fraction: float, message: str = "") -> None:
-        print(f"PROGRESS {fraction:.4f} {message}", flush=True)
+        print(f"PROGRESS {fraction:.6f} {message}", flush=True)
 
     return report
 
@@ -77,6 +77,7 @@ def open_inputs(target: Path | str, recording: Path | str | None = None, bookmar
         twin = open_twin(project_path)
         if twin.is_raw_mesh:
             raise TwinViewerError(f"{target}: a report, clip or bundle needs a twin project (*.twin.toml) or bundle")
+        source_name = ""
         if recording is not None:
             paths = [Path(recording)]
         else:
@@ -84,20 +85,38 @@ def open_inputs(target: Path | str, recording: Path | str | None = None, bookmar
             if not sources:
                 raise TwinViewerError(f"{target}: give --recording (the project names no recording)")
             paths = resolve_recording_files(twin.project, sources[0])
+            source_name = sources[0].name or ""
         store, report = load_recording(twin, recording)
         if store.time_range() is None:
             raise TwinViewerError(f"--recording {recording or 'of the project'}: the recording holds no samples")
-        name = Path(paths[0]).stem if paths else "recording"
+        # a name people recognise: the project's name for its recording, else the file (or the folder of several)
+        name = source_name or (Path(paths[0]).stem if len(paths) == 1 else Path(paths[0]).parent.name) or "recording"
         bookmarks = read_bookmarks_file(bookmarks_file or sidecar_path(paths), missing_ok=bookmarks_file is None)
         if state_file is not None:
             state = read_state_file(state_file)
         acks = acks_path(twin.path)
-        return IncidentInputs(twin, store, list(report.events), name, [Path(p) for p in paths], bookmarks,
+        events = list(report.events) + detected_anomalies(twin, store)
+        return IncidentInputs(twin, store, sorted(events, key=lambda e: e.t), name, [Path(p) for p in paths], bookmarks,
                               acks if acks.is_file() else None, state, bundle, extracted)
     except BaseException:
         if extracted is not None:
             shutil.rmtree(extracted, ignore_errors=True)
         raise
+
+
+def detected_anomalies(twin, store) -> list:
+    """Episodes of the project's anomaly detector (``NAME.twin.anomaly.json`` beside it), if it has one that
+    fits this recording; none otherwise (a report or clip does not fail for want of a detector)."""
+    from twinviewer.core.anomaly_track import AnomalyTrack
+    from twinviewer.io.anomaly_model import load_model, model_path
+
+    path = model_path(twin.path)
+    if not path.is_file():
+        return []
+    model = load_model(path)
+    if not all(store.has(s) for s in model.sensors):
+        return []
+    return AnomalyTrack.score_store(model, store).events()
 
 
 def read_state_file(path: Path | str) -> ViewState:
@@ -266,12 +285,13 @@ def build_report_data(inputs: IncidentInputs, t0: float, t1: float, overlay: str
 
 
 def make_report(inputs: IncidentInputs, t0: float, t1: float, out: Path | str, paper: str = "a4",
-                html_out: Path | str | None = None, overlay: str | None = None, progress=None, cancelled=None) -> Path:
+                html_out: Path | str | None = None, overlay: str | None = None, progress=None, cancelled=None,
+                picture_size: tuple[int, int] = REPORT_IMAGE_SIZE) -> Path:
     from twinviewer.io.report import write_html, write_pdf
 
     progress = progress or (lambda _f, _m="": None)
     progress(0.02, "Finding alarms and events")
-    data = build_report_data(inputs, t0, t1, overlay, progress=progress, cancelled=cancelled)
+    data = build_report_data(inputs, t0, t1, overlay, picture_size, progress=progress, cancelled=cancelled)
     progress(0.92, "Writing the PDF")
     out = write_pdf(out, data, paper, chart_span=(t0, t1))
     if html_out is not None:

@@ -219,8 +219,9 @@ def run(args: argparse.Namespace) -> int:
                 window.wait(0.5)
         elapsed = time.time() - started
         lost = in_flight[0] + dropped
+        confirmed = ", every one confirmed by the broker (PUBACK)" if args.qos == 1 and not lost else ""
         print(f"published {published:,} samples of {len(names)} sensors to {host}:{port} "
-              f"under {args.topic_prefix.rstrip('/')}/ in {elapsed:.1f} s"
+              f"under {args.topic_prefix.rstrip('/')}/ in {elapsed:.1f} s{confirmed}"
               + (f", skipped {skipped:,} NaN values" if skipped else "")
               + (f", {lost:,} not delivered (connection lost)" if lost else ""), flush=True)
         return 0 if not lost else 1

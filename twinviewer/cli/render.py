@@ -10,13 +10,13 @@ HELP = "render a project or mesh to a PNG with no window (for documentation, rep
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.core.views import VIEW_NAMES
+    from twinviewer.core.options import LABEL_MODES, RENDER_STYLES, VIEW_NAMES
 
     parser.add_argument("target", help="a *.twin.toml project or a mesh file")
     parser.add_argument("--out", required=True, help="output PNG file")
     parser.add_argument("--size", default="1280x800", help="image size WIDTHxHEIGHT (default 1280x800)")
     parser.add_argument("--view", default="iso", choices=VIEW_NAMES, help="camera view (default iso)")
-    parser.add_argument("--style", default="surface", choices=("surface", "edges", "wireframe"))
+    parser.add_argument("--style", default="surface", choices=RENDER_STYLES)
     parser.add_argument("--parallel", action="store_true", help="parallel projection")
     parser.add_argument("--hide", action="append", default=[], metavar="PART",
                         help="hide a part (repeatable)")
@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--overlay", metavar="MODE",
                         help="sensor overlay at --time: status (default), value, "
                         "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
-    parser.add_argument("--labels", choices=("off", "selected", "all"),
+    parser.add_argument("--labels", choices=LABEL_MODES,
                         help="floating sensor value labels (default: the project's [view] labels)")
     parser.add_argument("--scenario", metavar="S",
                         help="render a failure scenario step: a scenario file, or the "
@@ -64,6 +64,9 @@ def apply_section(scene, text: str) -> None:
 def run(args) -> int:
     from twinviewer.core.views import parse_size
     from twinviewer.io.twins import open_twin
+    from twinviewer.io.vtk_quiet import silence_vtk
+
+    silence_vtk()  # VTK's own log lines must not appear beside this command's one-line messages
 
     try:
         size = parse_size(args.size)

@@ -6,6 +6,11 @@ Method (documented with its benchmark in docs/anomaly-detection.md):
   deviation: the training window is split in two halves and every sample is compared with the mean of
   the other half. A slowly drifting sensor (a temperature warming up) therefore gets a wider scale than
   its short-term noise alone would give, which is what it will show after training.
+- **Trending sensors get room.** A sensor that trended during training (a temperature still warming up)
+  may keep trending: at ``a`` seconds from the training window its scale becomes
+  ``sqrt(scale² + (trend · a)²)``, with ``trend`` its least-squares slope in training and ``a`` capped at
+  twice the training duration (a line is not extrapolated further). A sensor without a trend keeps its
+  full sensitivity.
 - **Correlation structure, shrunk.** The covariance of the scaled held-out deviations, shrunk towards the
   identity by the Ledoit–Wolf intensity (estimated from the data: more shrinkage for fewer or noisier
   training rows, so the inverse does not over-trust tiny eigenvalues), gives a precision matrix ``P``. The raw score of a sample ``z`` is ``z·P·z / m`` (a regularised Mahalanobis
@@ -38,6 +43,7 @@ MODEL_VERSION = 1
 DEFAULT_SPAN = 30
 DEFAULT_RISK = 1e-4
 TAIL_QUANTILE = 0.9
+TREND_HORIZON = 2.0  # a training trend is extrapolated at most this many training durations
 MIN_TRAIN_ROWS = 20
 
 
@@ -62,19 +68,32 @@ class DetectorModel:
     train_start: float | None = None
     train_end: float | None = None
     train_rows: int = 0
+    trend: np.ndarray | None = None  # |slope| per second of each sensor in training (units/s)
+
+    def _scale_at(self, times: np.ndarray | float | None) -> np.ndarray:
+        """Scale per sensor (1-D) or per row and sensor (2-D) for timestamps at ``times``."""
+        if times is None or self.trend is None or not self.trend.any() or self.train_end is None:
+            return self.scale
+        t = np.asarray(times, dtype=np.float64)
+        start = self.train_start if self.train_start is not None else self.train_end
+        age = np.where(t > self.train_end, t - self.train_end, np.where(t < start, start - t, 0.0))
+        age = np.minimum(age, TREND_HORIZON * (self.train_end - start))
+        age = age[..., None] if age.ndim else age
+        return np.sqrt(self.scale ** 2 + (self.trend * age) ** 2)
 
     @property
     def alpha(self) -> float:
         return 2.0 / (self.span + 1.0)
 
-    def scaled(self, values: np.ndarray) -> np.ndarray:
-        """``(values - center) / scale`` (1-D or 2-D), unused sensors 0, missing values imputed.
+    def scaled(self, values: np.ndarray, times: np.ndarray | float | None = None) -> np.ndarray:
+        """``(values - center) / scale`` (1-D or 2-D, the scale widened by wander at ``times``), unused
+        sensors 0, missing values imputed.
 
         A missing value (NaN) gets its expectation given the other sensors of that row (the Gaussian
         conditional mean ``-P_mm⁻¹ P_mo z_o``): the score is then that of the observed sensors alone, so
         a gap neither raises nor hides an anomaly.
         """
-        z = (np.asarray(values, dtype=np.float64) - self.center) / self.scale
+        z = (np.asarray(values, dtype=np.float64) - self.center) / self._scale_at(times)
         missing = ~np.isfinite(z)
         z = np.where(missing, 0.0, z) * self.weight
         if missing.any():
@@ -88,21 +107,23 @@ class DetectorModel:
             z = rows.reshape(z.shape)
         return z
 
-    def raw_scores(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def raw_scores(self, values: np.ndarray, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Unsmoothed ``(score per row, contribution per row and sensor)`` for a 2-D block."""
-        z = self.scaled(values)
+        z = self.scaled(values, times)
         pz = z @ self.precision
         contributions = z * pz / len(self.sensors)
         return contributions.sum(axis=1), contributions
 
     def to_json(self) -> dict:
         return {
-            "format": MODEL_FORMAT, "version": MODEL_VERSION, "method": "split-half scaled, shrunk Mahalanobis, "
-            "EWMA smoothing, peaks-over-threshold limit",
+            "format": MODEL_FORMAT, "version": MODEL_VERSION,
+            "method": "split-half scaled with room for training trends, Ledoit-Wolf shrunk Mahalanobis, "
+                      "EWMA smoothing, peaks-over-threshold limit",
             "sensors": list(self.sensors), "center": self.center.tolist(), "scale": self.scale.tolist(),
             "weight": self.weight.tolist(), "precision": self.precision.tolist(), "limit": self.limit,
             "initial_score": self.initial_score,
             "span": self.span, "shrink": self.shrink, "risk": self.risk,
+            "trend": (self.trend if self.trend is not None else np.zeros(len(self.sensors))).tolist(),
             "training": {"start": self.train_start, "end": self.train_end, "rows": self.train_rows},
         }
 
@@ -159,13 +180,31 @@ def fit_detector(values: np.ndarray, sensors: Sequence[str], times: np.ndarray |
                           limit=math.inf, span=int(span), shrink=float(shrink), risk=float(risk),
                           train_rows=len(rows))
     if times is not None and len(times):
-        model.train_start, model.train_end = float(np.nanmin(times)), float(np.nanmax(times))
+        t = np.asarray(times, dtype=np.float64)
+        model.train_start, model.train_end = float(np.nanmin(t)), float(np.nanmax(t))
+        model.trend = training_trend(t, x) * weight
     # held-out scores of the training rows, smoothed as online, give the limit (peaks over threshold)
     raw = np.einsum("ij,jk,ik->i", z, precision, z) / m
     model.initial_score = float(np.median(raw))
     smooth = _ewma(raw, model.alpha, initial=model.initial_score)
     model.limit = pot_limit(smooth, risk)
     return model
+
+
+def training_trend(times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """|least-squares slope| per second of each column over the rows with a finite time (NaN ignored)."""
+    ok = np.isfinite(times)
+    t, x = times[ok], values[ok]
+    slopes = np.zeros(values.shape[1])
+    for j in range(values.shape[1]):
+        good = np.isfinite(x[:, j])
+        if good.sum() < 3:
+            continue
+        tc = t[good] - t[good].mean()
+        denominator = float(tc @ tc)
+        if denominator > 0:
+            slopes[j] = abs(float(tc @ (x[good, j] - x[good, j].mean())) / denominator)
+    return slopes
 
 
 def ledoit_wolf_shrinkage(x: np.ndarray) -> float:
@@ -218,10 +257,10 @@ class OnlineScorer:
         self._score = self.model.initial_score
         self._contrib = np.zeros(len(self.model.sensors))
 
-    def step(self, values: np.ndarray) -> tuple[float, bool, np.ndarray]:
-        """``(smoothed score, anomalous, smoothed contributions)`` after one row of sensor values."""
+    def step(self, values: np.ndarray, t: float | None = None) -> tuple[float, bool, np.ndarray]:
+        """``(smoothed score, anomalous, smoothed contributions)`` after one row of sensor values at ``t``."""
         model = self.model
-        z = model.scaled(values)
+        z = model.scaled(values, t)
         pz = model.precision @ z
         contributions = z * pz / len(z)
         raw = float(contributions.sum())
@@ -230,10 +269,11 @@ class OnlineScorer:
         self._contrib = a * contributions + (1.0 - a) * self._contrib
         return self._score, self._score > model.limit, self._contrib
 
-    def step_block(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step_block(self, values: np.ndarray, times: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`step` for each row of ``values``: ``(scores, 0/1 flags, contributions)``, state carried on."""
         model = self.model
-        raw, contributions = model.raw_scores(values)
+        raw, contributions = model.raw_scores(values, times)
         score = _ewma(raw, model.alpha, initial=self._score)
         smooth = _ewma(contributions, model.alpha, initial=self._contrib)
         if len(score):
@@ -243,7 +283,7 @@ class OnlineScorer:
 
 def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> ScoreResult:
     """Score every row of ``values`` in order, exactly as :class:`OnlineScorer` would one by one."""
-    raw, contributions = model.raw_scores(values)
+    raw, contributions = model.raw_scores(values, times)
     score = _ewma(raw, model.alpha, initial=model.initial_score)
     smooth_contrib = _ewma(contributions, model.alpha, initial=np.zeros(len(model.sensors)))
     return ScoreResult(times=np.asarray(times, dtype=np.float64), score=score,

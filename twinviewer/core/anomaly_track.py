@@ -5,7 +5,8 @@ timestamp of the store it was built for (replay: the whole recording, scored onc
 are scored as they arrive with :meth:`AnomalyTrack.update`). Other parts of the app read it without Qt:
 ``episodes`` (also as timeline :class:`~twinviewer.core.events.Event` objects of kind ``"detected anomaly"``),
 ``at(t)`` for the score and flag at a time, and ``sensor_mask(t, sensor_ids)`` for the sensors that explain
-the anomaly at ``t`` (the part-colour root-cause hint).
+the anomaly at ``t`` (the part-colour root-cause hint). Timestamps inside the training span are never
+flagged: the user declared that span normal.
 """
 
 from __future__ import annotations
@@ -69,9 +70,13 @@ class AnomalyTrack:
             if cancel is not None and cancel():
                 raise CancelledError("scoring cancelled")
             stop = min(start + CHUNK_ROWS, len(times))
-            score[start:stop], flags[start:stop], contributions[start:stop] = scorer.step_block(values[start:stop])
+            score[start:stop], flags[start:stop], contributions[start:stop] = scorer.step_block(values[start:stop],
+                                                                                    times[start:stop])
             if progress is not None:
                 progress(stop / max(len(times), 1), f"Scored {stop:,} of {len(times):,} timestamps")
+        if model.train_start is not None and model.train_end is not None:
+            # the span the user declared normal is normal by definition (its own first rows can start odd)
+            flags[(times >= model.train_start) & (times <= model.train_end)] = 0
         result = ScoreResult(times=times, score=score, anomaly=flags, contributions=contributions,
                              sensors=list(model.sensors), limit=model.limit, span=model.span)
         track = cls(model, result)
@@ -97,7 +102,7 @@ class AnomalyTrack:
             return 0
         times, values = times[new], values[new]
         n = len(times)
-        score, flags, contributions = self._scorer.step_block(values)
+        score, flags, contributions = self._scorer.step_block(values, times)
         r = self.result
         self.result = ScoreResult(times=np.concatenate([r.times, times]), score=np.concatenate([r.score, score]),
                                   anomaly=np.concatenate([r.anomaly, flags]),

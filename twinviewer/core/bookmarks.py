@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode
 
 BOOKMARKS_FORMAT = "twinviewer-bookmarks"
 BOOKMARKS_VERSION = 1
@@ -39,7 +40,7 @@ Vector = Annotated[tuple[float, float, float], Field()]
 class Camera(BaseModel):
     """A camera as the 3D view had it: scene-frame metres, Z up."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     position: Vector
     focal_point: Vector
     view_up: Vector = (0.0, 0.0, 1.0)
@@ -70,7 +71,7 @@ class Camera(BaseModel):
 class Bookmark(BaseModel):
     """A time (``t_end`` None) or an interval ``[t, t_end]`` of a recording, in epoch seconds (UTC)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     t: float
     t_end: float | None = None
@@ -124,11 +125,11 @@ class Bookmark(BaseModel):
 class ViewState(BaseModel):
     """What an incident bundle restores: the time, camera, overlay mode and selection."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     t: float | None = None
     camera: Camera | None = None
     overlay: str = Field(default="status", max_length=100)
-    labels: Literal["off", "selected", "all"] | None = None
+    labels: LabelMode | None = None
     selected_part: str | None = Field(default=None, max_length=300)
 
     @field_validator("t")
@@ -138,7 +139,7 @@ class ViewState(BaseModel):
 
 
 class _BookmarkDocument(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: Literal["twinviewer-bookmarks"]
     version: Literal[1]
     recording: str = ""

@@ -26,6 +26,7 @@ from twinviewer.core.colormaps import Legend, colormap_for, colormap_table, lege
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
 from twinviewer.core.overlay import (
     NEUTRAL,
     STATE_FRESH,
@@ -41,8 +42,6 @@ from twinviewer.core.overlay import (
 )
 from twinviewer.core.project import Sensor, ViewSettings
 
-OVERLAY_KINDS = ("off", "status", "value", "field")
-LABEL_MODES = ("off", "selected", "all")
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
               Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
@@ -58,7 +57,7 @@ def parse_mode(mode: str) -> tuple[str, str | None]:
     """``"field:temperature"`` → ``("field", "temperature")``; off, status and value have no quantity."""
     if mode.startswith("field:"):
         return "field", mode.split(":", 1)[1]
-    if mode not in ("off", "status", "value"):
+    if mode not in SIMPLE_OVERLAY_MODES:
         raise ValueError(f"unknown overlay {mode!r}; use off, status, value or field:QUANTITY")
     return mode, None
 

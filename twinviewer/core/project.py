@@ -18,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 Units = Literal["mm", "cm", "m", "in", "ft"]
@@ -32,7 +33,7 @@ _NAMED_COLOURS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def parse_colour(value: str) -> tuple[float, float, float]:
@@ -190,6 +191,14 @@ class MqttTopic(_Strict):
         return self
 
 
+def _env_variable_name(value: str | None) -> str | None:
+    """``password_env`` names an environment variable; the message never repeats what was written there."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("password_env must be the NAME of an environment variable (letters, digits and _), "
+                         "not the password itself; the value written here is not shown")
+    return value
+
+
 class MqttSource(_Strict):
     kind: Literal["mqtt"]
     name: str = ""
@@ -211,6 +220,8 @@ class MqttSource(_Strict):
     max_payload_bytes: int = Field(65536, ge=16)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttSource:
@@ -250,6 +261,8 @@ class OpcUaSource(_Strict):
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
 
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
+
     @model_validator(mode="after")
     def _consistent(self) -> OpcUaSource:
         if not self.nodes:
@@ -275,6 +288,37 @@ class SimulatorSource(_Strict):
 Source = Annotated[RecordingSource | MqttSource | OpcUaSource | SimulatorSource, Field(discriminator="kind")]
 
 
+_SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$"
+
+
+class HistoryDatabase(_Strict):
+    """A ``[[history]]`` entry: older values of the project's sensors in a PostgreSQL (or TimescaleDB) table.
+
+    The table (or view) is long: one row per sample with a time, a sensor tag and a value column.
+    ``sensors`` maps project sensor ids to tags in the table (a sensor not listed is looked up by its id).
+    """
+
+    kind: Literal["postgresql"]
+    name: str = ""
+    host: str = "localhost"
+    port: int = Field(5432, ge=1, le=65535)
+    database: str = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    table: str = Field(pattern=_SQL_NAME)
+    time_column: str = Field("time", pattern=_SQL_NAME)
+    sensor_column: str = Field("sensor", pattern=_SQL_NAME)
+    value_column: str = Field("value", pattern=_SQL_NAME)
+    quality_column: str | None = Field(None, pattern=_SQL_NAME)
+    sensors: dict[str, str] = Field(default_factory=dict)
+    statement_timeout_s: float = Field(15.0, gt=0, le=3600)
+    connect_timeout_s: int = Field(5, ge=1, le=120)
+
+    def describe(self) -> str:
+        return f"{self.database}.{self.table} at {self.host}:{self.port}"
+
+
 class ScenarioRef(_Strict):
     file: str = Field(min_length=1)
 
@@ -292,12 +336,12 @@ class Component(_Strict):
 class ViewSettings(_Strict):
     """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
 
-    overlay: str = "status"
+    overlay: OverlayKind = "status"
     field_quantity: str | None = None
     colormaps: dict[str, str] = Field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    labels: Literal["off", "selected", "all"] = "selected"
-    camera: str = "iso"
+    labels: LabelMode = "selected"
+    camera: ViewName = "iso"
 
 
 class Project(_Strict):
@@ -307,6 +351,7 @@ class Project(_Strict):
     parts: list[Part] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+    history: list[HistoryDatabase] = Field(default_factory=list)
     scenarios: list[ScenarioRef] = Field(default_factory=list)
     components: list[Component] = Field(default_factory=list)
     view: ViewSettings = Field(default_factory=ViewSettings)
@@ -368,6 +413,9 @@ def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str
     """TOML text as a dict; invalid TOML raises ``error`` with the line tomllib reports."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise error([ProjectProblem(file=name, line=None, key="(toml)",
+                                    message="invalid TOML: arrays or tables nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise error([ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",

@@ -36,7 +36,9 @@ from pydantic import (
     model_validator,
 )
 
+from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import VIEW_NAMES
 from twinviewer.core.project import (
     FileProblemsError,
     ProjectProblem,
@@ -45,8 +47,9 @@ from twinviewer.core.project import (
     validation_message,
 )
 from twinviewer.core.sim_plant import COMPONENT_FAULTS, FAULT_KINDS, SENSOR_FAULTS, Plant, SimulationError
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 
-NAMED_VIEWS = ("iso", "front", "back", "left", "right", "top", "bottom")
+NAMED_VIEWS = VIEW_NAMES
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|min|d|h|m|s)?\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _QUESTION_TAGS = ("choice", "click_part")
@@ -83,7 +86,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class OperatingPoint(_Strict):
@@ -277,9 +280,14 @@ class Scenario(_Strict):
             raise ValueError("duration must be longer than 0 s")
         if self.sample_period <= 0:
             raise ValueError("sample_period must be longer than 0 s")
-        if self.duration / self.sample_period > 50_000_000:
-            raise ValueError(f"duration / sample_period gives {self.duration / self.sample_period:.3g} "
-                             "samples; the simulator is limited to 50 million per sensor")
+        steps = self.duration / self.sample_period
+        limit = MAX_SIMULATION_SAMPLES.value
+        if steps > limit:
+            raise ValueError(f"duration / sample_period gives {steps:.3g} samples per sensor, more than the limit "
+                             f"of {limit:,} (set {MAX_SIMULATION_SAMPLES.env} to raise it)")
+        start = self.start.timestamp()
+        if not (time_ok(start) and time_ok(start + self.duration)):
+            raise ValueError(f"start and start + duration must lie within {RANGE_TEXT}")
         return self
 
     # ---- time ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ status snapshot; :func:`redact` scrubs known secrets from any text that is about
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -69,6 +70,17 @@ class SecretStore(Protocol):
     def save(self, user: str, text: str) -> bool: ...
 
 
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def env_name_for_display(password_env: str) -> str:
+    """The variable's name as it may be shown, or a placeholder when the 'name' may be the password itself.
+
+    Environment variable names are upper case by convention (``TWINVIEWER_MQTT_PASSWORD``); anything else
+    in ``password_env`` could be a password typed into the wrong field, and is never printed."""
+    return password_env if _ENV_NAME.match(password_env) else "(named by password_env; not shown, it may be a secret)"
+
+
 def resolve_password(*, kind: str, host: str, username: str | None, password_env: str | None,
                      prompt: PasswordPrompt | None = None,
                      environ: Mapping[str, str] | None = None,
@@ -83,7 +95,7 @@ def resolve_password(*, kind: str, host: str, username: str | None, password_env
     if password_env:
         text = variables.get(password_env)
         if text is not None:
-            return Secret(text, f"environment variable {password_env}")
+            return Secret(text, f"environment variable {env_name_for_display(password_env)}")
     if username:
         user = keyring_user(kind, host, username)
         text = store.get(user) if store is not None else None
@@ -98,9 +110,8 @@ def resolve_password(*, kind: str, host: str, username: str | None, password_env
             if answer is not None:
                 return Secret(answer, "prompt")
     if password_env:
-        raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at "
-                          f"{host}) "
-                          "is not set, and no keyring entry or prompt gave a password")
+        raise SecretError(f"the environment variable {env_name_for_display(password_env)} (password_env of the "
+                          f"{kind} source at {host}) is not set, and no keyring entry or prompt gave a password")
     return None
 
 

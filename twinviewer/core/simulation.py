@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.events import STATUS_LABELS, classify
 from twinviewer.core.scenario import OPERATING_FIELDS, Scenario, check_scenario
 from twinviewer.core.sim_plant import SENSOR_FAULTS, Binding, Plant, SimulationError
@@ -516,6 +517,11 @@ def simulate(scenario: Scenario, project, *, seed: int | None = None,
         from twinviewer.core.scenario import ScenarioError
 
         raise ScenarioError(problems)
+    bound = len([b for b in plant.bindings]) or 1
+    where = str(scenario.path) if scenario.path else f"scenario {scenario.title!r}"
+    MAX_SIMULATION_SAMPLES.check(scenario.n_samples * bound, where,
+                                 f"duration / sample_period = {scenario.n_samples:,} time steps × {bound} sensors =",
+                                 error=SimulationError)
     timeline = build_timeline(scenario)
     result = simulate_timeline(plant, timeline, scenario.seed if seed is None else seed, scenario)
     if project is not None:

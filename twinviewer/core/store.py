@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.events import crossings_in
+from twinviewer.core.history import HistorySource, Summary, decimate, summarize
 
 FRESH, STALE, NO_DATA = 0, 1, 2
 STATE_NAMES = ("fresh", "stale", "no data")
@@ -103,8 +104,13 @@ class _Plan:
     stale_after: np.ndarray  # float64 (n,) age beyond which a sample is stale
 
 
-class TimeSeriesStore:
-    """Thread-safe store of sensor samples; see the module docstring for layout and semantics."""
+class TimeSeriesStore(HistorySource):
+    """Thread-safe store of sensor samples; see the module docstring for layout and semantics.
+
+    The in-memory :class:`~twinviewer.core.history.HistorySource`: recordings loaded whole, live data.
+    """
+
+    in_memory = True
 
     def __init__(self, stale_factor: float = 3.0):
         self._lock = threading.RLock()
@@ -286,26 +292,19 @@ class TimeSeriesStore:
         count = i1 - i0
         if count <= 0:
             return empty, empty, empty
-        times = all_times[i0:i1]
-        column = block_values[i0:i1, col]
-        max_points = max(int(max_points), 1)
-        if count <= max_points:
-            raw = column.astype(np.float64)
-            return times.copy(), raw, raw.copy()
-        edges = np.linspace(times[0], times[-1], max_points + 1)
-        starts = np.searchsorted(times, edges[:-1], side="left")
-        ends = np.empty_like(starts)
-        ends[:-1] = starts[1:]
-        ends[-1] = count
-        filled = ends > starts
-        safe_starts = np.minimum(starts, count - 1)
-        with np.errstate(invalid="ignore"):
-            vmin = np.fmin.reduceat(column, safe_starts).astype(np.float64)
-            vmax = np.fmax.reduceat(column, safe_starts).astype(np.float64)
-        vmin[~filled] = np.nan
-        vmax[~filled] = np.nan
-        centres = (edges[:-1] + edges[1:]) * 0.5
-        return centres, vmin, vmax
+        return decimate(all_times[i0:i1], block_values[i0:i1, col], max_points)
+
+    def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
+        """Min, max, mean and count per ``resolution_s`` bucket of the samples with ``t0 <= t <= t1``."""
+        location = self._location(sensor_id)
+        if location is None or not t1 >= t0:
+            return Summary.empty(resolution_s)
+        block, col = location
+        block_times, block_values, length = block.view
+        all_times = block_times[:length]
+        i0 = int(np.searchsorted(all_times, t0, side="left"))
+        i1 = int(np.searchsorted(all_times, t1, side="right"))
+        return summarize(all_times[i0:i1], block_values[i0:i1, col], resolution_s)
 
     def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
         """A copy of every sample of one sensor: ``(times, values)`` float64. Empty arrays if none."""

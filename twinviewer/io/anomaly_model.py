@@ -28,14 +28,14 @@ def model_path(project_path: Path | str) -> Path:
 
 
 class _Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     start: float | None = None
     end: float | None = None
     rows: int = Field(0, ge=0)
 
 
 class _ModelFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: str
     version: int
     method: str = ""
@@ -49,6 +49,7 @@ class _ModelFile(BaseModel):
     span: int = Field(ge=1, le=1_000_000)
     shrink: float = Field(ge=0, le=1)
     risk: float = Field(gt=0, lt=1)
+    trend: list[float]
     training: _Training = Field(default_factory=_Training)
 
     @model_validator(mode="after")
@@ -60,7 +61,7 @@ class _ModelFile(BaseModel):
         m = len(self.sensors)
         if len(set(self.sensors)) != m:
             raise ValueError("sensors must be unique")
-        for name in ("center", "scale", "weight"):
+        for name in ("center", "scale", "weight", "trend"):
             values = getattr(self, name)
             if len(values) != m:
                 raise ValueError(f"{name} has {len(values)} numbers, expected one per sensor ({m})")
@@ -68,6 +69,8 @@ class _ModelFile(BaseModel):
                 raise ValueError(f"{name} must hold finite numbers")
         if any(v <= 0 for v in self.scale):
             raise ValueError("scale must be positive")
+        if any(v < 0 for v in self.trend):
+            raise ValueError("trend must be >= 0")
         if any(v not in (0.0, 1.0) for v in self.weight):
             raise ValueError("weight must be 0 or 1")
         if len(self.precision) != m or any(len(row) != m for row in self.precision):
@@ -120,4 +123,4 @@ def load_model(path: Path | str) -> DetectorModel:
         precision=np.asarray(doc.precision, dtype=np.float64), limit=float(doc.limit),
         initial_score=doc.initial_score, span=doc.span,
         shrink=doc.shrink, risk=doc.risk, train_start=doc.training.start, train_end=doc.training.end,
-        train_rows=doc.training.rows)
+        train_rows=doc.training.rows, trend=np.asarray(doc.trend, dtype=np.float64))

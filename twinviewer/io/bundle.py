@@ -64,7 +64,7 @@ class BundleError(TwinViewerError):
 
 
 class Member(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     path: str = Field(min_length=1, max_length=400)
     size: int = Field(ge=0, le=MAX_MEMBER_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -81,7 +81,7 @@ class Member(BaseModel):
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: Literal["twinviewer-bundle"]
     version: Literal[1]
     created_at: float
@@ -467,7 +467,10 @@ def extract_bundle(path: Path | str, parent: Path | str | None = None, progress:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256()
                 written = 0
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+                try:
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+                except FileExistsError:  # e.g. "A.txt" and "a.txt" on a case-insensitive disk
+                    raise BundleError(f"{name}: refused: member {member.path!r} collides with another member") from None
                 with os.fdopen(fd, "wb") as out, archive.open(member.path) as source:
                     while True:
                         chunk = source.read(CHUNK)
@@ -491,6 +494,9 @@ def extract_bundle(path: Path | str, parent: Path | str | None = None, progress:
         except zipfile.BadZipFile as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise BundleError(f"{name}: refused: a member is damaged ({exc})") from None
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise BundleError(f"{name}: cannot unpack into {parent}: {exc.strerror or exc}") from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

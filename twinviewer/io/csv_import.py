@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from twinviewer.core.errors import CancelledError, RecordingError
+from twinviewer.core.timerange import RANGE_TEXT
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.tables import LABEL_COLUMNS, LongTable, WideTable
 from twinviewer.io.timestamps import TimeParser, parse_numbers
@@ -231,9 +232,9 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     if invalid_rows:
         report.add("truncated line", len(invalid_rows), [f"{name}:{number}" for number, _ in invalid_rows])
     blank_all = np.concatenate(blank)
-    bad_time_all = np.concatenate(bad_time)
-    report.add("blank line", int(blank_all.sum()),
-               [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(blank_all)[:5]])
+    all_times = parser.finish(np.concatenate(raw_times), np.concatenate(naive_flags))
+    bad_time_all = np.concatenate(bad_time) | (np.isnan(all_times) & ~blank_all)  # unreadable or out of range
+    report.add("blank line", int(blank_all.sum()), [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(blank_all)[:5]])
     report.add("bad timestamp", int(bad_time_all.sum()),
                [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(bad_time_all)[:5]])
     keep = ~(blank_all | bad_time_all)
@@ -244,14 +245,13 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         if total:
             any_row = np.logical_or.reduce(flags)
             report.add(kind, total, [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(any_row)[:5]])
-    times = parser.finish(np.concatenate(raw_times), np.concatenate(naive_flags))[keep]
+    times = all_times[keep]
     lines_kept = line_numbers[keep]
     if not times.size:
         if bad_time_all.any():
-            raise RecordingError(f"{path}: no timestamp in column {time_name!r} could be read (first bad "
-                                 "line "
-                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch "
-                                 "seconds")
+            raise RecordingError(f"{path}: no timestamp in column {time_name!r} could be read (first bad line "
+                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch seconds "
+                                 f"within {RANGE_TEXT}")
         raise EmptyFileError(f"{path}: the file has no data rows")
     if layout == "long":
         sensor_text = np.concatenate(long_names)[keep]

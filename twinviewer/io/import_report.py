@@ -17,11 +17,11 @@ FIRST_LOCATIONS_KEPT = 5
 # kind → what the importer did about it
 PROBLEM_KINDS: dict[str, str] = {
     "truncated line": "row skipped: wrong number of fields",
-    "bad timestamp": "row skipped: timestamp not readable",
+    "bad timestamp": "row skipped: timestamp not readable or outside 1970..2200",
     "unknown sensor": "row skipped: sensor not in the mapping",
     "blank line": "skipped",
     "empty file": "file skipped: no data rows",
-    "unparsable number": "value kept as a gap (NaN): not a number",
+    "unparsable number": "value kept as a gap (NaN): not a number, NaN or infinite",
     "missing value": "empty cell kept as a gap (NaN)",
     "bad quality": "value kept as a gap (NaN): quality flag 'bad'",
     "duplicate timestamp": "last row kept",

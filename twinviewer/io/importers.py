@@ -24,6 +24,7 @@ from twinviewer.core.project import Project, RecordingSource
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.io.adapters import HYDRAULIC_START, import_hydraulic, is_hydraulic_folder, nab_events
 from twinviewer.io.csv_import import EmptyFileError, read_csv_table
+from twinviewer.io.dataset import is_dataset_folder, open_dataset_recording
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.recording import read_parquet_table, read_recording
 from twinviewer.io.tables import ColumnMapping, LongTable, WideTable, assemble_long, assemble_wide
@@ -112,6 +113,8 @@ def import_recording(paths: Path | str | Sequence[Path | str], *, source: Record
         store, report = import_hydraulic(paths[0], mapping, start=HYDRAULIC_START + time_offset_s,
                                          progress=progress, cancel=cancel, periods=periods)
         return store, report
+    if len(paths) == 1 and format in ("auto", "parquet") and is_dataset_folder(paths[0]):
+        return open_dataset_recording(paths[0], mapping, periods, progress, cancel)
     for path in paths:
         if path.is_dir():
             raise RecordingError(f"{path} is a folder; give the recording files (e.g. {path}/*.csv)")

@@ -14,6 +14,7 @@ results, warnings and error messages are the same either way.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import numpy as np
 
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
+from twinviewer.io.referenced_files import ReferencedFileError, read_reference
 
 # Characters outside ASCII that Python's str.split()/splitlines() treat as whitespace or line breaks; the
 # bulk parser splits bytes on ASCII whitespace only, so a file holding any of these goes line by line.
@@ -49,10 +51,12 @@ class _ObjContent:
     skipped_faces: int = 0
 
 
-def read_mtl_colours(path: Path) -> dict[str, tuple[float, float, float]]:
+def read_mtl_colours(path: Path, text: str | None = None) -> dict[str, tuple[float, float, float]]:
     colours: dict[str, tuple[float, float, float]] = {}
     current = None
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    if text is None:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    for line in text.splitlines():
         fields = line.split()
         if not fields:
             continue
@@ -60,9 +64,11 @@ def read_mtl_colours(path: Path) -> dict[str, tuple[float, float, float]]:
             current = " ".join(fields[1:])
         elif fields[0] == "Kd" and current is not None and len(fields) >= 4:
             try:
-                colours[current] = (float(fields[1]), float(fields[2]), float(fields[3]))
+                rgb = (float(fields[1]), float(fields[2]), float(fields[3]))
             except ValueError:
                 continue
+            if all(math.isfinite(c) for c in rgb):
+                colours[current] = rgb
     return colours
 
 
@@ -112,6 +118,9 @@ def read_obj_per_line(path: Path, *, warnings: list[str], data: bytes | None = N
             if len(indices) < 3:
                 skipped_faces += 1
                 continue
+            if any(abs(i) > 2**40 for i in indices):
+                raise MeshLoadError(f"{path}:{line_number}: face refers to a vertex index beyond any file's "
+                                    "vertex count.")
             count = len(vertices)
             indices = [i - 1 if i > 0 else count + i for i in indices]
             faces = part_faces.setdefault(current_part, [])
@@ -171,12 +180,14 @@ def _colours_to_bytes(rgb: np.ndarray) -> np.ndarray:
 
 def _build_parts(path: Path, content: _ObjContent, warnings: list[str]) -> list[PartMesh]:
     colours_by_material: dict[str, tuple[float, float, float]] = {}
-    for name in content.material_files:
-        mtl = path.parent / name
-        if mtl.is_file():
-            colours_by_material.update(read_mtl_colours(mtl))
-        else:
-            warnings.append(f"{path.name}: material file {name!r} not found; colours from it are not used")
+    for name in content.material_files[:64]:
+        try:
+            raw = read_reference(path, name, "material file")
+        except ReferencedFileError as exc:
+            reason = str(exc).removeprefix(f"{path}: ").replace(" next to it", "")
+            warnings.append(f"{path.name}: {reason}; colours from it are not used")
+            continue
+        colours_by_material.update(read_mtl_colours(path, raw.decode("utf-8", errors="replace")))
     points, per_vertex = content.points, content.vertex_colours
     parts = []
     for name, faces, material in content.parts:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_TRIANGLES
 from twinviewer.core.errors import CancelledError, MeshLoadError
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
 
@@ -85,7 +86,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
                 progress: ProgressCallback | None, cancel: CancelCallback | None) -> list[PartMesh]:
     if suffix == ".stl":
         from twinviewer.io.mesh_stl import read_stl
-        return read_stl(path)
+        return read_stl(path, warnings)
     if suffix == ".obj":
         from twinviewer.io.mesh_obj import read_obj
         return read_obj(path, warnings=warnings)
@@ -94,7 +95,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
         return read_gltf(path, warnings=warnings)
     if suffix == ".ply":
         from twinviewer.io.mesh_other import read_ply
-        return read_ply(path)
+        return read_ply(path, warnings)
     if suffix == ".off":
         from twinviewer.io.mesh_other import read_off
         return read_off(path)
@@ -135,13 +136,16 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
                             f"TwinViewer reads {', '.join(supported_extensions())}.")
     if not path.exists():
         raise MeshLoadError(f"{path}: no such file.")
-    if not path.is_file():
+    if path.is_dir():
         raise MeshLoadError(f"{path}: is a folder, not a model file.")
+    if not path.is_file():
+        raise MeshLoadError(f"{path}: is not a regular file (a device, pipe or socket), not a model file.")
     if units not in UNIT_SCALE:
         raise MeshLoadError(f"{path}: unknown units {units!r}; use one of {', '.join(UNIT_SCALE)}.")
     size = path.stat().st_size
     if size == 0:
         raise MeshLoadError(f"{path}: the file is empty (0 bytes).")
+    MAX_MODEL_FILE_BYTES.check(size, str(path), "the file has")
     with open(path, "rb") as handle:
         head = handle.read(64)
     found = _sniff(head)
@@ -157,9 +161,13 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
         raise
     except MemoryError:
         raise MeshLoadError(f"{path}: not enough memory to load this model.") from None
+    except RecursionError:
+        raise MeshLoadError(f"{path}: the file nests its structure too deeply to be a valid "
+                            f"{suffix[1:].upper()} file.") from None
     except Exception as exc:  # a reader tripping over malformed content: still one sentence, naming the file
         raise MeshLoadError(f"{path}: the file is damaged or not a valid {suffix[1:].upper()} file "
-                            f"({type(exc).__name__}: {exc}).") from None
+                            f"({type(exc).__name__}: {str(exc)[:200]}).") from None
+    MAX_TRIANGLES.check(sum(len(part.faces) for part in parts), str(path), "the file holds")
     _check_cancel(cancel, path)
     report(0.8, f"Checking {path.name}")
     if suffix in SELF_SCALING_EXTENSIONS:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.core.timerange import times_ok
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.tables import (
     LABEL_COLUMNS,
@@ -190,9 +191,22 @@ def read_metadata(path: Path | str) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        meta = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(f"{path}: the twinviewer metadata must be a JSON object")
+    rules = {"format_version": (int, "an integer"), "sensors": (list, "a list of sensor ids"),
+             "events": (list, "a list of events"), "layout": (str, "a string"), "units": (dict, "an object"),
+             "asset": (str, "a string")}
+    for key, (kind, described) in rules.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise RecordingError(f"{path}: twinviewer metadata key {key!r} must be {described}, got "
+                                 f"{type(value).__name__}")
+    if any(not isinstance(s, str) for s in meta.get("sensors") or []):
+        raise RecordingError(f"{path}: twinviewer metadata key 'sensors' must hold sensor ids (strings)")
+    return meta
 
 
 def read_recording(path: Path | str, progress: Progress | None = None, cancel: Cancel | None = None, *,
@@ -211,8 +225,8 @@ def read_recording(path: Path | str, progress: Progress | None = None, cancel: C
     for event in meta.get("events") or []:
         try:
             report.events.append(Event.from_json(event))
-        except (KeyError, TypeError, ValueError):
-            report.notes.append(f"An event in the metadata could not be read: {event!r}")
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            report.notes.append(f"An event in the metadata could not be read: {str(event)[:200]}")
     names = parquet.schema_arrow.names
     if meta.get("layout") == "grid" and not mapping and {"time", "sensor", "value"} <= set(names):
         store = _read_grid(path, parquet, meta, report, progress, cancel, value_dtype, periods)
@@ -282,6 +296,12 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
             progress(position / max(n_times, 1), f"Reading {path.name}")
     if n_times > 1 and not np.all(np.diff(times) > 0):
         return None
+    if not times_ok(times).all():
+        return None  # the general path counts and drops the rows whose time is out of range
+    not_finite = ~np.isfinite(matrix) & ~np.isnan(matrix)
+    if not_finite.any():
+        report.add("unparsable number", int(not_finite.sum()))
+        matrix[not_finite] = np.nan
     if bad_quality:
         report.add("bad quality", bad_quality)
     store = TimeSeriesStore()
@@ -331,9 +351,11 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
     parser = TimeParser(time_format, timezone, where=str(path))
     raw, bad, naive = parser.parse(table.column(time_column).combine_chunks())
     rows = np.arange(1, table.num_rows + 1)
+    all_times = parser.finish(raw, naive)
+    bad = bad | np.isnan(all_times)  # unreadable, or outside the valid time range
     report.add("bad timestamp", int(bad.sum()), [f"{path.name}:{r}" for r in rows[bad][:5]])
     keep = ~bad
-    times = parser.finish(raw, naive)[keep]
+    times = all_times[keep]
     if layout == "long":
         sensor_name = next(lowered[k] for k in ("sensor", "tag", "name", "signal") if k in lowered)
         sensors = table.column(sensor_name).combine_chunks()
@@ -369,9 +391,11 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
         report.notes.append(f"Columns that are not numbers were not imported: {', '.join(skipped)}")
     matrix = np.empty((times.size, len(data_columns)))
     for j, name in enumerate(data_columns):
-        values, _, missing = parse_numbers(table.column(name).combine_chunks())
+        values, bad_numbers, missing = parse_numbers(table.column(name).combine_chunks())
         matrix[:, j] = values[keep]
         report.add("missing value", int(missing[keep].sum()))
+        report.add("unparsable number", int(bad_numbers[keep].sum()), [f"{path.name}:{r}" for r in
+                                                                       rows[keep & bad_numbers][:5]])
     labels = {name: parse_numbers(table.column(name).combine_chunks())[0][keep] for name in label_columns}
     return WideTable(path.name, times, rows[keep], data_columns, matrix, labels)
 

@@ -63,7 +63,7 @@ def read_cmapss(path: Path | str) -> dict[int, np.ndarray]:
 
 
 class _Net(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     w1: list[list[float]]
     b1: list[float]
     w2: list[float]
@@ -71,7 +71,7 @@ class _Net(BaseModel):
 
 
 class _RulFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     format: str
     version: int
     method: str = ""

@@ -36,7 +36,7 @@ def scenario_title(path: Path) -> str:
 
     try:
         title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         title = None
     return title if isinstance(title, str) and title.strip() else path.stem.replace("_", " ")
 

@@ -19,7 +19,7 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkPr
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
-from twinviewer.core.views import VIEW_NAMES
+from twinviewer.core.options import RENDER_STYLES, VIEW_NAMES
 from twinviewer.render import primitives
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
@@ -345,7 +345,7 @@ class SceneRenderer:
         self._sync_outline()
 
     def set_style(self, style: str) -> None:
-        if style not in ("surface", "wireframe", "edges"):
+        if style not in RENDER_STYLES:
             raise ValueError(f"unknown style {style!r}")
         self.style = style
         for name, display in self.parts.items():

@@ -92,12 +92,16 @@ class _PahoClient(paho.Client):
     """paho's client, remembering why the last connection attempt failed (paho itself only retries)."""
 
     last_connect_error = ""
+    certificate_rejected = False
 
     def reconnect(self) -> paho.MQTTErrorCode:
         try:
             return super().reconnect()
         except OSError as exc:
             self.last_connect_error = str(exc) or type(exc).__name__
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                self.certificate_rejected = True
+                self.last_connect_error = f"TLS verification of the broker failed: {exc}"
             raise
 
 
@@ -215,8 +219,10 @@ class MqttSource(LiveSource):
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any,
                     properties: Any) -> None:
         if reason_code.is_failure:
-            self._set_state(SourceState.ERROR,
-                            self._error_text(f"broker refused the connection: {reason_code}"))
+            text = self._error_text(f"broker refused the connection: {reason_code}")
+            if any(word in str(reason_code).lower() for word in ("authori", "user name or password", "authentic")):
+                self.fatal_error = text
+            self._set_state(SourceState.ERROR, text)
             return
         self._stats.connected()
         self._set_state(SourceState.CONNECTED, "")
@@ -238,6 +244,8 @@ class MqttSource(LiveSource):
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         cause = getattr(client, "last_connect_error", "") or "no answer"
+        if getattr(client, "certificate_rejected", False):
+            self.fatal_error = self._error_text(f"cannot connect to {self.endpoint}: {cause}")
         self._set_state(SourceState.ERROR,
                         self._error_text(f"cannot connect to {self.endpoint}: {cause}; retrying"))
 
@@ -278,6 +286,26 @@ class MqttSource(LiveSource):
             return True
         return False
 
+    def _fresh_items(self, parsed: Any, topic: str, arrival: float) -> bool:
+        """Check the payload's sequence numbers; drop redelivered items (QoS 1 after a reconnect) in place.
+
+        Returns False when nothing new is left."""
+        publisher = parsed.publisher or topic
+        times = parsed.times
+        if len(parsed.seqs) == len(times):  # one number per sample: keep the new ones
+            keep = [self._stats.sequence(publisher, seq, None if t == arrival else t)
+                    for seq, t in zip(parsed.seqs, times, strict=True)]
+            if all(keep):
+                return True
+            parsed.times = [t for t, k in zip(times, keep, strict=True) if k]
+            parsed.values = [v for v, k in zip(parsed.values, keep, strict=True) if k]
+            if parsed.sensors is not None:
+                parsed.sensors = [n for n, k in zip(parsed.sensors, keep, strict=True) if k]
+            return bool(parsed.times)
+        first = times[0] if times else arrival
+        verdicts = [self._stats.sequence(publisher, seq, None if first == arrival else first) for seq in parsed.seqs]
+        return any(verdicts)
+
     def handle_message(self, topic: str, payload: bytes, arrival: float) -> int:
         """Parse one message and queue its samples; returns the number of samples accepted."""
         stats = self._stats
@@ -296,10 +324,9 @@ class MqttSource(LiveSource):
             return 0
         for problem in parsed.problems:
             stats.problem(problem.kind, topic, str(problem))
-        if parsed.seqs:
-            publisher = parsed.publisher or topic
-            for seq in parsed.seqs:
-                stats.sequence(publisher, seq)
+        if parsed.seqs and not self._fresh_items(parsed, topic, arrival):
+            stats.message(len(payload), 0, arrival)
+            return 0
         accepted = 0
         if parsed.sensors is None:
             if sensor is None or not self._known(sensor):

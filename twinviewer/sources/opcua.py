@@ -27,6 +27,7 @@ from asyncua import Client, Node, ua
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.secrets import PasswordPrompt, Secret, SecretStore, redact, resolve_password
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_periods
 from twinviewer.sources.payloads import parse_value
 
@@ -110,7 +111,10 @@ def _timestamp(value: datetime | None) -> float | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    t = value.timestamp()
+    try:
+        t = value.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
     return t if t > 86400 else None  # OPC UA's "no time" is 1601-01-01
 
 
@@ -309,6 +313,10 @@ class OpcUaSource(LiveSource):
         sensor."""
         stats = self._stats
         t = _timestamp(data_value.SourceTimestamp) or _timestamp(data_value.ServerTimestamp) or arrival
+        if not time_ok(t):
+            stats.message(0, 0, arrival)
+            stats.problem("bad_time", where, f"{where}: server timestamp {t!r} is outside {RANGE_TEXT}")
+            return
         status = data_value.StatusCode
         quality = 0
         if status is not None and not status.is_good():

@@ -166,6 +166,7 @@ class AlarmPanel(QWidget):
         self.shown_t: float | None = None
         self._store = None
         self._store_start: float | None = None
+        self._store_version = -1
         self._rows_key: tuple | None = None
         self._row_ids: list[str] = []
         self._last_sync = 0.0
@@ -282,6 +283,9 @@ class AlarmPanel(QWidget):
         if self.tracker is None or session is None:
             return
         store = session.store
+        if store is self._store and store.version == self._store_version:
+            return  # nothing new since the last catch-up (a recording, or a quiet live source)
+        self._store_version = store.version
         span = store.time_range()
         if store is not self._store or (span and self._store_start is not None
                                         and span[0] < self._store_start):

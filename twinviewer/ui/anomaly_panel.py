@@ -122,7 +122,8 @@ class TrainDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Learn normal behaviour from a span of this recording where the machine ran "
                                 "normally.\nEverything is then scored against it; the model is saved beside "
-                                "the project."))
+                                "the project.\nLonger is better: an hour or more lets slow sensors (temperatures) "
+                                "show their normal range."))
         self.group = QButtonGroup(self)
         self.options: dict[str, tuple[float, float]] = {}
         grid = QGridLayout()
@@ -191,6 +192,7 @@ class AnomalyPanel(QObject):
         self.rul_model = None  # a RulModel attached to the project's asset (``*.twin.rul.json`` beside it)
         self._rul_cache: tuple | None = None
         self.menu = menu
+        menu.aboutToShow.connect(self._sync_actions)  # live data may have arrived since the last check
         recording = getattr(window, "panels", {}).get("recording_panel")
         self.timeline = recording.timeline if recording is not None else None
         self.charts = recording.charts if recording is not None else None
@@ -427,9 +429,13 @@ class AnomalyPanel(QObject):
             return
         track = session.anomaly
         now = time.monotonic()
-        if track is not None and session.sources and now - self._live_checked > LIVE_UPDATE_S:
+        if session.sources and self.model is not None and now - self._live_checked > LIVE_UPDATE_S:
             self._live_checked = now
-            if track.update(session.store):
+            if track is None:
+                # live data: start scoring once every sensor of the model has arrived
+                if all(session.store.has(s) and session.store.sensor_time_range(s) for s in self.model.sensors):
+                    self._set_track(AnomalyTrack.score_store(self.model, session.store))
+            elif track.update(session.store):
                 self.lane.revision += 1
         if self.charts is not None and now - self._projection_at > PROJECTION_REFRESH_S:
             self._projection_at = now

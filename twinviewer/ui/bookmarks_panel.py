@@ -146,7 +146,10 @@ class BookmarksPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.cellDoubleClicked.connect(lambda row, _c: self.restore(self.bookmarks[row]))
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.where = QLabel("")
@@ -271,6 +274,10 @@ class BookmarksPanel(QWidget):
                             sensors=list(sensors or []), camera=camera, origin=origin)
         self.bookmarks.append(bookmark)
         self._changed()
+        dock = getattr(self.window, "bookmarks_dock", None)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
         self.window.show_status(f"Bookmark “{bookmark.title}” added at {format_time(t)}")
         return bookmark
 
@@ -403,9 +410,34 @@ class BookmarksPanel(QWidget):
             menu.addAction(f"Bookmark event “{event.label or event.kind}”…", lambda e=event: self.bookmark_event(e))
 
 
+def _add_event_list_menu(panel: BookmarksPanel, events_panel) -> None:
+    """Right-click a row of the Events list → Add bookmark… (its time or span, its sensor and part)."""
+    from PySide6.QtWidgets import QMenu
+
+    tree = events_panel.list
+    tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def show(pos) -> None:
+        item = tree.itemAt(pos)
+        if item is None:
+            return
+        index = tree.indexOfTopLevelItem(item)
+        if not 0 <= index < len(events_panel.events):
+            return
+        event = events_panel.events[index]
+        menu = QMenu(tree)
+        menu.addAction("Add bookmark…", lambda: panel.bookmark_event(event))
+        menu.popup(tree.viewport().mapToGlobal(pos))
+        panel.event_menu = menu
+
+    tree.customContextMenuRequested.connect(show)
+
+
 def install(window) -> BookmarksPanel:
     panel = BookmarksPanel(window)
     window.bookmarks_dock = window.add_dock("Bookmarks", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(window.sensors_dock, window.bookmarks_dock)  # a tab beside the sensor list
+    window.sensors_dock.raise_()
     window.twin_opened.connect(panel.on_twin_opened)
     window.recording_loaded.connect(panel.on_recording_loaded)
     menu = window.menu("&Review")
@@ -417,6 +449,9 @@ def install(window) -> BookmarksPanel:
     menu.addAction(add)
     menu.addAction(window.bookmarks_dock.toggleViewAction())
     panel.add_action = add
+    events = window.panels.get("events_panel")
+    if events is not None and hasattr(events, "list"):
+        _add_event_list_menu(panel, events)
     recording = window.panels.get("recording_panel")
     if recording is not None:
         recording.timeline.track.menu_hooks.append(panel.timeline_menu)

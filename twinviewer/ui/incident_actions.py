@@ -230,6 +230,12 @@ class IncidentActions:
         if state is not None:
             QTimer.singleShot(0, lambda: apply_state(self.window, state))
 
+    def _apply_after_open(self, _twin) -> None:
+        self.window.twin_opened.disconnect(self._apply_after_open)
+        state, self._pending_state = self._pending_state, None
+        if state is not None:
+            QTimer.singleShot(0, lambda: apply_state(self.window, state))
+
     # ----- dialogs ---------------------------------------------------------------------------------
     def _default_out(self, suffix: str) -> Path:
         window = self.window
@@ -271,7 +277,11 @@ class IncidentActions:
         session = window.session
         bookmarks_panel = window.panels.get("bookmarks_panel")
         acks = acks_path(window.twin.path)
-        return IncidentInputs(window.twin, session.store, [e for e in session.events if e.kind != BOOKMARK_KIND],
+        events = [e for e in session.events if e.kind != BOOKMARK_KIND]
+        anomaly = getattr(session, "anomaly", None)
+        if anomaly is not None:
+            events = sorted(events + anomaly.events(), key=lambda e: e.t)
+        return IncidentInputs(window.twin, session.store, events,
                               Path(session.recording_name or "recording").stem, list(session.recording_paths),
                               list(bookmarks_panel.bookmarks) if bookmarks_panel else [],
                               acks if acks.is_file() else None, current_state(window))
@@ -317,6 +327,8 @@ class IncidentActions:
         def done(extracted) -> None:
             self._extracted.append(extracted.folder)
             self._pending_state = extracted.state
+            if extracted.recording_path is None:  # nothing to load: restore once the twin is shown
+                window.twin_opened.connect(self._apply_after_open)
             window.open_path(extracted.project_path)
             window.show_status(f"Opened bundle {path.name} ({extracted.manifest.asset})")
 
@@ -387,7 +399,7 @@ class IncidentActions:
         package_root = str(Path(twinviewer.__file__).resolve().parents[1])
         env.insert("PYTHONPATH", package_root + (":" + env.value("PYTHONPATH") if env.value("PYTHONPATH") else ""))
         process.setProcessEnvironment(env)
-        progress = QProgressDialog(title, "Cancel", 0, 1000, window)
+        progress = QProgressDialog(title, "Cancel", 0, 10000, window)
         progress.setWindowTitle(title)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)
@@ -406,7 +418,7 @@ class IncidentActions:
                 text = line.decode("utf-8", "replace").strip()
                 if text.startswith("PROGRESS "):
                     _, fraction, *message = text.split(" ", 2)
-                    progress.setValue(int(float(fraction) * 1000))
+                    progress.setValue(int(float(fraction) * 10000))
                     if message:
                         progress.setLabelText(f"{title}\n{message[0]}")
 

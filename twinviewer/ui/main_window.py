@@ -2,6 +2,9 @@
 
 Handlers only translate user intent into calls on the scene and the core. Files open off the GUI thread
 (``ui.tasks``); a failed open shows a dialog and leaves what was open untouched.
+
+Over 600 lines: the window's own menus, actions and view commands belong to one QMainWindow; every panel
+lives in its own module (``PANEL_MODULES``).
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from PySide6.QtWidgets import (
 from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
 from twinviewer.core.overlay_engine import mode_of_view
 from twinviewer.core.session import Frame, Session
+from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
-from twinviewer.render.scene import VIEW_NAMES
+from twinviewer.ui.chains import DROP_OPEN_TWIN
 from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
@@ -49,7 +54,8 @@ PANEL_INTERVAL_S = 0.1
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
-                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions"]
+                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions",
+                            "twinviewer.ui.history_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -72,6 +78,8 @@ class MainWindow(QMainWindow):
         self.overlay: OverlayLayer | None = None
         self.frame: Frame | None = None
         self.task: Task | None = None
+        self.drop_handlers = HandlerChain("files dropped on the window")
+        self.drop_handlers.add(DROP_OPEN_TWIN, "open as a twin", self._open_dropped_twin)
         self.last_error: str | None = None
         self.setWindowTitle("TwinViewer")
         self.setWindowIcon(icon("app"))
@@ -205,15 +213,16 @@ class MainWindow(QMainWindow):
         self.about_action = a("&About TwinViewer", self.about)
         self.overlay_group = QActionGroup(self)
         self.overlay_actions: dict[str, QAction] = {}
-        for mode, label, key in (("off", "No overlay", "Ctrl+0"), ("status", "Status colours", "Ctrl+1"),
-                                 ("value", "Sensor values", "Ctrl+2")):
+        overlay_texts = ("No overlay", "Status colours", "Sensor values")
+        for (mode, label), key in zip(zip(SIMPLE_OVERLAY_MODES, overlay_texts, strict=True),
+                                      ("Ctrl+0", "Ctrl+1", "Ctrl+2"), strict=True):
             action = a(label, lambda on, m=mode: on and self.set_overlay_mode(m), key, checkable=True)
             self.overlay_group.addAction(action)
             self.overlay_actions[mode] = action
         self.label_group = QActionGroup(self)
         self.label_actions: dict[str, QAction] = {}
-        for mode, label in (("off", "No labels"), ("selected", "Labels for the selected part"),
-                            ("all", "All labels")):
+        label_texts = ("No labels", "Labels for the selected part", "All labels")
+        for mode, label in zip(LABEL_MODES, label_texts, strict=True):
             action = a(label, lambda on, m=mode: on and self.set_label_mode(m), checkable=True)
             self.label_group.addAction(action)
             self.label_actions[mode] = action
@@ -381,6 +390,7 @@ class MainWindow(QMainWindow):
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
+        self._wire_session(self.session)
         self.overlay = OverlayLayer(self.scene, self.session.overlay)
         self.frame = None
         self._fill_field_menu()
@@ -411,6 +421,12 @@ class MainWindow(QMainWindow):
         self.viewer.render_now()
         self.standins.start(twin)
         self.twin_opened.emit(twin)
+
+    def _wire_session(self, session: Session) -> None:
+        """The session's changes reach the panels as the window's Qt signals."""
+        session.recording_changed.connect(self.recording_loaded.emit)
+        session.selection_changed.connect(self.part_selected.emit)
+        session.overlay_changed.connect(self._check_overlay_action)
 
     def _part_colours(self, twin: Twin) -> dict[str, tuple[float, float, float]]:
         from twinviewer.core.project import parse_colour
@@ -473,7 +489,12 @@ class MainWindow(QMainWindow):
             self.open_dropped(paths)
 
     def open_dropped(self, paths: list[Path]) -> None:
+        """Dropped files go through ``drop_handlers`` (order: ``ui/chains.py``)."""
+        self.drop_handlers.dispatch(paths)
+
+    def _open_dropped_twin(self, paths: list[Path]) -> bool:
         self.open_path(paths[0])
+        return True
 
     # ----- selection and visibility -------------------------------------------------------------------
     def select_part(self, name: str | None) -> None:
@@ -490,7 +511,7 @@ class MainWindow(QMainWindow):
             self.scene.isolate(name)
         self.show_status(f"Selected {name}" if name else "Nothing selected")
         self.viewer.request_render()
-        self.part_selected.emit(name)
+        self.session.select(name)  # -> part_selected (see _wire_session)
 
     def sensor_value_texts(self) -> dict[str, str]:
         table = self.sensor_table
@@ -685,11 +706,10 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_error("Overlay", str(exc))
             return
-        self._check_overlay_action(mode)
         view = self.twin.project.view
         view.overlay = "field" if mode.startswith("field:") else mode
         view.field_quantity = mode.split(":", 1)[1] if mode.startswith("field:") else view.field_quantity
-        self.session.invalidate()
+        self.session.set_overlay_mode(mode)  # -> the menu's check mark (see _wire_session)
         self.show_status(f"Overlay: {mode.replace('field:', 'surface field of ')}")
 
     def set_label_mode(self, mode: str) -> None:

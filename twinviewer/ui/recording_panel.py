@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolBar
 
 from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
 from twinviewer.core.session import LoadedRecording
+from twinviewer.ui.chains import DROP_RECORDINGS
 from twinviewer.ui.charts import ChartsPanel
 from twinviewer.ui.tasks import Task, run_task
 from twinviewer.ui.timeline import TimelineBar
@@ -42,10 +43,11 @@ RECORDING_FILTER = ("Recordings (*.parquet *.pq *.csv *.tsv *.txt);;TwinViewer r
 def is_recording_path(path: Path) -> bool:
     """A file (or hydraulic-rig folder) that opens as a recording rather than as a twin or mesh."""
     from twinviewer.io.adapters import is_hydraulic_folder
+    from twinviewer.io.dataset import is_dataset_folder
 
     path = Path(path)
     if path.is_dir():
-        return is_hydraulic_folder(path)
+        return is_hydraulic_folder(path) or is_dataset_folder(path)
     return path.suffix.lower() in PARQUET_SUFFIXES | TEXT_SUFFIXES
 
 
@@ -92,8 +94,7 @@ class RecordingPanel:
         window.sensor_table.sensor_activated.connect(self.charts.pin)
         window.properties.sensor_activated.connect(self.charts.pin)
         self.charts.seeked.connect(lambda _t: self.timeline.refresh())
-        self._original_open_dropped = window.open_dropped
-        window.open_dropped = self.open_dropped
+        window.drop_handlers.add(DROP_RECORDINGS, "recordings", self.open_dropped)
 
     # ----- menu ----------------------------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -150,7 +151,7 @@ class RecordingPanel:
         pending, self._pending_paths = self._pending_paths, []
         if pending:
             self.open_recording(pending)
-        elif self._recording_sources():
+        elif self._recording_sources() and not getattr(twin.project, "history", None):  # [[history]] wins
             self.load_project_recording()
 
     def _size_charts_dock(self) -> None:
@@ -175,17 +176,20 @@ class RecordingPanel:
         self.charts.update_charts(frame)
 
     # ----- opening -------------------------------------------------------------------------------------
-    def open_dropped(self, paths: list[Path]) -> None:
-        """Recordings among dropped files open as one recording; anything else goes to the window."""
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """Recordings among dropped files open as one recording; a twin among them opens first (the
+        window's handler, when there are no recordings)."""
         recordings = [Path(p) for p in paths if is_recording_path(Path(p))]
         others = [Path(p) for p in paths if not is_recording_path(Path(p))]
         if others:
-            self._original_open_dropped(others)
-            if recordings:
-                self._pending_paths = recordings  # opened once the dropped twin is shown
-            return
+            if not recordings:
+                return False
+            self.window.open_path(others[0])
+            self._pending_paths = recordings  # opened once the dropped twin is shown
+            return True
         if recordings:
             self.open_recording(recordings)
+        return True
 
     def open_dialog(self) -> None:
         window = self.window
@@ -293,8 +297,8 @@ class RecordingPanel:
                 window.show_status(f"{name} was loaded for a twin that is no longer open; discarded.")
                 return
             self.last_report = report
-            session.set_recording(LoadedRecording(store, list(report.events), name, str(report), list(paths or [])))
-            window.recording_loaded.emit(session)
+            session.set_recording(LoadedRecording(store, list(report.events), name, str(report),
+                                                  list(paths or [])))
             window.refresh_now()
             problems = sum(report.counts.values())
             summary = (f"Loaded {name}: {report.rows:,} rows, {len(report.sensors)} sensors"

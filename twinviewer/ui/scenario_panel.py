@@ -14,6 +14,9 @@ session as a recording whose steps show on the timeline, and opens the player:
 - trainee mode: the step's questions are asked (multiple choice, or the next click on a part in 3D),
   answers hidden until given, then scored and explained; the log (JSON and CSV) is written to a
   ``training-logs/`` folder next to the project when the session ends, and on demand.
+
+Over 600 lines: the menu, the player and trainee mode share one state (the scenario run, the step cursor
+and the training session); the question cards and summary are ``ui/trainer.py``.
 """
 
 from __future__ import annotations
@@ -366,11 +369,8 @@ class ScenarioPlayer(QObject):
         window.recording_loaded.connect(self._on_recording_loaded)
         window.frame_shown.connect(self._on_frame)
         # A click in 3D answers a click-the-part question: on a part, or on a sensor marker (which other
-        # panels turn into selecting the sensor's part). Wrapping click_at tells those selections apart from
-        # selections made in the tree, by links or by this player.
-        self._click_through = window.viewer.click_at
-        window.viewer.click_at = self._click_at
-        self._in_3d_click = False
+        # panels turn into selecting the sensor's part). viewer.handling_click tells those selections apart
+        # from selections made in the tree, by links or by this player.
         window.part_selected.connect(self._on_part_selected)
         window.installEventFilter(self)
         self._update_controls()
@@ -472,7 +472,6 @@ class ScenarioPlayer(QObject):
         self.store = recording.store
         self.cursor = StepCursor(run.scenario)
         window.session.set_recording(recording)
-        window.recording_loaded.emit(window.session)
         self.panel.show_scenario(run)
         if self.trainee_action.isChecked() and self.trainee_name:
             self._start_training()
@@ -815,16 +814,9 @@ class ScenarioPlayer(QObject):
         self._update_controls()
         return record
 
-    def _click_at(self, x: int, y: int) -> None:
-        self._in_3d_click = True
-        try:
-            self._click_through(x, y)
-        finally:
-            self._in_3d_click = False
-
     def _on_part_selected(self, name) -> None:
         """A part picked in 3D answers the current step's open click-the-part question."""
-        if not self._in_3d_click or self.training is None or self.cursor is None or name is None:
+        if not self.window.viewer.handling_click or self.training is None or self.cursor is None or name is None:
             return
         step = self.cursor.index
         for j, question in enumerate(self.cursor.step.questions):

@@ -9,6 +9,8 @@
 - :func:`save_source_to_project` / :func:`append_source_to_project` edit the project file with tomlkit, so
   everything else in it (comments, order, other tables) stays as it was. Passwords are never written: a
   source names the environment variable that holds its password (``password_env``).
+
+Over 600 lines: two dialogs that share the source field editors and the project-file edits.
 """
 
 from __future__ import annotations
@@ -413,7 +415,7 @@ class SourcesDialog(QDialog):
         self.refresh_stats()
 
     def refresh_stats(self) -> None:
-        from twinviewer.ui.live_panel import source_tooltip
+        from twinviewer.ui.live_status import source_tooltip
 
         entry = self.entry
         self.stats.setText(source_tooltip(entry) if entry is not None else "")

@@ -6,8 +6,11 @@ window, measured +31 % frames per second against an OpenGL-widget view with ever
 (docs/performance.md). Everything drawn over the model (legend, labels, measurements) is a VTK actor, so
 :meth:`Viewer3D.image` — and so a screenshot — is exactly what is on screen.
 
-A click (press and release within a few pixels) picks; a drag rotates (trackball camera). Rendering
-happens only when ``request_render()`` was called, once per UI tick, in the widget's own paint event.
+A click (press and release within a few pixels) runs ``click_handlers`` (a
+:class:`~twinviewer.core.signals.HandlerChain`: panels add handlers before the last one, order
+``CLICK_PICK``, which picks a part or adds a measure point; see ``ui/chains.py``); a drag rotates
+(trackball camera). Rendering happens only when ``request_render()`` was called, once per UI tick, in the
+widget's own paint event.
 Moving frames are drawn without FXAA, the still picture with it (:mod:`twinviewer.render.quality`).
 """
 
@@ -24,10 +27,12 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor 
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkRenderer  # noqa: E402
 
+from twinviewer.core.signals import HandlerChain  # noqa: E402
 from twinviewer.render.budget import FrameTimer  # noqa: E402
 from twinviewer.render.offscreen import render_window_image  # noqa: E402
 from twinviewer.render.quality import StillQuality  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
+from twinviewer.ui.chains import CLICK_PICK  # noqa: E402
 
 CLICK_TOLERANCE_PX = 4
 
@@ -56,6 +61,9 @@ class Viewer3D(QWidget):
         self._press: tuple[int, int] | None = None
         self._needs_render = True
         self._closed = False
+        self.click_handlers = HandlerChain("click in 3D")
+        self.click_handlers.add(CLICK_PICK, "pick part or measure", self.pick_at)
+        self.handling_click = False  # True while the click handlers run (a selection made by a 3D click)
         iren = self.render_window.GetInteractor()
         self._iren = iren
         iren.SetInteractorStyle(vtkInteractorStyleTrackballCamera())
@@ -143,11 +151,19 @@ class Viewer3D(QWidget):
             self.request_render()
 
     def click_at(self, x: int, y: int) -> None:
-        """A click at VTK display coordinates (origin bottom-left): pick, or add a measure point."""
+        """A click at VTK display coordinates (origin bottom-left): the click handlers, in their order."""
+        self.handling_click = True
+        try:
+            self.click_handlers.dispatch(x, y)
+        finally:
+            self.handling_click = False
+
+    def pick_at(self, x: int, y: int) -> bool:
+        """Pick the part at display ``(x, y)`` (``part_clicked``), or add a measure point."""
         name, point = self.scene.pick(x, y)
         if self.measure_mode:
             if point is None:
-                return
+                return True
             self._measure_points.append(self.scene.snap_to_full_mesh(name, point))
             if len(self._measure_points) == 1:
                 self.measure_started.emit(name)
@@ -156,8 +172,9 @@ class Viewer3D(QWidget):
                 self._measure_points.clear()
                 self.request_render()
                 self.measured.emit(distance)
-            return
+            return True
         self.part_clicked.emit(name)
+        return True
 
     def set_measure_mode(self, on: bool) -> None:
         self.measure_mode = on
