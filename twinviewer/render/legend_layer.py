@@ -67,6 +67,15 @@ def text_size(text: str, size: int, bold: bool = False) -> tuple[int, int]:
     return box[1] - box[0] + 1, box[3] - box[2] + 1
 
 
+MARK_NAMES_HEIGHT = 14
+
+
+def _values_height(n_bars: int, compact: bool) -> int:
+    """Height of the value legend: title, then per bar its title, mark names, bar, low/high labels."""
+    per_bar = LINE + (0 if compact else MARK_NAMES_HEIGHT) + VALUE_BAR[1] + LINE
+    return 2 * PAD + LINE + per_bar * n_bars
+
+
 def mark_text(name: str, value: float) -> str:
     """'TT-101 alarm high' at 155 → 'TT-101 alarm 155' (the sensors, the limit, its value)."""
     ids, kind, _side = name.rsplit(" ", 2)
@@ -144,11 +153,15 @@ class LegendLayer:
         self._props: list = []
         self._key: tuple | None = None
 
-    def show(self, legend: OverlayLegend) -> bool:
-        """Draw ``legend`` (kind none hides it); returns True if the actors changed."""
-        if legend.key == self._key:
+    def show(self, legend: OverlayLegend, max_height: int | None = None) -> bool:
+        """Draw ``legend`` (kind none hides it); returns True if the actors changed. Colour bars that would
+        be taller than ``max_height`` pixels drop their threshold names (the marks stay)."""
+        compact = (legend.kind == "value" and max_height is not None
+                   and _values_height(len(legend.bars), compact=False) > max_height)
+        key = (legend.key, compact)
+        if key == self._key:
             return False
-        self._key = legend.key
+        self._key = key
         self.legend = legend
         self.remove()
         if legend.kind == "none":
@@ -160,7 +173,7 @@ class LegendLayer:
         elif legend.kind == "field":
             width, height = self._field(legend.bars[0], shapes, texts)
         else:
-            width, height = self._values(legend.bars, shapes, texts)
+            width, height = self._values(legend.bars, shapes, texts, compact)
         self.size = (width, height)
         card = _Shapes()
         card.rect(MARGIN, MARGIN, MARGIN + width, MARGIN + height, CARD_RGBA, outline=(0, 0, 0, 70))
@@ -240,12 +253,14 @@ class LegendLayer:
         self._text(texts, bar.title, PAD, title_y, bold=True)
         return int(width), int(height)
 
-    def _values(self, bars: tuple[Legend, ...], shapes: _Shapes, texts: list) -> tuple[int, int]:
+    def _values(self, bars: tuple[Legend, ...], shapes: _Shapes, texts: list,
+                compact: bool = False) -> tuple[int, int]:
         bar_w, bar_h = VALUE_BAR
-        per_bar = LINE + 14 + bar_h + LINE  # title, mark names, bar, low/high labels
+        names_h = 0 if compact else MARK_NAMES_HEIGHT
+        per_bar = _values_height(1, compact) - _values_height(0, compact)
         width = max([bar_w + 2 * PAD + 8, text_size("Sensor values", FONT, True)[0] + 2 * PAD]
                     + [text_size(b.title, FONT, True)[0] + 2 * PAD for b in bars])
-        height = 2 * PAD + LINE + per_bar * len(bars)
+        height = _values_height(len(bars), compact)
         y = PAD
         for bar in reversed(bars):
             ox, oy = MARGIN + PAD + 4, MARGIN + y + LINE
@@ -266,11 +281,11 @@ class LegendLayer:
                 text = mark_text(name, value)
                 w = text_size(text, SMALL_FONT)[0]
                 left = min(max(x - w / 2, ox - 4), ox + bar_w + 4 - w)
-                if left > right_edge + 4:
+                if not compact and left > right_edge + 4:
                     self._text(texts, text, left - MARGIN, oy - MARGIN + bar_h + 2, SMALL_FONT,
                                rgb=tuple(c / 255 for c in rgba[:3]))
                     right_edge = left + w
-            self._text(texts, bar.title, PAD, y + LINE + bar_h + 14 + 2, bold=True)
+            self._text(texts, bar.title, PAD, y + LINE + bar_h + names_h + 2, bold=True)
             y += per_bar
         self._text(texts, "Sensor values", PAD, y + 2, bold=True)
         return int(width), int(height)

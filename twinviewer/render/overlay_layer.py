@@ -15,6 +15,7 @@ from vtkmodules.vtkRenderingCore import vtkTextActor
 from twinviewer.core.overlay import STATUS_RGBA, Status
 from twinviewer.core.overlay_engine import FieldState, OverlayEngine, OverlayFrame, OverlayLegend, parse_mode
 from twinviewer.render import primitives
+from twinviewer.render.legend_layer import MARGIN as LEGEND_MARGIN
 from twinviewer.render.legend_layer import LegendLayer
 from twinviewer.render.scene import SceneRenderer
 
@@ -176,7 +177,7 @@ class OverlayLayer:
         else:
             self._clear_field()
         self.update_labels()
-        self.legend.show(frame.legend)
+        self.legend.show(frame.legend, max_height=self.scene.window_size[1] - 2 * LEGEND_MARGIN)
 
     def _apply_tints(self, frame: OverlayFrame) -> None:
         names = self.engine.part_names

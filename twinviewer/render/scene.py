@@ -175,6 +175,7 @@ class SceneRenderer:
         self.alerts: set[str] = set()
         self.field_active = False
         self.on_meshes_replaced: dict[str, object] = {}  # owner → callback after replace_meshes
+        self.framed: tuple | None = None  # the standard view shown, until the camera is moved
         configure_renderer(renderer, render_window)
 
     @property
@@ -382,8 +383,15 @@ class SceneRenderer:
         distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
         scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
         self.set_camera(centre, centre + direction * distance, up, scale)
+        self.framed = (view, None if names is None else list(names))
+
+    def reframe(self) -> None:
+        """After the view changed size: frame the standard view again, unless the camera was moved since."""
+        if self.framed is not None:
+            self.set_view(*self.framed)
 
     def set_camera(self, focal_point, position, view_up, parallel_scale: float) -> None:
+        self.framed = None  # set_view sets it again after calling this
         camera = self.camera
         camera.SetFocalPoint(*map(float, focal_point))
         camera.SetPosition(*map(float, position))

@@ -83,6 +83,10 @@ class Viewer3D(QWidget):
         self._still_timer.timeout.connect(self._still_due)
         self.quality = StillQuality(self.renderer, iren, self._schedule_still)
         self.frame_timer = FrameTimer(self.render_window, self.scene.triangles_shown)
+        # A view framed with a standard view keeps it framed while docks and panels settle its size; a
+        # camera the user moved stays where it is.
+        iren.AddObserver("StartInteractionEvent", lambda *_: setattr(self.scene, "framed", None))
+        self.render_window.AddObserver("WindowResizeEvent", lambda *_: self.scene.reframe())
 
     def _schedule_still(self, seconds: float, callback) -> None:
         self._still_callback = callback
