@@ -66,38 +66,53 @@ class MomentRenderer:
         self._stamp.GetTextProperty().SetVerticalJustificationToTop()
         self._stamp.SetPosition(10, size[1] - 10)
         self.view.renderer.AddViewProp(self._stamp)
+        self._cached: np.ndarray | None = None
+        self._key_shown: tuple | None = None
 
     @property
     def scene(self):
         return self.view.scene
 
     def set_camera(self, camera: Camera | None, view: str = "iso") -> None:
+        self._cached = None
         if camera is None:
             self.scene.set_view(view)
         else:
             apply_camera(self.scene, camera)
 
     def select(self, part: str | None) -> None:
+        self._cached = None
         self.scene.select(part if part in self.scene.parts else None)
 
-    def show(self, t: float):
-        """Put the overlay at ``t`` (the first call builds it through the headless render path)."""
+    def show(self, t: float) -> bool:
+        """Put the overlay at ``t`` (the first call builds it through the headless render path); returns
+        whether the picture changed since the last call (values, statuses and time stamp all the same: no)."""
         from twinviewer.render.state_render import show_state
 
+        stamp = format_time(t)
         if self.layer is None:
             frame = show_state(self.view, self.store, t, self.overlay, self.labels)
             self.layer = self.view.state_layer
-            self.session = self.view.state_session
+            self.session = self.view.state_session  # later instants go through the same overlay engine
         else:
             frame = self.session.frame_at(t)
+        key = (stamp, frame.values.tobytes(), frame.overlay.sensor_status.tobytes(),
+               frame.overlay.part_status.tobytes())
+        if key == self._key_shown and self._cached is not None:
+            return False
+        if self._key_shown is not None:
             self.layer.apply(frame.overlay)
-        stamp = format_time(t)
+        self._key_shown = key
         self._stamp.SetInput(f"{self.title}\n{stamp}" if self.title else stamp)
-        return frame
+        self._cached = None
+        return True
 
     def image(self, t: float) -> np.ndarray:
-        self.show(t)
-        return self.view.image()
+        """The picture at ``t``. A replay slower than the data (several frames per sample) renders each
+        distinct moment once: frames that would show the same values and time stamp reuse the last picture."""
+        if self.show(t) or self._cached is None:
+            self._cached = self.view.image()
+        return self._cached
 
     def close(self) -> None:
         self.view.close()
