@@ -37,7 +37,7 @@ def headless_like(window, mode: str, labels: str) -> np.ndarray:  # noqa: F811
         view.close()
 
 
-@pytest.mark.parametrize("mode", ["field:temperature", "value"])
+@pytest.mark.parametrize("mode", ["status", "field:temperature", "value"])
 def test_window_3d_view_matches_the_headless_render(qtbot, window, demo_copy, mode):  # noqa: F811
     open_and_wait(qtbot, window, demo_copy)
     normal_background(window)
