@@ -79,7 +79,7 @@ The window then sizes the stand-ins from its measured frame time (:mod:`twinview
 
 
 def prepare_display_meshes(model: Model, budget: int | None = None, progress=None,
-                           cancel=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
+                           cancel=None, cache_dir=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
@@ -91,7 +91,8 @@ def prepare_display_meshes(model: Model, budget: int | None = None, progress=Non
     from twinviewer.core.lod import build_display_lods, plan_display_lods
 
     budget = DISPLAY_TRIANGLE_BUDGET if budget is None else budget
-    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, only_cached=only_cached)
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, cache_dir=cache_dir,
+                              only_cached=only_cached)
     coarse = {name: target for name, target in plan_display_lods(model, budget).items()
               if name not in lods} if only_cached else {}
     meshes = {}

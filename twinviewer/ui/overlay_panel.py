@@ -4,7 +4,7 @@
 
 - the **Overlay settings** dock: mode (off / status / values / surface field of a quantity), colour map and
   value range (auto or fixed) per quantity, labels; **Save view to project** writes them into the
-  project's ``[view]`` table (only that table: :func:`twinviewer.core.view_settings.save_view`);
+  project's ``[view]`` table (only that table: :func:`twinviewer.io.view_file.save_view`);
 - the legend, drawn by VTK in the 3D scene (:mod:`twinviewer.render.legend_layer`, fed by the overlay frame);
 - the alarm dock and status-bar badge (:mod:`twinviewer.ui.alarm_panel`);
 - marker clicks: a click within a few pixels of a sensor marker activates that sensor instead of picking
@@ -36,7 +36,7 @@ from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.options import LABEL_MODES as LABEL_MODE_LIST
 from twinviewer.core.options import SIMPLE_OVERLAY_MODES
 from twinviewer.core.overlay_engine import parse_mode
-from twinviewer.core.view_settings import save_view
+from twinviewer.io.view_file import save_view
 from twinviewer.ui import alarm_panel
 from twinviewer.ui.chains import CLICK_SENSOR_MARKER
 

@@ -41,6 +41,8 @@ class Viewer3D(QWidget):
     """Emits ``part_clicked(name or None)``, ``measure_started(name)``, ``measured(distance)`` and
     ``hovered(name, xy)``. ``interactor`` is the Qt widget VTK draws into (tooltips go on it)."""
 
+    open_views: set[Viewer3D] = set()  # views whose VTK window is not released yet (tests check it)
+
     part_clicked = Signal(object)
     measured = Signal(float)
     measure_started = Signal(object)  # the part the first point is on (or None)
@@ -61,6 +63,7 @@ class Viewer3D(QWidget):
         self._press: tuple[int, int] | None = None
         self._needs_render = True
         self._closed = False
+        Viewer3D.open_views.add(self)
         self.click_handlers = HandlerChain("click in 3D")
         self.click_handlers.add(CLICK_PICK, "pick part or measure", self.pick_at)
         self.handling_click = False  # True while the click handlers run (a selection made by a 3D click)
@@ -131,6 +134,7 @@ class Viewer3D(QWidget):
         """Release the VTK window (before the widget goes away)."""
         if not self._closed:
             self._closed = True
+            Viewer3D.open_views.discard(self)
             self._still_timer.stop()
             self.scene.clear()
             self.interactor.Finalize()
