@@ -29,22 +29,47 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-QT_OR_VTK_ROOTS = {"PySide6", "shiboken6", "vtk", "vtkmodules", "pyvista", "pyvistaqt", "pyqtgraph", "pytestqt"}
+QT_OR_VTK_ROOTS = ("PySide6", "shiboken6", "vtk", "vtkmodules", "pyvista", "pyvistaqt", "pyqtgraph", "pytestqt")
+
+
+class _MissingImportWatch:
+    """Notes every attempt to import Qt or VTK where they are not installed (``make test-core``)."""
+
+    def __init__(self) -> None:
+        import importlib.util
+
+        self.missing = {root for root in QT_OR_VTK_ROOTS if importlib.util.find_spec(root) is None}
+        self.attempted: set[str] = set()
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.missing:
+            self.attempted.add(name)
+        return None  # the normal finders decide
+
+
+_WATCH = _MissingImportWatch()
+if _WATCH.missing:
+    import sys as _sys
+
+    _sys.meta_path.insert(0, _WATCH)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _WATCH.attempted.clear()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In ``make test-core``'s environment a test that reaches Qt or VTK inside its body (rendering through
-    the CLI, say) is reported as skipped: it runs in the full suite (tests/core_env.py)."""
+    """In ``make test-core``'s environment a test that fails after reaching for Qt or VTK inside its body
+    (rendering through the CLI, say, which reports the missing module as an error) is reported as skipped:
+    it runs in the full suite (tests/core_env.py)."""
     outcome = yield
-    error = call.excinfo.value if call.excinfo is not None else None
-    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in QT_OR_VTK_ROOTS:
-        import importlib.util
-
-        if importlib.util.find_spec(error.name.split(".")[0]) is None:
-            report = outcome.get_result()
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: needs {error.name}")
+    report = outcome.get_result()
+    if report.failed and _WATCH.attempted:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f"Skipped: needs {', '.join(sorted(_WATCH.attempted))}")
 
 
 @pytest.fixture(autouse=True)
@@ -61,12 +86,12 @@ def no_window_left_open(request):
         left += [f"OffscreenView of {view.twin.path.name}" for view in views]
         for view in views:
             view.close()
-    plotting = sys.modules.get("pyvista.plotting.plotter")
-    if plotting is not None:
-        plotters = list(plotting._ALL_PLOTTERS.values())
-        left += [f"3D view {type(plotter).__name__}" for plotter in plotters]
-        for plotter in plotters:
-            plotter.close()
+    viewer = sys.modules.get("twinviewer.ui.viewer")
+    if viewer is not None:
+        views = list(viewer.Viewer3D.open_views)
+        left += [f"3D view {type(view).__name__}" for view in views]
+        for view in views:
+            view.close_view()
     widgets = sys.modules.get("PySide6.QtWidgets")
     app = widgets.QApplication.instance() if widgets is not None else None
     if app is not None:
