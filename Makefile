@@ -35,7 +35,8 @@ test: system-deps venv lint test-core
 $(CORE_VENV)/.installed: pyproject.toml Makefile tests/core_env.py
 	$(PYTHON) -m venv $(CORE_VENV)
 	$(CORE_PY) -m pip install -q --upgrade pip
-	$(PYTHON) tests/core_env.py packages | $(CORE_PY) -m pip install -q -r /dev/stdin
+	$(CORE_PY) -m pip install -q "tomli>=2; python_version < '3.11'"
+	$(CORE_PY) tests/core_env.py packages | $(CORE_PY) -m pip install -q -r /dev/stdin
 	$(CORE_PY) -m pip install -q --no-deps -e .
 	touch $@
 
