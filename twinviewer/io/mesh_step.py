@@ -34,7 +34,7 @@ INSTALL_HINT = 'pip install "twinviewer[step]"'
 TOLERANCE_LINEAR = 0.01
 TOLERANCE_ANGULAR = 0.5
 CACHE_MAX_FILES = 64
-CACHE_MAX_BYTES = 1 << 30
+CACHE_MAX_BYTES = 256 << 20
 
 
 def step_timeout_s(timeout_s: float | None = None) -> float:
