@@ -64,7 +64,7 @@ def read_step(path: Path, *, warnings: list[str], timeout_s: float | None = None
         head = handle.read(512)
     if path.suffix.lower() in (".step", ".stp") and b"ISO-10303-21" not in head:
         raise MeshLoadError(f"{path}: not a STEP file: it does not start with the ISO-10303-21 header.")
-    cached = _cached_glb(path)
+    cached = _cached_glb(path, cancel)
     if cached is not None and cached.is_file():
         try:
             parts = read_gltf(cached, warnings=warnings)
@@ -76,7 +76,7 @@ def read_step(path: Path, *, warnings: list[str], timeout_s: float | None = None
     return _convert(path, cached, warnings=warnings, timeout_s=timeout_s, cancel=cancel, progress=progress)
 
 
-def _cached_glb(path: Path) -> Path | None:
+def _cached_glb(path: Path, cancel: Callable[[], bool] | None = None) -> Path | None:
     """The cache entry of this file's conversion (it may not exist yet); None when caching is off."""
     folder = converted_step_folder()
     if folder is None:
@@ -88,6 +88,8 @@ def _cached_glb(path: Path) -> Path | None:
     digest = hashlib.sha256(f"{version}|{TOLERANCE_LINEAR}|{TOLERANCE_ANGULAR}|".encode())
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
+            if cancel is not None and cancel():
+                raise CancelledError(f"Loading {path.name} was cancelled.")
             digest.update(block)
     return folder / f"{digest.hexdigest()}.glb"
 
