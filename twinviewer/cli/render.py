@@ -35,8 +35,9 @@ def add_arguments(parser) -> None:
                         help="floating sensor value labels (default: the project's [view] labels)")
     parser.add_argument("--scenario", metavar="S", help="render a failure scenario step: a scenario file, or the "
                         "name of one of the project's (e.g. motor_overheating); needs --step")
-    parser.add_argument("--step", type=int, metavar="N", help="with --scenario: the step (0 = the first), shown at "
-                        "its start with status colours, its camera and its parts outlined")
+    parser.add_argument("--step", type=int, metavar="N", help="with --scenario: the step (1 = the first), shown at "
+                        "its shown moment (when what it says holds) with status colours, its camera (corrected to "
+                        "show its part) and its parts outlined")
 
 
 def apply_section(scene, text: str) -> None:

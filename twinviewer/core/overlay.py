@@ -77,13 +77,20 @@ STATUS_RGBA = np.array(
         (46, 158, 68, 255),  # NORMAL: green
         (242, 169, 0, 255),  # WARNING: amber
         (214, 40, 40, 255),  # ALARM: red
-        (150, 150, 150, 255),  # STALE: grey
-        (70, 70, 70, 110),  # NO_DATA: dark grey, mostly transparent
+        (96, 128, 184, 255),  # STALE: slate blue (old data: told apart from No data and from neutral parts)
+        (72, 72, 76, 110),  # NO_DATA: dark grey (mostly transparent as a marker)
     ],
     dtype=np.uint8,
 )
 """Default colour of each status as RGBA uint8, indexed by ``status + 1`` (so NEUTRAL = -1 is row 0)."""
 STATUS_RGBA.flags.writeable = False
+
+NEUTRAL_PART_RGB = (184, 186, 190)
+"""Status mode: a part without sensors, light neutral grey (its own colour shows only with overlays off)."""
+SELECTION_OUTLINE_RGB = (0, 150, 255)
+"""The selected part's outline: azure, a hue no status and no threshold colour map uses."""
+LOOK_AT_OUTLINE_RGB = (150, 60, 230)
+"""A scenario step's "look at" parts: violet outlines, distinct from the selection and every status."""
 
 # Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA.
 _SEVERITY = np.array([-1, 1, 3, 4, 2, 0], dtype=np.int8)

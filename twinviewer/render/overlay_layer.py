@@ -15,11 +15,25 @@ import numpy as np
 from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkTextActor
 
-from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
+from twinviewer.core.colormaps import (
+    THRESHOLD_MAP,
+    THRESHOLD_SPAN,
+    colormap_for,
+    colormap_table,
+    map_values,
+    threshold_units,
+)
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
-from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
+from twinviewer.core.overlay import (
+    NEUTRAL,
+    NEUTRAL_PART_RGB,
+    STATUS_RGBA,
+    Status,
+    declutter_labels,
+    label_priority,
+)
 from twinviewer.core.project import Project
 from twinviewer.render import primitives
 from twinviewer.render.scene import SceneRenderer
@@ -27,8 +41,9 @@ from twinviewer.render.scene import SceneRenderer
 MARKER_SIZE_PX = 16
 LABEL_BOX = (150.0, 22.0)
 PULSE_PERIOD_S = 1.2
-TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0}
+TINT_SHARE = {Status.NORMAL: 0.35, Status.WARNING: 0.8, Status.ALARM: 0.85, Status.STALE: 0.75,
+              Status.NO_DATA: 0.75}
+NEUTRAL_TINT = tuple(c / 255.0 for c in NEUTRAL_PART_RGB)
 MODES = ("off", "status", "value")
 
 
@@ -89,6 +104,8 @@ class OverlayLayer:
         self.selected_sensor: str | None = None
         self.field: FieldState | None = None
         self._scalar_bar = None
+        self._bar_lut = None
+        self._bar_thresholds = None
         self._markers = None
         self._marker_mesh = None
         self._marker_rgba: np.ndarray | None = None
@@ -141,8 +158,11 @@ class OverlayLayer:
             self._clear_field()
         else:
             self._build_field(quantity)
-        if kind != "status":
+        if kind == "off":
             self.scene.set_tint({name: None for name in self.scene.parts}, set())
+        elif kind == "value":
+            # Markers carry the values; parts stay neutral so no design colour reads as a status.
+            self.scene.set_tint({name: NEUTRAL_TINT for name in self.scene.parts}, set())
         if self._markers is not None:
             self._markers.SetVisibility(kind != "off")
 
@@ -187,7 +207,18 @@ class OverlayLayer:
             mapper.SetInterpolateScalarsBeforeMapping(True)
         title = f"{quantity.replace('_', ' ').capitalize()} ({unit})" if unit else quantity
         if self.draw_scalar_bar:
-            self._scalar_bar = scalar_bar(lut, title)
+            self._bar_lut = lut
+            if cmap.removesuffix("_r") == THRESHOLD_MAP:
+                # The surface is coloured in threshold units; the bar speaks real units. With one set of
+                # limits among the field's sensors that is exact; with several, the bar says "bands".
+                limits = {tuple(self.sensors[int(i)].thresholds.model_dump().items()) for i in sensor_index}
+                if len(limits) == 1:
+                    self._bar_lut = vtkLookupTable()
+                    self._bar_lut.SetNumberOfTableValues(256)
+                    self._bar_thresholds = self.sensors[int(sensor_index[0])].thresholds
+                else:
+                    title = f"{title}: each sensor's normal / warning / alarm band"
+            self._scalar_bar = scalar_bar(self._bar_lut, title)
             self.renderer.AddViewProp(self._scalar_bar)
 
     def _clear_field(self) -> None:
@@ -220,6 +251,16 @@ class OverlayLayer:
         self._update_labels(values, statuses)
         return animating
 
+    def threshold_scaled(self, indices, values, quantity: str) -> np.ndarray:
+        """Values of the sensors ``indices`` in threshold units, each on its own limits (threshold map)."""
+        span = self.value_range(quantity, values)
+        out = np.empty(len(indices))
+        for k, i in enumerate(indices):
+            sensor = self.sensors[int(i)]
+            out[k] = threshold_units(np.array([values[int(i)]], float), sensor.thresholds,
+                                     tuple(sensor.range) if sensor.range is not None else span)[0]
+        return out
+
     def _update_markers(self, values, statuses, kind) -> None:
         if self._marker_mesh is None:
             return
@@ -228,8 +269,12 @@ class OverlayLayer:
             rgba[:, 3] = 255
             for quantity in self.quantities():
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
-                lo, hi = self.value_range(quantity, values)
-                rgba[idx, :3] = map_values(values[idx], lo, hi, colormap_for(quantity, self.project.view.colormaps))
+                cmap = colormap_for(quantity, self.project.view.colormaps)
+                if cmap.removesuffix("_r") == THRESHOLD_MAP:
+                    rgba[idx, :3] = map_values(self.threshold_scaled(idx, values, quantity), *THRESHOLD_SPAN, cmap)
+                else:
+                    lo, hi = self.value_range(quantity, values)
+                    rgba[idx, :3] = map_values(values[idx], lo, hi, cmap)
         else:
             rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
             rgba[:, 3] = 255
@@ -253,10 +298,11 @@ class OverlayLayer:
         pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
         for name, status in zip(self.scene.parts, part_status, strict=False):
             status = int(status)
-            if status == NEUTRAL or status == Status.NO_DATA:
-                tints[name] = None
+            if status == NEUTRAL:
+                # No sensor: neutral grey, never the part's design colour (a red valve must not read as alarm).
+                tints[name] = NEUTRAL_TINT
                 continue
-            base = np.array(self.scene.parts[name].base_colour)
+            base = np.array(NEUTRAL_TINT)
             colour = STATUS_RGBA[status + 1, :3] / 255.0
             share = TINT_SHARE[Status(status)]
             if status == Status.ALARM:
@@ -272,8 +318,14 @@ class OverlayLayer:
         state = self.field
         field_values = np.asarray(values, float)[state.sensor_index]
         usable = ~np.isnan(field_values) & (np.asarray(statuses)[state.sensor_index] != Status.STALE)
+        if state.cmap.removesuffix("_r") == THRESHOLD_MAP:
+            # Interpolate threshold units, not values: each sensor is red beyond its own alarm limit, and
+            # the surface at a sensor shows that sensor's band whatever its neighbours' limits are.
+            field_values = self.threshold_scaled(state.sensor_index, values, state.quantity)
+            lo, hi = THRESHOLD_SPAN
+        else:
+            lo, hi = self.value_range(state.quantity, values)
         scalars = state.interpolator.interpolate(field_values, usable)
-        lo, hi = self.value_range(state.quantity, values)
         if hi <= lo:
             hi = lo + 1e-6
         for i, (name, display) in enumerate(self.scene.parts.items()):
@@ -281,6 +333,14 @@ class OverlayLayer:
             display.actor.GetMapper().SetScalarRange(lo, hi)
             display.mesh.GetPointData().GetArray("field").Modified()
         self._lut.SetTableRange(lo, hi)
+        if self._scalar_bar is not None and self._bar_lut is not self._lut:
+            from twinviewer.core.colormaps import legend_for
+
+            vlo, vhi = self.value_range(state.quantity, values)
+            gradient = legend_for(state.quantity, state.unit, vlo, vhi, state.cmap, self._bar_thresholds).gradient
+            for index, (red, green, blue) in enumerate(np.asarray(gradient, float) / 255.0):
+                self._bar_lut.SetTableValue(index, red, green, blue, 1.0)
+            self._bar_lut.SetTableRange(vlo, vhi)
 
     def _hide_labels(self) -> None:
         for actor in self._label_actors:

@@ -1,8 +1,10 @@
 """A scenario step in 3D: its camera, its highlighted parts, and a headless render of the step.
 
 ``apply_step_camera`` and ``StepHighlight`` are shared by the window's scenario panel and by
-``twinviewer render PROJECT --scenario S --step N``; ``render_scenario_step`` simulates the scenario (at the
-playback sample period), takes the state at the step's start with the status overlay, and writes a PNG.
+``twinviewer render PROJECT --scenario S --step N`` (N from 1); ``render_scenario_step`` simulates the
+scenario (at the playback sample period), takes the state at the step's shown moment (see
+``core.step_moments``) with the status overlay, frames the step's part (``render.step_camera``) and writes
+a PNG.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
 from twinviewer.render.primitives import silhouette_actor
 from twinviewer.render.scene import SceneRenderer
 
-STEP_OUTLINE_COLOUR = (1.0, 0.55, 0.0)
+STEP_OUTLINE_COLOUR = tuple(c / 255.0 for c in LOOK_AT_OUTLINE_RGB)
 STEP_OUTLINE_WIDTH = 4.0
 
 
@@ -35,7 +38,7 @@ def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
 
 
 class StepHighlight:
-    """Thick orange outlines around a step's parts, drawn over whatever colours the status overlay gives
+    """Thick violet outlines around a step's parts, drawn over whatever colours the status overlay gives
     them (tinting would fight the overlay, which recolours parts every frame)."""
 
     def __init__(self, scene: SceneRenderer):
@@ -81,21 +84,23 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
                          size: tuple[int, int] = (1280, 800), *, highlight: bool = True,
                          max_samples: int | None = None, hide: Iterable[str] = (), style: str = "surface",
                          parallel: bool = False) -> Path:
-    """Render step ``step`` (from 0) of a scenario on ``twin``: simulated state at the step's start with the
-    status overlay, the step's camera and its highlighted parts outlined."""
+    """Render step ``step`` (from 0) of a scenario on ``twin``: simulated state at the step's shown moment
+    with the status overlay, the step's camera (corrected to show its part) and its highlighted parts
+    outlined."""
     from twinviewer.core.scenario import load_scenario
     from twinviewer.core.scenario_playback import MAX_PLAYBACK_SAMPLES, simulate_for_playback
     from twinviewer.core.session import Session
     from twinviewer.render.offscreen import OffscreenView
     from twinviewer.render.overlay_layer import OverlayLayer
+    from twinviewer.render.step_camera import frame_step
 
     scenario = load_scenario(scenario_path, twin.project)
     if not 0 <= step < len(scenario.steps):
-        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps 0..{len(scenario.steps) - 1}")
+        raise TwinViewerError(f"--step {step + 1}: {Path(scenario_path).name} has steps 1..{len(scenario.steps)}")
     run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
     session = Session(twin.project, twin.model.part_names)
     session.set_recording(run.recording(twin.project))
-    frame = session.frame_at(scenario.step_time(step))
+    frame = session.frame_at(run.moments(twin.project)[step].t)
     view = OffscreenView(twin, size)
     try:
         for name in hide:
@@ -109,7 +114,7 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
         # wall_time 0 puts the alarm pulse at full strength: alarmed parts are fully red in a still image.
         overlay.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
         view.scene.set_view("iso")
-        apply_step_camera(view.scene, scenario.steps[step].camera)
+        frame_step(view.scene, scenario.steps[step])
         if highlight:
             StepHighlight(view.scene).set(scenario.steps[step].highlight)
         return view.screenshot(out)
@@ -123,13 +128,16 @@ def run_render_command(twin, args, size: tuple[int, int]) -> int:
     from twinviewer.core.scenario import load_scenario
 
     if args.step is None:
-        raise TwinViewerError("--scenario needs --step N (0 = the first step)")
+        raise TwinViewerError("--scenario needs --step N (1 = the first step)")
     if twin.is_raw_mesh:
         raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh file")
     path = find_scenario(twin.project, args.scenario)
-    out = render_scenario_step(twin, path, args.step, args.out, size, hide=args.hide, style=args.style,
-                               parallel=args.parallel)
     scenario = load_scenario(path)
+    if not 1 <= args.step <= len(scenario.steps):
+        raise TwinViewerError(f"--step {args.step}: {path.name} has steps 1..{len(scenario.steps)}")
+    index = args.step - 1
+    out = render_scenario_step(twin, path, index, args.out, size, hide=args.hide, style=args.style,
+                               parallel=args.parallel)
     print(f"wrote {out} ({size[0]}x{size[1]}, {path.name} step {args.step} "
-          f"\"{scenario.steps[args.step].title}\" at {format_time(scenario.step_time(args.step))})")
+          f"\"{scenario.steps[index].title}\", shown from {format_time(scenario.step_time(index))})")
     return 0

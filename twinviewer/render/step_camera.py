@@ -1,0 +1,187 @@
+"""A scenario step's camera that shows the part the step names, measured in pixels.
+
+``part_shares(scene, names)`` renders the visible parts offscreen with one flat colour per part (an id
+buffer, no lighting, no anti-aliasing) from the scene's own camera and counts each named part's pixels as
+a share of the view, so a part hidden behind another counts only where it shows.
+
+``frame_step(scene, step)`` points the camera as the step asks (``apply_step_camera``) and checks the
+step's focus parts (the answers of its "click the part" questions, else its first highlighted part): each
+must cover at least ``MIN_PART_SHARE`` of the view. When one does not (too small, occluded, off screen),
+the camera is corrected: the focus parts are framed from the step's own direction first, then from the
+other standard views, with room around them (less room on a second pass), and the first view where every focus part shows enough is
+kept (else the best one found).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkWindowToImageFilter,
+)
+
+from twinviewer.render.scene import SceneRenderer
+
+MIN_PART_SHARE = 0.03
+"""A step's focus part must cover at least this share of the view (3 %)."""
+ID_BUFFER_WIDTH = 320
+CONTEXT_ZOOMS = (2.2, 1.5, 1.1)  # framed views leave the focus parts this much room, so their surroundings show
+_VIEW_ORDER = ("iso", "front", "right", "left", "back", "top")
+
+
+def focus_parts(step) -> list[str]:
+    """The parts a step names: its click-the-part answers, else its first highlighted part."""
+    answers = [p for q in step.questions if getattr(q, "kind", "") == "click_part" for p in q.answer]
+    if answers:
+        return list(dict.fromkeys(answers))
+    return list(step.highlight[:1])
+
+
+def _encode(index: int) -> tuple[float, float, float]:
+    n = index + 1
+    return ((n & 0xFF) / 255.0, ((n >> 8) & 0xFF) / 255.0, ((n >> 16) & 0xFF) / 255.0)
+
+
+class IdBuffer:
+    """An offscreen render of the scene's visible parts, one flat colour each, sharing the scene's camera."""
+
+    def __init__(self, scene: SceneRenderer):
+        self.scene = scene
+        self.window = vtkRenderWindow()
+        self.window.SetOffScreenRendering(1)
+        self.window.SetMultiSamples(0)
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        self.window.AddRenderer(self.renderer)
+        self.names: list[str] = []
+        self.actors: dict[str, vtkActor] = {}
+        for i, (name, display) in enumerate(scene.parts.items()):
+            mapper = vtkPolyDataMapper()
+            mapper.SetInputData(display.mesh)
+            mapper.ScalarVisibilityOff()
+            actor = vtkActor()
+            actor.SetMapper(mapper)
+            prop = actor.GetProperty()
+            prop.SetColor(*_encode(i))
+            prop.SetLighting(False)
+            prop.SetInterpolationToFlat()
+            self.renderer.AddActor(actor)
+            self.names.append(name)
+            self.actors[name] = actor
+
+    def counts(self, only: Iterable[str] | None = None) -> tuple[dict[str, int], int]:
+        """Pixels of each part seen from the scene's camera (``only``: render just these parts), and the
+        view's pixel count."""
+        width, height = self.scene.window_size
+        aspect = max(width, 1) / max(height, 1)
+        w = ID_BUFFER_WIDTH
+        h = max(int(round(w / aspect)), 1)
+        self.window.SetSize(w, h)
+        only_set = set(only) if only is not None else None
+        for name, actor in self.actors.items():
+            display = self.scene.parts[name]
+            actor.SetVisibility(display.visible and (only_set is None or name in only_set))
+        self.renderer.SetActiveCamera(self.scene.camera)
+        self.renderer.ResetCameraClippingRange()
+        self.window.Render()
+        grab = vtkWindowToImageFilter()
+        grab.SetInput(self.window)
+        grab.SetInputBufferTypeToRGB()
+        grab.ReadFrontBufferOff()
+        grab.ShouldRerenderOff()
+        grab.Update()
+        image = grab.GetOutput()
+        gw, gh, _ = image.GetDimensions()
+        pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(gh * gw, 3).astype(np.int64)
+        ids = pixels[:, 0] + (pixels[:, 1] << 8) + (pixels[:, 2] << 16)
+        found = np.bincount(ids, minlength=len(self.names) + 1)
+        self.scene.renderer.ResetCameraClippingRange()
+        return {name: int(found[i + 1]) for i, name in enumerate(self.names)}, gw * gh
+
+    def shares(self, names: Sequence[str]) -> dict[str, float]:
+        counts, total = self.counts()
+        return {n: counts.get(n, 0) / max(total, 1) for n in names}
+
+    def close(self) -> None:
+        self.renderer.RemoveAllViewProps()
+        self.window.Finalize()
+
+
+def part_shares(scene: SceneRenderer, names: Sequence[str]) -> dict[str, float]:
+    """Share of the view (0..1) each of ``names`` covers where it is not hidden, from the scene's camera."""
+    ids = IdBuffer(scene)
+    try:
+        return ids.shares(names)
+    finally:
+        ids.close()
+
+
+@dataclass
+class StepView:
+    """The camera a step ended up with and what it shows of the step's focus parts."""
+
+    parts: list[str]
+    shares: dict[str, float]
+    corrected: bool
+    view: str | None  # the named view used, if any
+
+    @property
+    def ok(self) -> bool:
+        return all(s >= MIN_PART_SHARE for s in self.shares.values())
+
+    def problems(self, label=lambda name: name) -> list[str]:
+        return [f"the step's view shows {label(p)} on {100 * s:.1f} % of the picture "
+                f"(needs {100 * MIN_PART_SHARE:.0f} %)" for p, s in self.shares.items() if s < MIN_PART_SHARE]
+
+
+def _frame(scene: SceneRenderer, view: str, parts: Sequence[str], zoom: float) -> None:
+    scene.set_view(view, parts)
+    camera = scene.camera
+    if camera.GetParallelProjection():
+        camera.SetParallelScale(camera.GetParallelScale() * zoom)
+    else:
+        camera.Dolly(1.0 / zoom)
+    scene.renderer.ResetCameraClippingRange()
+
+
+def frame_step(scene: SceneRenderer, step, *, correct: bool = True) -> StepView:
+    """Point the camera for ``step`` (its own camera, corrected when its focus parts do not show)."""
+    from twinviewer.render.scenario_render import apply_step_camera
+
+    named = apply_step_camera(scene, step.camera) if step.camera is not None else None
+    parts = [p for p in focus_parts(step) if p in scene.parts and scene.parts[p].visible]
+    if not parts:
+        return StepView([], {}, False, named)
+    ids = IdBuffer(scene)
+    try:
+        shares = ids.shares(parts)
+        if min(shares.values()) >= MIN_PART_SHARE or not correct:
+            return StepView(parts, shares, False, named)
+        original = (scene.camera.GetFocalPoint(), scene.camera.GetPosition(), scene.camera.GetViewUp(),
+                    scene.camera.GetParallelScale())
+        best: tuple[float, str, float, dict[str, float]] | None = None
+        order = [named] if named else []
+        order += [v for v in _VIEW_ORDER if v not in order]
+        for zoom in CONTEXT_ZOOMS:
+            for view in order:
+                _frame(scene, view, parts, zoom)
+                found = ids.shares(parts)
+                score = min(found.values())
+                if score >= MIN_PART_SHARE:
+                    return StepView(parts, found, True, view)
+                if best is None or score > best[0]:
+                    best = (score, view, zoom, found)
+        if best is not None and best[0] > min(shares.values()):
+            _frame(scene, best[1], parts, best[2])
+            return StepView(parts, best[3], True, best[1])
+        scene.set_camera(original[0], original[1], original[2], original[3])
+        return StepView(parts, shares, False, named)
+    finally:
+        ids.close()
