@@ -144,18 +144,20 @@ def threshold_units(values: np.ndarray, thresholds: Any, value_range: tuple[floa
     v = np.asarray(values, dtype=np.float64)
     out = np.interp(v, xs, us, left=us[0], right=us[-1])
     lim = _limits_of(thresholds)
-    # Beyond a limit always shows its colour ("beyond" is strict): at least one table bin past the band edge,
-    # so a 256-entry lookup table never puts it in the bin it shares with the band below.
+    # The band decides the colour ("beyond" is strict, as for statuses); within its band a value keeps at
+    # least one table bin from the band's edges, so a 256-entry lookup table never puts it in a bin it
+    # shares with the next band.
     bump = 1.01 * (THRESHOLD_SPAN[1] - THRESHOLD_SPAN[0]) / TABLE_SIZE
+    band = np.zeros(v.shape)
     with np.errstate(invalid="ignore"):
-        if "alarm_high" in lim:
-            out = np.where(v > lim["alarm_high"], np.maximum(out, 2.0 + bump), out)
-        if "alarm_low" in lim:
-            out = np.where(v < lim["alarm_low"], np.minimum(out, -2.0 - bump), out)
-        if "warning_high" in lim:
-            out = np.where(v > lim["warning_high"], np.maximum(out, 1.0 + bump), out)
-        if "warning_low" in lim:
-            out = np.where(v < lim["warning_low"], np.minimum(out, -1.0 - bump), out)
+        for key, level, sign in (("warning_high", 1, 1.0), ("warning_low", 1, -1.0),
+                                 ("alarm_high", 2, 1.0), ("alarm_low", 2, -1.0)):
+            if key in lim:
+                beyond = (v > lim[key]) if sign > 0 else (v < lim[key])
+                band = np.where(beyond, np.maximum(band, level), band)
+                out = np.where(beyond & (level >= np.abs(band)), sign * np.abs(out), out)
+    magnitude = np.clip(np.abs(out), np.where(band > 0, band + bump, 0.0), np.where(band < 2, band + 1 - bump, 3.0))
+    out = np.where(out < 0, -magnitude, magnitude)
     out[np.isnan(v)] = np.nan
     return out
 

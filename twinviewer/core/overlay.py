@@ -74,11 +74,11 @@ STATUS_DISPLAY_NAMES = {
 STATUS_RGBA = np.array(
     [
         (200, 200, 200, 255),  # NEUTRAL (index 0): light grey, only used if the part has no colour of its own
-        (46, 158, 68, 255),  # NORMAL: green
+        (26, 150, 120, 255),  # NORMAL: teal green (apart from red for deuteranopes too)
         (242, 169, 0, 255),  # WARNING: amber
         (214, 40, 40, 255),  # ALARM: red
         (96, 128, 184, 255),  # STALE: slate blue (old data: told apart from No data and from neutral parts)
-        (72, 72, 76, 110),  # NO_DATA: dark grey (mostly transparent as a marker)
+        (45, 45, 50, 110),  # NO_DATA: dark grey (mostly transparent as a marker)
     ],
     dtype=np.uint8,
 )
@@ -89,7 +89,7 @@ NEUTRAL_PART_RGB = (184, 186, 190)
 """Status mode: a part without sensors, light neutral grey (its own colour shows only with overlays off)."""
 SELECTION_OUTLINE_RGB = (0, 150, 255)
 """The selected part's outline: azure, a hue no status and no threshold colour map uses."""
-LOOK_AT_OUTLINE_RGB = (150, 60, 230)
+LOOK_AT_OUTLINE_RGB = (120, 0, 200)
 """A scenario step's "look at" parts: violet outlines, distinct from the selection and every status."""
 
 # Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA.

@@ -76,13 +76,12 @@ class IdBuffer:
             self.names.append(name)
             self.actors[name] = actor
 
-    def counts(self, only: Iterable[str] | None = None) -> tuple[dict[str, int], int]:
-        """Pixels of each part seen from the scene's camera (``only``: render just these parts), and the
-        view's pixel count."""
-        width, height = self.scene.window_size
-        aspect = max(width, 1) / max(height, 1)
-        w = ID_BUFFER_WIDTH
-        h = max(int(round(w / aspect)), 1)
+    def id_image(self, width: int | None = None, only: Iterable[str] | None = None) -> np.ndarray:
+        """(h, w) int array, top row first: index into ``names`` of the part seen at each pixel, -1 for
+        none. ``width`` defaults to ``ID_BUFFER_WIDTH``; the scene window's aspect is kept."""
+        sw, sh = self.scene.window_size
+        w = int(width or ID_BUFFER_WIDTH)
+        h = max(int(round(w * max(sh, 1) / max(sw, 1))), 1)
         self.window.SetSize(w, h)
         only_set = set(only) if only is not None else None
         for name, actor in self.actors.items():
@@ -99,11 +98,23 @@ class IdBuffer:
         grab.Update()
         image = grab.GetOutput()
         gw, gh, _ = image.GetDimensions()
-        pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(gh * gw, 3).astype(np.int64)
-        ids = pixels[:, 0] + (pixels[:, 1] << 8) + (pixels[:, 2] << 16)
-        found = np.bincount(ids, minlength=len(self.names) + 1)
+        pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(gh, gw, 3).astype(np.int64)
         self.scene.renderer.ResetCameraClippingRange()
-        return {name: int(found[i + 1]) for i, name in enumerate(self.names)}, gw * gh
+        ids = pixels[..., 0] + (pixels[..., 1] << 8) + (pixels[..., 2] << 16) - 1
+        ids[ids >= len(self.names)] = -1
+        return np.ascontiguousarray(ids[::-1])
+
+    def mask(self, names: Iterable[str], width: int | None = None) -> np.ndarray:
+        """Boolean (h, w) image, top row first: where one of ``names`` is the front-most part."""
+        wanted = [self.names.index(n) for n in names if n in self.names]
+        return np.isin(self.id_image(width), wanted)
+
+    def counts(self, only: Iterable[str] | None = None) -> tuple[dict[str, int], int]:
+        """Pixels of each part seen from the scene's camera (``only``: render just these parts), and the
+        view's pixel count."""
+        ids = self.id_image(only=only)
+        found = np.bincount(ids.ravel() + 1, minlength=len(self.names) + 1)
+        return {name: int(found[i + 1]) for i, name in enumerate(self.names)}, ids.size
 
     def shares(self, names: Sequence[str]) -> dict[str, float]:
         counts, total = self.counts()

@@ -74,7 +74,7 @@ PLAY_COMPRESSION = 60.0  # a 10-minute gap plays in 10 s; longer gaps are capped
 PLAY_INTERVAL_MS = 33
 PANEL_WIDTH = 390
 BOTTOM_PANELS_HEIGHT = 190
-STATUS_COLOURS = {"normal": "#2e9e44", "warning": "#d99500", "alarm": "#d62828"}
+STATUS_COLOURS = {"normal": "#1a9678", "warning": "#d99500", "alarm": "#d62828"}
 PANEL_STYLE = """
 QWidget#scenarioPanel { background: #f4f6f9; }
 QLabel#scenarioTitle { font-size: 15px; font-weight: 600; color: #1d2733; }
