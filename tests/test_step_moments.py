@@ -76,3 +76,16 @@ def test_validate_names_scenario_step_and_what_does_not_hold(tmp_path, capsys):
     assert "IT-101 is normal, the step says alarm" in lines[0]
     assert main(["validate", str(broken), "--seeds", "5-1"]) == 2
     assert "runs backwards" in capsys.readouterr().err
+
+
+def test_render_data_dir_replaces_an_unset_folder_variable(tmp_path, capsys, monkeypatch, shared_data):
+    skab = shared_data / "sensors" / "skab"
+    if not (skab / "valve1").is_dir():
+        pytest.skip("SKAB data not available")
+    monkeypatch.delenv("SKAB_DIR", raising=False)
+    project = DEMO_PROJECT.parent.parent / "examples" / "skab-pump.twin.toml"
+    out = tmp_path / "skab.png"
+    args = ["render", str(project), "--time", "+60s", "--size", "320x200", "--out", str(out)]
+    assert main(args) == 2
+    assert "--data-dir" in capsys.readouterr().err
+    assert main([*args, "--data-dir", str(skab)]) == 0 and out.is_file()

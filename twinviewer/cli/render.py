@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
                         "with --time: the project's own [[sources]] recording)")
     parser.add_argument("--time", metavar="T", help="instant to show: ISO time (local, or with Z/offset), epoch "
                         "seconds, or an offset from the recording start such as +90s or +1h30m")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of the project's own recording, replacing the "
+                        "${VAR}/ its [[sources]] path starts with (when VAR is not set)")
     parser.add_argument("--overlay", metavar="MODE", help="sensor overlay at --time: status (default), value, "
                         "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
     parser.add_argument("--labels", choices=("off", "selected", "all"),
@@ -96,12 +98,12 @@ def run(args) -> int:
         view.scene.set_view(args.view)
         state = ""
         overlay = getattr(args, "overlay", None)
-        if args.recording is not None or args.time is not None or overlay is not None:
+        if args.recording is not None or args.time is not None or overlay is not None or args.data_dir:
             from twinviewer.core.formatting import format_time
             from twinviewer.render.state_render import show_recording_state
 
             frame = show_recording_state(view, args.recording, args.time, overlay or "status",
-                                         getattr(args, "labels", None))
+                                         getattr(args, "labels", None), data_dir=args.data_dir)
             state = f", {overlay or 'status'} overlay at {format_time(frame.t)}"
         out = view.screenshot(args.out)
     finally:

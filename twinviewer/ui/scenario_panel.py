@@ -700,7 +700,8 @@ class ScenarioPlayer(QObject):
         clock.seek(t0)
         wall = min(PLAY_WALL_MAX_S, max(PLAY_WALL_MIN_S, (end - start) / PLAY_COMPRESSION))
         wall *= (end - t0) / (end - start)
-        self._play = {"t0": t0, "t1": end, "wall": max(wall, 0.2), "started": time.monotonic(), "last": t0}
+        self._play = {"t0": t0, "t1": end, "wall": max(wall, 0.2), "started": time.monotonic(), "last": t0,
+                      "target": self.cursor.index + 1}
         self._play_timer.start()
         self._update_controls()
         self.window.show_status(f"Playing {format_duration(end - t0)} of plant time in {wall:.0f} s "
@@ -724,7 +725,7 @@ class ScenarioPlayer(QObject):
         fraction = (time.monotonic() - play["started"]) / play["wall"]
         if fraction >= 1.0:
             self.stop_playing()
-            arrived = self.cursor.index + 1
+            arrived = play["target"]
             if arrived < len(self.scenario.steps):
                 self.enter_step(arrived)
             else:
