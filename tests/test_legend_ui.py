@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.test_alarm_panel import T0, at, demo_copy, normal_background, open_and_wait, window  # noqa: F401
-from twinviewer.core.colormaps import colormap_table
+from twinviewer.core.colormaps import THRESHOLD_SPAN, colormap_table
 from twinviewer.core.overlay import Status
 
 pytestmark = pytest.mark.gui
@@ -55,15 +55,15 @@ def test_field_legend_has_the_colour_bar_ticks_and_thresholds(qtbot, window, dem
     # The demo's temperature sensors declare ranges from -10 to 180 °C: the same range the model is coloured with.
     assert (bar.vmin, bar.vmax) == window.overlay.value_range("temperature")
     mapper = next(iter(window.scene.parts.values())).actor.GetMapper()
-    assert mapper.GetScalarRange() == (bar.vmin, bar.vmax)
-    assert bar.title == "Temperature (°C)" and bar.cmap == "inferno"
+    assert mapper.GetScalarRange() == THRESHOLD_SPAN  # the threshold map colours in each sensor's bands
+    assert bar.title == "Temperature (°C)" and bar.cmap == "thresholds"
     assert bar.labels[0].endswith("°C") and len(bar.ticks) >= 3
     # Every temperature limit of the demo's sensors is marked (bearings 80/95, winding 130/155, fluid 60/70).
     assert {v for v, _name in bar.markers} == {60.0, 70.0, 80.0, 95.0, 130.0, 155.0}
     assert ("alarm high" in {n for _v, n in bar.markers})
     image = pixels(legend)
-    table = colormap_table("inferno").astype(int)
-    assert has_colour(image, table[10], 20) > 5 and has_colour(image, table[245], 20) > 5, "both ends of inferno"
+    table = colormap_table("thresholds").astype(int)
+    assert has_colour(image, table[150], 20) > 5 and has_colour(image, table[245], 20) > 5, "calm and alarm bands"
     assert has_colour(image, Status.ALARM.rgb, 30) > 10, "red alarm marks"
     # The VTK scalar bar the render layer draws in headless images is not drawn in the window: this card is.
     props = window.scene.renderer.GetViewProps()
@@ -91,7 +91,7 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
                                               "Temperature (°C)", "Vibration (mm/s)"]
     assert panels.settings.mode_combo.currentData() == "value"
     flow = legend.bars[1]
-    assert flow.cmap == "cividis" and (flow.vmin, flow.vmax) == (0.0, 160.0)
+    assert flow.cmap == "thresholds" and (flow.vmin, flow.vmax) == (0.0, 160.0)
     assert {v for v, _n in flow.markers} == {20.0, 40.0}
     window.overlay_actions["off"].trigger()
     window.refresh_now()

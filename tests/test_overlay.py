@@ -154,14 +154,12 @@ def test_colormap_tables_are_perceptual_and_never_import_matplotlib():
 
 
 def test_colormap_for_quantities_and_overrides():
-    assert colormap_for("temperature") == "inferno"
-    assert colormap_for("Vibration") == "turbo"
-    assert colormap_for("pressure") == "viridis"
-    assert colormap_for("flow") == "cividis"
-    assert colormap_for("bearing temperature") == "inferno"
-    assert colormap_for("humidity") == "viridis" and colormap_for(None) == "viridis"
+    # Threshold-aware by default for every quantity; perceptual maps by override.
+    assert colormap_for("temperature") == "thresholds" and colormap_for("Vibration") == "thresholds"
+    assert colormap_for("humidity") == "thresholds" and colormap_for(None) == "thresholds"
     assert colormap_for("temperature", {"temperature": "coolwarm"}) == "coolwarm"
-    assert colormap_for("pressure", {"temperature": "coolwarm"}) == "viridis"
+    assert colormap_for("bearing temperature", {"temperature": "inferno"}) == "inferno"
+    assert colormap_for("pressure", {"temperature": "coolwarm"}) == "thresholds"
     with pytest.raises(ColormapError, match="unknown colour map 'jet'") as info:
         colormap_for("temperature", {"temperature": "jet"})
     assert isinstance(info.value, TwinViewerError)
@@ -249,7 +247,7 @@ def test_overlay_engine_frame_statuses_parts_and_field():
     assert frame.field_scalars.dtype == np.float32
     np.testing.assert_allclose(frame.field_scalars[:4], [90, 90, 55, 55])
     assert np.isnan(frame.field_scalars[4])
-    assert frame.colormap == "inferno"
+    assert frame.colormap == "thresholds"
     assert frame.field_range == (55.0, 155.0)  # values and limits of the temperature sensors
     # A stale winding sensor drops out of the field; its part goes neutral-grey there (NaN), status STALE.
     frame = engine.compute(np.array([90.0, 8.0, 55.0]), np.array([1, 0, 0]))
@@ -276,7 +274,7 @@ def test_engine_for_view_builds_the_field_the_project_asks_for():
     engine = OverlayEngine.for_view(sensors, parts, view)
     frame = engine.compute(np.array([90.0, 2.0]), np.array([0, 0]))
     assert frame.field_scalars.tolist()[:2] == [90.0, 90.0] and np.isnan(frame.field_scalars[2])
-    assert frame.field_range == (20.0, 160.0) and frame.colormap == "inferno"
+    assert frame.field_range == (20.0, 160.0) and frame.colormap == "thresholds"
     assert engine.stacked.part_slice(1) == slice(2, 3)
     status_only = OverlayEngine.for_view(sensors, parts, ViewSettings())
     frame = status_only.compute(np.array([140.0, 2.0]))

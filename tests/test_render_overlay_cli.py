@@ -55,13 +55,14 @@ def test_field_overlay_draws_a_colour_bar(tmp_path):
     image = render(tmp_path, "field", "--time", "+2h20m", "--overlay", "field:temperature")
     width, height = SIZE
     strip = image[int(0.2 * height):int(0.8 * height), int(0.86 * width):]
-    table = colormap_table("inferno").astype(int)
+    table = colormap_table("thresholds").astype(int)
     pixels = strip.reshape(-1, 3)
     distance = np.abs(pixels[:, None, :] - table[None, :, :]).sum(axis=2)
     nearest = distance.argmin(axis=1)[distance.min(axis=1) < 12]
-    # The bar runs through the map from dark to bright: both ends of inferno are drawn.
+    # The threshold map's bar: calm blues, then amber and red bands (-3..3 threshold units: index 128 is 0).
     assert nearest.size > 300
-    assert nearest.min() < 40 and nearest.max() > 215
+    assert ((nearest > 128) & (nearest < 160)).any(), "calm band"
+    assert (nearest > 225).any(), "alarm band"
 
 
 def test_labels_all_adds_value_labels(tmp_path):

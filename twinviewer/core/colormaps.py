@@ -293,10 +293,14 @@ def legend_for(quantity: str, unit: str, vmin: float, vmax: float, cmap: str,
     )
     title = (quantity or "value").replace("_", " ").capitalize() + (f" ({unit})" if unit else "")
     gradient = _table(cmap).copy()
-    if cmap.removesuffix("_r") == THRESHOLD_MAP:
+    if cmap.removesuffix("_r") == THRESHOLD_MAP and limits:
         # The bar in real units: each of its values coloured as the threshold map colours it.
         values = vmin + (np.arange(TABLE_SIZE) + 0.5) * (vmax - vmin) / TABLE_SIZE
         gradient = map_values(threshold_units(values, thresholds, (vmin, vmax)), *THRESHOLD_SPAN, THRESHOLD_MAP)
+    elif cmap.removesuffix("_r") == THRESHOLD_MAP:
+        # Sensors with different limits: the bar shows the bands (normal, warning, alarm) in order; the
+        # markers say where each sensor's limits are.
+        gradient = np.ascontiguousarray(gradient[TABLE_SIZE // 2:].repeat(2, axis=0))
     return Legend(title=title, unit=unit, vmin=float(vmin), vmax=float(vmax), cmap=cmap,
                   ticks=tuple(float(t) for t in ticks), labels=labels, markers=markers,
                   gradient=gradient)

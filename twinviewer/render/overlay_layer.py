@@ -206,6 +206,7 @@ class OverlayLayer:
             mapper.ScalarVisibilityOn()
             mapper.SetInterpolateScalarsBeforeMapping(True)
         title = f"{quantity.replace('_', ' ').capitalize()} ({unit})" if unit else quantity
+        self._bar_thresholds = None
         if self.draw_scalar_bar:
             self._bar_lut = lut
             if cmap.removesuffix("_r") == THRESHOLD_MAP:
@@ -217,8 +218,16 @@ class OverlayLayer:
                     self._bar_lut.SetNumberOfTableValues(256)
                     self._bar_thresholds = self.sensors[int(sensor_index[0])].thresholds
                 else:
-                    title = f"{title}: each sensor's normal / warning / alarm band"
+                    # Several sets of limits: the bar shows the bands in order, not values.
+                    title = f"{title}\nnormal / warning / alarm\nof each sensor's limits"
+                    self._bar_lut = vtkLookupTable()
+                    self._bar_lut.SetNumberOfTableValues(128)
+                    for index, (red, green, blue) in enumerate(np.asarray(table[128:], float) / 255.0):
+                        self._bar_lut.SetTableValue(index, red, green, blue, 1.0)
+                    self._bar_lut.SetTableRange(0.0, THRESHOLD_SPAN[1])
             self._scalar_bar = scalar_bar(self._bar_lut, title)
+            if self._bar_lut is not lut and self._bar_thresholds is None:
+                self._scalar_bar.SetNumberOfLabels(0)
             self.renderer.AddViewProp(self._scalar_bar)
 
     def _clear_field(self) -> None:
@@ -333,7 +342,7 @@ class OverlayLayer:
             display.actor.GetMapper().SetScalarRange(lo, hi)
             display.mesh.GetPointData().GetArray("field").Modified()
         self._lut.SetTableRange(lo, hi)
-        if self._scalar_bar is not None and self._bar_lut is not self._lut:
+        if self._scalar_bar is not None and self._bar_thresholds is not None:
             from twinviewer.core.colormaps import legend_for
 
             vlo, vhi = self.value_range(state.quantity, values)

@@ -57,7 +57,10 @@ def quantity_legend(layer, quantity: str, values: np.ndarray | None = None) -> L
     cmap = colormap_for(quantity, layer.project.view.colormaps)
     limits = {(float(value), name.replace("_", " ")) for sensor in sensors
               for name, value in sensor.thresholds.model_dump().items() if value is not None}
-    legend = legend_for(quantity, sensors[0].unit if sensors else "", lo, hi, cmap, None)
+    # The threshold map's bar is exact in real units when the quantity's sensors share one set of limits.
+    shared = {tuple(s.thresholds.model_dump().items()) for s in sensors}
+    legend = legend_for(quantity, sensors[0].unit if sensors else "", lo, hi, cmap,
+                        dict(shared.pop()) if len(shared) == 1 else None)
     markers = tuple(sorted((v, n) for v, n in limits if lo <= v <= hi))
     return Legend(legend.title, legend.unit, legend.vmin, legend.vmax, legend.cmap, legend.ticks, legend.labels,
                   markers, legend.gradient)
