@@ -311,8 +311,18 @@ class OverlayEngine:
         """Forget the previous frame (call after a seek so the deadband does not carry over)."""
         self._previous = None
 
-    def compute(self, values: np.ndarray, state: np.ndarray | None = None) -> OverlayFrame:
-        statuses = self.evaluator.evaluate(values, state, self._previous)
+    def compute(self, values: np.ndarray, state: np.ndarray | None = None,
+                levels: np.ndarray | None = None) -> OverlayFrame:
+        """``levels`` (0 normal, 1 warning, 2 alarm per sensor, e.g. from the alarm tracker) replace the
+        threshold evaluation: a sensor in warning or alarm stays so while its data is stale or missing
+        (as its alarm stays active), otherwise stale and no data show."""
+        if levels is None:
+            statuses = self.evaluator.evaluate(values, state, self._previous)
+        else:
+            statuses = self.evaluator.evaluate(values, state)
+            raised = np.asarray(levels) > 0
+            statuses[raised] = np.asarray(levels, dtype=np.int8)[raised]
+            statuses[~raised & (statuses <= Status.ALARM)] = Status.NORMAL
         self._previous = statuses
         parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
         scalars = vrange = None

@@ -73,7 +73,8 @@ class PlaybackRun:
         """When each step is shown (see :mod:`twinviewer.core.step_moments`), on the data simulated here."""
         if self._moments is None:
             by_id = {s.id: s for s in project.sensors}
-            statuses = status_matrix(self.result.values, [by_id[s] for s in self.result.sensor_ids])
+            statuses = status_matrix(self.result.times, self.result.values,
+                                     [by_id[s] for s in self.result.sensor_ids])
             self._moments = step_moments(self.scenario, self.result.times, self.result.sensor_ids, statuses,
                                          list(by_id))
         return self._moments

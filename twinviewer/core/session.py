@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twinviewer.core.alarms import AlarmTracker, alarm_settings
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
@@ -62,6 +63,10 @@ class Session:
         self.wall_clock = time.monotonic
         self.overlay = OverlayEngine(project.sensors, self.part_names,
                                      colormaps=project.view.colormaps, ranges=project.view.ranges)
+        # One rule for a sensor's state: the alarm tracker (limits, deadband, on/off delays) decides warning
+        # and alarm for the part colours, the sensor list, the alarm list and the status bar alike.
+        self.alarms = AlarmTracker(project.sensors, settings=alarm_settings(project.sensors))
+        self._alarm_source: tuple[int, float | None] | None = None
         self.store = self._prepare(store or TimeSeriesStore())
         self.sync_range(initial=True)
 
@@ -134,9 +139,24 @@ class Session:
         self.sources.clear()
 
     # ----- frames ----------------------------------------------------------------------------------
+    def alarm_levels_at(self, t: float) -> np.ndarray:
+        """Warning/alarm level of every sensor at ``t`` (0, 1, 2), from the alarm tracker kept up to date
+        with the store (rebuilt when the store is replaced or gets older data)."""
+        span = self.store.time_range()
+        start = span[0] if span else None
+        source = (id(self.store), start)
+        if self._alarm_source is None or source[0] != self._alarm_source[0] or (
+                start is not None and self._alarm_source[1] is not None and start < self._alarm_source[1]):
+            self.alarms.rescan(self.store)
+        else:
+            self.alarms.catch_up(self.store)
+        self._alarm_source = source
+        return self.alarms.levels_at(t)
+
     def frame_at(self, t: float) -> Frame:
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+        levels = self.alarm_levels_at(t)
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, levels))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""

@@ -15,7 +15,7 @@ prompts and correct choices say in plain sentences. A clause naming sensors and 
 comparison ("below the warning", "not yet", "before the alarm") names nothing, and so does a question
 sentence (ending in "?") unless it is a prompt statement before the question. ``expect`` wins over text.
 
-Statuses come from the same rule the window uses (:class:`twinviewer.core.overlay.StatusEvaluator`).
+Statuses come from the same rule the window uses: the alarm tracker (:mod:`twinviewer.core.alarms`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twinviewer.core.overlay import Status, StatusEvaluator
+from twinviewer.core.alarms import AlarmTracker, alarm_settings
+from twinviewer.core.overlay import Status
 
 STATUS_WORDS = {
     "normal": "normal", "normally": None, "warning": "warning", "warnings": "warning", "warns": "warning",
@@ -104,11 +105,24 @@ class StepMoment:
         return self.index + 1
 
 
-def status_matrix(values: np.ndarray, sensors) -> np.ndarray:
-    """(n, m) status codes of sampled values: the window's rule (thresholds), NaN → NO_DATA."""
-    evaluator = StatusEvaluator(list(sensors))
-    status = evaluator.threshold_level(np.asarray(values, dtype=np.float64))
-    status[np.isnan(values)] = Status.NO_DATA
+def status_matrix(times: np.ndarray, values: np.ndarray, sensors) -> np.ndarray:
+    """(n, m) status codes of sampled values by the window's one rule: the alarm tracker (limits, deadband,
+    on/off delays) decides warning and alarm; NaN without a raised level is NO_DATA."""
+    sensors = list(sensors)
+    times = np.asarray(times, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    tracker = AlarmTracker(sensors, settings=alarm_settings(sensors))
+    for j, sensor in enumerate(sensors):
+        tracker.ingest(sensor.id, times, values[:, j])
+    status = np.zeros(values.shape, dtype=np.int8)
+    column = {s.id: j for j, s in enumerate(sensors)}
+    for alarm in tracker.alarms:
+        lo = int(np.searchsorted(times, alarm.onset_t, side="left"))
+        hi = len(times) if alarm.cleared_t is None else int(np.searchsorted(times, alarm.cleared_t, side="left"))
+        j = column[alarm.sensor_id]
+        level = Status.ALARM if alarm.is_alarm else Status.WARNING
+        np.maximum(status[lo:hi, j], level, out=status[lo:hi, j])
+    status[np.isnan(values) & (status == 0)] = Status.NO_DATA
     return status
 
 

@@ -7,11 +7,10 @@ file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are ma
 
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
 
-Alarms clear with a deadband of :data:`DEADBAND_FRACTION` of each sensor's declared range (ISA-18.2 suggests
-1-5 % of span): without one a noisy signal hovering at a limit raises an "alarm" every second (the demo's
-incident recording gives 190 episodes of VT-102 in 20 minutes with none, 20 with 2 %). An alarm therefore
-stays in the list until the value is back inside its limit by that margin, even if the 3D colour already
-went back to the warning or normal colour.
+Alarms follow each sensor's deadband and on/off delays (:func:`twinviewer.core.alarms.alarm_settings`:
+the sensor's ``alarm`` keys, else 2 % of its span and a 10 s off-delay), the same rule the session uses
+for the part colours and the sensor list, so the list, the colours and the badge always agree. A value
+chattering at a limit is one row whose level says how often it went beyond ("Alarm ×19").
 """
 
 from __future__ import annotations
@@ -43,14 +42,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.alarms import Acknowledgement, Alarm, AlarmLogError, AlarmTracker, iso_utc, sidecar_path
+from twinviewer.core.alarms import (
+    Acknowledgement,
+    Alarm,
+    AlarmLogError,
+    AlarmTracker,
+    alarm_settings,
+    iso_utc,
+    sidecar_path,
+)
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
-DEADBAND_FRACTION = 0.02
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
@@ -65,11 +71,6 @@ def default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
-
-
-def alarm_deadbands(sensors) -> dict[str, float]:
-    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
-    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
@@ -241,7 +242,7 @@ class AlarmPanel(QWidget):
     def set_twin(self, twin) -> None:
         """A twin was opened: a fresh tracker, with the acknowledgements saved next to its project."""
         sensors = twin.project.sensors
-        self.tracker = AlarmTracker(sensors, alarm_deadbands(sensors)) if sensors else None
+        self.tracker = AlarmTracker(sensors, settings=alarm_settings(sensors)) if sensors else None
         self._store = None
         self._rows_key = None
         if self.tracker is not None and not twin.is_raw_mesh:
@@ -303,7 +304,8 @@ class AlarmPanel(QWidget):
         # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
         # counted in the summary and exported), so refreshing it stays cheap during live data.
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *shown_cleared]) if t else ()
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t), a.count)
+                    for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
             self.summary.setText(summary)
@@ -350,7 +352,7 @@ class AlarmPanel(QWidget):
         ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
             "not acknowledged" if is_active else "—")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
-                 alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
+                 alarm.level.capitalize() + (f" ×{alarm.count}" if alarm.count > 1 else ""), "▲ high" if alarm.direction == "high" else "▼ low",
                  f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
         bold = QFont(self.table.font())
