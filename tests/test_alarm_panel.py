@@ -97,13 +97,13 @@ def test_alarm_appears_clears_and_replays_after_seek(qtbot, window, demo_copy):
     # The part pulses: the overlay reports it as an alarm part and the window keeps rendering.
     assert window.overlay.alarm_parts == {"bearing_housing_de"}
 
-    # Recovery: back to 60 °C clears both, each after its off-delay (10 s back inside its limit).
-    recovery = np.arange(T0 + 6, T0 + 21)
+    # Recovery: back to 60 °C clears both, each after its off-delay (60 s back inside its limit).
+    recovery = np.arange(T0 + 6, T0 + 71)
     window.session.store.append_many("TT-102", np.concatenate([[T0 + 4, T0 + 5], recovery]),
                                      np.concatenate([[90.0, 60.0], np.full(recovery.size, 58.0)]))
     at(window, T0 + 10)
     assert all(cell(table, r, 7).startswith("active") for r in range(2)), "still within the off-delay"
-    at(window, T0 + 20)
+    at(window, T0 + 70)
     assert table.rowCount() == 2
     assert all(not cell(table, r, 7).startswith("active") for r in range(2))
     assert not p.badge.is_red and "0 alarms" in p.badge.text()
@@ -114,9 +114,9 @@ def test_alarm_appears_clears_and_replays_after_seek(qtbot, window, demo_copy):
     at(window, T0 + 2.5)
     assert [cell(table, r, 3) for r in range(table.rowCount())] == ["Alarm", "Warning"]
     assert all(cell(table, r, 7).startswith("active") for r in range(2))
-    # Between the alarm clearing (T0+14: 10 s after 90 °C) and the warning clearing (T0+15): warning active,
+    # Between the alarm clearing (T0+64: 60 s after 90 °C) and the warning clearing (T0+65): warning active,
     # alarm history.
-    at(window, T0 + 14.5)
+    at(window, T0 + 64.5)
     assert [cell(table, r, 3) for r in range(table.rowCount())] == ["Warning", "Alarm"]
     assert cell(table, 0, 7).startswith("active") and not cell(table, 1, 7).startswith("active")
     assert p.badge.counts == {"alarm": 0, "warning": 1, "unacknowledged": 1}
@@ -211,10 +211,10 @@ def test_go_to_onset_seeks_the_clock(qtbot, window, demo_copy):
     open_and_wait(qtbot, window, demo_copy)
     normal_background(window)
     push_bearing_alarm(window)
-    window.session.store.append_many("TT-102", np.arange(T0 + 4, T0 + 21), np.full(17, 58.0))
-    at(window, T0 + 20)
+    window.session.store.append_many("TT-102", np.arange(T0 + 4, T0 + 71), np.full(67, 58.0))
+    at(window, T0 + 70)
     p = panel(window)
-    alarm = p.tracker.history(T0 + 20)[0]
+    alarm = p.tracker.history(T0 + 70)[0]
     p.go_to_onset(alarm.alarm_id)
     assert window.session.clock.t == alarm.onset_t == T0 + 2
     assert window.frame.t == T0 + 2
@@ -256,8 +256,8 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     # VT-102 chatters around its alarm limit: one row with a count, not one row per crossing.
     assert len([1 for sensor, level in active if sensor == "VT-102" and level.startswith("Alarm")]) == 1
     assert active[0][1] == "Alarm" and p.badge.is_red
-    # Debounced by the deadband: a handful of episodes, not one per noisy sample.
-    assert 5 < len(p.tracker.alarms) < 60
+    # Debounced by the deadband and the off-delay: a handful of episodes, not one per noisy sample.
+    assert 3 <= len(p.tracker.alarms) < 20
     assert "bearing_housing_de" in window.overlay.alarm_parts
     # The window keeps drawing while a part is in alarm, so the part pulses.
     colours = set()
@@ -265,7 +265,7 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
         window.tick()
         colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(), 3)))
         qtbot.wait(110)
-    assert len(colours) > 2
+    assert len(colours) == 2, "a two-step blink (two renders per period, cheap while nothing else changes)"
     # Early in the recording, only the vibration warning that was there from the start.
     at(window, start + 60)
     assert [(cell(table, r, 1).split()[0], cell(table, r, 3)) for r in range(table.rowCount())] == [

@@ -171,8 +171,9 @@ class AlarmSettings:
 DEFAULT_DEADBAND_FRACTION = 0.02
 """Default deadband: 2 % of the sensor's span (its declared range, else the span of its limits)."""
 DEFAULT_ON_DELAY_S = 0.0
-DEFAULT_OFF_DELAY_S = 10.0
-"""Default off-delay: 10 s (at least three of the sensor's sample periods)."""
+DEFAULT_OFF_DELAY_S = 60.0
+"""Default off-delay: 60 s (at least three of the sensor's sample periods): a value chattering at a limit
+stays one alarm (its ``count`` says how often it went beyond) instead of one alarm per crossing."""
 
 
 def alarm_settings(sensors: Sequence[Sensor]) -> dict[str, AlarmSettings]:

@@ -59,6 +59,7 @@ class Session:
         self.recording_name = ""
         self.sources: list = []
         self._last_key: tuple | None = None
+        self._last_frame: Frame | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
         self.overlay = OverlayEngine(project.sensors, self.part_names,
@@ -165,10 +166,14 @@ class Session:
         t = self.clock.tick(wall_dt)
         if t < before:
             self.overlay.reset()
-        frame = self.frame_at(t)
         key = (t, self.store.version, self.overlay.field_quantity)
-        frame.changed = key != self._last_key
+        if key == self._last_key and self._last_frame is not None:
+            self._last_frame.changed = False  # nothing moved: no need to compute the same frame again
+            return self._last_frame
+        frame = self.frame_at(t)
+        frame.changed = True
         self._last_key = key
+        self._last_frame = frame
         return frame
 
     def invalidate(self) -> None:

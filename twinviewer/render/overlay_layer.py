@@ -111,7 +111,8 @@ class OverlayLayer:
         self._marker_rgba: np.ndarray | None = None
         self._field_arrays: dict[str, np.ndarray] = {}
         self._label_actors: list[vtkTextActor] = []
-        self._pulse_phase = 0.0
+        self._pulse_phase = 0
+        self._last_part_status: np.ndarray | None = None
         self.alarm_parts: set[str] = set()
         self.positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
         self._build_markers()
@@ -300,11 +301,27 @@ class OverlayLayer:
         current = np.asarray(values, float)[idx] if values is not None else np.zeros(0)
         return field_range([self.sensors[i] for i in idx], current)
 
+    @staticmethod
+    def pulse_phase(wall_time: float) -> int:
+        """The alarm pulse is a two-step blink (strong, soft, each half a period): a still scene with an
+        alarm then costs two renders per period instead of a render every frame."""
+        return int(math.floor(2.0 * wall_time / PULSE_PERIOD_S)) % 2
+
+    def pulse(self, wall_time: float) -> bool:
+        """Re-tint the alarmed parts for the pulse's phase at ``wall_time``; True when it changed."""
+        phase = self.pulse_phase(wall_time)
+        if phase == self._pulse_phase or self._last_part_status is None or not self.alarm_parts:
+            return False
+        self._update_tints(self._last_part_status, wall_time)
+        return True
+
     def _update_tints(self, part_status: np.ndarray, wall_time: float) -> bool:
         tints: dict[str, tuple[float, float, float] | None] = {}
         alerts: set[str] = set()
         self.alarm_parts = set()
-        pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
+        self._last_part_status = np.array(part_status, copy=True)
+        self._pulse_phase = self.pulse_phase(wall_time)
+        pulse = 1.0 if self._pulse_phase == 0 else 0.0
         for name, status in zip(self.scene.parts, part_status, strict=False):
             status = int(status)
             if status == NEUTRAL:

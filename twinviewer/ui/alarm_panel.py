@@ -8,7 +8,7 @@ file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are ma
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
 
 Alarms follow each sensor's deadband and on/off delays (:func:`twinviewer.core.alarms.alarm_settings`:
-the sensor's ``alarm`` keys, else 2 % of its span and a 10 s off-delay), the same rule the session uses
+the sensor's ``alarm`` keys, else 2 % of its span and a 60 s off-delay), the same rule the session uses
 for the part colours and the sensor list, so the list, the colours and the badge always agree. A value
 chattering at a limit is one row whose level says how often it went beyond ("Alarm ×19").
 """

@@ -714,8 +714,10 @@ class MainWindow(QMainWindow):
             animating = bool(self.overlay.alarm_parts) and self.overlay.mode == "status"
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
-            if frame.changed or animating:
+            if frame.changed:
                 self.show_frame(frame, now, panels=not moving)
+            elif animating and self.overlay.pulse(now):
+                self.viewer.request_render()  # only the alarm blink changed: no panel or overlay work
             elif self._panels_behind:
                 self._show_panels(frame)
         self.viewer.render_if_needed()
