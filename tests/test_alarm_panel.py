@@ -119,7 +119,7 @@ def test_alarm_appears_clears_and_replays_after_seek(qtbot, window, demo_copy):
     at(window, T0 + 64.5)
     assert [cell(table, r, 3) for r in range(table.rowCount())] == ["Warning", "Alarm"]
     assert cell(table, 0, 7).startswith("active") and not cell(table, 1, 7).startswith("active")
-    assert p.badge.counts == {"alarm": 0, "warning": 1, "unacknowledged": 1}
+    assert p.badge.counts == {"alarm": 0, "warning": 1, "unacknowledged": 1, "shelved": 0}
     # Before the onset there is nothing.
     at(window, T0 + 1)
     assert table.rowCount() == 0
@@ -270,3 +270,25 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     at(window, start + 60)
     assert [(cell(table, r, 1).split()[0], cell(table, r, 3)) for r in range(table.rowCount())] == [
         ("VT-102", "Warning")]
+
+
+def test_shelve_hides_an_alarm_from_the_badge_with_a_logged_reason(qtbot, window, demo_copy):
+    from twinviewer.core.errors import TwinViewerError
+
+    open_and_wait(qtbot, window, demo_copy)
+    normal_background(window)
+    push_bearing_alarm(window)
+    p = panel(window)
+    alarm = next(a for a in p.tracker.active_at(T0 + 3) if a.is_alarm)
+    p.table.selectRow(p.row_of(alarm.alarm_id))
+    assert p.shelve_button.isEnabled()
+    with pytest.raises(TwinViewerError, match="reason"):
+        p.shelve(alarm.alarm_id, "", 900)
+    p.shelve(alarm.alarm_id, "thermocouple being replaced", 900, user="ana")
+    assert not p.badge.is_red and "1 shelved" in p.badge.text()
+    row = p.row_of(alarm.alarm_id)
+    assert "shelved until" in cell(p.table, row, 8) and "thermocouple being replaced" in cell(p.table, row, 8)
+    # The part keeps its alarm colour: shelving hides the annunciation, not the state.
+    assert "bearing_housing_de" in window.overlay.alarm_parts
+    saved = json.loads(sidecar_path(window.twin.path).read_text(encoding="utf-8"))
+    assert saved["shelves"][0]["reason"] == "thermocouple being replaced" and saved["shelves"][0]["user"] == "ana"

@@ -26,6 +26,10 @@ Policy (what the alarm list shows, live and in replay)
 - **Stable ids.** An alarm's id is ``"<sensor>/<limit>@<onset time>"``: scanning the same data again gives the
   same ids, so acknowledgements saved in the project's sidecar file re-attach when the project and its
   recording are opened again (:func:`sidecar_path`, :meth:`AlarmTracker.save_acknowledgements`).
+- **Shelving** hides a sensor limit's alarms from the counts for a time (ISA-18.2): who, why (required),
+  from and until which clock time. A shelved alarm stays in the list, marked, and its part keeps its status
+  colour (shelving hides the annunciation, never the state). Shelves are saved in the sidecar file and
+  are the shelving log.
 - **Acknowledgements** carry who, the clock time ``t`` (replay time when reviewing a recording), an optional
   comment and the wall-clock time it was recorded. An alarm counts as acknowledged at times ``>= t``. An
   alarm is acknowledged once; acknowledging before its onset is refused.
@@ -94,6 +98,22 @@ class Acknowledgement:
     t: float  # clock time of the acknowledgement (epoch seconds)
     comment: str = ""
     recorded_at: float = 0.0  # wall-clock time it was made (epoch seconds)
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """An operator's "hide this limit's alarms for a while", with the reason, kept as the shelving log."""
+
+    sensor_id: str
+    limit: str
+    user: str
+    reason: str
+    t: float  # clock time it starts (epoch seconds)
+    until: float  # clock time it ends
+    recorded_at: float = 0.0
+
+    def covers(self, alarm: Alarm, t: float) -> bool:
+        return alarm.sensor_id == self.sensor_id and alarm.limit == self.limit and self.t <= t < self.until
 
 
 @dataclass
@@ -226,6 +246,7 @@ class AlarmTracker:
         self._alarms: list[Alarm] = []
         self._by_id: dict[str, Alarm] = {}
         self._acks: dict[str, Acknowledgement] = {}
+        self.shelves: list[Shelf] = []
         self.late_samples = 0  # samples ignored because they were older than what was already seen
         self.version = 0  # bumps whenever records or acknowledgements change
 
@@ -383,7 +404,26 @@ class AlarmTracker:
         return [a for a in self._alarms if a.onset_t <= t1 and (a.cleared_t is None or a.cleared_t > t0)]
 
     def unacknowledged_at(self, t: float) -> list[Alarm]:
-        return [a for a in self.active_at(t) if not a.acknowledged_at(t)]
+        return [a for a in self.active_at(t) if not a.acknowledged_at(t) and self.shelf_of(a, t) is None]
+
+    def shelf_of(self, alarm: Alarm, t: float) -> Shelf | None:
+        """The shelf hiding ``alarm`` at ``t``, if any."""
+        return next((s for s in self.shelves if s.covers(alarm, t)), None)
+
+    def shelve(self, alarm_id_: str, user: str, reason: str, t: float, duration_s: float) -> Shelf:
+        """Shelve the alarm's sensor limit from ``t`` for ``duration_s``; a reason is required (it is logged)."""
+        alarm = self._by_id[alarm_id_]
+        if not user.strip():
+            raise ValueError("shelving needs the name of who shelves")
+        if not reason.strip():
+            raise ValueError("shelving needs a reason (it goes into the shelving log)")
+        if not (math.isfinite(duration_s) and duration_s > 0):
+            raise ValueError("shelving needs a duration longer than 0 s")
+        shelf = Shelf(alarm.sensor_id, alarm.limit, user.strip(), reason.strip(), float(t), float(t) + duration_s,
+                      time.time())
+        self.shelves.append(shelf)
+        self.version += 1
+        return shelf
 
     def levels_at(self, t: float) -> np.ndarray:
         """Alarm level (0 normal, 1 warning, 2 alarm) of every sensor (constructor order) at ``t``: the
@@ -404,12 +444,15 @@ class AlarmTracker:
         return out
 
     def counts_at(self, t: float) -> dict[str, int]:
-        """For a status bar: active alarms, active warnings, and how many of those are unacknowledged."""
+        """For a status bar: active alarms, active warnings, how many of those are unacknowledged (shelved
+        ones not counted), and how many are shelved."""
         active = self.active_at(t)
+        shown = [a for a in active if self.shelf_of(a, t) is None]
         return {
-            "alarm": sum(a.is_alarm for a in active),
-            "warning": sum(not a.is_alarm for a in active),
-            "unacknowledged": sum(not a.acknowledged_at(t) for a in active),
+            "alarm": sum(a.is_alarm for a in shown),
+            "warning": sum(not a.is_alarm for a in shown),
+            "unacknowledged": sum(not a.acknowledged_at(t) for a in shown),
+            "shelved": len(active) - len(shown),
         }
 
     # ----------------------------------------------------------------------------- acknowledging
@@ -472,7 +515,8 @@ class AlarmTracker:
     def save_acknowledgements(self, path: Path | str) -> None:
         """Write the acknowledgements to a JSON sidecar (atomically: a crash never leaves half a file)."""
         path = Path(path)
-        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "acknowledgements": self._log_rows()}
+        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "acknowledgements": self._log_rows(),
+                    "shelves": [asdict(s) for s in self.shelves]}
         tmp = path.with_name(path.name + ".tmp")
         try:
             tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -515,6 +559,19 @@ class AlarmTracker:
             if "/" not in ack.alarm_id or "@" not in ack.alarm_id or not math.isfinite(ack.t):
                 raise AlarmLogError(f"{path}: acknowledgements[{n}]: {ack.alarm_id!r} is not an alarm id")
             parsed.append(ack)
+        shelves = []
+        for n, entry in enumerate(document.get("shelves") or []):
+            try:
+                shelf = Shelf(sensor_id=str(entry["sensor_id"]), limit=str(entry["limit"]), user=str(entry["user"]),
+                              reason=str(entry["reason"]), t=float(entry["t"]), until=float(entry["until"]),
+                              recorded_at=float(entry.get("recorded_at", 0.0)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise AlarmLogError(f"{path}: shelves[{n}]: missing or invalid {exc}") from None
+            if not (math.isfinite(shelf.t) and math.isfinite(shelf.until)):
+                raise AlarmLogError(f"{path}: shelves[{n}]: t and until must be finite times")
+            shelves.append(shelf)
+        known = set(self.shelves)
+        self.shelves.extend(s for s in shelves if s not in known)
         added = 0
         for ack in parsed:
             if ack.alarm_id in self._acks:

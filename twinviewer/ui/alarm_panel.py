@@ -136,6 +136,8 @@ class AlarmBadge(QToolButton):
         unacked = counts.get("unacknowledged", 0)
         if unacked:
             parts.append(f"{unacked} unacknowledged")
+        if counts.get("shelved", 0):
+            parts.append(f"{counts['shelved']} shelved")
         self.setText("  ·  ".join(parts))
         if alarms:
             background, foreground = Status.ALARM.rgb, (255, 255, 255)
@@ -207,6 +209,10 @@ class AlarmPanel(QWidget):
         self.onset_button = QPushButton("Go to onset")
         self.onset_button.setToolTip("Move the clock to the moment the alarm started")
         self.onset_button.clicked.connect(lambda: self.selected_alarm_id() and self.go_to_onset(self.selected_alarm_id()))
+        self.shelve_button = QPushButton("Shelve…")
+        self.shelve_button.setToolTip("Hide the selected alarm's limit from the counts for a while, with a reason "
+                                      "(logged in the project's acknowledgement file)")
+        self.shelve_button.clicked.connect(lambda: self.selected_alarm_id() and self.shelve_dialog(self.selected_alarm_id()))
         self.export_button = QPushButton("Export alarm log…")
         self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
         self.export_button.clicked.connect(self.export_dialog)
@@ -224,7 +230,7 @@ class AlarmPanel(QWidget):
         bar.setContentsMargins(6, 0, 6, 0)
         bar.addWidget(QLabel("User:"))
         bar.addWidget(self.user_edit)
-        for button in (self.fly_button, self.onset_button, self.ack_button, self.export_button):
+        for button in (self.fly_button, self.onset_button, self.ack_button, self.shelve_button, self.export_button):
             bar.addWidget(button)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
@@ -304,7 +310,7 @@ class AlarmPanel(QWidget):
         # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
         # counted in the summary and exported), so refreshing it stays cheap during live data.
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t), a.count)
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t), a.count, self.tracker.shelf_of(a, t))
                     for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
@@ -351,8 +357,12 @@ class AlarmPanel(QWidget):
         ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
         ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
             "not acknowledged" if is_active else "—")
+        shelf = self.tracker.shelf_of(alarm, t) if is_active else None
+        if shelf is not None:
+            ack_text = f"shelved until {format_time(shelf.until)} by {shelf.user}: {shelf.reason}"
+        level_text = alarm.level.capitalize() + (f" ×{alarm.count}" if alarm.count > 1 else "")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
-                 alarm.level.capitalize() + (f" ×{alarm.count}" if alarm.count > 1 else ""), "▲ high" if alarm.direction == "high" else "▼ low",
+                 level_text, "▲ high" if alarm.direction == "high" else "▼ low",
                  f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
         bold = QFont(self.table.font())
@@ -372,6 +382,9 @@ class AlarmPanel(QWidget):
                     item.setForeground(QBrush(colour.darker(115)))
             elif not is_active:
                 item.setForeground(QBrush(CLEARED_TEXT))
+            elif column == 8 and shelf is not None:
+                item.setForeground(QBrush(CLEARED_TEXT))
+                item.setToolTip(ack_text)
             elif column == 8 and ack is None:
                 item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm else QColor(150, 95, 0)))
                 item.setFont(bold)
@@ -397,6 +410,8 @@ class AlarmPanel(QWidget):
         for button in (self.fly_button, self.onset_button):
             button.setEnabled(alarm is not None)
         self.ack_button.setEnabled(alarm is not None and alarm.acknowledgement is None)
+        self.shelve_button.setEnabled(alarm is not None and self.shown_t is not None and alarm.active_at(self.shown_t)
+                                      and self.tracker.shelf_of(alarm, self.shown_t) is None)
         self.export_button.setEnabled(bool(self.tracker and self.tracker.alarms))
 
     def _context_menu(self, pos) -> None:
@@ -412,6 +427,9 @@ class AlarmPanel(QWidget):
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
+        shelve = menu.addAction("Shelve…", lambda: self.shelve_dialog(alarm_id))
+        shelve.setEnabled(self.shown_t is not None and alarm.active_at(self.shown_t)
+                          and self.tracker.shelf_of(alarm, self.shown_t) is None)
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -467,6 +485,43 @@ class AlarmPanel(QWidget):
         self.refresh()
         self.window.show_status(f"{alarm.sensor_id} {alarm.level} acknowledged by {ack.user}")
         return ack
+
+    SHELVE_DURATIONS = (("15 minutes", 900.0), ("1 hour", 3600.0), ("8 hours (a shift)", 28800.0))
+
+    def shelve(self, alarm_id: str, reason: str, duration_s: float, user: str | None = None):
+        """Shelve the alarm's limit from the clock's time and save it in the project's sidecar (the log)."""
+        if self.tracker is None:
+            raise TwinViewerError("no alarms to shelve: nothing is open")
+        alarm = self.tracker.get(alarm_id)
+        t = self._clock_t()
+        t = alarm.onset_t if t is None or t < alarm.onset_t else t
+        try:
+            shelf = self.tracker.shelve(alarm_id, user or self.user, reason, t, duration_s)
+        except ValueError as exc:
+            raise TwinViewerError(str(exc)) from None
+        twin = self.window.twin
+        if twin is not None and not twin.is_raw_mesh:
+            self.tracker.save_acknowledgements(sidecar_path(twin.path))
+        self._rows_key = None
+        self.refresh()
+        self.window.show_status(f"{alarm.sensor_id} {alarm.limit.replace('_', ' ')} shelved by {shelf.user} until "
+                                f"{format_time(shelf.until)}: {shelf.reason}")
+        return shelf
+
+    def shelve_dialog(self, alarm_id: str) -> None:
+        alarm = self.tracker.get(alarm_id)
+        names = [name for name, _ in self.SHELVE_DURATIONS]
+        choice, ok = QInputDialog.getItem(self, "Shelve alarm", f"{alarm.sensor_id} {alarm.limit.replace('_', ' ')}"
+                                          "\nHide it from the alarm counts for:", names, 1, False)
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, "Shelve alarm", "Reason (required, it is logged):")
+        if not ok:
+            return
+        if not reason.strip():
+            self.window.show_error("Not shelved", "Shelving needs a reason.")
+            return
+        self.shelve(alarm_id, reason, dict(self.SHELVE_DURATIONS)[choice])
 
     def acknowledge_dialog(self, alarm_id: str) -> None:
         alarm = self.tracker.get(alarm_id)
