@@ -29,8 +29,8 @@ def test_status_legend_lists_every_status_in_its_colour(qtbot, window, demo_copy
     at(window, T0 + 5)
     legend = window.panels["overlay_panel"].legend
     assert window.overlay.mode == "status" and legend.isVisible()
-    assert [e.name for e in legend.entries] == ["Alarm (pulsing)", "Warning", "Normal", "Stale", "No data",
-                                                "No sensor (own colour)"]
+    assert [e.name for e in legend.entries] == ["Alarm (blinking)", "Warning", "Normal", "Stale", "No data",
+                                                "No sensor"]
     image = pixels(legend)
     for status in (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE):
         assert has_colour(image, status.rgb) > 40, status

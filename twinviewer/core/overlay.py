@@ -15,7 +15,7 @@ Status of one sensor (:class:`StatusEvaluator`)
 
 Status of one part (:func:`part_status`)
     The worst status of its sensors, ordered ALARM > WARNING > STALE > NORMAL > NO_DATA (so NO_DATA only if
-    every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): draw it in its own colour.
+    every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): drawn neutral grey.
 
 Labels (:func:`declutter_labels`)
     Greedy by priority (alarm first, see :func:`label_priority`): a label is kept only if its box does not
@@ -64,7 +64,7 @@ class Status(IntEnum):
 
 
 NEUTRAL = -1
-"""Part status of a part that has no sensor (draw it in its own colour)."""
+"""Part status of a part that has no sensor (drawn in a neutral grey in status mode)."""
 
 STATUS_DISPLAY_NAMES = {
     Status.NORMAL: "Normal", Status.WARNING: "Warning", Status.ALARM: "Alarm",
@@ -73,7 +73,7 @@ STATUS_DISPLAY_NAMES = {
 
 STATUS_RGBA = np.array(
     [
-        (200, 200, 200, 255),  # NEUTRAL (index 0): light grey, only used if the part has no colour of its own
+        (184, 186, 190, 255),  # NEUTRAL (index 0): a part without sensors, neutral grey (NEUTRAL_PART_RGB)
         (26, 150, 120, 255),  # NORMAL: teal green (apart from red for deuteranopes too)
         (242, 169, 0, 255),  # WARNING: amber
         (214, 40, 40, 255),  # ALARM: red

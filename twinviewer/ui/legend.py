@@ -25,7 +25,7 @@ from twinviewer.render.overlay_layer import parse_mode
 MARGIN = 12  # from the corner of the 3D view
 PAD = 10  # inside the card
 STATUS_ORDER = (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE, Status.NO_DATA, NEUTRAL)
-STATUS_NOTES = {Status.ALARM: "pulsing", NEUTRAL: "own colour"}
+STATUS_NOTES = {Status.ALARM: "blinking"}
 FIELD_BAR_HEIGHT = 170
 VALUE_BAR_WIDTH = 150
 LIMIT_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb).darker(110)}

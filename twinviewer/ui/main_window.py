@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
         for module_name in PANEL_MODULES:
             module = importlib.import_module(module_name)
             self.panels[module_name.rsplit(".", 1)[-1]] = module.install(self)
+        from twinviewer.ui import layout
+
+        layout.install(self)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
@@ -432,11 +435,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._give_the_view_room)
 
     def _give_the_view_room(self) -> None:
-        """Panels leave the 3D view most of the window: bottom docks take about a quarter of its height."""
-        bottom = [d for d in self.findChildren(QDockWidget)
-                  if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea and not d.isFloating()]
-        if bottom:
-            self.resizeDocks(bottom, [max(200, self.height() // 4)] * len(bottom), Qt.Orientation.Vertical)
+        """Panels as tabs beside the 3D view, which keeps at least half of the window (ui/layout.py)."""
+        from twinviewer.ui import layout
+
+        layout.arrange(self)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasUrls():

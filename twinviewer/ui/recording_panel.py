@@ -151,6 +151,8 @@ class RecordingPanel:
     def _size_charts_dock(self) -> None:
         """Once the window is laid out: the charts get a third of the height and half the bottom width."""
         window = self.window
+        if window.dockWidgetArea(self.charts_dock) != Qt.DockWidgetArea.BottomDockWidgetArea:
+            return  # the window's layout (ui/layout.py) keeps the charts in a tab beside the view
         window.resizeDocks([self.charts_dock], [max(window.height() // 3, 240)], Qt.Orientation.Vertical)
         bottom = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
                   and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
