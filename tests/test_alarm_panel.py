@@ -247,7 +247,7 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     window.recording_loaded.emit(window.session)
     start, end = store.time_range()
     p = panel(window)
-    at(window, start + 8400)  # bearing DE in alarm: temperature and vibration
+    at(window, start + 10500)  # bearing DE in alarm: temperature and vibration
     table = p.table
     active = [(cell(table, r, 1).split()[0], cell(table, r, 3)) for r in range(table.rowCount())
               if cell(table, r, 7).startswith("active")]
@@ -266,10 +266,14 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
         colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(), 3)))
         qtbot.wait(110)
     assert len(colours) == 2, "a two-step blink (two renders per period, cheap while nothing else changes)"
-    # Early in the recording, only the vibration warning that was there from the start.
+    # The recording starts with a healthy baseline: nothing in the list for the first half hour ...
     at(window, start + 60)
+    assert table.rowCount() == 0 and not p.badge.is_red
+    # ... then the vibration warning is the first onset, so "go to onset" lands on a real change.
+    at(window, start + 45 * 60)
     assert [(cell(table, r, 1).split()[0], cell(table, r, 3)) for r in range(table.rowCount())] == [
         ("VT-102", "Warning")]
+    assert p.tracker.alarms[0].onset_t > start + 30 * 60
 
 
 def test_shelve_hides_an_alarm_from_the_badge_with_a_logged_reason(qtbot, window, demo_copy):

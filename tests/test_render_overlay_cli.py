@@ -36,23 +36,23 @@ def bearing_mask(tmp_path_factory):
 
 
 def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, capsys):
-    image = render(tmp_path, "alarm", "--time", "+2h20m", "--overlay", "status")
+    image = render(tmp_path, "alarm", "--time", "+2h55m", "--overlay", "status")
     assert "status overlay at" in capsys.readouterr().out
     colour = np.median(image[bearing_mask], axis=0)
     red = np.array(Status.ALARM.rgb)
     assert np.abs(colour - red).sum() < 90, colour
-    # At the start of the incident the bearing only has a vibration warning: amber, not red.
-    early = render(tmp_path, "early", "--time", "+1m", "--overlay", "status")
+    # 45 min in, the bearing only has a vibration warning: amber, not red (the first half hour is healthy).
+    early = render(tmp_path, "early", "--time", "+45m", "--overlay", "status")
     colour = np.median(early[bearing_mask], axis=0)
     assert colour[0] > colour[1] > colour[2] + 60 and colour[1] > 0.6 * colour[0], colour
     # Without an overlay the part has its own grey-blue colour.
-    plain = render(tmp_path, "plain", "--time", "+2h20m", "--overlay", "off")
+    plain = render(tmp_path, "plain", "--time", "+2h55m", "--overlay", "off")
     colour = np.median(plain[bearing_mask], axis=0)
     assert abs(colour[0] - colour[2]) < 60 and colour[0] < 150, colour
 
 
 def test_field_overlay_draws_a_colour_bar(tmp_path):
-    image = render(tmp_path, "field", "--time", "+2h20m", "--overlay", "field:temperature")
+    image = render(tmp_path, "field", "--time", "+2h55m", "--overlay", "field:temperature")
     width, height = SIZE
     strip = image[int(0.2 * height):int(0.8 * height), int(0.86 * width):]
     table = colormap_table("thresholds").astype(int)
@@ -67,8 +67,8 @@ def test_field_overlay_draws_a_colour_bar(tmp_path):
 
 
 def test_labels_all_adds_value_labels(tmp_path):
-    off = render(tmp_path, "nolabels", "--time", "+2h20m", "--overlay", "status", "--labels", "off")
-    labelled = render(tmp_path, "labels", "--time", "+2h20m", "--overlay", "status", "--labels", "all")
+    off = render(tmp_path, "nolabels", "--time", "+2h55m", "--overlay", "status", "--labels", "off")
+    labelled = render(tmp_path, "labels", "--time", "+2h55m", "--overlay", "status", "--labels", "all")
     changed = (np.abs(labelled - off).sum(axis=2) > 60).mean()
     assert 0.005 < changed < 0.3
 

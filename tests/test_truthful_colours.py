@@ -50,7 +50,7 @@ def frame_at(session, offset_s: float):
     return session.frame_at(start + offset_s)
 
 
-@pytest.mark.parametrize("offset_s", [600.0, 8400.0])  # healthy baseline, and the bearing alarm (+2h20m)
+@pytest.mark.parametrize("offset_s", [600.0, 10500.0])  # healthy baseline, and the bearing alarm (+2h55m)
 def test_status_mode_shows_red_only_on_parts_whose_sensors_are_in_alarm(demo, offset_s):
     from twinviewer.render.step_camera import IdBuffer
 
@@ -110,10 +110,10 @@ def test_field_render_is_red_at_a_sensor_in_alarm(demo):
     from twinviewer.render.step_camera import IdBuffer
 
     twin, session, view, overlay = demo
-    frame = frame_at(session, 8400.0)
+    frame = frame_at(session, 10500.0)
     sensors = twin.project.sensors
     in_alarm = [i for i, s in enumerate(frame.statuses) if s == Status.ALARM]
-    assert in_alarm, "the incident is in alarm at +2h20m"
+    assert in_alarm, "the incident is in alarm at +2h55m"
     sensor = sensors[in_alarm[0]]
     overlay.set_mode(f"field:{sensor.quantity}")
     try:

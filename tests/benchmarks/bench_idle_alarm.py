@@ -1,6 +1,6 @@
 """CPU of the window while nothing changes but an alarm pulses: the demo at the incident's bearing alarm.
 
-Opens the demo twin in the real ``MainWindow`` at 1366×768, loads the incident recording, seeks to +2h20m
+Opens the demo twin in the real ``MainWindow`` at 1366×768, loads the incident recording, seeks to +2h55m
 (the drive-end bearing in alarm, so its part pulses), pauses the clock and measures the process's CPU time
 (all threads) over a few seconds of the running event loop. The budget is 10 % of one core.
 
@@ -53,7 +53,7 @@ def main() -> int:
     window.recording_loaded.emit(window.session)
     start, _end = store.time_range()
     window.session.clock.pause()
-    window.session.clock.seek(start + 8400.0)
+    window.session.clock.seek(start + 10500.0)
     window.refresh_now()
     wait_until(lambda: False, 2.0)  # settle: panels, first renders
     assert window.overlay.alarm_parts, "the bearing is in alarm and pulses"

@@ -1,0 +1,57 @@
+"""The default layout fits a laptop: the 3D view keeps at least half of a 1366×768 window, panels are tabs,
+names are elided in the middle, and a bare mesh shows no empty data panels."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.conftest import DEMO_PROJECT
+from tests.gui import new_window, open_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def laptop(qtbot, tmp_path):
+    window = new_window(qtbot, tmp_path, size=(1366, 768))
+    yield window
+    window.close()
+
+
+def docks(window) -> dict:
+    from PySide6.QtWidgets import QDockWidget
+
+    return {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+
+
+def test_the_view_keeps_half_of_a_1366x768_window(qtbot, laptop):
+    from twinviewer.ui.layout import view_share
+
+    open_and_wait(qtbot, laptop, DEMO_PROJECT)
+    qtbot.wait(50)
+    assert laptop.width() == 1366 and laptop.height() == 768
+    assert view_share(laptop) >= 0.5, (laptop.viewer.width(), laptop.viewer.height())
+    found = docks(laptop)
+    # Panels are tabs: the data panels share one place, the sensor list in front.
+    assert set(laptop.tabifiedDockWidgets(found["Sensors"])) >= {found["Alarms"], found["Charts"]}
+    assert found["Sensors"].isVisible() and not found["Sensors"].visibleRegion().isEmpty()
+    # The sensor list's key columns fit: id, value and status are inside the visible width.
+    table = laptop.sensor_table
+    visible = table.viewport().width()
+    for column in (0, 3, 5):
+        assert table.columnViewportPosition(column) + table.columnWidth(column) <= visible + 1
+    # Long names are elided in the middle, so the two bearing housings stay apart.
+    assert laptop.part_tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+    item = laptop.part_tree.item_for("bearing_housing_nde")
+    assert "non-drive end" in item.toolTip(0)
+
+
+def test_a_mesh_without_sensors_shows_no_data_panels(qtbot, laptop, shared_data):
+    mesh = shared_data / "meshes" / "stl" / "fan_blade_catia_ascii_crlf.stl"
+    open_and_wait(qtbot, laptop, mesh)
+    found = docks(laptop)
+    assert not any(found[name].isVisible() for name in ("Sensors", "Alarms", "Charts"))
+    assert found["Parts"].isVisible()
+    open_and_wait(qtbot, laptop, DEMO_PROJECT)
+    assert found["Sensors"].isVisible()
