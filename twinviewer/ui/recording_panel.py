@@ -286,8 +286,8 @@ class RecordingPanel:
             summary = (f"Loaded {name}: {report.rows:,} rows, {len(report.sensors)} sensors"
                        + (f", {problems:,} problems (Data → Last import report…)" if problems else ""))
             window.show_status(summary)
-            if show_report:
-                self.show_last_report()
+            if show_report and not report.clean:
+                self.show_last_report()  # only when something was skipped; a clean import says so in the status bar
 
         def failed(exc: BaseException, details: str) -> None:
             if isinstance(exc, CancelledError):
