@@ -24,7 +24,8 @@ MAX_BYTES = 1_000_000
 
 NORMAL_OPERATION = {
     "title": "Normal operation",
-    "summary": "The pump runs at its duty point for two hours; the cooling water warms a little over the morning.",
+    "summary": "The pump runs at its duty point for two hours; the cooling water warms a little over the "
+               "morning.",
     "seed": 11,
     "duration": "2h",
     "sample_period": "1s",
@@ -54,7 +55,8 @@ INCIDENT = {
          "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 0.74, "ramp": "15min"}]},
         {"at": "1h", "title": "Damage spreads",
          "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 1.0, "ramp": "2h30min"}]},
-        {"at": "4h10min", "title": "Motor protection trips", "operating_point": {"speed_rpm": 0, "ramp": "8s"}},
+        {"at": "4h10min", "title": "Motor protection trips",
+         "operating_point": {"speed_rpm": 0, "ramp": "8s"}},
     ],
 }
 
@@ -66,8 +68,8 @@ def build(definition: dict, name: str, project) -> Path:
     size = path.stat().st_size
     onsets = ", ".join(f"{o.sensor} {o.level} +{(o.t - scenario.start_time) / 60:.0f} min"
                        for o in result.alarm_onsets(thresholds_of(project))) or "none"
-    print(f"{path.relative_to(OUT.parents[2])}: {len(result.times)} samples × {len(result.sensor_ids)} sensors, "
-          f"{size / 1000:.0f} kB; alarms: {onsets}")
+    print(f"{path.relative_to(OUT.parents[2])}: {len(result.times)} samples × {len(result.sensor_ids)} "
+          f"sensors, {size / 1000:.0f} kB; alarms: {onsets}")
     if size > MAX_BYTES:
         path.unlink()
         raise SystemExit(f"{name} would be {size} bytes, over the {MAX_BYTES} byte budget for the repository")

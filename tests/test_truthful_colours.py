@@ -30,11 +30,11 @@ def is_alarm_red(image: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def demo():
+    from twinviewer.cli._render_state import load_recording
     from twinviewer.core.session import LoadedRecording, Session
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
     from twinviewer.render.overlay_layer import OverlayLayer
-    from twinviewer.render.state_render import load_recording
 
     twin = open_twin(DEMO_PROJECT)
     session = Session(twin.project, twin.model.part_names)

@@ -31,8 +31,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from twinviewer.app import create_application
+    from twinviewer.cli._render_state import load_recording
     from twinviewer.core.session import LoadedRecording
-    from twinviewer.render.state_render import load_recording
     from twinviewer.ui.main_window import MainWindow
 
     app = create_application()

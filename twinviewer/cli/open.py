@@ -18,10 +18,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.target and not Path(args.target).exists():
         raise TwinViewerError(f"{args.target}: no such file")
-    if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
             and not os.environ.get("QT_QPA_PLATFORM")):
-        raise TwinViewerError("no display to open a window on (DISPLAY is not set); run it on a desktop, under "
-                              "`xvfb-run -a twinviewer`, or use `twinviewer render` for pictures without a window")
+        raise TwinViewerError("no display to open a window on (DISPLAY is not set); run it on a desktop, "
+                              "under "
+                              "`xvfb-run -a twinviewer`, or use `twinviewer render` for pictures without a "
+                              "window")
     from twinviewer.app import run as run_app
 
     return run_app(args.target)

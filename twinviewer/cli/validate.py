@@ -55,6 +55,10 @@ def run(args) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stdout)
         return 1
+    from twinviewer.sources.warnings import clear_text_warnings
+
+    for warning in clear_text_warnings(project.sources):
+        print(f"{args.file}: warning: {warning}", file=sys.stdout)
     print(f"{args.file}: ok: {project.asset.name!r}, {len(project.models)} model file(s), "
           f"{len(project.parts)} parts, {len(project.sensors)} sensors, {len(project.sources)} sources, "
           f"{len(project.scenarios)} scenarios")
@@ -81,7 +85,7 @@ def _run_scenario(args, path) -> int:
 
         project, twin = load_project(project_path, check_files=False), None
     else:
-        from twinviewer.core.twin import open_twin
+        from twinviewer.io.twins import open_twin
 
         twin = open_twin(project_path)
         project = twin.project

@@ -60,8 +60,11 @@ def statuses_in_text(text: str, sensor_ids: Sequence[str]) -> dict[str, str]:
             sensors = pattern.findall(clause)
             if not sensors or _NEGATIONS.search(pattern.sub(" ", clause)):
                 continue
-            words = {STATUS_WORDS[w.lower()] for w in re.findall(r"[A-Za-z]+", pattern.sub(" ", clause))
-                     if w.lower() in STATUS_WORDS} - {None}
+            words: set[str] = set()
+            for word in re.findall(r"[A-Za-z]+", pattern.sub(" ", clause)):
+                named = STATUS_WORDS.get(word.lower())
+                if named is not None:
+                    words.add(named)
             if len(words) == 1:
                 status = words.pop()
                 for sensor in sensors:

@@ -26,6 +26,7 @@ from twinviewer.core.colormaps import (
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
 from twinviewer.core.overlay import (
     NEUTRAL,
     NEUTRAL_PART_RGB,
@@ -42,9 +43,9 @@ MARKER_SIZE_PX = 16
 LABEL_BOX = (150.0, 22.0)
 PULSE_PERIOD_S = 1.2
 TINT_SHARE = {Status.NORMAL: 0.35, Status.WARNING: 0.8, Status.ALARM: 0.85, Status.STALE: 0.75,
-              Status.NO_DATA: 0.75}
+              Status.NO_DATA: 0.75, Status.ANOMALOUS: 0.75}
 NEUTRAL_TINT = tuple(c / 255.0 for c in NEUTRAL_PART_RGB)
-MODES = ("off", "status", "value")
+MODES = SIMPLE_OVERLAY_MODES
 
 
 def parse_mode(mode: str) -> tuple[str, str | None]:
@@ -168,7 +169,7 @@ class OverlayLayer:
             self._markers.SetVisibility(kind != "off")
 
     def set_labels(self, labels: str) -> None:
-        if labels not in ("off", "selected", "all"):
+        if labels not in LABEL_MODES:
             raise ValueError(f"labels must be off, selected or all, not {labels!r}")
         self.labels = labels
 
@@ -281,7 +282,8 @@ class OverlayLayer:
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
                 cmap = colormap_for(quantity, self.project.view.colormaps)
                 if cmap.removesuffix("_r") == THRESHOLD_MAP:
-                    rgba[idx, :3] = map_values(self.threshold_scaled(idx, values, quantity), *THRESHOLD_SPAN, cmap)
+                    scaled = self.threshold_scaled(idx, values, quantity)
+                    rgba[idx, :3] = map_values(scaled, *THRESHOLD_SPAN, cmap)
                 else:
                     lo, hi = self.value_range(quantity, values)
                     rgba[idx, :3] = map_values(values[idx], lo, hi, cmap)
@@ -334,7 +336,7 @@ class OverlayLayer:
             if status == Status.ALARM:
                 self.alarm_parts.add(name)
                 share = 0.7 + 0.3 * pulse
-            if status in (Status.WARNING, Status.ALARM):
+            if status in (Status.WARNING, Status.ALARM, Status.ANOMALOUS):
                 alerts.add(name)
             tints[name] = tuple((1 - share) * base + share * colour)
         self.scene.set_tint(tints, alerts)

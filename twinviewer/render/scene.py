@@ -19,8 +19,8 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkPr
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
+from twinviewer.core.options import RENDER_STYLES, VIEW_NAMES
 from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
-from twinviewer.core.views import VIEW_NAMES
 from twinviewer.render import primitives
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
@@ -161,14 +161,17 @@ class SceneRenderer:
     # ----- model -----------------------------------------------------------------------------------
     def set_model(self, model: Model, colours: dict[str, tuple[float, float, float]] | None = None,
                   meshes: dict[str, vtkPolyData] | None = None) -> None:
-        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
+        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI
+        thread)."""
         self.clear()
         self.model = model
         self._locators.clear()
         colours = colours or {}
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
-            colour = colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            colour = (
+                colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            )
             actor = primitives.surface_actor(mesh, colour)
             self.renderer.AddActor(actor)
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
@@ -214,7 +217,8 @@ class SceneRenderer:
         if cap is not None:
             cap.SetColor(*(colour * CAP_SHADE))
         if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
-            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any part.
+            # A part in its own vertex colours shows them; tinted, it takes one colour like any part (selected,
+            # it keeps them: the selection is an outline).
             shows_vertex_colours = display.has_vertex_colours and name not in self.tint
             mapper = display.actor.GetMapper()
             mapper.SetScalarVisibility(shows_vertex_colours)
@@ -230,7 +234,8 @@ class SceneRenderer:
             for name in self.parts:
                 self._apply_colour(name)
 
-    def set_tint(self, tints: dict[str, tuple[float, float, float] | None], alerts: set[str] | None = None) -> None:
+    def set_tint(self, tints: dict[str, tuple[float, float, float] | None],
+                 alerts: set[str] | None = None) -> None:
         """Colour parts by status (None restores the part's own colour); ``alerts`` are parts in warning or
         alarm, whose colour the selection highlight must not cover."""
         if alerts is not None:
@@ -288,7 +293,7 @@ class SceneRenderer:
         self._sync_outline()
 
     def set_style(self, style: str) -> None:
-        if style not in ("surface", "wireframe", "edges"):
+        if style not in RENDER_STYLES:
             raise ValueError(f"unknown style {style!r}")
         self.style = style
         for name, display in self.parts.items():

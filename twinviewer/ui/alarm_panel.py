@@ -89,7 +89,8 @@ def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
             label, unit = alarm.sensor_id, ""
         ack = alarm.acknowledgement
         rows.append({
-            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label, "part": alarm.part,
+            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label,
+                     "part": alarm.part,
             "level": alarm.level, "direction": alarm.direction, "limit": alarm.limit,
             "threshold": alarm.threshold, "unit": unit,
             "onset_t": alarm.onset_t, "onset_utc": iso_utc(alarm.onset_t), "onset_value": alarm.onset_value,
@@ -165,6 +166,7 @@ class AlarmPanel(QWidget):
         self.shown_t: float | None = None
         self._store = None
         self._store_start: float | None = None
+        self._store_version = -1
         self._rows_key: tuple | None = None
         self._row_ids: list[str] = []
         self._last_sync = 0.0
@@ -206,16 +208,20 @@ class AlarmPanel(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.fly_button = QPushButton("Show on model")
         self.fly_button.setToolTip("Select the alarm's part and fly the camera to its sensor (double-click)")
-        self.fly_button.clicked.connect(lambda: self.selected_alarm_id() and self.fly_to_alarm(self.selected_alarm_id()))
+        self.fly_button.clicked.connect(lambda: self.selected_alarm_id()
+                                        and self.fly_to_alarm(self.selected_alarm_id()))
         self.onset_button = QPushButton("Go to onset")
         self.onset_button.setToolTip("Move the clock to the moment the alarm started")
-        self.onset_button.clicked.connect(lambda: self.selected_alarm_id() and self.go_to_onset(self.selected_alarm_id()))
+        self.onset_button.clicked.connect(lambda: self.selected_alarm_id()
+                                          and self.go_to_onset(self.selected_alarm_id()))
         self.shelve_button = QPushButton("Shelve…")
         self.shelve_button.setToolTip("Hide the selected alarm's limit from the counts for a while, with a reason "
                                       "(logged in the project's acknowledgement file)")
-        self.shelve_button.clicked.connect(lambda: self.selected_alarm_id() and self.shelve_dialog(self.selected_alarm_id()))
+        self.shelve_button.clicked.connect(lambda: self.selected_alarm_id()
+                                           and self.shelve_dialog(self.selected_alarm_id()))
         self.export_button = QPushButton("Export alarm log…")
-        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
+        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or "
+                                      "JSON")
         self.export_button.clicked.connect(self.export_dialog)
         self.user_edit = QLineEdit(str(window.settings.value("alarm_user", default_user())))
         self.user_edit.setMinimumWidth(90)
@@ -290,8 +296,12 @@ class AlarmPanel(QWidget):
         if self.tracker is None or session is None:
             return
         store = session.store
+        if store is self._store and store.version == self._store_version:
+            return  # nothing new since the last catch-up (a recording, or a quiet live source)
+        self._store_version = store.version
         span = store.time_range()
-        if store is not self._store or (span and self._store_start is not None and span[0] < self._store_start):
+        if store is not self._store or (span and self._store_start is not None
+                                        and span[0] < self._store_start):
             self.tracker.rescan(store)  # new or older data under the tracker: derive the timeline again
             self._store = store
         else:
@@ -363,7 +373,8 @@ class AlarmPanel(QWidget):
         else:
             cleared_text = format_time(alarm.cleared_t)
         ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
-        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
+        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment
+                                                           else "")) if ack else (
             "not acknowledged" if is_active else "—")
         shelf = self.tracker.shelf_of(alarm, t) if is_active else None
         if shelf is not None:
@@ -371,7 +382,8 @@ class AlarmPanel(QWidget):
         level_text = alarm.level.capitalize() + (f" ×{alarm.count}" if alarm.count > 1 else "")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
                  level_text, "▲ high" if alarm.direction == "high" else "▼ low",
-                 f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
+                 f"{format_number(alarm.onset_value)} {unit}".strip(),
+                 f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
         bold = QFont(self.table.font())
         bold.setBold(True)
@@ -394,7 +406,8 @@ class AlarmPanel(QWidget):
                 item.setForeground(QBrush(CLEARED_TEXT))
                 item.setToolTip(ack_text)
             elif column == 8 and ack is None:
-                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm else QColor(150, 95, 0)))
+                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm
+                                          else QColor(150, 95, 0)))
                 item.setFont(bold)
             if column == 8 and ack is not None and ack.comment:
                 item.setToolTip(ack.comment)
@@ -431,13 +444,17 @@ class AlarmPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Show on model", lambda: self.fly_to_alarm(alarm_id))
         menu.addAction("Go to onset", lambda: self.go_to_onset(alarm_id))
-        menu.addAction(f"Show chart of {alarm.sensor_id}", lambda: self.window.activate_sensor(alarm.sensor_id))
+        menu.addAction(f"Show chart of {alarm.sensor_id}",
+                       lambda: self.window.activate_sensor(alarm.sensor_id))
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
         shelve = menu.addAction("Shelve…", lambda: self.shelve_dialog(alarm_id))
         shelve.setEnabled(self.shown_t is not None and alarm.active_at(self.shown_t)
                           and self.tracker.shelf_of(alarm, self.shown_t) is None)
+        bookmarks = self.window.panels.get("bookmarks_panel")
+        if bookmarks is not None:
+            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -456,7 +473,9 @@ class AlarmPanel(QWidget):
         window.select_part(alarm.part)
         if window.overlay is not None:
             window.overlay.selected_sensor = sensor.id
-        low, high = window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        low, high = (
+            window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        )
         radius = max(float(math.dist(low, high)) * 0.75, 0.05)
         window.scene.fly_to(sensor.position, radius)
         window.show_status(f"{alarm.describe(sensor.unit)} on {alarm.part}")
