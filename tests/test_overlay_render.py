@@ -52,7 +52,7 @@ def test_alarm_turns_part_red_and_back(blocks_twin, blocks_view):
     assert not layer.alarm_parts
 
 
-def test_stale_source_turns_markers_slate_blue(blocks_twin, blocks_view):
+def test_stale_source_turns_markers_blue(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
     layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
     layer.set_mode("status")
@@ -66,7 +66,7 @@ def test_stale_source_turns_markers_slate_blue(blocks_twin, blocks_view):
     rgba = np.asarray(layer._marker_rgba)
     assert (rgba[:, :3] == STATUS_RGBA[Status.STALE + 1, :3]).all()
     marker = pixel(blocks_view, blocks_twin.project.sensor("T-L").position)
-    assert marker[2] > marker[0] + 40, "slate-blue marker: stale is told apart from grey No data"
+    assert marker[2] > marker[0] + 40, "blue marker: stale is told apart from grey No data"
 
 
 def test_field_colours_the_surface_between_sensors(blocks_twin, blocks_view):

@@ -31,12 +31,12 @@ def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
     assert ((calm[..., 0] > 150) & (calm[..., 1] < 90) & (calm[..., 2] < 90)).sum() < 20, "no red when all is normal"
 
 
-def test_step_view_shows_the_named_part_outlined_in_violet(tmp_path):
+def test_step_view_shows_the_named_part_outlined_in_magenta(tmp_path):
     from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
 
     image = render(tmp_path, "motor_overheating", 4, "motor")  # asks to click the motor fan cover
-    violet = np.abs(image - np.array(LOOK_AT_OUTLINE_RGB)).sum(axis=2) < 60
-    assert violet.sum() > 50
+    magenta = np.abs(image - np.array(LOOK_AT_OUTLINE_RGB)).sum(axis=2) < 60
+    assert magenta.sum() > 50
     orange = (image[..., 0] > 220) & (image[..., 1] > 110) & (image[..., 1] < 180) & (image[..., 2] < 60)
     assert orange.sum() == 0, "no orange highlight that reads as a warning"
 

@@ -190,7 +190,7 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
     assert window.scene.selected == highlighted[0]
     assert player.highlight.parts == highlighted
     assert all(actor.GetVisibility() for actor in player.highlight._actors)
-    # The selected part keeps its status colour (no orange fill); the selection is an azure outline.
+    # The selected part keeps its status colour (no orange fill); the selection is a cyan outline.
     from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
 
     x, y = visible_pixel_of(window, highlighted[0])

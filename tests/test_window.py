@@ -50,11 +50,11 @@ def test_tree_selection_highlights_part_in_3d(qtbot, window):
     after = grab(window)
     from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
 
-    # The selection is an azure outline (a colour no status uses), not an orange fill.
-    def azure(image):
+    # The selection is a cyan outline (a colour no status uses), not an orange fill.
+    def cyan(image):
         return (np.abs(image[..., :3].astype(int) - np.array(SELECTION_OUTLINE_RGB)).sum(axis=-1) < 60).sum()
 
-    assert azure(after) > azure(before) + 30
+    assert cyan(after) > cyan(before) + 30
     h = before.shape[0]
     patch_after = after[h - y - 3:h - y + 3, x - 3:x + 3].mean(axis=(0, 1))
     assert not (patch_after[0] > 200 and patch_after[2] < 80), "no orange fill"

@@ -79,7 +79,7 @@ STATUS_RGBA = np.array(
         (26, 150, 120, 255),  # NORMAL: teal green (apart from red for deuteranopes too)
         (242, 169, 0, 255),  # WARNING: amber
         (214, 40, 40, 255),  # ALARM: red
-        (96, 128, 184, 255),  # STALE: slate blue (old data: told apart from No data and from neutral parts)
+        (60, 80, 220, 255),  # STALE: blue (old data: apart from No data, Anomalous purple and neutral parts)
         (45, 45, 50, 110),  # NO_DATA: dark grey (mostly transparent as a marker)
         (142, 68, 173, 255),  # ANOMALOUS: purple (the anomaly lane and events use it too)
     ],
@@ -90,10 +90,10 @@ STATUS_RGBA.flags.writeable = False
 
 NEUTRAL_PART_RGB = (184, 186, 190)
 """Status mode: a part without sensors, light neutral grey (its own colour shows only with overlays off)."""
-SELECTION_OUTLINE_RGB = (0, 150, 255)
-"""The selected part's outline: azure, a hue no status and no threshold colour map uses."""
-LOOK_AT_OUTLINE_RGB = (120, 0, 200)
-"""A scenario step's "look at" parts: violet outlines, distinct from the selection and every status."""
+SELECTION_OUTLINE_RGB = (0, 200, 230)
+"""The selected part's outline: cyan, a hue no status uses (checked for deuteranopes too)."""
+LOOK_AT_OUTLINE_RGB = (255, 0, 255)
+"""A scenario step's "look at" parts: magenta outlines, distinct from the selection and every status."""
 
 # Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA, ANOMALOUS.
 _SEVERITY = np.array([-1, 1, 4, 5, 2, 0, 3], dtype=np.int8)

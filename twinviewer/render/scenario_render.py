@@ -39,7 +39,7 @@ def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
 
 
 class StepHighlight:
-    """Thick violet outlines around a step's parts, drawn over whatever colours the status overlay gives
+    """Thick magenta outlines around a step's parts, drawn over whatever colours the status overlay gives
     them (tinting would fight the overlay, which recolours parts every frame)."""
 
     def __init__(self, scene: SceneRenderer):

@@ -208,7 +208,7 @@ class SceneRenderer:
         prop.SetEdgeColor(0.15, 0.15, 0.15)
         if name == self.selected:
             # The selection keeps the part's colour (a status colour must never be covered) and shows as
-            # an azure outline, a colour no status uses; the part is only lit a little brighter.
+            # a cyan outline, a colour no status uses; the part is only lit a little brighter.
             prop.SetAmbient(0.35)
         else:
             prop.SetAmbient(0.18)
