@@ -5,8 +5,16 @@
 writes ``assets/demo/recordings/normal_operation.parquet`` (2 h at 1 Hz of healthy running at the duty
 point: what the demo opens with) and ``assets/demo/recordings/incident.parquet`` (4 h 30 min at 1 Hz: half
 an hour of healthy running, then a drive-end bearing wears, fails, and the motor protection trips the
-pump). Both are deterministic (fixed seeds) and stay well under 1 MB
-each; the script refuses to leave a larger file behind.
+pump).
+
+The demo's anomaly model (``assets/demo/demo.twin.anomaly.json``) learns normal from the normal-operation
+recording; after rebuilding the recordings, retrain it with
+
+    .venv/bin/twinviewer detect assets/demo/demo.twin.toml --recording assets/demo/recordings/incident.parquet \
+        --train assets/demo/recordings/normal_operation.parquet --out /tmp/scores.csv --save-model
+
+Both recordings are deterministic (fixed seeds) and stay well under 1 MB each; the script refuses to leave
+a larger file behind.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from pathlib import Path
 from twinviewer.core.project import load_project
 from twinviewer.core.scenario import Scenario
 from twinviewer.core.simulation import simulate, thresholds_of
+from twinviewer.io.simulated import write_simulation
 from twinviewer.paths import demo_project_path
 
 OUT = Path(__file__).resolve().parent / "demo" / "recordings"
@@ -24,18 +33,15 @@ MAX_BYTES = 1_000_000
 
 NORMAL_OPERATION = {
     "title": "Normal operation",
-    "summary": "The pump runs at its duty point for two hours; the cooling water warms a little over the "
-               "morning.",
+    "summary": "The pump runs at its duty point for two hours.",
     "seed": 11,
     "duration": "2h",
     "sample_period": "1s",
     "start": "2024-06-03T06:00:00Z",
     "operating_point": {"speed_rpm": 1480, "discharge_valve_pct": 70, "suction_valve_pct": 100,
-                        "fluid_temperature_c": 22, "ambient_temperature_c": 22},
+                        "fluid_temperature_c": 24, "ambient_temperature_c": 24},
     "steps": [
         {"at": 0, "title": "Steady running at the duty point"},
-        {"at": "1h", "title": "Cooling water a little warmer",
-         "operating_point": {"fluid_temperature_c": 25, "ambient_temperature_c": 24, "ramp": "45min"}},
     ],
 }
 
@@ -64,7 +70,7 @@ INCIDENT = {
 def build(definition: dict, name: str, project) -> Path:
     scenario = Scenario.model_validate(definition)
     result = simulate(scenario, project)
-    path = result.write(OUT / name)
+    path = write_simulation(result, OUT / name)
     size = path.stat().st_size
     onsets = ", ".join(f"{o.sensor} {o.level} +{(o.t - scenario.start_time) / 60:.0f} min"
                        for o in result.alarm_onsets(thresholds_of(project))) or "none"

@@ -3,9 +3,9 @@
 ``arrange(window)`` runs once when the window is first shown and puts the docks in tab groups:
 
 - narrow screens (a window under ``WIDE_WINDOW_PX``, e.g. a 1366×768 laptop): one column on the right,
-  Parts | Properties | Scenario on top and Sensors | Alarms | Charts | Overlay settings under it;
-- wide screens: Parts | Properties | Scenario on the left, Sensors | Alarms | Charts | Overlay settings on
-  the right.
+  Parts | Properties | Scenario on top and Sensors | Alarms | Charts | every other panel (events,
+  bookmarks, compare, overlay settings…) under it;
+- wide screens: Parts | Properties | Scenario on the left, the data panels on the right.
 
 Columns are sized so the view keeps at least ``MIN_VIEW_SHARE`` of the window; each panel is one click
 away (its tab, or View → Panels) and can be dragged out. ``show_data_panels(window, twin)`` hides the data
@@ -22,7 +22,6 @@ MIN_VIEW_SHARE = 0.5
 WIDE_WINDOW_PX = 1600
 MODEL_PANELS = ("Parts", "Properties", "Scenario")
 DATA_PANELS = ("Sensors", "Alarms", "Charts")
-OTHER_PANELS = ("Overlay settings",)
 
 
 def _docks(window) -> dict[str, QDockWidget]:
@@ -38,7 +37,8 @@ def arrange(window) -> None:
     """Put the docks into tab groups beside the view, sized to leave it at least half of the window."""
     docks = _docks(window)
     model = [docks[n] for n in MODEL_PANELS if n in docks]
-    data = [docks[n] for n in (*DATA_PANELS, *OTHER_PANELS) if n in docks]
+    data = [docks[n] for n in DATA_PANELS if n in docks]
+    data += [d for name, d in sorted(docks.items()) if d not in model and d not in data]
     width = window.width()
     right = Qt.DockWidgetArea.RightDockWidgetArea
     hidden = {d for d in [*model, *data] if d.isHidden()}
