@@ -37,6 +37,7 @@ class SensorTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setAlternatingRowColors(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)  # else the last wrapped line is elided at its end
         self.setSortingEnabled(False)
         self.sensor_ids: list[str] = []
         self._last: tuple | None = None
