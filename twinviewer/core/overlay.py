@@ -256,6 +256,36 @@ def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray,
     return keep
 
 
+LABEL_OFFSETS = ((12.0, -8.0), (-12.0, -8.0), (12.0, 14.0), (12.0, -30.0), (-12.0, 14.0), (-12.0, -30.0))
+"""Where a label box may sit relative to its marker (its lower-left corner, pixels; x as is, the box's
+width is subtracted for negative x): right, left, above right, below right, above left, below left."""
+
+
+def place_labels(screen_xy: np.ndarray, priority: np.ndarray, box_size: tuple[float, float],
+                 offsets=LABEL_OFFSETS) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`declutter_labels`, but each label may take one of several places around its marker,
+    so more labels fit without overlap. Returns (keep mask, chosen lower-left corner of each kept box)."""
+    xy = np.asarray(screen_xy, dtype=np.float64).reshape(-1, 2)
+    width, height = float(box_size[0]), float(box_size[1])
+    keep = np.zeros(len(xy), dtype=bool)
+    corners = np.full((len(xy), 2), np.nan)
+    order = np.argsort(-np.asarray(priority, dtype=np.float64), kind="stable")
+    placed: list[tuple[float, float]] = []
+    for i in order:
+        x, y = xy[i]
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        for dx, dy in offsets:
+            cx = x + dx if dx >= 0 else x + dx - width
+            cy = y + dy
+            if all(abs(px - cx) >= width or abs(py - cy) >= height for px, py in placed):
+                placed.append((cx, cy))
+                keep[i] = True
+                corners[i] = (cx, cy)
+                break
+    return keep, corners
+
+
 @dataclass
 class OverlayFrame:
     """One frame of the overlay, ready for the render layer."""

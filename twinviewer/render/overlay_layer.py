@@ -32,8 +32,8 @@ from twinviewer.core.overlay import (
     NEUTRAL_PART_RGB,
     STATUS_RGBA,
     Status,
-    declutter_labels,
     label_priority,
+    place_labels,
 )
 from twinviewer.core.project import Project
 from twinviewer.render import primitives
@@ -90,6 +90,23 @@ def scalar_bar(lut: vtkLookupTable, title: str):
     return bar
 
 
+def labels_note(mode: str, wanted: int, kept: int, *, overlapping: int, off_screen: int,
+                on_hidden_parts: int) -> str:
+    """What "All labels" could not show and why, for the corner of the view ("" when every label shows)."""
+    if mode != "all":
+        return ""
+    reasons = []
+    if overlapping:
+        reasons.append(f"{overlapping} would overlap (zoom in or select a part)")
+    if off_screen:
+        reasons.append(f"{off_screen} off screen")
+    if on_hidden_parts:
+        reasons.append(f"{on_hidden_parts} on hidden parts")
+    if not reasons:
+        return ""
+    return f"{kept} of {wanted + on_hidden_parts} labels shown: " + ", ".join(reasons)
+
+
 class OverlayLayer:
     """``draw_scalar_bar``: the field mode's VTK colour bar, for headless images (the window draws its own
     legend card instead)."""
@@ -112,6 +129,8 @@ class OverlayLayer:
         self._marker_rgba: np.ndarray | None = None
         self._field_arrays: dict[str, np.ndarray] = {}
         self._label_actors: list[vtkTextActor] = []
+        self._labels_note: vtkTextActor | None = None
+        self.labels_note = ""  # "All labels": what could not be shown and why ("" when all fit)
         self._pulse_phase = 0
         self._last_part_status: np.ndarray | None = None
         self.alarm_parts: set[str] = set()
@@ -142,6 +161,10 @@ class OverlayLayer:
             actor.SetVisibility(False)
             self.renderer.AddViewProp(actor)
             self._label_actors.append(actor)
+        # "All labels": how many could not be shown, and why, in the view's top-left corner.
+        self._labels_note = primitives.boxed_label(12, (0.6, 0.6, 0.6), 0.8)
+        self._labels_note.SetVisibility(False)
+        self.renderer.AddViewProp(self._labels_note)
 
     def remove(self) -> None:
         if self._markers is not None:
@@ -149,6 +172,9 @@ class OverlayLayer:
         for actor in self._label_actors:
             self.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
+        if self._labels_note is not None:
+            self.renderer.RemoveViewProp(self._labels_note)
+            self._labels_note = None
         self._clear_field()
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
 
@@ -373,6 +399,14 @@ class OverlayLayer:
     def _hide_labels(self) -> None:
         for actor in self._label_actors:
             actor.SetVisibility(False)
+        self._set_labels_note("")
+
+    def _set_labels_note(self, text: str) -> None:
+        self.labels_note = text
+        if self._labels_note is not None:
+            self._labels_note.SetInput(text)
+            self._labels_note.SetVisibility(bool(text))
+            self._labels_note.SetPosition(10, self.scene.window_size[1] - 30)
 
     def _update_labels(self, values, statuses) -> None:
         if self.labels == "off" or not self._label_actors:
@@ -388,10 +422,18 @@ class OverlayLayer:
         on_screen = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
         candidates = np.flatnonzero(shown & on_screen)
         keep = np.zeros(len(self.sensors), bool)
+        corners = np.full((len(self.sensors), 2), np.nan)
         if candidates.size:
             selected = np.array([self.sensors[i].id == self.selected_sensor for i in candidates])
             priority = label_priority(np.asarray(statuses)[candidates], selected)
-            keep[candidates[declutter_labels(xy[candidates] + [12, 0], priority, LABEL_BOX)]] = True
+            kept, where = place_labels(xy[candidates], priority, LABEL_BOX)
+            keep[candidates[kept]] = True
+            corners[candidates] = where
+        self._set_labels_note(labels_note(self.labels, int(shown.sum()), int(keep.sum()),
+                                          overlapping=int(candidates.size - keep[candidates].sum()),
+                                          off_screen=int((shown & ~on_screen).sum()),
+                                          on_hidden_parts=int(self.labels == "all") * int(
+                                              sum(s.part not in visible_parts for s in self.sensors))))
         for i, actor in enumerate(self._label_actors):
             if not keep[i]:
                 actor.SetVisibility(False)
@@ -403,7 +445,7 @@ class OverlayLayer:
             status = int(statuses[i])
             colour = STATUS_RGBA[status + 1, :3] / 255.0
             actor.GetTextProperty().SetFrameColor(*colour)
-            actor.SetPosition(xy[i, 0] + 12, xy[i, 1] - 8)
+            actor.SetPosition(corners[i, 0], corners[i, 1])
             actor.SetVisibility(True)
 
     def marker_at(self, x: float, y: float, radius_px: float = 10.0) -> str | None:
