@@ -55,3 +55,23 @@ def test_a_mesh_without_sensors_shows_no_data_panels(qtbot, laptop, shared_data)
     assert found["Parts"].isVisible()
     open_and_wait(qtbot, laptop, DEMO_PROJECT)
     assert found["Sensors"].isVisible()
+
+
+def test_a_mesh_in_millimetres_offers_units_and_remembers_the_choice(qtbot, laptop, shared_data):
+    mesh = shared_data / "meshes" / "stl" / "counter.unitsmm.STL"
+    open_and_wait(qtbot, laptop, mesh)
+    box = laptop.panels["units"]
+    assert box.isVisible() and box.units == "m" and box.suggestion == "mm"
+    assert "choose mm" in laptop.status_label.text()
+    low, high = laptop.twin.model.bounds()
+    assert max(high - low) > 20
+    box.choose("mm")
+    qtbot.waitUntil(lambda: laptop.twin.project.models[0].units == "mm" and laptop.task.done, timeout=30000)
+    low, high = laptop.twin.model.bounds()
+    assert 0.2 < max(high - low) < 0.4, "sizes follow: about 305 mm"
+    assert box.units == "mm" and box.suggestion is None
+    # Remembered for this file: opening it again reads it in millimetres.
+    open_and_wait(qtbot, laptop, DEMO_PROJECT)
+    assert not box.isVisible(), "a project says its units itself"
+    open_and_wait(qtbot, laptop, mesh)
+    assert laptop.twin.project.models[0].units == "mm"

@@ -53,7 +53,7 @@ PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.record
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
                             "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions",
-                            "twinviewer.ui.history_panel"]
+                            "twinviewer.ui.history_panel", "twinviewer.ui.units"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -334,10 +334,15 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path, split_bodies: bool = False) -> None:
+    def open_path(self, path: str | Path, split_bodies: bool = False, units: str | None = None) -> None:
         """Open a project or mesh off the GUI thread; keeps the current twin if it fails. ``split_bodies``:
-        a raw mesh's connected bodies become its parts."""
+        a raw mesh's connected bodies become its parts; ``units``: what a raw mesh's numbers are in
+        (default: the units chosen for this file before, see ui/units.py, else metres)."""
         path = Path(path)
+        if units is None:
+            from twinviewer.ui.units import remembered_units
+
+            units = remembered_units(self.settings, path)
         if self.task is not None and self.task.running:
             self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
             return
@@ -347,7 +352,7 @@ class MainWindow(QMainWindow):
             from twinviewer.render.scene import prepare_display_meshes
 
             twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled,
-                             split_bodies=split_bodies)
+                             split_bodies=split_bodies, units=units)
             if twin.is_raw_mesh and not split_bodies:
                 from twinviewer.core.bodies import several_bodies_hint
 
