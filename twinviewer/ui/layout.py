@@ -22,6 +22,7 @@ MIN_VIEW_SHARE = 0.5
 WIDE_WINDOW_PX = 1600
 MODEL_PANELS = ("Parts", "Properties", "Scenario")
 DATA_PANELS = ("Sensors", "Alarms", "Charts")
+EMPTY_WITHOUT_SENSORS = (*DATA_PANELS, "Events", "Bookmarks", "Compare")
 
 
 def _docks(window) -> dict[str, QDockWidget]:
@@ -86,10 +87,11 @@ def view_share(window) -> float:
 
 
 def show_data_panels(window, twin) -> None:
-    """Sensors, alarms and charts only for a twin with sensors (a bare mesh has nothing to put in them)."""
+    """Sensors, alarms, charts, events and bookmarks only for a twin with sensors (a bare mesh has nothing
+    to put in them)."""
     has_sensors = twin is not None and bool(twin.project.sensors)
     docks = _docks(window)
-    for name in DATA_PANELS:
+    for name in EMPTY_WITHOUT_SENSORS:
         dock = docks.get(name)
         if dock is None:
             continue
