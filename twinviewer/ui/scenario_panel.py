@@ -496,6 +496,14 @@ class ScenarioPlayer(QObject):
                   and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
         if bottom:
             window.resizeDocks(bottom, [BOTTOM_PANELS_HEIGHT] * len(bottom), Qt.Orientation.Vertical)
+        # Stacked over the data panels in one column (narrow windows, ui/layout.py): take two thirds of it.
+        under = [d for d in window.findChildren(QDockWidget) if d is not self.dock and d.isVisible()
+                 and not d.isFloating() and window.dockWidgetArea(d) == window.dockWidgetArea(self.dock)
+                 and d not in window.tabifiedDockWidgets(self.dock)]
+        if under:
+            height = window.height()
+            window.resizeDocks([self.dock, under[0]], [int(height * 0.62), int(height * 0.38)],
+                               Qt.Orientation.Vertical)
 
     def close_scenario(self) -> None:
         self._finish_training(auto_save=True)
