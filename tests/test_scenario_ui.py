@@ -158,8 +158,8 @@ def test_scrubbing_the_timeline_moves_the_current_step(qtbot, window, player):
 def test_play_to_next_step_runs_the_clock_and_stops_at_the_next_step(qtbot, window, player, monkeypatch):
     import twinviewer.ui.scenario_panel as panel_module
 
-    monkeypatch.setattr(panel_module, "PLAY_WALL_MIN_S", 0.4)
-    monkeypatch.setattr(panel_module, "PLAY_WALL_MAX_S", 0.4)
+    monkeypatch.setattr(panel_module, "PLAY_WALL_MIN_S", 1.5)  # a few frames even when loaded
+    monkeypatch.setattr(panel_module, "PLAY_WALL_MAX_S", 1.5)
     scenario = load(qtbot, player, CAVITATION)
     clock = window.session.clock
     seen = []
