@@ -75,3 +75,18 @@ def test_a_mesh_in_millimetres_offers_units_and_remembers_the_choice(qtbot, lapt
     assert not box.isVisible(), "a project says its units itself"
     open_and_wait(qtbot, laptop, mesh)
     assert laptop.twin.project.models[0].units == "mm"
+
+
+def test_an_assembly_keeps_its_hierarchy_as_folders_with_short_names(qtbot, laptop, shared_data):
+    step = shared_data / "meshes" / "step" / "as1-oc-214.stp"
+    open_and_wait(qtbot, laptop, step, timeout=120000)
+    tree = laptop.part_tree
+    name = "l-bracket-assembly_1/nut-bolt-assembly_1/bolt_1"
+    leaf = tree.item_for(name)
+    assert leaf.text(0) == "bolt_1" and name in leaf.toolTip(0)
+    sub = leaf.parent()
+    assert sub.text(0) == "nut-bolt-assembly_1" and sub.parent().text(0) == "l-bracket-assembly_1"
+    # Unchecking a sub-assembly hides its parts in 3D.
+    sub.setCheckState(0, Qt.CheckState.Unchecked)
+    assert not laptop.scene.parts[name].visible
+    assert laptop.scene.parts["rod_1"].visible
