@@ -90,3 +90,43 @@ def test_an_assembly_keeps_its_hierarchy_as_folders_with_short_names(qtbot, lapt
     sub.setCheckState(0, Qt.CheckState.Unchecked)
     assert not laptop.scene.parts[name].visible
     assert laptop.scene.parts["rod_1"].visible
+
+
+def write_nested_gltf(path):
+    """A glTF whose node tree is frame → axle → wheel_left / wheel_right (one triangle each)."""
+    import base64
+    import json
+    import struct
+
+    points = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    indices = struct.pack("<3H", 0, 1, 2) + b"\0\0"
+    data = points + indices
+    gltf = {
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": len(data),
+                     "uri": "data:application/octet-stream;base64," + base64.b64encode(data).decode()}],
+        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 36},
+                        {"buffer": 0, "byteOffset": 36, "byteLength": 6}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+                       "min": [0, 0, 0], "max": [1, 1, 0]},
+                      {"bufferView": 1, "componentType": 5123, "count": 3, "type": "SCALAR"}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "nodes": [{"name": "frame", "children": [1, 4], "mesh": 0},
+                  {"name": "axle", "children": [2, 3]},
+                  {"name": "wheel_left", "mesh": 0, "translation": [2, 0, 0]},
+                  {"name": "wheel_right", "mesh": 0, "translation": [4, 0, 0]},
+                  {"name": "seat", "mesh": 0, "translation": [0, 2, 0]}],
+        "scenes": [{"nodes": [0]}], "scene": 0,
+    }
+    path.write_text(json.dumps(gltf), encoding="utf-8")
+    return path
+
+
+def test_a_gltf_node_tree_shows_as_folders(qtbot, laptop, tmp_path):
+    path = write_nested_gltf(tmp_path / "cart.gltf")
+    open_and_wait(qtbot, laptop, path)
+    tree = laptop.part_tree
+    wheel = tree.item_for("wheel_left")
+    assert wheel.text(0) == "wheel_left"
+    assert wheel.parent().text(0) == "axle" and wheel.parent().parent().text(0) == "frame"
+    assert tree.item_for("seat").parent().text(0) == "frame"

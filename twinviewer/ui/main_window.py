@@ -405,7 +405,8 @@ class MainWindow(QMainWindow):
         self.overlay.set_labels(view.labels)
         self._check_overlay_action(self.overlay.mode)
         self.label_actions[view.labels].setChecked(True)
-        self.part_tree.set_parts(twin.project, twin.model.part_names, colours)
+        self.part_tree.set_parts(twin.project, twin.model.part_names, colours,
+                                 {p.name: p.group for p in twin.model.parts} if twin.is_raw_mesh else None)
         self.sensor_table.set_project(twin.project)
         self.properties.show_part(None, None, None)
         self.isolate_action.setChecked(False)

@@ -38,7 +38,8 @@ class PartTree(QTreeWidget):
         self.currentItemChanged.connect(self._on_current_changed)
 
     def set_parts(self, project: Project, part_names: list[str],
-                  colours: dict[str, tuple[float, float, float]]) -> None:
+                  colours: dict[str, tuple[float, float, float]], scene_paths: dict[str, str] | None = None) -> None:
+        """``scene_paths``: each part's node path in its file ("truck/axle/wheel", glTF), shown as folders."""
         self._updating = True
         self.clear()
         self._items.clear()
@@ -57,6 +58,8 @@ class PartTree(QTreeWidget):
                 parent = self._folder(path[:-1])
                 if label == name:
                     label = path[-1]
+            elif scene_paths and "/" in scene_paths.get(name, "").strip("/"):
+                parent = self._folder([p for p in scene_paths[name].split("/") if p][:-1])
             if group and label == name and name.startswith(f"{group} "):
                 label = name[len(group) + 1:]  # "pump body 003" under "pump" reads "body 003"
             n_sensors = len(project.sensors_of_part(name))
