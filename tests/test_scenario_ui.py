@@ -312,6 +312,27 @@ def test_wrong_part_click_scores_zero(qtbot, window, player):
     record = player.training.answers[(3, 0)]
     assert not record.correct and record.given == "base_frame"
     assert "Motor fan cover" in player.panel.cards[0].result.text()
+    # The status bar names parts by their labels, never by internal ids.
+    assert "Motor fan cover" in window.status_label.text() and "motor_fan_cover" not in window.status_label.text()
+
+
+def test_trainee_questions_are_asked_at_the_steps_shown_moment(qtbot, window, player):
+    scenario = load(qtbot, player, MOTOR)
+    player.set_trainee_mode(True, "Ana Ruiz")
+    player.jump(2)  # "TT-101 is in warning but IT-101 is normal": shown when TT-101 warns
+    clock = window.session.clock
+    assert clock.t == pytest.approx(player.cursor.shown_time(2), abs=1e-3)
+    assert clock.t > scenario.step_time(2)
+    assert len(player.panel.cards) == 1
+    tt101 = [s.id for s in window.twin.project.sensors].index("TT-101")
+    assert window.frame.statuses[tt101] == 1, "the question is asked while TT-101 is in warning"
+    # Scrubbing back into the step, before that moment: the question waits.
+    clock.seek(scenario.step_time(2) + 60)
+    window.refresh_now()
+    assert player.index == 2 and player.panel.cards == []
+    clock.seek(player.cursor.shown_time(2))
+    window.refresh_now()
+    assert len(player.panel.cards) == 1
 
 
 def test_finishing_the_quiz_writes_the_log_and_shows_the_score(qtbot, window, player):
