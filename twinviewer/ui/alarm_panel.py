@@ -58,6 +58,8 @@ from twinviewer.core.overlay import Status
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
+KEY_COLUMN_ORDER = (3, 1, 0, 7, 8, 5, 6, 4, 2)
+"""Visual order of COLUMNS: Level, Sensor, Onset, Cleared, Acknowledged, Value, Threshold, Direction, Part."""
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
 LOG_COLUMNS = ("alarm_id", "sensor_id", "sensor_label", "part", "level", "direction", "limit", "threshold",
@@ -196,6 +198,12 @@ class AlarmPanel(QWidget):
                    "Warning", "▲ high", "Value at onset", "> 4.5 mm/s", "active for 59 min 59 s")
         for column, sample in enumerate(samples):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18)
+        self.table.setColumnWidth(1, metrics.horizontalAdvance("TT-102  Pump DE bearing") + 18)
+        self.table.setColumnWidth(3, metrics.horizontalAdvance("Warning ×99") + 18)
+        # Key columns first, so a narrow tab shows what matters: level, sensor, onset, cleared, acknowledged
+        # (the model's column order, used by the code and the exports, stays as in COLUMNS).
+        for visual, logical in enumerate(KEY_COLUMN_ORDER):
+            header.moveSection(header.visualIndex(logical), visual)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._on_double_click(row))
