@@ -41,6 +41,11 @@ def test_the_view_keeps_half_of_a_1366x768_window(qtbot, laptop):
     visible = table.viewport().width()
     for column in (0, 3, 5):
         assert table.columnViewportPosition(column) + table.columnWidth(column) <= visible + 1
+    # The alarm list shows its key columns first: level, sensor, onset, cleared, acknowledged.
+    alarms = laptop.panels["overlay_panel"].alarms.table
+    header = alarms.horizontalHeader()
+    assert [alarms.horizontalHeaderItem(header.logicalIndex(v)).text() for v in range(3)] == [
+        "Level", "Sensor", "Onset"]
     # Long names are elided in the middle, so the two bearing housings stay apart.
     assert laptop.part_tree.textElideMode() == Qt.TextElideMode.ElideMiddle
     item = laptop.part_tree.item_for("bearing_housing_nde")
