@@ -5,11 +5,11 @@ buffer, no lighting, no anti-aliasing) from the scene's own camera and counts ea
 a share of the view, so a part hidden behind another counts only where it shows.
 
 ``frame_step(scene, step)`` points the camera as the step asks (``apply_step_camera``) and checks the
-step's focus parts (the answers of its "click the part" questions, else its first highlighted part): each
-must cover at least ``MIN_PART_SHARE`` of the view. When one does not (too small, occluded, off screen),
-the camera is corrected: the focus parts are framed from the step's own direction first, then from the
-other standard views, with room around them (less room on a second pass), and the first view where every focus part shows enough is
-kept (else the best one found).
+step's focus parts: its first highlighted part must cover at least ``MIN_PART_SHARE`` of the view, and
+the answers of its "click the part" questions at least ``MIN_ANSWER_SHARE`` (enough to click). When one
+does not (too small, occluded, off screen), the camera is corrected: the focus parts are framed from the
+step's own direction first, then from the other standard views, with room around them (less room on each
+later pass), and the first view where every focus part shows enough is kept (else the best one found).
 """
 
 from __future__ import annotations
@@ -29,19 +29,22 @@ from vtkmodules.vtkRenderingCore import (
 
 from twinviewer.render.scene import SceneRenderer
 
-MIN_PART_SHARE = 0.03
-"""A step's focus part must cover at least this share of the view (3 %)."""
+MIN_PART_SHARE = 0.02
+"""A step's main part (its first highlighted part) must cover at least this share of the view (2 %: about
+150 × 150 pixels of a 1366 × 768 view)."""
+MIN_ANSWER_SHARE = 0.005
+"""Every other focus part (a click-the-part answer) must show on at least 0.5 % of the view (about 70 × 70
+pixels), to be clicked."""
 ID_BUFFER_WIDTH = 320
-CONTEXT_ZOOMS = (2.2, 1.5, 1.1)  # framed views leave the focus parts this much room, so their surroundings show
+CONTEXT_ZOOMS = (3.5, 2.2, 1.5, 1.1)  # room left around the framed focus parts, so their surroundings show
 _VIEW_ORDER = ("iso", "front", "right", "left", "back", "top")
 
 
 def focus_parts(step) -> list[str]:
-    """The parts a step names: its click-the-part answers, else its first highlighted part."""
+    """The parts a step names: its first highlighted part (what it is about) and its click-the-part answers
+    (so the question can be answered from the step's own view)."""
     answers = [p for q in step.questions if getattr(q, "kind", "") == "click_part" for p in q.answer]
-    if answers:
-        return list(dict.fromkeys(answers))
-    return list(step.highlight[:1])
+    return list(dict.fromkeys([*step.highlight[:1], *answers]))
 
 
 def _encode(index: int) -> tuple[float, float, float]:
@@ -145,11 +148,22 @@ class StepView:
 
     @property
     def ok(self) -> bool:
-        return all(s >= MIN_PART_SHARE for s in self.shares.values())
+        return _score(self.parts, self.shares) >= 1.0
 
     def problems(self, label=lambda name: name) -> list[str]:
+        needs = _needs(self.parts)
         return [f"the step's view shows {label(p)} on {100 * s:.1f} % of the picture "
-                f"(needs {100 * MIN_PART_SHARE:.0f} %)" for p, s in self.shares.items() if s < MIN_PART_SHARE]
+                f"(needs {100 * needs[p]:.0f} %)" for p, s in self.shares.items() if s < needs[p]]
+
+
+def _needs(parts: Sequence[str]) -> dict[str, float]:
+    return {p: MIN_PART_SHARE if i == 0 else MIN_ANSWER_SHARE for i, p in enumerate(parts)}
+
+
+def _score(parts: Sequence[str], shares: dict[str, float]) -> float:
+    """How well a view shows the focus parts: the smallest share over what each needs (>= 1: enough)."""
+    needs = _needs(parts)
+    return min((shares.get(p, 0.0) / needs[p] for p in parts), default=1.0)
 
 
 def _frame(scene: SceneRenderer, view: str, parts: Sequence[str], zoom: float) -> None:
@@ -173,7 +187,7 @@ def frame_step(scene: SceneRenderer, step, *, correct: bool = True) -> StepView:
     ids = IdBuffer(scene)
     try:
         shares = ids.shares(parts)
-        if min(shares.values()) >= MIN_PART_SHARE or not correct:
+        if _score(parts, shares) >= 1.0 or not correct:
             return StepView(parts, shares, False, named)
         original = (scene.camera.GetFocalPoint(), scene.camera.GetPosition(), scene.camera.GetViewUp(),
                     scene.camera.GetParallelScale())
@@ -184,12 +198,12 @@ def frame_step(scene: SceneRenderer, step, *, correct: bool = True) -> StepView:
             for view in order:
                 _frame(scene, view, parts, zoom)
                 found = ids.shares(parts)
-                score = min(found.values())
-                if score >= MIN_PART_SHARE:
+                score = _score(parts, found)
+                if score >= 1.0:
                     return StepView(parts, found, True, view)
                 if best is None or score > best[0]:
                     best = (score, view, zoom, found)
-        if best is not None and best[0] > min(shares.values()):
+        if best is not None and best[0] > _score(parts, shares):
             _frame(scene, best[1], parts, best[2])
             return StepView(parts, best[3], True, best[1])
         scene.set_camera(original[0], original[1], original[2], original[3])
