@@ -15,6 +15,8 @@ from twinviewer.core.secrets import Secret
 from twinviewer.core.store import NO_DATA, TimeSeriesStore
 from twinviewer.sources.postgres import PostgresHistory
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL server (≈ 3 s, more on a loaded machine)
+
 T0 = 1_704_067_200  # 2024-01-01 00:00 UTC
 STEP = 10
 COUNT = 17_280  # two days at one sample every 10 s
@@ -152,3 +154,26 @@ def test_live_values_in_front_of_the_historian(history):
     times, vmin, _ = wait_for(lambda: (w := combined.window("T-L", history_end - 300, history_end + 70, 1000))[0]
                               .size > 2 and w)
     assert times[-1] == history_end + 70 and vmin[-1] == 2.0 and times[0] == history_end - 300
+
+
+def test_a_wrong_column_is_named_in_the_status(loaded):
+    source = PostgresHistory(config_for(loaded, value_column="reading"), ["T-L"], Secret(PASSWORD, "test"))
+    try:
+        assert wait_for(source.time_range) == (T0, T0 + (COUNT - 1) * STEP)  # what can be read is
+
+        def chart_status():
+            source.window("T-L", T0, T0 + 86400, 100)  # needs the value column
+            return "reading" in source.status and source.status
+        status = wait_for(chart_status)
+        assert "[[history]]" in status and "unreachable" not in status
+    finally:
+        source.close()
+
+
+def test_a_wrong_password_is_said_plainly(loaded):
+    source = PostgresHistory(config_for(loaded), ["T-L"], Secret("not-it", "test"))
+    try:
+        status = wait_for(lambda: "password" in source.status and source.status)
+        assert "refused the login" in status and "not-it" not in status
+    finally:
+        source.close()

@@ -28,5 +28,8 @@ def run(target: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    window.open_path(Path(target) if target else demo_project_path())
+    if target and target.lower().endswith(".twinbundle"):
+        window.open_dropped([Path(target)])  # an incident bundle opens at its saved state
+    else:
+        window.open_path(Path(target) if target else demo_project_path())
     return app.exec()

@@ -244,6 +244,83 @@ def recording_cases(folder: Path) -> list[Case]:
     garbage.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
     cases.append(Case("journal not a database", ["record", "--recover", str(garbage), "--out",
                                                  str(folder / "g.parquet")], 2, ["garbage.journal"]))
+    cases += dataset_cases(folder / "datasets")
+    return cases
+
+
+def _two_days(root: Path, day: str, same_rows: bool = False) -> Path:
+    """A second day partition: a copy of the first one, its times moved to that day unless ``same_rows``."""
+    import shutil
+
+    first = next(root.glob("date=*"))
+    shutil.copytree(first, root / day)
+    if not same_rows:
+        import datetime
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        target = root / day / "part-0.parquet"
+        table = pq.read_table(target)
+        when = datetime.datetime.fromisoformat(day[5:] + "T00:00:00+00:00")
+        pq.write_table(table.set_column(0, "time", pa.array([when] * table.num_rows,
+                                                            pa.timestamp("us", tz="UTC"))), target)
+    return root
+
+
+def dataset_cases(folder: Path) -> list[Case]:
+    """Dataset folders (day partitions) read by ``convert`` and ``query``: each refused in one line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def dataset(name: str, meta: str | None = None, day: str = "date=2024-01-01",
+                metadata: dict | None = None, payload: bytes | None = None) -> Path:
+        root = folder / name
+        (root / day).mkdir(parents=True)
+        if meta is not None:
+            (root / "_twinviewer.json").write_text(meta)
+        target = root / day / "part-0.parquet"
+        if payload is not None:
+            target.write_bytes(payload)
+        else:
+            import datetime
+
+            when = datetime.datetime.fromisoformat(day[5:] + "T00:00:00+00:00") if day.startswith("date=") \
+                else datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+            table = pa.table({"time": pa.array([when], pa.timestamp("us", tz="UTC")),
+                              "sensor": pa.array(["TT-101"]).dictionary_encode(), "value": pa.array([1.0])})
+            if metadata is not None:
+                table = table.replace_schema_metadata({b"twinviewer": json.dumps(metadata).encode()})
+            pq.write_table(table, target)
+        return root
+
+    out = str(folder / "out.parquet")
+    cases = [
+        Case("dataset meta not JSON", ["convert", str(dataset("a", '{"sensors": [')), "--out", out], 2,
+             ["_twinviewer.json", "not valid JSON"]),
+        Case("dataset meta infinite period", ["convert", str(dataset("b", '{"period_s": 1e999}')), "--out", out],
+             2, ["_twinviewer.json", "period_s"]),
+        Case("dataset meta sensors not a list", ["convert", str(dataset("c", '{"sensors": 5}')), "--out", out], 2,
+             ["_twinviewer.json", "sensors"]),
+        Case("dataset day file not Parquet", ["convert", str(dataset("d", payload=b"PAR1" + b"\0" * 64)),
+                                              "--out", out], 2, ["part-0.parquet", "not a readable Parquet"]),
+        Case("dataset day file metadata of the wrong type",
+             ["convert", str(dataset("e", metadata={"sensors": 5, "layout": "grid"})), "--out", out], 2,
+             ["part-0.parquet", "twinviewer metadata key"]),
+        Case("dataset day partition outside the time range",
+             ["convert", str(dataset("g", '{"sensors": ["TT-101"]}', day="date=2201-01-01")), "--out", out], 2,
+             ["date=2201-01-01", "outside 1970-01-01 .. 2200-01-01"]),
+        Case("dataset days so far apart the summary is too big",
+             ["convert", str(_two_days(dataset("h", json.dumps({"sensors": [f"S{i}" for i in range(20_000)]}),
+                                               day="date=1970-01-02"), "date=2199-12-30")), "--out", out], 2,
+             ["TWINVIEWER_MAX_SUMMARY_BYTES"]),
+        Case("dataset rows outside their day",
+             ["convert", str(_two_days(dataset("i", '{"sensors": ["TT-101"]}', day="date=2024-01-01"),
+                                       "date=2024-01-05", same_rows=True)), "--out", out], 2,
+             ["date=2024-01-05", "outside its day"]),
+        Case("dataset without day partitions", ["convert", str(dataset("f", "{}", day="2024-01-01")), "--out", out], 2,
+             ["no day partitions"]),
+    ]
     return cases
 
 

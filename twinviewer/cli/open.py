@@ -8,7 +8,7 @@ from pathlib import Path
 
 from twinviewer.core.errors import TwinViewerError
 
-HELP = "open the window with TARGET (a *.twin.toml project or a mesh file), or the demo twin"
+HELP = "open the window with TARGET (a *.twin.toml project, a mesh file or a .twinbundle), or the demo twin"
 
 
 def add_arguments(parser) -> None:

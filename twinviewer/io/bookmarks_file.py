@@ -16,7 +16,6 @@ from twinviewer.core.bookmarks import (
     Bookmark,
     BookmarkError,
     bookmarks_document,
-    merge_bookmarks,
     parse_bookmarks,
 )
 
@@ -68,10 +67,3 @@ def write_bookmarks_file(path: Path | str, bookmarks: Iterable[Bookmark], record
     except OSError as exc:
         raise BookmarkError(f"cannot write bookmarks to {path}: {exc.strerror or exc}") from None
     return path
-
-
-def merge_bookmark_files(paths: Sequence[Path | str], out: Path | str) -> list[Bookmark]:
-    """Merge several people's sidecar files into ``out`` (which may be one of them)."""
-    merged = merge_bookmarks(*(read_bookmarks_file(p, missing_ok=False) for p in paths))
-    write_bookmarks_file(out, merged)
-    return merged

@@ -145,13 +145,15 @@ class PostgresHistory(HistorySource):
 
     def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
         """Blocking (for scripts and tests): the database's own buckets of ``resolution_s`` seconds."""
+        import psycopg
+
         if sensor_id not in self._tags:
             return Summary.empty(resolution_s)
-        connection = self._connect()
         try:
-            return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
-        finally:
-            connection.close()
+            with self._connect() as connection:
+                return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
+        except psycopg.Error as exc:
+            raise TwinViewerError(f"{self.config.describe()}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         with self._wake:
@@ -189,13 +191,27 @@ class PostgresHistory(HistorySource):
                 pause = RETRY_MIN_S
             except Exception as exc:  # any driver failure: say so, keep what was fetched, retry later
                 self._drop_connection()
-                self._status = (f"History database {self.config.host}:{self.config.port} unreachable "
-                                f"({_first_line(exc)}); retrying")
+                self._status = self._describe_failure(exc)
                 self._bump()
                 with self._wake:
                     self._wake.wait(timeout=pause)
                 pause = min(pause * 2, RETRY_MAX_S)
         self._drop_connection()
+
+    def _describe_failure(self, exc: BaseException) -> str:
+        import psycopg
+
+        where = f"History database {self.config.host}:{self.config.port}"
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return (f"{where}: a query took longer than statement_timeout_s = {self.config.statement_timeout_s:g} "
+                    "and was cancelled; retrying")
+        if isinstance(exc, psycopg.OperationalError):
+            reason = _first_line(exc).rsplit(": ", 1)[-1].strip()  # "… port 5432 failed: Connection refused"
+            if "password" in reason or "authentication" in reason:
+                return f"{where} refused the login ({reason}; see password_env); retrying"
+            return f"{where} unreachable ({reason}); retrying"
+        return (f"{where}: {_first_line(exc)} (check the table and columns of [[history]] "
+                f"{self.config.name or self.config.table!r}); retrying")
 
     def _has_work(self) -> bool:
         return (self._chunk_wanted is not None or bool(self._window_wanted) or bool(self._crossings_wanted)
@@ -244,20 +260,17 @@ class PostgresHistory(HistorySource):
 
     # ----- SQL
     def _connect(self):
+        """A new read-only connection (psycopg errors propagate: the worker reports them in ``status``)."""
         import psycopg
 
         config = self.config
         options = f"-c statement_timeout={int(config.statement_timeout_s * 1000)} -c default_transaction_read_only=on" \
             " -c TimeZone=UTC"
-        try:
-            connection = psycopg.connect(host=config.host, port=config.port, dbname=config.database,
-                                         user=config.username, sslmode=config.sslmode,
-                                         password=self._password.reveal() if self._password is not None else None,
-                                         connect_timeout=config.connect_timeout_s, options=options,
-                                         application_name="twinviewer")
-        except psycopg.Error as exc:
-            raise TwinViewerError(f"cannot connect to {config.describe()}: {_first_line(exc)}") from None
-        return connection
+        return psycopg.connect(host=config.host, port=config.port, dbname=config.database, user=config.username,
+                               sslmode=config.sslmode,
+                               password=self._password.reveal() if self._password is not None else None,
+                               connect_timeout=config.connect_timeout_s, options=options,
+                               application_name="twinviewer")
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None

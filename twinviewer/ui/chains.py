@@ -8,6 +8,7 @@ Click in 3D (``window.viewer.click_handlers``; ``viewer.handling_click`` is True
   CLICK_PICK           the 3D view: pick the part under the cursor, or add a measure point
 
 Files dropped on the window (``window.drop_handlers``):
+  DROP_BUNDLE          incident_actions: a .twinbundle opens as an incident bundle
   DROP_RECORDINGS      recording_panel: recordings open as one recording (after a dropped twin, if any)
   DROP_OPEN_TWIN       the window: open the first file as a twin
 """
@@ -15,5 +16,6 @@ Files dropped on the window (``window.drop_handlers``):
 CLICK_SENSOR_MARKER = 10
 CLICK_PICK = 100
 
+DROP_BUNDLE = 5
 DROP_RECORDINGS = 10
 DROP_OPEN_TWIN = 100

@@ -73,7 +73,7 @@ class LivePanel(QObject):
         self.window = window
         self.live = LiveController(lambda: self.recordings_dir, password_prompt=self.ask_password,
                                    secret_store=SystemKeyring())
-        self.live.status.connect(window.show_status)
+        self.live.status.connect(lambda text: self.window.show_status(text))  # looked up when emitted
         self.task = None
         self.password_dialog: PasswordDialog | None = None
         self.sources_dialog = None
