@@ -48,6 +48,9 @@ def main() -> int:
             time.sleep(0.01)
 
     wait_until(lambda: window.twin is not None and window.task is not None and window.task.done, 60)
+    recordings = window.panels["recording_panel"]
+    # The demo loads its own (healthy) recording in the background: let it finish before replacing it.
+    wait_until(lambda: window.session.has_data and (recordings.task is None or recordings.task.done), 60)
     store, _report = load_recording(window.twin, REPO / "assets" / "demo" / "recordings" / "incident.parquet")
     window.session.set_recording(LoadedRecording(store=store, name="incident"))
     window.recording_loaded.emit(window.session)
