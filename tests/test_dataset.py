@@ -108,6 +108,21 @@ def test_long_ranges_come_from_the_summary(written, monkeypatch):
     assert RAW_ROW_BUDGET > 1000
 
 
+def test_alarms_over_a_long_range_see_the_spike(written, monkeypatch):
+    from twinviewer.core.alarms import AlarmTracker
+    from twinviewer.core.project import Sensor
+
+    folder, _ = written
+    dataset = ParquetDataset(folder)
+    monkeypatch.setattr("twinviewer.io.dataset.RAW_ROW_BUDGET", 1000)  # read as if huge: buckets of min/max
+    sensors = [Sensor(id="A", quantity="pressure", part="p", position=(0, 0, 0),
+                      thresholds={"alarm_low": -50.0, "alarm_high": 100.0})]
+    tracker = AlarmTracker(sensors)
+    tracker.rescan(dataset)
+    onsets = [a.onset_t for a in tracker.history()]
+    assert len(onsets) == 1 and abs(onsets[0] - (T0 + STEP * 30_000)) < 3600  # the one-sample spike to 500
+
+
 def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp_path):
     folder, store = written
     copy = tmp_path / "copy"

@@ -81,6 +81,10 @@ def test_data_menu_opens_a_dataset_folder(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: task.done, timeout=30000)
     assert isinstance(window.session.store, ParquetDataset)
     assert window.session.clock.start == T0
+    first = window.session.store
+    window.open_dropped([folder])  # dropping the folder on the window opens it the same way
+    qtbot.waitUntil(lambda: window.session.store is not first, timeout=30000)
+    assert isinstance(window.session.store, ParquetDataset) and window.session.clock.start == T0
 
 
 @pytest.mark.slow

@@ -38,6 +38,8 @@ def loaded(postgres_server):  # noqa: F811
         INSERT INTO samples SELECT to_timestamp({T0} + g * {STEP}), 'tag-' || s,
             CASE WHEN s = 1 AND g = {SPIKE_ROW} THEN 9999 ELSE s * 100 + g % 360 END
             FROM generate_series(0, {COUNT - 1}) g, generate_series(1, 2) s;
+        INSERT INTO samples VALUES (to_timestamp({T0 + 1234.5}), 'tag-2', 'Infinity'),
+                                   (to_timestamp({T0 + 1236.5}), 'tag-2', 'NaN');
         CREATE INDEX ON samples (tag, ts);
         ANALYZE samples;""")
     return postgres_server
@@ -94,6 +96,14 @@ def test_values_range_and_windows(history):
     rows = np.arange(row + 1, row + 61)
     np.testing.assert_array_equal(times, T0 + rows * STEP)
     np.testing.assert_array_equal(vmin, value(2, rows))
+
+
+def test_non_finite_values_are_gaps(history):
+    wait_for(history.time_range)
+    first = wait_for(lambda: (s := history.values_at(T0 + 1235.0)).state_of("T-L") != NO_DATA and s)
+    assert np.isnan(first.value("T-R")) and first.state_of("T-R") == NO_DATA  # the infinity is a gap
+    summary = history.summary("T-R", T0, T0 + 3600, 3600)
+    assert np.isfinite(summary.vmax).all() and summary.count[0] == 360  # neither inf nor NaN counted
 
 
 def test_database_summary_matches_the_data(history):

@@ -1,4 +1,5 @@
-"""The composition root: builds the QApplication and the main window and opens the first twin."""
+"""The composition root: builds the QApplication and the main window (with the adapters the core is handed:
+the OS keyring for live sources' passwords) and opens the first twin."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def run(target: str | None = None) -> int:
 
     app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
-    window = MainWindow()
+    from twinviewer.io.keyring_store import SystemKeyring
+
+    window = MainWindow(secret_store=SystemKeyring())  # the OS keyring remembers live sources' passwords
     window.show()
     if target and target.lower().endswith(".twinbundle"):
         window.open_dropped([Path(target)])  # an incident bundle opens at its saved state

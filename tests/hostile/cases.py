@@ -127,11 +127,22 @@ def mesh_cases(folder: Path) -> list[Case]:
     many_solids.write_text("solid x\n" * 200_000 + FACET + "endsolid x\n")
     warn("ascii stl thousands of solid lines", many_solids, "without 'endsolid'")
     cases[-1].seconds = 5
+    # parts: the runner sets TWINVIEWER_MAX_PARTS=6000 (the variable a refusal names)
+    equal_names = folder / "equal_names.stl"
+    equal_names.write_text(("solid x\n" + FACET + "endsolid x\n") * 5000)
+    cases.append(Case("ascii stl 5,000 solids of one name", ["inspect", str(equal_names)], 0,
+                      ["5000 part(s)"], seconds=6))
+    too_many = folder / "too_many_parts.stl"
+    too_many.write_text(("solid x\n" + FACET + "endsolid x\n") * 7000)
+    refuse("ascii stl more parts than the budget", too_many, "TWINVIEWER_MAX_PARTS", seconds=5)
     lying = folder / "lying_header.ply"
     lying.write_text("ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\n"
                      "property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\n"
                      "end_header\n" + "x" * 64)
     refuse("ply header lies about its size", lying, "header lies", seconds=5)
+    off = folder / "lying_header.off"
+    off.write_text("OFF\n1000000000 1000000000 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")
+    refuse("off header lies about its size", off, "header lies", seconds=5)
     # quiet wrong geometry
     cut = folder / "cut.stl"
     cut.write_text("solid a\n" + FACET * 5 + "facet normal 0 0 1\n outer loop\n  vertex 0 0 0\n")

@@ -122,6 +122,8 @@ def load_model(path: Path | str) -> DetectorModel:
         raise AnomalyModelError(f"{path}: cannot read the anomaly model ({exc.strerror or exc})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise AnomalyModelError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError:
+        raise AnomalyModelError(f"{path}: not an anomaly model: its JSON is nested too deeply") from None
     try:
         doc = _ModelFile.model_validate(data)
     except ValidationError as exc:

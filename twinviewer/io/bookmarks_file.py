@@ -51,6 +51,8 @@ def read_bookmarks_file(path: Path | str, missing_ok: bool = True) -> list[Bookm
         raise BookmarkError(f"{path}: cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BookmarkError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise BookmarkError(f"{path}: not a bookmark file: its JSON is nested too deeply") from None
     return parse_bookmarks(document, str(path))
 
 
