@@ -28,7 +28,7 @@ def is_alarm_red(image: np.ndarray) -> np.ndarray:
     return (r > 90) & (r > g + 60) & (r > b + 60)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def demo():
     from twinviewer.cli._render_state import load_recording
     from twinviewer.core.session import LoadedRecording, Session
