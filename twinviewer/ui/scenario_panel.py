@@ -623,7 +623,7 @@ class ScenarioPlayer(QObject):
         parts.append(f"<div style='color:#1d2733; line-height:135%'>{narrative}</div>")
         if step.highlight and not self._hint_pending():
             links = " · ".join(f"<a href='part:{p}' "
-                               f"style='color:#b35c00'><b>{escape(self.part_label(p))}</b></a>"
+                               f"style='color:#b000a0'><b>{escape(self.part_label(p))}</b></a>"
                                for p in step.highlight)
             parts.append("<p style='margin:6px 0 2px 0'><span style='color:#5a6675'>LOOK AT</span>&nbsp; "
                          f"{links}</p>")
