@@ -195,7 +195,7 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
 
     x, y = visible_pixel_of(window, highlighted[0])
     window.viewer.render_now()
-    image = np.asarray(window.viewer.plotter.screenshot(None, return_img=True)).astype(int)[..., :3]
+    image = np.asarray(window.viewer.image()).astype(int)[..., :3]
     h = image.shape[0]
     r, g, b = image[h - y - 2:h - y + 2, x - 2:x + 2].reshape(-1, 3).mean(axis=0)
     assert not (r > 200 and 100 < g < 190 and b < 80), (r, g, b)
