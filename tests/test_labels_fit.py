@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twinviewer.core.overlay import place_labels
-from twinviewer.render.overlay_layer import labels_note
+from twinviewer.core.overlay_engine import labels_note
 
 BOX = (150.0, 22.0)
 
@@ -41,12 +41,11 @@ def test_headless_render_with_all_labels_shows_the_note(blocks_twin, blocks_view
     from twinviewer.render.overlay_layer import OverlayLayer
 
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_labels("all")
     session.store.append("T-L", 1_700_000_000.0, 42.5)
     session.store.append("T-R", 1_700_000_000.0, 43.0)
     blocks_view.scene.set_visible("right", False)
-    frame = session.frame_at(1_700_000_000.0)
-    layer.update(frame.values, frame.statuses, frame.overlay.part_status)
+    layer.apply(session.frame_at(1_700_000_000.0).overlay)
     assert layer.labels_note == "1 of 2 labels shown: 1 on hidden parts"
     blocks_view.scene.set_visible("right", True)

@@ -20,11 +20,19 @@ def render(tmp_path, scenario: str, step: int, name: str) -> np.ndarray:
     return np.asarray(pv.read(str(out)).active_scalars).reshape(SIZE[1], SIZE[0], -1)[::-1, :, :3].astype(int)
 
 
+def without_legend(image: np.ndarray) -> np.ndarray:
+    """The picture with the legend card (bottom-left corner, it shows every status colour) blanked out."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    out[int(0.4 * h):, :int(0.4 * w)] = 128
+    return out
+
+
 def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
     # Cavitation: step 6 starts with the suction pressure PT-101 (on the suction pipe) in alarm; step 1 is
     # normal. Both steps' views show the suction pipe.
-    calm = render(tmp_path, CAVITATION, 1, "step1")
-    alarmed = render(tmp_path, CAVITATION, 6, "step6")
+    calm = without_legend(render(tmp_path, CAVITATION, 1, "step1"))
+    alarmed = without_legend(render(tmp_path, CAVITATION, 6, "step6"))
     assert "step 6 \"Suction open, discharge throttled\"" in capsys.readouterr().out
     red = (alarmed[..., 0] > 150) & (alarmed[..., 1] < 90) & (alarmed[..., 2] < 90)
     assert red.sum() > 200
@@ -34,7 +42,7 @@ def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
 def test_step_view_shows_the_named_part_outlined_in_magenta(tmp_path):
     from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
 
-    image = render(tmp_path, "motor_overheating", 4, "motor")  # asks to click the motor fan cover
+    image = without_legend(render(tmp_path, "motor_overheating", 4, "motor"))  # asks to click the fan cover
     magenta = np.abs(image - np.array(LOOK_AT_OUTLINE_RGB)).sum(axis=2) < 60
     assert magenta.sum() > 50
     orange = (image[..., 0] > 220) & (image[..., 1] > 110) & (image[..., 1] < 180) & (image[..., 2] < 60)

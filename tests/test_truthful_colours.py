@@ -40,7 +40,7 @@ def demo():
     session = Session(twin.project, twin.model.part_names)
     session.set_recording(LoadedRecording(store=load_recording(twin, INCIDENT)[0]))
     view = OffscreenView(twin, SIZE)
-    overlay = OverlayLayer(view.scene, twin.project)
+    overlay = OverlayLayer(view.scene, session.overlay)
     yield twin, session, view, overlay
     view.close()
 
@@ -55,9 +55,9 @@ def test_status_mode_shows_red_only_on_parts_whose_sensors_are_in_alarm(demo, of
     from twinviewer.render.step_camera import IdBuffer
 
     twin, session, view, overlay = demo
-    frame = frame_at(session, offset_s)
     overlay.set_mode("status")
-    overlay.update(frame.values, frame.statuses, frame.overlay.part_status, wall_time=0.0)
+    frame = frame_at(session, offset_s)
+    overlay.apply(frame.overlay)
     view.scene.set_view("iso")
     image = view.image()
     names = list(view.scene.parts)
@@ -117,7 +117,8 @@ def test_field_render_is_red_at_a_sensor_in_alarm(demo):
     sensor = sensors[in_alarm[0]]
     overlay.set_mode(f"field:{sensor.quantity}")
     try:
-        overlay.update(frame.values, frame.statuses, frame.overlay.part_status)
+        frame = frame_at(session, 10500.0)
+        overlay.apply(frame.overlay)
         overlay._markers.SetVisibility(False)  # the surface itself must be red, not just the sensor's marker
         view.scene.set_view("iso")
         image = view.image()
