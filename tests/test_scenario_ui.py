@@ -190,8 +190,9 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
     assert window.scene.selected == highlighted[0]
     assert player.highlight.parts == highlighted
     assert all(actor.GetVisibility() for actor in player.highlight._actors)
-    # The selected part keeps its status colour (no orange fill); the selection is a cyan outline.
-    from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
+    # The selected part keeps its status colour (no orange fill); the step's parts are outlined (magenta,
+    # over the selection's cyan outline where they coincide).
+    from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
 
     x, y = visible_pixel_of(window, highlighted[0])
     window.viewer.render_now()
@@ -199,7 +200,7 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
     h = image.shape[0]
     r, g, b = image[h - y - 2:h - y + 2, x - 2:x + 2].reshape(-1, 3).mean(axis=0)
     assert not (r > 200 and 100 < g < 190 and b < 80), (r, g, b)
-    assert (np.abs(image - np.array(SELECTION_OUTLINE_RGB)).sum(axis=2) < 60).sum() > 30
+    assert (np.abs(image - np.array(LOOK_AT_OUTLINE_RGB)).sum(axis=2) < 60).sum() > 30
 
 
 def test_explicit_camera_pose_is_applied(qtbot, window, player, tmp_path):
