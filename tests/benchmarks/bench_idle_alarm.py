@@ -61,7 +61,7 @@ def main() -> int:
     wait_until(lambda: False, 2.0)  # settle: panels, first renders
     assert window.overlay.alarm_parts, "the bearing is in alarm and pulses"
     renders = [0]
-    window.viewer.plotter.render_window.AddObserver("EndEvent", lambda *_: renders.__setitem__(0, renders[0] + 1))
+    window.viewer.render_window.AddObserver("EndEvent", lambda *_: renders.__setitem__(0, renders[0] + 1))
     cpu0, wall0 = time.process_time(), time.monotonic()
     wait_until(lambda: False, args.seconds)
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0

@@ -777,7 +777,15 @@ class MainWindow(QMainWindow):
             if frame.changed:
                 self.show_frame(frame, now, panels=not moving)
             elif animating and self.overlay.pulse(now):
-                self.viewer.request_render()  # only the alarm blink changed: no panel or overlay work
+                # Only the alarm blink changed: one fast repaint (no panel or overlay work, and no FXAA pass
+                # after each blink: while a part blinks the picture is never still).
+                from twinviewer.render.quality import set_fxaa
+
+                quality = self.viewer.quality
+                if quality.still:
+                    quality.still = False
+                    set_fxaa(quality.renderer, False)
+                self.viewer.interactor.update()
             elif self._panels_behind:
                 self._show_panels(frame)
         self.viewer.render_if_needed()
