@@ -61,7 +61,7 @@ LABEL_BOX = (150.0, 22.0)
 LABEL_OFFSET_PX = (12.0, -8.0)
 STATUS_LEGEND_ORDER = (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE, Status.NO_DATA,
                        NEUTRAL)
-STATUS_LEGEND_NOTES = {Status.ALARM: "blinking"}
+STATUS_LEGEND_NOTES: dict[int, str] = {int(Status.ALARM): "blinking"}
 MAX_IDS_PER_MARK = 3
 
 
@@ -108,7 +108,7 @@ def status_legend_rows() -> tuple[LegendRow, ...]:
     rows = []
     for status in STATUS_LEGEND_ORDER:
         rgba = tuple(int(c) for c in STATUS_RGBA[int(status) + 1])
-        note = STATUS_LEGEND_NOTES.get(status)
+        note = STATUS_LEGEND_NOTES.get(int(status))
         name = status_name(int(status))
         rows.append(LegendRow(int(status), f"{name} ({note})" if note else name, rgba))  # type: ignore[arg-type]
     return tuple(rows)
@@ -380,8 +380,8 @@ class OverlayEngine:
         out = np.empty(len(indices))
         for k, i in enumerate(indices):
             sensor = self.sensors[int(i)]
-            out[k] = threshold_units(np.array([values[int(i)]], float), sensor.thresholds,
-                                     tuple(sensor.range) if sensor.range is not None else span)[0]
+            own = (float(sensor.range[0]), float(sensor.range[1])) if sensor.range is not None else span
+            out[k] = threshold_units(np.array([values[int(i)]], float), sensor.thresholds, own)[0]
         return out
 
     # ----- legend ----------------------------------------------------------------------------------
