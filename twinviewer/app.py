@@ -17,8 +17,9 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-def run(target: str | None = None) -> int:
-    """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes."""
+def run(target: str | None = None, quit_after: float | None = None) -> int:
+    """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes (or
+    ``quit_after`` seconds after the first frame showing the model, see :mod:`twinviewer.ui.autoquit`)."""
     app = create_application()
     from twinviewer.paths import demo_project_path
     from twinviewer.ui.main_window import MainWindow
@@ -27,6 +28,14 @@ def run(target: str | None = None) -> int:
     app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
     window = MainWindow()
+    from twinviewer.ui.file_open import FileOpenHandler
+
+    file_open = FileOpenHandler(window, app)  # macOS: documents double-clicked in Finder
+    app.installEventFilter(file_open)
+    if quit_after is not None:
+        from twinviewer.ui.autoquit import quit_after_first_frame
+
+        quit_after_first_frame(window, quit_after)
     window.show()
     window.open_path(Path(target) if target else demo_project_path())
     return app.exec()
