@@ -1,9 +1,9 @@
 """Which top-level packages the app loads when every ``twinviewer`` module is imported.
 
-Run by ``twinviewer.spec`` (``python installer/runtime_imports.py``, Qt on its offscreen platform): the spec
+Run by ``twinviewer.spec`` (``python installer/runtime_imports.py [--exclude a,b]``, Qt offscreen): the spec
 leaves out optional packages that nothing loads (matplotlib while no module needs it), so the bundle
-follows the package as modules are added or removed. Prints one JSON object: ``{"loaded": [...],
-"failed": {module: error}}``.
+follows the package as modules are added or removed. Prints one JSON object: ``{"loaded": [top-level
+names], "modules": [every loaded module that has a file], "failed": {module: error}}``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ os.environ.setdefault("QT_API", "pyside6")
 
 
 def main() -> int:
+    # Packages the bundle leaves out (--exclude a,b): hidden here too, as they will be in the bundle
+    # (``import`` fails, ``importlib.util.find_spec`` says None), so what they would load is not counted.
+    if len(sys.argv) > 2 and sys.argv[1] == "--exclude":
+        for name in filter(None, sys.argv[2].split(",")):
+            sys.modules.setdefault(name, None)
     import twinviewer
 
     failed = {}
@@ -29,8 +34,11 @@ def main() -> int:
             importlib.import_module(info.name)
         except Exception as exc:  # reported, and the spec decides
             failed[info.name] = f"{type(exc).__name__}: {exc}"
-    loaded = sorted({name.split(".")[0] for name in sys.modules})
-    print(json.dumps({"loaded": loaded, "failed": failed}))
+    loaded = sorted({name.split(".")[0] for name, module in list(sys.modules.items()) if module is not None})
+    # Modules with a file behind them: C extensions import some by name where PyInstaller cannot see it.
+    files = sorted(name for name, module in list(sys.modules.items())
+                   if getattr(getattr(module, "__spec__", None), "origin", None) not in (None, "built-in", "frozen"))
+    print(json.dumps({"loaded": loaded, "modules": files, "failed": failed}))
     return 0
 
 
