@@ -9,6 +9,7 @@ names], "modules": [every loaded module that has a file], "failed": {module: err
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import pkgutil
@@ -23,7 +24,9 @@ def main() -> int:
     # (``import`` fails, ``importlib.util.find_spec`` says None), so what they would load is not counted.
     if len(sys.argv) > 2 and sys.argv[1] == "--exclude":
         for name in filter(None, sys.argv[2].split(",")):
-            sys.modules.setdefault(name, None)
+            # Only installed ones: some libraries pick a Qt binding by its name being in sys.modules.
+            if "." not in name and importlib.util.find_spec(name) is not None:
+                sys.modules.setdefault(name, None)
     import twinviewer
 
     failed = {}
