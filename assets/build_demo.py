@@ -4,7 +4,8 @@ Run ``.venv/bin/python assets/build_demo.py`` (or ``make demo-assets``). It writ
 (or ``--out-dir DIR``):
 
 - ``pump_skid.glb``: one glTF node per part, named exactly as the parts below, each with a PBR paint
-  colour. The instruments face the standard front view (they are on the skid's -Y side). glTF is Y-up by specification, so the scene (metres, Z up, shaft along X) is written rotated to
+  colour. The instruments face the standard front view (they are on the skid's -Y side). glTF is Y-up by
+  specification, so the scene (metres, Z up, shaft along X) is written rotated to
   Y-up, and the project declares ``up_axis = "y"`` to bring it back to Z-up on load.
 - ``demo.twin.toml``: asset, model, parts and the twelve sensors, with each sensor's position computed from
   the geometry (the point of its part's surface nearest to where the real sensor is mounted).
@@ -107,15 +108,18 @@ class PartSpec:
 
 PARTS: tuple[PartSpec, ...] = (
     PartSpec("base_frame", "Base frame", "Structure", FRAME_STEEL, 0.3, 0.7,
-             "Fabricated baseplate: UPN 160 side rails, IPE 160 cross members, 12 mm drip deck, machined pump "
+             "Fabricated baseplate: UPN 160 side rails, IPE 160 cross members, 12 mm drip deck, machined "
+             "pump "
              "pads, motor pedestals with stainless shims. Grouted; check M20 anchor bolts at 200 N·m and the "
              "grout for cracks yearly. Last check 2024-09-18."),
     PartSpec("motor", "Drive motor M-101", "Drive", MOTOR_BLUE, 0.1, 0.5,
-             "IEC 225M, 37 kW, 4-pole, 400 V Δ, 67 A rated, IE3, IP55, TEFC. Bearings DE 6313/C3, NDE 6213/C3, "
+             "IEC 225M, 37 kW, 4-pole, 400 V Δ, 67 A rated, IE3, IP55, TEFC. Bearings DE 6313/C3, NDE "
+             "6213/C3, "
              "regrease 30 g (DE) / 20 g (NDE) polyurea grease every 4000 h. PT100 in each winding phase. "
              "Insulation test 2024-03-12: 2.1 GΩ at 1000 V. Last regrease 2024-09-18."),
     PartSpec("motor_fan_cover", "Motor fan cover", "Drive", MOTOR_BLUE, 0.1, 0.5,
-             "Sheet-steel fan cowl with inlet grille over the shaft-mounted cooling fan. Keep the grille free "
+             "Sheet-steel fan cowl with inlet grille over the shaft-mounted cooling fan. Keep the grille "
+             "free "
              "of dust and lint (blocked inlet = hot winding); check the fan for cracks at each service."),
     PartSpec("motor_terminal_box", "Motor terminal box", "Drive", MOTOR_BLUE, 0.1, 0.5,
              "Six-stud terminal board (M10, tighten to 10 N·m), PT100 winding leads, anti-condensation "
@@ -143,8 +147,8 @@ PARTS: tuple[PartSpec, ...] = (
              "DN125 PN16 carbon steel P235GH, flanged. Tappings: PT-101 (½\" NPT) and thermowell TT-104. "
              "Clean the upstream basket strainer when suction pressure falls by 0.3 bar."),
     PartSpec("suction_valve", "Suction isolation valve", "Piping", VALVE_RED, 0.2, 0.5,
-             "Butterfly valve DN125 PN16, wafer type, EPDM liner, gear operator with handwheel. Fully open in "
-             "service, never throttle the suction. Exercise quarterly; last 2024-08-30."),
+             "Butterfly valve DN125 PN16, wafer type, EPDM liner, gear operator with handwheel. Fully open "
+             "in service, never throttle the suction. Exercise quarterly; last 2024-08-30."),
     PartSpec("discharge_pipe", "Discharge pipe DN100", "Piping", PIPE_GREY, 0.5, 0.45,
              "DN80→DN100 concentric reducer, 90° long-radius elbow, DN100 PN16 header with two supports. "
              "PT-102 tapping ½\" NPT on the riser. Hydrotested 24 bar at commissioning."),
@@ -348,7 +352,8 @@ def build_motor_fan_cover() -> PartBuild:
              torus(origin + (0.072, 0, 0), X, 0.217, 0.008, 72, 8))
     # Inlet grille: concentric rings and radial ribs, the fan behind it.
     for radius in (0.055, 0.08, 0.105, 0.13, 0.155, 0.18, 0.205):
-        part.add(ring(origin + (front, 0, 0), origin + (front + 0.008, 0, 0), radius - 0.005, radius + 0.004, 64))
+        part.add(ring(origin + (front, 0, 0), origin + (front + 0.008, 0, 0), radius - 0.005, radius + 0.004,
+                      64))
     part.add(cylinder(origin + (front - 0.002, 0, 0), origin + (front + 0.01, 0, 0), 0.035, 32))
     for k in range(8):
         angle = np.radians(22.5 + 45.0 * k)
@@ -412,7 +417,8 @@ def _bearing_housing_extras(part: PartBuild, x_mid: float, temperature_id: str, 
     part.add(cylinder(side, side + (0, 0.022, 0), 0.016, 20))
     part.mount(vibration_id, side + (0, 0.022, 0))
     nipple = _axis_point(x_mid + 0.03, -0.05, SHAFT_Z + 0.1)
-    part.add(cylinder(nipple, nipple + (0, 0, 0.03), 0.006, 8), hex_prism(nipple + (0, 0, 0.012), Z, 0.017, 0.01))
+    part.add(cylinder(nipple, nipple + (0, 0, 0.03), 0.006, 8),
+             hex_prism(nipple + (0, 0, 0.012), Z, 0.017, 0.01))
 
 
 def build_bearing_housing_de() -> PartBuild:
@@ -583,7 +589,8 @@ def build_flow_meter() -> PartBuild:
     part.add(flange(centre + (0.1135, 0, 0), X, 0.11, 0.022),
              flange(centre - (0.1135, 0, 0), X, 0.11, 0.022),
              cylinder(centre - (0.103, 0, 0), centre + (0.103, 0, 0), 0.066, 48),
-             lathe([(-0.055, 0.0), (-0.055, 0.085), (-0.045, 0.1), (0.045, 0.1), (0.055, 0.085), (0.055, 0.0)],
+             lathe([(-0.055, 0.0), (-0.055, 0.085), (-0.045, 0.1), (0.045, 0.1), (0.055, 0.085),
+                    (0.055, 0.0)],
                    centre, X, 64))
     part.add(cylinder(centre + (0, 0, 0.09), centre + (0, 0, 0.17), 0.03, 24),
              box(centre + (-0.07, -0.065, 0.17), centre + (0.07, 0.065, 0.28)),
@@ -615,7 +622,8 @@ def build_discharge_valve() -> PartBuild:
     part.add(body, bonnet_flange)
     for k in range(6):
         angle = np.radians(30.0 + 60.0 * k)
-        part.add(hex_prism(centre + (0.72 * 0.072 * np.cos(angle), 0.072 * np.sin(angle), 0.121), Z, 0.024, 0.012))
+        part.add(hex_prism(centre + (0.72 * 0.072 * np.cos(angle), 0.072 * np.sin(angle), 0.121), Z, 0.024,
+                           0.012))
     part.add(lathe([(0.115, 0.0), (0.115, 0.05), (0.24, 0.036), (0.25, 0.0)], centre, Z, 40),
              cylinder(centre + (0, 0, 0.25), centre + (0, 0, 0.272), 0.03, 24))
     for dx in (-0.045, 0.045):
@@ -706,7 +714,9 @@ def _toml_value(value) -> str:
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
-HAND_EDITED_MARKER = "# ===== Hand-edited tables below: [[sources]], [[scenarios]], [[components]], [view] ====="
+HAND_EDITED_MARKER = (
+    "# ===== Hand-edited tables below: [[sources]], [[scenarios]], [[components]], [view] ====="
+)
 HAND_EDITED_FOOTER = (
     HAND_EDITED_MARKER,
     "# Recordings, live connections, scenarios and simulated components are added here by",
@@ -728,7 +738,11 @@ def preserved_tables(existing: str) -> str:
         match = _HEADER.match(line)
         if match:
             leading: list[str] = []
-            while current and current[-1].lstrip().startswith("#") and current[-1].strip() not in HAND_EDITED_FOOTER:
+            while (
+                current
+                and current[-1].lstrip().startswith("#")
+                and current[-1].strip() not in HAND_EDITED_FOOTER
+            ):
                 leading.insert(0, current.pop())
             blocks.append((root, current))
             root, current = match.group(1), leading + [line]
@@ -800,7 +814,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"where to write {GLB_NAME} and {PROJECT_NAME} (default: assets/demo)")
     args = parser.parse_args(argv)
     glb_path, project_path, triangles = build(args.out_dir)
-    print(f"wrote {glb_path} ({glb_path.stat().st_size / 1e6:.2f} MB, {len(PARTS)} parts, {triangles:,} triangles)")
+    print(f"wrote {glb_path} ({glb_path.stat().st_size / 1e6:.2f} MB, {len(PARTS)} parts, {triangles:,} "
+          "triangles)")
     print(f"wrote {project_path} ({len(SENSORS)} sensors)")
     return 0
 

@@ -23,7 +23,8 @@ MAX_BYTES = 1_000_000
 
 NORMAL_OPERATION = {
     "title": "Normal operation with a cold start",
-    "summary": "The pump starts from standstill at ambient temperature and runs at its duty point for two hours.",
+    "summary": "The pump starts from standstill at ambient temperature and runs at its duty point for two "
+               "hours.",
     "seed": 11,
     "duration": "2h",
     "sample_period": "1s",
@@ -52,7 +53,8 @@ INCIDENT = {
          "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 0.74}]},
         {"at": "30min", "title": "Damage spreads",
          "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 1.0, "ramp": "2h30min"}]},
-        {"at": "3h40min", "title": "Motor protection trips", "operating_point": {"speed_rpm": 0, "ramp": "8s"}},
+        {"at": "3h40min", "title": "Motor protection trips",
+         "operating_point": {"speed_rpm": 0, "ramp": "8s"}},
     ],
 }
 
@@ -64,8 +66,8 @@ def build(definition: dict, name: str, project) -> Path:
     size = path.stat().st_size
     onsets = ", ".join(f"{o.sensor} {o.level} +{(o.t - scenario.start_time) / 60:.0f} min"
                        for o in result.alarm_onsets(thresholds_of(project))) or "none"
-    print(f"{path.relative_to(OUT.parents[2])}: {len(result.times)} samples × {len(result.sensor_ids)} sensors, "
-          f"{size / 1000:.0f} kB; alarms: {onsets}")
+    print(f"{path.relative_to(OUT.parents[2])}: {len(result.times)} samples × {len(result.sensor_ids)} "
+          f"sensors, {size / 1000:.0f} kB; alarms: {onsets}")
     if size > MAX_BYTES:
         path.unlink()
         raise SystemExit(f"{name} would be {size} bytes, over the {MAX_BYTES} byte budget for the repository")

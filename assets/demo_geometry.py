@@ -24,7 +24,8 @@ def _unit(vector) -> np.ndarray:
 
 
 def axis_frame(axis) -> np.ndarray:
-    """A right-handed 3×3 rotation whose third column is ``axis`` (local Z → axis), chosen deterministically."""
+    """A right-handed 3×3 rotation whose third column is ``axis`` (local Z → axis), chosen
+    deterministically."""
     w = _unit(axis)
     helper = Z if abs(w[2]) < 0.9 else X
     u = _unit(np.cross(helper, w))
@@ -126,7 +127,8 @@ def parallel_frames(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def tube(path, radii, sections: int = 40, cap_start: bool = True, cap_end: bool = True) -> trimesh.Trimesh:
-    """A round tube swept along ``path`` (n, 3) with a radius per point (or one radius), capped at the ends."""
+    """A round tube swept along ``path`` (n, 3) with a radius per point (or one radius), capped at the
+    ends."""
     path = np.asarray(path, dtype=np.float64)
     n = len(path)
     radii = np.broadcast_to(np.asarray(radii, dtype=np.float64), (n,))
@@ -158,7 +160,8 @@ def tube(path, radii, sections: int = 40, cap_start: bool = True, cap_end: bool 
 
 
 def arc_path(center, start_dir, end_dir, radius: float, steps: int = 16) -> np.ndarray:
-    """Points on a circular arc of ``radius`` around ``center``, from ``start_dir`` to ``end_dir`` (unit vectors)."""
+    """Points on a circular arc of ``radius`` around ``center``, from ``start_dir`` to ``end_dir`` (unit
+    vectors)."""
     start_dir, end_dir = _unit(start_dir), _unit(end_dir)
     angle = np.arccos(np.clip(np.dot(start_dir, end_dir), -1.0, 1.0))
     normal = _unit(np.cross(start_dir, end_dir))
@@ -169,7 +172,8 @@ def arc_path(center, start_dir, end_dir, radius: float, steps: int = 16) -> np.n
 
 def bolt_circle(center, axis, pcd: float, count: int, length: float, bolt_diameter: float,
                 nut_height: float | None = None, offset_deg: float | None = None) -> list[trimesh.Trimesh]:
-    """Studs through a flanged joint, a nut on each face. ``center`` is the middle of the joint along ``axis``."""
+    """Studs through a flanged joint, a nut on each face. ``center`` is the middle of the joint along
+    ``axis``."""
     center = np.asarray(center, dtype=np.float64)
     frame = axis_frame(axis)
     u, v, w = frame[:, 0], frame[:, 1], frame[:, 2]

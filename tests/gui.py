@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 
-def new_window(qtbot, tmp_path: Path, size: tuple[int, int] = (1400, 900), settings_values: dict | None = None):
+def new_window(qtbot, tmp_path: Path, size: tuple[int, int] = (1400, 900),
+               settings_values: dict | None = None):
     """A shown MainWindow whose QSettings live in ``tmp_path`` (no test touches the user's settings)."""
     from twinviewer.ui.main_window import MainWindow
 

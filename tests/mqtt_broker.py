@@ -77,7 +77,8 @@ class MosquittoBroker:
 
     def start(self, timeout: float = 5.0) -> None:
         if not Path(MOSQUITTO).is_file():
-            pytest.fail(f"mosquitto not found at {MOSQUITTO}: install it (`make test` does: apt-get install mosquitto)")
+            pytest.fail(f"mosquitto not found at {MOSQUITTO}: install it (`make test` does: apt-get install "
+                        "mosquitto)")
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config_file)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
@@ -119,7 +120,8 @@ class MosquittoBroker:
 
 
 def make_tls_files(folder: Path) -> TlsFiles:
-    """A CA and server/client certificates (EC P-256) signed by it; the server is valid for 127.0.0.1/localhost."""
+    """A CA and server/client certificates (EC P-256) signed by it; the server is valid for
+    127.0.0.1/localhost."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -131,28 +133,35 @@ def make_tls_files(folder: Path) -> TlsFiles:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
     def write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()))
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (x509.CertificateBuilder().subject_name(name("TwinViewer test CA")).issuer_name(name("TwinViewer test CA"))
+    ca_name = name("TwinViewer test CA")
+    valid_from, valid_to = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
                .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+               .not_valid_before(valid_from).not_valid_after(valid_to)
                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                            content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                            key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+                                            content_commitment=False, key_encipherment=False,
+                                            data_encipherment=False,
+                                            key_agreement=False, encipher_only=False, decipher_only=False),
+                              critical=True)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
                .sign(ca_key, hashes.SHA256()))
 
-    def leaf(common: str, usage: x509.ObjectIdentifier, san: list[x509.GeneralName] | None) -> tuple[bytes, ec.EllipticCurvePrivateKey]:
+    def leaf(common: str, usage: x509.ObjectIdentifier,
+             san: list[x509.GeneralName] | None) -> tuple[bytes, ec.EllipticCurvePrivateKey]:
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (x509.CertificateBuilder().subject_name(name(common)).issuer_name(ca_cert.subject)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+                   .not_valid_before(valid_from).not_valid_after(valid_to)
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                    .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                                  critical=False))
         if san:
             builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
         return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM), key
@@ -161,7 +170,8 @@ def make_tls_files(folder: Path) -> TlsFiles:
                      folder / "client.crt", folder / "client.key")
     files.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     server_pem, server_key = leaf("localhost", ExtendedKeyUsageOID.SERVER_AUTH,
-                                  [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+                                  [x509.DNSName("localhost"),
+                                   x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     files.server_cert.write_bytes(server_pem)
     write_key(server_key, files.server_key)
     client_pem, client_key = leaf("twinviewer-client", ExtendedKeyUsageOID.CLIENT_AUTH, None)
@@ -197,7 +207,8 @@ def mqtt_tls_broker(tmp_path: Path):
     folder = tmp_path / "tls-broker"
     folder.mkdir()
     tls = make_tls_files(folder)
-    broker = MosquittoBroker(folder, tls=tls, password_file=make_password_file(folder, TLS_USER, TLS_PASSWORD))
+    broker = MosquittoBroker(folder, tls=tls,
+                             password_file=make_password_file(folder, TLS_USER, TLS_PASSWORD))
     broker.start()
     yield broker
     broker.stop()

@@ -64,7 +64,8 @@ def normal_background(window, until=T0 + 10):
 
 
 def push_bearing_alarm(window):
-    """TT-102 (pump DE bearing, warning 80, alarm 95): normal, then 97-98 °C at T0+2..3, back to 60 at T0+5."""
+    """TT-102 (pump DE bearing, warning 80, alarm 95): normal, then 97-98 °C at T0+2..3, back to 60 at
+    T0+5."""
     store = window.session.store
     store.append_many("TT-102", np.array([T0, T0 + 1]), np.array([55.0, 56.0]))
     at(window, T0 + 1)
@@ -98,12 +99,14 @@ def test_alarm_appears_clears_and_replays_after_seek(qtbot, window, demo_copy):
     assert window.overlay.alarm_parts == {"bearing_housing_de"}
 
     # Recovery: back to 60 °C clears both.
-    window.session.store.append_many("TT-102", np.array([T0 + 4, T0 + 5, T0 + 6]), np.array([90.0, 60.0, 58.0]))
+    window.session.store.append_many("TT-102", np.array([T0 + 4, T0 + 5, T0 + 6]),
+                                     np.array([90.0, 60.0, 58.0]))
     at(window, T0 + 6)
     assert table.rowCount() == 2
     assert all(not cell(table, r, 7).startswith("active") for r in range(2))
     assert not p.badge.is_red and "0 alarms" in p.badge.text()
-    assert table.item(0, 0).foreground().color().red() == table.item(0, 0).foreground().color().green()  # grey
+    # grey
+    assert table.item(0, 0).foreground().color().red() == table.item(0, 0).foreground().color().green()
     assert window.overlay.alarm_parts == set()
 
     # Seeking back into the episode shows it active again, with no history yet.
@@ -131,7 +134,6 @@ def test_recording_loaded_rescans_the_new_store(qtbot, window, demo_copy):
     store.add_sensor("TT-101", 1.0)
     store.append_many("TT-101", times, values)
     window.session.set_recording(LoadedRecording(store, name="incident"))
-    window.recording_loaded.emit(window.session)
     at(window, T0 + 200)
     table = panel(window).table
     assert table.rowCount() == 2 and cell(table, 0, 1).startswith("TT-101")
@@ -213,7 +215,9 @@ def test_go_to_onset_seeks_the_clock(qtbot, window, demo_copy):
     p.go_to_onset(alarm.alarm_id)
     assert window.session.clock.t == alarm.onset_t == T0 + 2
     assert window.frame.t == T0 + 2
-    assert p.selected_alarm_id() == alarm.alarm_id and cell(p.table, p.row_of(alarm.alarm_id), 7).startswith("active")
+    assert p.selected_alarm_id() == alarm.alarm_id and cell(p.table, p.row_of(alarm.alarm_id), 7).startswith(
+        "active"
+    )
 
 
 def test_export_alarm_log_csv_and_json(qtbot, window, demo_copy, tmp_path):
@@ -226,7 +230,11 @@ def test_export_alarm_log_csv_and_json(qtbot, window, demo_copy, tmp_path):
     rows = list(csv.DictReader(p.export_log(tmp_path / "log.csv").open(encoding="utf-8")))
     assert len(rows) == 2
     alarm_row = next(r for r in rows if r["alarm_id"] == alarm_id)
-    assert alarm_row["level"] == "alarm" and alarm_row["unit"] == "°C" and alarm_row["acknowledged_by"] == "alice"
+    assert (
+        alarm_row["level"] == "alarm"
+        and alarm_row["unit"] == "°C"
+        and alarm_row["acknowledged_by"] == "alice"
+    )
     assert float(alarm_row["onset_value"]) == 97.0 and alarm_row["cleared_utc"] == ""
     document = json.loads(p.export_log(tmp_path / "log.json").read_text(encoding="utf-8"))
     assert document["format"] == "twinviewer-alarm-log" and len(document["alarms"]) == 2
@@ -239,7 +247,6 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     open_and_wait(qtbot, window, demo_copy)
     store, _report = read_recording(demo_copy.parent / "recordings" / "incident.parquet")
     window.session.set_recording(LoadedRecording(store, name="incident"))
-    window.recording_loaded.emit(window.session)
     start, end = store.time_range()
     p = panel(window)
     at(window, start + 8400)  # bearing DE in alarm: temperature and vibration
@@ -255,7 +262,8 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     colours = set()
     for _ in range(6):
         window.tick()
-        colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(), 3)))
+        colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(),
+                                   3)))
         qtbot.wait(110)
     assert len(colours) > 2
     # Early in the recording, only the vibration warning that was there from the start.

@@ -1,4 +1,5 @@
-"""Alarm tracker: onset/clear per limit, gaps, deadband, replay after seeks, acknowledgements and their file."""
+"""Alarm tracker: onset/clear per limit, gaps, deadband, replay after seeks, acknowledgements and their
+file."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from twinviewer.core.project import Sensor, Thresholds
 from twinviewer.core.store import TimeSeriesStore
 
 T0 = 1_700_000_000.0
-BEARING = Sensor(id="TT-102", quantity="temperature", unit="°C", part="bearing_housing_de", position=(0, 0, 0),
+BEARING = Sensor(id="TT-102", quantity="temperature", unit="°C", part="bearing_housing_de",
+                 position=(0, 0, 0),
                  thresholds=Thresholds(warning_high=80, alarm_high=95))
 FLOW = Sensor(id="FT-101", quantity="flow", unit="m³/h", part="flow_meter", position=(0, 0, 0),
               thresholds=Thresholds(alarm_low=20, warning_low=40))
 
 
 def episode(tracker, limit):
-    return [(a.onset_t - T0, None if a.cleared_t is None else a.cleared_t - T0, a.onset_value, a.extreme_value)
+    return [(a.onset_t - T0, None if a.cleared_t is None else a.cleared_t - T0, a.onset_value,
+             a.extreme_value)
             for a in tracker.alarms if a.limit == limit]
 
 
@@ -89,7 +92,8 @@ def nab_store(shared_data):
     path = shared_data / "sensors/nab/machine_temperature_system_failure.csv"
     with path.open() as fh:
         rows = list(csv.reader(fh))[1:]
-    times = np.array([dt.datetime.fromisoformat(r[0]).replace(tzinfo=dt.timezone.utc).timestamp() for r in rows])
+    times = np.array([dt.datetime.fromisoformat(r[0]).replace(tzinfo=dt.timezone.utc).timestamp()
+                      for r in rows])
     values = np.array([float(r[1]) for r in rows])
     store = TimeSeriesStore()
     store.add_sensor("machine", expected_period_s=300)

@@ -45,3 +45,22 @@ def test_file_handed_over_while_the_demo_loads_opens_right_after_it(qtbot, tmp_p
     finally:
         QApplication.instance().removeEventFilter(handler)
         window.close()
+
+
+def test_incident_bundle_handed_over_opens_as_a_bundle(qtbot, tmp_path):
+    """``twinviewer case.twinbundle`` and a double-click on one: the bundle's project opens, not an error."""
+    from twinviewer.ui.file_open import open_file
+
+    bundle = tmp_path / "case.twinbundle"
+    recording = DEMO_PROJECT.parent / "recordings" / "incident.parquet"
+    assert main(["bundle", str(DEMO_PROJECT), "--recording", str(recording), "--from", "+5s", "--to", "+20s",
+                 "--out", str(bundle)]) == 0
+    window = new_window(qtbot, tmp_path)
+    try:
+        open_file(window, bundle)
+        qtbot.waitUntil(lambda: window.twin is not None and window.session is not None
+                        and window.session.has_data, timeout=60000)
+        assert window.last_error is None
+        assert window.twin.project.asset.name == "Centrifugal pump skid P-101"
+    finally:
+        window.close()

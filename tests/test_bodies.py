@@ -9,8 +9,8 @@ import trimesh
 
 from twinviewer.core.bodies import split_bodies
 from twinviewer.core.geometry import PartMesh
-from twinviewer.core.twin import open_twin
 from twinviewer.io.meshes import load_model_file
+from twinviewer.io.twins import open_twin
 
 DRIVE = "meshes/ply/cycloidal_drive.ply"
 
@@ -39,7 +39,8 @@ def test_bodies_are_found_by_position_and_shared_edges_not_by_index():
     far_box = trimesh.creation.box((1, 1, 1)).apply_translation((3, 0, 0))
     bodies = split_bodies(soup(box, far_box))
     assert [b.name for b in bodies] == ["piece body 001", "piece body 002"]
-    assert [b.n_triangles for b in bodies] == [12, 12] and bodies[0].n_vertices == 36, "vertices kept as stored"
+    assert [b.n_triangles
+            for b in bodies] == [12, 12] and bodies[0].n_vertices == 36, "vertices kept as stored"
     assert bodies[1].points[:, 0].min() == pytest.approx(2.5)
     # Two solids touching at one corner stay two bodies; sharing an edge makes them one.
     corner = trimesh.creation.box((1, 1, 1)).apply_translation((1, 1, 1))
@@ -101,6 +102,7 @@ def test_split_into_bodies_in_the_window_and_saved_in_the_starter(qtbot, tmp_pat
 
 
 def test_inspect_and_render_list_and_name_bodies(shared_data, tmp_path, capsys):
+    pytest.importorskip("vtkmodules")  # `render` draws with VTK
     from twinviewer.cli import main
 
     assert main(["inspect", str(shared_data / DRIVE), "--split-bodies", "--json"]) == 0

@@ -116,7 +116,6 @@ def test_envelope_keeps_a_one_sample_spike_and_requeries_only_on_change(qtbot, w
     store.append_block(times, ["T-L"], values.reshape(-1, 1))
     session = window.session
     session.set_recording(LoadedRecording(store, [], "spike"))
-    window.recording_loaded.emit(session)
     window.refresh_now()
     window.select_part("left")
     row = panel.charts.rows["T-L"]

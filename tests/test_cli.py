@@ -50,7 +50,8 @@ def test_render_a_section(tmp_path):
     from twinviewer.cli import main
 
     whole, cut = tmp_path / "whole.png", tmp_path / "cut.png"
-    assert main(["render", str(DEMO_PROJECT), "--out", str(whole), "--size", "320x200", "--view", "back"]) == 0
+    assert main(["render", str(DEMO_PROJECT), "--out", str(whole), "--size", "320x200", "--view",
+                 "back"]) == 0
     assert main(["render", str(DEMO_PROJECT), "--out", str(cut), "--size", "320x200", "--view", "back",
                  "--section", "y:0.5"]) == 0
     a = np.asarray(Image.open(whole).convert("RGB")).astype(int)

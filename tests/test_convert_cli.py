@@ -24,7 +24,8 @@ def test_convert_skab_session_with_the_example_project(shared_data: Path, tmp_pa
     err = capsys.readouterr().err
     assert "Imported 16 files: 18,160 rows, 8 sensors" in err and "Wrote" in err
     store, report = read_recording(out)
-    assert set(store.sensor_ids) == {"VT-102", "VT-103", "IT-101", "PT-102", "TT-101", "TT-104", "FT-101", "ET-101"}
+    assert set(store.sensor_ids) == {"VT-102", "VT-103", "IT-101", "PT-102", "TT-101", "TT-104", "FT-101",
+                                     "ET-101"}
     flow = store.samples("FT-101")[1]
     assert 1.3 < np.nanmedian(flow) < 2.0  # l/min × 0.06 = m³/h
     assert sum(e.kind == "anomaly" for e in report.events) == 16

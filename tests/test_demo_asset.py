@@ -41,7 +41,8 @@ SENSORS = {
     "VT-102": ("vibration", "mm/s", "bearing_housing_de", {"warning_high": 4.5, "alarm_high": 7.1}),
     "VT-103": ("vibration", "mm/s", "bearing_housing_nde", {"warning_high": 4.5, "alarm_high": 7.1}),
     "PT-101": ("pressure", "bar(g)", "suction_pipe", {"warning_low": 0.5, "alarm_low": 0.2}),
-    "PT-102": ("pressure", "bar(g)", "discharge_pipe", {"warning_low": 2.0, "warning_high": 9.0, "alarm_high": 10.0}),
+    "PT-102": ("pressure", "bar(g)", "discharge_pipe",
+               {"warning_low": 2.0, "warning_high": 9.0, "alarm_high": 10.0}),
     "FT-101": ("flow", "m³/h", "flow_meter", {"alarm_low": 20, "warning_low": 40}),
     "TT-104": ("temperature", "°C", "suction_pipe", {"warning_high": 60, "alarm_high": 70}),
     "ST-101": ("speed", "rpm", "coupling", {"warning_low": 1400, "warning_high": 1520, "alarm_high": 1560}),
@@ -227,7 +228,8 @@ def test_rebuild_keeps_hand_edited_tables(build_demo, tmp_path):
     _copy_demo_files(tmp_path)
     (tmp_path / "scenarios" / "bearing.toml").write_text("# scenario\n", encoding="utf-8")
     added = ('# Commissioning run, 2024-09-18.\n[[sources]]\nkind = "recording"\nname = "commissioning"\n'
-             'file = "runs/commissioning.csv"\n\n[[sources.columns]]\ncolumn = "T_bearing_DE"\nsensor = "TT-102"\n\n'
+             'file = "runs/commissioning.csv"\n\n[[sources.columns]]\ncolumn = "T_bearing_DE"\nsensor = '
+             '"TT-102"\n\n'
              '[[scenarios]]\nfile = "scenarios/bearing.toml"\n\n'
              '[[components]]\nname = "de_bearing"\nkind = "bearing"\nparts = ["bearing_housing_de"]\n'
              'drives = ["TT-102", "VT-102"]\n\n[view]\nlabels = "all"\n')
@@ -257,7 +259,8 @@ def test_validate_command_accepts_the_demo():
 
 
 def _broken_copy(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
-    """The demo project with the first ``old`` replaced by ``new``; returns the file and that line's number."""
+    """The demo project with the first ``old`` replaced by ``new``; returns the file and that line's
+    number."""
     _copy_demo_files(tmp_path)
     text = DEMO_PROJECT.read_text(encoding="utf-8")
     assert old in text

@@ -92,7 +92,8 @@ def test_missing_sensors_drop_out_and_weights_renormalise(cloud, n_missing):
     np.testing.assert_allclose(field.interpolate(values, valid), result, rtol=1e-6)
     np.testing.assert_allclose(field.interpolate(values),
                                FieldInterpolator.build(points, None, sensors, None, k=12,
-                                                       restrict_to_parts=False).interpolate(values), rtol=1e-6)
+                                                       restrict_to_parts=False).interpolate(values),
+                               rtol=1e-6)
 
 
 def test_vertex_whose_sensors_are_all_missing_is_nan():
@@ -153,13 +154,15 @@ def test_field_on_a_real_gearbox_mesh(shared_data):
     scalars = field.interpolate(values[sensor_index])
     ring_values = scalars[stacked.part_slice(0)]
     assert ring_values.min() >= 40 - 1e-4 and ring_values.max() <= 90 + 1e-4
-    assert np.isclose(ring_values[np.argmin(ring[:, 0])], 40) and np.isclose(ring_values[np.argmax(ring[:, 0])], 90)
+    assert np.isclose(ring_values[np.argmin(ring[:, 0])],
+                      40) and np.isclose(ring_values[np.argmax(ring[:, 0])], 90)
     assert np.allclose(scalars[stacked.part_slice(1)], 60.0)
     assert np.isnan(scalars[stacked.part_slice(2)]).all()  # the sun gear has no temperature sensor
 
 
 def test_stack_parts_and_field_range():
-    parts = [PartMesh("a", np.zeros((2, 3)), np.zeros((0, 3), int)), PartMesh("b", np.ones((3, 3)), np.zeros((0, 3), int))]
+    parts = [PartMesh("a", np.zeros((2, 3)), np.zeros((0, 3), int)),
+             PartMesh("b", np.ones((3, 3)), np.zeros((0, 3), int))]
     stacked = stack_parts(parts)
     assert stacked.offsets.tolist() == [0, 2, 5] and stacked.vertex_part_index.tolist() == [0, 0, 1, 1, 1]
     assert stacked.part_slice(1) == slice(2, 5)

@@ -210,7 +210,9 @@ def test_native_round_trip_read_by_pyarrow_and_duckdb(tmp_path: Path):
     table = pq.read_table(path)
     assert table.schema.field("time").type == pa.timestamp("us", tz="UTC")
     assert pa.types.is_dictionary(table.schema.field("sensor").type)
-    assert table.schema.field("value").type == pa.float64() and table.schema.field("quality").type == pa.uint8()
+    assert (
+        table.schema.field("value").type == pa.float64() and table.schema.field("quality").type == pa.uint8()
+    )
     assert table.num_rows == 1500
     assert read_metadata(path)["units"] == {"TT-101": "°C"}
     rows = duckdb.sql(f"SELECT sensor, count(*), max(value) FILTER (WHERE NOT isnan(value)) "

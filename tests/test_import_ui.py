@@ -1,4 +1,5 @@
-"""Opening recordings in the window: the mapping dialog on real SKAB files, reports, failures, drops, export."""
+"""Opening recordings in the window: the mapping dialog on real SKAB files, reports, failures, drops,
+export."""
 
 from __future__ import annotations
 
@@ -81,7 +82,9 @@ def test_missing_project_recording_says_so_and_a_folder_fixes_it(qtbot, window, 
     assert window.settings.value(panel._folder_key()) == str(shared_data / "sensors" / "skab")
 
 
-def test_mapping_dialog_imports_a_real_skab_file_and_shows_the_report(qtbot, window, skab_project, shared_data):
+def test_mapping_dialog_imports_a_real_skab_file_and_shows_the_report(
+    qtbot, window, skab_project, shared_data
+):
     panel = open_twin(qtbot, window, skab_project)
     if panel.missing_box is not None:
         panel.missing_box.close()

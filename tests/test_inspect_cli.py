@@ -81,7 +81,8 @@ def test_units_option_for_a_mesh_file(shared_data, capsys):
     path = shared_data / "meshes/stl/planetary_gearbox/sun_gear.stl"
     assert main(["inspect", str(path), "--json", "--units", "mm"]) == 0
     document = json.loads(capsys.readouterr().out)
-    extent = [hi - lo for lo, hi in zip(document["totals"]["bounds"]["min"], document["totals"]["bounds"]["max"],
+    extent = [hi - lo for lo,
+              hi in zip(document["totals"]["bounds"]["min"], document["totals"]["bounds"]["max"],
                                         strict=True)]
     assert max(extent) < 0.1
     assert document["kind"] == "mesh" and document["sensors"] == [] and document["asset"] is None

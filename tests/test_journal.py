@@ -1,4 +1,5 @@
-"""The crash-safe live journal: commits within half a second, survives kill -9, exports to the native format."""
+"""The crash-safe live journal: commits within half a second, survives kill -9, exports to the native
+format."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from twinviewer.core.journal import (
+from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.journal import (
     Journal,
     JournalError,
     export_csv,
@@ -21,7 +23,6 @@ from twinviewer.core.journal import (
     read_journal,
     recover,
 )
-from twinviewer.core.store import TimeSeriesStore
 from twinviewer.io.recording import read_recording
 
 
@@ -87,7 +88,7 @@ def test_kill_9_loses_at_most_the_last_half_second(tmp_path):
     path = tmp_path / "crash.journal"
     script = textwrap.dedent(f"""
         import sys, time
-        from twinviewer.core.journal import Journal
+        from twinviewer.io.journal import Journal
         journal = Journal.open({str(path)!r})
         i = 0
         while True:

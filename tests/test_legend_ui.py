@@ -29,10 +29,10 @@ def test_status_legend_lists_every_status_in_its_colour(qtbot, window, demo_copy
     at(window, T0 + 5)
     legend = window.panels["overlay_panel"].legend
     assert window.overlay.mode == "status" and legend.isVisible()
-    assert [e.name for e in legend.entries] == ["Alarm (pulsing)", "Warning", "Normal", "Stale", "No data",
-                                                "No sensor (own colour)"]
+    assert [e.name for e in legend.entries] == ["Alarm (pulsing)", "Warning", "Anomalous", "Normal", "Stale",
+                                                "No data", "No sensor (own colour)"]
     image = pixels(legend)
-    for status in (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE):
+    for status in (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE):
         assert has_colour(image, status.rgb) > 40, status
     # It sits in the bottom-left corner of the 3D view, inside it.
     viewer = window.viewer
@@ -52,7 +52,8 @@ def test_field_legend_has_the_colour_bar_ticks_and_thresholds(qtbot, window, dem
     legend = panels.legend
     assert legend.isVisible() and legend.entries == []
     [bar] = legend.bars
-    # The demo's temperature sensors declare ranges from -10 to 180 °C: the same range the model is coloured with.
+    # The demo's temperature sensors declare ranges from -10 to 180 °C: the same range the model is coloured
+    # with.
     assert (bar.vmin, bar.vmax) == window.overlay.value_range("temperature")
     mapper = next(iter(window.scene.parts.values())).actor.GetMapper()
     assert mapper.GetScalarRange() == (bar.vmin, bar.vmax)
@@ -63,7 +64,8 @@ def test_field_legend_has_the_colour_bar_ticks_and_thresholds(qtbot, window, dem
     assert ("alarm high" in {n for _v, n in bar.markers})
     image = pixels(legend)
     table = colormap_table("inferno").astype(int)
-    assert has_colour(image, table[10], 20) > 5 and has_colour(image, table[245], 20) > 5, "both ends of inferno"
+    assert has_colour(image, table[10],
+                      20) > 5 and has_colour(image, table[245], 20) > 5, "both ends of inferno"
     assert has_colour(image, Status.ALARM.rgb, 30) > 10, "red alarm marks"
     # The VTK scalar bar the render layer draws in headless images is not drawn in the window: this card is.
     props = window.scene.renderer.GetViewProps()
@@ -87,7 +89,8 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
     legend = panels.legend
     window.overlay_actions["value"].trigger()  # from the Overlay menu, as a user would
     window.refresh_now()
-    assert [b.title for b in legend.bars] == ["Current (A)", "Flow (m³/h)", "Pressure (bar(g))", "Speed (rpm)",
+    assert [b.title
+            for b in legend.bars] == ["Current (A)", "Flow (m³/h)", "Pressure (bar(g))", "Speed (rpm)",
                                               "Temperature (°C)", "Vibration (mm/s)"]
     assert panels.settings.mode_combo.currentData() == "value"
     flow = legend.bars[1]
@@ -98,4 +101,4 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
     assert not legend.isVisible()
     window.overlay_actions["status"].trigger()
     window.refresh_now()
-    assert legend.isVisible() and len(legend.entries) == 6
+    assert legend.isVisible() and len(legend.entries) == 7

@@ -136,7 +136,7 @@ def test_mqtt_values_outage_stale_reconnect_and_journal(qtbot, window, tmp_path,
     journal_path = panel.journal.path
     assert journal_path.parent == tmp_path / "recordings" and journal_path.suffix == ".journal"
     window.close()
-    from twinviewer.core.journal import read_journal
+    from twinviewer.io.journal import read_journal
 
     assert not Path(str(journal_path) + "-wal").exists(), "the journal was closed cleanly"
     data = read_journal(journal_path)
@@ -310,7 +310,7 @@ def test_opcua_values_and_browse_dialog(qtbot, window, tmp_path, pump_server, mo
 def crashed_journal(path: Path, samples: int = 40) -> None:
     """A process that writes a journal and is killed with SIGKILL before closing it."""
     script = textwrap.dedent(f"""
-        from twinviewer.core.journal import Journal
+        from twinviewer.io.journal import Journal
         journal = Journal.open({str(path)!r}, meta={{"project": "Centrifugal pump skid P-101"}})
         for i in range({samples}):
             journal.append("TT-102", 1700000000.0 + i, 50.0 + i)
@@ -365,7 +365,8 @@ def test_a_remembered_password_is_not_asked_again(qtbot, tmp_path, mqtt_broker, 
     asked: list[str] = []
 
     def connect_once(folder: Path, remember: bool) -> None:
-        window = new_window(qtbot, folder, settings_values={"live/recordings_dir": str(folder / "recordings")})
+        window = new_window(qtbot, folder,
+                            settings_values={"live/recordings_dir": str(folder / "recordings")})
         panel = live(window)
 
         def answer() -> None:

@@ -13,7 +13,8 @@ from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.lod import DisplayLod, build_display_lods, make_display_lod, plan_display_lods
 
 
-def torus(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3, name: str = "torus") -> PartMesh:
+def torus(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3,
+          name: str = "torus") -> PartMesh:
     """A closed torus with 2·n_major·n_minor triangles."""
     points, faces = torus_mesh(n_major, n_minor, major, minor)
     return PartMesh(name=name, points=points, faces=faces.astype(np.int64))

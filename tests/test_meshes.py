@@ -261,7 +261,7 @@ def test_3mf_declared_unit_is_honoured(tmp_path):
     # In a project too: a units key written for another format does not scale a 3MF twice.
     (tmp_path / "inch.twin.toml").write_text(
         '[asset]\nname = "block"\n[[models]]\nfile = "inch.3mf"\nunits = "mm"\n', encoding="utf-8")
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
 
     low, high = open_twin(tmp_path / "inch.twin.toml").model.parts[0].bounds()
     assert high - low == pytest.approx(np.array([10, 20, 30]) * 0.0254)
@@ -283,7 +283,7 @@ def test_obj_with_mtl_colours_and_objects(tmp_path):
 
 
 def test_vtk_formats_and_part_id_split(tmp_path):
-    import pyvista
+    pyvista = pytest.importorskip("pyvista")
 
     sphere = pyvista.Sphere(theta_resolution=12, phi_resolution=12)
     sphere.save(tmp_path / "ball.vtp")
@@ -317,7 +317,8 @@ def test_glb_node_transforms_names_and_materials(tmp_path):
         "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3"},
                       {"bufferView": 1, "componentType": 5123, "count": 3, "type": "SCALAR"}],
         "materials": [{"pbrMetallicRoughness": {"baseColorFactor": [0.2, 0.4, 0.6, 1]}}],
-        "meshes": [{"name": "plate", "primitives": [{"attributes": {"POSITION": 0}, "indices": 1, "material": 0}]}],
+        "meshes": [{"name": "plate",
+                    "primitives": [{"attributes": {"POSITION": 0}, "indices": 1, "material": 0}]}],
         "nodes": [{"name": "left", "children": [2], "translation": [10, 0, 0]},
                   {"name": "right", "children": [3], "scale": [2, 2, 2]},
                   {"name": "bolt", "mesh": 0}, {"name": "bolt", "mesh": 0}],
@@ -337,7 +338,8 @@ def _draco_glb(path: Path) -> np.ndarray:
     import DracoPy
 
     mesh = _box()
-    encoded = DracoPy.encode(np.asarray(mesh.vertices, dtype=np.float32), np.asarray(mesh.faces, dtype=np.uint32))
+    encoded = DracoPy.encode(np.asarray(mesh.vertices, dtype=np.float32),
+                             np.asarray(mesh.faces, dtype=np.uint32))
     header = {
         "asset": {"version": "2.0"},
         "extensionsUsed": ["KHR_draco_mesh_compression"],
@@ -348,7 +350,8 @@ def _draco_glb(path: Path) -> np.ndarray:
                       {"componentType": 5125, "count": mesh.faces.size, "type": "SCALAR"}],
         "meshes": [{"name": "box", "primitives": [{
             "attributes": {"POSITION": 0}, "indices": 1,
-            "extensions": {"KHR_draco_mesh_compression": {"bufferView": 0, "attributes": {"POSITION": 0}}}}]}],
+            "extensions": {"KHR_draco_mesh_compression": {"bufferView": 0,
+                                                          "attributes": {"POSITION": 0}}}}]}],
         "nodes": [{"name": "box", "mesh": 0}], "scenes": [{"nodes": [0]}],
     }
     _write_glb(path, header, encoded)
@@ -385,7 +388,8 @@ def test_progress_reported_and_cancel_honoured(tmp_path):
 
 def test_degenerate_triangles_dropped_and_counted(tmp_path):
     path = tmp_path / "degenerate.stl"
-    triangles = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]]], dtype=np.float32)
+    triangles = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]]],
+                         dtype=np.float32)
     _write_binary_stl(path, triangles)
     model = load_model_file(path)
     assert model.n_triangles == 1
@@ -420,7 +424,8 @@ color = "#ff0000"
     assert _names(model) == ["sun_gear", "stage1_ring_gear"]
     assert model.part("stage1_ring_gear").color == (1.0, 0.0, 0.0)
     alone = load_model_file(gearbox / "ring_gear.stl", units="mm")
-    assert np.allclose(model.part("stage1_ring_gear").points.mean(axis=0), alone.parts[0].points.mean(axis=0) + [1, 0, 0])
+    assert np.allclose(model.part("stage1_ring_gear").points.mean(axis=0),
+                       alone.parts[0].points.mean(axis=0) + [1, 0, 0])
     assert fractions[-1] == 1.0 and max(fractions) <= 1.0
 
 
@@ -432,7 +437,8 @@ def test_units_match_the_project_file():
 
 def test_supported_extensions_and_filter():
     extensions = supported_extensions()
-    for ext in (".stl", ".obj", ".ply", ".off", ".glb", ".gltf", ".3mf", ".vtp", ".vtu", ".vtk", ".step", ".stp",
+    for ext in (".stl", ".obj", ".ply", ".off", ".glb", ".gltf", ".3mf", ".vtp", ".vtu", ".vtk", ".step",
+                ".stp",
                 ".iges", ".igs"):
         assert ext in extensions
         assert f"*{ext}" in MESH_FILE_FILTER
@@ -516,7 +522,8 @@ def test_step_with_garbage(tmp_path):
 
 def test_loader_error_modules_do_not_leak_exceptions(tmp_path):
     path = tmp_path / "broken.ply"
-    path.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\nend_header\n\x00")
+    path.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float "
+                     b"x\nend_header\n\x00")
     _refuses(path, "broken.ply")
     assert meshes.FORMATS["STL"] == (".stl",)
 

@@ -14,6 +14,7 @@ from tests.mqtt_broker import TLS_PASSWORD, TLS_USER, MosquittoBroker
 from tests.waiting import wait_for as wait_until
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.keyring_store import SystemKeyring
 from twinviewer.sources import create_source
 from twinviewer.sources.base import SourceState
 from twinviewer.sources.mqtt import MqttSource, compile_route
@@ -54,7 +55,8 @@ class Publisher:
 def make_source(broker: MosquittoBroker, topics: list[dict], store: TimeSeriesStore, **config) -> MqttSource:
     settings = {"kind": "mqtt", "host": broker.host, "port": broker.port, "reconnect_min_s": 0.1,
                 "reconnect_max_s": 0.5, "topics": topics, **config}
-    return MqttSource(MqttConfig.model_validate(settings), store, SENSORS, flush_interval_s=0.01)
+    return MqttSource(MqttConfig.model_validate(settings), store, SENSORS, flush_interval_s=0.01,
+                      secret_store=SystemKeyring())
 
 
 def value_now(store: TimeSeriesStore, sensor: str) -> float:
@@ -98,7 +100,8 @@ def test_wildcards_and_templates_map_topics_to_sensors(mqtt_broker, publisher):
         publisher.send("dev/PT-101-raw", "1.25")
         publisher.send("hall", "5.5")  # '#' also matches the parent level
         wait_for(lambda: store.has("PT-102") and value_now(store, "PT-102") == 5.5, what="hall → PT-102")
-        wait_for(lambda: all(store.has(s) and store.samples(s)[0].size for s in ("TT-101", "IT-101", "FT-101", "PT-101")),
+        wait_for(lambda: all(store.has(s) and store.samples(s)[0].size
+                             for s in ("TT-101", "IT-101", "FT-101", "PT-101")),
                  what="all mapped sensors")
         assert value_now(store, "TT-101") == 70 and value_now(store, "IT-101") == 61.5
         assert value_now(store, "FT-101") == 101 and value_now(store, "PT-101") == 1.25
@@ -125,7 +128,8 @@ def test_every_payload_form(mqtt_broker, publisher):
         publisher.send("num/TT-101", "88.25")
         publisher.send("js/IT-101", {"t": base * 1000, "v": 59.0})                     # epoch ms
         publisher.send("js/FT-101", [[base + i, 100.0 + i] for i in range(50)])        # batch of pairs
-        publisher.send("js/PT-101", [{"t": base + i, "v": 1.0 + i / 10} for i in range(5)])  # batch of objects
+        # batch of objects
+        publisher.send("js/PT-101", [{"t": base + i, "v": 1.0 + i / 10} for i in range(5)])
         publisher.send("dict", {"t": base + 1, "data": {"values": {"PT-102": 5.5, "TT-101": 89.0}}})
         wait_for(lambda: store.has("FT-101") and store.samples("FT-101")[0].size == 50, what="FT-101 batch")
         wait_for(lambda: store.has("PT-102") and store.samples("PT-102")[0].size == 1, what="json_dict")
@@ -148,10 +152,12 @@ def test_malformed_payloads_are_counted_per_kind_and_the_source_keeps_working(mq
         publisher.send("js/TT-101", '{"v": NaN}')
         publisher.send("num/TT-101-v", "inf")
         publisher.send("num/TT-101-v", b"1" * (1024 * 1024))
-        publisher.send("num/TT-101", "5")          # subscribed through num/+ but not the template: wrong topic
+        # subscribed through num/+ but not the template: wrong topic
+        publisher.send("num/TT-101", "5")
         publisher.send("num/XX-999-v", "5")        # a sensor the project does not have
         publisher.send("num/TT-101-v", "77")
-        wait_for(lambda: store.has("TT-101") and value_now(store, "TT-101") == 77, what="good value after bad ones")
+        wait_for(lambda: store.has("TT-101") and value_now(store, "TT-101") == 77,
+                 what="good value after bad ones")
         stats = wait_for(lambda: (s := source.stats()).malformed_total == 7 and s, what="7 problems")
         assert stats.malformed == {"not_a_number": 1, "bad_json": 1, "not_finite": 2, "too_large": 1,
                                    "unknown_topic": 1, "unknown_sensor": 1}
@@ -178,12 +184,14 @@ def test_tls_with_client_certificate_and_password(mqtt_tls_broker, monkeypatch, 
     tls = mqtt_tls_broker.tls
     monkeypatch.setenv("TV_TEST_MQTT_PASSWORD", TLS_PASSWORD)
     store = TimeSeriesStore()
-    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert), "key_file": str(tls.client_key),
+    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert),
+              "key_file": str(tls.client_key),
               "username": TLS_USER, "password_env": "TV_TEST_MQTT_PASSWORD"}
     with make_source(mqtt_tls_broker, [{"topic": "twin/{sensor}"}], store, **config) as source:
         assert source.wait_for_state(SourceState.CONNECTED, 5), source.status()
         time.sleep(0.1)
-        pub = Publisher(mqtt_tls_broker, ca=str(tls.ca_file), cert=str(tls.client_cert), key=str(tls.client_key))
+        pub = Publisher(mqtt_tls_broker, ca=str(tls.ca_file), cert=str(tls.client_cert),
+                        key=str(tls.client_key))
         pub.send("twin/PT-101", "1.5", qos=1)
         wait_for(lambda: store.has("PT-101") and value_now(store, "PT-101") == 1.5, what="value over TLS")
         pub.close()
@@ -193,7 +201,8 @@ def test_tls_with_client_certificate_and_password(mqtt_tls_broker, monkeypatch, 
 def test_wrong_password_is_an_error_state_without_the_password(mqtt_tls_broker, monkeypatch):
     tls = mqtt_tls_broker.tls
     monkeypatch.setenv("TV_TEST_MQTT_PASSWORD", "wrong-password-123")
-    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert), "key_file": str(tls.client_key),
+    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert),
+              "key_file": str(tls.client_key),
               "username": TLS_USER, "password_env": "TV_TEST_MQTT_PASSWORD"}
     with make_source(mqtt_tls_broker, [{"topic": "twin/{sensor}"}], TimeSeriesStore(), **config) as source:
         status = wait_for(lambda: (s := source.status()).state is SourceState.ERROR and s, what="error state")
@@ -202,7 +211,8 @@ def test_wrong_password_is_an_error_state_without_the_password(mqtt_tls_broker, 
 
 def test_missing_password_variable_is_a_clear_error(mqtt_broker, monkeypatch):
     monkeypatch.delenv("TV_NOT_SET", raising=False)
-    source = make_source(mqtt_broker, [{"topic": "a/{sensor}"}], TimeSeriesStore(), username="u", password_env="TV_NOT_SET")
+    source = make_source(mqtt_broker, [{"topic": "a/{sensor}"}], TimeSeriesStore(), username="u",
+                         password_env="TV_NOT_SET")
     with pytest.raises(Exception, match="TV_NOT_SET"):
         source.start()
 
@@ -217,7 +227,8 @@ def test_broker_restart_mid_stream_resumes(mqtt_broker):
         wait_for(lambda: store.has("TT-101") and value_now(store, "TT-101") == 1, what="first value")
         pub.close()
         mqtt_broker.stop()
-        wait_for(lambda: source.status().state in (SourceState.DISCONNECTED, SourceState.ERROR), what="disconnect seen")
+        wait_for(lambda: source.status().state in (SourceState.DISCONNECTED, SourceState.ERROR),
+                 what="disconnect seen")
         assert value_now(store, "TT-101") == 1  # the last value stays while the broker is away
         mqtt_broker.start()
         assert source.wait_for_state(SourceState.CONNECTED, 5), source.status()
@@ -234,7 +245,8 @@ def test_broker_restart_mid_stream_resumes(mqtt_broker):
 def test_persistent_qos1_session_loses_nothing_while_away(mqtt_broker, protocol):
     """Subscriber goes away, 100 QoS 1 messages are published, the broker restarts: all arrive on return."""
     store = TimeSeriesStore()
-    settings = {"qos": 1, "clean_session": False, "client_id": f"tv-persistent-{protocol}", "protocol": protocol}
+    settings = {"qos": 1, "clean_session": False, "client_id": f"tv-persistent-{protocol}",
+                "protocol": protocol}
     topics = [{"topic": "twin/{sensor}", "payload": "json"}]
     base = time.time() - 100
     pub = Publisher(mqtt_broker, client_id="tv-test-publisher")
@@ -294,7 +306,8 @@ topic = "twin/{{sensor}}"
 def test_secrets_never_print_and_come_from_env_keyring_or_prompt():
     from twinviewer.core.secrets import Secret, SecretError, redact, resolve_password
 
-    secret = resolve_password(kind="mqtt", host="h", username="u", password_env="PW", environ={"PW": "hunter22"})
+    secret = resolve_password(kind="mqtt", host="h", username="u", password_env="PW",
+                              environ={"PW": "hunter22"})
     assert secret.reveal() == "hunter22" and "hunter22" not in f"{secret} {secret!r}"
     prompted = resolve_password(kind="mqtt", host="h", username="u", password_env=None, environ={},
                                 prompt=lambda text: "typed-pw" if "u at h" in text else None)
@@ -310,8 +323,10 @@ def test_password_from_the_keyring_opens_a_protected_broker(mqtt_tls_broker, mon
 
     tls = mqtt_tls_broker.tls
     monkeypatch.delenv("TV_TEST_MQTT_PASSWORD", raising=False)
-    memory_keyring.set_password("twinviewer", keyring_user("mqtt", mqtt_tls_broker.host, TLS_USER), TLS_PASSWORD)
-    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert), "key_file": str(tls.client_key),
+    memory_keyring.set_password("twinviewer", keyring_user("mqtt", mqtt_tls_broker.host, TLS_USER),
+                                TLS_PASSWORD)
+    config = {"tls": True, "ca_file": str(tls.ca_file), "cert_file": str(tls.client_cert),
+              "key_file": str(tls.client_key),
               "username": TLS_USER, "password_env": "TV_TEST_MQTT_PASSWORD"}
     with make_source(mqtt_tls_broker, [{"topic": "twin/{sensor}"}], TimeSeriesStore(), **config) as source:
         assert source.wait_for_state(SourceState.CONNECTED, 5), source.status()

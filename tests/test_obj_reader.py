@@ -1,4 +1,5 @@
-"""The bulk OBJ reader (``read_obj``) returns exactly what the per-line reader (``read_obj_per_line``) returns:
+"""The bulk OBJ reader (``read_obj``) returns exactly what the per-line reader (``read_obj_per_line``)
+returns:
 same parts, points, faces, colours, warnings and error messages."""
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def test_vertex_colours_and_mixed_vertex_columns(tmp_path):
     coloured = _write(tmp_path, "v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nf 1 2 3\n", "rgb.obj")
     parts, _ = _assert_same_as_per_line(coloured)
     assert parts[0].vertex_colors.tolist() == [[255, 0, 0], [0, 255, 0], [0, 0, 255]]
-    bytes_0_255 = _write(tmp_path, "v 0 0 0 200 10 0\nv 1 0 0 0 1 0 7\nv 0 1 0 0 0 1\nf 1 2 3\n", "rgb255.obj")
+    bytes_0_255 = _write(tmp_path, "v 0 0 0 200 10 0\nv 1 0 0 0 1 0 7\nv 0 1 0 0 0 1\nf 1 2 3\n",
+                         "rgb255.obj")
     assert _assert_same_as_per_line(bytes_0_255)[0][0].vertex_colors[0].tolist() == [200, 10, 0]
     mixed = _write(tmp_path, "v 0 0 0 1 0 0\nv 1 0 0 1.0\nv 0 1 0 0 0 1 # rgb\nf 1 2 3\n", "mixed.obj")
     assert _assert_same_as_per_line(mixed)[0][0].vertex_colors is None

@@ -59,7 +59,8 @@ class PumpServer:
         self.server.set_identity_tokens([ua.UserNameIdentityToken])
         idx = await self.server.register_namespace("urn:twinviewer:test:pump")
         pump = await self.server.nodes.objects.add_object(idx, "Pump")
-        self.temperature = await pump.add_variable(ua.NodeId("Pump.Temperature", idx), ua.QualifiedName("Temperature", idx), 20.0)
+        self.temperature = await pump.add_variable(ua.NodeId("Pump.Temperature", idx),
+                                                   ua.QualifiedName("Temperature", idx), 20.0)
         self.current = await pump.add_variable(ua.NodeId(5001, idx), ua.QualifiedName("Current", idx), 50.0)
         await self.server.start()
 
@@ -91,7 +92,8 @@ def pump_server():
 
 
 def make_source(endpoint: str, store: TimeSeriesStore, **config) -> OpcUaSource:
-    settings = {"kind": "opcua", "endpoint": endpoint, "username": USER, "password_env": "TV_TEST_OPCUA_PASSWORD",
+    settings = {"kind": "opcua", "endpoint": endpoint, "username": USER,
+                "password_env": "TV_TEST_OPCUA_PASSWORD",
                 "publishing_interval_ms": 20, "reconnect_min_s": 0.2, "reconnect_max_s": 0.5, "timeout_s": 2,
                 "nodes": [{"node": "ns=2;s=Pump.Temperature", "sensor": "TT-102"},
                           {"node": "0:Objects/2:Pump/2:Current", "sensor": "IT-101"}], **config}
@@ -128,7 +130,8 @@ def test_bad_status_is_counted_and_shown_as_no_data(pump_server):
         wait_for(lambda: 70.0 in store.samples("TT-102")[1], what="good value")
         pump_server.write(pump_server.temperature, 71.0, stamp + 1, ua.StatusCodes.BadSensorFailure)
         wait_for(lambda: source.stats().malformed.get("bad_status"), what="bad status counted")
-        wait_for(lambda: store.values_at(stamp + 1.5, ["TT-102"]).state[0] == 2, what="no data after a bad value")
+        wait_for(lambda: store.values_at(stamp + 1.5, ["TT-102"]).state[0] == 2,
+                 what="no data after a bad value")
     pump_server.write(pump_server.temperature, 20.0, time.time())
 
 
@@ -172,7 +175,8 @@ def test_server_goes_away_and_comes_back():
             wait_for(lambda: 40.0 in store.samples("TT-102")[1], what="value before the outage")
             port = server.port
             server.stop()
-            wait_for(lambda: source.status().state in (SourceState.DISCONNECTED, SourceState.ERROR), what="loss seen")
+            wait_for(lambda: source.status().state in (SourceState.DISCONNECTED, SourceState.ERROR),
+                     what="loss seen")
             server = PumpServer(port)
             assert source.wait_for_state(SourceState.CONNECTED, 10), source.status()
             server.write(server.temperature, 41.0, time.time())

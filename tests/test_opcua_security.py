@@ -69,7 +69,8 @@ def password(monkeypatch):
 
 
 def secure_source(endpoint, store, **config) -> OpcUaSource:
-    settings = {"kind": "opcua", "endpoint": endpoint, "username": USER, "password_env": "TV_TEST_OPCUA_PASSWORD",
+    settings = {"kind": "opcua", "endpoint": endpoint, "username": USER,
+                "password_env": "TV_TEST_OPCUA_PASSWORD",
                 "publishing_interval_ms": 20, "reconnect_min_s": 0.2, "reconnect_max_s": 0.5, "timeout_s": 4,
                 "nodes": [{"node": "ns=2;s=Pump.Temperature", "sensor": "TT-102"}], **config}
     return OpcUaSource(OpcUaConfig.model_validate(settings), store, SENSORS, flush_interval_s=0.01,
@@ -100,9 +101,11 @@ def test_without_security_the_secured_server_refuses_and_the_error_says_why(secu
 
 def test_a_pinned_certificate_that_is_not_the_servers_is_refused(secure_server, client_certificate, tmp_path):
     cert, key = client_certificate
-    other, _ = make_certificate(tmp_path, "impostor", "urn:twinviewer:test:impostor", ExtendedKeyUsageOID.SERVER_AUTH)
+    other, _ = make_certificate(tmp_path, "impostor", "urn:twinviewer:test:impostor",
+                                ExtendedKeyUsageOID.SERVER_AUTH)
     store = TimeSeriesStore()
     with secure_source(secure_server.endpoint, store, security_policy="Basic256Sha256",
-                       security_mode="SignAndEncrypt", cert_file=cert, key_file=key, server_cert_file=other) as source:
+                       security_mode="SignAndEncrypt", cert_file=cert, key_file=key,
+                       server_cert_file=other) as source:
         status = wait_for(lambda: (s := source.status()).last_error and s, 15, "an error")
         assert not status.connected and "not the one pinned in server_cert_file" in status.last_error

@@ -118,8 +118,8 @@ def test_part_worst_status_ordering_and_neutral_parts():
 def test_severity_helpers_and_status_colours():
     assert [Status(s).display_name for s in range(5)] == ["Normal", "Warning", "Alarm", "Stale", "No data"]
     assert severity(A) > severity(W) > severity(S) > severity(N) > severity(X) > severity(NEUTRAL)
-    assert severity(np.array([A, N])).tolist() == [4, 1]
-    assert Status.ALARM.severity == 4
+    assert severity(np.array([A, N])).tolist() == [5, 1]
+    assert Status.ALARM.severity == 5
     assert worst_status([N, X, W]) == W and worst_status([X, X]) == X and worst_status([]) == NEUTRAL
     assert status_name(NEUTRAL) == "No sensor" and status_name(2) == "Alarm"
     colors = status_colors(np.array([NEUTRAL, N, W, A, S, X]))
@@ -177,7 +177,8 @@ def test_map_values_nan_clamping_and_ends_of_the_map():
     assert rgb[5].tolist() == table[128].tolist()
     assert rgb[6].tolist() == table[255].tolist()
     assert map_values(np.array([np.nan]), 0, 1, nan_rgb=(1, 2, 3)).tolist() == [[1, 2, 3]]
-    assert map_values(np.array([3.0, 7.0]), 5.0, 5.0, "viridis").tolist() == [colormap_table("viridis")[128].tolist()] * 2
+    assert map_values(np.array([3.0, 7.0]), 5.0, 5.0,
+                      "viridis").tolist() == [colormap_table("viridis")[128].tolist()] * 2
     with pytest.raises(ValueError):
         map_values(np.array([1.0]), 2.0, 1.0)
 
@@ -258,7 +259,9 @@ def test_overlay_engine_frame_statuses_parts_and_field():
                            field_sensor_index=np.array([0, 2]), stale_in_field=True,
                            ranges={"temperature": (0.0, 200.0)}, colormaps={"temperature": "coolwarm"})
     frame = engine.compute(np.array([90.0, 8.0, 55.0]), np.array([1, 0, 0]))
-    assert frame.field_scalars[0] == 90.0 and frame.field_range == (0.0, 200.0) and frame.colormap == "coolwarm"
+    assert (
+        frame.field_scalars[0] == 90.0 and frame.field_range == (0.0, 200.0) and frame.colormap == "coolwarm"
+    )
     with pytest.raises(ValueError):
         OverlayEngine(sensors, parts, field=field, field_quantity="temperature")
 

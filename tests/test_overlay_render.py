@@ -1,4 +1,5 @@
-"""Rendered pixels of the overlay: alarm turns a part red and back, stale turns markers grey, field colours."""
+"""Rendered pixels of the overlay: alarm turns a part red and back, stale turns markers grey, field
+colours."""
 
 from __future__ import annotations
 

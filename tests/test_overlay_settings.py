@@ -124,7 +124,9 @@ def test_settings_saved_to_project_and_reapplied_on_reopen(qtbot, window, demo_c
     settings.save_to_project()
     again = demo_copy.read_text(encoding="utf-8")
     assert outside_view(again) == outside_view(original) and again.count("\n[view]\n") == 1
-    assert tomllib.loads(again)["view"]["overlay"] == "status" and "ranges" not in tomllib.loads(again)["view"]
+    assert (
+        tomllib.loads(again)["view"]["overlay"] == "status" and "ranges" not in tomllib.loads(again)["view"]
+    )
 
 
 @pytest.mark.gui

@@ -19,9 +19,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.mqtt_broker import MosquittoBroker, make_password_file
 from tests.waiting import wait_for as wait_until
 from twinviewer.cli import main
-from twinviewer.core.journal import read_journal, recover
 from twinviewer.core.project import MqttSource as MqttConfig
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.journal import read_journal, recover
 from twinviewer.io.recording import read_recording, write_recording
 from twinviewer.sources.base import SourceState
 from twinviewer.sources.mqtt import MqttSource
@@ -73,7 +73,8 @@ def test_publish_replays_a_recording_as_if_live(mqtt_broker, tmp_path, capsys):
     recording = small_recording(tmp_path / "rec.parquet")
     store = TimeSeriesStore()
     config = MqttConfig.model_validate({"kind": "mqtt", "host": mqtt_broker.host, "port": mqtt_broker.port,
-                                        "qos": 1, "topics": [{"topic": "t/demo/{sensor}", "payload": "json"}]})
+                                        "qos": 1,
+                                        "topics": [{"topic": "t/demo/{sensor}", "payload": "json"}]})
     with MqttSource(config, store, SENSORS, flush_interval_s=0.01) as source:
         assert source.wait_for_state(SourceState.CONNECTED, 5)
         time.sleep(0.1)
@@ -112,7 +113,8 @@ def _publisher(broker: MosquittoBroker, username: str | None = None) -> paho.Cli
 def _run_recorder(project: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "TV_TEST_RECORD_PASSWORD": PASSWORD, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "twinviewer", "record", str(project), "--out", str(out),
-                             "--status-every", "0.2", *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             "--status-every", "0.2", *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
                             text=True, env=env)
 
 
@@ -143,7 +145,8 @@ def test_record_to_parquet_with_a_password_that_never_reaches_a_file(tmp_path):
         client = _publisher(broker, USER)
         base = time.time()
         for i in range(40):
-            client.publish(f"rec/{SENSORS[i % 3]}", json.dumps({"t": base + i * 0.01, "v": float(i)}), qos=1).wait_for_publish(5)
+            client.publish(f"rec/{SENSORS[i % 3]}", json.dumps({"t": base + i * 0.01, "v": float(i)}),
+                           qos=1).wait_for_publish(5)
         client.disconnect()
         client.loop_stop()
         output, _ = process.communicate(timeout=20)
@@ -224,7 +227,9 @@ def test_live_demo_example_replays_the_demo_recording(mqtt_broker, capsys):
     assert "published 1,200 samples of 12 sensors" in capsys.readouterr().out
 
 
-def test_publish_over_tls_with_a_password_from_the_environment(mqtt_tls_broker, tmp_path, monkeypatch, capsys):
+def test_publish_over_tls_with_a_password_from_the_environment(
+    mqtt_tls_broker, tmp_path, monkeypatch, capsys
+):
     from tests.mqtt_broker import TLS_PASSWORD, TLS_USER
 
     tls = mqtt_tls_broker.tls
@@ -241,7 +246,8 @@ def test_publish_over_tls_with_a_password_from_the_environment(mqtt_tls_broker, 
         time.sleep(0.1)
         code = main(["publish", str(recording), "--broker", f"{mqtt_tls_broker.host}:{mqtt_tls_broker.port}",
                      "--speed", "100", "--qos", "1", "--tls", "--ca-file", str(tls.ca_file),
-                     "--cert-file", str(tls.client_cert), "--key-file", str(tls.client_key), "--username", TLS_USER])
+                     "--cert-file", str(tls.client_cert), "--key-file", str(tls.client_key), "--username",
+                     TLS_USER])
         assert code == 0
         wait_for(lambda: source.stats().samples == 30, what="30 samples over TLS")
     output = capsys.readouterr()

@@ -1,4 +1,5 @@
-"""``twinviewer render PROJECT --recording R --time T --overlay MODE --labels L``: overlays in headless images,
+"""``twinviewer render PROJECT --recording R --time T --overlay MODE --labels L``: overlays in headless
+images,
 on the demo twin and its real incident recording."""
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from PIL import Image
 
 from tests.blocks import build_blocks_project
 from twinviewer.cli import main
+from twinviewer.cli._render_state import parse_time
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.io.recording import write_recording
-from twinviewer.render.state_render import parse_time
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
@@ -22,7 +22,8 @@ def project_and_recording(tmp_path: Path) -> tuple[Path, Path]:
     project = build_blocks_project(tmp_path)
     times = T0 + np.arange(10.0)
     right = np.where(np.arange(10) < 5, 40.0, 95.0)  # the right block goes into alarm at +5 s
-    write_recording(tmp_path / "rec.parquet", times, ["T-L", "T-R"], np.column_stack((np.full(10, 40.0), right)))
+    write_recording(tmp_path / "rec.parquet", times, ["T-L", "T-R"],
+                    np.column_stack((np.full(10, 40.0), right)))
     return project, tmp_path / "rec.parquet"
 
 

@@ -31,7 +31,7 @@ def part_pixels(view, name: str) -> np.ndarray:
 
 
 def test_step_with_an_alarm_shows_the_alarmed_part_red(tmp_path, capsys):
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     # Cavitation: step 5 starts with the suction pressure PT-101 (on the suction pipe) in alarm; step 0 is
@@ -76,7 +76,8 @@ def test_scenario_by_path_and_errors(tmp_path, capsys):
     assert "--step 9: motor_overheating.toml has steps 0..4" in capsys.readouterr().err
     assert main(["render", str(DEMO_PROJECT), "--scenario", "motor_overheating", "--out", str(out)]) == 2
     assert "--scenario needs --step N" in capsys.readouterr().err
-    assert main(["render", str(DEMO_PROJECT), "--scenario", "corrosion", "--step", "0", "--out", str(out)]) == 2
+    assert main(["render", str(DEMO_PROJECT), "--scenario", "corrosion", "--step", "0", "--out",
+                 str(out)]) == 2
     err = capsys.readouterr().err
     assert "'corrosion'" in err and "motor_overheating" in err
 

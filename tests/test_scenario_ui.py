@@ -109,8 +109,10 @@ def test_long_scenario_is_simulated_coarser_and_says_so(qtbot, window, player):
 
 def test_broken_scenario_reports_file_line_and_key(qtbot, window, player, tmp_path):
     broken = tmp_path / "broken.toml"
-    broken.write_text('title = "Broken"\nduration = "1h"\nstart = "2024-01-01T00:00:00Z"\n\n[[steps]]\nat = 0\n'
-                      'title = "Start"\n\n[[steps.faults]]\ncomponent = "motor"\nkind = "corrosion"\nseverity = 0.5\n',
+    broken.write_text('title = "Broken"\nduration = "1h"\nstart = "2024-01-01T00:00:00Z"\n\n[[steps]]\nat = '
+                      '0\n'
+                      'title = "Start"\n\n[[steps.faults]]\ncomponent = "motor"\nkind = '
+                      '"corrosion"\nseverity = 0.5\n',
                       encoding="utf-8")
     before = window.session.store
     player.load(broken)
@@ -235,7 +237,9 @@ def test_multiple_choice_right_and_wrong(qtbot, window, player):
     assert not record.correct and record.given == "The pump is overloaded"
     assert player.training.score == 1 and len(player.training.answers) == 2
     text = player.panel.cards[0].result.text()
-    assert "Not quite" in text and "cooling is impaired" in text and "overload would raise the current" in text
+    assert (
+        "Not quite" in text and "cooling is impaired" in text and "overload would raise the current" in text
+    )
     assert "BY THE END OF THIS STEP" in player.panel.step_text.text()
     assert "1</b>/4 correct" in player.panel.trainee_label.text()
     assert player.panel.step_list.item(2).text().endswith("✘ 0/1")
@@ -343,6 +347,5 @@ def test_another_recording_closes_the_scenario(qtbot, window, player):
     from twinviewer.core.store import TimeSeriesStore
 
     window.session.set_recording(LoadedRecording(store=TimeSeriesStore()))
-    window.recording_loaded.emit(window.session)
     assert player.scenario is None and player.highlight.parts == []
     assert player.panel.title.text() == "No scenario loaded"

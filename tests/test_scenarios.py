@@ -46,9 +46,12 @@ def check_plays_as_written(scenario, result, thresholds) -> None:
                 first_expected.setdefault((sensor, level), i)
     for onset in result.alarm_onsets(thresholds):
         key = (onset.sensor, LEVEL[onset.level])
-        assert key in first_expected, f"{onset.sensor} {onset.level} fired in step {onset.step}; no step expects it"
+        assert key in first_expected, (
+            f"{onset.sensor} {onset.level} fired in step {onset.step}; no step expects it"
+        )
         assert onset.step == first_expected[key], (
-            f"{onset.sensor} {onset.level} fired in step {onset.step}, expected in step {first_expected[key]}")
+            f"{onset.sensor} {onset.level} fired in step {onset.step}, expected in step {first_expected[key]}"
+        )
 
 
 def test_five_bundled_scenarios_with_four_to_seven_steps_and_questions(project):
@@ -65,7 +68,9 @@ def test_five_bundled_scenarios_with_four_to_seven_steps_and_questions(project):
 @pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_scenario_alarms_fire_at_their_steps(project, name):
     scenario = load_scenario(SCENARIOS / name, project)
-    coarse = scenario.model_copy(update={"sample_period": max(scenario.sample_period, scenario.duration / 20000)})
+    coarse = scenario.model_copy(
+        update={"sample_period": max(scenario.sample_period, scenario.duration / 20000)}
+    )
     check_plays_as_written(coarse, simulate(coarse, project), thresholds_of(project))
 
 
@@ -146,7 +151,8 @@ def test_a_good_file_loads(project, tmp_path):
 
 
 @pytest.mark.parametrize("old, new, line, key, message", [
-    ('kind = "bearing_wear"', 'kind = "corrosion"', 16, "steps[1].faults[0].kind", "unknown fault kind 'corrosion'"),
+    ('kind = "bearing_wear"', 'kind = "corrosion"', 16, "steps[1].faults[0].kind",
+     "unknown fault kind 'corrosion'"),
     ("severity = 0.5", "severity = 3", 14, "steps[1].faults[0]", "within 0.0..1.0"),
     ("severity = 0.5", "severity = 0.5\nseverty = 1", 18, "steps[1].faults[0].severty", "unknown key"),
     ("answer = 1", "answer = 2", 19, "steps[1].questions[0]", "not an index of the 2 choices"),
@@ -167,8 +173,10 @@ def test_names_are_checked_against_the_project(project, tmp_path):
     text = (GOOD.replace('highlight = ["bearing_housing_de"]', 'highlight = ["bearing_housing_xx"]')
             .replace('component = "bearing_de"', 'component = "coupling"'))
     problems = problems_of(text, project, tmp_path)
-    assert any(":12: steps[1].highlight[0]: part 'bearing_housing_xx' is not in the project" in p for p in problems)
-    assert any(":15: steps[1].faults[0].component: a bearing_wear fault applies to bearing" in p for p in problems)
+    assert any(":12: steps[1].highlight[0]: part 'bearing_housing_xx' is not in the project" in p
+               for p in problems)
+    assert any(":15: steps[1].faults[0].component: a bearing_wear fault applies to bearing" in p
+               for p in problems)
 
 
 def test_invalid_toml_and_missing_file(tmp_path):
@@ -235,7 +243,12 @@ def test_training_session_scores_times_and_exports(project):
     session.finish()
     assert session.score == 2
     log = json.loads(session.to_json())
-    assert log["trainee"] == "Ana Ruiz" and log["score"] == 2 and log["max_score"] == 4 and log["unanswered"] == 1
+    assert (
+        log["trainee"] == "Ana Ruiz"
+        and log["score"] == 2
+        and log["max_score"] == 4
+        and log["unanswered"] == 1
+    )
     assert log["duration_s"] == 142 and log["answers"][1]["given"] == "The pump is overloaded"
     assert log["answers"][0]["answered_at"].startswith("2023-11-14T22:13:50")
     rows = list(csv.DictReader(io.StringIO(session.to_csv())))

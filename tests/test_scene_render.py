@@ -30,9 +30,12 @@ def test_selection_outline_surrounds_the_part(blocks_view):
     columns = np.flatnonzero(outline.any(axis=0))
     left_x, _ = blocks_view.scene.world_to_display((-0.6, -0.5, 0.0))
     right_x, _ = blocks_view.scene.world_to_display((0.6, -0.5, 0.0))
-    assert abs(columns.mean() - left_x) < abs(columns.mean() - right_x), "around the left block, not the right"
+    assert abs(columns.mean() - left_x) < abs(columns.mean() - right_x), (
+        "around the left block, not the right"
+    )
     blocks_view.scene.set_visible("left", False)
-    assert near(blocks_view.image(), HIGHLIGHT_OUTLINE, 30).sum() <= before + 20, "a hidden part loses its outline"
+    assert near(blocks_view.image(), HIGHLIGHT_OUTLINE,
+                30).sum() <= before + 20, "a hidden part loses its outline"
 
 
 def test_measurement_line_and_label_appear_and_clear(blocks_view):
@@ -66,7 +69,8 @@ def test_headless_render_does_not_import_pyvista_or_qt(tmp_path):
     """The reason `twinviewer render` reaches its image before F3D does (docs/performance.md)."""
     out = tmp_path / "demo.png"
     code = ("import sys\nfrom twinviewer.cli import main\n"
-            f"assert main(['render', {str(DEMO_PROJECT)!r}, '--out', {str(out)!r}, '--size', '320x200']) == 0\n"
+            f"assert main(['render', {str(DEMO_PROJECT)!r}, '--out', {str(out)!r}, '--size', '320x200']) == "
+            "0\n"
             "heavy = sorted(m for m in ('pyvista', 'matplotlib', 'PySide6') if m in sys.modules)\n"
             "assert not heavy, heavy\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -81,7 +85,7 @@ def blue_pixels(image: np.ndarray) -> int:
 
 def test_vertex_colours_from_the_file_are_shown_and_come_back_after_a_tint(shared_data):
     """The cycloidal drive PLY colours its motor blue in its vertex colours, all in one mesh."""
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     view = OffscreenView(open_twin(shared_data / "meshes/ply/cycloidal_drive.ply"), (400, 300))
@@ -104,7 +108,7 @@ def test_vertex_colours_from_the_file_are_shown_and_come_back_after_a_tint(share
 
 def test_glb_materials_of_one_mesh_show_in_their_colours(shared_data):
     """The milk truck's body mesh has several primitives: the windows' dark material must show."""
-    from twinviewer.core.twin import open_twin
+    from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
 
     view = OffscreenView(open_twin(shared_data / "meshes/gltf/CesiumMilkTruck.glb"), (400, 300))

@@ -49,7 +49,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert f"{broken}:7: steps[0].highlight[0]: part 'no_such_part' is not in the project" in err
     assert main(["simulate", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "x.parquet")]) == 2
     assert "no such file" in capsys.readouterr().err
-    assert main(["simulate", str(SCENARIOS / "motor_overheating.toml"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert main(["simulate", str(SCENARIOS / "motor_overheating.toml"), "--out",
+                 str(tmp_path / "x.csv")]) == 2
     assert "*.parquet" in capsys.readouterr().err
     assert not (tmp_path / "x.parquet").exists()
 

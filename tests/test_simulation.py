@@ -65,7 +65,8 @@ def test_every_demo_sensor_is_simulated_and_the_normal_point_is_all_normal(proje
 
 
 def test_same_seed_same_recording_other_seed_other_noise(project):
-    text = scenario_text('[[steps.faults]]\ncomponent = "bearing_de"\nkind = "bearing_wear"\nseverity = 1\nramp = "1h"')
+    text = scenario_text('[[steps.faults]]\ncomponent = "bearing_de"\nkind = "bearing_wear"\nseverity = '
+                         '1\nramp = "1h"')
     a = simulate(parse_scenario(text), project)
     b = simulate(parse_scenario(text), project)
     c = simulate(parse_scenario(text), project, seed=99)
@@ -90,7 +91,8 @@ def changed(project, faults: str, **kwargs) -> dict[str, float]:
 
 
 def test_bearing_wear_propagates_vibration_then_temperature_then_current(project):
-    delta = changed(project, '[[steps.faults]]\ncomponent = "bearing_de"\nkind = "bearing_wear"\nseverity = 0.9')
+    delta = changed(project,
+                    '[[steps.faults]]\ncomponent = "bearing_de"\nkind = "bearing_wear"\nseverity = 0.9')
     assert delta["VT-102"] > 2.0                      # the worn bearing shakes
     assert 0.3 < delta["TT-102"] < 1.5                 # friction heats it
     assert 0.005 < delta["IT-101"] < 0.05             # the motor feels the extra friction
@@ -105,7 +107,8 @@ def test_imbalance_at_the_impeller_is_strongest_at_the_nearest_bearing(project):
 
 
 def test_misalignment_shakes_both_sides_of_the_coupling(project):
-    delta = changed(project, '[[steps.faults]]\ncomponent = "coupling"\nkind = "misalignment"\nseverity = 0.8')
+    delta = changed(project,
+                    '[[steps.faults]]\ncomponent = "coupling"\nkind = "misalignment"\nseverity = 0.8')
     assert delta["VT-101"] > 1.0 and delta["VT-102"] > 1.0
     assert delta["VT-103"] < delta["VT-102"] / 2
     assert delta["TT-102"] > delta["TT-103"] > 0
@@ -113,7 +116,8 @@ def test_misalignment_shakes_both_sides_of_the_coupling(project):
 
 
 def test_blocked_cooling_heats_the_winding_only(project):
-    delta = changed(project, '[[steps.faults]]\ncomponent = "motor"\nkind = "blocked_cooling"\nseverity = 0.55')
+    delta = changed(project,
+                    '[[steps.faults]]\ncomponent = "motor"\nkind = "blocked_cooling"\nseverity = 0.55')
     assert delta["TT-101"] > 0.5
     assert all(abs(v) < 1e-9 for k, v in delta.items() if k != "TT-101")
 
@@ -221,7 +225,8 @@ def test_a_project_can_describe_its_own_components(project):
     custom = project.model_copy(update={"components": components})
     plant = Plant.from_project(custom)
     assert "FT-101" in " ".join(plant.unbound)
-    wear = parse_scenario(scenario_text('[[steps.faults]]\ncomponent = "bearing_de"\nkind = "bearing_wear"\nseverity = 1'))
+    wear = parse_scenario(scenario_text('[[steps.faults]]\ncomponent = "bearing_de"\nkind = '
+                                        '"bearing_wear"\nseverity = 1'))
     result, demo = simulate(wear, custom), simulate(wear, project)
     assert "FT-101" not in result.sensor_ids
     # Far less of the DE bearing's vibration gets through the stiff NDE bearing than on the demo skid.
@@ -240,16 +245,19 @@ def test_bad_component_graphs_are_refused_with_a_reason():
 def test_fault_on_the_wrong_component_kind_names_the_line(project):
     from twinviewer.core.scenario import ScenarioError
 
-    bad = parse_scenario(scenario_text('[[steps.faults]]\ncomponent = "motor"\nkind = "bearing_wear"\nseverity = 1'))
-    with pytest.raises(ScenarioError, match=r"<memory>:\d+: steps\[1\].faults\[0\].component: a bearing_wear"):
+    bad = parse_scenario(scenario_text('[[steps.faults]]\ncomponent = "motor"\nkind = '
+                                       '"bearing_wear"\nseverity = 1'))
+    with pytest.raises(ScenarioError,
+                       match=r"<memory>:\d+: steps\[1\].faults\[0\].component: a bearing_wear"):
         simulate(bad, project)
 
 
 def test_recording_round_trip_keeps_values_and_step_events(project, tmp_path):
     from twinviewer.io.recording import read_metadata, read_recording
+    from twinviewer.io.simulated import write_simulation
 
     result = run(project, '[[steps.faults]]\nsensor = "FT-101"\nkind = "dropout"\nseverity = 0.3')
-    path = result.write(tmp_path / "run.parquet")
+    path = write_simulation(result, tmp_path / "run.parquet")
     meta = read_metadata(path)
     assert [e["label"] for e in meta["events"]] == ["normal", "fault"]
     assert meta["events"][1]["t"] == result.times[0] + 600 and meta["events"][1]["kind"] == "scenario_step"

@@ -194,7 +194,8 @@ def test_concurrent_appends_never_show_half_written_samples():
 def test_values_at_is_fast_for_a_thousand_sensors():
     store = TimeSeriesStore()
     ids = [f"S{i}" for i in range(1000)]
-    store.append_block(np.arange(2000.0), ids, np.random.default_rng(1).random((2000, 1000), dtype=np.float32))
+    store.append_block(np.arange(2000.0), ids,
+                       np.random.default_rng(1).random((2000, 1000), dtype=np.float32))
     import time
 
     store.values_at(5.0)

@@ -35,7 +35,8 @@ def left_value(t: float) -> float:
 def write_ramp_recording(folder: Path) -> Path:
     times = T0 + np.arange(float(DURATION))
     values = np.column_stack((left_value(times), np.full(DURATION, 40.0)))
-    events = [Event(T0 + 100, T0 + 200, "anomaly", "valve closed"), Event(T0 + 50, None, "changepoint", "start")]
+    events = [Event(T0 + 100, T0 + 200, "anomaly", "valve closed"),
+              Event(T0 + 50, None, "changepoint", "start")]
     return write_recording(folder / "rec.parquet", times, ["T-L", "T-R"], values, metadata={"events": events})
 
 
@@ -74,7 +75,8 @@ def test_project_recording_loads_with_markers(qtbot, window, project):
     crossings = panel.timeline.track.crossings
     colours = [crossings.colours[i].name() for i in crossings.colour_index]
     assert len(crossings) == 2 and colours == ["#f2a900", "#d62828"], "warning then alarm"
-    assert crossings.starts[0] == pytest.approx(T0 + 300, abs=1) and crossings.starts[1] == pytest.approx(T0 + 450,
+    assert crossings.starts[0] == pytest.approx(T0 + 300,
+                                                abs=1) and crossings.starts[1] == pytest.approx(T0 + 450,
                                                                                                           abs=1)
     events = panel.timeline.track.events
     assert len(events) == 2 and "valve closed" in "".join(events.texts)

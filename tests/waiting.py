@@ -6,7 +6,8 @@ import time
 
 
 def wait_for(condition, timeout: float, what: str = "condition"):
-    """Poll ``condition`` every 20 ms until it returns something truthy (returned), or fail after ``timeout``."""
+    """Poll ``condition`` every 20 ms until it returns something truthy (returned), or fail after
+    ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()

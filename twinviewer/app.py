@@ -28,7 +28,7 @@ def run(target: str | None = None, quit_after: float | None = None) -> int:
     app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
     window = MainWindow()
-    from twinviewer.ui.file_open import FileOpenHandler
+    from twinviewer.ui.file_open import FileOpenHandler, open_file
 
     file_open = FileOpenHandler(window, app)  # macOS: documents double-clicked in Finder
     app.installEventFilter(file_open)
@@ -37,5 +37,8 @@ def run(target: str | None = None, quit_after: float | None = None) -> int:
 
         quit_after_first_frame(window, quit_after)
     window.show()
-    window.open_path(Path(target) if target else demo_project_path())
+    if target:
+        open_file(window, Path(target))
+    else:
+        window.open_path(demo_project_path())
     return app.exec()

@@ -41,7 +41,8 @@ PUBLISHER = r"""
 import json, sys, threading, time
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
-host, port, qos, batch, rate, seconds, sensors = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), sys.argv[7].split(",")
+host, port, qos, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rate, seconds, sensors = float(sys.argv[5]), float(sys.argv[6]), sys.argv[7].split(",")
 client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
 window, pending = threading.Condition(), [0]
 def on_publish(c, u, mid, rc, props):
@@ -63,7 +64,8 @@ while published < total:
     if batch == 1:
         payload = '{"t":%.6f,"v":%d,"seq":%d}' % (now, published, seq[sensor])
     else:
-        payload = json.dumps({"seq": seq[sensor], "samples": [[now + j * 1e-6, published + j] for j in range(batch)]})
+        samples = [[now + j * 1e-6, published + j] for j in range(batch)]
+        payload = json.dumps({"seq": seq[sensor], "samples": samples})
     with window:  # never hold this lock inside publish(): paho calls on_publish holding its own locks
         while pending[0] >= limit: window.wait(1)
         pending[0] += 1
@@ -111,8 +113,10 @@ def run_case(broker: MosquittoBroker, name: str, *, qos: int, batch: int, rate: 
 
     reader_thread = threading.Thread(target=reader, daemon=True)
     reader_thread.start()
-    publisher = subprocess.run([sys.executable, "-c", PUBLISHER, broker.host, str(broker.port), str(qos), str(batch),
-                                str(rate), str(seconds), ",".join(SENSORS)], capture_output=True, text=True, check=True)
+    publisher = subprocess.run([sys.executable, "-c", PUBLISHER, broker.host, str(broker.port), str(qos),
+                                str(batch),
+                                str(rate), str(seconds), ",".join(SENSORS)], capture_output=True, text=True,
+                               check=True)
     result = json.loads(publisher.stdout.strip().splitlines()[-1])
     deadline = time.time() + 10
     last, last_change = -1, time.time()
@@ -139,7 +143,8 @@ def run_case(broker: MosquittoBroker, name: str, *, qos: int, batch: int, rate: 
         "messages_per_s": round(result["published"] / batch / result["elapsed"]),
         "latency_p50_ms": round(float(np.percentile(latency, 50)) * 1e3, 1),
         "latency_p99_ms": round(float(np.percentile(latency, 99)) * 1e3, 1),
-        "read_p50_ms": round(float(np.percentile(reads, 50)), 3), "read_p99_ms": round(float(np.percentile(reads, 99)), 3),
+        "read_p50_ms": round(float(np.percentile(reads, 50)), 3),
+            "read_p99_ms": round(float(np.percentile(reads, 99)), 3),
         "read_max_ms": round(float(reads.max()), 2),
     }
 
@@ -156,12 +161,15 @@ def main() -> None:
         broker.start()
         try:
             rows = [
-                run_case(broker, "batched 100/msg, QoS 0", qos=0, batch=100, rate=args.rate, seconds=args.seconds),
-                run_case(broker, "batched 100/msg, QoS 1", qos=1, batch=100, rate=args.rate, seconds=args.seconds),
+                run_case(broker, "batched 100/msg, QoS 0", qos=0, batch=100, rate=args.rate,
+                         seconds=args.seconds),
+                run_case(broker, "batched 100/msg, QoS 1", qos=1, batch=100, rate=args.rate,
+                         seconds=args.seconds),
             ]
             if not args.batched_only:
                 rows += [
-                    run_case(broker, "1 sample/msg, QoS 0, buffered sink", qos=0, batch=1, rate=args.single_rate,
+                    run_case(broker, "1 sample/msg, QoS 0, buffered sink", qos=0, batch=1,
+                             rate=args.single_rate,
                              seconds=args.seconds),
                     run_case(broker, "naive: 1 sample/msg, QoS 0, 1 append/sample", qos=0, batch=1,
                              rate=args.single_rate, seconds=args.seconds, flush_max_samples=1),

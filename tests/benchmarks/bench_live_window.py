@@ -1,4 +1,5 @@
-"""Live MQTT into the real window: samples per second with zero loss, frame time, and arrival-to-screen latency.
+"""Live MQTT into the real window: samples per second with zero loss, frame time, and arrival-to-screen
+latency.
 
 Starts a private mosquitto, opens the demo pump (assets/examples/demo-live.twin.toml with the port of that
 broker) in the real ``MainWindow`` with every panel, and replays batched samples from a separate publisher
@@ -7,7 +8,8 @@ the latency is the time from the newest sample the frame shows being *sent* unti
 frame (same machine clock): message transport, parsing, the store, waiting for the next 30 Hz tick, the
 overlay and the render. Frame time is the interval between completed renders while data streams in.
 
-    xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python tests/benchmarks/bench_live_window.py [--rate 50000]
+    xvfb-run -a -s "-screen 0 1920x1200x24" \
+        .venv/bin/python tests/benchmarks/bench_live_window.py [--rate 50000]
 
 Prints a table and one JSON line.
 """
@@ -35,7 +37,8 @@ from tests.mqtt_broker import MosquittoBroker  # noqa: E402
 
 def live_project(folder: Path, port: int) -> Path:
     text = (REPO / "assets" / "examples" / "demo-live.twin.toml").read_text(encoding="utf-8")
-    text = text.replace('file = "../demo/pump_skid.glb"', f'file = "{REPO / "assets" / "demo" / "pump_skid.glb"}"')
+    text = text.replace('file = "../demo/pump_skid.glb"',
+                        f'file = "{REPO / "assets" / "demo" / "pump_skid.glb"}"')
     text = text.replace("port = 1883", f"port = {port}").replace('topic = "twinviewer/demo/{sensor}"',
                                                                  'topic = "bench/{sensor}"')
     path = folder / "live.twin.toml"
@@ -119,14 +122,16 @@ def main() -> int:
         finally:
             broker.stop()
     row = {
-        "published": published["published"], "stored": int(stored), "lost": int(published["published"] - stored),
+        "published": published["published"], "stored": int(stored),
+           "lost": int(published["published"] - stored),
         "samples_per_s": round(published["published"] / published["elapsed"]),
         "frames": int(len(frame_ms)), "frame_p50_ms": round(float(np.median(frame_ms)), 1),
         "frame_p99_ms": round(float(np.percentile(frame_ms, 99)), 1),
         "latency_p50_ms": round(float(np.median(lat_ms)), 1),
         "latency_p99_ms": round(float(np.percentile(lat_ms, 99)), 1),
     }
-    print(f"{'samples/s':>10} {'lost':>6} {'frame p50':>10} {'frame p99':>10} {'latency p50':>12} {'latency p99':>12}")
+    print(f"{'samples/s':>10} {'lost':>6} {'frame p50':>10} {'frame p99':>10} {'latency p50':>12} "
+          f"{'latency p99':>12}")
     print(f"{row['samples_per_s']:>10} {row['lost']:>6} {row['frame_p50_ms']:>10} {row['frame_p99_ms']:>10} "
           f"{row['latency_p50_ms']:>12} {row['latency_p99_ms']:>12}")
     print(json.dumps({"benchmark": "live_window", **row}))

@@ -80,7 +80,7 @@ print(json.dumps({"import": t1 - t0, "load": float("nan"), "render": float("nan"
 TWINVIEWER_PHASES_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from twinviewer.core.twin import open_twin
+from twinviewer.io.twins import open_twin
 from twinviewer.render.offscreen import OffscreenView
 t1 = time.perf_counter()
 twin = open_twin(sys.argv[1])
@@ -224,7 +224,8 @@ def main() -> None:
                 for file_key, path in inputs.items():
                     for name in contenders:
                         image = folder / f"{name}_{file_key}.png"
-                        runs.setdefault((file_key, name), []).append(run_once(CONTENDERS[name], path, image, env))
+                        runs.setdefault((file_key, name),
+                                        []).append(run_once(CONTENDERS[name], path, image, env))
     finally:
         if server is not None:
             server.terminate()
@@ -235,10 +236,12 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for (file_key, name), results in runs.items():
-        med = {key: statistics.median(r[key] for r in results) for key in ("whole", "import", "load", "render")}
+        med = {key: statistics.median(r[key] for r in results)
+               for key in ("whole", "import", "load", "render")}
         med["load_render"] = statistics.median(r["load_render"] for r in results)
         drawn = min(r["drawn_pixels"] for r in results)
-        summary.setdefault(file_key, {})[name] = {k: round(v, 3) for k, v in med.items()} | {"drawn_pixels": drawn}
+        summary.setdefault(file_key,
+                           {})[name] = {k: round(v, 3) for k, v in med.items()} | {"drawn_pixels": drawn}
         print(f"{file_key:<12} {name:<11} {med['whole']:>8.3f} {med['import']:>9.3f} {med['load']:>7.3f} "
               f"{med['render']:>9.3f} {med['load_render']:>14.3f} {drawn:>9d}")
     print(json.dumps({"benchmark": "bench_load", "repeats": args.repeats, "triangles": args.triangles,

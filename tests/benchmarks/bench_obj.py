@@ -10,7 +10,8 @@ Contenders, each timed in this process, interleaved, median of the repeats (file
 
 - ``twinviewer``: ``twinviewer.io.mesh_obj.read_obj`` (what the app calls);
 - ``old``: the reader as committed before the bulk parser (loaded from git, commit ``OLD_COMMIT``);
-- ``per_line``: ``read_obj_per_line``, today's fallback for files the bulk parser cannot prove it reads exactly;
+- ``per_line``: ``read_obj_per_line``, today's fallback for files the bulk parser cannot prove it reads
+  exactly;
 - ``trimesh``: ``trimesh.load(path, process=False)``.
 
     .venv/bin/python tests/benchmarks/bench_obj.py [--repeats 3] [--grid 500]
@@ -58,7 +59,8 @@ def write_variants(folder: Path, grid: int) -> dict[str, Path]:
     colours = (points - points.min(axis=0)) / np.ptp(points, axis=0)
     paths["vcolour"] = folder / "torus_vcolour.obj"
     paths["vcolour"].write_text(
-        "".join(f"v {x:.6f} {y:.6f} {z:.6f} {r:.4f} {g:.4f} {b:.4f}\n" for (x, y, z), (r, g, b) in zip(points, colours, strict=True))
+        "".join(f"v {x:.6f} {y:.6f} {z:.6f} {r:.4f} {g:.4f} {b:.4f}\n" for (x, y, z),
+                (r, g, b) in zip(points, colours, strict=True))
         + "".join(f"f {a} {b} {c}\n" for a, b, c in triangles + 1))
     return paths
 
@@ -117,7 +119,8 @@ def main() -> None:
         print(f"{key:<10} {row['megabytes']:>5.1f} {row['triangles']:>9} {row['twinviewer']:>12.3f} "
               f"{row['old']:>7.3f} {row['per_line']:>10.3f} {row['trimesh']:>9.3f} "
               f"{row['old'] / row['twinviewer']:>6.1f}× {row['trimesh'] / row['twinviewer']:>9.1f}×")
-    print(json.dumps({"benchmark": "bench_obj", "repeats": args.repeats, "grid": args.grid, "results": results}))
+    print(json.dumps({"benchmark": "bench_obj", "repeats": args.repeats, "grid": args.grid,
+                      "results": results}))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ The peer is a plain pyvistaqt ``QtInteractor`` with default settings recolouring
 TwinViewer is the real ``MainWindow`` (its 3D view sized 1280×800) with 100 sensors whose values change
 every frame, in the surface-field overlay (every vertex recoloured) and in the status overlay.
 
-Run under a display:  xvfb-run -a -s "-screen 0 2560x1600x24" .venv/bin/python tests/benchmarks/bench_overlay.py
+Run under a display:  xvfb-run -a -s "-screen 0 2560x1600x24" .venv/bin/python
+tests/benchmarks/bench_overlay.py
 Prints a table and one JSON line.
 """
 
@@ -89,7 +90,8 @@ def bench_peer(app, project: Path) -> dict:
     return frame_stats(times[2:])
 
 
-def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close: tuple[str, ...] = ()) -> dict:
+def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
+                     close: tuple[str, ...] = ()) -> dict:
     from PySide6.QtCore import QSettings
 
     from twinviewer.ui.main_window import MainWindow
@@ -108,7 +110,8 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
         widget.hide()
     for widget in window.findChildren(QToolBar) if "toolbars" in close else []:
         widget.hide()
-    # Otherwise the panels stay docked and update as in real use. size_of="window": the whole window is 1280×800
+    # Otherwise the panels stay docked and update as in real use. size_of="window": the whole window is
+    # 1280×800
     # (the peer's size); size_of="view": the window grows until the 3D view itself is 1280×800.
     for _ in range(3):
         for _ in range(10):
@@ -161,7 +164,8 @@ def main() -> int:
             folder.mkdir()
             project = make_model(folder, triangles, n_parts=8, n_sensors=100)
             peer = bench_peer(app, project)
-            rows.append({"case": f"{triangles // 1000}k tris, plain pyvistaqt recolour", **peer, "target_fps": None})
+            rows.append({"case": f"{triangles // 1000}k tris, plain pyvistaqt recolour", **peer,
+                         "target_fps": None})
             for mode, size_of in (("field:temperature", "window"), ("status", "window"),
                                   ("field:temperature", "view"), ("status", "view")):
                 result = bench_twinviewer(app, project, mode, size_of)
@@ -171,9 +175,11 @@ def main() -> int:
                 result = bench_twinviewer(app, project, "status", "view", close)
                 rows.append({"case": f"{triangles // 1000}k tris, TwinViewer status, view 1280x800, "
                                      f"no {'/'.join(close)}", **result, "target_fps": target})
-    print(f"{'case':62} {'fps':>6} {'median ms':>10} {'p90 ms':>8} {'view':>9} {'shown tris':>11} {'target':>7}")
+    print(f"{'case':62} {'fps':>6} {'median ms':>10} {'p90 ms':>8} {'view':>9} {'shown tris':>11} "
+          f"{'target':>7}")
     for row in rows:
-        print(f"{row['case']:62} {row['fps']:>6} {row['median_ms']:>10} {row['p90_ms']:>8} {row.get('view', ''):>9} "
+        print(f"{row['case']:62} {row['fps']:>6} {row['median_ms']:>10} {row['p90_ms']:>8} "
+              f"{row.get('view', ''):>9} "
               f"{row.get('displayed_triangles', ''):>11} {row['target_fps'] or '':>7}")
     print(json.dumps({"benchmark": "overlay_fps", "python": sys.version.split()[0], "rows": rows,
                       "median_of_medians_ms": statistics.median(r["median_ms"] for r in rows)}))

@@ -86,7 +86,8 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for name, results in runs.items():
-        med = {key: round(statistics.median(r[key] for r in results), 3) for key in ("imports", "first_frame")}
+        med = {key: round(statistics.median(r[key] for r in results), 3)
+               for key in ("imports", "first_frame")}
         summary[name] = med | {"triangles": results[0]["triangles"]}
         print(f"{os.path.basename(name):<40} {results[0]['triangles']:>10,} {med['imports']:>10.2f} "
               f"{med['first_frame']:>14.2f}")

@@ -9,7 +9,7 @@ Default size: 1,000 sensors × 100,000 timestamps at 10 Hz = 100 million float32
 - resident memory of a store holding the data (fresh process, after open).
 Each DuckDB layout runs in its own fresh process so memory figures do not mix.
 
-    .venv/bin/python tests/benchmarks/bench_store.py            # full size (several minutes, ~6 GB disk-free tmp)
+    .venv/bin/python tests/benchmarks/bench_store.py       # full size (several minutes, ~6 GB free tmp)
     .venv/bin/python tests/benchmarks/bench_store.py --sensors 100 --times 20000   # quick check
 
 Prints a table and one JSON line.
@@ -86,7 +86,8 @@ def child_open(path: str, n_times: int, sensors: int) -> dict:
     starts = iter(window_starts(n_times, 200))
     window = median_time(lambda: store.window(ids[sensors // 2], (s := next(starts)), s + HOUR), 200)
     t, lo, hi = store.window(ids[0], T0, T0 + HOUR)
-    return {"first_frame_s": first_frame_s, "rss_mb": rss, "peak_mb": peak, "seek_s": seek, "window_s": window,
+    return {"first_frame_s": first_frame_s, "rss_mb": rss, "peak_mb": peak, "seek_s": seek,
+            "window_s": window,
             "window_points": int(t.size), "samples": store.sample_count}
 
 
@@ -97,7 +98,8 @@ def child_duckdb(path: str, layout: str, n_times: int, sensors: int) -> dict:
     con.execute("SET threads TO 2")
     started = time.perf_counter()
     if layout == "long":
-        con.execute(f"CREATE TABLE long AS SELECT time, sensor::VARCHAR AS sensor, value FROM read_parquet('{path}')")
+        con.execute("CREATE TABLE long AS SELECT time, sensor::VARCHAR AS sensor, value FROM "
+                    f"read_parquet('{path}')")
     else:
         wide_path = str(Path(path).with_name("wide.parquet"))
         con.execute(f"CREATE TABLE wide_sorted AS SELECT * FROM read_parquet('{wide_path}') ORDER BY time")
@@ -114,7 +116,9 @@ def child_duckdb(path: str, layout: str, n_times: int, sensors: int) -> dict:
                     "(SELECT max(time) FROM long WHERE time <= ?)")
         window_sql = "SELECT time, value FROM long WHERE sensor = ? AND time BETWEEN ? AND ?"
     else:
-        seek_sql = "SELECT * FROM wide_sorted WHERE time = (SELECT max(time) FROM wide_sorted WHERE time <= ?)"
+        seek_sql = (
+            "SELECT * FROM wide_sorted WHERE time = (SELECT max(time) FROM wide_sorted WHERE time <= ?)"
+        )
         window_sql = 'SELECT time, "{sensor}" FROM wide_sorted WHERE time BETWEEN ? AND ?'
     seek = median_time(lambda: con.execute(seek_sql, [ts(next(seek_times))]).fetchnumpy(), 50)
     sensor = f"S{sensors // 2:04d}"
@@ -131,7 +135,8 @@ def child_duckdb(path: str, layout: str, n_times: int, sensors: int) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                            check=False)
     if result.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -139,7 +144,8 @@ def run_child(*args: str) -> dict:
 
 # ----------------------------------------------------------------- main
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sensors", type=int, default=1000)
     parser.add_argument("--times", type=int, default=100_000)
     parser.add_argument("--no-duckdb", action="store_true")
@@ -147,7 +153,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, path, n_times, sensors = args.child[0], args.child[1], int(args.child[2]), int(args.child[3])
-        out = child_open(path, n_times, sensors) if kind == "open" else child_duckdb(path, kind, n_times, sensors)
+        out = child_open(path, n_times,
+                         sensors) if kind == "open" else child_duckdb(path, kind, n_times, sensors)
         print(json.dumps(out))
         return
 
@@ -165,7 +172,8 @@ def main() -> None:
     seek = median_time(lambda: store.values_at(next(seek_times)), 2000)
     starts = iter(window_starts(n_times, 200))
     window = median_time(lambda: store.window(ids[sensors // 2], (s := next(starts)), s + HOUR), 200)
-    results: dict[str, dict] = {"store (in process)": {"seek_s": seek, "window_s": window, "load_s": append_s}}
+    results: dict[str, dict] = {"store (in process)": {"seek_s": seek, "window_s": window,
+                                                       "load_s": append_s}}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         path = str(Path(tmp) / "bench.parquet")
         started = time.perf_counter()
@@ -192,14 +200,16 @@ def main() -> None:
     samples = n_times * sensors
     print(f"\n{samples:,} samples ({sensors} sensors × {n_times:,} timestamps at {RATE_HZ:g} Hz); "
           f"Parquet {file_mb:.0f} MB written in {write_s:.1f} s; process baseline {base_rss:.0f} MB\n")
-    print(f"| {'layout':38} | seek all sensors | 1 h window (36k) | load / first frame | RSS after | peak RSS |")
+    print(f"| {'layout':38} | seek all sensors | 1 h window (36k) | load / first frame | RSS after | peak "
+          "RSS |")
     print(f"|{'-' * 40}|------------------|------------------|--------------------|-----------|----------|")
     for name, r in results.items():
         rss = f"{r['rss_mb']:.0f} MB" if "rss_mb" in r else "—"
         peak = f"{r['peak_mb']:.0f} MB" if "peak_mb" in r else "—"
         print(f"| {name:38} | {r['seek_s'] * 1e3:13.3f} ms | {r['window_s'] * 1e3:13.3f} ms | "
               f"{r['load_s']:16.2f} s | {rss:>9} | {peak:>8} |")
-    print(json.dumps({"benchmark": "bench_store", "sensors": sensors, "timestamps": n_times, "samples": samples,
+    print(json.dumps({"benchmark": "bench_store", "sensors": sensors, "timestamps": n_times,
+                      "samples": samples,
                       "parquet_mb": round(file_mb, 1), "write_s": round(write_s, 2),
                       "results": {k: {m: round(v, 6) for m, v in r.items()} for k, r in results.items()}}))
 

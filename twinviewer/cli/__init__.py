@@ -28,8 +28,19 @@ def refuse_split_bodies_for_project(target: str) -> None:
     from twinviewer.core.twin import is_project_file
 
     if is_project_file(Path(target)):
-        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in its "
-                              "[[models]] entry")
+        raise TwinViewerError("--split-bodies is for a mesh file; in a project, set split_bodies = true in "
+                              "its [[models]] entry")
+
+
+def _quiet_library_output() -> None:
+    """Library warnings (numpy's RuntimeWarning on a hostile file, trimesh's log lines) must not appear
+    beside the command's own one-line message; ``--debug`` shows them."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 def _command_names() -> list[str]:
@@ -65,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["open", *argv]
     parser = _build_parser(commands)
     args = parser.parse_args(argv)
+    if not debug:
+        _quiet_library_output()
     if args.command is None:
         parser.print_help()
         return 0

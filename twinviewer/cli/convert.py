@@ -1,23 +1,29 @@
-"""``twinviewer convert IN [IN ...] --out OUT.parquet``: CSV/Parquet/rig data → a native recording."""
+"""``twinviewer convert IN [IN ...] --out OUT.parquet|FOLDER``: CSV/Parquet/rig data → a native recording
+(one Parquet file) or a dataset folder (one Parquet file per day plus a multi-resolution summary)."""
 
 from __future__ import annotations
 
 import sys
 
-HELP = "convert sensor CSV files (or a hydraulic-rig folder) into a TwinViewer recording (Parquet)"
+HELP = "convert sensor CSV files (or a hydraulic-rig folder) into a TwinViewer recording (Parquet) or dataset folder"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="IN",
                         help="input files, read as one recording back to back in time order")
-    parser.add_argument("--out", required=True, metavar="OUT.parquet", help="the recording to write")
+    parser.add_argument("--out", required=True, metavar="OUT", help="the recording to write: a .parquet file, or "
+                        "a dataset folder (any other name, or --dataset) partitioned by day for years of data")
+    parser.add_argument("--dataset", action="store_true", help="write a dataset folder even if OUT ends in .parquet")
     parser.add_argument("--project", metavar="P", help="a *.twin.toml whose recording source maps columns to "
                         "sensors (without it every column becomes a sensor of the same name)")
-    parser.add_argument("--source", metavar="NAME", help="which recording source of the project (default: the first)")
+    parser.add_argument("--source", metavar="NAME",
+                        help="which recording source of the project (default: the first)")
     parser.add_argument("--delimiter", help="field separator (default: sniffed)")
     parser.add_argument("--time-column", help="name of the time column (default: detected)")
-    parser.add_argument("--time-format", choices=["auto", "iso", "epoch_s", "epoch_ms"], help="how times are written")
-    parser.add_argument("--timezone", help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
+    parser.add_argument("--time-format", choices=["auto", "iso", "epoch_s", "epoch_ms"],
+                        help="how times are written")
+    parser.add_argument("--timezone",
+                        help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
     parser.add_argument("--layout", choices=["auto", "wide", "long"], help="CSV layout (default: detected)")
 
 
@@ -25,7 +31,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from twinviewer.core.project import load_project
-    from twinviewer.io.importers import find_recording_source, import_recording
+    from twinviewer.io.dataset import write_dataset
+    from twinviewer.io.importers import PARQUET_SUFFIXES, find_recording_source, import_recording
     from twinviewer.io.recording import write_store
 
     source = None
@@ -55,6 +62,13 @@ def run(args) -> int:
         metadata["units"] = {k: v for k, v in metadata["units"].items() if store.has(k)}
     metadata["events"] = report.events
     metadata["source_files"] = report.files
-    out = write_store(args.out, store, metadata=metadata)
-    print(f"Wrote {out} ({store.sample_count:,} samples, {len(store.sensor_ids)} sensors)", file=sys.stderr)
+    if args.dataset or Path(args.out).suffix.lower() not in PARQUET_SUFFIXES:
+        out = write_dataset(args.out, store, metadata=metadata, progress=show_progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        kind = "dataset"
+    else:
+        out = write_store(args.out, store, metadata=metadata)
+        kind = "recording"
+    print(f"Wrote {kind} {out} ({store.sample_count:,} samples, {len(store.sensor_ids)} sensors)", file=sys.stderr)
     return 0

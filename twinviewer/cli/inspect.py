@@ -21,7 +21,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print a stable JSON document instead of a table")
     parser.add_argument("--units", choices=UNITS, default="m", help="units of a mesh file (default m)")
     parser.add_argument("--up-axis", choices=UP_AXES, default="z", help="up axis of a mesh file (default z)")
-    parser.add_argument("--split-bodies", action="store_true", help="list each connected body of a mesh file as "
+    parser.add_argument("--split-bodies", action="store_true",
+                        help="list each connected body of a mesh file as "
                         "a part (a project says this with split_bodies in its [[models]])")
 
 
@@ -114,8 +115,8 @@ def inspect_target(target: str, *, units: str = "m", up_axis: str = "z", split_b
                                for key in ("alarm_low", "warning_low", "warning_high", "alarm_high")},
             })
             if sensor.part not in names:
-                document["warnings"].append(f"sensor {sensor.id!r} is on part {sensor.part!r}, which no model "
-                                            "file contains")
+                document["warnings"].append(f"sensor {sensor.id!r} is on part {sensor.part!r}, which no "
+                                            "model file contains")
     return document
 
 
@@ -129,8 +130,8 @@ def _table(document: dict) -> str:
     if document["asset"]:
         lines.append(f"asset: {document['asset']['name']}")
     totals = document["totals"]
-    lines.append(f"{totals['parts']} part(s), {totals['triangles']:,} triangles, {totals['vertices']:,} vertices, "
-                 f"bounds (m) x y z: {_format_bounds(totals['bounds'])}")
+    lines.append(f"{totals['parts']} part(s), {totals['triangles']:,} triangles, {totals['vertices']:,} "
+                 f"vertices, bounds (m) x y z: {_format_bounds(totals['bounds'])}")
     width = max([4, *(len(p["name"]) for p in document["parts"])])
     lines.append("")
     lines.append(f"{'part':<{width}}  {'triangles':>10}  {'vertices':>10}  bounds (m) x y z")
@@ -157,7 +158,8 @@ def _table(document: dict) -> str:
 
 
 def run(args) -> int:
-    document = inspect_target(args.target, units=args.units, up_axis=args.up_axis, split_bodies=args.split_bodies)
+    document = inspect_target(args.target, units=args.units, up_axis=args.up_axis,
+                              split_bodies=args.split_bodies)
     if args.json:
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

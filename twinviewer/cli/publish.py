@@ -21,10 +21,14 @@ DEFAULT_PASSWORD_ENV = "TWINVIEWER_MQTT_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recording", type=Path, help="native Parquet recording, a CSV the importer reads, or a journal")
-    parser.add_argument("--broker", default="localhost:1883", help="HOST:PORT of the broker (default localhost:1883)")
-    parser.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1 = real time)")
-    parser.add_argument("--topic-prefix", default="twinviewer/demo", help="topics are PREFIX/SENSOR (default twinviewer/demo)")
+    parser.add_argument("recording", type=Path,
+                        help="native Parquet recording, a CSV the importer reads, or a journal")
+    parser.add_argument("--broker", default="localhost:1883",
+                        help="HOST:PORT of the broker (default localhost:1883)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="replay speed factor (default 1 = real time)")
+    parser.add_argument("--topic-prefix", default="twinviewer/demo",
+                        help="topics are PREFIX/SENSOR (default twinviewer/demo)")
     parser.add_argument("--qos", type=int, choices=(0, 1), default=0)
     parser.add_argument("--tls", action="store_true", help="connect with TLS")
     parser.add_argument("--ca-file", help="CA certificate that signed the broker's certificate")
@@ -49,7 +53,7 @@ def load_samples(path: Path):
         raise TwinViewerError(f"{path}: no such recording")
     suffix = path.suffix.lower()
     if suffix in (".journal", ".sqlite", ".db"):
-        from twinviewer.core.journal import read_journal
+        from twinviewer.io.journal import read_journal
 
         data = read_journal(path)
         return data.times, data.sensor_index, data.sensor_names, data.values
@@ -60,7 +64,9 @@ def load_samples(path: Path):
         try:
             table = pq.read_table(path, columns=["time", "sensor", "value"])
         except Exception as exc:
-            raise TwinViewerError(f"{path}: not a TwinViewer Parquet recording (time, sensor, value): {exc}") from None
+            raise TwinViewerError(
+                f"{path}: not a TwinViewer Parquet recording (time, sensor, value): {exc}"
+            ) from None
         sensor = table.column("sensor").combine_chunks()
         if not hasattr(sensor, "dictionary"):
             sensor = pc.dictionary_encode(sensor)
@@ -78,7 +84,8 @@ def load_samples(path: Path):
         parts = [store.samples(name) for name in names]
         times = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
         values = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
-        index = np.concatenate([np.full(p[0].size, i, dtype=np.int32) for i, p in enumerate(parts)]) if parts else np.empty(0, np.int32)
+        index = np.concatenate([np.full(p[0].size, i, dtype=np.int32) for i,
+                                p in enumerate(parts)]) if parts else np.empty(0, np.int32)
     order = np.argsort(times, kind="stable")
     return times[order], index[order], names, values[order]
 
@@ -99,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from paho.mqtt.enums import CallbackAPIVersion
 
     from twinviewer.core.secrets import SecretError, resolve_password
+    from twinviewer.io.keyring_store import SystemKeyring
 
     if not args.speed > 0:
         raise TwinViewerError(f"--speed must be positive, got {args.speed}")
@@ -128,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             password = resolve_password(kind="mqtt", host=host, username=args.username,
-                                        password_env=args.password_env, prompt=prompt)
+                                        password_env=args.password_env, prompt=prompt,
+                                        store=SystemKeyring())
         except SecretError:
             password = None  # a user without a password is allowed by MQTT; the broker decides
         client.username_pw_set(args.username, password.reveal() if password else None)
@@ -210,8 +219,9 @@ def run(args: argparse.Namespace) -> int:
                 window.wait(0.5)
         elapsed = time.time() - started
         lost = in_flight[0] + dropped
+        confirmed = ", every one confirmed by the broker (PUBACK)" if args.qos == 1 and not lost else ""
         print(f"published {published:,} samples of {len(names)} sensors to {host}:{port} "
-              f"under {args.topic_prefix.rstrip('/')}/ in {elapsed:.1f} s"
+              f"under {args.topic_prefix.rstrip('/')}/ in {elapsed:.1f} s{confirmed}"
               + (f", skipped {skipped:,} NaN values" if skipped else "")
               + (f", {lost:,} not delivered (connection lost)" if lost else ""), flush=True)
         return 0 if not lost else 1

@@ -10,32 +10,39 @@ HELP = "render a project or mesh to a PNG with no window (for documentation, rep
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.core.views import VIEW_NAMES
+    from twinviewer.core.options import LABEL_MODES, RENDER_STYLES, VIEW_NAMES
 
     parser.add_argument("target", help="a *.twin.toml project or a mesh file")
     parser.add_argument("--out", required=True, help="output PNG file")
     parser.add_argument("--size", default="1280x800", help="image size WIDTHxHEIGHT (default 1280x800)")
     parser.add_argument("--view", default="iso", choices=VIEW_NAMES, help="camera view (default iso)")
-    parser.add_argument("--style", default="surface", choices=("surface", "edges", "wireframe"))
+    parser.add_argument("--style", default="surface", choices=RENDER_STYLES)
     parser.add_argument("--parallel", action="store_true", help="parallel projection")
-    parser.add_argument("--hide", action="append", default=[], metavar="PART", help="hide a part (repeatable)")
+    parser.add_argument("--hide", action="append", default=[], metavar="PART",
+                        help="hide a part (repeatable)")
     parser.add_argument("--select", metavar="PART", help="highlight a part")
-    parser.add_argument("--section", metavar="AXIS[:F]", help="cut the model with a section plane normal to AXIS "
+    parser.add_argument("--section", metavar="AXIS[:F]",
+                        help="cut the model with a section plane normal to AXIS "
                         "(x, y, z keep what lies below it, -x, -y, -z what lies above) at fraction F of the "
                         "model's extent (default 0.5), e.g. x or -y:0.3")
     parser.add_argument("--split-bodies", action="store_true", help="a mesh file's connected bodies as parts "
                         "(so --hide and --select can name them)")
-    parser.add_argument("--recording", metavar="R", help="recording to show the state of (Parquet or CSV; default "
+    parser.add_argument("--recording", metavar="R",
+                        help="recording to show the state of (Parquet or CSV; default "
                         "with --time: the project's own [[sources]] recording)")
-    parser.add_argument("--time", metavar="T", help="instant to show: ISO time (local, or with Z/offset), epoch "
+    parser.add_argument("--time", metavar="T",
+                        help="instant to show: ISO time (local, or with Z/offset), epoch "
                         "seconds, or an offset from the recording start such as +90s or +1h30m")
-    parser.add_argument("--overlay", metavar="MODE", help="sensor overlay at --time: status (default), value, "
+    parser.add_argument("--overlay", metavar="MODE",
+                        help="sensor overlay at --time: status (default), value, "
                         "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
-    parser.add_argument("--labels", choices=("off", "selected", "all"),
+    parser.add_argument("--labels", choices=LABEL_MODES,
                         help="floating sensor value labels (default: the project's [view] labels)")
-    parser.add_argument("--scenario", metavar="S", help="render a failure scenario step: a scenario file, or the "
+    parser.add_argument("--scenario", metavar="S",
+                        help="render a failure scenario step: a scenario file, or the "
                         "name of one of the project's (e.g. motor_overheating); needs --step")
-    parser.add_argument("--step", type=int, metavar="N", help="with --scenario: the step (0 = the first), shown at "
+    parser.add_argument("--step", type=int, metavar="N",
+                        help="with --scenario: the step (0 = the first), shown at "
                         "its start with status colours, its camera and its parts outlined")
 
 
@@ -55,8 +62,11 @@ def apply_section(scene, text: str) -> None:
 
 
 def run(args) -> int:
-    from twinviewer.core.twin import open_twin
     from twinviewer.core.views import parse_size
+    from twinviewer.io.twins import open_twin
+    from twinviewer.io.vtk_quiet import silence_vtk
+
+    silence_vtk()  # VTK's own log lines must not appear beside this command's one-line messages
 
     try:
         size = parse_size(args.size)
@@ -75,7 +85,7 @@ def run(args) -> int:
         twin = loading.result()
 
     if getattr(args, "scenario", None) is not None:
-        from twinviewer.render.scenario_render import run_render_command
+        from twinviewer.cli._render_scenario import run_render_command
 
         return run_render_command(twin, args, size)
     view = OffscreenView(twin, size)
@@ -96,8 +106,8 @@ def run(args) -> int:
         state = ""
         overlay = getattr(args, "overlay", None)
         if args.recording is not None or args.time is not None or overlay is not None:
+            from twinviewer.cli._render_state import show_recording_state
             from twinviewer.core.formatting import format_time
-            from twinviewer.render.state_render import show_recording_state
 
             frame = show_recording_state(view, args.recording, args.time, overlay or "status",
                                          getattr(args, "labels", None))

@@ -6,11 +6,13 @@ HELP = "simulate a failure scenario (*.toml) into a recording (Parquet); prints 
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("scenario", help="the scenario file (e.g. assets/demo/scenarios/bearing_wear_de.toml)")
+    parser.add_argument("scenario",
+                        help="the scenario file (e.g. assets/demo/scenarios/bearing_wear_de.toml)")
     parser.add_argument("--out", required=True, help="the recording to write (*.parquet)")
     parser.add_argument("--seed", type=int, default=None, help="noise seed (default: the scenario's own)")
     parser.add_argument("--project", default=None,
-                        help="the *.twin.toml whose sensors and components to simulate (default: the demo twin)")
+                        help="the *.twin.toml whose sensors and components to simulate (default: the demo "
+                             "twin)")
     parser.add_argument("--sample-period", default=None,
                         help="override the scenario's sample period (seconds or e.g. '10s', '1min')")
 
@@ -30,6 +32,7 @@ def run(args) -> int:
     from twinviewer.core.project import load_project
     from twinviewer.core.scenario import load_scenario, parse_duration
     from twinviewer.core.simulation import simulate, thresholds_of
+    from twinviewer.io.simulated import write_simulation
     from twinviewer.paths import demo_project_path
 
     project_path = Path(args.project) if args.project else demo_project_path()
@@ -48,12 +51,16 @@ def run(args) -> int:
         raise TwinViewerError(f"--out {out}: the native recording is a Parquet file; name it *.parquet")
     started = time.perf_counter()
     result = simulate(scenario, project, seed=args.seed)
-    result.write(out)
+    write_simulation(result, out)
     elapsed = time.perf_counter() - started
     onsets = result.alarm_onsets(thresholds_of(project))
     fired = ", ".join(f"{o.sensor} {o.level} at +{_clock(o.t - scenario.start_time)} (step {o.step + 1})"
                       for o in onsets) or "none"
-    skipped = f"; {len(result.unbound)} sensor(s) not simulated: {'; '.join(result.unbound)}" if result.unbound else ""
+    skipped = (
+        f"; {len(result.unbound)} sensor(s) not simulated: {'; '.join(result.unbound)}"
+        if result.unbound
+        else ""
+    )
     print(f"{out}: {scenario.title!r}, {_clock(result.duration)} simulated, {len(result.times)} samples × "
           f"{len(result.sensor_ids)} sensors, seed {result.seed}, {elapsed:.1f} s; alarms: {fired}{skipped}")
     return 0

@@ -20,6 +20,10 @@ def run(args) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stdout)
         return 1
+    from twinviewer.sources.warnings import clear_text_warnings
+
+    for warning in clear_text_warnings(project.sources):
+        print(f"{args.file}: warning: {warning}", file=sys.stdout)
     print(f"{args.file}: ok: {project.asset.name!r}, {len(project.models)} model file(s), "
           f"{len(project.parts)} parts, {len(project.sensors)} sensors, {len(project.sources)} sources, "
           f"{len(project.scenarios)} scenarios")

@@ -55,6 +55,8 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
 )
 """(limit name, level, direction) of every limit a sensor may have."""
 
+DEADBAND_FRACTION = 0.02
+"""Alarms clear this share of a sensor's declared range back inside the limit (the window and reports agree)."""
 SIDECAR_FORMAT = "twinviewer-acknowledgements"
 SIDECAR_VERSION = 1
 _ACK_FIELDS = ("alarm_id", "sensor_id", "part", "level", "direction", "limit", "threshold", "onset_t",
@@ -69,7 +71,14 @@ def iso_utc(t: float | None) -> str:
     """'2024-05-01T12:00:00.000Z' for an epoch time; '' for None/NaN."""
     if t is None or not math.isfinite(t):
         return ""
-    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def alarm_deadbands(sensors) -> dict[str, float]:
+    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
+    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def alarm_id(sensor_id: str, limit: str, onset_t: float) -> str:
@@ -123,7 +132,8 @@ class Alarm:
         """'TT-102 alarm high: 96.2 °C > 95 °C'."""
         sign = ">" if self.direction == "high" else "<"
         u = f" {unit}" if unit else ""
-        return f"{self.sensor_id} {self.level} {self.direction}: {self.onset_value:g}{u} {sign} {self.threshold:g}{u}"
+        return (f"{self.sensor_id} {self.level} {self.direction}: "
+                f"{self.onset_value:g}{u} {sign} {self.threshold:g}{u}")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -209,7 +219,8 @@ class AlarmTracker:
         return total
 
     def catch_up(self, store: Any, t: float | None = None) -> int:
-        """Read from a ``TimeSeriesStore`` every sample after the ones already seen, up to ``t`` (all if None)."""
+        """Read from a ``TimeSeriesStore`` every sample after the ones already seen, up to ``t`` (all if
+        None)."""
         total = 0
         end = math.inf if t is None else float(t)
         for sid, track in self._tracks.items():
@@ -358,7 +369,8 @@ class AlarmTracker:
             level, direction = next(((lv, d) for name, lv, d in LIMITS if name == limit), ("", ""))
             rows.append({
                 "alarm_id": ack.alarm_id, "sensor_id": sensor_id,
-                "part": alarm.part if alarm else self._tracks[sensor_id].sensor.part if sensor_id in self._tracks else "",
+                "part": alarm.part if alarm else self._tracks[sensor_id].sensor.part
+                         if sensor_id in self._tracks else "",
                 "level": level, "direction": direction, "limit": limit,
                 "threshold": alarm.threshold if alarm else None,
                 "onset_t": alarm.onset_t if alarm else float(onset) if onset else None,
@@ -382,12 +394,15 @@ class AlarmTracker:
                     writer.writerow({**row, "onset_utc": iso_utc(row["onset_t"]), "t_utc": iso_utc(row["t"]),
                                      "recorded_at_utc": iso_utc(row["recorded_at"])})
         except OSError as exc:
-            raise AlarmLogError(f"cannot write the acknowledgement log {path}: {exc.strerror or exc}") from None
+            raise AlarmLogError(
+                f"cannot write the acknowledgement log {path}: {exc.strerror or exc}"
+            ) from None
 
     def save_acknowledgements(self, path: Path | str) -> None:
         """Write the acknowledgements to a JSON sidecar (atomically: a crash never leaves half a file)."""
         path = Path(path)
-        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "acknowledgements": self._log_rows()}
+        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION,
+                    "acknowledgements": self._log_rows()}
         tmp = path.with_name(path.name + ".tmp")
         try:
             tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -413,16 +428,19 @@ class AlarmTracker:
         except json.JSONDecodeError as exc:
             raise AlarmLogError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
-            raise AlarmLogError(f"{path}: not a TwinViewer acknowledgement file (format is not {SIDECAR_FORMAT!r})")
+            raise AlarmLogError(f"{path}: not a TwinViewer acknowledgement file (format is not "
+                                f"{SIDECAR_FORMAT!r})")
         if document.get("version") != SIDECAR_VERSION:
-            raise AlarmLogError(f"{path}: acknowledgement file version {document.get('version')!r} is not supported")
+            raise AlarmLogError(f"{path}: acknowledgement file version {document.get('version')!r} is not "
+                                "supported")
         entries = document.get("acknowledgements")
         if not isinstance(entries, list):
             raise AlarmLogError(f"{path}: 'acknowledgements' must be a list")
         parsed = []
         for n, entry in enumerate(entries):
             try:
-                ack = Acknowledgement(alarm_id=str(entry["alarm_id"]), user=str(entry["user"]), t=float(entry["t"]),
+                ack = Acknowledgement(alarm_id=str(entry["alarm_id"]), user=str(entry["user"]),
+                                      t=float(entry["t"]),
                                       comment=str(entry.get("comment", "")),
                                       recorded_at=float(entry.get("recorded_at", 0.0)))
             except (KeyError, TypeError, ValueError) as exc:

@@ -68,7 +68,8 @@ def split_bodies(part: PartMesh) -> list[PartMesh]:
         if part.vertex_colors is not None:
             vertex_colours = part.vertex_colors[used]
             if (vertex_colours == vertex_colours[0]).all():
-                colour = tuple(float(c) / 255.0 for c in vertex_colours[0])
+                red, green, blue = (float(c) / 255.0 for c in vertex_colours[0][:3])
+                colour = (red, green, blue)
                 vertex_colours = None
         bodies.append(PartMesh(name=f"{part.name} body {k + 1:0{width}d}", points=part.points[used],
                                faces=local.reshape(-1, 3).astype(np.int64), color=colour,

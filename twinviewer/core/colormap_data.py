@@ -3,7 +3,9 @@
 Each table is 256 colours written as 1,536 hex digits (``rrggbb`` per entry, low end first); decode with
 :func:`twinviewer.core.colormaps.colormap_table`. Regenerate with::
 
-    python -c "from matplotlib import colormaps; import numpy as np; print((np.asarray(colormaps[NAME](np.linspace(0, 1, 256)))[:, :3] * 255).round().astype(np.uint8).tobytes().hex())"
+    python -c "from matplotlib import colormaps; import numpy as np;
+    rgb = np.asarray(colormaps[NAME](np.linspace(0, 1, 256)))[:, :3];
+    print((rgb * 255).round().astype(np.uint8).tobytes().hex())"
 """
 
 COLORMAP_HEX = {

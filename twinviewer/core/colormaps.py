@@ -45,7 +45,8 @@ DEFAULT_COLORMAP = "viridis"
 
 
 class ColormapError(TwinViewerError):
-    """A colour-map name (for example in ``[view.colormaps]`` of the project) that TwinViewer does not have."""
+    """A colour-map name (for example in ``[view.colormaps]`` of the project) that TwinViewer does not
+    have."""
 
 
 def _check_name(name: str) -> str:
@@ -126,7 +127,8 @@ def map_values(values: np.ndarray, vmin: float, vmax: float, cmap: str = DEFAULT
 
 
 def nice_ticks(vmin: float, vmax: float, target: int = 5) -> np.ndarray:
-    """Round tick values (steps of 1, 2, 2.5 or 5 × 10^k) inside ``[vmin, vmax]``, about ``target`` of them."""
+    """Round tick values (steps of 1, 2, 2.5 or 5 × 10^k) inside ``[vmin, vmax]``, about ``target`` of
+    them."""
     if not vmax > vmin:
         return np.array([vmin])
     raw = (vmax - vmin) / max(target - 1, 1)

@@ -72,7 +72,8 @@ def field_range(sensors: Sequence[Sensor], values: np.ndarray) -> tuple[float, f
     candidates = [float(v) for v in np.asarray(values, dtype=np.float64).ravel() if math.isfinite(v)]
     for s in sensors:
         th = s.thresholds
-        candidates += [x for x in (th.alarm_low, th.warning_low, th.warning_high, th.alarm_high) if x is not None]
+        candidates += [x for x in (th.alarm_low, th.warning_low, th.warning_high, th.alarm_high)
+                       if x is not None]
     if not candidates:
         return 0.0, 1.0
     lo, hi = min(candidates), max(candidates)
@@ -114,7 +115,8 @@ class FieldInterpolator:
               sensor_part_index: np.ndarray | None = None, *, k: int = 4, power: float = 2.0,
               restrict_to_parts: bool = True, max_distance: float | None = None,
               workers: int = 2) -> FieldInterpolator:
-        """Weights for every vertex from its ``k`` nearest sensors (on its own part if ``restrict_to_parts``)."""
+        """Weights for every vertex from its ``k`` nearest sensors (on its own part if
+        ``restrict_to_parts``)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         spos = np.asarray(sensor_positions, dtype=np.float64).reshape(-1, 3)
         n_points, n_sensors = len(pts), len(spos)
@@ -128,7 +130,8 @@ class FieldInterpolator:
             vpi = np.asarray(vertex_part_index).ravel()
             spi = np.asarray(sensor_part_index).ravel()
             if len(vpi) != n_points or len(spi) != n_sensors:
-                raise ValueError("vertex_part_index / sensor_part_index lengths do not match the points / sensors")
+                raise ValueError("vertex_part_index / sensor_part_index lengths do not match the points / "
+                                 "sensors")
         extent = float(np.ptp(pts, axis=0).max()) if n_points else 0.0
         snap = 1e-9 * extent + 1e-12
 

@@ -47,7 +47,8 @@ class PartMesh:
         if self.faces.size == 0:
             return 0.0
         tri = self.points[self.faces]
-        return float(0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum())
+        return float(0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]),
+                                          axis=1).sum())
 
 
 @dataclass

@@ -130,6 +130,7 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
     keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()} if folder else {}
     lods: dict[str, DisplayLod] = {}
     for name, key in keys.items():
+        assert folder is not None  # keys is empty without a cache folder
         cached = _cache_load(folder / f"{key}.npz", model.part(name))
         if cached is not None:
             lods[name] = cached
@@ -263,8 +264,10 @@ def _start_child(part: PartMesh, target: int) -> tuple[subprocess.Popen, Path] |
     try:
         np.save(folder / "points.npy", np.ascontiguousarray(part.points, dtype=np.float64))
         np.save(folder / "faces.npy", np.ascontiguousarray(part.faces, dtype=np.int32))
-        child = subprocess.Popen([sys.executable, "-m", "twinviewer.core.lod_worker", str(folder), str(target)],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen([sys.executable, "-m", "twinviewer.core.lod_worker", str(folder),
+                                  str(target)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)
         return None

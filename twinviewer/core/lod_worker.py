@@ -15,10 +15,10 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    folder, target = (argv if argv is not None else sys.argv[1:])[:2]
+    folder_arg, target = (argv if argv is not None else sys.argv[1:])[:2]
     from twinviewer.core.lod import make_display_lod
 
-    folder = Path(folder)
+    folder = Path(folder_arg)
     points = np.load(folder / "points.npy")
     faces = np.load(folder / "faces.npy")
     lod_points, lod_faces, vertex_map = make_display_lod((points, faces), int(target))

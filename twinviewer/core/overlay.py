@@ -14,7 +14,7 @@ Status of one sensor (:class:`StatusEvaluator`)
     (values, state, previous) always gives the same answer.
 
 Status of one part (:func:`part_status`)
-    The worst status of its sensors, ordered ALARM > WARNING > STALE > NORMAL > NO_DATA (so NO_DATA only if
+    The worst status of its sensors, ordered ALARM > WARNING > ANOMALOUS > STALE > NORMAL > NO_DATA (so NO_DATA only if
     every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): draw it in its own colour.
 
 Labels (:func:`declutter_labels`)
@@ -49,6 +49,7 @@ class Status(IntEnum):
     ALARM = 2
     STALE = 3
     NO_DATA = 4
+    ANOMALOUS = 5  # within its limits, but named by the anomaly detector as behaving unlike its training
 
     @property
     def display_name(self) -> str:
@@ -68,7 +69,7 @@ NEUTRAL = -1
 
 STATUS_DISPLAY_NAMES = {
     Status.NORMAL: "Normal", Status.WARNING: "Warning", Status.ALARM: "Alarm",
-    Status.STALE: "Stale", Status.NO_DATA: "No data",
+    Status.STALE: "Stale", Status.NO_DATA: "No data", Status.ANOMALOUS: "Anomalous",
 }
 
 STATUS_RGBA = np.array(
@@ -79,20 +80,22 @@ STATUS_RGBA = np.array(
         (214, 40, 40, 255),  # ALARM: red
         (150, 150, 150, 255),  # STALE: grey
         (70, 70, 70, 110),  # NO_DATA: dark grey, mostly transparent
+        (142, 68, 173, 255),  # ANOMALOUS: purple (the anomaly lane and events use it too)
     ],
     dtype=np.uint8,
 )
 """Default colour of each status as RGBA uint8, indexed by ``status + 1`` (so NEUTRAL = -1 is row 0)."""
 STATUS_RGBA.flags.writeable = False
 
-# Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA.
-_SEVERITY = np.array([-1, 1, 3, 4, 2, 0], dtype=np.int8)
-_RANK_TO_STATUS = np.array([Status.NO_DATA, Status.NORMAL, Status.STALE, Status.WARNING, Status.ALARM],
-                           dtype=np.int8)
+# Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA, ANOMALOUS.
+_SEVERITY = np.array([-1, 1, 4, 5, 2, 0, 3], dtype=np.int8)
+_RANK_TO_STATUS = np.array([Status.NO_DATA, Status.NORMAL, Status.STALE, Status.ANOMALOUS, Status.WARNING,
+                            Status.ALARM], dtype=np.int8)
 
 
 def severity(statuses: np.ndarray | int) -> np.ndarray | int:
-    """Rank for sorting and "worst of": ALARM 4 > WARNING 3 > STALE 2 > NORMAL 1 > NO_DATA 0 > NEUTRAL -1."""
+    """Rank for sorting and "worst of": ALARM 5 > WARNING 4 > ANOMALOUS 3 > STALE 2 > NORMAL 1 > NO_DATA 0 >
+    NEUTRAL -1."""
     ranks = _SEVERITY[np.asarray(statuses, dtype=np.intp) + 1]
     return int(ranks) if np.ndim(ranks) == 0 else ranks
 
@@ -130,8 +133,10 @@ class StatusEvaluator:
         self.sensor_ids = [s.id for s in sensors]
         inf = math.inf
         self.alarm_low = np.array([_limit(s.thresholds.alarm_low, -inf) for s in sensors], dtype=np.float64)
-        self.warning_low = np.array([_limit(s.thresholds.warning_low, -inf) for s in sensors], dtype=np.float64)
-        self.warning_high = np.array([_limit(s.thresholds.warning_high, inf) for s in sensors], dtype=np.float64)
+        self.warning_low = np.array([_limit(s.thresholds.warning_low, -inf) for s in sensors],
+                                    dtype=np.float64)
+        self.warning_high = np.array([_limit(s.thresholds.warning_high, inf) for s in sensors],
+                                     dtype=np.float64)
         self.alarm_high = np.array([_limit(s.thresholds.alarm_high, inf) for s in sensors], dtype=np.float64)
         if isinstance(deadband, dict):
             self.deadband = np.array([float(deadband.get(s.id, 0.0)) for s in sensors], dtype=np.float64)
@@ -199,13 +204,14 @@ def sensor_part_indices(sensors: Sequence[Sensor], part_names: Sequence[str]) ->
 
 def label_priority(statuses: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
     """Priority for :func:`declutter_labels`: selected labels first, then by severity (alarm first)."""
-    priority = severity(np.asarray(statuses)).astype(np.float64)
+    priority = np.asarray(severity(np.asarray(statuses)), dtype=np.float64)
     if selected is not None:
         priority = priority + 10.0 * np.asarray(selected, dtype=bool)
     return priority
 
 
-def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray, box_size: tuple[float, float]) -> np.ndarray:
+def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray,
+                     box_size: tuple[float, float]) -> np.ndarray:
     """Which labels to show (bool mask) so that no two kept label boxes overlap.
 
     Every label is a ``box_size`` = (width, height) box anchored the same way at its screen position (pixels).
@@ -265,7 +271,8 @@ class OverlayEngine:
                  deadband: float | dict[str, float] = 0.0,
                  field: FieldInterpolator | None = None, field_quantity: str | None = None,
                  field_sensor_index: np.ndarray | None = None,
-                 colormaps: dict[str, str] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
+                 colormaps: dict[str, str] | None = None,
+                 ranges: dict[str, tuple[float, float]] | None = None,
                  stale_in_field: bool = False):
         self.sensors = list(sensors)
         self.part_names = list(part_names)
@@ -281,7 +288,7 @@ class OverlayEngine:
         self.stale_in_field = stale_in_field
         self.colormap = colormap_for(field_quantity, colormaps) if field is not None else None
         fixed = (ranges or {}).get(field_quantity or "")
-        self._fixed_range = tuple(map(float, fixed)) if fixed is not None else None
+        self._fixed_range = (float(fixed[0]), float(fixed[1])) if fixed is not None else None
         self._previous: np.ndarray | None = None
         self.stacked: StackedParts | None = None
 
@@ -304,13 +311,20 @@ class OverlayEngine:
         """Forget the previous frame (call after a seek so the deadband does not carry over)."""
         self._previous = None
 
-    def compute(self, values: np.ndarray, state: np.ndarray | None = None) -> OverlayFrame:
+    def compute(self, values: np.ndarray, state: np.ndarray | None = None,
+                anomalous: np.ndarray | None = None) -> OverlayFrame:
+        """``anomalous`` (bool per sensor, from the anomaly detector) turns NORMAL sensors ANOMALOUS; a
+        warning, alarm, stale or missing sensor keeps its status."""
         statuses = self.evaluator.evaluate(values, state, self._previous)
         self._previous = statuses
+        if anomalous is not None:
+            statuses = statuses.copy()
+            statuses[np.asarray(anomalous, dtype=bool) & (statuses == Status.NORMAL)] = Status.ANOMALOUS
         parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
         scalars = vrange = None
         if self.field is not None:
             idx = self.field_sensor_index
+            assert idx is not None  # set together with the field
             field_values = np.asarray(values, dtype=np.float64)[idx]
             usable = ~np.isnan(field_values)
             if state is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254, "ft": 0.3048}
 Units = Literal["mm", "cm", "m", "in", "ft"]
@@ -31,7 +33,7 @@ _NAMED_COLOURS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def parse_colour(value: str) -> tuple[float, float, float]:
@@ -84,7 +86,8 @@ class Part(_Strict):
 
 
 class Thresholds(_Strict):
-    """Limits in the sensor's unit. A value beyond a warning limit is 'warning', beyond an alarm limit 'alarm'."""
+    """Limits in the sensor's unit. A value beyond a warning limit is 'warning', beyond an alarm limit
+    'alarm'."""
 
     alarm_low: float | None = None
     warning_low: float | None = None
@@ -180,10 +183,20 @@ class MqttTopic(_Strict):
         if placeholders > 1:
             raise ValueError(f"topic {self.topic!r}: '{{sensor}}' may appear only once")
         if placeholders and self.sensor:
-            raise ValueError(f"topic {self.topic!r} has a {{sensor}} placeholder and sensor = {self.sensor!r}; use one")
+            raise ValueError(f"topic {self.topic!r} has a {{sensor}} placeholder and sensor = "
+                             f"{self.sensor!r}; use one")
         if self.payload != "json_dict" and not placeholders and not self.sensor:
-            raise ValueError(f"topic {self.topic!r} needs sensor = \"ID\" or a {{sensor}} placeholder in the topic")
+            raise ValueError(f"topic {self.topic!r} needs sensor = \"ID\" or a {{sensor}} placeholder in the "
+                             "topic")
         return self
+
+
+def _env_variable_name(value: str | None) -> str | None:
+    """``password_env`` names an environment variable; the message never repeats what was written there."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("password_env must be the NAME of an environment variable (letters, digits and _), "
+                         "not the password itself; the value written here is not shown")
+    return value
 
 
 class MqttSource(_Strict):
@@ -208,6 +221,8 @@ class MqttSource(_Strict):
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
 
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
+
     @model_validator(mode="after")
     def _consistent(self) -> MqttSource:
         if not self.topics:
@@ -222,7 +237,8 @@ class MqttSource(_Strict):
 
 
 class OpcUaNode(_Strict):
-    """``node`` is a node id (``ns=2;i=5``, ``ns=2;s=Pump.Temp``) or a browse path (``0:Objects/2:Pump/2:Temp``)."""
+    """``node`` is a node id (``ns=2;i=5``, ``ns=2;s=Pump.Temp``) or a browse path
+    (``0:Objects/2:Pump/2:Temp``)."""
 
     node: str = Field(min_length=1)
     sensor: str = Field(min_length=1)
@@ -244,6 +260,8 @@ class OpcUaSource(_Strict):
     timeout_s: float = Field(4.0, gt=0)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
+
+    _password_env_is_a_name = field_validator("password_env")(_env_variable_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> OpcUaSource:
@@ -270,6 +288,37 @@ class SimulatorSource(_Strict):
 Source = Annotated[RecordingSource | MqttSource | OpcUaSource | SimulatorSource, Field(discriminator="kind")]
 
 
+_SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$"
+
+
+class HistoryDatabase(_Strict):
+    """A ``[[history]]`` entry: older values of the project's sensors in a PostgreSQL (or TimescaleDB) table.
+
+    The table (or view) is long: one row per sample with a time, a sensor tag and a value column.
+    ``sensors`` maps project sensor ids to tags in the table (a sensor not listed is looked up by its id).
+    """
+
+    kind: Literal["postgresql"]
+    name: str = ""
+    host: str = "localhost"
+    port: int = Field(5432, ge=1, le=65535)
+    database: str = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    table: str = Field(pattern=_SQL_NAME)
+    time_column: str = Field("time", pattern=_SQL_NAME)
+    sensor_column: str = Field("sensor", pattern=_SQL_NAME)
+    value_column: str = Field("value", pattern=_SQL_NAME)
+    quality_column: str | None = Field(None, pattern=_SQL_NAME)
+    sensors: dict[str, str] = Field(default_factory=dict)
+    statement_timeout_s: float = Field(15.0, gt=0, le=3600)
+    connect_timeout_s: int = Field(5, ge=1, le=120)
+
+    def describe(self) -> str:
+        return f"{self.database}.{self.table} at {self.host}:{self.port}"
+
+
 class ScenarioRef(_Strict):
     file: str = Field(min_length=1)
 
@@ -287,12 +336,12 @@ class Component(_Strict):
 class ViewSettings(_Strict):
     """What the window remembers of how the twin is shown (overlay mode, colour maps, labels)."""
 
-    overlay: str = "status"
+    overlay: OverlayKind = "status"
     field_quantity: str | None = None
     colormaps: dict[str, str] = Field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    labels: Literal["off", "selected", "all"] = "selected"
-    camera: str = "iso"
+    labels: LabelMode = "selected"
+    camera: ViewName = "iso"
 
 
 class Project(_Strict):
@@ -302,6 +351,7 @@ class Project(_Strict):
     parts: list[Part] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+    history: list[HistoryDatabase] = Field(default_factory=list)
     scenarios: list[ScenarioRef] = Field(default_factory=list)
     components: list[Component] = Field(default_factory=list)
     view: ViewSettings = Field(default_factory=ViewSettings)
@@ -363,13 +413,16 @@ def parse_toml(text: str, name: str, error: type[FileProblemsError]) -> dict[str
     """TOML text as a dict; invalid TOML raises ``error`` with the line tomllib reports."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise error([ProjectProblem(file=name, line=None, key="(toml)",
+                                    message="invalid TOML: arrays or tables nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise error([ProjectProblem(file=name, line=int(match.group(1)) if match else None, key="(toml)",
                                     message=f"invalid TOML: {exc}")]) from None
 
 
-def validation_message(err: dict[str, Any]) -> str:
+def validation_message(err: Mapping[str, Any]) -> str:
     """A pydantic error as a sentence for the user (the cases every file format shares)."""
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
@@ -439,7 +492,8 @@ def locate_key(text: str, loc: tuple[Any, ...]) -> int | None:
 
 
 def cross_reference_problems(project: Project) -> list[tuple[tuple[Any, ...], str]]:
-    """Problems between tables (duplicate names, a sensor on a part that is not listed), with their key paths."""
+    """Problems between tables (duplicate names, a sensor on a part that is not listed), with their key
+    paths."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     seen: set[str] = set()
     for i, part in enumerate(project.parts):
@@ -469,12 +523,19 @@ def parse_project(text: str, path: Path | str = "<memory>") -> Project:
             loc = tuple(err["loc"])
             msg = validation_message(err)
             if err["type"] == "union_tag_invalid":
-                msg = f"unknown source kind {err.get('input', {}).get('kind')!r}; use recording, mqtt, opcua or simulator" if isinstance(err.get("input"), dict) else msg
-            problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg))
+                msg = (
+                    f"unknown source kind {err.get('input', {}).get('kind')!r}; "
+                    "use recording, mqtt, opcua or simulator"
+                    if isinstance(err.get("input"), dict)
+                    else msg
+                )
+            problems.append(ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc),
+                                           message=msg))
         raise ProjectError(problems) from None
     cross = cross_reference_problems(project)
     if cross:
-        raise ProjectError([ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc), message=msg)
+        raise ProjectError([ProjectProblem(file=name, line=locate_key(text, loc), key=_key_path(loc),
+                                           message=msg)
                             for loc, msg in cross])
     project.path = Path(path).resolve() if name != "<memory>" else None
     return project
@@ -486,9 +547,11 @@ def load_project(path: Path | str, *, check_files: bool = True) -> Project:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message="no such file")]) from None
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message="no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)", message=f"cannot read: {exc}")]) from None
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message=f"cannot read: {exc}")]) from None
     project = parse_project(text, path)
     if check_files:
         problems = []
@@ -496,17 +559,21 @@ def load_project(path: Path | str, *, check_files: bool = True) -> Project:
             if not project.resolve(model.file).is_file():
                 problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("models", i, "file")),
                                                key=f"models[{i}].file",
-                                               message=f"model file {model.file!r} not found (looked in {project.resolve(model.file)})"))
+                                               message=f"model file {model.file!r} not found (looked in "
+                                                       f"{project.resolve(model.file)})"))
         for i, ref in enumerate(project.scenarios):
             if not project.resolve(ref.file).is_file():
-                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("scenarios", i, "file")),
-                                               key=f"scenarios[{i}].file", message=f"scenario file {ref.file!r} not found"))
+                problems.append(ProjectProblem(file=str(path),
+                                               line=locate_key(text, ("scenarios", i, "file")),
+                                               key=f"scenarios[{i}].file",
+                                               message=f"scenario file {ref.file!r} not found"))
         if problems:
             raise ProjectError(problems)
     return project
 
 
-def project_from_parts(name: str, model_file: Path, part_names: list[str], units: str = "m") -> dict[str, Any]:
+def project_from_parts(name: str, model_file: Path, part_names: list[str],
+                       units: str = "m") -> dict[str, Any]:
     """A starter project (as a TOML-ready dict) for a raw mesh: every part listed, no sensors yet."""
     return {
         "format_version": 1,

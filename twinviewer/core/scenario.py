@@ -36,7 +36,9 @@ from pydantic import (
     model_validator,
 )
 
+from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import VIEW_NAMES
 from twinviewer.core.project import (
     FileProblemsError,
     ProjectProblem,
@@ -45,8 +47,9 @@ from twinviewer.core.project import (
     validation_message,
 )
 from twinviewer.core.sim_plant import COMPONENT_FAULTS, FAULT_KINDS, SENSOR_FAULTS, Plant, SimulationError
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 
-NAMED_VIEWS = ("iso", "front", "back", "left", "right", "top", "bottom")
+NAMED_VIEWS = VIEW_NAMES
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|min|d|h|m|s)?\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _QUESTION_TAGS = ("choice", "click_part")
@@ -69,7 +72,9 @@ def parse_duration(value: Any) -> float:
             seconds += float(match.group(1)) * _UNIT_SECONDS[unit]
             pos, matched = match.end(), True
         if not matched or pos != len(text):
-            raise ValueError(f"duration {value!r} is not seconds or text like '2h', '30min', '1h30min', '30d'")
+            raise ValueError(
+                f"duration {value!r} is not seconds or text like '2h', '30min', '1h30min', '30d'"
+            )
     else:
         raise ValueError(f"duration {value!r} is not a number of seconds or text like '2h', '30min', '30d'")
     if not math.isfinite(seconds) or seconds < 0:
@@ -81,7 +86,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class OperatingPoint(_Strict):
@@ -140,9 +145,11 @@ class FaultChange(_Strict):
     def _target_and_range(self) -> FaultChange:
         if self.kind in SENSOR_FAULTS:
             if self.sensor is None or self.component is not None:
-                raise ValueError(f"a {self.kind} fault is a sensor fault: give sensor = \"ID\" (and no component)")
+                raise ValueError(f"a {self.kind} fault is a sensor fault: give sensor = \"ID\" (and no "
+                                 "component)")
         elif self.component is None or self.sensor is not None:
-            raise ValueError(f"a {self.kind} fault acts on a component: give component = \"NAME\" (and no sensor)")
+            raise ValueError(f"a {self.kind} fault acts on a component: give component = \"NAME\" (and no "
+                             "sensor)")
         if not math.isfinite(self.severity):
             raise ValueError("severity must be a finite number")
         limits = {"blocked_cooling": (0.0, 0.95), "noise": (0.0, 1000.0), "drift": (-math.inf, math.inf)}
@@ -273,9 +280,14 @@ class Scenario(_Strict):
             raise ValueError("duration must be longer than 0 s")
         if self.sample_period <= 0:
             raise ValueError("sample_period must be longer than 0 s")
-        if self.duration / self.sample_period > 50_000_000:
-            raise ValueError(f"duration / sample_period gives {self.duration / self.sample_period:.3g} samples; "
-                             "the simulator is limited to 50 million per sensor")
+        steps = self.duration / self.sample_period
+        limit = MAX_SIMULATION_SAMPLES.value
+        if steps > limit:
+            raise ValueError(f"duration / sample_period gives {steps:.3g} samples per sensor, more than the limit "
+                             f"of {limit:,} (set {MAX_SIMULATION_SAMPLES.env} to raise it)")
+        start = self.start.timestamp()
+        if not (time_ok(start) and time_ok(start + self.duration)):
+            raise ValueError(f"start and start + duration must lie within {RANGE_TEXT}")
         return self
 
     # ---- time ------------------------------------------------------------------------------------
@@ -371,7 +383,8 @@ def parse_scenario(text: str, path: Path | str = "<memory>") -> Scenario:
                 msg = f"unknown question kind; use kind = \"choice\" or \"click_part\" ({msg})"
             elif err["type"] == "union_tag_not_found":
                 msg = "a question needs kind = \"choice\" or \"click_part\""
-            problems.append(ProjectProblem(file=name, line=_line_of(text, loc), key=_key_text(loc), message=msg))
+            problems.append(ProjectProblem(file=name, line=_line_of(text, loc), key=_key_text(loc),
+                                           message=msg))
         raise ScenarioError(problems) from None
     problems = []
     for i, step in enumerate(scenario.steps):
@@ -417,7 +430,8 @@ def check_scenario(scenario: Scenario, project=None, plant: Plant | None = None)
                 if isinstance(question, PartQuestion):
                     for part in question.answer:
                         if part not in part_names:
-                            problem(("steps", i, "questions", j, "answer"), f"part {part!r} is not in the project")
+                            problem(("steps", i, "questions", j, "answer"),
+                                    f"part {part!r} is not in the project")
         if sensor_ids is not None:
             for sensor in step.expect:
                 if sensor not in sensor_ids:
@@ -425,7 +439,8 @@ def check_scenario(scenario: Scenario, project=None, plant: Plant | None = None)
         for j, fault in enumerate(step.faults):
             if fault.kind in SENSOR_FAULTS:
                 if sensor_ids is not None and fault.sensor not in sensor_ids:
-                    problem(("steps", i, "faults", j, "sensor"), f"sensor {fault.sensor!r} is not in the project")
+                    problem(("steps", i, "faults", j, "sensor"),
+                            f"sensor {fault.sensor!r} is not in the project")
             elif plant is not None:
                 why = plant.check_fault(fault.component or "", fault.kind)
                 if why:
@@ -439,7 +454,8 @@ def load_scenario(path: Path | str, project=None) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)", message="no such file")]) from None
+        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                            message="no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
                                             message=f"cannot read: {exc}")]) from None
@@ -532,7 +548,8 @@ class TrainingSession:
     choice index (or the choice's text) or, for "click the failing part", the clicked part name.
     """
 
-    CSV_COLUMNS = ("trainee", "scenario", "session_started", "step", "step_title", "question", "kind", "prompt",
+    CSV_COLUMNS = ("trainee", "scenario", "session_started", "step", "step_title", "question", "kind",
+                   "prompt",
                    "given", "expected", "correct", "time_taken_s", "answered_at", "score", "max_score")
 
     def __init__(self, scenario: Scenario, trainee_name: str, *, clock: Callable[[], float] = time.time):
@@ -580,9 +597,11 @@ class TrainingSession:
         except (TypeError, ValueError):
             raise TwinViewerError(f"answer {given!r} does not fit a {q.kind} question") from None
         now = self._clock()
-        record = AnswerRecord(step=step, question=question, kind=q.kind, prompt=q.prompt, given=q.describe(given),
+        record = AnswerRecord(step=step, question=question, kind=q.kind, prompt=q.prompt,
+                              given=q.describe(given),
                               expected=q.correct_text, correct=correct,
-                              shown_at=self._shown.get((step, question), self._last_answer_at), answered_at=now)
+                              shown_at=self._shown.get((step, question), self._last_answer_at),
+                              answered_at=now)
         self.answers[(step, question)] = record
         self._last_answer_at = now
         return record
@@ -630,7 +649,8 @@ class TrainingSession:
         for i, j, q in self.questions:
             record = self.answers.get((i, j))
             writer.writerow([
-                self.trainee, self.scenario.title, _iso(self.started_at), i, self.scenario.steps[i].title, j, q.kind,
+                self.trainee, self.scenario.title, _iso(self.started_at), i, self.scenario.steps[i].title, j,
+                             q.kind,
                 q.prompt, record.given if record else "", q.correct_text,
                 "" if record is None else ("yes" if record.correct else "no"),
                 "" if record is None else f"{record.time_taken_s:.1f}",

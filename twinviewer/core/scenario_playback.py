@@ -3,23 +3,19 @@ the trainer's logs.
 
 The window and ``twinviewer render --scenario`` share these steps, so both show the same data:
 
-- ``project_scenarios(project)``: the project's ``[[scenarios]]`` files, or every ``scenarios/*.toml`` next
-  to the project when it lists none.
 - ``simulate_for_playback(scenario, project)``: simulate at the scenario's own sample period, or at a
   coarser one for long scenarios (at most ``MAX_PLAYBACK_SAMPLES`` per sensor, e.g. every 15 s for 30 days)
   so loading stays quick; ``PlaybackRun.recording()`` gives the ``LoadedRecording`` a session swaps in,
   with the steps as ``scenario_step`` events on the timeline.
-- ``training_log_dir(project_path)`` and ``write_training_log(session, folder)``: where a trainee's answers
-  go (a ``training-logs/`` folder next to the project, or the user's data folder when that is read-only)
-  as a JSON and a CSV file a trainer can collect.
+- ``training_log_stem(session)``: the file name of a trainee's log.
+
+Finding scenario files and writing training logs is :mod:`twinviewer.io.scenario_files`.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +75,8 @@ class PlaybackRun:
         if not self.coarsened:
             return f"Simulated every {format_duration(self.sample_period)}."
         return (f"Simulated every {format_duration(self.sample_period)} (the file asks for "
-                f"{format_duration(self.scenario.sample_period)}) to keep {format_duration(self.scenario.duration)} "
+                f"{format_duration(self.scenario.sample_period)}) to keep "
+                f"{format_duration(self.scenario.duration)} "
                 "quick to load; `twinviewer simulate` writes the full-rate recording.")
 
     def events(self) -> list[Event]:
@@ -127,59 +124,7 @@ def project_folder(project) -> Path | None:
     return Path(project.path).parent if getattr(project, "path", None) else None
 
 
-def project_scenarios(project) -> list[Path]:
-    """Scenario files of a project: its ``[[scenarios]]`` entries (relative to the project file), else every
-    ``*.toml`` in a ``scenarios/`` folder next to it. Entries whose file is missing are left out (project
-    validation reports them)."""
-    folder = project_folder(project)
-    if folder is None:
-        return []
-    listed = [(folder / ref.file).resolve() for ref in getattr(project, "scenarios", [])]
-    if listed:
-        return [p for p in listed if p.is_file()]
-    return sorted(p.resolve() for p in (folder / "scenarios").glob("*.toml") if p.is_file())
-
-
-def scenario_title(path: Path) -> str:
-    """The ``title`` of a scenario file without validating it (for menus); the file name if unreadable."""
-    import tomllib
-
-    try:
-        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        title = None
-    return title if isinstance(title, str) and title.strip() else path.stem.replace("_", " ")
-
-
 # ---- training logs ----------------------------------------------------------------------------------
-def user_data_dir() -> Path:
-    """The per-user data folder of TwinViewer on this platform."""
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "TwinViewer"
-
-
-def _writable(folder: Path) -> bool:
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    return os.access(existing, os.W_OK)
-
-
-def training_log_dir(project_path: Path | str | None) -> Path:
-    """``training-logs/`` next to the project, or in the user's data folder if that place is read-only
-    (an installed demo, a network share)."""
-    if project_path is not None:
-        candidate = Path(project_path).parent / "training-logs"
-        if _writable(candidate):
-            return candidate
-    return user_data_dir() / "training-logs"
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "x"
 
@@ -189,16 +134,3 @@ def training_log_stem(session: TrainingSession) -> str:
     started = datetime.fromtimestamp(session.started_at).strftime("%Y%m%d-%H%M%S")
     scenario = session.scenario.path.stem if session.scenario.path else _slug(session.scenario.title)
     return f"{started}_{_slug(session.trainee)}_{_slug(scenario)}"
-
-
-def write_training_log(session: TrainingSession, folder: Path | str) -> tuple[Path, Path]:
-    """Write the session as ``STEM.json`` and ``STEM.csv`` in ``folder`` (created); returns both paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = training_log_stem(session)
-    json_path = folder / f"{stem}.json"
-    csv_path = folder / f"{stem}.csv"
-    json_path.write_text(session.to_json() + "\n", encoding="utf-8")
-    # utf-8-sig: spreadsheet programs then read names and units (°C, m³/h) correctly.
-    csv_path.write_text(session.to_csv(), encoding="utf-8-sig")
-    return json_path, csv_path

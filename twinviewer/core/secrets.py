@@ -1,8 +1,8 @@
 """Passwords for live sources, found without ever writing them into a project file, journal or log.
 
 Order: the environment variable named by the source's ``password_env``; then the operating system's
-keyring (service ``twinviewer``, user ``"<kind>:<host>:<username>"``) when the optional ``keyring``
-package is installed; then a prompt callback the UI or CLI supplies (a dialog, ``getpass``), whose answer
+keyring (service ``twinviewer``, user ``"<kind>:<host>:<username>"``, through the :class:`SecretStore`
+the caller passes: ``io/keyring_store.py`` when the optional ``keyring`` package is installed); then a prompt callback the UI or CLI supplies (a dialog, ``getpass``), whose answer
 can ask to remember the password in the keyring (:class:`PromptAnswer`). The result is
 a :class:`Secret`, whose ``repr``/``str`` never show the text, so it cannot leak through a log line or a
 status snapshot; :func:`redact` scrubs known secrets from any text that is about to be shown or stored.
@@ -11,12 +11,12 @@ status snapshot; :func:`redact` scrubs known secrets from any text that is about
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from twinviewer.core.errors import TwinViewerError
-
-KEYRING_SERVICE = "twinviewer"
 
 
 @dataclass(frozen=True)
@@ -62,70 +62,56 @@ def keyring_user(kind: str, host: str, username: str) -> str:
     return f"{kind}:{host}:{username}"
 
 
-def _from_keyring(user: str) -> str | None:
-    try:
-        import keyring  # optional dependency
-        from keyring.errors import KeyringError
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password(KEYRING_SERVICE, user)
-    except KeyringError:
-        return None
+class SecretStore(Protocol):
+    """Where remembered passwords live (the system keyring: :class:`twinviewer.io.keyring_store.SystemKeyring`)."""
+
+    def get(self, user: str) -> str | None: ...
+
+    def save(self, user: str, text: str) -> bool: ...
 
 
-def keyring_available() -> bool:
-    """True when the optional ``keyring`` package is installed and has a working backend to store into."""
-    try:
-        import keyring
-
-        return keyring.get_keyring().priority > 0
-    except Exception:  # not installed, or no usable backend (a headless Linux session has none)
-        return False
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
-def save_to_keyring(kind: str, host: str, username: str, password: str) -> bool:
-    """Remember a password in the OS keyring (the password dialog's "remember" box); False when no keyring is
-    available."""
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:
-        return False
-    try:
-        keyring.set_password(KEYRING_SERVICE, keyring_user(kind, host, username), password)
-    except KeyringError:
-        return False
-    return True
+def env_name_for_display(password_env: str) -> str:
+    """The variable's name as it may be shown, or a placeholder when the 'name' may be the password itself.
+
+    Environment variable names are upper case by convention (``TWINVIEWER_MQTT_PASSWORD``); anything else
+    in ``password_env`` could be a password typed into the wrong field, and is never printed."""
+    return password_env if _ENV_NAME.match(password_env) else "(named by password_env; not shown, it may be a secret)"
 
 
 def resolve_password(*, kind: str, host: str, username: str | None, password_env: str | None,
-                     prompt: PasswordPrompt | None = None, environ: dict[str, str] | None = None) -> Secret | None:
-    """The password for ``username`` at ``host``, or None when the source needs none.
+                     prompt: PasswordPrompt | None = None,
+                     environ: Mapping[str, str] | None = None,
+                     store: SecretStore | None = None) -> Secret | None:
+    """The password for ``username`` at ``host``, or None when the source needs none; ``store`` is the
+    keyring (None: none).
 
     Raises SecretError when ``password_env`` names a variable that is not set and neither the keyring nor
     the prompt gives a password.
     """
-    environ = os.environ if environ is None else environ
+    variables: Mapping[str, str] = os.environ if environ is None else environ
     if password_env:
-        text = environ.get(password_env)
+        text = variables.get(password_env)
         if text is not None:
-            return Secret(text, f"environment variable {password_env}")
+            return Secret(text, f"environment variable {env_name_for_display(password_env)}")
     if username:
-        text = _from_keyring(keyring_user(kind, host, username))
+        user = keyring_user(kind, host, username)
+        text = store.get(user) if store is not None else None
         if text is not None:
             return Secret(text, "keyring")
         if prompt is not None:
             answer = prompt(f"Password for {username} at {host} ({kind})")
             if isinstance(answer, PromptAnswer):
-                if answer.remember and save_to_keyring(kind, host, username, answer.text):
+                if answer.remember and store is not None and store.save(user, answer.text):
                     return Secret(answer.text, "prompt, now in the keyring")
                 return Secret(answer.text, "prompt")
             if answer is not None:
                 return Secret(answer, "prompt")
     if password_env:
-        raise SecretError(f"the environment variable {password_env} (password_env of the {kind} source at {host}) "
-                          "is not set, and no keyring entry or prompt gave a password")
+        raise SecretError(f"the environment variable {env_name_for_display(password_env)} (password_env of the "
+                          f"{kind} source at {host}) is not set, and no keyring entry or prompt gave a password")
     return None
 
 

@@ -2,6 +2,16 @@
 
 The window's frame timer calls :meth:`Session.tick`; the CLI calls :meth:`Session.frame_at`. Both go the
 same way: store → values at t → statuses → overlay. Sources only append to the store from their threads.
+
+A session tells what changed through Qt-free signals (:mod:`twinviewer.core.signals`), emitted on the
+thread that made the change (the GUI thread in the app):
+
+- ``recording_changed(session)``: :meth:`set_recording` swapped data in;
+- ``time_changed(t)``: :meth:`tick` moved to another time;
+- ``selection_changed(part or None)``: :meth:`select` picked a part;
+- ``overlay_changed(mode)``: :meth:`set_overlay_mode` changed what the overlay shows.
+
+The window forwards them to its Qt signals (``recording_loaded``, ``part_selected``) for the panels.
 """
 
 from __future__ import annotations
@@ -13,8 +23,10 @@ import numpy as np
 
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
+from twinviewer.core.history import CombinedHistory, HistorySource
 from twinviewer.core.overlay import OverlayEngine, OverlayFrame
 from twinviewer.core.project import Project
+from twinviewer.core.signals import Signal
 from twinviewer.core.store import Snapshot, TimeSeriesStore
 
 LIVE_STEP_S = 0.25
@@ -42,10 +54,11 @@ class Frame:
 class LoadedRecording:
     """A recording ready to swap into a session: built off the GUI thread, swapped in on it."""
 
-    store: TimeSeriesStore
+    store: HistorySource  # a TimeSeriesStore, or a lazy dataset / database history
     events: list[Event] = field(default_factory=list)
     name: str = ""
     report: str = ""
+    paths: list = field(default_factory=list)  # the files it came from (bookmarks live beside the first)
 
 
 class Session:
@@ -56,8 +69,17 @@ class Session:
         self.clock = Clock()
         self.events: list[Event] = []
         self.recording_name = ""
+        self.recording_paths: list = []
         self.sources: list = []
+        self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
+        self.selected_part: str | None = None
+        self.overlay_mode = ""
+        self.recording_changed = Signal("recording_changed")
+        self.time_changed = Signal("time_changed")
+        self.selection_changed = Signal("selection_changed")
+        self.overlay_changed = Signal("overlay_changed")
         self._last_key: tuple | None = None
+        self._last_t: float | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
         self.overlay = OverlayEngine(project.sensors, self.part_names,
@@ -66,7 +88,7 @@ class Session:
         self.sync_range(initial=True)
 
     # ----- data ------------------------------------------------------------------------------------
-    def _prepare(self, store: TimeSeriesStore) -> TimeSeriesStore:
+    def _prepare(self, store: HistorySource) -> HistorySource:
         for sensor in self.project.sensors:
             store.add_sensor(sensor.id, sensor.expected_period_s)
         return store
@@ -75,13 +97,39 @@ class Session:
         """Replace the data with a recording. Live sources append to the store they were given, so they
         are stopped; reconnecting them (Live → Connect all) starts a fresh live store."""
         self.stop_sources()
+        if self.store is not recording.store:
+            self.store.close()  # a lazy history releases its files, connections and threads
         self.store = self._prepare(recording.store)
         self.events = list(recording.events)
+        self.anomaly = None  # scored another store; the anomaly panel scores the new one
         self.recording_name = recording.name
+        self.recording_paths = list(recording.paths)
         self.clock.pause()
         self.clock.follow_live = False
         self._live_anchor = None
         self.sync_range(initial=True)
+        self.overlay.reset()
+        self._last_key = None
+        self.recording_changed.emit(self)
+
+    def attach_history(self, history: HistorySource, name: str = "") -> None:
+        """Older values from ``history`` behind the live data: running live sources keep appending to their
+        store, which answers wherever it has samples (``CombinedHistory``); without running sources the
+        data shown so far is replaced."""
+        current = self.store
+        live = current.live if isinstance(current, CombinedHistory) else current
+        if not self.sources or not live.in_memory:
+            live = TimeSeriesStore()
+        if current is not live:
+            current.close()
+        self.store = self._prepare(CombinedHistory(live, history))
+        self.recording_name = name
+        if not self.sources:
+            self.events = []
+            self.clock.pause()
+            self.clock.follow_live = False
+            self.clock.set_range(0.0, 0.0)
+        self.sync_range(initial=not self.sources)
         self.overlay.reset()
         self._last_key = None
 
@@ -136,7 +184,8 @@ class Session:
     # ----- frames ----------------------------------------------------------------------------------
     def frame_at(self, t: float) -> Frame:
         snapshot = self.store.values_at(t, self.sensor_ids)
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state))
+        anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, anomalous))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -146,14 +195,30 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.field_quantity)
+        key = (t, self.store.version, self.overlay.field_quantity, id(self.anomaly))
         frame.changed = key != self._last_key
         self._last_key = key
+        if t != self._last_t:
+            self._last_t = t
+            self.time_changed.emit(t)
         return frame
 
     def invalidate(self) -> None:
         """Force the next tick to report a change (after the overlay settings changed)."""
         self._last_key = None
 
+    def select(self, part: str | None) -> None:
+        """The part the user picked (None: nothing); tells ``selection_changed``."""
+        self.selected_part = part
+        self.selection_changed.emit(part)
+
+    def set_overlay_mode(self, mode: str) -> None:
+        """What the overlay shows (off, status, value, field:QUANTITY): the next tick shows it anew and
+        ``overlay_changed`` tells the views."""
+        self.overlay_mode = mode
+        self.invalidate()
+        self.overlay_changed.emit(mode)
+
     def close(self) -> None:
         self.stop_sources()
+        self.store.close()

@@ -172,14 +172,14 @@ class Plant:
                 continue
             unknown = sorted(set(comp.params) - set(KIND_DEFAULTS[comp.kind]))
             if unknown:
-                problems.append(f"component {comp.name!r}: unknown parameter(s) {', '.join(unknown)} for kind "
-                                f"{comp.kind!r} (known: {', '.join(sorted(KIND_DEFAULTS[comp.kind]))})")
+                problems.append(f"component {comp.name!r}: unknown parameter(s) {', '.join(unknown)} for "
+                                f"kind {comp.kind!r} (known: {', '.join(sorted(KIND_DEFAULTS[comp.kind]))})")
             built[comp.name] = PlantComponent(comp.name, comp.kind, list(comp.parts), list(comp.drives),
                                               {**KIND_DEFAULTS[comp.kind], **comp.params})
-        for comp in built.values():
-            for target in comp.drives:
+        for plant_comp in built.values():
+            for target in plant_comp.drives:
                 if target not in built:
-                    problems.append(f"component {comp.name!r} drives {target!r}, which is not a component")
+                    problems.append(f"component {plant_comp.name!r} drives {target!r}, which is not a component")
         pumps = [c for c in built.values() if c.kind == "pump"]
         motors = [c for c in built.values() if c.kind == "motor"]
         if len(pumps) > 1 or len(motors) > 1:
@@ -203,15 +203,18 @@ class Plant:
             for part in comp.parts:
                 by_part.setdefault(part, comp)
         for sensor in sensors:
-            comp = by_part.get(sensor.part)
+            owner = by_part.get(sensor.part)
             quantity = normalise_quantity(sensor.quantity)
-            if comp is None:
-                self.unbound.append(f"{sensor.id}: its part {sensor.part!r} belongs to no simulated component")
-            elif quantity not in KIND_QUANTITIES[comp.kind]:
-                self.unbound.append(f"{sensor.id}: a {comp.kind} ({comp.name}) has no {quantity!r}; it has "
-                                    f"{', '.join(KIND_QUANTITIES[comp.kind])}")
+            if owner is None:
+                self.unbound.append(
+                    f"{sensor.id}: its part {sensor.part!r} belongs to no simulated component"
+                )
+            elif quantity not in KIND_QUANTITIES[owner.kind]:
+                self.unbound.append(f"{sensor.id}: a {owner.kind} ({owner.name}) has no {quantity!r}; it has "
+                                    f"{', '.join(KIND_QUANTITIES[owner.kind])}")
             else:
-                self.bindings.append(Binding(sensor.id, comp.name, quantity, MEASUREMENT_NOISE.get(quantity, 0.0),
+                self.bindings.append(Binding(sensor.id, owner.name, quantity,
+                                             MEASUREMENT_NOISE.get(quantity, 0.0),
                                              MEASUREMENT_RESOLUTION.get(quantity, 0.0)))
 
     # ---- graph queries ------------------------------------------------------------------------------
@@ -292,7 +295,8 @@ class Plant:
         if allowed is None:
             return f"{kind!r} is not a component fault"
         if comp.kind not in allowed:
-            return f"a {kind} fault applies to {' or '.join(sorted(allowed))} components; {target!r} is a {comp.kind}"
+            return (f"a {kind} fault applies to {' or '.join(sorted(allowed))} components; "
+                    f"{target!r} is a {comp.kind}")
         if kind == "leak" and self.side_of_pump(target) == "suction":
             return f"a leak is modelled on the pump or its discharge side; {target!r} is on the suction side"
         return None

@@ -28,11 +28,11 @@ import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_SIMULATION_SAMPLES
 from twinviewer.core.events import STATUS_LABELS, classify
 from twinviewer.core.scenario import OPERATING_FIELDS, Scenario, check_scenario
 from twinviewer.core.sim_plant import SENSOR_FAULTS, Binding, Plant, SimulationError
@@ -110,7 +110,8 @@ class SimulationResult:
                     onsets.append(AlarmOnset(sensor, level, t, step, title))
         return sorted(onsets, key=lambda o: (o.t, o.sensor, o.level))
 
-    def status_at_step_ends(self, thresholds: Mapping[str, Any], window_s: float = 120.0) -> list[dict[str, str]]:
+    def status_at_step_ends(self, thresholds: Mapping[str, Any],
+                            window_s: float = 120.0) -> list[dict[str, str]]:
         """Per step, each sensor's status at the step's end: the median of its last ``window_s``, so one
         noisy sample does not decide it. This is "what you should see" before moving on."""
         if self.scenario is None:
@@ -128,28 +129,6 @@ class SimulationResult:
                 statuses[sensor] = STATUS_LABELS[code] if code >= 0 else "no data"
             out.append(statuses)
         return out
-
-    def write(self, path: Path | str) -> Path:
-        """Write as a native recording (Parquet long table) with the scenario steps as events; dropped-out
-        samples (NaN) are marked bad quality."""
-        from twinviewer.io.recording import QUALITY_BAD, QUALITY_GOOD, write_recording
-
-        metadata: dict[str, Any] = {
-            "source": "twinviewer simulator",
-            "seed": self.seed,
-            "sample_period_s": float(self.times[1] - self.times[0]) if len(self.times) > 1 else None,
-            "events": self.events(),
-            "asset": self.asset,
-            "units": dict(self.units),
-        }
-        if self.scenario is not None:
-            metadata["scenario"] = self.scenario.title
-            if self.scenario.path:
-                metadata["scenario_file"] = self.scenario.path.name
-        missing = np.isnan(self.values)
-        quality = np.where(missing, QUALITY_BAD, QUALITY_GOOD).astype(np.uint8) if missing.any() else None
-        return write_recording(Path(path), self.times, list(self.sensor_ids), self.values, quality=quality,
-                               metadata=metadata)
 
 
 # ---- timeline from a scenario ------------------------------------------------------------------------
@@ -225,7 +204,8 @@ def _coloured_noise(rng: np.random.Generator, n: int, dt: float, tau: float) -> 
 
 
 def _rng(seed: int, *key: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, *(zlib.crc32(k.encode()) for k in key)]))
+    return np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF,
+                                                         *(zlib.crc32(k.encode()) for k in key)]))
 
 
 class _Physics:
@@ -245,7 +225,8 @@ class _Physics:
     def _run(self) -> None:
         plant, op, dt = self.plant, self.tl.operating, self.tl.dt
         pump, motor = plant.pump, plant.motor
-        rated = (pump or motor).param("rated_speed_rpm") if (pump or motor) else 1480.0
+        driven = pump or motor
+        rated = driven.param("rated_speed_rpm") if driven is not None else 1480.0
         self.speed = op["speed_rpm"]
         n = self.speed / rated
         running = np.clip(n / 0.1, 0.0, 1.0)
@@ -295,25 +276,35 @@ class _Physics:
             load = load + p["vibration_friction_gain"] * excess
             friction = p["friction_kw"] * n * load
             friction_total = friction_total + friction
-            target = ambient + p["fluid_coupling"] * (self.fluid_temperature - ambient) + p["temperature_rise_k"] * n * load
+            target = (
+                ambient
+                + p["fluid_coupling"] * (self.fluid_temperature - ambient)
+                + p["temperature_rise_k"] * n * load
+            )
             self.bearing_temperature[bearing.name] = first_order(target, dt, p["thermal_time_constant_s"])
             self.internals[f"{bearing.name}.friction_kw"] = np.broadcast_to(friction, (self.n,))
         # ---- shaft power, motor current and winding temperature --------------------------------------
-        misalignment_loss = sum(c.param("misalignment_loss_kw") * np.asarray(self.sev(c.name, "misalignment")) ** 2 * n
-                                for c in couplings)
+        misalignment_loss = sum(
+            c.param("misalignment_loss_kw") * np.asarray(self.sev(c.name, "misalignment")) ** 2 * n
+            for c in couplings
+        )
         self.shaft_power = self.pump_power + friction_total + misalignment_loss
         self.internals["shaft_power_kw"] = np.broadcast_to(self.shaft_power, (self.n,))
         if motor is not None:
             m = motor.params
             self.input_power = self.shaft_power / m["efficiency"]
             accel = np.maximum(np.gradient(n, dt), 0.0) if self.n > 1 else np.zeros(self.n)
-            self.current = (running * m["no_load_current_a"]
-                            + self.input_power * 1000.0 / (math.sqrt(3.0) * m["voltage_v"] * m["power_factor"])
-                            + m["start_current_per_rate"] * accel)
+            self.current = (
+                running * m["no_load_current_a"]
+                + self.input_power * 1000.0 / (math.sqrt(3.0) * m["voltage_v"] * m["power_factor"])
+                + m["start_current_per_rate"] * accel
+            )
             cooling = (1.0 - self.sev(motor.name, "blocked_cooling")) * (
                 (1.0 - m["fan_cooling_share"]) + m["fan_cooling_share"] * np.minimum(n, 1.0))
-            rise = m["winding_rise_k"] * (m["iron_loss_share"] * running
-                                          + (1.0 - m["iron_loss_share"]) * (self.current / m["rated_current_a"]) ** 2)
+            rise = m["winding_rise_k"] * (
+                m["iron_loss_share"] * running
+                + (1.0 - m["iron_loss_share"]) * (self.current / m["rated_current_a"]) ** 2
+            )
             self.winding_temperature = first_order(ambient + rise / cooling, dt, m["thermal_time_constant_s"])
             self.internals["cooling_factor"] = np.broadcast_to(cooling, (self.n,))
 
@@ -331,6 +322,7 @@ class _Physics:
         k_discharge: np.ndarray | float = 0.0
         supply = static = 0.0
         leak_coefficient: dict[str, np.ndarray] = {}
+        k: np.ndarray | float
         for comp in plant.components.values():
             side = plant.side_of_pump(comp.name)
             if comp.kind == "valve" and side in ("suction", "discharge"):
@@ -346,8 +338,9 @@ class _Physics:
                 static += comp.params.get("static_pressure_bar", 0.0)
             leak = self.sev(comp.name, "leak")
             if np.any(leak):
-                leak_coefficient[comp.name] = comp.param("leak_flow_m3h") * leak / math.sqrt(LEAK_REFERENCE_BAR) \
-                    * np.ones(size)
+                leak_coefficient[comp.name] = (
+                    comp.param("leak_flow_m3h") * leak / math.sqrt(LEAK_REFERENCE_BAR) * np.ones(size)
+                )
         k_suction = np.broadcast_to(k_suction, (size,))
         k_discharge = np.maximum(np.broadcast_to(k_discharge, (size,)), 1e-9)
         b = pp["curve_coefficient"]
@@ -358,7 +351,8 @@ class _Physics:
             system_flow = np.sqrt(np.maximum(head - static, 0.0) / (k_suction + b + k_discharge))
         else:
             discharge = self._discharge_pressure(
-                lambda p: np.sqrt(np.maximum(head - p, 0.0) / (k_suction + b)), head, static, k_discharge, total_leak)
+                lambda p: np.sqrt(np.maximum(head - p,
+                                             0.0) / (k_suction + b)), head, static, k_discharge, total_leak)
             system_flow = np.sqrt(np.maximum(head - discharge, 0.0) / (k_suction + b))
         # The most the suction can deliver: where the suction pressure falls to vapour pressure plus the
         # NPSH the impeller needs (NPSHr = npsh_required_m · n² · (0.5 + 0.5 (Q / Q_bep n)²)).
@@ -388,7 +382,12 @@ class _Physics:
             flow = flow * (1.0 + 0.06 * cavitation * wander)
             discharge = discharge + 0.12 * cavitation * _coloured_noise(rng, size, self.tl.dt, 1.0)
         suction = np.maximum(supply - k_suction * flow**2, vapour - P_ATM_BAR)
-        self.flow, self.suction_pressure, self.discharge_pressure, self.cavitation = flow, suction, discharge, cavitation
+        self.flow, self.suction_pressure, self.discharge_pressure, self.cavitation = (
+            flow,
+            suction,
+            discharge,
+            cavitation,
+        )
         relative = flow / (pp["bep_flow_m3h"] * np.maximum(n, 1e-3))
         self.pump_power = pp["bep_power_kw"] * n**3 * (0.45 + 0.55 * relative) * (n > 0)
         self.internals.update({
@@ -428,7 +427,8 @@ class _Physics:
         if quantity == "vibration":
             return self.vibration[component]
         if kind == "motor":
-            values = {"temperature": self.winding_temperature, "current": self.current, "power": self.input_power}
+            values = {"temperature": self.winding_temperature, "current": self.current,
+                      "power": self.input_power}
             return np.broadcast_to(values[quantity], full)
         if kind == "bearing":
             return self.bearing_temperature[component]
@@ -504,7 +504,8 @@ def simulate_timeline(plant: Plant, timeline: Timeline, seed: int, scenario: Sce
                             unbound=list(plant.unbound))
 
 
-def simulate(scenario: Scenario, project, *, seed: int | None = None, plant: Plant | None = None) -> SimulationResult:
+def simulate(scenario: Scenario, project, *, seed: int | None = None,
+             plant: Plant | None = None) -> SimulationResult:
     """Simulate a scenario on a project's plant (its ``[[components]]`` or the demo skid's graph).
 
     ``seed`` overrides the scenario's own seed. Names in the scenario are checked against the project
@@ -516,6 +517,11 @@ def simulate(scenario: Scenario, project, *, seed: int | None = None, plant: Pla
         from twinviewer.core.scenario import ScenarioError
 
         raise ScenarioError(problems)
+    bound = len([b for b in plant.bindings]) or 1
+    where = str(scenario.path) if scenario.path else f"scenario {scenario.title!r}"
+    MAX_SIMULATION_SAMPLES.check(scenario.n_samples * bound, where,
+                                 f"duration / sample_period = {scenario.n_samples:,} time steps × {bound} sensors =",
+                                 error=SimulationError)
     timeline = build_timeline(scenario)
     result = simulate_timeline(plant, timeline, scenario.seed if seed is None else seed, scenario)
     if project is not None:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.events import crossings_in
+from twinviewer.core.history import HistorySource, Summary, decimate, summarize
 
 FRESH, STALE, NO_DATA = 0, 1, 2
 STATE_NAMES = ("fresh", "stale", "no data")
@@ -64,7 +65,8 @@ class Snapshot:
 
     def as_dict(self) -> dict[str, tuple[float, int]]:
         """``{sensor_id: (value, state)}`` — convenient for tests and small views, not for the hot path."""
-        return {s: (float(v), int(st)) for s, v, st in zip(self.sensor_ids, self.values, self.state, strict=True)}
+        return {s: (float(v), int(st)) for s, v,
+                st in zip(self.sensor_ids, self.values, self.state, strict=True)}
 
 
 class _Block:
@@ -102,8 +104,13 @@ class _Plan:
     stale_after: np.ndarray  # float64 (n,) age beyond which a sample is stale
 
 
-class TimeSeriesStore:
-    """Thread-safe store of sensor samples; see the module docstring for layout and semantics."""
+class TimeSeriesStore(HistorySource):
+    """Thread-safe store of sensor samples; see the module docstring for layout and semantics.
+
+    The in-memory :class:`~twinviewer.core.history.HistorySource`: recordings loaded whole, live data.
+    """
+
+    in_memory = True
 
     def __init__(self, stale_factor: float = 3.0):
         self._lock = threading.RLock()
@@ -119,7 +126,8 @@ class TimeSeriesStore:
 
     # ----------------------------------------------------------------- sensors
     def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
-        """Register a sensor (idempotent). A given period replaces the old one; None keeps it (default 1 s)."""
+        """Register a sensor (idempotent). A given period replaces the old one; None keeps it (default 1
+        s)."""
         if expected_period_s is not None and not expected_period_s > 0:
             raise ValueError(f"expected_period_s for {sensor_id!r} must be positive, got {expected_period_s}")
         with self._lock:
@@ -218,13 +226,14 @@ class TimeSeriesStore:
             for sensor_id in sensor_ids:
                 self.add_sensor(sensor_id)
             locations = [self._sensors[s].location for s in sensor_ids]
-            if all(loc is None for loc in locations):
+            placed = [loc for loc in locations if loc is not None]
+            if not placed:
                 self._new_block(times, sensor_ids, values2d, value_dtype, copy)
-            elif (all(loc is not None for loc in locations)
-                  and len({id(loc[0]) for loc in locations}) == 1
-                  and locations[0][0].width == len(sensor_ids)):
-                block = locations[0][0]
-                order = np.argsort([loc[1] for loc in locations])
+            elif (len(placed) == len(locations)
+                  and len({id(loc[0]) for loc in placed}) == 1
+                  and placed[0][0].width == len(sensor_ids)):
+                block = placed[0][0]
+                order = np.argsort([loc[1] for loc in placed])
                 self._append_rows(block, times, values2d[:, order])
             else:
                 for j, sensor_id in enumerate(sensor_ids):
@@ -283,26 +292,19 @@ class TimeSeriesStore:
         count = i1 - i0
         if count <= 0:
             return empty, empty, empty
-        times = all_times[i0:i1]
-        column = block_values[i0:i1, col]
-        max_points = max(int(max_points), 1)
-        if count <= max_points:
-            raw = column.astype(np.float64)
-            return times.copy(), raw, raw.copy()
-        edges = np.linspace(times[0], times[-1], max_points + 1)
-        starts = np.searchsorted(times, edges[:-1], side="left")
-        ends = np.empty_like(starts)
-        ends[:-1] = starts[1:]
-        ends[-1] = count
-        filled = ends > starts
-        safe_starts = np.minimum(starts, count - 1)
-        with np.errstate(invalid="ignore"):
-            vmin = np.fmin.reduceat(column, safe_starts).astype(np.float64)
-            vmax = np.fmax.reduceat(column, safe_starts).astype(np.float64)
-        vmin[~filled] = np.nan
-        vmax[~filled] = np.nan
-        centres = (edges[:-1] + edges[1:]) * 0.5
-        return centres, vmin, vmax
+        return decimate(all_times[i0:i1], block_values[i0:i1, col], max_points)
+
+    def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
+        """Min, max, mean and count per ``resolution_s`` bucket of the samples with ``t0 <= t <= t1``."""
+        location = self._location(sensor_id)
+        if location is None or not t1 >= t0:
+            return Summary.empty(resolution_s)
+        block, col = location
+        block_times, block_values, length = block.view
+        all_times = block_times[:length]
+        i0 = int(np.searchsorted(all_times, t0, side="left"))
+        i1 = int(np.searchsorted(all_times, t1, side="right"))
+        return summarize(all_times[i0:i1], block_values[i0:i1, col], resolution_s)
 
     def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
         """A copy of every sample of one sensor: ``(times, values)`` float64. Empty arrays if none."""
@@ -314,12 +316,14 @@ class TimeSeriesStore:
         return block_times[:length].copy(), block_values[:length, col].astype(np.float64)
 
     def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(times, values (n, k))`` copies when all given sensors share one time index (one block), else None.
+        """``(times, values (n, k))`` copies when all given sensors share one time index (one block), else
+        None.
 
         Lets writers and exporters take a recording's matrix in one piece instead of sensor by sensor.
         """
-        locations = [self._location(s) for s in sensor_ids]
-        if not locations or any(loc is None for loc in locations) or len({id(loc[0]) for loc in locations}) != 1:
+        found = [self._location(s) for s in sensor_ids]
+        locations = [loc for loc in found if loc is not None]
+        if not locations or len(locations) != len(found) or len({id(loc[0]) for loc in locations}) != 1:
             return None
         block_times, block_values, length = locations[0][0].view
         columns = [loc[1] for loc in locations]

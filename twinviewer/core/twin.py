@@ -1,6 +1,6 @@
 """What is open in the app: a project (or a raw mesh wrapped in a generated project) and its model.
 
-``open_twin(path)`` is the one entry the window, the CLI and tests use to open anything.
+:func:`twinviewer.io.twins.open_twin` reads one from files (the core reads no files).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import Model
 
 if TYPE_CHECKING:  # the project module (pydantic) is imported when first needed: see open_twin
@@ -35,41 +34,3 @@ class Twin:
 
 def is_project_file(path: Path) -> bool:
     return path.name.endswith(".toml")
-
-
-def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None,
-              split_bodies: bool = False) -> Twin:
-    """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts
-    (``split_bodies``: of its connected bodies; a project says that per model file).
-
-    A raw mesh is read before the project module (and pydantic) is imported, so a caller that imports
-    it in another thread meanwhile (``twinviewer render`` does) overlaps that import with the mesh load.
-    """
-    from twinviewer.io.meshes import load_model_file, load_project_model
-
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise MeshLoadError(f"{path}: no such file")
-    if is_project_file(path):
-        from twinviewer.core.project import load_project
-
-        project = load_project(path)
-        model = load_project_model(project, progress=progress, cancel=cancelled)
-        missing = [p.name for p in project.parts if p.name not in set(model.part_names)]
-        if missing:
-            model.warnings.append(
-                f"{len(missing)} part(s) named in the project are not in the model files: {', '.join(missing[:8])}")
-        return Twin(project, model, path.resolve())
-    # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
-    up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
-    model = load_model_file(path, up_axis=up_axis, split_bodies=split_bodies, progress=progress, cancel=cancelled)
-    from twinviewer.core.project import Project
-
-    project = Project.model_validate({
-        "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
-        "models": [{"file": str(path.resolve()), "up_axis": up_axis, "split_bodies": split_bodies}],
-        # Split bodies are grouped under the part they came from; other parts stand on their own.
-        "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name} for p in model.parts],
-    })
-    project.path = path.resolve()
-    return Twin(project, model, path.resolve(), is_raw_mesh=True)

@@ -87,7 +87,8 @@ def view_table(view: ViewSettings) -> str:
         items = ", ".join(f"{_key(q)} = {_string(n)}" for q, n in sorted(view.colormaps.items()))
         lines.append(f"colormaps = {{ {items} }}")
     if view.ranges:
-        items = ", ".join(f"{_key(q)} = [{_number(lo)}, {_number(hi)}]" for q, (lo, hi) in sorted(view.ranges.items()))
+        items = ", ".join(f"{_key(q)} = [{_number(lo)}, {_number(hi)}]" for q,
+                          (lo, hi) in sorted(view.ranges.items()))
         lines.append(f"ranges = {{ {items} }}")
     return "\n".join(lines) + "\n"
 
@@ -162,7 +163,8 @@ def replace_view_table(text: str, view: ViewSettings) -> str:
             head += newline
         separator = newline if head.strip() and not head.endswith(newline * 2) else ""
         return head + separator + table
-    kept_comments = [line for start, end in blocks for line in lines[start + 1:end] if line.lstrip().startswith("#")]
+    kept_comments = [line for start,
+                     end in blocks for line in lines[start + 1:end] if line.lstrip().startswith("#")]
     replacement = table.splitlines(keepends=True)
     replacement[1:1] = kept_comments
     first_start = blocks[0][0]
@@ -191,7 +193,9 @@ def save_view(project_path: Path | str, view: ViewSettings) -> Path:
         text = raw.decode("utf-8")
         before = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ViewSaveError(f"{path}: not a readable TOML project ({exc}); fix it before saving the view") from None
+        raise ViewSaveError(
+            f"{path}: not a readable TOML project ({exc}); fix it before saving the view"
+        ) from None
     new_text = replace_view_table(text, view)
     try:
         after = tomllib.loads(new_text)
@@ -201,7 +205,8 @@ def save_view(project_path: Path | str, view: ViewSettings) -> Path:
     before.pop("view", None)
     written_view = after.pop("view", None)
     if before != after or written_view is None:
-        raise ViewSaveError(f"{path}: rewriting [view] would change other settings; the file was left as it was")
+        raise ViewSaveError(f"{path}: rewriting [view] would change other settings; the file was left as it "
+                            "was")
     tmp = path.with_name(path.name + ".tmp")
     try:
         tmp.write_bytes(new_text.encode("utf-8"))

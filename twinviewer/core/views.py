@@ -1,6 +1,8 @@
 """Standard camera views by name (window, CLI, scenario steps, project [view]) and image sizes."""
 
-VIEW_NAMES = ("iso", "front", "back", "left", "right", "top", "bottom")
+from twinviewer.core.options import VIEW_NAMES
+
+__all__ = ["VIEW_NAMES", "parse_size"]
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -43,7 +43,8 @@ HYDRAULIC_SENSORS: dict[str, tuple[str, str]] = {
 # profile.txt columns: name, optimal value, {value: meaning}
 _PROFILE = (
     ("cooler", 100, {3: "close to total failure", 20: "reduced efficiency", 100: "full efficiency"}, "%"),
-    ("valve", 100, {100: "optimal switching", 90: "small lag", 80: "severe lag", 73: "close to total failure"}, "%"),
+    ("valve", 100,
+     {100: "optimal switching", 90: "small lag", 80: "severe lag", 73: "close to total failure"}, "%"),
     ("pump leakage", 0, {0: "no leakage", 1: "weak leakage", 2: "severe leakage"}, ""),
     ("accumulator", 130, {130: "optimal pressure", 115: "slightly reduced pressure",
                           100: "severely reduced pressure", 90: "close to total failure"}, " bar"),
@@ -72,7 +73,8 @@ def _read_matrix(path: Path, report: ImportReport) -> np.ndarray:
         raise RecordingError(f"{path}: the file is empty")
     width = len(lines[0].split("\t"))
     matrix = np.full((len(lines), width), np.nan)
-    truncated, unparsable, bad_lines = [], 0, []
+    truncated, unparsable = [], 0
+    bad_lines: list[str] = []
     for row, line in enumerate(lines):
         fields = line.split("\t")
         if len(fields) != width:
@@ -99,7 +101,9 @@ def import_hydraulic(folder: Path | str, mapping: ColumnMapping = None, *, start
     """The ZeMA hydraulic rig folder → a new store (one block per sampling rate) and its report."""
     folder = Path(folder)
     if not is_hydraulic_folder(folder):
-        raise RecordingError(f"{folder}: not a hydraulic-rig folder (expected files such as TS1.txt, VS1.txt)")
+        raise RecordingError(
+            f"{folder}: not a hydraulic-rig folder (expected files such as TS1.txt, VS1.txt)"
+        )
     report = ImportReport(source=str(folder))
     available = [name for name in HYDRAULIC_SENSORS if (folder / f"{name}.txt").is_file()]
     maps = normalise_mapping(mapping) or [_identity(name) for name in available]
@@ -108,8 +112,8 @@ def import_hydraulic(folder: Path | str, mapping: ColumnMapping = None, *, start
     present = [m for m in maps if m.column in available]
     report.unmapped_columns = [name for name in available if name not in {m.column for m in present}]
     if not present:
-        raise RecordingError(f"{folder}: none of the mapped sensors ({', '.join(m.column for m in maps)}) has a "
-                             f"file here; found {', '.join(available)}")
+        raise RecordingError(f"{folder}: none of the mapped sensors ({', '.join(m.column for m in maps)}) "
+                             f"has a file here; found {', '.join(available)}")
     by_rate: dict[int, list[tuple[str, np.ndarray]]] = {}
     cycles = None
     for i, m in enumerate(present):
@@ -121,7 +125,8 @@ def import_hydraulic(folder: Path | str, mapping: ColumnMapping = None, *, start
         if cycles is None:
             cycles = matrix.shape[0]
         elif matrix.shape[0] != cycles:
-            report.notes.append(f"{m.column}.txt has {matrix.shape[0]} cycles, {present[0].column}.txt {cycles}; "
+            report.notes.append(f"{m.column}.txt has {matrix.shape[0]} cycles, {present[0].column}.txt "
+                                f"{cycles}; "
                                 "cycles are aligned from the first one")
         values = matrix.reshape(-1) * m.scale + m.offset
         by_rate.setdefault(matrix.shape[1], []).append((m.sensor, values))
@@ -152,7 +157,8 @@ def _identity(name: str) -> ColumnMap:
     return ColumnMap(column=name, sensor=name)
 
 
-def hydraulic_profile_events(profile: Path, report: ImportReport, start: float = HYDRAULIC_START) -> list[Event]:
+def hydraulic_profile_events(profile: Path, report: ImportReport,
+                             start: float = HYDRAULIC_START) -> list[Event]:
     """Runs of cycles where a component is not optimal → "condition" span events."""
     matrix = _read_matrix(profile, report)
     events: list[Event] = []
@@ -169,7 +175,8 @@ def hydraulic_profile_events(profile: Path, report: ImportReport, start: float =
             meaning = meanings.get(code, "unlisted state")
             label = f"{component}: {meaning}" if component == "stability" else \
                 f"{component} {code:g}{unit} ({meaning})"
-            events.append(Event(start + a * HYDRAULIC_CYCLE_S, start + b * HYDRAULIC_CYCLE_S, "condition", label))
+            events.append(Event(start + a * HYDRAULIC_CYCLE_S, start + b * HYDRAULIC_CYCLE_S, "condition",
+                                label))
     events.sort(key=lambda e: e.t)
     return events
 

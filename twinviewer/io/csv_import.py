@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from twinviewer.core.errors import CancelledError, RecordingError
+from twinviewer.core.timerange import RANGE_TEXT
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.tables import LABEL_COLUMNS, LongTable, WideTable
 from twinviewer.io.timestamps import TimeParser, parse_numbers
@@ -155,7 +156,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         raise RecordingError(f"{path}: layout {layout!r} must be auto, wide or long")
     if time_column is not None:
         if time_column not in names:
-            raise RecordingError(f"{path}: time column {time_column!r} not found; columns are {', '.join(names)}")
+            raise RecordingError(f"{path}: time column {time_column!r} not found; columns are "
+                                 f"{', '.join(names)}")
         time_name = time_column
     else:
         time_name = sniffed.time_name
@@ -170,7 +172,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
             raise RecordingError(f"{path}: a long CSV needs a sensor column and a value column; "
                                  f"columns are {', '.join(names)}")
     data_lines = lines[1:] if has_header else lines
-    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f) for f in split_fields(data_lines[0], delimiter))
+    decimal_comma = delimiter != "," and any(_DECIMAL_COMMA.match(f)
+                                             for f in split_fields(data_lines[0], delimiter))
 
     invalid_rows: list[tuple[int, int]] = []
 
@@ -186,9 +189,10 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
                                            strings_can_be_null=False, quoted_strings_can_be_null=False)
     parser = TimeParser(time_format, timezone, where=str(path))
     size = max(path.stat().st_size, 1)
-    raw_times, naive_flags, bad_time, blank, columns_out = [], [], [], [], {}
+    raw_times, naive_flags, bad_time, blank = [], [], [], []
+    columns_out: dict[str, list[np.ndarray]] = {}
     cell_problems: dict[str, list[np.ndarray]] = {"unparsable number": [], "missing value": []}
-    value_columns = [n for n in names if n != time_name] if layout == "wide" else [value_name]
+    value_columns: list[str] = [n for n in names if n != time_name] if layout == "wide" else [str(value_name)]
     long_names: list[np.ndarray] = []
     try:
         with open(path, "rb") as handle:
@@ -228,7 +232,8 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     if invalid_rows:
         report.add("truncated line", len(invalid_rows), [f"{name}:{number}" for number, _ in invalid_rows])
     blank_all = np.concatenate(blank)
-    bad_time_all = np.concatenate(bad_time)
+    all_times = parser.finish(np.concatenate(raw_times), np.concatenate(naive_flags))
+    bad_time_all = np.concatenate(bad_time) | (np.isnan(all_times) & ~blank_all)  # unreadable or out of range
     report.add("blank line", int(blank_all.sum()), [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(blank_all)[:5]])
     report.add("bad timestamp", int(bad_time_all.sum()),
                [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(bad_time_all)[:5]])
@@ -240,18 +245,19 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         if total:
             any_row = np.logical_or.reduce(flags)
             report.add(kind, total, [f"{name}:{line_numbers[i]}" for i in np.flatnonzero(any_row)[:5]])
-    times = parser.finish(np.concatenate(raw_times), np.concatenate(naive_flags))[keep]
+    times = all_times[keep]
     lines_kept = line_numbers[keep]
     if not times.size:
         if bad_time_all.any():
             raise RecordingError(f"{path}: no timestamp in column {time_name!r} could be read (first bad line "
-                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch seconds")
+                                 f"{line_numbers[np.flatnonzero(bad_time_all)[0]]}); use ISO 8601 or epoch seconds "
+                                 f"within {RANGE_TEXT}")
         raise EmptyFileError(f"{path}: the file has no data rows")
     if layout == "long":
         sensor_text = np.concatenate(long_names)[keep]
         name_list, codes = np.unique(sensor_text.astype(str), return_inverse=True)
         return LongTable(name, times, lines_kept, [str(s) for s in name_list], codes.astype(np.int64),
-                         np.concatenate(columns_out[value_name])[keep])
+                         np.concatenate(columns_out[str(value_name)])[keep])
     data_columns = [c for c in value_columns if c.lower() not in LABEL_COLUMNS]
     label_columns = [c for c in value_columns if c.lower() in LABEL_COLUMNS]
     matrix = np.empty((times.size, len(data_columns)))

@@ -17,11 +17,11 @@ FIRST_LOCATIONS_KEPT = 5
 # kind → what the importer did about it
 PROBLEM_KINDS: dict[str, str] = {
     "truncated line": "row skipped: wrong number of fields",
-    "bad timestamp": "row skipped: timestamp not readable",
+    "bad timestamp": "row skipped: timestamp not readable or outside 1970..2200",
     "unknown sensor": "row skipped: sensor not in the mapping",
     "blank line": "skipped",
     "empty file": "file skipped: no data rows",
-    "unparsable number": "value kept as a gap (NaN): not a number",
+    "unparsable number": "value kept as a gap (NaN): not a number, NaN or infinite",
     "missing value": "empty cell kept as a gap (NaN)",
     "bad quality": "value kept as a gap (NaN): quality flag 'bad'",
     "duplicate timestamp": "last row kept",
@@ -80,10 +80,17 @@ class ImportReport:
 
     def __str__(self) -> str:
         lines = []
-        what = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files" if self.files else self.source
+        what = (
+            self.files[0]
+            if len(self.files) == 1
+            else f"{len(self.files)} files"
+            if self.files
+            else self.source
+        )
         span = ""
         if self.time_range is not None:
-            t0, t1 = (datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") for t in self.time_range)
+            t0, t1 = (datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                      for t in self.time_range)
             span = f", {t0} → {t1} UTC"
         lines.append(f"Imported {what}: {self.rows:,} rows, {len(self.sensors)} sensors, "
                      f"{self.samples:,} samples{span}")
@@ -121,4 +128,5 @@ def _describe_locations(locations: list[str]) -> str:
     for location in locations:
         file, _, line = location.rpartition(":")
         by_file.setdefault(file, []).append(line)
-    return "; ".join(f"{file} line{'s' if len(lines) > 1 else ''} {', '.join(lines)}" for file, lines in by_file.items())
+    return "; ".join(f"{file} line{'s' if len(lines) > 1 else ''} {', '.join(lines)}" for file,
+                     lines in by_file.items())

@@ -17,12 +17,14 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from twinviewer.core.errors import RecordingError
 from twinviewer.core.project import Project, RecordingSource
 from twinviewer.core.store import TimeSeriesStore
 from twinviewer.io.adapters import HYDRAULIC_START, import_hydraulic, is_hydraulic_folder, nab_events
 from twinviewer.io.csv_import import EmptyFileError, read_csv_table
+from twinviewer.io.dataset import is_dataset_folder, open_dataset_recording
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.recording import read_parquet_table, read_recording
 from twinviewer.io.tables import ColumnMapping, LongTable, WideTable, assemble_long, assemble_wide
@@ -37,7 +39,8 @@ def _natural_key(path: Path) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
 
 
-def resolve_recording_files(project: Project | None, source: RecordingSource | str, override_dir: Path | str | None = None,
+def resolve_recording_files(project: Project | None, source: RecordingSource | str,
+                            override_dir: Path | str | None = None,
                             variables: Mapping[str, str] | None = None) -> list[Path]:
     """The files a recording source names, expanded and sorted naturally (0, 1, 2, …, 10).
 
@@ -59,8 +62,8 @@ def resolve_recording_files(project: Project | None, source: RecordingSource | s
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         if name not in values:
-            raise RecordingError(f"the recording path {pattern!r} uses ${{{name}}}, which is not set: set the "
-                                 f"environment variable {name} or choose the data folder (--data-dir)")
+            raise RecordingError(f"the recording path {pattern!r} uses ${{{name}}}, which is not set: set "
+                                 f"the environment variable {name} or choose the data folder (--data-dir)")
         return values[name]
 
     expanded = os.path.expanduser(_VARIABLE.sub(substitute, pattern))
@@ -85,7 +88,8 @@ def import_recording(paths: Path | str | Sequence[Path | str], *, source: Record
                      progress: Progress | None = None, cancel: Cancel | None = None,
                      value_dtype: str = "auto") -> tuple[TimeSeriesStore, ImportReport]:
     """Import one or several files as one recording into a new store; see the module docstring."""
-    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    paths = files
     if not paths:
         raise RecordingError("no recording file given")
     settings = source or RecordingSource(kind="recording", file=str(paths[0]))
@@ -109,10 +113,13 @@ def import_recording(paths: Path | str | Sequence[Path | str], *, source: Record
         store, report = import_hydraulic(paths[0], mapping, start=HYDRAULIC_START + time_offset_s,
                                          progress=progress, cancel=cancel, periods=periods)
         return store, report
+    if len(paths) == 1 and format in ("auto", "parquet") and is_dataset_folder(paths[0]):
+        return open_dataset_recording(paths[0], mapping, periods, progress, cancel)
     for path in paths:
         if path.is_dir():
             raise RecordingError(f"{path} is a folder; give the recording files (e.g. {path}/*.csv)")
-    if len(paths) == 1 and (format == "parquet" or (format == "auto" and paths[0].suffix.lower() in PARQUET_SUFFIXES)):
+    if len(paths) == 1 and (format == "parquet"
+                            or (format == "auto" and paths[0].suffix.lower() in PARQUET_SUFFIXES)):
         store, report = read_recording(paths[0], progress, cancel, mapping=mapping, value_dtype=value_dtype,
                                        periods=periods)
         return store, report
@@ -139,7 +146,7 @@ def import_recording(paths: Path | str | Sequence[Path | str], *, source: Record
     kinds = {type(t) for t in tables}
     if len(kinds) > 1:
         raise RecordingError(f"{label}: the files mix wide and long layouts; import them separately")
-    assemble = assemble_long if kinds == {LongTable} else assemble_wide
+    assemble: Callable[..., Any] = assemble_long if kinds == {LongTable} else assemble_wide
     store = assemble(tables, mapping, report, value_dtype=value_dtype, time_offset_s=time_offset_s,
                      periods=periods)
     if progress is not None:
@@ -177,5 +184,7 @@ def import_source(project: Project, source: RecordingSource | str | None = None,
     known = {s.id for s in project.sensors}
     strangers = [s for s in store.sensor_ids if s not in known]
     if strangers and project.sensors:
-        report.notes.append("Sensors in the recording that the project does not define: " + ", ".join(strangers))
+        report.notes.append(
+            "Sensors in the recording that the project does not define: " + ", ".join(strangers)
+        )
     return store, report

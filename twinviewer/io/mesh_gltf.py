@@ -16,19 +16,22 @@ STEP, trimesh) keep the CAD's +Z up, so the caller's ``up_axis`` decides (``"y"`
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import struct
-import urllib.parse
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
+from twinviewer.io.referenced_files import read_reference
 
-_COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32,
+                    5126: np.float32}
 _COMPONENT_COUNT = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
 _TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN = 4, 5, 6
 _DRACO = "KHR_draco_mesh_compression"
@@ -55,7 +58,8 @@ def read_gltf_header(path: Path) -> tuple[dict, bytes | None]:
         if version != 2:
             raise MeshLoadError(f"{path}: GLB version {version} is not supported (only glTF 2.0).")
         if total > len(data):
-            raise MeshLoadError(f"{path}: GLB declares {total} bytes but the file has {len(data)}: it is truncated.")
+            raise MeshLoadError(f"{path}: GLB declares {total} bytes but the file has {len(data)}: it is "
+                                "truncated.")
         offset, header, binary = 12, None, None
         while offset + 8 <= total:
             length, kind = struct.unpack_from("<II", data, offset)
@@ -73,12 +77,19 @@ def read_gltf_header(path: Path) -> tuple[dict, bytes | None]:
 
 def _parse_json(path: Path, raw: bytes) -> dict:
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MeshLoadError(f"{path}: not a glTF file: it is neither a GLB container nor glTF JSON.") from None
+        header = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise MeshLoadError(f"{path}: not a glTF file: it is neither a GLB container nor glTF JSON "
+                            "(or its JSON holds NaN/Infinity).") from None
+    except RecursionError:
+        raise MeshLoadError(f"{path}: the glTF JSON is nested too deeply to be a glTF file.") from None
     if not isinstance(header, dict) or "asset" not in header:
         raise MeshLoadError(f"{path}: not a glTF file: the JSON has no 'asset' entry.")
     return header
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def read_gltf(path: Path, *, warnings: list[str]) -> list[PartMesh]:
@@ -91,10 +102,19 @@ def read_gltf(path: Path, *, warnings: list[str]) -> list[PartMesh]:
         try:
             import DracoPy  # noqa: F401
         except ImportError:
-            raise MeshLoadError(f"{path}: the glTF is Draco-compressed (KHR_draco_mesh_compression); install "
-                                'DracoPy with `pip install "twinviewer[draco]"` or re-export it uncompressed.') from None
+            raise MeshLoadError(
+                f"{path}: the glTF is Draco-compressed (KHR_draco_mesh_compression); install "
+                'DracoPy with `pip install "twinviewer[draco]"` or re-export it uncompressed.'
+            ) from None
     reader = _Reader(path, header, binary, warnings)
-    return reader.parts()
+    try:
+        return reader.parts()
+    except MeshLoadError:
+        raise
+    except KeyError as exc:
+        raise MeshLoadError(f"{path}: a glTF entry lacks its required key {exc.args[0]!r}.") from None
+    except (IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise MeshLoadError(f"{path}: the glTF JSON has a malformed entry ({type(exc).__name__}: {exc}).") from None
 
 
 class _Reader:
@@ -103,61 +123,108 @@ class _Reader:
         self.header = header
         self.binary = binary
         self.warnings = warnings
-        self._buffers: dict[int, bytes] = {}
+        self._buffers: dict[object, bytes] = {}
         self._geometry: dict[int, _Geometry | None] = {}
         self._images: dict[int, np.ndarray | None] = {}
 
     # -- buffers and accessors -------------------------------------------------------------------
-    def buffer(self, index: int) -> bytes:
+    def item(self, kind: str, index: object) -> dict:
+        """``header[kind][index]``, or a refusal naming the dangling reference."""
+        items = self.header.get(kind)
+        if (not isinstance(index, int) or isinstance(index, bool) or not isinstance(items, list)
+                or not 0 <= index < len(items) or not isinstance(items[index], dict)):
+            raise MeshLoadError(f"{self.path}: glTF {kind}[{index!r}] is referenced but does not exist.")
+        return items[index]
+
+    def integer(self, spec: dict, key: str, where: str, default: int | None = None, minimum: int = 0) -> int:
+        value = spec.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise MeshLoadError(f"{self.path}: glTF {where}: {key} {value!r} is not an integer ≥ {minimum}.")
+        return value
+
+    def buffer(self, index: object) -> bytes:
         if index not in self._buffers:
-            spec = self.header["buffers"][index]
+            spec = self.item("buffers", index)
+            declared = self.integer(spec, "byteLength", f"buffers[{index}]")
             uri = spec.get("uri")
             if uri is None:
                 if self.binary is None:
                     raise MeshLoadError(f"{self.path}: glTF buffer {index} has no uri and there is no GLB binary chunk.")
-                self._buffers[index] = self.binary
+                data = self.binary
+            elif not isinstance(uri, str):
+                raise MeshLoadError(f"{self.path}: glTF buffers[{index}].uri is not a string.")
             else:
-                try:
-                    self._buffers[index] = self.uri_bytes(uri)
-                except (FileNotFoundError, IsADirectoryError):
-                    raise MeshLoadError(f"{self.path}: glTF buffer file {uri!r} not found next to it.") from None
+                data = self.uri_bytes(uri, f"buffer {index}", declared)
+            if len(data) < declared:
+                raise MeshLoadError(f"{self.path}: glTF buffer {index} holds {len(data):,} bytes but declares "
+                                    f"byteLength {declared:,}: it is truncated.")
+            self._buffers[index] = data[:declared]
         return self._buffers[index]
 
-    def uri_bytes(self, uri: str) -> bytes:
-        """The bytes a glTF ``uri`` names: a base64 ``data:`` URI, or a file next to the glTF."""
+    def uri_bytes(self, uri: str, what: str, declared: int | None = None) -> bytes:
+        """The bytes a glTF ``uri`` names: a base64 ``data:`` URI, or a file inside the glTF's folder, read
+        with the declared size as the cap."""
         if uri.startswith("data:"):
-            return base64.b64decode(uri.split(",", 1)[1])
-        return (self.path.parent / urllib.parse.unquote(uri)).read_bytes()
+            encoded = uri.split(",", 1)[1] if "," in uri else ""
+            if declared is not None and len(encoded) > (declared + 2) // 3 * 4 + 4:
+                raise MeshLoadError(f"{self.path}: glTF {what}: its data URI is longer than the declared "
+                                    f"byteLength {declared:,}.")
+            try:
+                return base64.b64decode(encoded)
+            except (binascii.Error, ValueError):
+                raise MeshLoadError(f"{self.path}: glTF {what}: its data URI is not valid base64.") from None
+        return read_reference(self.path, uri, f"glTF {what} uri", declared_bytes=declared)
 
     def buffer_view(self, index: int) -> tuple[bytes, int, int | None, int]:
-        view = self.header["bufferViews"][index]
-        return self.buffer(view["buffer"]), view.get("byteOffset", 0), view.get("byteStride"), view["byteLength"]
+        view = self.item("bufferViews", index)
+        where = f"bufferViews[{index}]"
+        data = self.buffer(view.get("buffer"))
+        offset = self.integer(view, "byteOffset", where, 0)
+        length = self.integer(view, "byteLength", where)
+        stride = view.get("byteStride")
+        if stride is not None:
+            stride = self.integer(view, "byteStride", where, minimum=1)
+        if offset + length > len(data):
+            raise MeshLoadError(f"{self.path}: glTF {where} runs past the end of its buffer.")
+        return data, offset, stride, length
 
     def accessor(self, index: int) -> np.ndarray:
-        spec = self.header["accessors"][index]
+        spec = self.item("accessors", index)
+        where = f"accessors[{index}]"
+        if spec.get("componentType") not in _COMPONENT_TYPES or spec.get("type") not in _COMPONENT_COUNT:
+            raise MeshLoadError(f"{self.path}: glTF {where} has an unknown componentType or type.")
         dtype = np.dtype(_COMPONENT_TYPES[spec["componentType"]]).newbyteorder("<")
         width = _COMPONENT_COUNT[spec["type"]]
-        count = spec["count"]
+        count = self.integer(spec, "count", where)
+        MAX_TRIANGLES.check(count // 3, str(self.path), f"glTF {where} holds", )
         if "bufferView" in spec:
             data, view_offset, stride, length = self.buffer_view(spec["bufferView"])
-            start = view_offset + spec.get("byteOffset", 0)
+            start = view_offset + self.integer(spec, "byteOffset", where, 0)
             item = dtype.itemsize * width
+            if count == 0:
+                return np.zeros((0, width), dtype=dtype)
             if stride and stride != item:
                 needed = stride * (count - 1) + item
                 if start + needed > len(data):
-                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
+                    raise MeshLoadError(
+                        f"{self.path}: glTF accessor {index} runs past the end of its buffer."
+                    )
                 raw = np.frombuffer(data, dtype=np.uint8, count=needed, offset=start)
                 rows = np.lib.stride_tricks.as_strided(raw, shape=(count, item), strides=(stride, 1))
                 values = np.ascontiguousarray(rows).view(dtype).reshape(count, width)
             else:
                 if start + item * count > len(data):
-                    raise MeshLoadError(f"{self.path}: glTF accessor {index} runs past the end of its buffer.")
-                values = np.frombuffer(data, dtype=dtype, count=count * width, offset=start).reshape(count, width)
+                    raise MeshLoadError(
+                        f"{self.path}: glTF accessor {index} runs past the end of its buffer."
+                    )
+                values = np.frombuffer(data, dtype=dtype, count=count * width,
+                                       offset=start).reshape(count, width)
         else:
             values = np.zeros((count, width), dtype=dtype)
         if "sparse" in spec:
             values = values.copy()
             sparse = spec["sparse"]
+            self.integer(sparse, "count", f"{where}.sparse")
             idx_data, idx_off, _, _ = self.buffer_view(sparse["indices"]["bufferView"])
             idx_dtype = np.dtype(_COMPONENT_TYPES[sparse["indices"]["componentType"]]).newbyteorder("<")
             positions = np.frombuffer(idx_data, dtype=idx_dtype, count=sparse["count"],
@@ -165,9 +232,12 @@ class _Reader:
             val_data, val_off, _, _ = self.buffer_view(sparse["values"]["bufferView"])
             replaced = np.frombuffer(val_data, dtype=dtype, count=sparse["count"] * width,
                                      offset=val_off + sparse["values"].get("byteOffset", 0))
-            values[positions.astype(np.int64)] = replaced.reshape(-1, width)
+            positions = positions.astype(np.int64)
+            if positions.size and (positions.min() < 0 or positions.max() >= count):
+                raise MeshLoadError(f"{self.path}: glTF {where}.sparse replaces an element past its count.")
+            values[positions] = replaced.reshape(-1, width)
         if spec.get("normalized") and dtype.kind in "iu":
-            info = np.iinfo(dtype)
+            info = np.iinfo(dtype)  # type: ignore[type-var]
             values = np.maximum(values.astype(np.float64) / info.max, -1.0)
         return values
 
@@ -224,11 +294,13 @@ class _Reader:
                     data, offset, _, length = self.buffer_view(spec["bufferView"])
                     raw = data[offset: offset + length]
                 else:
-                    raw = self.uri_bytes(spec["uri"])
+                    raw = self.uri_bytes(str(spec["uri"]), f"image {index}")
                 with Image.open(BytesIO(raw)) as picture:
+                    pixels = picture.size[0] * picture.size[1]
+                    MAX_IMAGE_PIXELS.check(pixels, self.path.name, f"texture {index} has")
                     self._images[index] = np.asarray(picture.convert("RGB"))
             except Exception as exc:  # a missing or undecodable image costs its colours, not the model
-                name = spec.get("name") or spec.get("uri", f"image {index}")[:60]
+                name = str(spec.get("name") or spec.get("uri", f"image {index}"))[:60]
                 self.warnings.append(f"{self.path.name}: texture {name!r} cannot be read ({exc}); its parts "
                                      "show their base colour")
         return self._images[index]
@@ -245,7 +317,9 @@ class _Reader:
             try:
                 decoded = DracoPy.decode(data[offset: offset + length])
             except Exception as exc:
-                raise MeshLoadError(f"{self.path}: a Draco-compressed primitive cannot be decoded ({exc}).") from None
+                raise MeshLoadError(
+                    f"{self.path}: a Draco-compressed primitive cannot be decoded ({exc})."
+                ) from None
             points = np.asarray(decoded.points, dtype=np.float64).reshape(-1, 3)
             faces = np.asarray(decoded.faces, dtype=np.int64).reshape(-1, 3)
             colors = getattr(decoded, "colors", None)
@@ -277,14 +351,16 @@ class _Reader:
             elif raw.dtype == np.uint8:
                 colors = raw[:, :3].copy()
             else:
-                colors = (raw[:, :3].astype(np.float64) / np.iinfo(raw.dtype).max * 255 + 0.5).astype(np.uint8)
+                colors = (raw[:, :3].astype(np.float64) / np.iinfo(raw.dtype).max * 255 + 0.5).astype(
+                    np.uint8
+                )
         return points, faces, colors
 
     def geometry(self, mesh_index: int) -> _Geometry | None:
         if mesh_index in self._geometry:
             return self._geometry[mesh_index]
         pieces = []
-        for primitive in self.header["meshes"][mesh_index].get("primitives", []):
+        for primitive in self.item("meshes", mesh_index).get("primitives", []):
             decoded = self.primitive(primitive)
             if decoded is None:
                 continue
@@ -297,20 +373,20 @@ class _Reader:
                     sampled *= colours.astype(np.float64) / 255.0
                 colours = np.clip(sampled + 0.5, 0, 255).astype(np.uint8)
             pieces.append((points, faces, colours, base))
-        skipped = len(self.header["meshes"][mesh_index].get("primitives", [])) - len(pieces)
+        skipped = len(self.item("meshes", mesh_index).get("primitives", [])) - len(pieces)
         if skipped:
-            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of mesh "
-                                 f"{mesh_index} skipped")
+            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of "
+                                 f"mesh {mesh_index} skipped")
         if not pieces:
             self._geometry[mesh_index] = None
             return None
         offsets = np.cumsum([0] + [len(p[0]) for p in pieces])
         points = np.concatenate([p[0] for p in pieces])
         faces = np.concatenate([p[1] + off for p, off in zip(pieces, offsets, strict=False)])
-        colours = [p[3] for p in pieces]
-        distinct = {c for c in colours}
+        base_colours = [p[3] for p in pieces]
+        distinct = set(base_colours)
         vertex_colors = None
-        colour = colours[0]
+        colour = base_colours[0]
         has_vertex_colours = any(p[2] is not None for p in pieces)
         if len(distinct) > 1 or has_vertex_colours:
             blocks = []
@@ -328,31 +404,115 @@ class _Reader:
         return geometry
 
     # -- scene graph -----------------------------------------------------------------------------
+    def declared_triangles(self, mesh_index: object) -> int:
+        """Triangles a mesh declares (from its accessors' counts), without reading any buffer."""
+        total = 0
+        for primitive in self.item("meshes", mesh_index).get("primitives", []):
+            if not isinstance(primitive, dict):
+                continue
+            mode = primitive.get("mode", _TRIANGLES)
+            source = primitive.get("indices", primitive.get("attributes", {}).get("POSITION"))
+            if source is None or mode not in (_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN):
+                continue
+            count = self.item("accessors", source).get("count", 0)
+            count = count if isinstance(count, int) else 0
+            total += count // 3 if mode == _TRIANGLES else max(count - 2, 0)
+        return total
+
+    def check_scene_budget(self, roots: list) -> None:
+        """Count the node visits and instanced triangles of the whole scene graph before walking it (the
+        graph may share nodes, so a small file can describe an exponential number of instances), and
+        refuse loops."""
+        visits: dict[int, int] = {}
+        triangles: dict[int, int] = {}
+        meshes: dict[object, int] = {}
+        for root in roots:
+            stack: list[tuple[int, bool]] = [(root, False)]
+            on_path: set[int] = set()
+            while stack:
+                index, done = stack.pop()
+                if done:
+                    on_path.discard(index)
+                    node = self.item("nodes", index)
+                    children = node.get("children", [])
+                    visits[index] = 1 + sum(visits[c] for c in children)
+                    own = 0
+                    if "mesh" in node:
+                        if node["mesh"] not in meshes:
+                            meshes[node["mesh"]] = self.declared_triangles(node["mesh"])
+                        own = meshes[node["mesh"]]
+                    triangles[index] = own + sum(triangles[c] for c in children)
+                    continue
+                if index in visits:
+                    continue
+                if index in on_path:
+                    raise MeshLoadError(f"{self.path}: glTF node {index} is its own ancestor: the node hierarchy "
+                                        "loops.")
+                node = self.item("nodes", index)
+                children = node.get("children", [])
+                if not isinstance(children, list):
+                    raise MeshLoadError(f"{self.path}: glTF node {index}: 'children' is not a list.")
+                on_path.add(index)
+                stack.append((index, True))
+                for child in children:
+                    self.item("nodes", child)
+                    if child in on_path:
+                        raise MeshLoadError(f"{self.path}: glTF node {child} is its own ancestor: the node "
+                                            "hierarchy loops.")
+                    if child not in visits:
+                        stack.append((child, False))
+        where = str(self.path)
+        MAX_GLTF_NODES_VISITED.check(sum(visits.get(r, 0) for r in roots), where, "the glTF scene graph needs")
+        MAX_TRIANGLES.check(sum(triangles.get(r, 0) for r in roots), where, "the glTF scene instances")
+
     def parts(self) -> list[PartMesh]:
         nodes = self.header.get("nodes", [])
         scenes = self.header.get("scenes", [])
+        if not isinstance(nodes, list) or not isinstance(scenes, list):
+            raise MeshLoadError(f"{self.path}: glTF 'nodes' and 'scenes' must be lists.")
         if scenes:
-            roots = scenes[self.header.get("scene", 0)].get("nodes", [])
+            roots = self.item("scenes", self.header.get("scene", 0)).get("nodes", [])
         else:  # no scene: every node that is nobody's child is a root
-            children = {c for n in nodes for c in n.get("children", [])}
+            children = {c for n in nodes if isinstance(n, dict) for c in n.get("children", []) if isinstance(c, int)}
             roots = [i for i in range(len(nodes)) if i not in children]
         found: list[tuple[list[str], np.ndarray, _Geometry]] = []
-        stack = [(root, np.eye(4), [], 0) for root in reversed(roots)]
+        # (node, parent's world matrix, parent's name path, the ancestors' node indices)
+        stack: list[tuple[int, np.ndarray, list[str], tuple[int, ...]]] = [
+            (root, np.eye(4), [], ()) for root in reversed(roots)]
+        self.check_scene_budget(roots)
+        visit_budget = MAX_GLTF_NODES_VISITED.value
+        triangle_budget = MAX_TRIANGLES.value
+        visited = triangles = 0
         while stack:
-            index, parent_matrix, parent_path, depth = stack.pop()
-            if depth > 256:
-                raise MeshLoadError(f"{self.path}: the glTF node hierarchy loops or is deeper than 256 levels.")
-            node = nodes[index]
-            world = parent_matrix @ _local_matrix(node)
-            name = node.get("name") or ""
+            index, parent_matrix, parent_path, ancestors = stack.pop()
+            node = self.item("nodes", index)
+            visited += 1
+            if visited > visit_budget:
+                MAX_GLTF_NODES_VISITED.check(visited, str(self.path), "the glTF scene graph needs more than")
+            if index in ancestors:
+                raise MeshLoadError(f"{self.path}: glTF node {index} is its own ancestor: the node hierarchy loops.")
+            if len(ancestors) > 256:
+                raise MeshLoadError(f"{self.path}: the glTF node hierarchy is deeper than 256 levels.")
+            try:
+                world = parent_matrix @ _local_matrix(node)
+            except (ValueError, TypeError, IndexError):
+                raise MeshLoadError(f"{self.path}: glTF node {index} has a malformed matrix, translation, rotation "
+                                    "or scale (16, 3, 4 and 3 numbers).") from None
+            name = str(node.get("name") or "")
             path = parent_path + [name] if name else parent_path
             if "mesh" in node:
                 geometry = self.geometry(node["mesh"])
                 if geometry is not None:
-                    leaf = name or self.header["meshes"][node["mesh"]].get("name") or f"mesh{node['mesh']}"
-                    found.append((parent_path + [leaf], world, geometry))
-            for child in reversed(node.get("children", [])):
-                stack.append((child, world, path, depth + 1))
+                    triangles += len(geometry.faces)
+                    if triangles > triangle_budget:
+                        MAX_TRIANGLES.check(triangles, str(self.path), "the glTF scene instances more than")
+                    leaf = name or self.item("meshes", node["mesh"]).get("name") or f"mesh{node['mesh']}"
+                    found.append((parent_path + [str(leaf)], world, geometry))
+            children = node.get("children", [])
+            if not isinstance(children, list):
+                raise MeshLoadError(f"{self.path}: glTF node {index}: 'children' is not a list.")
+            for child in reversed(children):
+                stack.append((child, world, path, (*ancestors, index)))
         names = _shortest_unique_names([p for p, _, _ in found])
         parts = []
         for (path, world, geometry), name in zip(found, names, strict=True):
@@ -383,7 +543,8 @@ def _transform_uv(uv: np.ndarray, transform: dict) -> np.ndarray:
     angle = float(transform.get("rotation", 0.0))
     cos, sin = np.cos(angle), np.sin(angle)
     scaled = uv * scale
-    rotated = np.column_stack([cos * scaled[:, 0] + sin * scaled[:, 1], -sin * scaled[:, 0] + cos * scaled[:, 1]])
+    rotated = np.column_stack([cos * scaled[:, 0] + sin * scaled[:, 1],
+                               -sin * scaled[:, 0] + cos * scaled[:, 1]])
     return rotated + np.asarray(transform.get("offset", (0.0, 0.0)), dtype=np.float64)
 
 

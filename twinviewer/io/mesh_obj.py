@@ -14,6 +14,7 @@ results, warnings and error messages are the same either way.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import numpy as np
 
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
+from twinviewer.io.referenced_files import ReferencedFileError, read_reference
 
 # Characters outside ASCII that Python's str.split()/splitlines() treat as whitespace or line breaks; the
 # bulk parser splits bytes on ASCII whitespace only, so a file holding any of these goes line by line.
@@ -49,10 +51,12 @@ class _ObjContent:
     skipped_faces: int = 0
 
 
-def read_mtl_colours(path: Path) -> dict[str, tuple[float, float, float]]:
+def read_mtl_colours(path: Path, text: str | None = None) -> dict[str, tuple[float, float, float]]:
     colours: dict[str, tuple[float, float, float]] = {}
     current = None
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    if text is None:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    for line in text.splitlines():
         fields = line.split()
         if not fields:
             continue
@@ -60,9 +64,11 @@ def read_mtl_colours(path: Path) -> dict[str, tuple[float, float, float]]:
             current = " ".join(fields[1:])
         elif fields[0] == "Kd" and current is not None and len(fields) >= 4:
             try:
-                colours[current] = (float(fields[1]), float(fields[2]), float(fields[3]))
+                rgb = (float(fields[1]), float(fields[2]), float(fields[3]))
             except ValueError:
                 continue
+            if all(math.isfinite(c) for c in rgb):
+                colours[current] = rgb
     return colours
 
 
@@ -106,10 +112,15 @@ def read_obj_per_line(path: Path, *, warnings: list[str], data: bytes | None = N
             try:
                 indices = [int(token.split("/", 1)[0]) for token in fields[1:]]
             except ValueError:
-                raise MeshLoadError(f"{path}:{line_number}: face has an index that is not a number.") from None
+                raise MeshLoadError(
+                    f"{path}:{line_number}: face has an index that is not a number."
+                ) from None
             if len(indices) < 3:
                 skipped_faces += 1
                 continue
+            if any(abs(i) > 2**40 for i in indices):
+                raise MeshLoadError(f"{path}:{line_number}: face refers to a vertex index beyond any file's "
+                                    "vertex count.")
             count = len(vertices)
             indices = [i - 1 if i > 0 else count + i for i in indices]
             faces = part_faces.setdefault(current_part, [])
@@ -169,17 +180,20 @@ def _colours_to_bytes(rgb: np.ndarray) -> np.ndarray:
 
 def _build_parts(path: Path, content: _ObjContent, warnings: list[str]) -> list[PartMesh]:
     colours_by_material: dict[str, tuple[float, float, float]] = {}
-    for name in content.material_files:
-        mtl = path.parent / name
-        if mtl.is_file():
-            colours_by_material.update(read_mtl_colours(mtl))
-        else:
-            warnings.append(f"{path.name}: material file {name!r} not found; colours from it are not used")
+    for name in content.material_files[:64]:
+        try:
+            raw = read_reference(path, name, "material file")
+        except ReferencedFileError as exc:
+            reason = str(exc).removeprefix(f"{path}: ").replace(" next to it", "")
+            warnings.append(f"{path.name}: {reason}; colours from it are not used")
+            continue
+        colours_by_material.update(read_mtl_colours(path, raw.decode("utf-8", errors="replace")))
     points, per_vertex = content.points, content.vertex_colours
     parts = []
     for name, faces, material in content.parts:
         if faces.size and (faces.min() < 0 or faces.max() >= len(points)):
-            raise MeshLoadError(f"{path}: group {name!r} has a face that refers to a vertex that does not exist.")
+            raise MeshLoadError(f"{path}: group {name!r} has a face that refers to a vertex that does not "
+                                "exist.")
         used, local = np.unique(faces, return_inverse=True)
         parts.append(PartMesh(
             name=name, points=points[used], faces=local.reshape(-1, 3).astype(np.int64),
@@ -216,7 +230,10 @@ class _Lines:
         self.is_vertex = one_letter_key & (first == ord("v"))
         self.is_face = one_letter_key & (first == ord("f"))
         self.maybe_control = has_key & (
-            (one_letter_key & ((first == ord("g")) | (first == ord("o")))) | (first == ord("u")) | (first == ord("m")))
+            (one_letter_key & ((first == ord("g")) | (first == ord("o"))))
+            | (first == ord("u"))
+            | (first == ord("m"))
+        )
 
     def text(self, line: int) -> str:
         return self.data[self.starts[line]:self.starts[line + 1]].decode("utf-8")
@@ -226,7 +243,8 @@ class _Lines:
         edges = np.diff(np.concatenate([[0], selected.astype(np.int8), [0]]))
         run_first, run_stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         view = memoryview(self.data)
-        joined = b"".join([view[self.starts[a]:self.starts[b]] for a, b in zip(run_first, run_stop, strict=True)])
+        joined = b"".join([view[self.starts[a]:self.starts[b]] for a,
+                           b in zip(run_first, run_stop, strict=True)])
         lengths = np.diff(self.starts)[selected]
         offsets = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
@@ -248,7 +266,9 @@ def _parse_bulk(path: Path, data: bytes) -> _ObjContent | None:
     if b"\\" in data or (carriage_returns and carriage_returns != data.count(b"\r\n")):
         return None
     lines = _Lines(data)
-    if np.count_nonzero(lines.bytes < ord(" ")) != len(lines.starts) - 1 + carriage_returns + data.count(b"\t"):
+    if np.count_nonzero(lines.bytes < ord(" ")) != len(lines.starts) - 1 + carriage_returns + data.count(
+        b"\t"
+    ):
         return None
 
     states: list[tuple[str, str | None]] = [(path.stem, None)]  # (part, material) from each control line on
@@ -342,6 +362,7 @@ def _parse_vertices(lines: _Lines) -> tuple[np.ndarray, np.ndarray | None] | Non
     def column(position: int) -> np.ndarray:
         if uniform:
             return np.array(tokens[position::stride], dtype=np.float64)
+        assert line_first_token is not None  # set whenever lines are not uniform
         picked = itemgetter(*(line_first_token + position).tolist())(tokens)
         return np.array(picked if len(vertex_lines) > 1 else [picked], dtype=np.float64)
 
@@ -370,7 +391,8 @@ def _parse_faces(lines: _Lines) -> tuple[np.ndarray, np.ndarray] | None:
     if not _INDEX_BYTE[raw].all():
         return None
     signs = np.flatnonzero((raw == ord("+")) | (raw == ord("-")))
-    if len(signs) and (signs[0] == 0 or not _WHITESPACE[raw[signs - 1]].all() or not _DIGIT[raw[signs + 1]].all()):
+    if len(signs) and (signs[0] == 0 or not _WHITESPACE[raw[signs - 1]].all()
+                       or not _DIGIT[raw[signs + 1]].all()):
         return None
     try:
         indices = np.fromstring(numbers, dtype=np.int64, sep=" ")

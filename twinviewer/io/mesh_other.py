@@ -10,9 +10,11 @@ part per id; a string field array ``part_names`` (indexed by id) names them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_RATIO, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 
@@ -56,7 +58,7 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
             points *= scale
         faces = np.asarray(geometry.faces, dtype=np.int64)
         vertex_colors = colour = None
-        visual = geometry.visual
+        visual: Any = geometry.visual
         face_rgb = None
         if visual.kind == "vertex":
             vertex_colors = np.asarray(visual.vertex_colors)[:, :3].astype(np.uint8)
@@ -66,12 +68,14 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
             face_rgb = np.asarray(visual.face_colors)[:, :3].astype(np.uint8)
         if face_rgb is not None and len(face_rgb) == len(faces):
             if (face_rgb == face_rgb[0]).all():
-                colour = tuple(float(c) / 255.0 for c in face_rgb[0])
+                red, green, blue = (float(c) / 255.0 for c in face_rgb[0][:3])
+                colour = (red, green, blue)
                 vertex_colors = None
             else:
                 vertex_colors = _spread_face_colours(faces, len(points), face_rgb)
         name = str(node) if len(loaded.graph.nodes_geometry) > 1 else path.stem
-        parts.append(PartMesh(name=name, points=points, faces=faces, color=colour, vertex_colors=vertex_colors,
+        parts.append(PartMesh(name=name, points=points, faces=faces, color=colour,
+                              vertex_colors=vertex_colors,
                               group=str(node)))
     return parts
 
@@ -84,21 +88,170 @@ def _ply_face_colours(geometry) -> np.ndarray | None:
     return np.stack([raw["red"], raw["green"], raw["blue"]], axis=1).astype(np.uint8).reshape(-1, 3)
 
 
-def read_ply(path: Path) -> list[PartMesh]:
-    return _trimesh_parts(path, "ply")
+_PLY_TYPE_BYTES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2,
+                   "uint16": 2, "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4,
+                   "double": 8, "float64": 8}
+
+
+def ply_header(path: Path) -> tuple[str, dict[str, int], int]:
+    """(format, {element: declared count}, header bytes) of a PLY file, read without trimesh."""
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    end = head.find(b"end_header")
+    if not head.startswith(b"ply") or end < 0:
+        raise MeshLoadError(f"{path}: not a PLY file: no 'ply' ... 'end_header' header in its first 64 KiB.")
+    newline = head.find(b"\n", end)
+    header_bytes = newline + 1 if newline >= 0 else len(head)
+    fmt = ""
+    counts: dict[str, int] = {}
+    min_bytes: dict[str, int] = {}
+    element = None
+    for number, raw in enumerate(head[:end].decode("ascii", "replace").splitlines(), start=1):
+        fields = raw.split()
+        if not fields:
+            continue
+        if fields[0] == "format" and len(fields) > 1:
+            fmt = fields[1]
+        elif fields[0] == "element" and len(fields) == 3:
+            try:
+                count = int(fields[2])
+            except ValueError:
+                raise MeshLoadError(f"{path}:{number}: PLY element {fields[1]!r} count is not an integer.") from None
+            if count < 0:
+                raise MeshLoadError(f"{path}:{number}: PLY element {fields[1]!r} has a negative count.")
+            element = fields[1]
+            counts[element] = count
+            min_bytes[element] = 0
+        elif fields[0] == "property" and element is not None and len(fields) >= 3:
+            kind = fields[2] if fields[1] == "list" else fields[1]
+            min_bytes[element] += _PLY_TYPE_BYTES.get(kind, 1)
+    size = path.stat().st_size - header_bytes
+    needed = sum(counts[e] * (max(min_bytes[e], 1) if fmt.startswith("binary") else 2) for e in counts)
+    if needed > size:
+        declared = ", ".join(f"{n:,} {e}" for e, n in counts.items())
+        raise MeshLoadError(f"{path}: the PLY header declares {declared}, which need at least {needed:,} bytes, "
+                            f"but the file has {size:,} after its header: it is truncated or its header lies.")
+    MAX_TRIANGLES.check(counts.get("face", 0), str(path), "the PLY declares")
+    return fmt, counts, header_bytes
+
+
+def read_ply(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
+    _, declared, _ = ply_header(path)
+    parts = _trimesh_parts(path, "ply")
+    vertices = sum(len(p.points) for p in parts)
+    faces = sum(len(p.faces) for p in parts)
+    lost = []
+    if vertices < declared.get("vertex", 0):
+        lost.append(f"{declared['vertex'] - vertices:,} of {declared['vertex']:,} vertices")
+    if faces < declared.get("face", 0):
+        lost.append(f"{declared['face'] - faces:,} of {declared['face']:,} faces")
+    if lost and warnings is not None:
+        warnings.append(f"{path.name}: the PLY file is cut short: {' and '.join(lost)} declared in its header "
+                        "are missing; the rest is loaded")
+    return parts
 
 
 def read_off(path: Path) -> list[PartMesh]:
     head = path.read_bytes()[:4]
-    if not head.lstrip().upper().startswith(b"OFF") and not head[:1].isdigit() and head[:2] not in (b"CO", b"NO", b"ST"):
+    if (
+        not head.lstrip().upper().startswith(b"OFF")
+        and not head[:1].isdigit()
+        and head[:2] not in (b"CO", b"NO", b"ST")
+    ):
         raise MeshLoadError(f"{path}: not an OFF file: it does not start with the 'OFF' keyword.")
     return _trimesh_parts(path, "off")
 
 
+def check_archive(path: Path) -> None:
+    """Refuse a ZIP package whose declared contents exceed the budgets, before anything is inflated.
+
+    Python's zipfile never inflates more than an entry's declared size (a lying entry fails its CRC check),
+    so checking the declared sizes bounds the memory the whole read needs."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise MeshLoadError(f"{path}: not a readable ZIP package ({exc}).") from None
+    where = str(path)
+    MAX_ARCHIVE_ENTRIES.check(len(entries), where, "the package holds")
+    MAX_ARCHIVE_BYTES.check(sum(e.file_size for e in entries), where, "the package unpacks to")
+    ratio = MAX_ARCHIVE_RATIO.value
+    for entry in entries:
+        if entry.file_size > 1_000_000 and entry.file_size > ratio * max(entry.compress_size, 1):
+            MAX_ARCHIVE_RATIO.check(entry.file_size // max(entry.compress_size, 1), where,
+                                    f"entry {entry.filename[:80]!r} is compressed at")
+
+
+def _check_3mf_instances(path: Path) -> None:
+    """Count the triangles the 3MF build instances (components may share objects, so a small file can
+    describe an exponential number of them) and refuse loops, before trimesh expands anything."""
+    import zipfile
+
+    from lxml import etree
+
+    counts: dict[str, int] = {}
+    components: dict[str, list[str]] = {}
+    items: list[str] = []
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.lower().endswith(".model")]
+        for name in names:
+            with archive.open(name) as handle:
+                current = None
+                for event, element in etree.iterparse(handle, events=("start", "end"), resolve_entities=False,
+                                                      no_network=True, huge_tree=False):
+                    tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+                    if event == "start":
+                        if tag == "object":
+                            current = element.get("id", "")
+                            counts.setdefault(current, 0)
+                        elif tag == "triangle" and current is not None:
+                            counts[current] += 1
+                        elif tag == "component" and current is not None:
+                            components.setdefault(current, []).append(element.get("objectid", ""))
+                        elif tag == "item":
+                            items.append(element.get("objectid", ""))
+                    else:
+                        if tag == "object":
+                            current = None
+                        element.clear()
+    totals: dict[str, int] = {}
+
+    def total(object_id: str) -> int:
+        stack, on_path = [(object_id, False)], set()
+        while stack:
+            oid, done = stack.pop()
+            if done:
+                on_path.discard(oid)
+                totals[oid] = counts.get(oid, 0) + sum(totals[c] for c in components.get(oid, []))
+                continue
+            if oid in totals:
+                continue
+            on_path.add(oid)
+            stack.append((oid, True))
+            for child in components.get(oid, []):
+                if child in on_path:
+                    raise MeshLoadError(f"{path}: 3MF object {child!r} contains itself through its components.")
+                if child not in totals:
+                    stack.append((child, False))
+        return totals[object_id]
+
+    MAX_TRIANGLES.check(sum(total(i) for i in items), str(path), "the 3MF build instances")
+
+
 def read_3mf(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
     """The package's objects as parts, in metres."""
-    if path.read_bytes()[:2] != b"PK":
-        raise MeshLoadError(f"{path}: not a 3MF file: a 3MF is a ZIP package and this is not one.")
+    with open(path, "rb") as handle:
+        if handle.read(2) != b"PK":
+            raise MeshLoadError(f"{path}: not a 3MF file: a 3MF is a ZIP package and this is not one.")
+    check_archive(path)
+    try:
+        _check_3mf_instances(path)
+    except MeshLoadError:
+        raise
+    except Exception as exc:  # malformed XML: trimesh will say more, but nothing was expanded
+        raise MeshLoadError(f"{path}: the 3MF model XML cannot be read ({type(exc).__name__}: {exc}).") from None
     loaded = _trimesh_scene(path, "3mf")
     unit = str(getattr(loaded, "units", None) or "millimeter").lower()
     if unit not in UNIT_METRES_3MF:
@@ -111,10 +264,18 @@ def read_3mf(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
 def read_vtk(path: Path) -> list[PartMesh]:
     import pyvista
 
+    from twinviewer.io.vtk_quiet import silence_vtk, vtk_messages
+
+    silence_vtk()
+    before = len(vtk_messages())
     try:
         data = pyvista.read(str(path))
     except Exception as exc:
-        raise MeshLoadError(f"{path}: cannot read it as a VTK file: {exc}") from None
+        raise MeshLoadError(f"{path}: cannot read it as a VTK file: {str(exc)[:200]}") from None
+    reported = vtk_messages()[before:]
+    if "ERROR" in reported.upper() and (data is None or data.n_cells == 0):
+        first = next((line.strip() for line in reported.splitlines() if "rror" in line), "").strip()
+        raise MeshLoadError(f"{path}: cannot read it as a VTK file: {first[:200] or 'the reader reported an error'}")
     if data is None:
         raise MeshLoadError(f"{path}: cannot read it as a VTK file: the reader returned nothing.")
     if isinstance(data, pyvista.MultiBlock):

@@ -68,8 +68,10 @@ def read_step(path: Path, *, warnings: list[str], timeout_s: float | None = None
                     raise CancelledError(f"Loading {path.name} was cancelled.")
                 if elapsed > limit:
                     raise MeshLoadError(
-                        f"{path}: converting the STEP file took longer than {limit:g} s and was stopped; raise "
-                        "the limit with TWINVIEWER_STEP_TIMEOUT or export the model as GLB/STL from the CAD tool.")
+                        f"{path}: converting the STEP file took longer than {limit:g} s and was stopped; "
+                        "raise "
+                        "the limit with TWINVIEWER_STEP_TIMEOUT or export the model as GLB/STL from the CAD "
+                        "tool.")
                 if progress is not None:
                     progress(min(0.7, 0.1 + 0.6 * elapsed / max(limit, 1.0)), f"Tessellating {path.name}")
                 time.sleep(0.05)
@@ -86,6 +88,6 @@ def read_step(path: Path, *, warnings: list[str], timeout_s: float | None = None
             if child.returncode == 4 or child.returncode < 0 or not reason:
                 reason = (f"the converter ran out of its {step_memory_mb()} MB memory limit or crashed "
                           f"(exit status {child.returncode})")
-            raise MeshLoadError(f"{path}: the STEP/IGES file could not be converted: {reason}; export the model "
-                                "as GLB/STL from the CAD tool instead.")
+            raise MeshLoadError(f"{path}: the STEP/IGES file could not be converted: {reason}; export the "
+                                "model as GLB/STL from the CAD tool instead.")
         return read_gltf(output, warnings=warnings)

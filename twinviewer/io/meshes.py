@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_TRIANGLES
 from twinviewer.core.errors import CancelledError, MeshLoadError
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
 
@@ -85,7 +86,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
                 progress: ProgressCallback | None, cancel: CancelCallback | None) -> list[PartMesh]:
     if suffix == ".stl":
         from twinviewer.io.mesh_stl import read_stl
-        return read_stl(path)
+        return read_stl(path, warnings)
     if suffix == ".obj":
         from twinviewer.io.mesh_obj import read_obj
         return read_obj(path, warnings=warnings)
@@ -94,7 +95,7 @@ def _read_parts(path: Path, suffix: str, warnings: list[str], step_timeout_s: fl
         return read_gltf(path, warnings=warnings)
     if suffix == ".ply":
         from twinviewer.io.mesh_other import read_ply
-        return read_ply(path)
+        return read_ply(path, warnings)
     if suffix == ".off":
         from twinviewer.io.mesh_other import read_off
         return read_off(path)
@@ -113,8 +114,10 @@ def _check_cancel(cancel: CancelCallback | None, path: Path) -> None:
         raise CancelledError(f"Loading {path.name} was cancelled.")
 
 
-def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", matrix: np.ndarray | None = None,
-                    part_prefix: str = "", split_bodies: bool = False, progress: ProgressCallback | None = None,
+def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
+                    matrix: np.ndarray | None = None,
+                    part_prefix: str = "", split_bodies: bool = False,
+                    progress: ProgressCallback | None = None,
                     cancel: CancelCallback | None = None, step_timeout_s: float | None = None) -> Model:
     """Read one model file into the scene frame (metres, Z up).
 
@@ -133,18 +136,22 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
                             f"TwinViewer reads {', '.join(supported_extensions())}.")
     if not path.exists():
         raise MeshLoadError(f"{path}: no such file.")
-    if not path.is_file():
+    if path.is_dir():
         raise MeshLoadError(f"{path}: is a folder, not a model file.")
+    if not path.is_file():
+        raise MeshLoadError(f"{path}: is not a regular file (a device, pipe or socket), not a model file.")
     if units not in UNIT_SCALE:
         raise MeshLoadError(f"{path}: unknown units {units!r}; use one of {', '.join(UNIT_SCALE)}.")
     size = path.stat().st_size
     if size == 0:
         raise MeshLoadError(f"{path}: the file is empty (0 bytes).")
+    MAX_MODEL_FILE_BYTES.check(size, str(path), "the file has")
     with open(path, "rb") as handle:
         head = handle.read(64)
     found = _sniff(head)
     if found is not None and found not in _expected_kind(suffix):
-        raise MeshLoadError(f"{path}: the file is {found}, not a {suffix[1:].upper()} model (wrong extension?).")
+        raise MeshLoadError(f"{path}: the file is {found}, not a {suffix[1:].upper()} model (wrong "
+                            "extension?).")
     _check_cancel(cancel, path)
     report(0.05, f"Reading {path.name}")
     warnings: list[str] = []
@@ -154,9 +161,13 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z", m
         raise
     except MemoryError:
         raise MeshLoadError(f"{path}: not enough memory to load this model.") from None
+    except RecursionError:
+        raise MeshLoadError(f"{path}: the file nests its structure too deeply to be a valid "
+                            f"{suffix[1:].upper()} file.") from None
     except Exception as exc:  # a reader tripping over malformed content: still one sentence, naming the file
         raise MeshLoadError(f"{path}: the file is damaged or not a valid {suffix[1:].upper()} file "
-                            f"({type(exc).__name__}: {exc}).") from None
+                            f"({type(exc).__name__}: {str(exc)[:200]}).") from None
+    MAX_TRIANGLES.check(sum(len(part.faces) for part in parts), str(path), "the file holds")
     _check_cancel(cancel, path)
     report(0.8, f"Checking {path.name}")
     if suffix in SELF_SCALING_EXTENSIONS:
@@ -182,13 +193,15 @@ def _finish(path: Path, parts: list[PartMesh], matrix: np.ndarray, prefix: str, 
         points = np.ascontiguousarray(part.points, dtype=np.float64).reshape(-1, 3)
         faces = np.ascontiguousarray(part.faces, dtype=np.int64).reshape(-1, 3)
         if faces.size and (faces.min() < 0 or faces.max() >= len(points)):
-            raise MeshLoadError(f"{path}: part {part.name!r} has a triangle that refers to a vertex that does "
-                                "not exist.")
+            raise MeshLoadError(f"{path}: part {part.name!r} has a triangle that refers to a vertex that "
+                                "does not exist.")
         if not np.isfinite(points).all():
             bad = int((~np.isfinite(points).all(axis=1)).sum())
             raise MeshLoadError(f"{path}: part {part.name!r} has {bad} vertex coordinate(s) that are NaN or "
                                 "infinite.")
-        degenerate = (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+        degenerate = (
+            (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+        )
         n_degenerate = int(degenerate.sum())
         if n_degenerate:
             faces = faces[~degenerate]
@@ -244,7 +257,9 @@ def load_project_model(project: Project, progress: ProgressCallback | None = Non
         try:
             part = model.part(part_spec.name)
         except KeyError:
-            model.warnings.append(f"[[parts]] {part_spec.name!r} has a colour but no model part has that name")
+            model.warnings.append(
+                f"[[parts]] {part_spec.name!r} has a colour but no model part has that name"
+            )
             continue
         part.color = parse_colour(part_spec.color)
         part.vertex_colors = None

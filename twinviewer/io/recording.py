@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.core.timerange import times_ok
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.tables import (
     LABEL_COLUMNS,
@@ -93,7 +94,8 @@ def _recording_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWrite
 
 
 def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[str], values2d: np.ndarray,
-                    quality: np.ndarray | int | None = None, metadata: Mapping[str, Any] | None = None) -> Path:
+                    quality: np.ndarray | int | None = None,
+                    metadata: Mapping[str, Any] | None = None) -> Path:
     """Write wide arrays (``values2d`` is ``len(times) × len(sensor_ids)``) as a native recording.
 
     ``quality`` is None (all good), one code for everything, or an array shaped like ``values2d``.
@@ -132,7 +134,8 @@ def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[st
             if quality_array is not None:
                 quality_column = quality_array[rows].reshape(-1)
             else:
-                quality_column = np.full(m * k, QUALITY_GOOD if quality is None else int(quality), dtype=np.uint8)
+                quality_column = np.full(m * k, QUALITY_GOOD if quality is None else int(quality),
+                                         dtype=np.uint8)
             table = pa.Table.from_arrays([
                 pa.array(np.repeat(time_us, k), type=pa.timestamp("us", tz="UTC")),
                 pa.DictionaryArray.from_arrays(pa.array(codes), dictionary),
@@ -188,9 +191,22 @@ def read_metadata(path: Path | str) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        meta = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(f"{path}: the twinviewer metadata must be a JSON object")
+    rules = {"format_version": (int, "an integer"), "sensors": (list, "a list of sensor ids"),
+             "events": (list, "a list of events"), "layout": (str, "a string"), "units": (dict, "an object"),
+             "asset": (str, "a string")}
+    for key, (kind, described) in rules.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise RecordingError(f"{path}: twinviewer metadata key {key!r} must be {described}, got "
+                                 f"{type(value).__name__}")
+    if any(not isinstance(s, str) for s in meta.get("sensors") or []):
+        raise RecordingError(f"{path}: twinviewer metadata key 'sensors' must hold sensor ids (strings)")
+    return meta
 
 
 def read_recording(path: Path | str, progress: Progress | None = None, cancel: Cancel | None = None, *,
@@ -209,15 +225,15 @@ def read_recording(path: Path | str, progress: Progress | None = None, cancel: C
     for event in meta.get("events") or []:
         try:
             report.events.append(Event.from_json(event))
-        except (KeyError, TypeError, ValueError):
-            report.notes.append(f"An event in the metadata could not be read: {event!r}")
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            report.notes.append(f"An event in the metadata could not be read: {str(event)[:200]}")
     names = parquet.schema_arrow.names
     if meta.get("layout") == "grid" and not mapping and {"time", "sensor", "value"} <= set(names):
         store = _read_grid(path, parquet, meta, report, progress, cancel, value_dtype, periods)
         if store is not None:
             return store, report
     table = read_parquet_table(path, report, parquet=parquet, progress=progress, cancel=cancel)
-    assemble = assemble_long if isinstance(table, LongTable) else assemble_wide
+    assemble: Callable[..., Any] = assemble_long if isinstance(table, LongTable) else assemble_wide
     store = assemble([table], mapping, report, value_dtype=value_dtype, periods=periods)
     if progress is not None:
         progress(1.0, f"Read {path.name}")
@@ -259,8 +275,9 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
             if not pa.types.is_dictionary(chunk.type) or not chunk.dictionary.equals(expected_dictionary):
                 return None
             codes = chunk.indices.to_numpy(zero_copy_only=False)
-            if codes.size % k or not np.array_equal(codes.reshape(-1, k), np.broadcast_to(expected_codes,
-                                                                                          (codes.size // k, k))):
+            if codes.size % k or not np.array_equal(
+                codes.reshape(-1, k), np.broadcast_to(expected_codes, (codes.size // k, k))
+            ):
                 return None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy().reshape(m, k)
         if not (time_us[:, 0] == time_us[:, -1]).all():
@@ -279,6 +296,12 @@ def _read_grid(path: Path, parquet: pq.ParquetFile, meta: dict[str, Any], report
             progress(position / max(n_times, 1), f"Reading {path.name}")
     if n_times > 1 and not np.all(np.diff(times) > 0):
         return None
+    if not times_ok(times).all():
+        return None  # the general path counts and drops the rows whose time is out of range
+    not_finite = ~np.isfinite(matrix) & ~np.isnan(matrix)
+    if not_finite.any():
+        report.add("unparsable number", int(not_finite.sum()))
+        matrix[not_finite] = np.nan
     if bad_quality:
         report.add("bad quality", bad_quality)
     store = TimeSeriesStore()
@@ -306,12 +329,14 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
     names = parquet.schema_arrow.names
     lowered = {n.lower(): n for n in names}
     if layout == "auto":
-        layout = "long" if "value" in lowered and any(k in lowered for k in ("sensor", "tag", "name", "signal")) \
+        layout = "long" if "value" in lowered and any(k in lowered
+                                                      for k in ("sensor", "tag", "name", "signal")) \
             else "wide"
     if time_column is None:
         timestamp_columns = [f.name for f in parquet.schema_arrow if pa.types.is_timestamp(f.type)]
         time_column = (timestamp_columns[0] if timestamp_columns else
-                       next((lowered[k] for k in ("time", "timestamp", "datetime", "date", "ts") if k in lowered),
+                       next((lowered[k] for k in ("time", "timestamp", "datetime", "date", "ts")
+                             if k in lowered),
                             names[0] if names else None))
     if time_column not in names:
         raise RecordingError(f"{path}: time column {time_column!r} not found; columns are {', '.join(names)}")
@@ -326,9 +351,11 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
     parser = TimeParser(time_format, timezone, where=str(path))
     raw, bad, naive = parser.parse(table.column(time_column).combine_chunks())
     rows = np.arange(1, table.num_rows + 1)
+    all_times = parser.finish(raw, naive)
+    bad = bad | np.isnan(all_times)  # unreadable, or outside the valid time range
     report.add("bad timestamp", int(bad.sum()), [f"{path.name}:{r}" for r in rows[bad][:5]])
     keep = ~bad
-    times = parser.finish(raw, naive)[keep]
+    times = all_times[keep]
     if layout == "long":
         sensor_name = next(lowered[k] for k in ("sensor", "tag", "name", "signal") if k in lowered)
         sensors = table.column(sensor_name).combine_chunks()
@@ -342,13 +369,18 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
         if "quality" in lowered:
             quality = np.asarray(table.column(lowered["quality"]).combine_chunks().fill_null(0)
                                  .to_numpy(zero_copy_only=False), dtype=np.uint8)[keep]
-        return LongTable(path.name, times, rows[keep], [str(n) for n in name_list], codes[keep].astype(np.int64),
+        return LongTable(path.name, times, rows[keep], [str(n) for n in name_list],
+                         codes[keep].astype(np.int64),
                          values[keep], quality)
     data_columns, label_columns, skipped = [], [], []
     for field in parquet.schema_arrow:
         if field.name == time_column:
             continue
-        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_boolean(field.type)
+        numeric = (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_boolean(field.type)
+        )
         if not numeric:
             skipped.append(field.name)
         elif field.name.lower() in LABEL_COLUMNS:
@@ -359,9 +391,11 @@ def read_parquet_table(path: Path | str, report: ImportReport, *, parquet: pq.Pa
         report.notes.append(f"Columns that are not numbers were not imported: {', '.join(skipped)}")
     matrix = np.empty((times.size, len(data_columns)))
     for j, name in enumerate(data_columns):
-        values, _, missing = parse_numbers(table.column(name).combine_chunks())
+        values, bad_numbers, missing = parse_numbers(table.column(name).combine_chunks())
         matrix[:, j] = values[keep]
         report.add("missing value", int(missing[keep].sum()))
+        report.add("unparsable number", int(bad_numbers[keep].sum()), [f"{path.name}:{r}" for r in
+                                                                       rows[keep & bad_numbers][:5]])
     labels = {name: parse_numbers(table.column(name).combine_chunks())[0][keep] for name in label_columns}
     return WideTable(path.name, times, rows[keep], data_columns, matrix, labels)
 
@@ -387,7 +421,8 @@ def export_csv(path: Path | str, store: TimeSeriesStore, sensor_ids: Sequence[st
         for j, (t, v) in enumerate(series):
             inside = (t >= lo) & (t <= hi)
             matrix[np.searchsorted(times, t[inside]), j] = v[inside]
-    stamps = np.datetime_as_string(np.round(times * 1e6).astype("datetime64[us]"), unit="auto", timezone="UTC")
+    stamps = np.datetime_as_string(np.round(times * 1e6).astype("datetime64[us]"), unit="auto",
+                                   timezone="UTC")
     columns = {"time": pa.array(stamps)}
     for j, sensor_id in enumerate(sensor_ids):
         columns[sensor_id] = pa.array(matrix[:, j], from_pandas=True)

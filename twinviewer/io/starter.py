@@ -13,7 +13,8 @@ from twinviewer.core.project import load_project
 
 
 def starter_project_dict(model: Model, mesh_path: Path | str, out_path: Path | str, *, units: str = "m",
-                         up_axis: str = "z", asset_name: str | None = None, split_bodies: bool = False) -> dict:
+                         up_axis: str = "z", asset_name: str | None = None,
+                         split_bodies: bool = False) -> dict:
     """The project as a TOML-ready dict; ``file`` is written relative to the output file's folder."""
     mesh_path = Path(mesh_path).resolve()
     out_dir = Path(out_path).resolve().parent
@@ -37,15 +38,19 @@ def starter_project_dict(model: Model, mesh_path: Path | str, out_path: Path | s
 
 
 def write_starter_project(model: Model, mesh_path: Path | str, out_path: Path | str, *, units: str = "m",
-                          up_axis: str = "z", asset_name: str | None = None, split_bodies: bool = False) -> Path:
+                          up_axis: str = "z", asset_name: str | None = None,
+                          split_bodies: bool = False) -> Path:
     """Write the starter project and check that it loads back; returns the written path."""
     out_path = Path(out_path)
-    data = starter_project_dict(model, mesh_path, out_path, units=units, up_axis=up_axis, asset_name=asset_name,
+    data = starter_project_dict(model, mesh_path, out_path, units=units, up_axis=up_axis,
+                                asset_name=asset_name,
                                 split_bodies=split_bodies)
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(tomli_w.dumps(data), encoding="utf-8")
     except OSError as exc:
-        raise TwinViewerError(f"{out_path}: cannot write the starter project: {exc.strerror or exc}.") from None
+        raise TwinViewerError(
+            f"{out_path}: cannot write the starter project: {exc.strerror or exc}."
+        ) from None
     load_project(out_path)
     return out_path

@@ -62,7 +62,8 @@ def normalise_mapping(mapping: ColumnMapping) -> list[ColumnMap]:
     if isinstance(mapping, Mapping):
         out = []
         for column, target in mapping.items():
-            out.append(target if isinstance(target, ColumnMap) else ColumnMap(column=column, sensor=str(target)))
+            out.append(target if isinstance(target, ColumnMap)
+                       else ColumnMap(column=column, sensor=str(target)))
         return out
     return list(mapping)
 
@@ -82,16 +83,16 @@ def check_targets(maps: list[ColumnMap]) -> None:
     seen: dict[str, str] = {}
     for m in maps:
         if m.sensor in seen and seen[m.sensor] != m.column:
-            raise RecordingError(f"the mapping sends both columns {seen[m.sensor]!r} and {m.column!r} to sensor "
-                                 f"{m.sensor!r}; map each sensor once")
+            raise RecordingError(f"the mapping sends both columns {seen[m.sensor]!r} and {m.column!r} to "
+                                 f"sensor {m.sensor!r}; map each sensor once")
         seen[m.sensor] = m.column
 
 
 def _order_rows(times: np.ndarray, file_index: np.ndarray, lines: np.ndarray, files: list[str],
                 report: ImportReport, keys: np.ndarray | None = None) -> np.ndarray:
     """Indices that sort rows by (key, time) stably, dropping all but the last of duplicate (key, time)."""
-    running_max = np.maximum.accumulate(times) if keys is None else None
     if keys is None:
+        running_max = np.maximum.accumulate(times)
         late = np.flatnonzero(times[1:] < running_max[:-1]) + 1
         order = np.argsort(times, kind="stable") if late.size else np.arange(times.size)
     else:
@@ -146,7 +147,8 @@ def label_events(times: np.ndarray, labels: Mapping[str, np.ndarray]) -> list[Ev
             continue
         edges = np.diff(np.concatenate(([0], flagged.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-        events.extend(Event(float(times[a]), float(times[b]), "anomaly" if name.lower() in ("anomaly", "is_anomaly")
+        events.extend(Event(float(times[a]), float(times[b]),
+                            "anomaly" if name.lower() in ("anomaly", "is_anomaly")
                             else "label", name) for a, b in zip(starts, ends, strict=True))
     events.sort(key=lambda e: e.t)
     return events
@@ -183,7 +185,8 @@ def assemble_wide(tables: Iterable[WideTable], mapping: ColumnMapping, report: I
     mapped = {m.column for m in present}
     report.unmapped_columns = [c for c in all_columns if c not in mapped]
     if not present:
-        raise RecordingError(f"{report.source}: none of the mapped columns ({', '.join(m.column for m in maps)}) "
+        raise RecordingError(f"{report.source}: none of the mapped columns "
+                             f"({', '.join(m.column for m in maps)}) "
                              f"is in the data; its columns are {', '.join(all_columns) or 'none'}")
     times = np.concatenate([t.times for t in tables]) + time_offset_s
     lines = np.concatenate([t.lines for t in tables])
@@ -220,7 +223,8 @@ def assemble_wide(tables: Iterable[WideTable], mapping: ColumnMapping, report: I
 def assemble_long(tables: Iterable[LongTable], mapping: ColumnMapping, report: ImportReport, *,
                   value_dtype: str = "auto", time_offset_s: float = 0.0,
                   periods: Mapping[str, float] | None = None) -> TimeSeriesStore:
-    """Long tables → one new store: one shared block when every sensor has every timestamp, else a block each."""
+    """Long tables → one new store: one shared block when every sensor has every timestamp, else a block
+    each."""
     tables, files = _tables_by_start(tables, report)
     all_names: list[str] = []
     for table in tables:
@@ -255,10 +259,17 @@ def assemble_long(tables: Iterable[LongTable], mapping: ColumnMapping, report: I
         report.add("unknown sensor", unknown.size, _locations(files, file_index, lines, unknown))
         report.unmapped_columns = [n for n in all_names if sensor_of_code[name_code[n]] < 0]
     if not present:
-        raise RecordingError(f"{report.source}: none of the mapped sensor names ({', '.join(m.column for m in maps)})"
+        raise RecordingError(f"{report.source}: none of the mapped sensor names "
+                             f"({', '.join(m.column for m in maps)})"
                              f" occurs in the data; it names {', '.join(all_names[:10]) or 'none'}")
     keep = slots >= 0
-    times, lines, file_index, slots, values = times[keep], lines[keep], file_index[keep], slots[keep], values[keep]
+    times, lines, file_index, slots, values = (
+        times[keep],
+        lines[keep],
+        file_index[keep],
+        slots[keep],
+        values[keep],
+    )
     values = values * scale[slots] + shift[slots]
     order = _order_rows(times, file_index, lines, files, report, keys=slots)
     times, lines, file_index, slots, values = (a[order] for a in (times, lines, file_index, slots, values))

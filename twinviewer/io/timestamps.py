@@ -21,13 +21,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twinviewer.core.errors import RecordingError
+from twinviewer.core.timerange import times_ok
 
 _LEAF = 16
 
 
 def _cast_tolerant(array: pa.Array, cast: Callable[[pa.Array], pa.Array], out: np.ndarray,
                    bad: np.ndarray, offset: int = 0) -> None:
-    """Fill ``out[offset:…]`` with ``cast(array)`` converted to numpy; cells that fail are marked in ``bad``."""
+    """Fill ``out[offset:…]`` with ``cast(array)`` converted to numpy; cells that fail are marked in
+    ``bad``."""
     try:
         result = cast(array)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -61,11 +63,19 @@ def _blank_to_null(array: pa.Array) -> pa.Array:
 
 
 def parse_numbers(array: pa.Array, decimal_comma: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Text cells → float64. Returns ``(values, bad, missing)``: bad cells and empty cells are NaN."""
+    """Text cells → float64. Returns ``(values, bad, missing)``: bad cells and empty cells are NaN.
+
+    A NaN or infinite number written as text (``nan``, ``inf``, ``1e999``) and an infinity in a number column
+    are bad values like text that is not a number: counted, and kept as a gap. (A NaN in a number column
+    is a gap as TwinViewer's own recordings write it.)"""
     if pa.types.is_floating(array.type) or pa.types.is_integer(array.type) or pa.types.is_boolean(array.type):
         values = _to_numpy(array.cast(pa.float64()), np.dtype(np.float64))
         missing = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        return values, np.zeros(len(array), dtype=bool), missing
+        bad = np.isinf(values)  # a NaN in a number column is how Parquet recordings store a gap
+        if bad.any():
+            values = values.copy()
+            values[bad] = np.nan
+        return values, bad, missing
     array = _blank_to_null(array.cast(pa.string()))
     if decimal_comma:
         array = pc.replace_substring(array, ",", ".")
@@ -73,6 +83,7 @@ def parse_numbers(array: pa.Array, decimal_comma: bool = False) -> tuple[np.ndar
     values = np.full(len(array), np.nan)
     bad = np.zeros(len(array), dtype=bool)
     _cast_tolerant(array, lambda a: pc.cast(a, pa.float64()), values, bad)
+    bad |= ~np.isfinite(values) & ~missing
     values[bad] = np.nan
     return values, bad, missing
 
@@ -82,7 +93,8 @@ class TimeParser:
 
     def __init__(self, time_format: str = "auto", timezone: str | None = None, where: str = ""):
         if time_format not in ("auto", "iso", "epoch_s", "epoch_ms"):
-            raise RecordingError(f"{where}: time_format {time_format!r} must be auto, iso, epoch_s or epoch_ms")
+            raise RecordingError(f"{where}: time_format {time_format!r} must be auto, iso, epoch_s or "
+                                 "epoch_ms")
         self.time_format = time_format
         self.where = where
         self.numeric: bool | None = {"iso": False, "epoch_s": True, "epoch_ms": True}.get(time_format)
@@ -107,7 +119,8 @@ class TimeParser:
         if pa.types.is_date(array.type):
             raw = _to_numpy(array.cast(pa.timestamp("s")).cast(pa.int64()), np.dtype(np.float64))
             self.numeric = False
-            return raw, np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool), np.ones(n, bool)
+            return raw, np.asarray(array.is_null().to_numpy(zero_copy_only=False),
+                                   dtype=bool), np.ones(n, bool)
         if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
             self.numeric = True
             values, bad, missing = parse_numbers(array)
@@ -144,12 +157,15 @@ class TimeParser:
         return raw, bad, naive
 
     def finish(self, raw: np.ndarray, naive: np.ndarray) -> np.ndarray:
-        """Raw values of the whole file → epoch seconds (UTC)."""
+        """Raw values of the whole file → epoch seconds (UTC); a time outside the valid range
+        (:mod:`twinviewer.core.timerange`) comes back as NaN, to be counted as a bad timestamp."""
         if self.numeric:
-            return raw * self._epoch_scale(raw)
-        seconds = raw.copy()
-        if naive.any():
-            seconds[naive] = self._local_to_utc(raw[naive])
+            seconds = raw * self._epoch_scale(raw)
+        else:
+            seconds = raw.copy()
+            if naive.any():
+                seconds[naive] = self._local_to_utc(raw[naive])
+        seconds[~times_ok(seconds)] = np.nan
         return seconds
 
     def _epoch_scale(self, raw: np.ndarray) -> float:

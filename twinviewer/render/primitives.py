@@ -35,7 +35,8 @@ def _cells(connectivity: np.ndarray, size: int) -> vtkCellArray:
     connectivity = np.ascontiguousarray(connectivity, dtype=np.int64).reshape(-1)
     offsets = np.arange(0, len(connectivity) + 1, size, dtype=np.int64)
     cells = vtkCellArray()
-    cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=True), numpy_to_vtkIdTypeArray(connectivity, deep=True))
+    cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=True),
+                  numpy_to_vtkIdTypeArray(connectivity, deep=True))
     return cells
 
 

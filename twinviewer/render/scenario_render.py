@@ -1,8 +1,9 @@
 """A scenario step in 3D: its camera, its highlighted parts, and a headless render of the step.
 
 ``apply_step_camera`` and ``StepHighlight`` are shared by the window's scenario panel and by
-``twinviewer render PROJECT --scenario S --step N``; ``render_scenario_step`` simulates the scenario (at the
-playback sample period), takes the state at the step's start with the status overlay, and writes a PNG.
+``twinviewer render PROJECT --scenario S --step N`` (``cli/_render_scenario.py``); ``render_scenario_step``
+simulates the scenario (at the playback sample period), takes the state at the step's start with the status
+overlay, and writes a PNG.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ STEP_OUTLINE_WIDTH = 4.0
 
 def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
     """Point the camera as a step asks: a named view (returned, so a window can remember it) or an
-    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no change."""
+    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no
+    change."""
     if camera is None:
         return None
     if isinstance(camera, str):
@@ -62,21 +64,6 @@ class StepHighlight:
         self.parts.clear()
 
 
-def find_scenario(project, name_or_path: str | Path) -> Path:
-    """A scenario file given as a path, or by the file name (without .toml) of one of the project's."""
-    from twinviewer.core.scenario_playback import project_scenarios
-
-    path = Path(name_or_path).expanduser()
-    if path.is_file():
-        return path.resolve()
-    known = project_scenarios(project)
-    for candidate in known:
-        if candidate.stem == str(name_or_path) or candidate.name == str(name_or_path):
-            return candidate
-    names = ", ".join(p.stem for p in known) or "none"
-    raise TwinViewerError(f"scenario {name_or_path!r}: no such file, and not one of the project's scenarios ({names})")
-
-
 def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path | str,
                          size: tuple[int, int] = (1280, 800), *, highlight: bool = True,
                          max_samples: int | None = None, hide: Iterable[str] = (), style: str = "surface",
@@ -91,7 +78,8 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
 
     scenario = load_scenario(scenario_path, twin.project)
     if not 0 <= step < len(scenario.steps):
-        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps 0..{len(scenario.steps) - 1}")
+        raise TwinViewerError(f"--step {step}: {Path(scenario_path).name} has steps "
+                              f"0..{len(scenario.steps) - 1}")
     run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
     session = Session(twin.project, twin.model.part_names)
     session.set_recording(run.recording(twin.project))
@@ -115,21 +103,3 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
         return view.screenshot(out)
     finally:
         view.close()
-
-
-def run_render_command(twin, args, size: tuple[int, int]) -> int:
-    """``twinviewer render PROJECT --scenario S --step N --out shot.png`` (called by cli/render.py)."""
-    from twinviewer.core.formatting import format_time
-    from twinviewer.core.scenario import load_scenario
-
-    if args.step is None:
-        raise TwinViewerError("--scenario needs --step N (0 = the first step)")
-    if twin.is_raw_mesh:
-        raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh file")
-    path = find_scenario(twin.project, args.scenario)
-    out = render_scenario_step(twin, path, args.step, args.out, size, hide=args.hide, style=args.style,
-                               parallel=args.parallel)
-    scenario = load_scenario(path)
-    print(f"wrote {out} ({size[0]}x{size[1]}, {path.name} step {args.step} "
-          f"\"{scenario.steps[args.step].title}\" at {format_time(scenario.step_time(args.step))})")
-    return 0

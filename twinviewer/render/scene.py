@@ -19,7 +19,7 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkPr
 
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
-from twinviewer.core.views import VIEW_NAMES
+from twinviewer.core.options import RENDER_STYLES, VIEW_NAMES
 from twinviewer.render import primitives
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
@@ -161,14 +161,17 @@ class SceneRenderer:
     # ----- model -----------------------------------------------------------------------------------
     def set_model(self, model: Model, colours: dict[str, tuple[float, float, float]] | None = None,
                   meshes: dict[str, vtkPolyData] | None = None) -> None:
-        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI thread)."""
+        """Replace the scene's parts. ``meshes`` may hold prepared display meshes (built off the GUI
+        thread)."""
         self.clear()
         self.model = model
         self._locators.clear()
         colours = colours or {}
         for part in model.parts:
             mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
-            colour = colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            colour = (
+                colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
+            )
             actor = primitives.surface_actor(mesh, colour)
             self.renderer.AddActor(actor)
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
@@ -217,8 +220,11 @@ class SceneRenderer:
         if cap is not None:
             cap.SetColor(*(colour * CAP_SHADE))
         if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
-            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any part.
-            shows_vertex_colours = display.has_vertex_colours and name not in self.tint and name != self.selected
+            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any
+            # part.
+            shows_vertex_colours = (
+                display.has_vertex_colours and name not in self.tint and name != self.selected
+            )
             mapper = display.actor.GetMapper()
             mapper.SetScalarVisibility(shows_vertex_colours)
             if shows_vertex_colours:
@@ -233,7 +239,8 @@ class SceneRenderer:
             for name in self.parts:
                 self._apply_colour(name)
 
-    def set_tint(self, tints: dict[str, tuple[float, float, float] | None], alerts: set[str] | None = None) -> None:
+    def set_tint(self, tints: dict[str, tuple[float, float, float] | None],
+                 alerts: set[str] | None = None) -> None:
         """Colour parts by status (None restores the part's own colour); ``alerts`` are parts in warning or
         alarm, whose colour the selection highlight must not cover."""
         if alerts is not None:
@@ -291,7 +298,7 @@ class SceneRenderer:
         self._sync_outline()
 
     def set_style(self, style: str) -> None:
-        if style not in ("surface", "wireframe", "edges"):
+        if style not in RENDER_STYLES:
             raise ValueError(f"unknown style {style!r}")
         self.style = style
         for name, display in self.parts.items():

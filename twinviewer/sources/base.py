@@ -24,6 +24,42 @@ from typing import Any, Protocol
 import numpy as np
 
 MAX_EXAMPLES = 8
+# A sequence number further than this from the last one is a publisher that restarted its numbering (or a
+# bogus number), not that many lost messages.
+MAX_SEQ_GAP = 100_000
+_RECENT_SEQS = 512  # per publisher: (seq, time) pairs remembered to recognise a redelivered duplicate
+_MISSING_RANGES = 256  # per publisher: gaps remembered so a late arrival can fill them
+_PUBLISHERS = 20_000  # publishers (or topics) whose numbering is followed at most
+
+
+@dataclass
+class _SequenceState:
+    last: int
+    recent: dict[int, float | None] = field(default_factory=dict)
+    order: deque[int] = field(default_factory=deque)
+    missing: list[list[int]] = field(default_factory=list)
+
+    def remember(self, seq: int, t: float | None) -> None:
+        if seq not in self.recent:
+            self.order.append(seq)
+            if len(self.order) > _RECENT_SEQS:
+                self.recent.pop(self.order.popleft(), None)
+        self.recent[seq] = t
+
+    def fill(self, seq: int) -> bool:
+        """Take ``seq`` out of a remembered gap; True if it was missing."""
+        for i, (low, high) in enumerate(self.missing):
+            if low <= seq <= high:
+                if low == high:
+                    del self.missing[i]
+                elif seq == low:
+                    self.missing[i][0] += 1
+                elif seq == high:
+                    self.missing[i][1] -= 1
+                else:
+                    self.missing[i:i + 1] = [[low, seq - 1], [seq + 1, high]]
+                return True
+        return False
 
 
 class SourceState(str, Enum):
@@ -54,6 +90,7 @@ class SourceStats:
     seq_gaps: int = 0
     duplicates: int = 0
     out_of_order: int = 0
+    seq_resets: int = 0
     connects: int = 0
     reconnects: int = 0
     last_message_time: float | None = None
@@ -83,7 +120,8 @@ class SourceStatus:
         return self.state is SourceState.CONNECTED
 
     def summary(self) -> str:
-        """One line for the status bar, e.g. ``mqtt localhost:1883: connected, 1,204 samples, 3 malformed``."""
+        """One line for the status bar, e.g. ``mqtt localhost:1883: connected, 1,204 samples, 3
+        malformed``."""
         text = f"{self.name or self.kind} {self.endpoint}: {self.state.value}"
         if self.state in (SourceState.ERROR, SourceState.DISCONNECTED) and self.last_error:
             text += f" ({self.last_error})"
@@ -108,10 +146,11 @@ class StatsCollector:
         self.seq_gaps = 0
         self.duplicates = 0
         self.out_of_order = 0
+        self.seq_resets = 0
         self.connects = 0
         self.reconnects = 0
         self.last_message_time: float | None = None
-        self._last_seq: dict[str, int] = {}
+        self._sequences: dict[str, _SequenceState] = {}
 
     def message(self, size: int, samples: int, arrival: float) -> None:
         with self._lock:
@@ -131,28 +170,52 @@ class StatsCollector:
             if self.connects > 1:
                 self.reconnects += 1
 
-    def sequence(self, publisher: str, seq: int) -> None:
-        """Count messages lost between two sequence numbers of one publisher."""
+    def sequence(self, publisher: str, seq: int, t: float | None = None) -> bool:
+        """Follow one publisher's sequence numbers; False when this (seq, time) is a duplicate to drop.
+
+        A forward jump of up to :data:`MAX_SEQ_GAP` counts the skipped numbers as lost; a later arrival of a
+        skipped number takes it off the count again (out of order, not lost). A number seen moments ago
+        with the same time (``t`` None: any time) is a redelivery. Anything else — a jump beyond the bound,
+        a number far back — is the publisher restarting its numbering: counted as a reset, never as loss.
+        """
         with self._lock:
-            last = self._last_seq.get(publisher)
-            if last is None or seq == last + 1:
-                self._last_seq[publisher] = seq
-            elif seq > last + 1:
-                self.seq_gaps += seq - last - 1
-                self._last_seq[publisher] = seq
-            elif seq == last:
+            state = self._sequences.get(publisher)
+            if state is None:
+                if len(self._sequences) >= _PUBLISHERS:
+                    self._sequences.clear()
+                state = self._sequences[publisher] = _SequenceState(seq)
+                state.remember(seq, t)
+                return True
+            last = state.last
+            if last < seq <= last + MAX_SEQ_GAP:
+                if seq > last + 1:
+                    self.seq_gaps += seq - last - 1
+                    state.missing.append([last + 1, seq - 1])
+                    if len(state.missing) > _MISSING_RANGES:
+                        del state.missing[0]  # the oldest gap stays counted as lost
+                state.last = seq
+                state.remember(seq, t)
+                return True
+            if seq in state.recent and (t is None or state.recent[seq] is None or state.recent[seq] == t):
                 self.duplicates += 1
-            elif seq <= 1 or last - seq > 1000:  # the publisher restarted its numbering
-                self._last_seq[publisher] = seq
-            else:
+                return False
+            if seq <= last and state.fill(seq):
+                self.seq_gaps -= 1
                 self.out_of_order += 1
+                state.remember(seq, t)
+                return True
+            self.seq_resets += 1  # restarted numbering, or a number too far off to be a loss
+            self._sequences[publisher] = fresh = _SequenceState(seq)
+            fresh.remember(seq, t)
+            return True
 
     def snapshot(self) -> SourceStats:
         with self._lock:
             return SourceStats(
-                messages=self.messages, samples=self.samples, bytes=self.bytes, malformed=dict(self.malformed),
+                messages=self.messages, samples=self.samples, bytes=self.bytes,
+                               malformed=dict(self.malformed),
                 examples=tuple(self.examples), seq_gaps=self.seq_gaps, duplicates=self.duplicates,
-                out_of_order=self.out_of_order, connects=self.connects, reconnects=self.reconnects,
+                out_of_order=self.out_of_order, seq_resets=self.seq_resets, connects=self.connects, reconnects=self.reconnects,
                 last_message_time=self.last_message_time,
             )
 
@@ -274,6 +337,9 @@ class LiveSource(ABC):
         self._state = SourceState.STOPPED
         self._since = time.time()
         self._last_error = ""
+        # A failure that retrying cannot mend (credentials refused, the server's certificate not trusted):
+        # the headless recorder stops on it instead of retrying forever.
+        self.fatal_error = ""
 
     config_error: type[Exception] = ValueError
     base_dir: Path
@@ -285,7 +351,8 @@ class LiveSource(ABC):
         candidate = Path(name).expanduser()
         path = candidate if candidate.is_absolute() else self.base_dir / candidate
         if not path.is_file():
-            raise self.config_error(f"{self.kind} source {self.name!r}: {what} {name!r} not found (looked in {path})")
+            raise self.config_error(f"{self.kind} source {self.name!r}: {what} {name!r} not found (looked in "
+                                    f"{path})")
         return str(path)
 
     @abstractmethod

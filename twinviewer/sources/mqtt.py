@@ -33,7 +33,7 @@ from paho.mqtt.properties import Properties
 
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.secrets import PasswordPrompt, Secret, redact, resolve_password
+from twinviewer.core.secrets import PasswordPrompt, Secret, SecretStore, redact, resolve_password
 from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_periods
 from twinviewer.sources.payloads import PayloadError, parse_payload
 
@@ -62,7 +62,8 @@ class TopicRoute:
 
 
 def compile_route(entry: project_model.MqttTopic) -> TopicRoute:
-    """``plant/+/pump1/{sensor}`` → subscription ``plant/+/pump1/+`` and a regular expression capturing the id."""
+    """``plant/+/pump1/{sensor}`` → subscription ``plant/+/pump1/+`` and a regular expression capturing the
+    id."""
     levels = entry.topic.split("/")
     subscription: list[str] = []
     pieces: list[str] = []
@@ -91,12 +92,16 @@ class _PahoClient(paho.Client):
     """paho's client, remembering why the last connection attempt failed (paho itself only retries)."""
 
     last_connect_error = ""
+    certificate_rejected = False
 
     def reconnect(self) -> paho.MQTTErrorCode:
         try:
             return super().reconnect()
         except OSError as exc:
             self.last_connect_error = str(exc) or type(exc).__name__
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                self.certificate_rejected = True
+                self.last_connect_error = f"TLS verification of the broker failed: {exc}"
             raise
 
 
@@ -108,6 +113,7 @@ class MqttSource(LiveSource):
 
     def __init__(self, config: project_model.MqttSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
+                 secret_store: SecretStore | None = None,
                  base_dir: Path | None = None, flush_interval_s: float = 0.02, flush_max_samples: int = 500):
         super().__init__(config.name or f"mqtt {config.host}:{config.port}", f"{config.host}:{config.port}")
         self.config = config
@@ -115,11 +121,13 @@ class MqttSource(LiveSource):
         self.journal = journal
         self.base_dir = base_dir or Path.cwd()
         self.password_prompt = password_prompt
+        self.secret_store = secret_store
         self.routes = [compile_route(entry) for entry in config.topics]
         self._periods = sensor_periods(project_sensors)
         self._accept_any_sensor = not self._periods
         self._resolved: dict[str, tuple[TopicRoute, str | None] | None] = {}
-        self.sink = SampleSink(store, journal, flush_interval_s=flush_interval_s, flush_max_samples=flush_max_samples)
+        self.sink = SampleSink(store, journal, flush_interval_s=flush_interval_s,
+                               flush_max_samples=flush_max_samples)
         self._client: _PahoClient | None = None
         self._password: Secret | None = None
         self._stopping = threading.Event()
@@ -156,7 +164,7 @@ class MqttSource(LiveSource):
                 raise MqttConfigError(f"mqtt source {self.name!r}: cannot use the TLS files: {exc}") from None
         if config.username:
             client.username_pw_set(config.username, self._password.reveal() if self._password else None)
-        client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)
+        client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)  # type: ignore[arg-type]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
@@ -169,7 +177,8 @@ class MqttSource(LiveSource):
             return
         config = self.config
         self._password = resolve_password(kind="mqtt", host=config.host, username=config.username,
-                                          password_env=config.password_env, prompt=self.password_prompt)
+                                          password_env=config.password_env, prompt=self.password_prompt,
+                                          store=self.secret_store)
         for sensor, period in self._periods.items():
             self.store.add_sensor(sensor, expected_period_s=period)
             if self.journal is not None:
@@ -207,33 +216,43 @@ class MqttSource(LiveSource):
     def _error_text(self, text: str) -> str:
         return redact(text, [self._password])
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any,
+                    properties: Any) -> None:
         if reason_code.is_failure:
-            self._set_state(SourceState.ERROR, self._error_text(f"broker refused the connection: {reason_code}"))
+            text = self._error_text(f"broker refused the connection: {reason_code}")
+            if any(word in str(reason_code).lower() for word in ("authori", "user name or password", "authentic")):
+                self.fatal_error = text
+            self._set_state(SourceState.ERROR, text)
             return
         self._stats.connected()
         self._set_state(SourceState.CONNECTED, "")
         client.subscribe(self.subscriptions)
 
-    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
-        refused = [sub for (sub, _), code in zip(self.subscriptions, reason_codes, strict=False) if code.is_failure]
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any,
+                      properties: Any) -> None:
+        refused = [sub for (sub, _),
+                   code in zip(self.subscriptions, reason_codes, strict=False) if code.is_failure]
         if refused:
             self._set_state(SourceState.ERROR, f"broker refused the subscription to {', '.join(refused)}")
 
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any,
+                       properties: Any) -> None:
         if self._stopping.is_set() or self._state is SourceState.ERROR:
             return  # keep the refusal's reason on screen rather than a generic "connection lost"
-        self._set_state(SourceState.DISCONNECTED, self._error_text(f"connection lost ({reason_code}); reconnecting"))
+        self._set_state(SourceState.DISCONNECTED,
+                        self._error_text(f"connection lost ({reason_code}); reconnecting"))
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         cause = getattr(client, "last_connect_error", "") or "no answer"
+        if getattr(client, "certificate_rejected", False):
+            self.fatal_error = self._error_text(f"cannot connect to {self.endpoint}: {cause}")
         self._set_state(SourceState.ERROR,
                         self._error_text(f"cannot connect to {self.endpoint}: {cause}; retrying"))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         arrival = time.time()
         try:
-            self.handle_message(message.topic, message.payload, arrival)
+            self.handle_message(message.topic, bytes(message.payload), arrival)
         except Exception as exc:  # never let a bad message kill paho's network thread
             self._stats.problem("internal", message.topic, f"{type(exc).__name__}: {exc}")
 
@@ -267,6 +286,26 @@ class MqttSource(LiveSource):
             return True
         return False
 
+    def _fresh_items(self, parsed: Any, topic: str, arrival: float) -> bool:
+        """Check the payload's sequence numbers; drop redelivered items (QoS 1 after a reconnect) in place.
+
+        Returns False when nothing new is left."""
+        publisher = parsed.publisher or topic
+        times = parsed.times
+        if len(parsed.seqs) == len(times):  # one number per sample: keep the new ones
+            keep = [self._stats.sequence(publisher, seq, None if t == arrival else t)
+                    for seq, t in zip(parsed.seqs, times, strict=True)]
+            if all(keep):
+                return True
+            parsed.times = [t for t, k in zip(times, keep, strict=True) if k]
+            parsed.values = [v for v, k in zip(parsed.values, keep, strict=True) if k]
+            if parsed.sensors is not None:
+                parsed.sensors = [n for n, k in zip(parsed.sensors, keep, strict=True) if k]
+            return bool(parsed.times)
+        first = times[0] if times else arrival
+        verdicts = [self._stats.sequence(publisher, seq, None if first == arrival else first) for seq in parsed.seqs]
+        return any(verdicts)
+
     def handle_message(self, topic: str, payload: bytes, arrival: float) -> int:
         """Parse one message and queue its samples; returns the number of samples accepted."""
         stats = self._stats
@@ -279,21 +318,21 @@ class MqttSource(LiveSource):
         try:
             parsed = parse_payload(payload, route.entry.payload, arrival, json_path=route.entry.json_path,
                                    max_bytes=self.config.max_payload_bytes)
-        except PayloadError as problem:
+        except PayloadError as error:
             stats.message(len(payload), 0, arrival)
-            stats.problem(problem.kind, topic, str(problem))
+            stats.problem(error.kind, topic, str(error))
             return 0
         for problem in parsed.problems:
             stats.problem(problem.kind, topic, str(problem))
-        if parsed.seqs:
-            publisher = parsed.publisher or topic
-            for seq in parsed.seqs:
-                stats.sequence(publisher, seq)
+        if parsed.seqs and not self._fresh_items(parsed, topic, arrival):
+            stats.message(len(payload), 0, arrival)
+            return 0
         accepted = 0
         if parsed.sensors is None:
             if sensor is None or not self._known(sensor):
                 stats.message(len(payload), 0, arrival)
-                stats.problem("unknown_sensor", topic, f"sensor {sensor!r} (from topic {topic!r}) is not in the project")
+                stats.problem("unknown_sensor", topic,
+                              f"sensor {sensor!r} (from topic {topic!r}) is not in the project")
                 return 0
             if len(parsed.times) == 1:
                 self.sink.add(sensor, parsed.times[0], parsed.values[0])
@@ -306,6 +345,7 @@ class MqttSource(LiveSource):
                     self.sink.add(name, t, value)
                     accepted += 1
                 else:
-                    stats.problem("unknown_sensor", topic, f"sensor {name!r} in the payload is not in the project")
+                    stats.problem("unknown_sensor", topic,
+                                  f"sensor {name!r} in the payload is not in the project")
         stats.message(len(payload), accepted, arrival)
         return accepted

@@ -26,7 +26,8 @@ from asyncua import Client, Node, ua
 
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.secrets import PasswordPrompt, Secret, redact, resolve_password
+from twinviewer.core.secrets import PasswordPrompt, Secret, SecretStore, redact, resolve_password
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_periods
 from twinviewer.sources.payloads import parse_value
 
@@ -84,8 +85,8 @@ async def _endpoint_mismatch(endpoint: str, timeout_s: float, policy: str, mode:
     offered = sorted({(e.SecurityPolicyUri.rsplit("#", 1)[-1], e.SecurityMode.name)
                       for e in await _server_endpoints(endpoint, timeout_s)})
     listed = ", ".join(f"{p} {m}" for p, m in offered) or "nothing it would tell"
-    return (f"the server has no endpoint with security {policy} {mode}; it offers {listed}. Set security_policy "
-            "and security_mode (with cert_file and key_file) in this [[sources]] entry")
+    return (f"the server has no endpoint with security {policy} {mode}; it offers {listed}. Set "
+            "security_policy and security_mode (with cert_file and key_file) in this [[sources]] entry")
 
 
 async def configure_client(client: Client, *, security_policy: str, security_mode: str, cert_file: str | None,
@@ -98,7 +99,7 @@ async def configure_client(client: Client, *, security_policy: str, security_mod
         await client.set_security_string(",".join(parts))
     elif cert_file and key_file:
         await client.load_client_certificate(cert_file)
-        await client.load_private_key(key_file)
+        await client.load_private_key(Path(key_file))
     if username:
         client.set_user(username)
         if password is not None:
@@ -110,7 +111,10 @@ def _timestamp(value: datetime | None) -> float | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    t = value.timestamp()
+    try:
+        t = value.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
     return t if t > 86400 else None  # OPC UA's "no time" is 1601-01-01
 
 
@@ -126,7 +130,8 @@ class _Handler:
         arrival = time.time()
         try:
             self.source.handle_value(self.names.get(node.nodeid, str(node.nodeid)),
-                                     self.sensors_of_node.get(node.nodeid, []), data.monitored_item.Value, arrival)
+                                     self.sensors_of_node.get(node.nodeid, []), data.monitored_item.Value,
+                                     arrival)
         except Exception as exc:  # never let one value stop the subscription
             self.source._stats.problem("internal", str(node.nodeid), f"{type(exc).__name__}: {exc}")
 
@@ -142,6 +147,7 @@ class OpcUaSource(LiveSource):
 
     def __init__(self, config: project_model.OpcUaSource, store: Any, project_sensors: Any = None,
                  journal: Any = None, *, password_prompt: PasswordPrompt | None = None,
+                 secret_store: SecretStore | None = None,
                  base_dir: Path | None = None, flush_interval_s: float = 0.02, flush_max_samples: int = 500,
                  watchdog_interval_s: float = 1.0):
         super().__init__(config.name or f"opcua {config.endpoint}", config.endpoint)
@@ -150,9 +156,11 @@ class OpcUaSource(LiveSource):
         self.journal = journal
         self.base_dir = base_dir or Path.cwd()
         self.password_prompt = password_prompt
+        self.secret_store = secret_store
         self.watchdog_interval_s = watchdog_interval_s
         self._periods = sensor_periods(project_sensors)
-        self.sink = SampleSink(store, journal, flush_interval_s=flush_interval_s, flush_max_samples=flush_max_samples)
+        self.sink = SampleSink(store, journal, flush_interval_s=flush_interval_s,
+                               flush_max_samples=flush_max_samples)
         self._password: Secret | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -165,19 +173,23 @@ class OpcUaSource(LiveSource):
         config = self.config
         host = config.endpoint.removeprefix("opc.tcp://").split("/")[0]
         self._password = resolve_password(kind="opcua", host=host, username=config.username,
-                                          password_env=config.password_env, prompt=self.password_prompt)
-        self._files = {k: self._path(getattr(config, k)) for k in ("cert_file", "key_file", "server_cert_file")}
+                                          password_env=config.password_env, prompt=self.password_prompt,
+                                          store=self.secret_store)
+        self._files = {k: self._path(getattr(config, k))
+                       for k in ("cert_file", "key_file", "server_cert_file")}
         for sensor, period in self._periods.items():
             self.store.add_sensor(sensor, expected_period_s=period)
             if self.journal is not None:
                 self.journal.add_sensor(sensor, period)
         unknown = [n.sensor for n in config.nodes if self._periods and n.sensor not in self._periods]
         for sensor in unknown:
-            self._stats.problem("unknown_sensor", sensor, f"sensor {sensor!r} of this source is not in the project")
+            self._stats.problem("unknown_sensor", sensor,
+                                f"sensor {sensor!r} of this source is not in the project")
         self._set_state(SourceState.CONNECTING, "")
         self.sink.start()
         self._ready.clear()
-        self._thread = threading.Thread(target=self._thread_main, name=f"twinviewer-opcua-{host}", daemon=True)
+        self._thread = threading.Thread(target=self._thread_main, name=f"twinviewer-opcua-{host}",
+                                        daemon=True)
         self._thread.start()
         self._ready.wait(5)
 
@@ -203,7 +215,8 @@ class OpcUaSource(LiveSource):
 
     def _error(self, exc: BaseException) -> str:
         text = str(exc) or type(exc).__name__
-        return redact(f"{type(exc).__name__}: {text}" if not isinstance(exc, OpcUaError) else text, [self._password])
+        return redact(f"{type(exc).__name__}: {text}" if not isinstance(exc, OpcUaError) else text,
+                      [self._password])
 
     async def _run(self) -> None:
         self._stop_event = asyncio.Event()
@@ -223,7 +236,8 @@ class OpcUaSource(LiveSource):
             try:
                 self._set_state(SourceState.CONNECTING)
                 await configure_client(client, security_policy=self.config.security_policy,
-                                       security_mode=self.config.security_mode, cert_file=self._files["cert_file"],
+                                       security_mode=self.config.security_mode,
+                                       cert_file=self._files["cert_file"],
                                        key_file=self._files["key_file"],
                                        server_cert_file=self._files["server_cert_file"],
                                        username=self.config.username, password=self._password)
@@ -240,8 +254,10 @@ class OpcUaSource(LiveSource):
                     pinned = self._files["server_cert_file"]
                     if pinned and await _pinned_certificate_differs(self.config.endpoint, pinned,
                                                                     self.config.timeout_s):
-                        raise OpcUaError(f"the server's certificate is not the one pinned in server_cert_file "
-                                         f"({pinned}); replace that file with the server's certificate") from None
+                        raise OpcUaError(
+                            "the server's certificate is not the one pinned in "
+                            f"server_cert_file ({pinned}); replace that file with the server's certificate"
+                        ) from None
                     raise
                 connected = True
                 await self._subscribe(client)
@@ -250,7 +266,8 @@ class OpcUaSource(LiveSource):
                 delay = self.config.reconnect_min_s
                 await _first_of(self._stop_event.wait(), lost.wait())
             except Exception as exc:  # any failure: report it, back off, try again
-                self._set_state(SourceState.ERROR, self._error(exc) + ("" if self._stop_event.is_set() else "; retrying"))
+                self._set_state(SourceState.ERROR,
+                                self._error(exc) + ("" if self._stop_event.is_set() else "; retrying"))
             finally:
                 if connected:
                     try:
@@ -288,12 +305,18 @@ class OpcUaSource(LiveSource):
         results = await subscription.subscribe_data_change(nodes)
         for node, result in zip(nodes, results, strict=True):
             if isinstance(result, ua.StatusCode) and not result.is_good():
-                self._stats.problem("unknown_node", names[node.nodeid], f"cannot subscribe to {names[node.nodeid]}: {result}")
+                self._stats.problem("unknown_node", names[node.nodeid],
+                                    f"cannot subscribe to {names[node.nodeid]}: {result}")
 
     def handle_value(self, where: str, sensors: list[str], data_value: Any, arrival: float) -> None:
-        """One data change: choose the timestamp, check the status, queue the sample for every mapped sensor."""
+        """One data change: choose the timestamp, check the status, queue the sample for every mapped
+        sensor."""
         stats = self._stats
         t = _timestamp(data_value.SourceTimestamp) or _timestamp(data_value.ServerTimestamp) or arrival
+        if not time_ok(t):
+            stats.message(0, 0, arrival)
+            stats.problem("bad_time", where, f"{where}: server timestamp {t!r} is outside {RANGE_TEXT}")
+            return
         status = data_value.StatusCode
         quality = 0
         if status is not None and not status.is_good():
@@ -363,7 +386,8 @@ class BrowseNode:
             yield from child.walk()
 
 
-async def browse_async(client: Client, root: str = "0:Objects", depth: int = 3, max_nodes: int = 2000) -> BrowseNode:
+async def browse_async(client: Client, root: str = "0:Objects", depth: int = 3,
+                       max_nodes: int = 2000) -> BrowseNode:
     start = client.nodes.objects if root in ("0:Objects", "Objects", "") else await resolve_node(client, root)
     type_names: dict[Any, str] = {}
     count = 0
@@ -427,7 +451,8 @@ def browse(endpoint: str, *, username: str | None = None, password: str | Secret
         try:
             await asyncio.wait_for(client.connect(), timeout=timeout)
         except (OSError, asyncio.TimeoutError, ua.UaError) as exc:
-            raise OpcUaError(redact(f"cannot connect to {endpoint}: {exc or type(exc).__name__}", [secret])) from None
+            raise OpcUaError(redact(f"cannot connect to {endpoint}: {exc or type(exc).__name__}",
+                                    [secret])) from None
         try:
             return await browse_async(client, root, depth, max_nodes)
         finally:

@@ -43,14 +43,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.alarms import Acknowledgement, Alarm, AlarmLogError, AlarmTracker, iso_utc, sidecar_path
+from twinviewer.core.alarms import (  # noqa: F401  (DEADBAND_FRACTION: the module docstring refers to it)
+    DEADBAND_FRACTION,
+    Acknowledgement,
+    Alarm,
+    AlarmLogError,
+    AlarmTracker,
+    alarm_deadbands,
+    iso_utc,
+    sidecar_path,
+)
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
-DEADBAND_FRACTION = 0.02
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
@@ -65,11 +73,6 @@ def default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
-
-
-def alarm_deadbands(sensors) -> dict[str, float]:
-    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
-    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
@@ -88,7 +91,8 @@ def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
             label, unit = alarm.sensor_id, ""
         ack = alarm.acknowledgement
         rows.append({
-            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label, "part": alarm.part,
+            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label,
+                     "part": alarm.part,
             "level": alarm.level, "direction": alarm.direction, "limit": alarm.limit,
             "threshold": alarm.threshold, "unit": unit,
             "onset_t": alarm.onset_t, "onset_utc": iso_utc(alarm.onset_t), "onset_value": alarm.onset_value,
@@ -162,6 +166,7 @@ class AlarmPanel(QWidget):
         self.shown_t: float | None = None
         self._store = None
         self._store_start: float | None = None
+        self._store_version = -1
         self._rows_key: tuple | None = None
         self._row_ids: list[str] = []
         self._last_sync = 0.0
@@ -202,12 +207,15 @@ class AlarmPanel(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.fly_button = QPushButton("Show on model")
         self.fly_button.setToolTip("Select the alarm's part and fly the camera to its sensor (double-click)")
-        self.fly_button.clicked.connect(lambda: self.selected_alarm_id() and self.fly_to_alarm(self.selected_alarm_id()))
+        self.fly_button.clicked.connect(lambda: self.selected_alarm_id()
+                                        and self.fly_to_alarm(self.selected_alarm_id()))
         self.onset_button = QPushButton("Go to onset")
         self.onset_button.setToolTip("Move the clock to the moment the alarm started")
-        self.onset_button.clicked.connect(lambda: self.selected_alarm_id() and self.go_to_onset(self.selected_alarm_id()))
+        self.onset_button.clicked.connect(lambda: self.selected_alarm_id()
+                                          and self.go_to_onset(self.selected_alarm_id()))
         self.export_button = QPushButton("Export alarm log…")
-        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or JSON")
+        self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or "
+                                      "JSON")
         self.export_button.clicked.connect(self.export_dialog)
         self.user_edit = QLineEdit(str(window.settings.value("alarm_user", default_user())))
         self.user_edit.setMinimumWidth(90)
@@ -275,8 +283,12 @@ class AlarmPanel(QWidget):
         if self.tracker is None or session is None:
             return
         store = session.store
+        if store is self._store and store.version == self._store_version:
+            return  # nothing new since the last catch-up (a recording, or a quiet live source)
+        self._store_version = store.version
         span = store.time_range()
-        if store is not self._store or (span and self._store_start is not None and span[0] < self._store_start):
+        if store is not self._store or (span and self._store_start is not None
+                                        and span[0] < self._store_start):
             self.tracker.rescan(store)  # new or older data under the tracker: derive the timeline again
             self._store = store
         else:
@@ -303,7 +315,8 @@ class AlarmPanel(QWidget):
         # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
         # counted in the summary and exported), so refreshing it stays cheap during live data.
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t)) for a in [*active, *shown_cleared]) if t else ()
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t))
+                    for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
             self.summary.setText(summary)
@@ -347,11 +360,13 @@ class AlarmPanel(QWidget):
         else:
             cleared_text = format_time(alarm.cleared_t)
         ack = alarm.acknowledgement if alarm.acknowledged_at(t) else None
-        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment else "")) if ack else (
+        ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment
+                                                           else "")) if ack else (
             "not acknowledged" if is_active else "—")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
                  alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
-                 f"{format_number(alarm.onset_value)} {unit}".strip(), f"{sign} {alarm.threshold:g} {unit}".strip(),
+                 f"{format_number(alarm.onset_value)} {unit}".strip(),
+                 f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
         bold = QFont(self.table.font())
         bold.setBold(True)
@@ -371,7 +386,8 @@ class AlarmPanel(QWidget):
             elif not is_active:
                 item.setForeground(QBrush(CLEARED_TEXT))
             elif column == 8 and ack is None:
-                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm else QColor(150, 95, 0)))
+                item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm
+                                          else QColor(150, 95, 0)))
                 item.setFont(bold)
             if column == 8 and ack is not None and ack.comment:
                 item.setToolTip(ack.comment)
@@ -406,10 +422,14 @@ class AlarmPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Show on model", lambda: self.fly_to_alarm(alarm_id))
         menu.addAction("Go to onset", lambda: self.go_to_onset(alarm_id))
-        menu.addAction(f"Show chart of {alarm.sensor_id}", lambda: self.window.activate_sensor(alarm.sensor_id))
+        menu.addAction(f"Show chart of {alarm.sensor_id}",
+                       lambda: self.window.activate_sensor(alarm.sensor_id))
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
+        bookmarks = self.window.panels.get("bookmarks_panel")
+        if bookmarks is not None:
+            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -428,7 +448,9 @@ class AlarmPanel(QWidget):
         window.select_part(alarm.part)
         if window.overlay is not None:
             window.overlay.selected_sensor = sensor.id
-        low, high = window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        low, high = (
+            window.scene.bounds([alarm.part]) if alarm.part in window.scene.parts else window.scene.bounds()
+        )
         radius = max(float(math.dist(low, high)) * 0.75, 0.05)
         window.scene.fly_to(sensor.position, radius)
         window.show_status(f"{alarm.describe(sensor.unit)} on {alarm.part}")

@@ -48,7 +48,7 @@ CURSOR_COLOUR = QColor(20, 40, 80)
 SPANS = (("1 min", 60.0), ("5 min", 300.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 6 * 3600.0),
          ("1 day", 86400.0), ("All", 0.0))
 STATUS_TEXT_COLOUR = {Status.NORMAL: "#1d5e2c", Status.WARNING: "#7a5200", Status.ALARM: "#9b1c12",
-                      Status.STALE: "#555555", Status.NO_DATA: "#888888"}
+                      Status.STALE: "#555555", Status.NO_DATA: "#888888", Status.ANOMALOUS: "#6c2a8a"}
 
 
 class _ChartViewBox(pg.ViewBox):
@@ -67,7 +67,9 @@ class _ChartViewBox(pg.ViewBox):
             super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 (pyqtgraph override)
-        if ev.button() == Qt.MouseButton.LeftButton and not (ev.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+        if ev.button() == Qt.MouseButton.LeftButton and not (
+            ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
             ev.accept()
             self._on_seek(self.mapSceneToView(ev.scenePos()).x())
         else:
@@ -110,7 +112,8 @@ class ChartRow(QFrame):
         layout.addLayout(header)
         self.view_box = _ChartViewBox(on_seek)
         self.axis = pg.DateAxisItem(orientation="bottom")
-        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis}, background="w")
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis},
+                                         background="w")
         self.plot_widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.hideButtons()
@@ -188,7 +191,8 @@ class ChartRow(QFrame):
             if event.is_span:
                 fill = QColor(colour)
                 fill.setAlpha(34)
-                item = pg.LinearRegionItem((event.t, event.t_end), movable=False, brush=fill, pen=pg.mkPen(None))
+                item = pg.LinearRegionItem((event.t, event.t_end), movable=False, brush=fill,
+                                           pen=pg.mkPen(None))
             else:
                 item = pg.InfiniteLine(pos=event.t, angle=90, movable=False,
                                        pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine))
@@ -331,7 +335,8 @@ class ChartsPanel(QWidget):
         self.rows_layout = QVBoxLayout(self.rows_widget)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(0)
-        self.placeholder = QLabel("Select a part, or double-click a sensor in the sensor list, to chart its history.")
+        self.placeholder = QLabel("Select a part, or double-click a sensor in the sensor list, to chart its "
+                                  "history.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #777; padding: 16px")
         self.rows_layout.addWidget(self.placeholder)

@@ -2,7 +2,7 @@
 
 On macOS a double-clicked ``*.twin.toml`` or ``*.twinbundle`` reaches the app as a ``QFileOpenEvent``, both
 at launch and while it runs, not as a command-line argument. Elsewhere the event never comes and this
-filter costs nothing.
+filter costs nothing. :func:`open_file` is also how ``twinviewer FILE`` opens its file.
 """
 
 from __future__ import annotations
@@ -10,6 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
+
+
+def open_file(window, path: Path) -> None:
+    """A file handed over by the command line or the desktop: an incident bundle (``*.twinbundle``) opens as
+    one (through the window's drop handlers, which know bundles), anything else as a twin."""
+    if path.suffix.lower() == ".twinbundle":
+        window.open_dropped([path])
+    else:
+        window.open_path(path)
 
 
 class FileOpenHandler(QObject):
@@ -34,7 +43,7 @@ class FileOpenHandler(QObject):
                 task.finished.connect(lambda: QTimer.singleShot(0, self._open_pending))
             self.pending = path  # the latest file wins
             return
-        self.window.open_path(path)
+        open_file(self.window, path)
 
     def _open_pending(self) -> None:
         path, self.pending = self.pending, None

@@ -115,7 +115,8 @@ def preview_csv(path: Path | str, delimiter: str | None = None, time_column: str
     return preview
 
 
-def guess_mapping(columns: list[str], project: Project, source: RecordingSource | None = None) -> dict[str, str]:
+def guess_mapping(columns: list[str], project: Project,
+                  source: RecordingSource | None = None) -> dict[str, str]:
     """Column → sensor id: the source's own mapping first, then exact, then normalised id or label match."""
     sensors = project.sensors
     by_normalised: dict[str, str] = {}
@@ -173,7 +174,8 @@ class ImportDialog(QDialog):
                                    source.time_column if source else None)
         self.detected_delimiter = self.preview.delimiter
         layout = QVBoxLayout(self)
-        names = ", ".join(p.name for p in self.paths[:4]) + (f" … ({len(self.paths)} files)" if len(self.paths) > 4
+        names = ", ".join(p.name
+                          for p in self.paths[:4]) + (f" … ({len(self.paths)} files)" if len(self.paths) > 4
                                                               else "")
         heading = QLabel(f"<b>{names}</b><br><span style='color:#666'>{self.paths[0].parent}</span>")
         heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -211,7 +213,8 @@ class ImportDialog(QDialog):
         self.preview_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview_table.verticalHeader().setDefaultSectionSize(20)
         self.mapping_table = QTableWidget(0, 3)
-        self.mapping_table.setHorizontalHeaderLabels(("Column in the file", "First value", "Sensor in the project"))
+        self.mapping_table.setHorizontalHeaderLabels(("Column in the file", "First value",
+                                                      "Sensor in the project"))
         self.mapping_table.verticalHeader().setVisible(False)
         self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.mapping_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -223,7 +226,9 @@ class ImportDialog(QDialog):
         self.problem_label.setStyleSheet("color: #9b1c12")
         self.problem_label.setWordWrap(True)
         layout.addWidget(self.problem_label)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

@@ -24,7 +24,7 @@ from twinviewer.render.overlay_layer import parse_mode
 
 MARGIN = 12  # from the corner of the 3D view
 PAD = 10  # inside the card
-STATUS_ORDER = (Status.ALARM, Status.WARNING, Status.NORMAL, Status.STALE, Status.NO_DATA, NEUTRAL)
+STATUS_ORDER = (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE, Status.NO_DATA, NEUTRAL)
 STATUS_NOTES = {Status.ALARM: "pulsing", NEUTRAL: "own colour"}
 FIELD_BAR_HEIGHT = 170
 VALUE_BAR_WIDTH = 150
@@ -59,7 +59,8 @@ def quantity_legend(layer, quantity: str, values: np.ndarray | None = None) -> L
               for name, value in sensor.thresholds.model_dump().items() if value is not None}
     legend = legend_for(quantity, sensors[0].unit if sensors else "", lo, hi, cmap, None)
     markers = tuple(sorted((v, n) for v, n in limits if lo <= v <= hi))
-    return Legend(legend.title, legend.unit, legend.vmin, legend.vmax, legend.cmap, legend.ticks, legend.labels,
+    return Legend(legend.title, legend.unit, legend.vmin, legend.vmax, legend.cmap, legend.ticks,
+                  legend.labels,
                   markers, legend.gradient)
 
 
@@ -104,7 +105,8 @@ class OverlayLegend(QWidget):
             return (kind,)
         view = layer.project.view
         quantities = [quantity] if kind == "field" else layer.quantities()
-        return (kind, tuple((q, colormap_for(q, view.colormaps), layer.value_range(q, values)) for q in quantities))
+        return (kind,
+                tuple((q, colormap_for(q, view.colormaps), layer.value_range(q, values)) for q in quantities))
 
     def sync(self, values: np.ndarray | None = None) -> bool:
         """Follow the overlay's mode, colour maps and ranges; returns True if the legend changed."""
@@ -116,7 +118,8 @@ class OverlayLegend(QWidget):
         kind = key[0]
         self.mode = "off" if kind == "none" else layer.mode
         self.entries = status_entries() if kind == "status" else []
-        self.bars = [quantity_legend(layer, q, values) for q, _cmap, _range in key[1]] if kind in ("value", "field") else []
+        self.bars = [quantity_legend(layer, q, values) for q, _cmap,
+                     _range in key[1]] if kind in ("value", "field") else []
         self.setVisible(kind not in ("off", "none"))
         self.resize(self.sizeHint())
         self._place()
@@ -146,7 +149,8 @@ class OverlayLegend(QWidget):
             labels = max((metrics.horizontalAdvance(t) for t in bar.labels), default=30)
             marks = max((metrics.horizontalAdvance(self._mark_text(v, n, bar.unit)) for v, n in bar.markers),
                         default=0)
-            width = max(2 * PAD + marks + 12 + 18 + 8 + labels, QFontMetrics(self._bold).horizontalAdvance(bar.title)
+            width = max(2 * PAD + marks + 12 + 18 + 8 + labels,
+                        QFontMetrics(self._bold).horizontalAdvance(bar.title)
                         + 2 * PAD)
             return QSize(width, title_h + FIELD_BAR_HEIGHT + metrics.height() + line + 2 * PAD)
         if self.bars:
@@ -202,7 +206,8 @@ class OverlayLegend(QWidget):
     def _paint_field(self, painter: QPainter, bar: Legend, top: int) -> None:
         metrics = QFontMetrics(self._font)
         painter.setFont(self._font)
-        marks_width = max((metrics.horizontalAdvance(self._mark_text(v, n, bar.unit)) for v, n in bar.markers),
+        marks_width = max((metrics.horizontalAdvance(self._mark_text(v, n, bar.unit)) for v,
+                           n in bar.markers),
                           default=0)
         x0 = PAD + marks_width + (12 if marks_width else 0)
         rect = QRectF(x0, top + metrics.height() / 2, 18, FIELD_BAR_HEIGHT)
@@ -230,7 +235,8 @@ class OverlayLegend(QWidget):
             if last_label_y is None or y - last_label_y >= metrics.height():
                 painter.setPen(colour)
                 text = self._mark_text(value, name, bar.unit)
-                painter.drawText(QPointF(rect.left() - 12 - metrics.horizontalAdvance(text), y + metrics.ascent() / 2 - 1),
+                painter.drawText(QPointF(rect.left() - 12 - metrics.horizontalAdvance(text),
+                                         y + metrics.ascent() / 2 - 1),
                                  text)
                 last_label_y = y
         y = rect.bottom() + 10

@@ -2,6 +2,9 @@
 
 Handlers only translate user intent into calls on the scene and the core. Files open off the GUI thread
 (``ui.tasks``); a failed open shows a dialog and leaves what was open untouched.
+
+Over 600 lines: the window's own menus, actions and view commands belong to one QMainWindow; every panel
+lives in its own module (``PANEL_MODULES``).
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from PySide6.QtWidgets import (
 from twinviewer import __version__
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
+from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
 from twinviewer.core.session import Frame, Session
-from twinviewer.core.twin import Twin, open_twin
+from twinviewer.core.signals import HandlerChain
+from twinviewer.core.twin import Twin
+from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
-from twinviewer.render.scene import VIEW_NAMES
+from twinviewer.ui.chains import DROP_OPEN_TWIN
 from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
@@ -43,7 +49,11 @@ FRAME_INTERVAL_MS = 33
 PANEL_INTERVAL_S = 0.1
 # Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
 # and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
-PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel", "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel"]
+PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
+                            "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
+                            "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
+                            "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions",
+                            "twinviewer.ui.history_panel"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -66,6 +76,8 @@ class MainWindow(QMainWindow):
         self.overlay: OverlayLayer | None = None
         self.frame: Frame | None = None
         self.task: Task | None = None
+        self.drop_handlers = HandlerChain("files dropped on the window")
+        self.drop_handlers.add(DROP_OPEN_TWIN, "open as a twin", self._open_dropped_twin)
         self.last_error: str | None = None
         self.setWindowTitle("TwinViewer")
         self.setWindowIcon(icon("app"))
@@ -79,7 +91,8 @@ class MainWindow(QMainWindow):
         self.properties = PropertiesPanel()
         self.sensor_table = SensorTable()
         self.parts_dock = self._dock("Parts", self.part_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.properties_dock = self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.properties_dock = self._dock("Properties", self.properties,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.sensors_dock = self._dock("Sensors", self.sensor_table, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.parts_dock, self.properties_dock], [300, 460], Qt.Orientation.Horizontal)
         self.resizeDocks([self.properties_dock, self.sensors_dock], [380, 420], Qt.Orientation.Vertical)
@@ -117,7 +130,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def add_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+    def add_dock(self, title: str, widget: QWidget,
+                 area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
         """For panels: a dock listed in View → Panels."""
         dock = self._dock(title, widget, area)
         self.panels_menu.addAction(dock.toggleViewAction())
@@ -150,13 +164,17 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O", tip="Open a twin project or a mesh file", icon_name="open")
+        self.open_action = a("&Open…", lambda: self.open_dialog(), "Ctrl+O",
+                             tip="Open a twin project or a mesh file", icon_name="open")
         self.demo_action = a("Open &demo twin", self.open_demo, tip="Open the bundled pump skid demo")
-        self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(), "Ctrl+Shift+S",
+        self.save_starter_action = a("Save as starter &project…", lambda: self.save_starter_dialog(),
+                                     "Ctrl+Shift+S",
                                      tip="Write a *.twin.toml listing every part of this mesh")
         self.split_bodies_action = a("Split into &bodies", lambda checked: self.set_split_bodies(checked),
-                                     checkable=True, tip="List every connected body of this mesh as a part of its "
-                                     "own (for a mesh exported as one piece), so it can be clicked and given sensors")
+                                     checkable=True,
+                                     tip="List every connected body of this mesh as a part of its "
+                                     "own (for a mesh exported as one piece), so it can be clicked and given "
+                                     "sensors")
         for action in (self.save_starter_action, self.split_bodies_action):
             action.setEnabled(False)  # until a raw mesh is open
         self.screenshot_action = a("Save &screenshot…", lambda: self.screenshot_dialog(), "F12",
@@ -167,14 +185,16 @@ class MainWindow(QMainWindow):
         self.view_actions = {}
         for view in VIEW_NAMES:
             self.view_actions[view] = a(view.capitalize() + " view", lambda _=False, v=view: self.set_view(v),
-                                        VIEW_SHORTCUTS[view], icon_name=view if view in ("iso", "front", "top", "right") else None)
+                                        VIEW_SHORTCUTS[view],
+                                        icon_name=view if view in ("iso", "front", "top", "right") else None)
         self.parallel_action = a("&Parallel projection", self.set_parallel, "P", checkable=True,
                                  tip="Toggle perspective / parallel projection", icon_name="parallel")
         self.style_group = QActionGroup(self)
         self.style_actions = {}
         for style, label, key in (("surface", "Surface", "S"), ("edges", "Surface with edges", "E"),
                                   ("wireframe", "Wireframe", "W")):
-            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True, icon_name=style)
+            action = a(label, lambda on, s=style: on and self.set_style(s), key, checkable=True,
+                       icon_name=style)
             self.style_group.addAction(action)
             self.style_actions[style] = action
         self.style_actions["surface"].setChecked(True)
@@ -185,19 +205,21 @@ class MainWindow(QMainWindow):
         self.clip_action = a("Section &plane", self.toggle_clip, "C", checkable=True,
                              tip="Cut the model with a section plane", icon_name="section")
         self.measure_action = a("&Measure distance", self.set_measure_mode, "M", checkable=True,
-                                tip="Click two points to measure the distance between them", icon_name="measure")
+                                tip="Click two points to measure the distance between them",
+                                icon_name="measure")
         self.about_action = a("&About TwinViewer", self.about)
         self.overlay_group = QActionGroup(self)
         self.overlay_actions: dict[str, QAction] = {}
-        for mode, label, key in (("off", "No overlay", "Ctrl+0"), ("status", "Status colours", "Ctrl+1"),
-                                 ("value", "Sensor values", "Ctrl+2")):
+        overlay_texts = ("No overlay", "Status colours", "Sensor values")
+        for (mode, label), key in zip(zip(SIMPLE_OVERLAY_MODES, overlay_texts, strict=True),
+                                      ("Ctrl+0", "Ctrl+1", "Ctrl+2"), strict=True):
             action = a(label, lambda on, m=mode: on and self.set_overlay_mode(m), key, checkable=True)
             self.overlay_group.addAction(action)
             self.overlay_actions[mode] = action
         self.label_group = QActionGroup(self)
         self.label_actions: dict[str, QAction] = {}
-        for mode, label in (("off", "No labels"), ("selected", "Labels for the selected part"),
-                            ("all", "All labels")):
+        label_texts = ("No labels", "Labels for the selected part", "All labels")
+        for mode, label in zip(LABEL_MODES, label_texts, strict=True):
             action = a(label, lambda on, m=mode: on and self.set_label_mode(m), checkable=True)
             self.label_group.addAction(action)
             self.label_actions[mode] = action
@@ -283,7 +305,8 @@ class MainWindow(QMainWindow):
         self.viewer.hovered.connect(self._on_hover)
         self.viewer.measured.connect(self._show_measurement)
         self.viewer.measure_started.connect(
-            lambda name: self.show_status(f"Measuring from {self.twin.project.part_label(name) if name else 'a point'}"
+            lambda name: self.show_status("Measuring from "
+                                          f"{self.twin.project.part_label(name) if name else 'a point'}"
                                           ": click the second point"))
         self.properties.opacity_changed.connect(self.set_part_opacity)
         self.properties.isolate_requested.connect(lambda name: (self.select_part(name),
@@ -303,7 +326,8 @@ class MainWindow(QMainWindow):
 
         start = self.settings.value("last_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open twin or model", start, f"Twin projects (*.twin.toml *.toml);;{MESH_FILE_FILTER};;All files (*)")
+            self, "Open twin or model", start, f"Twin projects (*.twin.toml *.toml);;{MESH_FILE_FILTER};;All "
+                                               "files (*)")
         if path:
             self.open_path(path)
 
@@ -319,7 +343,8 @@ class MainWindow(QMainWindow):
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes
 
-            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies)
+            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled,
+                             split_bodies=split_bodies)
             if twin.is_raw_mesh and not split_bodies:
                 from twinviewer.core.bodies import several_bodies_hint
 
@@ -338,7 +363,8 @@ class MainWindow(QMainWindow):
         twin = self.twin
         self.split_bodies_action.setEnabled(twin is not None and twin.is_raw_mesh)
         self.split_bodies_action.blockSignals(True)
-        self.split_bodies_action.setChecked(twin is not None and any(m.split_bodies for m in twin.project.models))
+        self.split_bodies_action.setChecked(twin is not None
+                                            and any(m.split_bodies for m in twin.project.models))
         self.split_bodies_action.blockSignals(False)
 
     def _open_failed(self, path: Path, exc: BaseException, details: str) -> None:
@@ -359,6 +385,7 @@ class MainWindow(QMainWindow):
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
+        self._wire_session(self.session)
         self.overlay = OverlayLayer(self.scene, twin.project, draw_scalar_bar=False)
         self.frame = None
         self._fill_field_menu()
@@ -387,6 +414,12 @@ class MainWindow(QMainWindow):
         self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
         self.viewer.request_render()
         self.twin_opened.emit(twin)
+
+    def _wire_session(self, session: Session) -> None:
+        """The session's changes reach the panels as the window's Qt signals."""
+        session.recording_changed.connect(self.recording_loaded.emit)
+        session.selection_changed.connect(self.part_selected.emit)
+        session.overlay_changed.connect(self._check_overlay_action)
 
     def _part_colours(self, twin: Twin) -> dict[str, tuple[float, float, float]]:
         from twinviewer.core.project import parse_colour
@@ -449,7 +482,12 @@ class MainWindow(QMainWindow):
             self.open_dropped(paths)
 
     def open_dropped(self, paths: list[Path]) -> None:
+        """Dropped files go through ``drop_handlers`` (order: ``ui/chains.py``)."""
+        self.drop_handlers.dispatch(paths)
+
+    def _open_dropped_twin(self, paths: list[Path]) -> bool:
         self.open_path(paths[0])
+        return True
 
     # ----- selection and visibility -------------------------------------------------------------------
     def select_part(self, name: str | None) -> None:
@@ -466,7 +504,7 @@ class MainWindow(QMainWindow):
             self.scene.isolate(name)
         self.show_status(f"Selected {name}" if name else "Nothing selected")
         self.viewer.request_render()
-        self.part_selected.emit(name)
+        self.session.select(name)  # -> part_selected (see _wire_session)
 
     def sensor_value_texts(self) -> dict[str, str]:
         table = self.sensor_table
@@ -535,7 +573,8 @@ class MainWindow(QMainWindow):
     def _show_measurement(self, distance: float) -> None:
         """Status bar: the distance and its components along the scene axes."""
         a, b = self.scene.measurement
-        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis, d in zip("xyz", b - a, strict=True))
+        components = ", ".join(f"Δ{axis} {format_length(abs(float(d)))}" for axis,
+                               d in zip("xyz", b - a, strict=True))
         self.show_status(f"Distance: {format_length(distance)} ({components})")
 
     def toggle_clip(self, on: bool) -> None:
@@ -620,8 +659,8 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About TwinViewer",
-                          f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live and "
-                          "recorded sensor data, failure scenarios.</p>")
+                          f"<b>TwinViewer {__version__}</b><p>Offline digital-twin viewer: CAD models, live "
+                          "and recorded sensor data, failure scenarios.</p>")
 
     # ----- overlay ---------------------------------------------------------------------------------
     def _fill_field_menu(self) -> None:
@@ -658,11 +697,10 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_error("Overlay", str(exc))
             return
-        self._check_overlay_action(mode)
         view = self.twin.project.view
         view.overlay = "field" if mode.startswith("field:") else mode
         view.field_quantity = mode.split(":", 1)[1] if mode.startswith("field:") else view.field_quantity
-        self.session.invalidate()
+        self.session.set_overlay_mode(mode)  # -> the menu's check mark (see _wire_session)
         self.show_status(f"Overlay: {mode.replace('field:', 'surface field of ')}")
 
     def set_label_mode(self, mode: str) -> None:
@@ -750,7 +788,8 @@ class MainWindow(QMainWindow):
             if now - self._properties_refreshed > 0.5:  # rich text is slow to lay out; 2 Hz is plenty
                 self._properties_refreshed = now
                 self.properties.show_part(self.twin.project, self.twin.model.part(self.scene.selected),
-                                          self.scene.parts[self.scene.selected].opacity, self.sensor_value_texts())
+                                          self.scene.parts[self.scene.selected].opacity,
+                                          self.sensor_value_texts())
         self.frame_shown.emit(frame)
 
     def refresh_now(self) -> Frame | None:

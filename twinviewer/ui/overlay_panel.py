@@ -33,13 +33,16 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.colormaps import COLORMAP_NAMES, colormap_for, colormap_table
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.options import LABEL_MODES as LABEL_MODE_LIST
+from twinviewer.core.options import SIMPLE_OVERLAY_MODES
 from twinviewer.core.view_settings import save_view
 from twinviewer.render.overlay_layer import parse_mode
 from twinviewer.ui import alarm_panel, legend
+from twinviewer.ui.chains import CLICK_SENSOR_MARKER
 
 MARKER_CLICK_RADIUS_PX = 10.0
-MODE_LABELS = {"off": "No overlay", "status": "Status colours", "value": "Sensor values"}
-LABEL_MODES = {"off": "No labels", "selected": "Selected part", "all": "All sensors"}
+MODE_LABELS = dict(zip(SIMPLE_OVERLAY_MODES, ("No overlay", "Status colours", "Sensor values"), strict=True))
+LABEL_MODES = dict(zip(LABEL_MODE_LIST, ("No labels", "Selected part", "All sensors"), strict=True))
 
 
 def colormap_icon(name: str, width: int = 64, height: int = 12) -> QIcon:
@@ -95,7 +98,9 @@ class OverlaySettings(QWidget):
         self.range_note.setStyleSheet("color: #a12;")
 
         self.save_button = QPushButton("Save view to project")
-        self.save_button.setToolTip("Write these settings and the camera view into the project's [view] table")
+        self.save_button.setToolTip(
+            "Write these settings and the camera view into the project's [view] table"
+        )
         self.save_button.clicked.connect(self._save_clicked)
         self.save_note = QLabel("")
         self.save_note.setWordWrap(True)
@@ -174,7 +179,9 @@ class OverlaySettings(QWidget):
             return
         self._updating = True
         view = layer.project.view
-        self.colormap_combo.setCurrentIndex(max(0, self.colormap_combo.findData(colormap_for(quantity, view.colormaps))))
+        self.colormap_combo.setCurrentIndex(
+            max(0, self.colormap_combo.findData(colormap_for(quantity, view.colormaps)))
+        )
         fixed = view.ranges.get(quantity)
         frame = self.window.frame
         lo, hi = layer.value_range(quantity, frame.values if frame is not None else None)
@@ -261,27 +268,28 @@ class OverlaySettings(QWidget):
 
 
 class MarkerClicks:
-    """Makes a click on (or within ~10 px of) a sensor marker activate the sensor instead of picking the part."""
+    """Makes a click on (or within ~10 px of) a sensor marker activate the sensor instead of picking the
+    part."""
 
     def __init__(self, window):
         self.window = window
         self.viewer = window.viewer
-        self._pick_part = self.viewer.click_at
-        self.viewer.click_at = self.click_at
+        self.viewer.click_handlers.add(CLICK_SENSOR_MARKER, "sensor marker", self.click_at)
         self.last_sensor: str | None = None
 
-    def click_at(self, x: int, y: int) -> None:
+    def click_at(self, x: int, y: int) -> bool:
+        """Activate the sensor whose marker is at ``(x, y)``; False (not handled) when there is none."""
         window = self.window
         sensor_id = None
         if window.overlay is not None and not self.viewer.measure_mode:
             sensor_id = window.overlay.marker_at(x, y, MARKER_CLICK_RADIUS_PX)
         if sensor_id is None:
-            self._pick_part(x, y)
-            return
+            return False
         self.last_sensor = sensor_id
         window.overlay.selected_sensor = sensor_id
         window.activate_sensor(sensor_id)
         window.show_status(f"Sensor {sensor_id} — {window.twin.project.sensor(sensor_id).display_name}")
+        return True
 
 
 @dataclass

@@ -49,7 +49,9 @@ class PartTree(QTreeWidget):
             if group:
                 if group not in self._groups:
                     item = QTreeWidgetItem([group, ""])
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
+                    item.setFlags(
+                        item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate
+                    )
                     item.setCheckState(0, Qt.CheckState.Checked)
                     self.addTopLevelItem(item)
                     item.setExpanded(True)

@@ -29,9 +29,13 @@ class PropertiesPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._part: str | None = None
+        # Extra sections (anomaly detector, time to threshold…): callables (project, part name) -> HTML
+        self.sections: list = []
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
-        self.text.anchorClicked.connect(lambda url: self.sensor_activated.emit(url.toString().removeprefix("sensor:")))
+        self.text.anchorClicked.connect(
+            lambda url: self.sensor_activated.emit(url.toString().removeprefix("sensor:"))
+        )
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(5, 100)
         self.opacity.setValue(100)
@@ -64,7 +68,8 @@ class PropertiesPanel(QWidget):
         for widget in (self.opacity, self.isolate_button, self.zoom_button):
             widget.setEnabled(mesh is not None)
         if mesh is None or project is None:
-            self.text.setHtml("<p style='color:#666'>Select a part in the tree or click it in the 3D view.</p>")
+            self.text.setHtml("<p style='color:#666'>Select a part in the tree or click it in the 3D "
+                              "view.</p>")
             return
         self.opacity.blockSignals(True)
         self.opacity.setValue(int(round((opacity or 1.0) * 100)))
@@ -93,11 +98,14 @@ class PropertiesPanel(QWidget):
             body.append("<p><b>Sensors</b></p><table cellspacing=3>")
             for sensor in sensors:
                 value = (sensor_values or {}).get(sensor.id, "—")
-                body.append(f"<tr><td><a href='sensor:{html.escape(sensor.id)}'>{html.escape(sensor.id)}</a></td>"
+                body.append("<tr><td><a "
+                            f"href='sensor:{html.escape(sensor.id)}'>{html.escape(sensor.id)}</a></td>"
                             f"<td>{html.escape(sensor.display_name)}</td><td align=right>{value}</td></tr>")
             body.append("</table>")
         else:
             body.append("<p style='color:#666'>No sensors on this part.</p>")
+        for section in self.sections:
+            body.append(section(project, mesh.name))
         self.text.setHtml("".join(body))
 
     def _on_opacity(self, value: int) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolBar
 
 from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
 from twinviewer.core.session import LoadedRecording
+from twinviewer.ui.chains import DROP_RECORDINGS
 from twinviewer.ui.charts import ChartsPanel
 from twinviewer.ui.import_dialog import ImportDialog
 from twinviewer.ui.tasks import Task, run_task
@@ -39,10 +40,11 @@ RECORDING_FILTER = ("Recordings (*.parquet *.pq *.csv *.tsv *.txt);;TwinViewer r
 def is_recording_path(path: Path) -> bool:
     """A file (or hydraulic-rig folder) that opens as a recording rather than as a twin or mesh."""
     from twinviewer.io.adapters import is_hydraulic_folder
+    from twinviewer.io.dataset import is_dataset_folder
 
     path = Path(path)
     if path.is_dir():
-        return is_hydraulic_folder(path)
+        return is_hydraulic_folder(path) or is_dataset_folder(path)
     return path.suffix.lower() in PARQUET_SUFFIXES | TEXT_SUFFIXES
 
 
@@ -89,8 +91,7 @@ class RecordingPanel:
         window.sensor_table.sensor_activated.connect(self.charts.pin)
         window.properties.sensor_activated.connect(self.charts.pin)
         self.charts.seeked.connect(lambda _t: self.timeline.refresh())
-        self._original_open_dropped = window.open_dropped
-        window.open_dropped = self.open_dropped
+        window.drop_handlers.add(DROP_RECORDINGS, "recordings", self.open_dropped)
 
     # ----- menu ----------------------------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -99,8 +100,10 @@ class RecordingPanel:
         self.data_menu = menu
         self.open_action = menu.addAction("&Open recording…", self.open_dialog)
         self.open_action.setShortcut("Ctrl+Shift+O")
-        self.open_action.setStatusTip("Open a recording: TwinViewer Parquet, CSV (several files = one recording)")
-        self.project_action = menu.addAction("&Load the project's recording", lambda: self.load_project_recording())
+        self.open_action.setStatusTip("Open a recording: TwinViewer Parquet, CSV (several files = one "
+                                      "recording)")
+        self.project_action = menu.addAction("&Load the project's recording",
+                                             lambda: self.load_project_recording())
         self.folder_action = menu.addAction("Choose the recording &folder…", self.choose_data_folder)
         self.folder_action.setStatusTip("Where the project's recording files are (replaces ${…} in its path)")
         self.export_action = menu.addAction("&Export recording…", self.export_dialog)
@@ -145,7 +148,7 @@ class RecordingPanel:
         pending, self._pending_paths = self._pending_paths, []
         if pending:
             self.open_recording(pending)
-        elif self._recording_sources():
+        elif self._recording_sources() and not getattr(twin.project, "history", None):  # [[history]] wins
             self.load_project_recording()
 
     def _size_charts_dock(self) -> None:
@@ -158,7 +161,8 @@ class RecordingPanel:
         if others:
             share = window.width() // 2
             window.resizeDocks([self.charts_dock, *others],
-                               [share, *[max(share // len(others), 120)] * len(others)], Qt.Orientation.Horizontal)
+                               [share, *[max(share // len(others), 120)] * len(others)],
+                               Qt.Orientation.Horizontal)
 
     def _recording_loaded(self, session) -> None:
         self.timeline.set_session(session)
@@ -169,17 +173,20 @@ class RecordingPanel:
         self.charts.update_charts(frame)
 
     # ----- opening -------------------------------------------------------------------------------------
-    def open_dropped(self, paths: list[Path]) -> None:
-        """Recordings among dropped files open as one recording; anything else goes to the window."""
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """Recordings among dropped files open as one recording; a twin among them opens first (the
+        window's handler, when there are no recordings)."""
         recordings = [Path(p) for p in paths if is_recording_path(Path(p))]
         others = [Path(p) for p in paths if not is_recording_path(Path(p))]
         if others:
-            self._original_open_dropped(others)
-            if recordings:
-                self._pending_paths = recordings  # opened once the dropped twin is shown
-            return
+            if not recordings:
+                return False
+            self.window.open_path(others[0])
+            self._pending_paths = recordings  # opened once the dropped twin is shown
+            return True
         if recordings:
             self.open_recording(recordings)
+        return True
 
     def open_dialog(self) -> None:
         window = self.window
@@ -224,7 +231,7 @@ class RecordingPanel:
         def work(progress, cancelled):
             return import_recording(paths, periods=periods, progress=progress, cancel=cancelled, **settings)
 
-        return self._run_import(f"Importing {name}", name, work, show_report)
+        return self._run_import(f"Importing {name}", name, work, show_report, paths=paths)
 
     def load_project_recording(self, override_dir: Path | str | None = None) -> Task | None:
         """Load the project's first ``[[sources]]`` recording (``override_dir`` replaces ``${VAR}/…``)."""
@@ -242,9 +249,16 @@ class RecordingPanel:
         name = source.name or Path(source.file).name
 
         def work(progress, cancelled):
-            return import_source(project, source, override_dir=override_dir, progress=progress, cancel=cancelled)
+            return import_source(project, source, override_dir=override_dir, progress=progress,
+                                 cancel=cancelled)
 
-        return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True)
+        try:
+            from twinviewer.io.importers import resolve_recording_files
+
+            paths = resolve_recording_files(project, source, override_dir)
+        except TwinViewerError:
+            paths = []  # the import itself reports what is missing
+        return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True, paths=paths)
 
     def _folder_key(self) -> str:
         return f"recording_folders/{self.window.twin.path}"
@@ -263,7 +277,8 @@ class RecordingPanel:
         self.window.settings.setValue(self._folder_key(), str(folder))
         return self.load_project_recording(folder)
 
-    def _run_import(self, title: str, name: str, work, show_report: bool, project_source: bool = False):
+    def _run_import(self, title: str, name: str, work, show_report: bool, project_source: bool = False,
+                    paths: list[Path] | None = None):
         window = self.window
         if self.task is not None and self.task.running:
             window.show_error("Busy", "A recording is still loading; wait for it or cancel it first.")
@@ -277,8 +292,8 @@ class RecordingPanel:
                 window.show_status(f"{name} was loaded for a twin that is no longer open; discarded.")
                 return
             self.last_report = report
-            session.set_recording(LoadedRecording(store, list(report.events), name, str(report)))
-            window.recording_loaded.emit(session)
+            session.set_recording(LoadedRecording(store, list(report.events), name, str(report),
+                                                  list(paths or [])))
             window.refresh_now()
             problems = sum(report.counts.values())
             summary = (f"Loaded {name}: {report.rows:,} rows, {len(report.sensors)} sensors"
@@ -308,7 +323,8 @@ class RecordingPanel:
         window.show_status(f"Recording “{name}” not loaded: {message} — Data → Open recording… or "
                            "Data → Choose the recording folder…")
         box = QMessageBox(QMessageBox.Icon.Information, "Recording not found",
-                          f"The project's recording “{name}” could not be loaded:\n\n{message}", parent=window)
+                          f"The project's recording “{name}” could not be loaded:\n\n{message}",
+                          parent=window)
         folder = box.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
         open_other = box.addButton("Open recording…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Close)
@@ -326,7 +342,8 @@ class RecordingPanel:
             return
         text = str(report)
         icon = QMessageBox.Icon.Information if report.clean else QMessageBox.Icon.Warning
-        box = QMessageBox(icon, "Import report", text.splitlines()[0], QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(icon, "Import report", text.splitlines()[0], QMessageBox.StandardButton.Ok,
+                          self.window)
         box.setInformativeText("\n".join(text.splitlines()[1:]) or "No problems found.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _r: setattr(self, "report_box", None))
@@ -337,12 +354,15 @@ class RecordingPanel:
         window = self.window
         if window.session is None or not window.session.has_data:
             return
-        stem = Path(window.session.recording_name or window.twin.path.stem).stem.replace("/", "_") or "recording"
+        stem = Path(window.session.recording_name
+                    or window.twin.path.stem).stem.replace("/", "_") or "recording"
         start = str(Path(window.settings.value("last_recording_dir", str(Path.home()))) / f"{stem}.parquet")
         path, chosen = QFileDialog.getSaveFileName(window, "Export recording", start,
-                                                   "TwinViewer recording (*.parquet);;CSV, one column per sensor (*.csv)")
+                                                   "TwinViewer recording (*.parquet);;CSV, one column per "
+                                                   "sensor (*.csv)")
         if path:
-            self.export(Path(path), "csv" if "csv" in chosen.lower() or path.lower().endswith(".csv") else "parquet")
+            self.export(Path(path),
+                        "csv" if "csv" in chosen.lower() or path.lower().endswith(".csv") else "parquet")
 
     def export(self, path: Path, kind: str = "parquet") -> Task | None:
         """Write the session's store (project sensors with data) as native Parquet or a wide CSV."""
@@ -367,11 +387,16 @@ class RecordingPanel:
 
         def failed(exc, details):
             if not isinstance(exc, CancelledError):
-                window.show_error("Cannot export", str(exc) if isinstance(exc, TwinViewerError) else repr(exc))
+                window.show_error("Cannot export",
+                                  str(exc) if isinstance(exc, TwinViewerError) else repr(exc))
 
-        self.task = run_task(window, f"Exporting {path.name}", work,
-                             lambda written: window.show_status(f"Exported {len(sensor_ids)} sensors to {written}"),
-                             failed)
+        self.task = run_task(
+            window,
+            f"Exporting {path.name}",
+            work,
+            lambda written: window.show_status(f"Exported {len(sensor_ids)} sensors to {written}"),
+            failed,
+        )
         return self.task
 
 

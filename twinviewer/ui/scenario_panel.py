@@ -14,6 +14,9 @@ session as a recording whose steps show on the timeline, and opens the player:
 - trainee mode: the step's questions are asked (multiple choice, or the next click on a part in 3D),
   answers hidden until given, then scored and explained; the log (JSON and CSV) is written to a
   ``training-logs/`` folder next to the project when the session ends, and on demand.
+
+Over 600 lines: the menu, the player and trainee mode share one state (the scenario run, the step cursor
+and the training session); the question cards and summary are ``ui/trainer.py``.
 """
 
 from __future__ import annotations
@@ -55,11 +58,13 @@ from twinviewer.core.scenario_playback import (
     MAX_PLAYBACK_SAMPLES,
     PlaybackRun,
     project_folder,
+    simulate_for_playback,
+    training_log_stem,
+)
+from twinviewer.io.scenario_files import (
     project_scenarios,
     scenario_title,
-    simulate_for_playback,
     training_log_dir,
-    training_log_stem,
     write_training_log,
 )
 from twinviewer.render.scenario_render import StepHighlight, apply_step_camera
@@ -83,8 +88,10 @@ QListWidget#stepList::item { padding: 4px 6px; border-bottom: 1px solid #eef1f5;
 QListWidget#stepList::item:selected { background: #1f5fa8; color: #ffffff; }
 QFrame#stepCard { background: #ffffff; border: 1px solid #c9d1db; border-radius: 6px; }
 QPushButton#playButton { font-weight: 600; }
-QToolButton#traineeButton { padding: 3px 10px; border: 1px solid #9aa7b8; border-radius: 4px; background: #ffffff; }
-QToolButton#traineeButton:checked { background: #e08a00; border-color: #b86e00; color: #ffffff; font-weight: 600; }
+QToolButton#traineeButton { padding: 3px 10px; border: 1px solid #9aa7b8; border-radius: 4px;
+                            background: #ffffff; }
+QToolButton#traineeButton:checked { background: #e08a00; border-color: #b86e00; color: #ffffff;
+                                    font-weight: 600; }
 """
 _SENSOR_ID = re.compile(r"\b[A-Z]{1,4}-\d{2,4}\b")
 
@@ -136,8 +143,8 @@ class ScenarioPanel(QWidget):
         self.about = QLabel()
         self.about.setWordWrap(True)
         self.about.setTextFormat(Qt.TextFormat.RichText)
-        self.about.setStyleSheet("QLabel { background: #ffffff; border: 1px solid #d5dbe3; border-radius: 4px; "
-                                 "padding: 6px; color: #1d2733; }")
+        self.about.setStyleSheet("QLabel { background: #ffffff; border: 1px solid #d5dbe3; border-radius: "
+                                 "4px; padding: 6px; color: #1d2733; }")
         layout.addWidget(self.title)
         layout.addWidget(self.facts)
         layout.addWidget(self.about_button)
@@ -183,7 +190,8 @@ class ScenarioPanel(QWidget):
         self.previous_button.clicked.connect(player.previous)
         self.play_button = QPushButton("▶  Play to next step")
         self.play_button.setObjectName("playButton")
-        self.play_button.setToolTip("Run the clock from this step to the next one, compressed to a few seconds")
+        self.play_button.setToolTip("Run the clock from this step to the next one, compressed to a few "
+                                    "seconds")
         self.play_button.clicked.connect(player.toggle_play)
         self.next_button = QPushButton("Next  ▶")
         self.next_button.setToolTip("Go to the next step (Alt+Right)")
@@ -238,8 +246,8 @@ class ScenarioPanel(QWidget):
         self.step_list.clear()
         if not loaded:
             self.title.setText("No scenario loaded")
-            self.facts.setText("Open a failure scenario from the Scenario menu: it is simulated on this twin and "
-                               "played step by step.")
+            self.facts.setText("Open a failure scenario from the Scenario menu: it is simulated on this twin "
+                               "and played step by step.")
             self.about.hide()
             self.set_questions([])
             return
@@ -253,7 +261,8 @@ class ScenarioPanel(QWidget):
         self.facts.setToolTip(f"Starts {format_time(scenario.start_time)}. {run.sampling_note}")
         goals = "".join(f"<li>{escape(g)}</li>" for g in scenario.learning_goals)
         self.about.setText(_paragraphs(scenario.summary)
-                           + (f"<b>Learning goals</b><ul style='margin:2px 0 0 -20px'>{goals}</ul>" if goals else ""))
+                           + (f"<b>Learning goals</b><ul style='margin:2px 0 0 -20px'>{goals}</ul>" if goals
+                              else ""))
         self._toggle_about(self.about_button.isChecked())
         for i, step in enumerate(scenario.steps):
             item = QListWidgetItem(f"{_offset_text(step.at)}   {step.title}")
@@ -328,7 +337,8 @@ class ScenarioPlayer(QObject):
         self._play_timer.timeout.connect(self._play_tick)
 
         self.trainee_action = QAction("Trainee mode", self, checkable=True)
-        self.trainee_action.setStatusTip("Ask the scenario's questions, score the answers and log them for a trainer")
+        self.trainee_action.setStatusTip("Ask the scenario's questions, score the answers and log them for a "
+                                         "trainer")
         self.trainee_action.toggled.connect(self._trainee_toggled)
         self.save_log_action = QAction("Save session log…", self)
         self.save_log_action.setStatusTip("Write the trainee's answers and score as JSON and CSV")
@@ -359,11 +369,8 @@ class ScenarioPlayer(QObject):
         window.recording_loaded.connect(self._on_recording_loaded)
         window.frame_shown.connect(self._on_frame)
         # A click in 3D answers a click-the-part question: on a part, or on a sensor marker (which other
-        # panels turn into selecting the sensor's part). Wrapping click_at tells those selections apart from
-        # selections made in the tree, by links or by this player.
-        self._click_through = window.viewer.click_at
-        window.viewer.click_at = self._click_at
-        self._in_3d_click = False
+        # panels turn into selecting the sensor's part). viewer.handling_click tells those selections apart
+        # from selections made in the tree, by links or by this player.
         window.part_selected.connect(self._on_part_selected)
         window.installEventFilter(self)
         self._update_controls()
@@ -422,7 +429,8 @@ class ScenarioPlayer(QObject):
         window = self.window
         path = Path(path)
         if window.twin is None or window.session is None:
-            window.show_error("No twin open", "Open a twin project first; a scenario is simulated on its sensors.")
+            window.show_error("No twin open",
+                              "Open a twin project first; a scenario is simulated on its sensors.")
             return
         if self.busy:
             window.show_error("Busy", "A scenario is still being simulated; wait for it or cancel it.")
@@ -464,7 +472,6 @@ class ScenarioPlayer(QObject):
         self.store = recording.store
         self.cursor = StepCursor(run.scenario)
         window.session.set_recording(recording)
-        window.recording_loaded.emit(window.session)
         self.panel.show_scenario(run)
         if self.trainee_action.isChecked() and self.trainee_name:
             self._start_training()
@@ -562,7 +569,8 @@ class ScenarioPlayer(QObject):
         return self.training is not None and bool(self.training.pending(self.cursor.index))
 
     def _apply_highlight(self) -> None:
-        parts = [] if self._hint_pending() else [p for p in self.cursor.step.highlight if p in self.window.scene.parts]
+        parts = [] if self._hint_pending() else [p for p in self.cursor.step.highlight
+                                                 if p in self.window.scene.parts]
         self.window.select_part(parts[0] if parts else None)
         self.highlight.set(parts)
         self.window.viewer.request_render()
@@ -578,26 +586,32 @@ class ScenarioPlayer(QObject):
         start, end = scenario.step_window(index)
         parts = [
             f"<div style='color:#5a6675; font-size:small'>STEP {index + 1} OF {len(scenario.steps)} · "
-            f"{_offset_text(step.at)} · {escape(format_time(start))} · lasts {escape(format_duration(end - start))}"
+            f"{_offset_text(step.at)} · {escape(format_time(start))} · lasts "
+            f"{escape(format_duration(end - start))}"
             "</div>",
-            f"<div style='font-size:large; font-weight:600; color:#1d2733; margin:2px 0 6px 0'>{escape(step.title)}</div>",
+            "<div style='font-size:large; font-weight:600; color:#1d2733; margin:2px 0 6px "
+            f"0'>{escape(step.title)}</div>",
         ]
         if index == 0:
             goals = "".join(f"<li>{escape(g)}</li>" for g in scenario.learning_goals)
             parts.append(f"<div style='color:#3d4753; margin-bottom:6px'>{_paragraphs(scenario.summary)}"
-                         + (f"<b>Learning goals</b><ul style='margin:2px 0 0 -20px'>{goals}</ul>" if goals else "")
+                         + (f"<b>Learning goals</b><ul style='margin:2px 0 0 -20px'>{goals}</ul>" if goals
+                            else "")
                          + "</div><hr>")
         narrative = _paragraphs(step.narrative) if step.narrative else ""
-        narrative = _SENSOR_ID.sub(lambda m: f"<a href='sensor:{m.group(0)}' style='color:#1f5fa8'><b>{m.group(0)}"
+        narrative = _SENSOR_ID.sub(lambda m: f"<a href='sensor:{m.group(0)}' "
+                                             f"style='color:#1f5fa8'><b>{m.group(0)}"
                                    f"</b></a>" if m.group(0) in known else m.group(0), narrative)
         parts.append(f"<div style='color:#1d2733; line-height:135%'>{narrative}</div>")
         if step.highlight and not self._hint_pending():
-            links = " · ".join(f"<a href='part:{p}' style='color:#b35c00'><b>{escape(self.part_label(p))}</b></a>"
+            links = " · ".join(f"<a href='part:{p}' "
+                               f"style='color:#b35c00'><b>{escape(self.part_label(p))}</b></a>"
                                for p in step.highlight)
-            parts.append(f"<p style='margin:6px 0 2px 0'><span style='color:#5a6675'>LOOK AT</span>&nbsp; {links}</p>")
+            parts.append("<p style='margin:6px 0 2px 0'><span style='color:#5a6675'>LOOK AT</span>&nbsp; "
+                         f"{links}</p>")
         if self._expect_hidden():
-            parts.append("<p style='color:#5a6675; margin:6px 0 0 0'><i>What you should see is shown once you have "
-                         "answered this step's questions.</i></p>")
+            parts.append("<p style='color:#5a6675; margin:6px 0 0 0'><i>What you should see is shown once "
+                         "you have answered this step's questions.</i></p>")
         else:
             parts.append(self._expect_html(index))
         if self.training is None:
@@ -608,15 +622,17 @@ class ScenarioPlayer(QObject):
         step = self.scenario.steps[index]
         expected = dict(step.expect)
         if not expected:
-            return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS STEP</span>&nbsp; "
-                    "every sensor is normal.</p>")
+            return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS "
+                    "STEP</span>&nbsp; every sensor is normal.</p>")
         chips = []
         for sensor_id, status in expected.items():
             colour = STATUS_COLOURS.get(status, "#555")
-            chips.append(f"<a href='sensor:{sensor_id}' style='text-decoration:none'><span style='color:{colour}'>"
+            chips.append(f"<a href='sensor:{sensor_id}' style='text-decoration:none'><span "
+                         f"style='color:{colour}'>"
                          f"&#9679;</span> <b style='color:#1d2733'>{sensor_id}</b></a> "
                          f"<span style='color:{colour}'>{status}</span>")
-        return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS STEP</span>&nbsp; "
+        return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS "
+                "STEP</span>&nbsp; "
                 + " &nbsp; ".join(chips) + " <span style='color:#5a6675'>(others normal)</span></p>")
 
     def _changes_html(self, index: int) -> str:
@@ -624,7 +640,8 @@ class ScenarioPlayer(QObject):
         step = self.scenario.steps[index]
         lines = []
         if step.operating_point is not None:
-            changes = ", ".join(f"{k.replace('_', ' ')} → {v:g}" for k, v in step.operating_point.changes().items())
+            changes = ", ".join(f"{k.replace('_', ' ')} → {v:g}" for k,
+                                v in step.operating_point.changes().items())
             ramp = f" over {format_duration(step.operating_point.ramp)}" if step.operating_point.ramp else ""
             lines.append(f"Operating point: {escape(changes)}{ramp}")
         for fault in step.faults:
@@ -633,8 +650,12 @@ class ScenarioPlayer(QObject):
             lines.append(f"{escape(fault.kind.replace('_', ' '))} on <b>{escape(fault.target)}</b>: {what}")
         if not lines:
             return ""
-        return ("<p style='margin:6px 0 0 0; color:#5a6675'>TRAINER'S NOTE — the simulation changes:</p>"
-                "<ul style='margin:0 0 0 -20px; color:#3d4753'>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>")
+        return (
+            "<p style='margin:6px 0 0 0; color:#5a6675'>TRAINER'S NOTE — the simulation changes:</p>"
+            "<ul style='margin:0 0 0 -20px; color:#3d4753'>"
+            + "".join(f"<li>{x}</li>" for x in lines)
+            + "</ul>"
+        )
 
     def open_link(self, link: str) -> None:
         kind, _, name = link.partition(":")
@@ -785,23 +806,17 @@ class ScenarioPlayer(QObject):
             pending = self.training.pending(step)
             if pending:  # bring the next open question of this step into view
                 self.panel.scroll.ensureWidgetVisible(self.panel.cards[pending[0]], 0, 40)
-        self.window.show_status(("Correct" if record.correct else f"Not quite: the answer is {record.expected}")
+        self.window.show_status(("Correct" if record.correct
+                                 else f"Not quite: the answer is {record.expected}")
                                 + f" — score {self.training.score}/{self.training.max_score}")
         if self.training.complete:
             self.finish_session()
         self._update_controls()
         return record
 
-    def _click_at(self, x: int, y: int) -> None:
-        self._in_3d_click = True
-        try:
-            self._click_through(x, y)
-        finally:
-            self._in_3d_click = False
-
     def _on_part_selected(self, name) -> None:
         """A part picked in 3D answers the current step's open click-the-part question."""
-        if not self._in_3d_click or self.training is None or self.cursor is None or name is None:
+        if not self.window.viewer.handling_click or self.training is None or self.cursor is None or name is None:
             return
         step = self.cursor.index
         for j, question in enumerate(self.cursor.step.questions):
@@ -821,7 +836,8 @@ class ScenarioPlayer(QObject):
         except OSError as exc:
             self.saved_log = None
             self.window.show_error("Cannot save the training log", f"{self.default_log_dir()}: {exc}")
-        self.summary_dialog = SessionSummary(training, self.saved_log, self.window, on_save_copy=self.save_log_dialog,
+        self.summary_dialog = SessionSummary(training, self.saved_log, self.window,
+                                             on_save_copy=self.save_log_dialog,
                                              part_label=self.part_label)
         self.summary_dialog.open()
 
@@ -861,7 +877,8 @@ class ScenarioPlayer(QObject):
         if self.playing:
             panel.play_button.setText("❚❚  Pause")
         else:
-            panel.play_button.setText("▶  Play to the end" if loaded and self.cursor.is_last else "▶  Play to next step")
+            panel.play_button.setText("▶  Play to the end" if loaded and self.cursor.is_last
+                                      else "▶  Play to next step")
         self.save_log_action.setEnabled(self.training is not None and bool(self.training.answers))
         panel.save_button.setEnabled(self.save_log_action.isEnabled())
         panel.save_button.setVisible(self.training is not None)
@@ -877,8 +894,8 @@ class ScenarioPlayer(QObject):
             answered = len(training.answers)
             panel.trainee_label.setText(
                 f"<b>{escape(training.trainee)}</b> · <b>{training.score}</b>/{training.max_score} correct")
-            panel.trainee_label.setToolTip(f"{training.trainee}: {training.score} correct of {answered} answered; "
-                                           f"{training.max_score} questions in this scenario.")
+            panel.trainee_label.setToolTip(f"{training.trainee}: {training.score} correct of {answered} "
+                                           f"answered; {training.max_score} questions in this scenario.")
 
     # ----- window closing --------------------------------------------------------------------------
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)

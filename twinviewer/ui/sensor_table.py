@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from twinviewer.core.formatting import format_number
 from twinviewer.core.project import Project
 
-STATUS_TEXT = {0: "normal", 1: "warning", 2: "alarm", 3: "stale", 4: "no data"}
-STATUS_BACKGROUND = {0: "#dff3e3", 1: "#ffe9b3", 2: "#f8c4c0", 3: "#e2e2e2", 4: "#f4f4f4"}
-STATUS_FOREGROUND = {0: "#1d5e2c", 1: "#7a5200", 2: "#9b1c12", 3: "#555555", 4: "#888888"}
+STATUS_TEXT = {0: "normal", 1: "warning", 2: "alarm", 3: "stale", 4: "no data", 5: "anomalous"}
+STATUS_BACKGROUND = {0: "#dff3e3", 1: "#ffe9b3", 2: "#f8c4c0", 3: "#e2e2e2", 4: "#f4f4f4", 5: "#ead9f2"}
+STATUS_FOREGROUND = {0: "#1d5e2c", 1: "#7a5200", 2: "#9b1c12", 3: "#555555", 4: "#888888", 5: "#6c2a8a"}
 COLUMNS = ("Sensor", "Label", "Part", "Value", "Unit", "Status")
 
 

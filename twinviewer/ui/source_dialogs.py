@@ -9,6 +9,8 @@
 - :func:`save_source_to_project` / :func:`append_source_to_project` edit the project file with tomlkit, so
   everything else in it (comments, order, other tables) stays as it was. Passwords are never written: a
   source names the environment variable that holds its password (``password_env``).
+
+Over 600 lines: two dialogs that share the source field editors and the project-file edits.
 """
 
 from __future__ import annotations
@@ -178,8 +180,12 @@ class FileField(QWidget):
         layout.addWidget(button)
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a file", str(self.base_dir),
-                                              "Certificates and keys (*.pem *.crt *.der *.key);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose a file",
+            str(self.base_dir),
+            "Certificates and keys (*.pem *.crt *.der *.key);;All files (*)",
+        )
         if path:
             try:
                 path = str(Path(path).relative_to(self.base_dir))
@@ -236,7 +242,8 @@ class RowsTable(QWidget):
             for col in range(self.table.columnCount()):
                 widget = self.table.cellWidget(row, col)
                 item = self.table.item(row, col)
-                cells.append(widget.currentText() if widget is not None else (item.text().strip() if item else ""))
+                cells.append(widget.currentText() if widget is not None
+                             else (item.text().strip() if item else ""))
             if any(cells[:2]):
                 out.append(cells)
         return out
@@ -274,7 +281,8 @@ class SourceForm(QWidget):
         self.username = QLineEdit(config.username or "")
         self.username.setPlaceholderText("(anonymous)")
         self.password_env = QLineEdit(config.password_env or "")
-        self.password_env.setPlaceholderText("environment variable with the password (never saved in the file)")
+        self.password_env.setPlaceholderText("environment variable with the password (never saved in the "
+                                             "file)")
         form.addRow("User name", self.username)
         form.addRow("Password variable", self.password_env)
         if self.kind == "mqtt":
@@ -308,10 +316,13 @@ class SourceForm(QWidget):
             data.update(host=self.host.text().strip(), port=self.port.value(), tls=self.tls.isChecked(),
                         ca_file=self.ca_file.value(),
                         topics=[{"topic": topic, "sensor": sensor or None, "payload": payload,
-                                 "json_path": json_path or None} for topic, sensor, payload, json_path in self.rows.rows()])
+                                 "json_path": json_path or None} for topic, sensor, payload,
+                                json_path in self.rows.rows()])
         else:
-            data.update(endpoint=self.endpoint.text().strip(), security_policy=self.security_policy.currentText(),
-                        security_mode=self.security_mode.currentText(), server_cert_file=self.server_cert_file.value(),
+            data.update(endpoint=self.endpoint.text().strip(),
+                        security_policy=self.security_policy.currentText(),
+                        security_mode=self.security_mode.currentText(),
+                        server_cert_file=self.server_cert_file.value(),
                         nodes=[{"node": node, "sensor": sensor} for node, sensor in self.rows.rows()])
         return _validated(self.kind, data)
 
@@ -351,7 +362,8 @@ class SourcesDialog(QDialog):
         layout.addWidget(splitter, 1)
         buttons = QDialogButtonBox()
         self.apply_button = buttons.addButton("Apply and reconnect", QDialogButtonBox.ButtonRole.ApplyRole)
-        self.save_button = buttons.addButton("Apply and save to project", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button = buttons.addButton("Apply and save to project",
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         self.apply_button.clicked.connect(lambda: self.apply(save=False))
@@ -367,8 +379,9 @@ class SourcesDialog(QDialog):
         if self.panel.entries:
             self.list.setCurrentRow(0)
         else:
-            self.message.setText("This project has no MQTT or OPC UA source. Add one with Live → Browse OPC UA "
-                                 "server…, or add a [[sources]] table of kind mqtt / opcua to the project file.")
+            self.message.setText("This project has no MQTT or OPC UA source. Add one with Live → Browse OPC "
+                                 "UA server…, or add a [[sources]] table of kind mqtt / opcua to the project "
+                                 "file.")
         for button in (self.apply_button, self.save_button):
             button.setEnabled(bool(self.panel.entries))
 
@@ -402,7 +415,7 @@ class SourcesDialog(QDialog):
         self.refresh_stats()
 
     def refresh_stats(self) -> None:
-        from twinviewer.ui.live_panel import source_tooltip
+        from twinviewer.ui.live_status import source_tooltip
 
         entry = self.entry
         self.stats.setText(source_tooltip(entry) if entry is not None else "")
@@ -557,9 +570,13 @@ class BrowseDialog(QDialog):
 
         def add(node, parent) -> None:
             value = node.value
-            shown = format_number(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            shown = (
+                format_number(float(value))
+                if isinstance(value, (int, float)) and not isinstance(value, bool)
                 else ("" if value is None else str(value)[:60])
-            item = QTreeWidgetItem([node.display_name, node.node_id, node.node_class, node.data_type or "", shown,
+            )
+            item = QTreeWidgetItem([node.display_name, node.node_id, node.node_class, node.data_type or "",
+                                    shown,
                                     self.mapping.get(node.node_id, "")])
             item.setToolTip(0, node.browse_path)
             if node.node_class != "Variable":
@@ -579,8 +596,8 @@ class BrowseDialog(QDialog):
             if node.browse_name.startswith("0:"):
                 self.items[node.node_id].setExpanded(False)
         variables = sum(1 for n in tree.walk() if n.node_class == "Variable")
-        self.message.setText(f"{len(self.nodes):,} nodes, {variables:,} variables. Select variables and map them "
-                             "to sensors.")
+        self.message.setText(f"{len(self.nodes):,} nodes, {variables:,} variables. Select variables and map "
+                             "them to sensors.")
 
     # ----- mapping ------------------------------------------------------------------------------------
     def _selected_variables(self) -> list[str]:

@@ -6,8 +6,11 @@ once per recording) and the session's events (labelled anomaly windows, change p
 bookmarks…; any ``Event`` kind, coloured by kind). It is painted in ``paintEvent``: lanes, markers and
 ruler go to a cached pixmap redrawn only when the view or the markers change (markers merged per pixel
 column with numpy), so each frame only draws that pixmap, the played part, the loop and the cursor.
-Clicking or dragging seeks; shift-drag selects a loop range; the mouse wheel zooms around the pointer. The bar only calls :class:`~twinviewer.core.clock.Clock` methods and
+Clicking or dragging seeks; shift-drag selects a loop range; the mouse wheel zooms around the pointer. The bar
+only calls :class:`~twinviewer.core.clock.Clock` methods and
 repaints when the window shows a frame (``frame_shown``) or after the user's own actions.
+
+Over 600 lines: one custom-painted widget (track, lanes, ruler, loop, zoom) with its transport controls.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ EVENT_COLOURS = {
     "anomaly": "#8e44ad", "anomaly window": "#8e44ad", "changepoint": "#1f77b4", "label": "#16a085",
     "condition": "#7f6a4d", "scenario": "#2f5d9e", "scenario step": "#2f5d9e", "step": "#2f5d9e",
     "bookmark": "#2b7a0b", "alarm": "#d62828", "warning": "#f2a900", "note": "#555555",
+    "detected anomaly": "#8e44ad", "normal": "#2e9e44",
 }
 _FALLBACK_COLOURS = ("#c0392b", "#2980b9", "#27ae60", "#d35400", "#8e44ad", "#16a085", "#7f8c8d")
 _TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600,
@@ -95,13 +99,13 @@ def crossing_markers(store, project) -> MarkerSet:
     the end of its data).
     """
     starts, ends, kinds, texts = [], [], [], []
+    limited = {s.id: s.thresholds for s in project.sensors if store.has(s.id) and any(
+        getattr(s.thresholds, k) is not None for k in ("alarm_low", "warning_low", "warning_high", "alarm_high"))}
+    all_crossings = store.threshold_crossings_many(limited)  # one pass for a lazy history
     for sensor in project.sensors:
-        limits = sensor.thresholds
-        if all(getattr(limits, k) is None for k in ("alarm_low", "warning_low", "warning_high", "alarm_high")):
+        if sensor.id not in limited:
             continue
-        if not store.has(sensor.id):
-            continue
-        crossings = store.threshold_crossings(sensor.id, limits)
+        crossings = all_crossings[sensor.id]
         if not crossings:
             continue
         span = store.sensor_time_range(sensor.id)
@@ -136,7 +140,8 @@ def event_markers(events: list[Event]) -> MarkerSet:
         when = format_time(e.t) + (f" → {format_time(e.t_end)}" if e.is_span else "")
         sensor = f" · {e.sensor}" if e.sensor else ""
         texts.append(f"<b>{e.label or e.kind}</b><br>{e.kind}{sensor}<br>{when}")
-    return MarkerSet(starts, ends, np.asarray(colour_index, dtype=np.int32), [event_colour(k) for k in kinds], texts)
+    return MarkerSet(starts, ends, np.asarray(colour_index, dtype=np.int32), [event_colour(k) for k in kinds],
+                     texts)
 
 
 class TimelineTrack(QWidget):
@@ -162,14 +167,26 @@ class TimelineTrack(QWidget):
         self.view: tuple[float, float] | None = None  # None: the whole range (fit)
         self.crossings = MarkerSet()
         self.events = MarkerSet()
+        self.menu_hooks: list = []  # panels add entries to the right-click menu: hook(menu, t)
         self._drag: str | None = None
         self._loop_anchor = 0.0
         self._pending_loop: tuple[float, float] | None = None
         self._layer: QPixmap | None = None
         self._layer_key: tuple | None = None
+        # Extra lanes under the ruler (e.g. the anomaly score, ui/anomaly_panel.py): objects with
+        # ``paint(painter, rect, v0, v1)`` and a ``revision`` that changes when they must be repainted.
+        self.lanes: list = []
+
+    LANE_H = 14
+
+    def add_lane(self, lane) -> None:
+        self.lanes.append(lane)
+        self.setMinimumHeight(58 + self.LANE_H * len(self.lanes))
+        self.updateGeometry()
+        self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(600, 58)
+        return QSize(600, 58 + self.LANE_H * len(self.lanes))
 
     # ----- coordinates ------------------------------------------------------------------------------
     @property
@@ -236,7 +253,8 @@ class TimelineTrack(QWidget):
         """Lanes, markers and ruler for the current view, cached until the view, size or markers change."""
         v0, v1 = self.visible_range()
         ratio = self.devicePixelRatioF()
-        key = (self.width(), self.height(), ratio, v0, v1, id(self.crossings), id(self.events))
+        key = (self.width(), self.height(), ratio, v0, v1, id(self.crossings), id(self.events),
+               tuple((id(lane), lane.revision) for lane in self.lanes))
         if self._layer is not None and self._layer_key == key:
             return self._layer
         layer = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
@@ -253,6 +271,10 @@ class TimelineTrack(QWidget):
             self._paint_markers(painter, self.crossings, crossing_lane, v0, v1)
             self._paint_markers(painter, self.events, events_lane, v0, v1)
             self._paint_ruler(painter, groove.bottom() + 2, v0, v1)
+            for i, lane in enumerate(self.lanes):
+                rect = QRectF(events_lane.left(), 58 + i * self.LANE_H, events_lane.width(), self.LANE_H - 2)
+                painter.fillRect(rect, lane_bg)
+                lane.paint(painter, rect, v0, v1)
         painter.end()
         self._layer, self._layer_key = layer, key
         return layer
@@ -284,11 +306,13 @@ class TimelineTrack(QWidget):
         painter.setPen(QPen(QColor(20, 40, 80), 2))
         painter.drawLine(QPointF(cursor_x, 0), QPointF(cursor_x, groove.bottom() + 3))
         painter.setBrush(QColor(20, 40, 80))
-        painter.drawPolygon(QPolygonF([QPointF(cursor_x - 5, groove.top() - 2), QPointF(cursor_x + 5, groove.top() - 2),
+        painter.drawPolygon(QPolygonF([QPointF(cursor_x - 5, groove.top() - 2),
+                                       QPointF(cursor_x + 5, groove.top() - 2),
                                        QPointF(cursor_x, groove.top() + 5)]))
         painter.end()
 
-    def _paint_markers(self, painter: QPainter, markers: MarkerSet, lane: QRectF, v0: float, v1: float) -> None:
+    def _paint_markers(self, painter: QPainter, markers: MarkerSet, lane: QRectF, v0: float,
+                       v1: float) -> None:
         if not len(markers):
             return
         visible = (markers.ends >= v0) & (markers.starts <= v1)
@@ -319,7 +343,8 @@ class TimelineTrack(QWidget):
         metrics = painter.fontMetrics()
         width = max(self.width() - 2 * self._margin(), 1.0)
         label_w = metrics.horizontalAdvance("2020-03-09 00:00") + 16
-        step = next((s for s in _TICK_STEPS_S if s * width / max(v1 - v0, 1e-9) >= label_w), _TICK_STEPS_S[-1])
+        step = next((s for s in _TICK_STEPS_S if s * width / max(v1 - v0, 1e-9) >= label_w),
+                    _TICK_STEPS_S[-1])
         offset = datetime.fromtimestamp(v0).astimezone().utcoffset()
         shift = offset.total_seconds() if offset else 0.0
         first = math.ceil((v0 + shift) / step) * step - shift
@@ -370,7 +395,8 @@ class TimelineTrack(QWidget):
             self._pending_loop = (min(self._loop_anchor, t), max(self._loop_anchor, t))
             self.update()
         else:
-            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_at(x, event.position().y()), self)
+            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_at(x, event.position().y()),
+                              self)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self._drag == "loop" and self._pending_loop is not None:
@@ -400,6 +426,12 @@ class TimelineTrack(QWidget):
                 index = markers.nearest(t, tolerance)
                 if index is not None:
                     return markers.texts[index]
+        for i, lane in enumerate(self.lanes):
+            top = 58 + i * self.LANE_H
+            if top <= y <= top + self.LANE_H and hasattr(lane, "tooltip"):
+                text = lane.tooltip(t)
+                if text:
+                    return text
         return format_time(t)
 
     def _context_menu(self, where, t: float) -> None:
@@ -413,6 +445,8 @@ class TimelineTrack(QWidget):
                                                                           else self.start, t)))
         clear = menu.addAction("Clear loop", lambda: self.loop_requested.emit(None))
         clear.setEnabled(loop is not None)
+        for hook in self.menu_hooks:
+            hook(menu, t)
         menu.addSeparator()
         menu.addAction("Zoom to fit", self.fit)
         menu.popup(where)
@@ -455,7 +489,8 @@ class TimelineBar(QWidget):
             (b.toggled if checkable else b.clicked).connect(slot)
             return b
 
-        self.back_button = button("step_back", "", "Step back (Left; Shift+Left: 10 steps)", lambda: self.step(-1))
+        self.back_button = button("step_back", "", "Step back (Left; Shift+Left: 10 steps)",
+                                  lambda: self.step(-1))
         self.play_button = button("play", "", "Play / pause (Space)", self.toggle_play)
         self.forward_button = button("step_forward", "", "Step forward (Right; Shift+Right: 10 steps)",
                                      lambda: self.step(1))
@@ -473,23 +508,30 @@ class TimelineBar(QWidget):
         time_font.setStyleHint(QFont.StyleHint.Monospace)
         time_font.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "monospace"])
         self.time_label.setFont(time_font)
-        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("2020-03-09 10:14:33") + 8)
+        self.time_label.setMinimumWidth(
+            self.time_label.fontMetrics().horizontalAdvance("2020-03-09 10:14:33") + 8
+        )
         self.position_label = QLabel("", self)
         self.position_label.setToolTip("Time since the start of the data / its length")
-        self.position_label.setMinimumWidth(self.position_label.fontMetrics().horizontalAdvance("+00:00:00 / 00:00:00"))
+        self.position_label.setMinimumWidth(
+            self.position_label.fontMetrics().horizontalAdvance("+00:00:00 / 00:00:00")
+        )
         self.track = TimelineTrack(self)
         self.track.seek_requested.connect(self.seek)
         self.track.loop_requested.connect(self.set_loop)
         self.loop_in_button = button(None, "[", "Set the loop start at the current time", self.set_loop_in)
         self.loop_out_button = button(None, "]", "Set the loop end at the current time", self.set_loop_out)
-        self.loop_button = button(None, "⟲", "Loop the selected range (shift-drag on the track to select one)",
+        self.loop_button = button(None, "⟲",
+                                  "Loop the selected range (shift-drag on the track to select one)",
                                   self._loop_toggled, checkable=True)
-        self.fit_button = button("fit", "", "Show the whole recording on the track (zoom with the mouse wheel)",
+        self.fit_button = button("fit", "",
+                                 "Show the whole recording on the track (zoom with the mouse wheel)",
                                  self.track.fit)
         self.live_button = button("live", "Live", "Follow the live data", self._live_toggled, checkable=True)
         self.live_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.live_button.setText("Live")
-        for widget in (self.back_button, self.play_button, self.forward_button, self.speed_combo, self.time_label,
+        for widget in (self.back_button, self.play_button, self.forward_button, self.speed_combo,
+                       self.time_label,
                        self.position_label):
             layout.addWidget(widget)
         layout.addWidget(self.track, 1)
@@ -589,7 +631,8 @@ class TimelineBar(QWidget):
             self.speed_combo.blockSignals(False)
         self._set_checked(self.loop_button, clock.loop is not None)
         self._set_checked(self.live_button, clock.follow_live)
-        self.live_button.setStyleSheet("QToolButton { background: #d9534f; color: white; border-radius: 3px; }"
+        self.live_button.setStyleSheet("QToolButton { background: #d9534f; color: white; border-radius: 3px; "
+                                       "}"
                                        if clock.follow_live else "")
         track = self.track
         if (track.start, track.end) != (clock.start, clock.end) and track.view is not None:

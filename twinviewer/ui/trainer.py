@@ -127,7 +127,8 @@ class QuestionCard(QFrame):
                 self.submit_button.setEnabled(False)
                 self.submit_button.setDefault(True)
                 self.submit_button.clicked.connect(self._submit)
-                self.choice_group.idToggled.connect(lambda _id, on: on and self.submit_button.setEnabled(True))
+                self.choice_group.idToggled.connect(lambda _id,
+                                                    on: on and self.submit_button.setEnabled(True))
                 row.addWidget(self.submit_button)
                 layout.addLayout(row)
         else:
@@ -147,9 +148,10 @@ class QuestionCard(QFrame):
         else:
             self._set_state("waiting" if isinstance(question, PartQuestion) else "")
             if self.waiting_label is not None:
-                self.waiting_label.setText(f"<span style='color:{WAITING_COLOUR}'>&#9654; <b>Click the part in the "
-                                           "3D view…</b> (drag to turn the model; a click on a part is your answer)"
-                                           "</span>")
+                self.waiting_label.setText(f"<span style='color:{WAITING_COLOUR}'>&#9654; <b>Click the part "
+                                           "in the "
+                                           "3D view…</b> (drag to turn the model; a click on a part is your "
+                                           "answer)</span>")
 
     @property
     def is_part_question(self) -> bool:
@@ -187,7 +189,8 @@ class QuestionCard(QFrame):
                 self.choice_labels[i].mark(CORRECT_COLOUR, bold=True)
         if self.waiting_label is not None:
             self.waiting_label.hide()
-        self.result.setText(f"<span style='color:{CORRECT_COLOUR}'><b>Answer:</b> {self._answer_text()}</span>"
+        self.result.setText(f"<span style='color:{CORRECT_COLOUR}'><b>Answer:</b> "
+                            f"{self._answer_text()}</span>"
                             f"{self._explanation()}")
         self.result.show()
 
@@ -231,7 +234,8 @@ class SessionSummary(QDialog):
         colour = CORRECT_COLOUR if share >= 0.75 else (WAITING_COLOUR if share >= 0.5 else WRONG_COLOUR)
         head = QLabel(f"<div style='font-size:x-large'><b>{escape(session.trainee)}</b> — "
                       f"<span style='color:{colour}'>{session.score} of {session.max_score} correct "
-                      f"({share:.0%})</span></div><div style='color:#5a6675'>{escape(session.scenario.title)}</div>")
+                      f"({share:.0%})</span></div><div "
+                      f"style='color:#5a6675'>{escape(session.scenario.title)}</div>")
         head.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(head)
         self.table = QTableWidget(0, 4)
@@ -266,7 +270,8 @@ class SessionSummary(QDialog):
         self.table.resizeRowsToContents()
         layout.addWidget(self.table, 1)
         where = QLabel("The log was not saved." if not saved else
-                       f"Log saved for the trainer: <code>{escape(str(saved[0]))}</code> and <code>.csv</code>")
+                       f"Log saved for the trainer: <code>{escape(str(saved[0]))}</code> and "
+                       "<code>.csv</code>")
         where.setTextFormat(Qt.TextFormat.RichText)
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -1,6 +1,9 @@
 """The 3D view widget: pyvistaqt's QtInteractor with our scene, click-to-pick and measure mode.
 
-A click (press and release within a few pixels) picks; a drag rotates as usual. Rendering happens only
+A click (press and release within a few pixels) runs ``click_handlers`` (a
+:class:`~twinviewer.core.signals.HandlerChain`: panels add handlers before the last one, order
+``CLICK_PICK``, which picks a part or adds a measure point; see ``ui/chains.py``); a drag rotates as
+usual. Rendering happens only
 when ``request_render()`` was called, once per UI tick (``QtInteractor(auto_update=False)``), in the
 widget's own paint.
 """
@@ -12,7 +15,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
+from twinviewer.core.signals import HandlerChain
 from twinviewer.render.scene import SceneRenderer
+from twinviewer.ui.chains import CLICK_PICK
 
 CLICK_TOLERANCE_PX = 4
 
@@ -39,6 +44,9 @@ class Viewer3D(QWidget):
         self._measure_points: list[np.ndarray] = []
         self._press: tuple[int, int] | None = None
         self._needs_render = True
+        self.click_handlers = HandlerChain("click in 3D")
+        self.click_handlers.add(CLICK_PICK, "pick part or measure", self.pick_at)
+        self.handling_click = False  # True while the click handlers run (a selection made by a 3D click)
         iren = self.plotter.iren.interactor
         # VTK's default key bindings ('e'/'q' quit, 'w'/'s' restyle every actor, '3' stereo) would fight our
         # own shortcuts and can close the window: the window's actions own the keyboard.
@@ -94,11 +102,19 @@ class Viewer3D(QWidget):
             self.request_render()
 
     def click_at(self, x: int, y: int) -> None:
-        """A click at VTK display coordinates (origin bottom-left): pick, or add a measure point."""
+        """A click at VTK display coordinates (origin bottom-left): the click handlers, in their order."""
+        self.handling_click = True
+        try:
+            self.click_handlers.dispatch(x, y)
+        finally:
+            self.handling_click = False
+
+    def pick_at(self, x: int, y: int) -> bool:
+        """Pick the part at display ``(x, y)`` (``part_clicked``), or add a measure point."""
         name, point = self.scene.pick(x, y)
         if self.measure_mode:
             if point is None:
-                return
+                return True
             self._measure_points.append(self.scene.snap_to_full_mesh(name, point))
             if len(self._measure_points) == 1:
                 self.measure_started.emit(name)
@@ -107,8 +123,9 @@ class Viewer3D(QWidget):
                 self._measure_points.clear()
                 self.request_render()
                 self.measured.emit(distance)
-            return
+            return True
         self.part_clicked.emit(name)
+        return True
 
     def set_measure_mode(self, on: bool) -> None:
         self.measure_mode = on

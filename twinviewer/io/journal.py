@@ -1,14 +1,21 @@
 """Crash-safe recording of live sessions: an SQLite journal in WAL mode, written as samples arrive.
 
 A writer thread takes samples from a queue and commits them in small transactions at least every
-``commit_interval_s`` (0.25 s), so a crash or ``kill -9`` loses at most the last half second. On the next
+``commit_interval_s`` (0.25 s). The backlog is bounded by time, not only by count: when the oldest sample
+not yet on disk is older than ``max_backlog_s`` (0.5 s), ``append_many`` waits for the writer (the source
+then reads from the network more slowly), so a crash or ``kill -9`` loses at most the last second at any
+rate the recorder accepts. A write that fails (disk full, file size limit, I/O error) sets ``error`` and
+counts the samples in ``failed``: the caller must stop and keep the journal. On the next
 start :func:`recover` opens the file (SQLite replays the write-ahead log itself), checks its integrity and
 reports how many samples it holds and over which time range; :func:`export_parquet` / :func:`export_csv`
 turn it into the native recording format, and :func:`load_into` fills a store from it.
 
-Tables: ``samples(t REAL, sensor INTEGER, value REAL, quality INTEGER)``, ``sensors(id, name,
-expected_period_s)`` and ``meta(key, value)``. Times are float seconds since the Unix epoch (UTC); a NaN
-value is stored as NULL and read back as NaN. Nothing secret is ever written here: the meta table holds
+Tables: ``samples(t REAL, sensor INTEGER, value REAL, quality INTEGER)`` for small batches,
+``blocks(sensor, t0, t1, n, times BLOB, vals BLOB, quality BLOB)`` for batches of 16 samples or more
+(little-endian float64 times and values, uint8 qualities: one row per batch, so the writer keeps up with
+hundreds of thousands of samples a second), ``sensors(id, name, expected_period_s)`` and ``meta(key,
+value)``. Times are float seconds since the Unix epoch (UTC); a NaN value is stored as NULL (in a block,
+as NaN) and read back as NaN. Nothing secret is ever written here: the meta table holds
 what the caller passes (project name, source names and endpoints), never credentials.
 """
 
@@ -19,6 +26,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,12 +34,19 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.errors import RecordingError
+from twinviewer.core.timerange import RANGE_TEXT, TIME_MAX_S, TIME_MIN_S, times_ok
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BLOCK_MIN_SAMPLES = 16
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, expected_period_s REAL);
-CREATE TABLE IF NOT EXISTS samples (t REAL NOT NULL, sensor INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                                    expected_period_s REAL);
+CREATE TABLE IF NOT EXISTS samples (t REAL NOT NULL, sensor INTEGER NOT NULL, value REAL,
+                                    quality INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (sensor INTEGER NOT NULL, t0 REAL NOT NULL, t1 REAL NOT NULL,
+                                   n INTEGER NOT NULL, times BLOB NOT NULL, vals BLOB NOT NULL,
+                                   quality BLOB NOT NULL);
 """
 
 
@@ -49,6 +64,7 @@ class JournalReport:
     time_range: tuple[float, float] | None
     integrity: str
     meta: dict[str, str] = field(default_factory=dict)
+    bad_times: int = 0  # samples whose time is not a number inside the valid range (left out of exports)
 
     @property
     def ok(self) -> bool:
@@ -58,7 +74,9 @@ class JournalReport:
         span = ""
         if self.time_range:
             span = f", {self.time_range[1] - self.time_range[0]:.1f} s"
-        return f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}, integrity {self.integrity}"
+        bad = f", {self.bad_times:,} with a time outside {RANGE_TEXT} (left out)" if self.bad_times else ""
+        return (f"{self.path.name}: {self.samples:,} samples of {len(self.sensors)} sensors{span}{bad}, "
+                f"integrity {self.integrity}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class JournalData:
     quality: np.ndarray
     periods: dict[str, float]
     meta: dict[str, str]
+    rejected: dict[str, int] = field(default_factory=dict)  # rows left out, per reason
 
 
 _FLUSH = object()
@@ -82,9 +101,19 @@ _STOP = object()
 class Journal:
     """Append-only writer. ``append``/``append_many`` are cheap and thread-safe (they only enqueue)."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, commit_interval_s: float):
+    MAX_ROWS_PER_COMMIT = 100_000  # one transaction stays well under a quarter of a second
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, commit_interval_s: float,
+                 max_backlog_s: float = 0.5):
         self.path = path
         self.commit_interval_s = commit_interval_s
+        self.max_backlog_s = max_backlog_s
+        # (enqueue time, samples) of every batch not yet committed, oldest first (same order as the queue)
+        self._backlog: deque[tuple[float, int]] = deque()
+        self._backlog_changed = threading.Condition()
+        self.failed = 0
+        self.rejected_times = 0  # samples refused because their time is outside the valid range
+        self.waited_s = 0.0
         self._connection = connection
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._sensor_ids: dict[str, int] = {
@@ -100,7 +129,7 @@ class Journal:
 
     @classmethod
     def open(cls, path: Path | str, *, meta: dict[str, Any] | None = None, commit_interval_s: float = 0.25,
-             overwrite: bool = False) -> Journal:
+             overwrite: bool = False, max_backlog_s: float = 0.5) -> Journal:
         """Create (or with ``overwrite=False`` continue) the journal at ``path``."""
         path = Path(path)
         if overwrite:
@@ -122,7 +151,7 @@ class Journal:
             raise JournalError(f"{path}: cannot open as a TwinViewer journal: {exc}") from None
         except OSError as exc:
             raise JournalError(f"{path}: cannot create the journal: {exc}") from None
-        return cls(path, connection, commit_interval_s)
+        return cls(path, connection, commit_interval_s, max_backlog_s)
 
     def add_sensor(self, sensor: str, expected_period_s: float | None = None) -> None:
         self._queue.put((_ADD_SENSOR, sensor, expected_period_s))
@@ -133,12 +162,39 @@ class Journal:
     def append_many(self, sensor: str, times: Any, values: Any, quality: Any = 0) -> None:
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
-        times = np.asarray(times, dtype=np.float64)
-        values = np.asarray(values, dtype=np.float64)
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
         quality = np.broadcast_to(np.asarray(quality, dtype=np.int64), times.shape)
-        with self._count_lock:
-            self._enqueued += times.size
-        self._queue.put((sensor, times, values, quality))
+        valid = times_ok(times)
+        if not valid.all():  # one bad time must not fail the whole transaction (t is NOT NULL)
+            self.rejected_times += int((~valid).sum())
+            times, values, quality = times[valid], values[valid], quality[valid]
+            if not times.size:
+                return
+        values = np.where(np.isinf(values), np.nan, values)
+        self._wait_for_backlog()
+        with self._backlog_changed:
+            with self._count_lock:
+                self._enqueued += times.size
+            self._backlog.append((time.monotonic(), times.size))
+            self._queue.put((sensor, times, values, quality))
+
+    @property
+    def backlog_s(self) -> float:
+        """Age of the oldest sample not yet committed (0 when everything is on disk)."""
+        with self._backlog_changed:
+            return time.monotonic() - self._backlog[0][0] if self._backlog else 0.0
+
+    def _wait_for_backlog(self) -> None:
+        """Hold the producer while the oldest uncommitted sample is older than ``max_backlog_s``."""
+        started = None
+        with self._backlog_changed:
+            while (self._backlog and not self.error and not self._closed and self._thread.is_alive()
+                   and time.monotonic() - self._backlog[0][0] > self.max_backlog_s):
+                started = started or time.monotonic()
+                self._backlog_changed.wait(0.05)
+        if started is not None:
+            self.waited_s += time.monotonic() - started
 
     @property
     def written(self) -> int:
@@ -165,6 +221,9 @@ class Journal:
         self._thread.join(timeout=30)
         try:
             self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # the WAL stays beside the file; SQLite replays it on the next open
+            if not self.error:
+                self.error = f"{self.path}: folding the write-ahead log into the journal failed ({exc})"
         finally:
             self._connection.close()
 
@@ -185,7 +244,8 @@ class Journal:
         if sid is None:
             cursor = self._connection.execute(
                 "INSERT INTO sensors (name, expected_period_s) VALUES (?, ?)", (name, period))
-            sid = self._sensor_ids[name] = int(cursor.lastrowid)
+            assert cursor.lastrowid is not None  # an INSERT always sets it
+            sid = self._sensor_ids[name] = cursor.lastrowid
         elif period is not None:
             self._connection.execute("UPDATE sensors SET expected_period_s=? WHERE id=?", (period, sid))
         return sid
@@ -199,6 +259,7 @@ class Journal:
                 continue
             deadline = time.monotonic() + self.commit_interval_s
             items = [first]
+            rows = 0
             waiters: list[threading.Event] = []
             while True:
                 kind = items[-1][0]
@@ -208,6 +269,10 @@ class Journal:
                 if kind is _FLUSH:
                     waiters.append(items.pop()[1])
                     break
+                if isinstance(kind, str):
+                    rows += items[-1][1].size
+                    if rows >= self.MAX_ROWS_PER_COMMIT:
+                        break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -223,6 +288,7 @@ class Journal:
         if not items:
             return
         rows = 0
+        batches = sum(1 for item in items if isinstance(item[0], str))
         try:
             self._connection.execute("BEGIN")
             for item in items:
@@ -231,20 +297,35 @@ class Journal:
                     continue
                 sensor, times, values, quality = item
                 sid = self._sensor_id(sensor)
-                self._connection.executemany(
-                    "INSERT INTO samples VALUES (?, ?, ?, ?)",
-                    zip(times.tolist(), [sid] * times.size, values.tolist(), quality.tolist(), strict=True))
+                if times.size >= BLOCK_MIN_SAMPLES:
+                    self._connection.execute(
+                        "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (sid, float(times.min()), float(times.max()), int(times.size),
+                         times.astype("<f8").tobytes(), values.astype("<f8").tobytes(),
+                         np.clip(quality, 0, 255).astype(np.uint8).tobytes()))
+                else:
+                    self._connection.executemany(
+                        "INSERT INTO samples VALUES (?, ?, ?, ?)",
+                        zip(times.tolist(), [sid] * times.size, values.tolist(), quality.tolist(), strict=True))
                 rows += times.size
             self._connection.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.error = f"{self.path}: writing the journal failed: {exc}"
+            lost = sum(item[1].size for item in items if isinstance(item[0], str))
+            self.failed += lost
+            if not self.error:
+                self.error = (f"{self.path}: writing the journal failed ({exc}); {lost:,} samples could not be "
+                              "saved. The samples already in the journal are kept")
             try:
                 self._connection.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            return
+            rows = 0
         with self._count_lock:
             self._written += rows
+        with self._backlog_changed:
+            for _ in range(min(batches, len(self._backlog))):
+                self._backlog.popleft()
+            self._backlog_changed.notify_all()
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -265,22 +346,46 @@ def _connect_existing(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 def recover(path: Path | str) -> JournalReport:
     """Open a journal left by a crash (SQLite replays its WAL), check it and fold the WAL into the file."""
     connection = _connect_existing(path)
     try:
         integrity = "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
         names = dict(connection.execute("SELECT id, name FROM sensors").fetchall())
-        counts = {names.get(sid, f"#{sid}"): n for sid, n in
-                  connection.execute("SELECT sensor, count(*) FROM samples GROUP BY sensor")}
-        total, t_min, t_max = connection.execute("SELECT count(*), min(t), max(t) FROM samples").fetchone()
+        counts: dict[str, int] = {}
+        for sid, n in connection.execute("SELECT sensor, count(*) FROM samples GROUP BY sensor"):
+            counts[names.get(sid, f"#{sid}")] = n
+        valid = "typeof(t) IN ('real', 'integer') AND t >= ? AND t <= ?"
+        limits = (TIME_MIN_S, TIME_MAX_S)
+        total, t_min, t_max = connection.execute(f"SELECT count(*), min(t), max(t) FROM samples WHERE {valid}",
+                                                 limits).fetchone()
+        bad_times = connection.execute(f"SELECT count(*) FROM samples WHERE NOT ({valid})", limits).fetchone()[0]
+        if "blocks" in _tables(connection):
+            for sid, n in connection.execute("SELECT sensor, sum(n) FROM blocks GROUP BY sensor"):
+                key = names.get(sid, f"#{sid}")
+                counts[key] = counts.get(key, 0) + int(n or 0)
+            block_valid = ("typeof(t0) IN ('real', 'integer') AND t0 >= ? AND t1 <= ? AND typeof(n) = 'integer' "
+                           "AND length(times) = 8 * n AND length(vals) = 8 * n AND length(quality) = n")
+            n_good, b_min, b_max = connection.execute(
+                f"SELECT sum(n), min(t0), max(t1) FROM blocks WHERE {block_valid}", limits).fetchone()
+            n_bad = connection.execute(f"SELECT sum(n) FROM blocks WHERE NOT ({block_valid})", limits).fetchone()[0]
+            if n_good:
+                t_min = b_min if total == 0 else min(t_min, b_min)
+                t_max = b_max if total == 0 else max(t_max, b_max)
+                total += int(n_good)
+            bad_times += int(n_bad or 0) if isinstance(n_bad, int) else 0
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"{path}: journal is damaged: {exc}") from None
     finally:
         connection.close()
-    return JournalReport(Path(path), int(total), counts, (t_min, t_max) if total else None, integrity, meta)
+    return JournalReport(Path(path), int(total), counts, (t_min, t_max) if total else None, integrity, meta,
+                         int(bad_times))
 
 
 def read_journal(path: Path | str) -> JournalData:
@@ -288,6 +393,8 @@ def read_journal(path: Path | str) -> JournalData:
     try:
         sensors = connection.execute("SELECT id, name, expected_period_s FROM sensors ORDER BY id").fetchall()
         rows = connection.execute("SELECT t, sensor, value, quality FROM samples").fetchall()
+        blocks = (connection.execute("SELECT sensor, n, times, vals, quality FROM blocks").fetchall()
+                  if "blocks" in _tables(connection) else [])
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"{path}: journal is damaged: {exc}") from None
@@ -296,19 +403,57 @@ def read_journal(path: Path | str) -> JournalData:
     position = {sid: i for i, (sid, _, _) in enumerate(sensors)}
     names = [name for _, name, _ in sensors]
     periods = {name: period for _, name, period in sensors if period is not None}
+    rejected: dict[str, int] = {}
+    pieces = []
     if rows:
         t, sid, value, quality = zip(*rows, strict=True)
-        times = np.asarray(t, dtype=np.float64)
-        index = np.asarray([position[s] for s in sid], dtype=np.int32)
-        values = np.asarray(value, dtype=np.float64)  # NULL (stored NaN) comes back as None → NaN
-        qualities = np.asarray(quality, dtype=np.uint8)
+        pieces.append((
+            np.asarray([x if isinstance(x, (int, float)) else np.nan for x in t], dtype=np.float64),
+            np.asarray([position.get(s, -1) for s in sid], dtype=np.int32),
+            np.asarray([x if isinstance(x, (int, float)) or x is None else np.nan for x in value],
+                       dtype=np.float64),  # NULL (stored NaN) comes back as None → NaN
+            np.asarray([q if isinstance(q, int) and 0 <= q <= 2 else 2 for q in quality], dtype=np.uint8)))
+    for sid, n, times_blob, values_blob, quality_blob in blocks:
+        if (not isinstance(n, int) or n < 0 or not all(isinstance(b, bytes) for b in (times_blob, values_blob,
+                                                                                       quality_blob))
+                or len(times_blob) != 8 * n or len(values_blob) != 8 * n or len(quality_blob) != n):
+            rejected["damaged block"] = rejected.get("damaged block", 0) + 1
+            continue
+        pieces.append((np.frombuffer(times_blob, dtype="<f8").astype(np.float64),
+                       np.full(n, position.get(sid, -1), dtype=np.int32),
+                       np.frombuffer(values_blob, dtype="<f8").astype(np.float64),
+                       np.minimum(np.frombuffer(quality_blob, dtype=np.uint8), 2)))
+    if pieces:
+        times = np.concatenate([p[0] for p in pieces])
+        index = np.concatenate([p[1] for p in pieces])
+        values = np.concatenate([p[2] for p in pieces])
+        qualities = np.concatenate([p[3] for p in pieces])
+        good_time = times_ok(times)
+        known = index >= 0
+        if not good_time.all():
+            rejected[f"time outside {RANGE_TEXT}"] = int((~good_time).sum())
+        if not known.all():
+            rejected["unknown sensor id"] = int((~known & good_time).sum())
+        inf = np.isinf(values)
+        if inf.any():
+            rejected["infinite value (kept as a gap)"] = int(inf.sum())
+            values[inf] = np.nan
+        keep = good_time & known
+        times, index, values, qualities = times[keep], index[keep], values[keep], qualities[keep]
         order = np.lexsort((index, times))
         times, index, values, qualities = times[order], index[order], values[order], qualities[order]
+        if times.size > 1:  # the same sensor and time twice (a redelivered message): keep the last
+            repeated = (times[1:] == times[:-1]) & (index[1:] == index[:-1])
+            if repeated.any():
+                rejected["duplicate (same sensor and time)"] = int(repeated.sum())
+                last = np.ones(times.size, dtype=bool)
+                last[:-1] = ~repeated
+                times, index, values, qualities = times[last], index[last], values[last], qualities[last]
     else:
         times = values = np.empty(0, dtype=np.float64)
         index = np.empty(0, dtype=np.int32)
         qualities = np.empty(0, dtype=np.uint8)
-    return JournalData(times, index, names, values, qualities, periods, meta)
+    return JournalData(times, index, names, values, qualities, periods, meta, rejected)
 
 
 def load_into(journal_path: Path | str, store: Any) -> int:
@@ -339,9 +484,12 @@ def export_parquet(journal_path: Path | str, out: Path | str) -> int:
     from twinviewer.io.recording import FORMAT_VERSION, METADATA_KEY
 
     metadata = {"format_version": FORMAT_VERSION, "layout": "long", "sensors": data.sensor_names,
-                "asset": data.meta.get("project", ""), "units": {}, "events": [], "recorded_from": "live journal",
+                "asset": data.meta.get("project", ""), "units": {}, "events": [],
+                "recorded_from": "live journal",
                 "journal": {k: v for k, v in data.meta.items() if k != "project"}}
-    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")})
+    table = table.replace_schema_metadata(
+        {METADATA_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")}
+    )
     try:
         pq.write_table(table, str(out), compression="zstd")
     except OSError as exc:
@@ -356,7 +504,8 @@ def export_csv(journal_path: Path | str, out: Path | str) -> int:
     try:
         with open(out, "w", encoding="utf-8", newline="") as handle:
             handle.write("time,sensor,value,quality\n")
-            for stamp, index, value, quality in zip(stamps, data.sensor_index, data.values, data.quality, strict=True):
+            for stamp, index, value, quality in zip(stamps, data.sensor_index, data.values, data.quality,
+                                                    strict=True):
                 text = "" if np.isnan(value) else repr(float(value))
                 handle.write(f"{stamp}Z,{data.sensor_names[index]},{text},{int(quality)}\n")
     except OSError as exc:

@@ -1,0 +1,155 @@
+"""Parquet datasets: written by convert, read lazily with the same answers as the in-memory store, readable
+by DuckDB as they are, queried with `twinviewer query`, summaries rebuilt on first open."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from twinviewer.cli import main
+from twinviewer.core.errors import RecordingError
+from twinviewer.core.store import NO_DATA, TimeSeriesStore
+from twinviewer.io.dataset import RAW_ROW_BUDGET, ParquetDataset, write_dataset
+from twinviewer.io.importers import import_recording
+
+T0 = 1_704_067_200.0 + 80_000.0  # crosses midnight after 6,400 s
+STEP = 5.0
+N = 60_000  # 3.5 days
+
+
+def make_store() -> TimeSeriesStore:
+    times = T0 + STEP * np.arange(N)
+    store = TimeSeriesStore()
+    values = np.column_stack((np.sin(times / 7200.0) * 10, np.arange(N, dtype=float)))
+    values[30_000, 0] = 500.0  # one spike
+    values[40_000:40_010, 1] = np.nan  # a gap
+    store.append_block(times, ["A", "B"], values)
+    return store
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> tuple[Path, TimeSeriesStore]:
+    folder = tmp_path_factory.mktemp("ds") / "plant"
+    store = make_store()
+    write_dataset(folder, store, metadata={"asset": "pump", "units": {"A": "bar"},
+                                           "events": [{"t": T0 + 100, "kind": "label", "label": "start"}]})
+    return folder, store
+
+
+def test_layout_is_day_partitions_readable_by_duckdb(written):
+    folder, store = written
+    days = sorted(p.name for p in folder.glob("date=*"))
+    assert days == ["date=2024-01-01", "date=2024-01-02", "date=2024-01-03", "date=2024-01-04", "date=2024-01-05"]
+    meta = json.loads((folder / "_twinviewer.json").read_text())
+    assert meta["sensors"] == ["A", "B"] and meta["rows"] == 2 * N and meta["asset"] == "pump"
+    table = pq.read_table(next(folder.glob("date=*/*.parquet")))
+    assert table.schema.field("time").type == pa.timestamp("us", tz="UTC")
+    rows = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT sensor), max(date) FROM "
+                      f"read_parquet('{folder}/*/*.parquet', hive_partitioning = true)").fetchone()
+    assert rows[0] == 2 * N and rows[1] == 2 and str(rows[2]) == "2024-01-05"
+
+
+def test_lazy_answers_match_the_store(written):
+    folder, store = written
+    dataset = ParquetDataset(folder)
+    assert dataset.time_range() == store.time_range()
+    rng = np.random.default_rng(4)
+    for t in [T0 - 1, T0, T0 + 6_399.0, T0 + 6_400.0, T0 + 200_002.5, T0 + STEP * (N - 1) + 50,
+              *rng.uniform(T0, T0 + STEP * N, 20)]:
+        lazy, memory = dataset.values_at(t, ["A", "B", "nope"]), store.values_at(t, ["A", "B", "nope"])
+        np.testing.assert_array_equal(lazy.values, memory.values)
+        np.testing.assert_array_equal(lazy.times, memory.times)
+        np.testing.assert_array_equal(lazy.state == NO_DATA, memory.state == NO_DATA)
+    short = (T0 + 1000, T0 + 4000)  # few rows: raw samples
+    for lazy, memory in zip(dataset.window("B", *short, 2000), store.window("B", *short, 2000), strict=True):
+        np.testing.assert_array_equal(lazy, memory)
+
+
+def test_long_ranges_come_from_the_summary(written, monkeypatch):
+    folder, store = written
+    dataset = ParquetDataset(folder)
+    monkeypatch.setattr("twinviewer.io.dataset.RAW_ROW_BUDGET", 1000)  # as if the dataset were huge
+    start, end = dataset.time_range()
+    times, vmin, vmax = dataset.window("A", start, end, 500)
+    assert 0 < times.size <= 500 and np.nanmax(vmax) == 500.0  # the spike survives
+    assert np.nanmin(vmin) == pytest.approx(-10.0, abs=0.01)
+    summary = dataset.summary("B", start, end, 3600.0)
+    expected = store.summary("B", start, end, 3600.0)
+    full = summary.count > 0
+    np.testing.assert_array_equal(summary.times[full], expected.times)
+    np.testing.assert_array_equal(summary.count[full], expected.count)
+    np.testing.assert_allclose(summary.mean[full], expected.mean, rtol=1e-6)
+    assert dataset.threshold_crossings("A", {"alarm_high": 100.0})[0][2] == "alarm"
+    limits = {"A": {"warning_low": -5.0, "warning_high": 5.0, "alarm_high": 100.0}, "B": {"warning_high": 50_000.0},
+              "nope": {"alarm_high": 1.0}}
+    many = dataset.threshold_crossings_many(limits)
+    assert many == {s: dataset.threshold_crossings(s, t) for s, t in limits.items()}
+    assert len(many["A"]) > 10 and [c[2] for c in many["B"]] == ["warning"] and many["nope"] == []
+    assert RAW_ROW_BUDGET > 1000
+
+
+def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp_path):
+    folder, store = written
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / "_summary")
+    (copy / "_twinviewer.json").unlink()
+    dataset = ParquetDataset(copy)
+    assert dataset.sensor_ids == ["A", "B"] and (copy / "_summary" / "levels.json").is_file()
+    a = dataset.summary("A", T0, T0 + 200_000, 3600.0)
+    assert a.vmax.max() == 500.0
+    (copy / "date=2024-01-03" / "extra.parquet").write_bytes(b"not parquet")
+    with pytest.raises(RecordingError, match="more than one Parquet file"):
+        ParquetDataset(copy)
+
+
+def test_whole_reads_are_bounded(written, monkeypatch, tmp_path):
+    folder, store = written
+    dataset = ParquetDataset(folder)
+    times, matrix = dataset.aligned_samples(["B", "A"])
+    expected = store.aligned_samples(["B", "A"])
+    np.testing.assert_array_equal(times, expected[0])
+    np.testing.assert_array_equal(matrix, expected[1])
+    np.testing.assert_array_equal(dataset.samples("A")[1], store.samples("A")[1])
+    copy = write_dataset(tmp_path / "again", dataset)  # a dataset written from a dataset
+    assert ParquetDataset(copy).sample_count == 2 * N
+    monkeypatch.setattr("twinviewer.io.dataset.WHOLE_READ_BUDGET", 1000)
+    with pytest.raises(RecordingError, match="too many to load at once"):
+        dataset.samples("A")
+
+
+def test_import_recording_opens_a_folder_lazily(written):
+    folder, _ = written
+    dataset, report = import_recording([folder], mapping={"A": "PT-1"}, periods={"PT-1": 5.0})
+    assert not dataset.in_memory and dataset.sensor_ids == ["PT-1", "B"]
+    assert report.rows == 2 * N and [e.label for e in report.events] == ["start"]
+    assert dataset.values_at(T0 + STEP * 30_000).value("PT-1") == 500.0
+
+
+def test_convert_writes_a_dataset_and_query_reads_it(tmp_path, capsys):
+    csv = tmp_path / "log.csv"
+    lines = ["time,TT-1,PT-1"] + [f"2024-03-01T23:59:{s:02d}Z,{s},{2 * s}" for s in range(50)] \
+        + [f"2024-03-02T00:00:{s:02d}Z,{100 + s},{-s}" for s in range(10)]
+    csv.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "log-data"
+    assert main(["convert", str(csv), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.glob("date=*")) == ["date=2024-03-01", "date=2024-03-02"]
+    project = tmp_path / "p.twin.toml"
+    project.write_text('[asset]\nname = "x"\n[[models]]\nfile = "m.glb"\n[[sensors]]\nid = "TT-1"\npart = "a"\nquantity = "temperature"\nposition = [0, 0, 0]\n'
+                       'unit = "°C"\n[sensors.thresholds]\nwarning_high = 100.0\n')
+    capsys.readouterr()
+    code = main(["query", str(project), "--recording", str(out),
+                 "SELECT s.id, s.unit, count(*) AS n, max(value) AS top FROM samples JOIN sensors s "
+                 "ON s.id = samples.sensor WHERE value > s.warning_high GROUP BY ALL"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == ["id,unit,n,top", "TT-1,°C,9,109.0"]
+    assert main(["query", str(project), "--recording", str(out), "SELECT nope FROM samples"]) == 2
+    assert "query failed" in capsys.readouterr().err
+    assert main(["query", str(project), "--recording", str(tmp_path / "missing"), "SELECT 1"]) == 2

@@ -1,0 +1,190 @@
+"""Plant-scale history in the window: a dataset folder opened lazily (project recording and Data menu), and a
+project whose [[history]] is a real PostgreSQL server, with the server going away and coming back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.blocks import build_blocks_project
+from tests.gui import new_window
+from tests.postgres_server import DATABASE, PASSWORD, USER, postgres_server  # noqa: F401 (fixture)
+from twinviewer.core.formatting import format_number
+from twinviewer.core.history import CombinedHistory
+from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.dataset import ParquetDataset, write_dataset
+
+pytestmark = pytest.mark.gui
+
+T0 = 1_704_067_200.0
+DAYS = 3
+STEP = 10.0
+
+
+def ramp(times: np.ndarray) -> np.ndarray:
+    """T-L: 20 → 100 °C over the three days (warning above 60 from day 1.5, alarm above 80 from day 2.25)."""
+    return 20.0 + 80.0 * (times - T0) / (DAYS * 86400.0)
+
+
+def write_plant(folder: Path) -> Path:
+    times = T0 + STEP * np.arange(int(DAYS * 86400 / STEP))
+    store = TimeSeriesStore()
+    store.append_block(times, ["T-L", "T-R"], np.column_stack((ramp(times), np.full(times.size, 40.0))))
+    return write_dataset(folder / "plant-data", store)
+
+
+def shown_value(window) -> str:
+    window.refresh_now()
+    return window.sensor_table.value_text("T-L")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = new_window(qtbot, tmp_path)
+    yield win
+    win.close()
+
+
+def test_project_dataset_opens_lazily_with_timeline_charts_and_values(qtbot, window, tmp_path):
+    write_plant(tmp_path)
+    project = build_blocks_project(tmp_path, '\n[[sources]]\nkind = "recording"\nname = "plant history"\n'
+                                             'file = "plant-data"\n')
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    store = window.session.store
+    assert isinstance(store, ParquetDataset) and not store.in_memory
+    panel = window.panels["recording_panel"]
+    clock = window.session.clock
+    assert (clock.start, clock.end) == store.time_range()
+    crossings = panel.timeline.track.crossings
+    assert len(crossings) == 2 and abs(crossings.starts[0] - (T0 + 1.5 * 86400)) < 3600
+    panel.timeline.seek(T0 + 2.5 * 86400 + 3)
+    window.refresh_now()
+    assert window.sensor_table.value_text("T-L") == format_number(ramp(T0 + 2.5 * 86400))
+    assert window.sensor_table.status_text("T-L") == "alarm"
+    panel.charts.pin("T-L")
+    row = panel.charts.rows["T-L"]
+    assert row.data_range is not None and row.data_range[1] == pytest.approx(100.0, abs=0.1)
+    qtbot.wait(300)
+    window.grab().save(str(tmp_path / "dataset.png"))
+
+
+def test_data_menu_opens_a_dataset_folder(qtbot, window, tmp_path):
+    folder = write_plant(tmp_path)
+    window.open_path(build_blocks_project(tmp_path))
+    qtbot.waitUntil(lambda: window.twin is not None and window.session is not None, timeout=30000)
+    history = window.panels["history_panel"]
+    assert history.open_folder_action.text().replace("&", "") == "Open dataset folder…"
+    task = history.open_folder(folder)
+    qtbot.waitUntil(lambda: task.done, timeout=30000)
+    assert isinstance(window.session.store, ParquetDataset)
+    assert window.session.clock.start == T0
+
+
+def test_project_history_database_with_live_values_and_an_outage(qtbot, window, tmp_path, postgres_server,  # noqa: F811
+                                                                 monkeypatch):
+    postgres_server.psql("DROP TABLE IF EXISTS readings; CREATE TABLE readings (at timestamptz, tag text, v float8);"
+                         f"INSERT INTO readings SELECT to_timestamp({T0} + g * 60), 'left-temp', 20 + g / 100.0 "
+                         "FROM generate_series(0, 1439) g;")
+    monkeypatch.setenv("HISTORIAN_PW", PASSWORD)
+    project = build_blocks_project(tmp_path, f"""
+[[history]]
+kind = "postgresql"
+name = "historian"
+host = "127.0.0.1"
+port = {postgres_server.port}
+database = "{DATABASE}"
+username = "{USER}"
+password_env = "HISTORIAN_PW"
+table = "readings"
+time_column = "at"
+sensor_column = "tag"
+value_column = "v"
+sensors = {{ "T-L" = "left-temp" }}
+connect_timeout_s = 2
+""")
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    store = window.session.store
+    assert isinstance(store, CombinedHistory)
+    assert window.session.clock.start == T0
+    panel = window.panels["recording_panel"]
+    panel.timeline.seek(T0 + 600 + 30)
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(20.1), timeout=10000)
+    # live values (as MQTT appends them) continue the same timeline after the historian's last sample
+    store.append("T-L", T0 + 86400 + 5, 99.0)
+    window.refresh_now()
+    assert window.session.clock.end == T0 + 86400 + 5
+    postgres_server.stop()
+    try:
+        panel.timeline.seek(T0 + 43_200)
+        qtbot.waitUntil(lambda: "unreachable" in window.status_label.text(), timeout=15000)
+        panel.timeline.seek(T0 + 86400 + 5)  # the live part still answers
+        window.refresh_now()
+        assert window.sensor_table.value_text("T-L") == format_number(99.0)
+    finally:
+        postgres_server.start()
+    panel.timeline.seek(T0 + 43_200 + 10)
+    qtbot.waitUntil(lambda: window.status_label.text() == "History: back online", timeout=20000)
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(27.2), timeout=10000)
+
+
+def test_mqtt_live_values_continue_the_historian_on_one_timeline(qtbot, window, tmp_path, postgres_server,  # noqa: F811
+                                                                  mqtt_broker, monkeypatch):
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    postgres_server.psql("DROP TABLE IF EXISTS older; CREATE TABLE older (at timestamptz, tag text, v float8);"
+                         f"INSERT INTO older SELECT to_timestamp({T0} + g * 60), 'T-L', 20 + g / 100.0 "
+                         "FROM generate_series(0, 1439) g;")
+    monkeypatch.setenv("HISTORIAN_PW", PASSWORD)
+    project = build_blocks_project(tmp_path, f"""
+[[sources]]
+kind = "mqtt"
+name = "plant-broker"
+host = "127.0.0.1"
+port = {mqtt_broker.port}
+reconnect_min_s = 0.1
+reconnect_max_s = 0.3
+
+[[sources.topics]]
+topic = "plant/{{sensor}}"
+payload = "number"
+
+[[history]]
+kind = "postgresql"
+host = "127.0.0.1"
+port = {postgres_server.port}
+database = "{DATABASE}"
+username = "{USER}"
+password_env = "HISTORIAN_PW"
+table = "older"
+time_column = "at"
+sensor_column = "tag"
+value_column = "v"
+""")
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and bool(window.session.sources), timeout=30000)
+    session = window.session
+    qtbot.waitUntil(lambda: session.has_data and session.clock.start == T0, timeout=15000)
+    store = session.store
+    assert isinstance(store, CombinedHistory) and session.sources[0].store is store.live
+    client = paho.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", mqtt_broker.port)
+    client.loop_start()
+    try:
+        def publish_until_shown() -> bool:
+            client.publish("plant/T-L", "55.5", qos=0)
+            return shown_value(window) == format_number(55.5)
+        qtbot.waitUntil(publish_until_shown, timeout=10000)  # the live value at the live end
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert session.clock.follow_live and session.clock.end > T0 + 86400 * 300  # one timeline: 2024 → now
+    panel = window.panels["recording_panel"]
+    panel.timeline.seek(T0 + 630)  # back in the historian's part
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(20.1), timeout=10000)
+    panel.timeline.go_live()
+    qtbot.waitUntil(lambda: shown_value(window) == format_number(55.5), timeout=5000)

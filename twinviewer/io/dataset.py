@@ -1,0 +1,918 @@
+"""Recording *datasets*: a folder of Parquet files partitioned by day, opened lazily, with a cached summary.
+
+Layout (see docs/recording-format.md, "Datasets")::
+
+    plant/                          any folder name
+      _twinviewer.json              sensors, units, events, time range, row count
+      date=2024-03-01/part-0.parquet
+      date=2024-03-02/part-0.parquet
+      _summary/                     cache: min, max, mean, count per bucket at a ladder of resolutions
+
+Each day file is a native recording (same columns, same footer metadata), so DuckDB, Polars and Spark read
+the folder as it is (``read_parquet('plant/*/*.parquet', hive_partitioning=true)``; folders starting with
+``_`` are skipped by Spark and Hive). :class:`ParquetDataset` reads only the row groups a question needs
+(row-group time statistics locate them), keeps a few decoded groups, and answers long ranges from the
+summary, memory-mapped. :class:`DatasetWriter` writes day files and the summary in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from twinviewer.core.errors import CancelledError, RecordingError
+from twinviewer.core.events import Event, crossings_in
+from twinviewer.core.history import (
+    LAZY_MAX_POINTS,
+    RESOLUTION_LADDER_S,
+    HistorySource,
+    Summary,
+    crossings_from_summary,
+    crossings_of_buckets,
+    decimate,
+    pick_resolution,
+    summarize,
+    window_from_summary,
+)
+from twinviewer.core.store import NO_DATA, STALE, Snapshot
+from twinviewer.io.recording import (
+    METADATA_KEY,
+    QUALITY_BAD,
+    QUALITY_GOOD,
+    SCHEMA,
+    Cancel,
+    Progress,
+    _metadata_json,
+)
+
+DATASET_META = "_twinviewer.json"
+SUMMARY_DIR = "_summary"
+DATASET_FORMAT = "twinviewer-dataset"
+DATASET_VERSION = 1
+DAY_S = 86400.0
+ROW_GROUP_ROWS = 1 << 18
+RAW_ROW_BUDGET = 3_000_000
+"""A chart reads raw rows for its range when at most this many; beyond, it reads the summary."""
+WHOLE_READ_BUDGET = 50_000_000
+"""``samples``/``aligned_samples`` (exporters, detectors) load a whole dataset only up to this many rows."""
+GROUP_CACHE = 24
+FILE_CACHE = 16
+LOOKBACK_GROUPS = 4
+"""values_at looks this many row groups back for a sensor without a sample in the group holding t."""
+TIMELINE_BUCKETS = 2048
+"""Threshold episodes over a long range come from the summary level giving at most this many buckets."""
+SUMMARY_BASE_PERIODS = 30.0
+"""The finest summary level is the first ladder step at least this many median sample periods long."""
+_PARTITION_PREFIX = "date="
+
+
+class DatasetMeta(BaseModel):
+    """``_twinviewer.json``."""
+
+    model_config = ConfigDict(extra="allow")
+    format: str = DATASET_FORMAT
+    format_version: int = Field(DATASET_VERSION, ge=1)
+    sensors: list[str] = Field(default_factory=list)
+    asset: str = ""
+    units: dict[str, str] = Field(default_factory=dict)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    rows: int = Field(0, ge=0)
+    period_s: float = Field(1.0, gt=0, allow_inf_nan=False)
+    time_range: tuple[float, float] | None = None
+
+
+def is_dataset_folder(path: Path | str) -> bool:
+    """A folder holding ``_twinviewer.json`` or ``date=YYYY-MM-DD`` partitions of Parquet files."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    if (path / DATASET_META).is_file():
+        return True
+    return any(p.is_dir() and p.name.startswith(_PARTITION_PREFIX) for p in path.iterdir())
+
+
+def _day_name(day: int) -> str:
+    return _PARTITION_PREFIX + (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+
+def _day_of(name: str) -> int | None:
+    try:
+        return (dt.date.fromisoformat(name[len(_PARTITION_PREFIX):]) - dt.date(1970, 1, 1)).days
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------ summary
+class _SummaryBuilder:
+    """Accumulates the finest summary level into memory-mapped arrays, then derives the coarser ones."""
+
+    def __init__(self, folder: Path, sensor_ids: list[str], first_day: int, last_day: int, base_s: float):
+        self.folder = folder
+        self.k = len(sensor_ids)
+        self.base_s = float(base_s)
+        self.origin = first_day * DAY_S
+        self.n = int(round((last_day - first_day + 1) * DAY_S / self.base_s))
+        folder.mkdir(parents=True, exist_ok=True)
+        shape = (self.k, self.n)
+
+        def new(name: str, dtype, fill) -> np.ndarray:
+            array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype, shape=shape)
+            array[:] = fill
+            return array
+
+        self.vmin = new("min", np.float32, np.nan)
+        self.vmax = new("max", np.float32, np.nan)
+        self.total = new("sum", np.float64, 0.0)
+        self.count = new("count", np.uint32, 0)
+
+    def add_grid(self, times: np.ndarray, values: np.ndarray) -> None:
+        """Rows of all sensors (``values`` is ``len(times) × k``, NaN = no value), times sorted."""
+        if times.size == 0:
+            return
+        buckets = np.floor((times - self.origin) / self.base_s).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
+        ids = buckets[starts]
+        finite = np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            lo = np.fmin.reduceat(values, starts, axis=0).T
+            hi = np.fmax.reduceat(values, starts, axis=0).T
+        total = np.add.reduceat(np.where(finite, values, 0.0), starts, axis=0).T
+        count = np.add.reduceat(finite, starts, axis=0, dtype=np.uint32).T
+        if ids.size and np.all(np.diff(ids) == 1):
+            cols = slice(int(ids[0]), int(ids[-1]) + 1)
+        else:
+            cols = ids
+        self.vmin[:, cols] = np.fmin(self.vmin[:, cols], lo)
+        self.vmax[:, cols] = np.fmax(self.vmax[:, cols], hi)
+        self.total[:, cols] += total
+        self.count[:, cols] += count
+
+    def add_long(self, times: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
+        """Samples of any sensors: ``codes`` index the dataset's sensor list."""
+        keep = np.isfinite(values) & (codes >= 0)
+        buckets = np.floor((times[keep] - self.origin) / self.base_s).astype(np.int64)
+        flat = codes[keep].astype(np.int64) * self.n + buckets
+        v = values[keep]
+        np.fmin.at(self.vmin.reshape(-1), flat, v.astype(np.float32))
+        np.fmax.at(self.vmax.reshape(-1), flat, v.astype(np.float32))
+        np.add.at(self.total.reshape(-1), flat, v)
+        np.add.at(self.count.reshape(-1), flat, 1)
+
+    def finish(self, signature: dict[str, Any]) -> None:
+        """Write every level (``L{seconds}.{min,max,mean,count}.npy``) and ``levels.json``."""
+        levels = [s for s in RESOLUTION_LADDER_S if s >= self.base_s and DAY_S % s == 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for level in levels:
+                factor = int(round(level / self.base_s))
+                if factor == 1:
+                    lo, hi, total, count = self.vmin, self.vmax, self.total, self.count
+                else:
+                    m = self.n // factor
+                    lo = np.fmin.reduce(self.vmin[:, :m * factor].reshape(self.k, m, factor), axis=2)
+                    hi = np.fmax.reduce(self.vmax[:, :m * factor].reshape(self.k, m, factor), axis=2)
+                    total = self.total[:, :m * factor].reshape(self.k, m, factor).sum(axis=2)
+                    count = self.count[:, :m * factor].reshape(self.k, m, factor).sum(axis=2, dtype=np.uint32)
+                stem = f"L{int(level)}"
+                np.save(self.folder / f"{stem}.min.npy", lo)
+                np.save(self.folder / f"{stem}.max.npy", hi)
+                np.save(self.folder / f"{stem}.count.npy", count)
+                mean = np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+                np.save(self.folder / f"{stem}.mean.npy", mean)
+        del self.vmin, self.vmax, self.total, self.count
+        for name in ("min", "max", "sum", "count"):
+            (self.folder / f".build.{name}.npy").unlink(missing_ok=True)
+        info = {"levels": levels, "origin": self.origin, "buckets_base": self.n, "signature": signature}
+        (self.folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
+
+
+def _signature(folder: Path) -> dict[str, Any]:
+    """What the summary was built from: the day files' names, sizes and modification times."""
+    files = sorted(folder.glob(f"{_PARTITION_PREFIX}*/*.parquet"))
+    total = sum(f.stat().st_size for f in files)
+    latest = max((f.stat().st_mtime_ns for f in files), default=0)
+    return {"files": len(files), "bytes": total, "mtime_ns": latest}
+
+
+# ------------------------------------------------------------------------------------------ writing
+class DatasetWriter:
+    """Writes a dataset folder in one pass: day files (grid layout) and the summary.
+
+    ``write(times, values2d, quality=None)`` takes rows of every sensor in time order (any chunk size; a
+    chunk may cross midnight). ``close()`` finishes the last day file, the summary and ``_twinviewer.json``.
+    The dataset is built in ``<folder>.part`` and moved into place at the end.
+    """
+
+    def __init__(self, folder: Path | str, sensor_ids: Sequence[str], first_time: float, last_time: float,
+                 period_s: float = 1.0, metadata: Mapping[str, Any] | None = None):
+        self.folder = Path(folder)
+        self.sensor_ids = list(sensor_ids)
+        if len(set(self.sensor_ids)) != len(self.sensor_ids):
+            raise ValueError("a sensor id appears twice")
+        if not (math.isfinite(first_time) and math.isfinite(last_time) and last_time >= first_time):
+            raise RecordingError(f"{self.folder}: cannot write a dataset over the time range "
+                                 f"{first_time} – {last_time}")
+        self.metadata = dict(metadata or {})
+        self.period_s = float(period_s) if period_s and period_s > 0 else 1.0
+        self.work = self.folder.with_name(f".{self.folder.name}.part")
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        self.first_day = int(first_time // DAY_S)
+        self.last_day = int(last_time // DAY_S)
+        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * self.period_s and DAY_S % s == 0),
+                    DAY_S)
+        self.summary = _SummaryBuilder(self.work / SUMMARY_DIR, self.sensor_ids, self.first_day, self.last_day, base)
+        self._schema = SCHEMA.with_metadata({METADATA_KEY: _metadata_json(self.sensor_ids, "grid", self.metadata)})
+        self._dictionary = pa.array(self.sensor_ids, type=pa.string())
+        self._day: int | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+        self.range: list[float] = [math.inf, -math.inf]
+
+    def _open_day(self, day: int) -> pq.ParquetWriter:
+        if self._day == day and self._writer is not None:
+            return self._writer
+        if self._writer is not None:
+            self._writer.close()
+        target = self.work / _day_name(day)
+        target.mkdir(exist_ok=True)
+        self._writer = pq.ParquetWriter(target / "part-0.parquet", self._schema, compression="zstd",
+                                        use_dictionary=["sensor"], use_byte_stream_split=["value"],
+                                        write_statistics=["time", "quality"])
+        self._day = day
+        return self._writer
+
+    def write(self, times: np.ndarray, values2d: np.ndarray, quality: np.ndarray | None = None) -> None:
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        values2d = np.asarray(values2d)
+        k = len(self.sensor_ids)
+        if values2d.shape != (times.size, k):
+            raise ValueError(f"values shape {values2d.shape} does not match {times.size} times × {k} sensors")
+        if times.size == 0:
+            return
+        if not np.isfinite(times).all() or (times.size > 1 and not np.all(np.diff(times) > 0)) \
+                or times[0] <= self.range[1]:
+            raise RecordingError(f"{self.folder}: rows must come in strictly increasing, finite time order")
+        days = np.floor(times / DAY_S).astype(np.int64)
+        if days[0] < self.first_day or days[-1] > self.last_day:
+            raise RecordingError(f"{self.folder}: rows outside the announced time range")
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
+            self._write_day(int(days[lo]), times[lo:hi], values2d[lo:hi],
+                            None if quality is None else np.asarray(quality)[lo:hi])
+        self.range = [min(self.range[0], float(times[0])), float(times[-1])]
+
+    def _write_day(self, day: int, times: np.ndarray, values: np.ndarray, quality: np.ndarray | None) -> None:
+        writer = self._open_day(day)
+        k = len(self.sensor_ids)
+        m = times.size
+        values = values.astype(np.float64, copy=False)
+        quality_column = (np.full(m * k, QUALITY_GOOD, dtype=np.uint8) if quality is None
+                          else quality.astype(np.uint8).reshape(-1))
+        table = pa.Table.from_arrays([
+            pa.array(np.repeat(np.round(times * 1e6).astype(np.int64), k), type=pa.timestamp("us", tz="UTC")),
+            pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(k, dtype=np.int32), m)), self._dictionary),
+            pa.array(values.reshape(-1)),
+            pa.array(quality_column),
+        ], schema=self._schema)
+        writer.write_table(table, row_group_size=max(ROW_GROUP_ROWS // max(k, 1), 1) * k)
+        summary_values = values if quality is None else np.where(quality == QUALITY_BAD, np.nan, values)
+        self.summary.add_grid(times, summary_values)
+        self.rows += m * k
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def close(self) -> Path:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        meta = dict(self.metadata)
+        meta["events"] = [e.to_json() if isinstance(e, Event) else dict(e) for e in meta.get("events") or []]
+        meta.update(format=DATASET_FORMAT, format_version=DATASET_VERSION, sensors=self.sensor_ids,
+                    rows=self.rows, period_s=self.period_s,
+                    time_range=list(self.range) if self.rows else None)
+        (self.work / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        self.summary.finish(_signature(self.work))
+        if self.folder.exists():
+            if not is_dataset_folder(self.folder) and any(self.folder.iterdir()):
+                self.abort()
+                raise RecordingError(f"{self.folder}: exists and is not a dataset; not overwriting it")
+            shutil.rmtree(self.folder)
+        os.replace(self.work, self.folder)
+        return self.folder
+
+
+def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = None,
+                  metadata: Mapping[str, Any] | None = None, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> Path:
+    """Write a store's samples as a dataset folder (sensors that share no time index are aligned on the
+    union of their times; a sensor without a sample at a time is written as a bad-quality row)."""
+    sensor_ids = [s for s in (sensor_ids or store.sensor_ids) if store.has(s) and store.sensor_time_range(s)]
+    if not sensor_ids:
+        raise RecordingError(f"{folder}: nothing to write (no samples)")
+    aligned = store.aligned_samples(sensor_ids)
+    quality = None
+    if aligned is not None:
+        times, matrix = aligned
+    else:
+        series = [store.samples(s) for s in sensor_ids]
+        times = np.unique(np.concatenate([t for t, _ in series]))
+        matrix = np.full((times.size, len(sensor_ids)), np.nan)
+        quality = np.full(matrix.shape, QUALITY_BAD, dtype=np.uint8)
+        for j, (t, v) in enumerate(series):
+            rows = np.searchsorted(times, t)
+            matrix[rows, j] = v
+            quality[rows, j] = QUALITY_GOOD
+    period = float(np.median(np.diff(times))) if times.size > 1 else 1.0
+    writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata)
+    try:
+        step = max(ROW_GROUP_ROWS * 8 // len(sensor_ids), 1)
+        for start in range(0, times.size, step):
+            if cancel is not None and cancel():
+                raise CancelledError(f"writing {Path(folder).name} cancelled")
+            stop = start + step
+            writer.write(times[start:stop], matrix[start:stop], None if quality is None else quality[start:stop])
+            if progress is not None:
+                progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+# ------------------------------------------------------------------------------------------ reading
+class _DayFile:
+    """One day file: its row groups' time bounds and row counts, and how its rows map to the sensors."""
+
+    def __init__(self, path: Path, dataset_index: Mapping[str, int]):
+        try:
+            self.parquet = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise RecordingError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        self.path = path
+        names = self.parquet.schema_arrow.names
+        missing = {"time", "sensor", "value"} - set(names)
+        if missing:
+            raise RecordingError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        self.has_quality = "quality" in names
+        raw = (self.parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
+        meta = {}
+        if raw:
+            try:
+                meta = json.loads(raw)
+            except json.JSONDecodeError:
+                raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
+        sensors = [str(s) for s in meta.get("sensors") or []]
+        self.grid = meta.get("layout") == "grid" and bool(sensors)
+        self.grid_columns = np.array([dataset_index.get(s, -1) for s in sensors], dtype=np.int64)
+        metadata = self.parquet.metadata
+        time_index = names.index("time")
+        self.t_min = np.empty(metadata.num_row_groups)
+        self.t_max = np.empty(metadata.num_row_groups)
+        self.rows = np.empty(metadata.num_row_groups, dtype=np.int64)
+        for g in range(metadata.num_row_groups):
+            group = metadata.row_group(g)
+            stats = group.column(time_index).statistics
+            self.rows[g] = group.num_rows
+            if stats is None or not stats.has_min_max:
+                raise RecordingError(f"{path}: row group {g} has no time statistics; rewrite it with "
+                                     "`twinviewer convert`")
+            self.t_min[g] = _seconds(stats.min)
+            self.t_max[g] = _seconds(stats.max)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.timestamp()
+    return float(value) * 1e-6
+
+
+class _Group:
+    """A decoded row group as long arrays: times, sensor indices (into the dataset's list), values."""
+
+    __slots__ = ("times", "codes", "values", "grid_times", "grid_values", "grid_columns")
+
+    def __init__(self):
+        self.times = self.codes = self.values = None
+        self.grid_times = self.grid_values = self.grid_columns = None
+
+
+class ParquetDataset(HistorySource):
+    """A dataset folder as a lazy :class:`~twinviewer.core.history.HistorySource`."""
+
+    in_memory = False
+
+    def __init__(self, folder: Path | str, progress: Progress | None = None, cancel: Cancel | None = None,
+                 rename: Mapping[str, str] | None = None):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise RecordingError(f"{self.folder}: no such folder")
+        days = []
+        for entry in self.folder.iterdir():
+            day = _day_of(entry.name) if entry.is_dir() and entry.name.startswith(_PARTITION_PREFIX) else None
+            if day is None:
+                continue
+            files = sorted(entry.glob("*.parquet"))
+            if len(files) > 1:
+                raise RecordingError(f"{entry}: more than one Parquet file in a day partition "
+                                     f"({', '.join(f.name for f in files[:3])}); merge them with `twinviewer convert`")
+            if files:
+                days.append((day, files[0]))
+        if not days:
+            raise RecordingError(f"{self.folder}: no day partitions (date=YYYY-MM-DD/*.parquet) found")
+        days.sort()
+        self.days = np.array([d for d, _ in days], dtype=np.int64)
+        self.paths = [p for _, p in days]
+        self.meta = self._read_meta()
+        self._file_ids = list(self.meta.sensors) or self._sensors_from_first_file()
+        self._index = {s: i for i, s in enumerate(self._file_ids)}  # names in the files → position
+        self._ids = [(rename or {}).get(s, s) for s in self._file_ids]  # the names views ask for
+        if len(set(self._ids)) != len(self._ids):
+            raise RecordingError(f"{self.folder}: the column mapping gives two sensors the same id")
+        self._public = {s: i for i, s in enumerate(self._ids)}
+        self._periods: dict[str, float] = {}
+        self._density: float | None = None
+        self._lock = threading.RLock()
+        self._files: OrderedDict[int, _DayFile] = OrderedDict()
+        self._groups: OrderedDict[tuple[int, int], _Group] = OrderedDict()
+        first, last = self._file(0), self._file(len(self.paths) - 1)
+        self._range = (float(first.t_min.min()), float(last.t_max.max())) if first.rows.size and last.rows.size \
+            else None
+        self.stale_factor = 3.0
+        self.report_text = ""
+        self.levels: dict[float, dict[str, np.ndarray]] = {}
+        self._load_summary(progress, cancel)
+
+    # ----- opening
+    def _read_meta(self) -> DatasetMeta:
+        path = self.folder / DATASET_META
+        if not path.is_file():
+            return DatasetMeta()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            meta = DatasetMeta.model_validate(data)
+        except json.JSONDecodeError as exc:
+            raise RecordingError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise RecordingError(f"{path}: {where}: {first['msg']}") from None
+        if meta.format_version > DATASET_VERSION:
+            raise RecordingError(f"{path}: dataset format version {meta.format_version} is newer than this "
+                                 f"TwinViewer reads ({DATASET_VERSION}); update TwinViewer")
+        return meta
+
+    def _sensors_from_first_file(self) -> list[str]:
+        parquet = pq.ParquetFile(self.paths[0])
+        raw = (parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
+        if raw:
+            sensors = json.loads(raw).get("sensors")
+            if sensors:
+                return [str(s) for s in sensors]
+        column = parquet.read_row_group(0, columns=["sensor"]).column("sensor").combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary
+        return sorted({str(s) for s in column.to_pylist() if s is not None})
+
+    def _load_summary(self, progress: Progress | None, cancel: Cancel | None) -> None:
+        folder = self.folder / SUMMARY_DIR
+        info_path = folder / "levels.json"
+        signature = _signature(self.folder)
+        info = None
+        if info_path.is_file():
+            try:
+                info = json.loads(info_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                info = None
+        if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
+            info = self._build_summary(progress, cancel, signature)
+        self.origin = float(info["origin"])
+        for level in info["levels"]:
+            stem = folder / f"L{int(level)}"
+            try:
+                self.levels[float(level)] = {part: np.load(f"{stem}.{part}.npy", mmap_mode="r")
+                                             for part in ("min", "max", "mean", "count")}
+            except (OSError, ValueError) as exc:
+                raise RecordingError(f"{stem}.*.npy: summary cache unreadable ({exc}); delete {folder}") from None
+
+    def _build_summary(self, progress: Progress | None, cancel: Cancel | None,
+                       signature: dict[str, Any]) -> dict[str, Any]:
+        """First open of a dataset written elsewhere (or changed since): read every day once."""
+        period = self.meta.period_s
+        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * period and DAY_S % s == 0),
+                    DAY_S)
+        folder = self.folder / SUMMARY_DIR
+        builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
+        for i in range(len(self.paths)):
+            day_file = self._file(i)
+            for g in range(day_file.rows.size):
+                if cancel is not None and cancel():
+                    raise CancelledError(f"summarising {self.folder.name} cancelled")
+                group = self._decode(i, g, cache=False)
+                if group.grid_values is not None and (group.grid_columns == np.arange(len(self._ids))).all():
+                    builder.add_grid(group.grid_times, group.grid_values)
+                elif group.grid_values is not None:
+                    m, k = group.grid_values.shape
+                    builder.add_long(np.repeat(group.grid_times, k), np.tile(group.grid_columns, m),
+                                     group.grid_values.reshape(-1))
+                else:
+                    builder.add_long(group.times, group.codes, group.values)
+            if progress is not None:
+                progress((i + 1) / len(self.paths), f"Summarising {self.folder.name}")
+        builder.finish(signature)
+        info = json.loads((folder / "levels.json").read_text(encoding="utf-8"))
+        info["sensors"] = self._file_ids
+        (folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
+        return info
+
+    def _file(self, i: int) -> _DayFile:
+        with self._lock:
+            day_file = self._files.get(i)
+            if day_file is None:
+                day_file = _DayFile(self.paths[i], self._index)
+                self._files[i] = day_file
+                while len(self._files) > FILE_CACHE:
+                    self._files.popitem(last=False)
+            else:
+                self._files.move_to_end(i)
+            return day_file
+
+    def _decode(self, i: int, g: int, cache: bool = True) -> _Group:
+        key = (i, g)
+        with self._lock:
+            group = self._groups.get(key)
+            if group is not None:
+                self._groups.move_to_end(key)
+                return group
+        day_file = self._file(i)
+        columns = ["time", "value"] + (["quality"] if day_file.has_quality else [])
+        grid = day_file.grid and (day_file.grid_columns >= 0).all()
+        if not grid:
+            columns.append("sensor")
+        try:
+            table = day_file.parquet.read_row_group(g, columns=columns)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise RecordingError(f"{day_file.path}: row group {g} unreadable ({exc})") from None
+        time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy()
+        values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        if day_file.has_quality:
+            quality = table.column("quality").combine_chunks().fill_null(0).to_numpy(zero_copy_only=False)
+            values[quality == QUALITY_BAD] = np.nan
+        group = _Group()
+        k = day_file.grid_columns.size
+        if grid and time_us.size % k == 0:
+            m = time_us.size // k
+            grid_time = time_us.reshape(m, k)
+            if (grid_time[:, 0] == grid_time[:, -1]).all():
+                group.grid_times = grid_time[:, 0] * 1e-6
+                group.grid_values = values.reshape(m, k)
+                group.grid_columns = day_file.grid_columns
+        if group.grid_values is None:
+            if "sensor" not in table.column_names:
+                table = day_file.parquet.read_row_group(g, columns=["sensor"])
+            sensors = table.column("sensor").combine_chunks()
+            if pa.types.is_dictionary(sensors.type):
+                lookup = np.array([self._index.get(str(s), -1) for s in sensors.dictionary.to_pylist()] + [-1],
+                                  dtype=np.int64)
+                indices = sensors.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                codes = lookup[indices]
+            else:
+                codes = np.array([self._index.get(str(s), -1) for s in sensors.to_pylist()], dtype=np.int64)
+            times = time_us * 1e-6
+            order = np.argsort(times, kind="stable")
+            group.times, group.codes, group.values = times[order], codes[order], values[order]
+        if cache:
+            with self._lock:
+                self._groups[key] = group
+                while len(self._groups) > GROUP_CACHE:
+                    self._groups.popitem(last=False)
+        return group
+
+    # ----- locating
+    def _position(self, t: float) -> tuple[int, int] | None:
+        """(file, group) of the last row group starting at or before ``t``, None before the data."""
+        i = int(np.searchsorted(self.days, math.floor(t / DAY_S), side="right")) - 1
+        while i >= 0:
+            day_file = self._file(i)
+            g = int(np.searchsorted(day_file.t_min, t, side="right")) - 1
+            if g >= 0:
+                return i, g
+            i -= 1
+        return None
+
+    def _previous(self, i: int, g: int) -> tuple[int, int] | None:
+        if g > 0:
+            return i, g - 1
+        while i > 0:
+            i -= 1
+            n = self._file(i).rows.size
+            if n:
+                return i, n - 1
+        return None
+
+    def _groups_between(self, t0: float, t1: float) -> list[tuple[int, int]]:
+        out = []
+        first_day = math.floor(t0 / DAY_S)
+        last_day = math.floor(t1 / DAY_S)
+        lo = int(np.searchsorted(self.days, first_day, side="left"))
+        hi = int(np.searchsorted(self.days, last_day, side="right"))
+        for i in range(lo, hi):
+            day_file = self._file(i)
+            hits = np.flatnonzero((day_file.t_max >= t0) & (day_file.t_min <= t1))
+            out.extend((i, int(g)) for g in hits)
+        return out
+
+    # ----- HistorySource
+    @property
+    def sensor_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def has(self, sensor_id: str) -> bool:
+        return sensor_id in self._public
+
+    def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
+        if expected_period_s is not None:
+            self._periods[sensor_id] = float(expected_period_s)
+
+    def expected_period(self, sensor_id: str) -> float:
+        return self._periods.get(sensor_id, self.meta.period_s)
+
+    @property
+    def version(self) -> int:
+        return 0
+
+    def time_range(self) -> tuple[float, float] | None:
+        return self._range
+
+    @property
+    def sample_count(self) -> int:
+        return self.meta.rows
+
+    def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
+        ids = tuple(self._ids if sensor_ids is None else sensor_ids)
+        n = len(ids)
+        wanted = np.array([self._public.get(s, -1) for s in ids], dtype=np.int64)
+        values = np.full(n, np.nan)
+        times = np.full(n, np.nan)
+        k = len(self._ids)
+        found_value = np.full(k, np.nan)
+        found_time = np.full(k, np.nan)
+        pending = np.zeros(k, dtype=bool)
+        pending[wanted[wanted >= 0]] = True
+        position = self._position(t) if np.isfinite(t) else None
+        steps = 0
+        while position is not None and pending.any() and steps <= LOOKBACK_GROUPS:
+            group = self._decode(*position)
+            if group.grid_values is not None:
+                row = int(np.searchsorted(group.grid_times, t, side="right")) - 1
+                if row >= 0:
+                    cols = group.grid_columns
+                    take = cols >= 0
+                    fill = take.copy()
+                    fill[take] = pending[cols[take]]
+                    found_value[cols[fill]] = group.grid_values[row, fill]
+                    found_time[cols[fill]] = group.grid_times[row]
+                    pending[cols[fill]] = False
+            else:
+                end = int(np.searchsorted(group.times, t, side="right"))
+                codes = group.codes[:end][::-1]
+                unique, first = np.unique(codes, return_index=True)
+                last_rows = end - 1 - first
+                use = (unique >= 0)
+                use[use] = pending[unique[use]]
+                found_value[unique[use]] = group.values[last_rows[use]]
+                found_time[unique[use]] = group.times[last_rows[use]]
+                pending[unique[use]] = False
+            position = self._previous(*position)
+            steps += 1
+        known = wanted >= 0
+        values[known] = found_value[wanted[known]]
+        times[known] = found_time[wanted[known]]
+        stale_after = np.array([self.expected_period(s) * self.stale_factor for s in ids])
+        state = np.zeros(n, dtype=np.int8)
+        with np.errstate(invalid="ignore"):
+            state[(t - times) > stale_after] = STALE
+        state[np.isnan(values)] = NO_DATA
+        return Snapshot(float(t), ids, values, times, state)
+
+    def _raw_rows(self, t0: float, t1: float) -> float:
+        """Rows a raw read of ``[t0, t1]`` would decode, estimated from the data's density (no file opened)."""
+        if self._range is None:
+            return 0.0
+        if self._density is None:
+            first = self._file(0)
+            span = max(float(first.t_max.max() - first.t_min.min()), 1.0)
+            self._density = float(self.meta.rows) / max(self._range[1] - self._range[0], 1.0) if self.meta.rows \
+                else float(first.rows.sum()) / span
+        return (min(t1, self._range[1]) - max(t0, self._range[0]) + 1.0) * self._density
+
+    def threshold_crossings(self, sensor_id: str, thresholds: Any, t0: float | None = None,
+                            t1: float | None = None) -> list[tuple[float, str, str]]:
+        """Exact from raw samples over a short range, else from the summary level of about 4,000 buckets."""
+        if sensor_id not in self._public or self._range is None:
+            return []
+        lo = self._range[0] if t0 is None else max(t0, self._range[0])
+        hi = self._range[1] if t1 is None else min(t1, self._range[1])
+        if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
+            times, values = self.samples_between(sensor_id, lo, hi)
+            return crossings_in(times, values, thresholds)
+        level = pick_resolution(list(self.levels), hi - lo, TIMELINE_BUCKETS)
+        return crossings_from_summary(self._level_summary(sensor_id, lo, hi, level), thresholds)
+
+    def threshold_crossings_many(self, limits: Mapping[str, Any], t0: float | None = None,
+                                 t1: float | None = None) -> dict[str, list[tuple[float, str, str]]]:
+        """Every sensor's crossings from one read of the summary level of ≈ 4,000 buckets (short ranges:
+        per sensor from raw samples)."""
+        if self._range is None:
+            return {s: [] for s in limits}
+        lo = self._range[0] if t0 is None else max(t0, self._range[0])
+        hi = self._range[1] if t1 is None else min(t1, self._range[1])
+        if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
+            return super().threshold_crossings_many(limits, t0, t1)
+        known = [s for s in limits if s in self._public]
+        level = pick_resolution(list(self.levels), hi - lo, TIMELINE_BUCKETS)
+        arrays = self.levels[level]
+        n = arrays["count"].shape[1]
+        b0 = max(int(math.floor((lo - self.origin) / level)), 0)
+        b1 = min(int(math.floor((hi - self.origin) / level)) + 1, n)
+        rows = np.array([self._public[s] for s in known], dtype=np.intp)
+        every = rows.size == arrays["count"].shape[0] and bool((rows == np.arange(rows.size)).all())
+
+        def block(part: str) -> np.ndarray:
+            data = arrays[part][:, b0:b1]
+            return np.array(data) if every else np.asarray(data)[rows]
+
+        vmin, vmax = block("min"), block("max")  # an empty bucket is NaN in both already
+        times = self.origin + level * np.arange(b0, b1, dtype=np.float64)
+        found = crossings_of_buckets(times, vmin, vmax, [limits[s] for s in known])
+        result = dict(zip(known, found, strict=True))
+        return {s: result.get(s, []) for s in limits}
+
+    def samples_between(self, sensor_id: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Raw samples of one sensor with ``t0 <= t <= t1`` (reads every row group of the range)."""
+        code = self._public.get(sensor_id)
+        if code is None:
+            return np.empty(0), np.empty(0)
+        parts_t, parts_v = [], []
+        for i, g in self._groups_between(t0, t1):
+            group = self._decode(i, g)
+            if group.grid_values is not None:
+                col = np.flatnonzero(group.grid_columns == code)
+                if col.size == 0:
+                    continue
+                times, values = group.grid_times, group.grid_values[:, int(col[0])]
+            else:
+                mine = group.codes == code
+                times, values = group.times[mine], group.values[mine]
+            inside = (times >= t0) & (times <= t1)
+            parts_t.append(times[inside])
+            parts_v.append(values[inside])
+        if not parts_t:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(parts_t), np.concatenate(parts_v)
+
+    def _whole(self) -> tuple[float, float]:
+        """The whole range, when it is small enough to load (else a RecordingError that says so)."""
+        if self._range is None:
+            return (0.0, -1.0)
+        rows = self._raw_rows(*self._range)
+        if rows > WHOLE_READ_BUDGET:
+            raise RecordingError(f"{self.folder}: {rows:,.0f} samples are too many to load at once (at most "
+                                 f"{WHOLE_READ_BUDGET:,}); select a range with `twinviewer query` first")
+        return self._range
+
+    def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample of one sensor (at most :data:`WHOLE_READ_BUDGET` rows of the dataset are read)."""
+        return self.samples_between(sensor_id, *self._whole())
+
+    def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(times, values (n, k))`` of a grid dataset in one read, else None (then ``samples`` per sensor)."""
+        t0, t1 = self._whole()
+        cols = [self._public.get(s, -1) for s in sensor_ids]
+        if not cols or min(cols) < 0:
+            return None
+        times, blocks = [], []
+        for i, g in self._groups_between(t0, t1):
+            group = self._decode(i, g)
+            if group.grid_values is None:
+                return None
+            where = {int(c): j for j, c in enumerate(group.grid_columns)}
+            if any(c not in where for c in cols):
+                return None
+            times.append(group.grid_times)
+            blocks.append(group.grid_values[:, [where[c] for c in cols]])
+        if not times:
+            return np.empty(0), np.empty((0, len(cols)))
+        return np.concatenate(times), np.concatenate(blocks)
+
+    def window(self, sensor_id: str, t0: float, t1: float,
+               max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        empty = np.empty(0)
+        if sensor_id not in self._public or not t1 >= t0 or self._range is None:
+            return empty, empty, empty
+        t0, t1 = max(t0, self._range[0]), min(t1, self._range[1])
+        if t1 < t0:
+            return empty, empty, empty
+        max_points = min(int(max_points), LAZY_MAX_POINTS)
+        if self._raw_rows(t0, t1) <= RAW_ROW_BUDGET or not self.levels:
+            times, values = self.samples_between(sensor_id, t0, t1)
+            return decimate(times, values, max_points) if times.size else (empty, empty, empty)
+        level = pick_resolution(list(self.levels), t1 - t0, max(int(max_points), 1))
+        return window_from_summary(self._level_summary(sensor_id, t0, t1, level))
+
+    def _level_summary(self, sensor_id: str, t0: float, t1: float, level: float) -> Summary:
+        arrays = self.levels[level]
+        n = arrays["count"].shape[1]
+        b0 = max(int(math.floor((t0 - self.origin) / level)), 0)
+        b1 = min(int(math.floor((t1 - self.origin) / level)) + 1, n)
+        if b1 <= b0:
+            return Summary.empty(level)
+        row = self._public[sensor_id]
+        count = np.asarray(arrays["count"][row, b0:b1], dtype=np.float64)
+        empty = count == 0
+        lo = np.asarray(arrays["min"][row, b0:b1], dtype=np.float64)
+        hi = np.asarray(arrays["max"][row, b0:b1], dtype=np.float64)
+        mean = np.asarray(arrays["mean"][row, b0:b1], dtype=np.float64)
+        for array in (lo, hi, mean):
+            array[empty] = np.nan
+        times = self.origin + level * np.arange(b0, b1, dtype=np.float64)
+        return Summary(level, times, lo, hi, mean, count)
+
+    def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
+        """From the cached level equal to ``resolution_s`` if there is one, else from raw samples when the
+        range is short enough to read, else the closest cached level (``Summary.resolution_s`` says which)."""
+        if sensor_id not in self._public or not t1 >= t0:
+            return Summary.empty(resolution_s)
+        if float(resolution_s) in self.levels:
+            return self._level_summary(sensor_id, t0, t1, float(resolution_s))
+        if self._raw_rows(t0, t1) <= RAW_ROW_BUDGET or not self.levels:
+            times, values = self.samples_between(sensor_id, t0, t1)
+            return summarize(times, values, resolution_s)
+        level = min(self.levels, key=lambda lv: abs(math.log(lv / resolution_s)))
+        return self._level_summary(sensor_id, t0, t1, level)
+
+    def events(self) -> list[Event]:
+        out = []
+        for event in self.meta.events:
+            try:
+                out.append(Event.from_json(event))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._groups.clear()
+            self._files.clear()
+        self.levels = {}
+
+
+def open_dataset_recording(folder: Path | str, mapping: Any = None, periods: Mapping[str, float] | None = None,
+                           progress: Progress | None = None, cancel: Cancel | None = None):
+    """A dataset folder as a recording: ``(ParquetDataset, ImportReport)``, nothing read but footers and the
+    summary (built here on the first open of a dataset written by another tool). ``mapping`` renames
+    sensors (``{name in the files: sensor id}`` or a project's ``[[sources.columns]]``)."""
+    from twinviewer.io.import_report import ImportReport
+
+    rename: dict[str, str] = {}
+    if isinstance(mapping, Mapping):
+        rename = {str(k): str(v) for k, v in mapping.items()}
+    elif mapping:
+        for column in mapping:
+            if getattr(column, "scale", 1.0) not in (None, 1.0) or getattr(column, "offset", 0.0) not in (None, 0.0):
+                raise RecordingError(f"{folder}: a dataset is read as written; scale/offset of column "
+                                     f"{column.column!r} cannot be applied (convert the data instead)")
+            rename[str(column.column)] = str(column.sensor)
+    dataset = ParquetDataset(folder, progress=progress, cancel=cancel, rename=rename)
+    for sensor_id, period in (periods or {}).items():
+        dataset.add_sensor(sensor_id, period)
+    folder = Path(folder)
+    report = ImportReport(source=str(folder), files=[p.parent.name for p in dataset.paths[:3]]
+                          + ([f"… ({len(dataset.paths)} days)"] if len(dataset.paths) > 3 else []))
+    report.rows = report.samples = dataset.sample_count
+    report.sensors = dataset.sensor_ids
+    report.time_range = dataset.time_range()
+    report.events = dataset.events()
+    report.metadata = {"asset": dataset.meta.asset, "units": dict(dataset.meta.units)}
+    report.notes.append(f"Dataset of {len(dataset.paths)} day file(s), read lazily; summary levels "
+                        + ", ".join(f"{lv:g} s" for lv in sorted(dataset.levels)))
+    return dataset, report

@@ -1,0 +1,121 @@
+"""Pictures of moments of a recording for reports, video clips and bundle checks, with no window.
+
+:class:`MomentRenderer` is the headless render path (:class:`~twinviewer.render.offscreen.OffscreenView` and
+:func:`~twinviewer.render.state_render.show_state`) kept open over many instants of one recording: the
+overlay is set up once, then each :meth:`MomentRenderer.image` moves it to a time and burns in the time
+stamp (and, in status mode, the colour key). :func:`camera_state` / :func:`apply_camera` turn a VTK camera
+into the :class:`~twinviewer.core.bookmarks.Camera` saved in bookmarks and bundles and back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinviewer.core.bookmarks import Camera
+from twinviewer.core.formatting import format_time
+from twinviewer.core.overlay import STATUS_RGBA, Status
+
+
+def camera_state(scene) -> Camera:
+    camera = scene.camera
+    return Camera(position=tuple(map(float, camera.GetPosition())),
+                  focal_point=tuple(map(float, camera.GetFocalPoint())),
+                  view_up=tuple(map(float, camera.GetViewUp())),
+                  parallel_scale=max(float(camera.GetParallelScale()), 1e-9),
+                  parallel=bool(camera.GetParallelProjection()))
+
+
+def apply_camera(scene, camera: Camera) -> None:
+    scene.set_camera(camera.focal_point, camera.position, camera.view_up, camera.parallel_scale)
+    scene.set_parallel(camera.parallel)
+    scene.renderer.ResetCameraClippingRange()
+
+
+def _text_actor(size: int, position: tuple[float, float], bold: bool = False, colour=(0.05, 0.05, 0.05)):
+    from vtkmodules.vtkRenderingCore import vtkTextActor
+
+    actor = vtkTextActor()
+    prop = actor.GetTextProperty()
+    prop.SetFontSize(size)
+    prop.SetColor(*colour)
+    prop.SetBold(bold)
+    prop.SetBackgroundColor(1.0, 1.0, 1.0)
+    prop.SetBackgroundOpacity(0.8)
+    actor.SetPosition(*position)
+    actor.SetPickable(False)
+    return actor
+
+
+STATUS_KEY = ((Status.NORMAL, "normal"), (Status.WARNING, "warning"), (Status.ALARM, "alarm"),
+              (Status.STALE, "stale"), (Status.NO_DATA, "no data"))
+
+
+class MomentRenderer:
+    """One twin and one recording rendered offscreen at any instant, with the overlay, selection and camera
+    of a bookmark or bundle, a time stamp and a title burned in."""
+
+    def __init__(self, twin, store, size: tuple[int, int] = (1280, 800), overlay: str = "status",
+                 labels: str | None = None, title: str = "", view: str = "iso"):
+        from twinviewer.render.offscreen import OffscreenView
+
+        self.twin = twin
+        self.store = store
+        self.overlay = overlay
+        self.labels = labels
+        self.title = title
+        self.view = OffscreenView(twin, size)
+        self.view.scene.set_view(view)
+        self.session = None
+        self.layer = None
+        self._stamp = _text_actor(max(14, size[1] // 32), (10, size[1] - 10 - max(14, size[1] // 32) * 1.6))
+        self._stamp.GetTextProperty().SetVerticalJustificationToTop()
+        self._stamp.SetPosition(10, size[1] - 10)
+        self.view.renderer.AddViewProp(self._stamp)
+        self._key = []
+        if overlay == "status":
+            self._add_status_key(size)
+
+    def _add_status_key(self, size: tuple[int, int]) -> None:
+        font = max(11, size[1] // 45)
+        for i, (status, name) in enumerate(STATUS_KEY):
+            colour = STATUS_RGBA[int(status) + 1, :3] / 255.0
+            actor = _text_actor(font, (10, 10 + i * (font + 6)), bold=True, colour=tuple(colour * 0.85))
+            actor.SetInput(name)
+            self.view.renderer.AddViewProp(actor)
+            self._key.append(actor)
+
+    @property
+    def scene(self):
+        return self.view.scene
+
+    def set_camera(self, camera: Camera | None, view: str = "iso") -> None:
+        if camera is None:
+            self.scene.set_view(view)
+        else:
+            apply_camera(self.scene, camera)
+
+    def select(self, part: str | None) -> None:
+        self.scene.select(part if part in self.scene.parts else None)
+
+    def show(self, t: float):
+        """Put the overlay at ``t`` (the first call builds it through the headless render path)."""
+        from twinviewer.core.session import Session
+        from twinviewer.render.state_render import show_state
+
+        if self.layer is None:
+            frame = show_state(self.view, self.store, t, self.overlay, self.labels)
+            self.layer = self.view.state_layer
+            self.session = Session(self.twin.project, self.twin.model.part_names, self.store)
+        else:
+            frame = self.session.frame_at(t)
+            self.layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+        stamp = format_time(t)
+        self._stamp.SetInput(f"{self.title}\n{stamp}" if self.title else stamp)
+        return frame
+
+    def image(self, t: float) -> np.ndarray:
+        self.show(t)
+        return self.view.image()
+
+    def close(self) -> None:
+        self.view.close()
