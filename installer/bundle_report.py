@@ -3,7 +3,7 @@
     python installer/bundle_report.py dist/twinviewer [--top 25]
 
 Files under ``_internal/`` are grouped by their first path part (``numpy.libs`` and ``numpy-2.4.dist-info``
-count as ``numpy``; loose shared libraries at the top, such as libpython and the C++ runtime, as
+count as ``numpy``, ``pillow.libs`` as ``PIL``, ``_duckdb.cpython-311-*.so`` as ``duckdb``; loose shared libraries at the top, such as libpython and the C++ runtime, as
 ``(runtime libraries)``). The compressed Python modules inside the executable's archive are added to their
 top-level package. Needs PyInstaller (the build environment) to read that archive.
 """
@@ -21,10 +21,11 @@ MB = 1024 * 1024
 
 def package_of(first_part: str, is_dir: bool) -> str:
     name = re.sub(r"(\.libs|-[0-9][^/]*\.dist-info|\.dist-info|\.)$", "", first_part)
+    name = {"pillow": "PIL"}.get(name, name)
     if is_dir:
         return name
     if ".cpython-" in name or name.endswith((".abi3.so", ".pyd")):
-        return name.split(".")[0]
+        return name.split(".")[0].lstrip("_") or name  # _duckdb.cpython-311-...so counts as duckdb
     return "(runtime libraries)" if ".so" in name or name.endswith(".dll") else "(other files)"
 
 

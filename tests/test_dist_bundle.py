@@ -121,6 +121,33 @@ def test_simulate_then_render_the_recording(installed):
     assert_picture(work / "wear.png")
 
 
+def test_incident_bundle_report_and_video(installed):
+    """The incident verbs: a bundle of ten minutes, a PDF report from it, and an MP4 clip (bundled ffmpeg)."""
+    prefix, _env, work = installed
+    demo = prefix / "lib" / "twinviewer" / "demo"
+    recording = demo / "recordings" / "incident.parquet"
+    done = run_app(installed, "bundle", demo / "demo.twin.toml", "--recording", recording, "--from", "+0s",
+                   "--to", "+600s", "--out", "case.twinbundle")
+    assert done.returncode == 0, done.stderr
+    done = run_app(installed, "report", "case.twinbundle", "--out", "case.pdf")
+    assert done.returncode == 0, done.stderr
+    assert (work / "case.pdf").read_bytes()[:5] == b"%PDF-"
+    done = run_app(installed, "video", "case.twinbundle", "--out", "case.mp4", "--speed", "300", "--fps", "5",
+                   "--size", "320x240")
+    assert done.returncode == 0, done.stderr
+    assert b"ftyp" in (work / "case.mp4").read_bytes()[:64]
+
+
+def test_query_runs_sql_over_a_recording(installed):
+    """DuckDB, bundled: ``query`` counts the demo recording's samples per sensor."""
+    prefix, _env, _work = installed
+    demo = prefix / "lib" / "twinviewer" / "demo"
+    done = run_app(installed, "query", demo / "demo.twin.toml", "SELECT count(DISTINCT sensor) AS n FROM samples",
+                   "--recording", demo / "recordings" / "normal_operation.parquet")
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) >= 10
+
+
 def test_bad_input_is_one_line_and_exit_2(installed):
     done = run_app(installed, "render", "no-such.glb", "--out", "x.png")
     assert done.returncode == 2
