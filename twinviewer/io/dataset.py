@@ -151,6 +151,7 @@ class _SummaryBuilder:
             hi = np.fmax.reduceat(values, starts, axis=0).T
         total = np.add.reduceat(np.where(finite, values, 0.0), starts, axis=0).T
         count = np.add.reduceat(finite, starts, axis=0, dtype=np.uint32).T
+        cols: slice | np.ndarray
         if ids.size and np.all(np.diff(ids) == 1):
             cols = slice(int(ids[0]), int(ids[-1]) + 1)
         else:
@@ -630,7 +631,7 @@ class ParquetDataset(HistorySource):
         return None
 
     def _groups_between(self, t0: float, t1: float) -> list[tuple[int, int]]:
-        out = []
+        out: list[tuple[int, int]] = []
         first_day = math.floor(t0 / DAY_S)
         last_day = math.floor(t1 / DAY_S)
         lo = int(np.searchsorted(self.days, first_day, side="left"))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.history import HistorySource
 from twinviewer.core.secrets import PasswordPrompt, SecretStore
 from twinviewer.core.session import LoadedRecording, Session
 from twinviewer.core.signals import Signal
@@ -117,7 +118,7 @@ class LiveController:
         self.status = Signal("status")
         self.entries: list[LiveEntry] = []
         self.journal: Any = None
-        self.live_store: TimeSeriesStore | None = None
+        self.live_store: HistorySource | None = None
         self.twin: Any = None
         self.session: Session | None = None
         self.swapping = False  # True while a fresh live store is swapped in (its own recording change)

@@ -305,7 +305,9 @@ class PostgresHistory(HistorySource):
         query = sql.SQL("SELECT EXTRACT(EPOCH FROM {t})::float8, {s}::text, {v}::float8 FROM {table} "
                         "WHERE {s} = ANY(%s) AND {t} >= to_timestamp(%s) AND {t} <= to_timestamp(%s) "
                         "ORDER BY {t}").format(**self._names())
-        times, names, values = [], [], []
+        times: list[float] = []
+        names: list[str] = []
+        values: list[float | None] = []
         with connection.cursor(name="twinviewer_raw") as cursor:
             cursor.itersize = FETCH_ROWS
             cursor.execute(query, (tags, t0, t1))
@@ -333,10 +335,10 @@ class PostgresHistory(HistorySource):
         if times.size:
             tags = np.asarray(names, dtype=object)
             for tag in np.unique(tags):
-                sensor_id = self._by_tag.get(tag)
-                if sensor_id is not None:
+                tag_sensor = self._by_tag.get(tag)
+                if tag_sensor is not None:
                     mine = tags == tag
-                    store.append_many(sensor_id, times[mine], values[mine])
+                    store.append_many(tag_sensor, times[mine], values[mine])
         self._chunk = (c0, c1, store)
         self._bump()
 
