@@ -74,7 +74,7 @@ dist: venv
 	$(PY) -m pip install -q -e ".[dist]"
 	rm -rf dist/twinviewer
 	@start=$$(date +%s); \
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	PYTHONPATH=$(CURDIR) $(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist \
 		--workpath build/pyinstaller installer/twinviewer.spec && \
 	echo "pyinstaller: $$(( $$(date +%s) - start )) s"
 	bash installer/linux/package.sh dist/twinviewer
