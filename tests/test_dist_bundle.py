@@ -85,6 +85,10 @@ def test_install_puts_menu_entry_file_types_and_icons_in_place(installed):
     for icon in ("scalable/apps/twinviewer.svg", "scalable/mimetypes/application-x-twinviewer-project.svg",
                  "256x256/mimetypes/application-x-twinviewer-bundle.png"):
         assert (prefix / "share" / "icons" / "hicolor" / icon).is_file(), icon
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(prefix / "share" / "applications" / "twinviewer.desktop")],
+                               capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
     if shutil.which("update-mime-database"):  # the database desktops read was rebuilt with our types
         globs = (prefix / "share" / "mime" / "globs2").read_text()
         assert "application/x-twinviewer-project:*.twin.toml" in globs
