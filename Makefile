@@ -16,13 +16,16 @@ CORE_VENV ?= .venv-core
 CORE_PY := $(CORE_VENV)/bin/python
 CORE_PACKAGES := "numpy>=1.24" "scipy>=1.10" "pydantic>=2.5" "tomli-w>=1.0" "tomlkit>=0.12" "trimesh>=4.0" \
 	"networkx>=3.0" "lxml>=4.9" "pyarrow>=14" "paho-mqtt>=2.0" "asyncua>=1.1" "fast-simplification>=0.1.7" \
+	"orjson>=3.9" \
 	"platformdirs>=3.0" "pillow>=9.0" "DracoPy>=1.3" "cascadio>=0.0.13" \
 	"pytest>=8" "duckdb>=1.0" "cryptography>=41"
 CORE_TESTS := tests/test_layers.py tests/test_store.py tests/test_clock.py tests/test_session.py \
 	tests/test_overlay.py tests/test_field.py tests/test_alarms.py tests/test_journal.py \
 	tests/test_simulation.py tests/test_scenarios.py tests/test_import.py tests/test_meshes.py \
 	tests/test_obj_reader.py tests/test_gltf_textures.py tests/test_bodies.py tests/test_lod.py \
-	tests/test_mesh_merge.py tests/test_payloads.py tests/test_signals.py tests/test_live_controller.py
+	tests/test_mesh_merge.py tests/test_payloads.py tests/test_signals.py tests/test_live_controller.py \
+	tests/test_anomaly.py tests/test_anomaly_track.py tests/test_compare.py tests/test_rul.py \
+	tests/test_time_to_threshold.py tests/test_bookmarks.py tests/test_dataset.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -25,6 +25,38 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def no_window_left_open(request):
+    """Fail a test that leaves a window, a dialog, a 3D view or an offscreen render window open (each
+    holds a render window and memory that the next tests would share); what it left is closed."""
+    yield
+    import sys
+
+    left: list[str] = []
+    offscreen = sys.modules.get("twinviewer.render.offscreen")
+    if offscreen is not None:
+        views = list(offscreen.OffscreenView.open_views)
+        left += [f"OffscreenView of {view.twin.path.name}" for view in views]
+        for view in views:
+            view.close()
+    plotting = sys.modules.get("pyvista.plotting.plotter")
+    if plotting is not None:
+        plotters = list(plotting._ALL_PLOTTERS.values())
+        left += [f"3D view {type(plotter).__name__}" for plotter in plotters]
+        for plotter in plotters:
+            plotter.close()
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    app = widgets.QApplication.instance() if widgets is not None else None
+    if app is not None:
+        app.processEvents()
+        shown = [w for w in app.topLevelWidgets() if w.isVisible()]
+        left += [f"{type(w).__name__} {w.windowTitle()!r}" for w in shown]
+        for widget in shown:
+            widget.close()
+    if left:
+        pytest.fail(f"{request.node.name} left open: {', '.join(left)}", pytrace=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory):
     """Display stand-ins are cached in a folder of this test run, not in the user's cache."""
@@ -71,7 +103,7 @@ def blocks_view(blocks_twin):
 @pytest.fixture
 def memory_keyring():
     """The real ``keyring`` API with an in-memory backend in place of the system's (restored afterwards)."""
-    import keyring
+    keyring = pytest.importorskip("keyring")
     from keyring.backend import KeyringBackend
 
     class MemoryKeyring(KeyringBackend):

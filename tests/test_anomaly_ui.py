@@ -153,3 +153,12 @@ def test_an_attached_rul_model_shows_in_the_properties(qtbot, window, tmp_path):
     assert rul is not None and 0 <= rul <= model.cap
     window.properties.show_part(window.twin.project, window.twin.model.part("bearing_housing_de"), 1.0)
     assert "Remaining useful life of" in window.properties.text.toPlainText()
+
+
+def test_the_train_dialog_offers_the_adaptive_baseline_off_by_default(qtbot, tmp_path):
+    from twinviewer.ui.anomaly_panel import TrainDialog
+
+    dialog = TrainDialog(None, 0.0, 7200.0, 1800.0, None)
+    qtbot.addWidget(dialog)
+    assert not dialog.adapt_box.isChecked() and "slow drift" in dialog.adapt_box.text()
+    dialog.grab().save(str(tmp_path / "train.png"))

@@ -49,11 +49,18 @@ def test_file_handed_over_while_the_demo_loads_opens_right_after_it(qtbot, tmp_p
 
 def test_incident_bundle_handed_over_opens_as_a_bundle(qtbot, tmp_path):
     """``twinviewer case.twinbundle`` and a double-click on one: the bundle's project opens, not an error."""
+    import shutil
+
     from twinviewer.ui.file_open import open_file
 
     bundle = tmp_path / "case.twinbundle"
+    project = tmp_path / "pump" / DEMO_PROJECT.name  # the demo's project and model, without its detector model
+    project.parent.mkdir()
+    for name in (DEMO_PROJECT.name, "pump_skid.glb"):
+        shutil.copy(DEMO_PROJECT.parent / name, project.parent / name)
+    shutil.copytree(DEMO_PROJECT.parent / "scenarios", project.parent / "scenarios")
     recording = DEMO_PROJECT.parent / "recordings" / "incident.parquet"
-    assert main(["bundle", str(DEMO_PROJECT), "--recording", str(recording), "--from", "+5s", "--to", "+20s",
+    assert main(["bundle", str(project), "--recording", str(recording), "--from", "+5s", "--to", "+20s",
                  "--out", str(bundle)]) == 0
     window = new_window(qtbot, tmp_path)
     try:

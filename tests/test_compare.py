@@ -46,3 +46,21 @@ def test_across_two_recordings_before_and_after_a_repair():
     rows = compare_moments(sensors(), before, T0 + 1, after, T0 + 1)
     assert rows[0].sensor_id == "VT-1" and rows[0].delta < 0
     assert rows[1].sensor_id == "TT-1" and math.isclose(rows[1].delta, -31.0)
+
+
+def test_compare_command_on_the_demo_before_and_after(capsys):
+    """The demo's normal run against its bearing failure: the drive-end bearing changed most."""
+    import json
+
+    from tests.conftest import DEMO_PROJECT
+    from twinviewer.cli import main
+
+    recordings = DEMO_PROJECT.parent / "recordings"
+    assert main(["compare", str(DEMO_PROJECT), "--recording", str(recordings / "normal_operation.parquet"),
+                 "--recording-b", str(recordings / "incident.parquet"), "--a", "+1h", "--b", "+3h", "--top", "2",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["sensor"] for r in rows] == ["VT-102", "TT-102"]
+    assert all(r["part"] == "bearing_housing_de" and r["delta"] > 0 for r in rows)
+    assert main(["compare", str(DEMO_PROJECT), "--a", "+1h", "--b", "+9h"]) == 2
+    assert "outside the recording" in capsys.readouterr().err

@@ -72,6 +72,19 @@ def test_lazy_answers_match_the_store(written):
         np.testing.assert_array_equal(lazy, memory)
 
 
+def test_row_group_bounds_come_from_the_index_beside_the_summary(written):
+    folder, _ = written
+    dataset = ParquetDataset(folder)
+    assert sorted(dataset._group_stats) == [int(d) for d in dataset.days]
+    from twinviewer.io.dataset import _DayFile
+
+    for i, day in enumerate(dataset.days):
+        walked = _DayFile(dataset.paths[i], dataset._index, int(day))  # from the footer's statistics
+        for cached, fresh in zip(dataset._group_stats[int(day)], (walked.t_min, walked.t_max, walked.rows,
+                                                                  walked.quality_set), strict=True):
+            np.testing.assert_array_equal(cached, fresh)
+
+
 def test_long_ranges_come_from_the_summary(written, monkeypatch):
     folder, store = written
     dataset = ParquetDataset(folder)
@@ -95,6 +108,21 @@ def test_long_ranges_come_from_the_summary(written, monkeypatch):
     assert RAW_ROW_BUDGET > 1000
 
 
+def test_alarms_over_a_long_range_see_the_spike(written, monkeypatch):
+    from twinviewer.core.alarms import AlarmTracker
+    from twinviewer.core.project import Sensor
+
+    folder, _ = written
+    dataset = ParquetDataset(folder)
+    monkeypatch.setattr("twinviewer.io.dataset.RAW_ROW_BUDGET", 1000)  # read as if huge: buckets of min/max
+    sensors = [Sensor(id="A", quantity="pressure", part="p", position=(0, 0, 0),
+                      thresholds={"alarm_low": -50.0, "alarm_high": 100.0})]
+    tracker = AlarmTracker(sensors)
+    tracker.rescan(dataset)
+    onsets = [a.onset_t for a in tracker.history()]
+    assert len(onsets) == 1 and abs(onsets[0] - (T0 + STEP * 30_000)) < 3600  # the one-sample spike to 500
+
+
 def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp_path):
     folder, store = written
     copy = tmp_path / "copy"
@@ -105,6 +133,8 @@ def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp
     assert dataset.sensor_ids == ["A", "B"] and (copy / "_summary" / "levels.json").is_file()
     a = dataset.summary("A", T0, T0 + 200_000, 3600.0)
     assert a.vmax.max() == 500.0
+    (copy / "_summary" / "levels.json").write_text('{"levels": "many", "origin": 1e999}')  # damaged: rebuilt
+    assert ParquetDataset(copy).summary("A", T0, T0 + 200_000, 3600.0).vmax.max() == 500.0
     (copy / "date=2024-01-03" / "extra.parquet").write_bytes(b"not parquet")
     with pytest.raises(RecordingError, match="more than one Parquet file"):
         ParquetDataset(copy)
@@ -120,9 +150,37 @@ def test_whole_reads_are_bounded(written, monkeypatch, tmp_path):
     np.testing.assert_array_equal(dataset.samples("A")[1], store.samples("A")[1])
     copy = write_dataset(tmp_path / "again", dataset)  # a dataset written from a dataset
     assert ParquetDataset(copy).sample_count == 2 * N
-    monkeypatch.setattr("twinviewer.io.dataset.WHOLE_READ_BUDGET", 1000)
-    with pytest.raises(RecordingError, match="too many to load at once"):
+    monkeypatch.setenv("TWINVIEWER_MAX_DATASET_LOAD_ROWS", "1000")
+    with pytest.raises(RecordingError, match="TWINVIEWER_MAX_DATASET_LOAD_ROWS"):
         dataset.samples("A")
+
+
+def test_sensors_with_their_own_timestamps_are_written_long(tmp_path):
+    store = TimeSeriesStore()
+    store.append_many("fast", T0 + np.arange(0, 100_000, 2.0), np.arange(50_000.0))
+    store.append_many("slow", T0 + np.arange(1, 100_000, 60.0), np.arange(1667.0) * -1)
+    folder = write_dataset(tmp_path / "live", store)
+    meta = pq.read_schema(next(folder.glob("date=*/*.parquet"))).metadata[b"twinviewer"]
+    assert json.loads(meta)["layout"] == "long"
+    dataset = ParquetDataset(folder)
+    assert dataset.sample_count == 50_000 + 1667
+    for t in (T0 + 3.0, T0 + 61.5, T0 + 90_000.0, T0 + 99_999.0):  # between the slow sensor's samples
+        np.testing.assert_array_equal(dataset.values_at(t).values, store.values_at(t, ["fast", "slow"]).values)
+    summary = dataset.summary("slow", T0, T0 + 100_000, 3600.0)
+    np.testing.assert_array_equal(summary.count[summary.count > 0],
+                                  store.summary("slow", T0, T0 + 100_000, 3600.0).count)
+
+
+def test_a_folder_that_cannot_hold_the_summary_gets_it_in_the_cache(written, tmp_path, monkeypatch):
+    folder, _ = written
+    copy = tmp_path / "readonly"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / "_summary")
+    (copy / "_summary").write_text("a file where the summary folder would go")
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    dataset = ParquetDataset(copy)
+    assert dataset.levels and list((tmp_path / "cache" / "dataset-summaries").iterdir())
+    assert ParquetDataset(copy).summary("A", T0, T0 + 200_000, 3600.0).vmax.max() == 500.0  # found again
 
 
 def test_import_recording_opens_a_folder_lazily(written):

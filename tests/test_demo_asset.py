@@ -251,7 +251,7 @@ def test_rebuild_keeps_hand_edited_tables(build_demo, tmp_path):
 
 # ------------------------------------------------------------------------------------------------ validate
 def test_validate_command_accepts_the_demo():
-    result = subprocess.run([str(REPO / ".venv" / "bin" / "twinviewer"), "validate", str(DEMO_PROJECT)],
+    result = subprocess.run([sys.executable, "-m", "twinviewer", "validate", str(DEMO_PROJECT)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()

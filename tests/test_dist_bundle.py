@@ -130,8 +130,12 @@ def test_incident_bundle_report_and_video(installed):
     prefix, _env, work = installed
     demo = prefix / "lib" / "twinviewer" / "demo"
     recording = demo / "recordings" / "incident.parquet"
-    done = run_app(installed, "bundle", demo / "demo.twin.toml", "--recording", recording, "--from", "+0s",
-                   "--to", "+600s", "--out", "case.twinbundle")
+    (work / "pump").mkdir()
+    for name in ("demo.twin.toml", "pump_skid.glb"):  # the demo's project and model, not its detector model
+        shutil.copy(demo / name, work / "pump" / name)
+    shutil.copytree(demo / "scenarios", work / "pump" / "scenarios")
+    done = run_app(installed, "bundle", work / "pump" / "demo.twin.toml", "--recording", recording, "--from",
+                   "+0s", "--to", "+600s", "--out", "case.twinbundle")
     assert done.returncode == 0, done.stderr
     done = run_app(installed, "report", "case.twinbundle", "--out", "case.pdf")
     assert done.returncode == 0, done.stderr

@@ -195,3 +195,16 @@ def test_a_journal_exports_only_valid_times_and_finite_values(tmp_path_factory, 
 
         stamps = pq.read_table(out).column("time").cast("int64").to_numpy()
         assert np.all(stamps >= 0) and np.all(stamps <= TIME_MAX_S * 1e6)
+
+
+def test_a_publisher_inventing_sensor_names_cannot_grow_the_store_without_end():
+    from twinviewer.sources.mqtt import MAX_DISCOVERED_SENSORS
+
+    store = TimeSeriesStore()
+    config = MqttConfig.model_validate({"kind": "mqtt", "topics": [{"topic": "p/{sensor}", "payload": "number"}]})
+    source = MqttSource(config, store, None)  # no project sensors: names come from the topics
+    for i in range(MAX_DISCOVERED_SENSORS + 50):
+        source.handle_message(f"p/s{i}", b"1.5", time.time())
+    source.sink.flush()
+    assert len(store.sensor_ids) == MAX_DISCOVERED_SENSORS
+    assert source.stats().malformed["unknown_sensor"] == 50

@@ -81,8 +81,13 @@ def test_data_menu_opens_a_dataset_folder(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: task.done, timeout=30000)
     assert isinstance(window.session.store, ParquetDataset)
     assert window.session.clock.start == T0
+    first = window.session.store
+    window.open_dropped([folder])  # dropping the folder on the window opens it the same way
+    qtbot.waitUntil(lambda: window.session.store is not first, timeout=30000)
+    assert isinstance(window.session.store, ParquetDataset) and window.session.clock.start == T0
 
 
+@pytest.mark.slow
 def test_project_history_database_with_live_values_and_an_outage(qtbot, window, tmp_path, postgres_server,  # noqa: F811
                                                                  monkeypatch):
     postgres_server.psql("DROP TABLE IF EXISTS readings; CREATE TABLE readings (at timestamptz, tag text, v float8);"
@@ -131,6 +136,7 @@ connect_timeout_s = 2
     qtbot.waitUntil(lambda: shown_value(window) == format_number(27.2), timeout=10000)
 
 
+@pytest.mark.slow
 def test_mqtt_live_values_continue_the_historian_on_one_timeline(qtbot, window, tmp_path, postgres_server,  # noqa: F811
                                                                   mqtt_broker, monkeypatch):
     import paho.mqtt.client as paho

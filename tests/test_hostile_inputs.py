@@ -9,6 +9,7 @@ fresh interpreter per case would cost a second each).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,8 +32,9 @@ def _run(cases: list[Case], folder: Path) -> dict[str, dict]:
     spec = folder / "cases.json"
     spec.write_text(json.dumps([{"name": c.name, "argv": c.argv, "timeout": c.seconds * 3} for c in cases]))
     out = folder / "results.json"
+    env = {**os.environ, "TWINVIEWER_MAX_PARTS": "6000"}
     subprocess.run([sys.executable, "-m", "tests.hostile.runner", str(spec), str(out)], cwd=REPO, check=True,
-                   preexec_fn=_limit_memory, timeout=300)
+                   preexec_fn=_limit_memory, timeout=300, env=env)
     return json.loads(out.read_text())
 
 

@@ -54,6 +54,10 @@ def test_bookmark_from_the_shortcut_is_saved_beside_the_recording_and_restores_t
     dialog = panel.dialog
     assert dialog is not None and dialog.parts_edit.text() == "right"
     dialog.title_edit.setText("Right block trips")
+    dialog.parts_edit.setText("right, wheel")
+    dialog._accept()
+    assert dialog.isVisible() and "No part called wheel" in dialog.error.text()
+    dialog.parts_edit.setText("right")
     dialog.text_edit.setPlainText("T-R at 95 °C")
     dialog.duration.setValue(6)
     dialog.accept()
@@ -128,8 +132,9 @@ def test_bundle_saved_and_reopened_shows_the_same_state(qtbot, window, project, 
     (tmp_path / "second").mkdir()
     other = new_window(qtbot, tmp_path / "second", size=(1200, 800))
     try:
-        task = other.panels["incident_actions"].open_bundle(out)
-        qtbot.waitUntil(lambda: task.done, timeout=20000)
+        other.open_dropped([out])  # dropping the file on the window opens it as a bundle
+        task = other.panels["incident_actions"].task
+        qtbot.waitUntil(lambda: task is not None and task.done, timeout=20000)
         qtbot.waitUntil(lambda: other.session is not None and other.session.has_data
                         and other.session.clock.t == T0 + 17, timeout=20000)
         qtbot.wait(100)
@@ -193,3 +198,18 @@ def test_bookmark_from_the_events_list(qtbot, window, project):
     assert panel.dialog.duration.value() == 3.0
     panel.dialog.accept()
     assert panel.bookmarks[0].origin == "event:label" and panel.bookmarks[0].sensors == ["T-R"]
+
+
+def test_compare_across_two_recordings_of_the_same_project(qtbot, window, project):
+    open_with_recording(qtbot, window, project)
+    after = project.parent / "after_repair.parquet"  # the right block back to normal, the left one warmer
+    write_recording(after, T0 + 1000 + np.arange(10.0), ["T-L", "T-R"],
+                    np.column_stack((np.full(10, 50.0), np.full(10, 41.0))))
+    compare = window.panels["incident_actions"].compare
+    compare.action.trigger()
+    task = compare.load_other(after)
+    qtbot.waitUntil(lambda: task.done, timeout=20000)
+    assert compare.other_name == "after_repair.parquet" and compare.source_b.currentIndex() == 1
+    rows = compare.compare(T0 + 25, T0 + 1005)
+    assert [(r.sensor_id, r.delta) for r in rows] == [("T-R", -54.0), ("T-L", 10.0)]
+    assert "after_repair.parquet" in compare.summary.text()

@@ -136,23 +136,26 @@ def test_a_child_that_cannot_run_falls_back_to_this_process(monkeypatch):
 
 def test_a_stand_in_is_made_once_and_then_read_from_the_cache(tmp_path, monkeypatch):
     from twinviewer.core import lod as lod_module
+    from twinviewer.io.lod_cache import display_cache_folder
 
     monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))
+    cache = display_cache_folder()
+    assert cache == tmp_path / "display-lods"
     model = Model(parts=[torus(300, 100, name="shell")])  # 60k triangles
-    first = build_display_lods(model, budget=20_000)["shell"]
+    first = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
     [entry] = list((tmp_path / "display-lods").glob("*.npz"))
     def refuse(*_args):
         raise AssertionError("decimated again instead of reading the cache")
 
     monkeypatch.setattr(lod_module, "make_display_lod", refuse)
-    second = build_display_lods(model, budget=20_000)["shell"]
+    second = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
     assert np.array_equal(first.points, second.points) and np.array_equal(first.faces, second.faces)
     assert np.array_equal(first.vertex_map, second.vertex_map) and second.full_triangles == 60_000
     # Another target, or other geometry, is another entry; a damaged entry is made again.
     monkeypatch.undo()
     monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))
-    build_display_lods(model, budget=10_000)
+    build_display_lods(model, budget=10_000, cache_dir=cache)
     assert len(list((tmp_path / "display-lods").glob("*.npz"))) == 2
     entry.write_bytes(b"not an npz")
-    again = build_display_lods(model, budget=20_000)["shell"]
+    again = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
     assert np.array_equal(again.faces, first.faces)

@@ -124,6 +124,7 @@ def test_glb_scene_graph_instances_become_parts(shared_data):
 
 
 def test_step_assembly_keeps_named_part_instances(shared_data):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     model = load_model_file(shared_data / "meshes/step/as1-oc-214.stp")
     assert len(model.parts) == 18
     names = _names(model)
@@ -137,6 +138,7 @@ def test_step_assembly_keeps_named_part_instances(shared_data):
 
 
 def test_step_single_part(shared_data):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     model = load_model_file(shared_data / "meshes/step/featuretype.STEP")
     assert _names(model) == ["featuretype"]
     assert model.n_triangles > 1000
@@ -145,6 +147,7 @@ def test_step_single_part(shared_data):
 
 @pytest.mark.slow
 def test_step_file_that_explodes_is_refused_quickly(shared_data):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     started = time.monotonic()
     with pytest.raises(MeshLoadError, match="as1_motor.step") as info:
         load_model_file(shared_data / "meshes/step/as1_motor.step", step_timeout_s=4)
@@ -153,12 +156,14 @@ def test_step_file_that_explodes_is_refused_quickly(shared_data):
 
 
 def test_step_timeout_from_environment(shared_data, monkeypatch):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     monkeypatch.setenv("TWINVIEWER_STEP_TIMEOUT", "0.01")
     with pytest.raises(MeshLoadError, match="longer than 0.01 s"):
         load_model_file(shared_data / "meshes/step/featuretype.STEP")
 
 
 def test_step_conversion_is_cancelled(shared_data):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     calls = []
 
     def cancel() -> bool:
@@ -335,7 +340,7 @@ def test_glb_node_transforms_names_and_materials(tmp_path):
 
 
 def _draco_glb(path: Path) -> np.ndarray:
-    import DracoPy
+    DracoPy = pytest.importorskip("DracoPy")  # noqa: N806 (the module's own name)
 
     mesh = _box()
     encoded = DracoPy.encode(np.asarray(mesh.vertices, dtype=np.float32),
@@ -515,6 +520,7 @@ def test_glb_requiring_unknown_extension(tmp_path):
 
 
 def test_step_with_garbage(tmp_path):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
     path = tmp_path / "junk.step"
     path.write_text("this is not a step file\n")
     _refuses(path, "ISO-10303-21")

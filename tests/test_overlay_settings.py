@@ -9,7 +9,8 @@ import tomllib
 
 from tests.test_alarm_panel import T0, at, demo_copy, normal_background, open_and_wait, window  # noqa: F401
 from twinviewer.core.project import ViewSettings, parse_project
-from twinviewer.core.view_settings import ViewSaveError, replace_view_table, save_view
+from twinviewer.core.view_settings import ViewSaveError, replace_view_table
+from twinviewer.io.view_file import save_view
 
 HEAD = """# My pump (hand-written)
 format_version = 1   # keep this comment

@@ -15,6 +15,8 @@ from twinviewer.core.secrets import Secret
 from twinviewer.core.store import NO_DATA, TimeSeriesStore
 from twinviewer.sources.postgres import PostgresHistory
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL server (≈ 3 s, more on a loaded machine)
+
 T0 = 1_704_067_200  # 2024-01-01 00:00 UTC
 STEP = 10
 COUNT = 17_280  # two days at one sample every 10 s
@@ -36,6 +38,8 @@ def loaded(postgres_server):  # noqa: F811
         INSERT INTO samples SELECT to_timestamp({T0} + g * {STEP}), 'tag-' || s,
             CASE WHEN s = 1 AND g = {SPIKE_ROW} THEN 9999 ELSE s * 100 + g % 360 END
             FROM generate_series(0, {COUNT - 1}) g, generate_series(1, 2) s;
+        INSERT INTO samples VALUES (to_timestamp({T0 + 1234.5}), 'tag-2', 'Infinity'),
+                                   (to_timestamp({T0 + 1236.5}), 'tag-2', 'NaN');
         CREATE INDEX ON samples (tag, ts);
         ANALYZE samples;""")
     return postgres_server
@@ -92,6 +96,14 @@ def test_values_range_and_windows(history):
     rows = np.arange(row + 1, row + 61)
     np.testing.assert_array_equal(times, T0 + rows * STEP)
     np.testing.assert_array_equal(vmin, value(2, rows))
+
+
+def test_non_finite_values_are_gaps(history):
+    wait_for(history.time_range)
+    first = wait_for(lambda: (s := history.values_at(T0 + 1235.0)).state_of("T-L") != NO_DATA and s)
+    assert np.isnan(first.value("T-R")) and first.state_of("T-R") == NO_DATA  # the infinity is a gap
+    summary = history.summary("T-R", T0, T0 + 3600, 3600)
+    assert np.isfinite(summary.vmax).all() and summary.count[0] == 360  # neither inf nor NaN counted
 
 
 def test_database_summary_matches_the_data(history):
@@ -152,3 +164,26 @@ def test_live_values_in_front_of_the_historian(history):
     times, vmin, _ = wait_for(lambda: (w := combined.window("T-L", history_end - 300, history_end + 70, 1000))[0]
                               .size > 2 and w)
     assert times[-1] == history_end + 70 and vmin[-1] == 2.0 and times[0] == history_end - 300
+
+
+def test_a_wrong_column_is_named_in_the_status(loaded):
+    source = PostgresHistory(config_for(loaded, value_column="reading"), ["T-L"], Secret(PASSWORD, "test"))
+    try:
+        assert wait_for(source.time_range) == (T0, T0 + (COUNT - 1) * STEP)  # what can be read is
+
+        def chart_status():
+            source.window("T-L", T0, T0 + 86400, 100)  # needs the value column
+            return "reading" in source.status and source.status
+        status = wait_for(chart_status)
+        assert "[[history]]" in status and "unreachable" not in status
+    finally:
+        source.close()
+
+
+def test_a_wrong_password_is_said_plainly(loaded):
+    source = PostgresHistory(config_for(loaded), ["T-L"], Secret("not-it", "test"))
+    try:
+        status = wait_for(lambda: "password" in source.status and source.status)
+        assert "refused the login" in status and "not-it" not in status
+    finally:
+        source.close()

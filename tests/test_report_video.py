@@ -131,3 +131,22 @@ def test_a_detector_beside_the_project_gives_the_first_anomaly_and_travels_in_th
     assert "project/blocks.twin.anomaly.json" in zipfile.ZipFile(bundle).namelist()
     with open_inputs(bundle) as reopened:  # the bundled detector finds the same episode
         assert [e.t for e in reopened.events if e.kind == "detected anomaly"][:1] == [detected[0].t]
+
+
+def test_frames_showing_the_same_moment_are_rendered_once(incident):
+    from twinviewer.cli._render_state import load_recording
+    from twinviewer.io.twins import open_twin
+    from twinviewer.render.incident_render import MomentRenderer
+
+    project, recording = incident
+    twin = open_twin(project)
+    renderer = MomentRenderer(twin, load_recording(twin, recording)[0], (160, 120))
+    try:
+        first = renderer.image(T0 + 5.0)
+        assert renderer.image(T0 + 5.5) is first  # same sample, same time stamp: the same picture
+        later = renderer.image(T0 + 6.0)
+        assert later is not first and not np.array_equal(later, first)  # the time stamp moved on
+        renderer.select("right")
+        assert renderer.image(T0 + 6.2) is not later  # a new selection is drawn
+    finally:
+        renderer.close()

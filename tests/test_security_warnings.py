@@ -67,13 +67,11 @@ def test_the_window_warns_when_connecting_a_clear_text_source(qtbot, tmp_path, m
               'username = "tech"\npassword_env = "TV_CLEAR_PW"\n[[sources.topics]]\ntopic = "t/{sensor}"\n'
               'payload = "number"\n')
     window = new_window(qtbot, tmp_path, settings_values={"live/recordings_dir": str(tmp_path / "rec")})
-    shown: list[str] = []
-    original = window.show_status
-    monkeypatch.setattr(window, "show_status", lambda text, *a, **k: (shown.append(text), original(text, *a, **k)))
     try:
         open_and_wait(qtbot, window, _project(tmp_path, source))
         window.panels["live_panel"].connect_all()
-        qtbot.waitUntil(lambda: any("clear text" in text for text in shown), timeout=5000)
-        assert "pw" not in [w for w in shown if "clear text" in w][0].split()
+        qtbot.waitUntil(lambda: "clear text" in window.status_label.text(), timeout=5000)
+        text = window.status_label.text()
+        assert text.startswith("Warning:") and "'tech'" in text and "pw" not in text.split()
     finally:
         window.close()

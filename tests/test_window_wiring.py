@@ -15,7 +15,7 @@ def test_panels_add_handlers_in_the_documented_order_and_patch_nothing(qtbot, tm
     window = new_window(qtbot, tmp_path)
     try:
         assert window.viewer.click_handlers.describe() == ["10 sensor marker", "100 pick part or measure"]
-        assert window.drop_handlers.describe() == ["10 recordings", "100 open as a twin"]
+        assert window.drop_handlers.describe() == ["5 incident bundle", "10 recordings", "100 open as a twin"]
         # The menus offer the names declared in core/options.py.
         assert tuple(window.label_actions) == LABEL_MODES
         assert tuple(window.overlay_actions) == SIMPLE_OVERLAY_MODES

@@ -1,4 +1,5 @@
-"""The composition root: builds the QApplication and the main window and opens the first twin."""
+"""The composition root: builds the QApplication and the main window (with the adapters the core is handed:
+the OS keyring for live sources' passwords) and opens the first twin."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def run(target: str | None = None, quit_after: float | None = None) -> int:
 
     app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
-    window = MainWindow()
+    from twinviewer.io.keyring_store import SystemKeyring
+
+    window = MainWindow(secret_store=SystemKeyring())  # the OS keyring remembers live sources' passwords
     from twinviewer.ui.file_open import FileOpenHandler, open_file
 
     file_open = FileOpenHandler(window, app)  # macOS: documents double-clicked in Finder
@@ -38,7 +41,7 @@ def run(target: str | None = None, quit_after: float | None = None) -> int:
         quit_after_first_frame(window, quit_after)
     window.show()
     if target:
-        open_file(window, Path(target))
+        open_file(window, Path(target))  # an incident bundle opens at its saved state, anything else as a twin
     else:
         window.open_path(demo_project_path())
     return app.exec()

@@ -11,6 +11,7 @@ process measures
 
     .venv/bin/python tests/benchmarks/bench_history.py --make /work/tmp/plant   # generate, then measure
     .venv/bin/python tests/benchmarks/bench_history.py FOLDER [FOLDER ...]      # measure existing datasets
+    .venv/bin/python tests/benchmarks/bench_history.py                          # quick: 200 sensors, 1 and 7 days
 
 ``--window`` (under ``xvfb-run -a``) adds the same figures in the real window: a project whose sensors are
 the dataset's (on two parts, each with warning/alarm limits) and whose recording source is the folder;
@@ -175,6 +176,17 @@ def main() -> int:
         print(json.dumps(measure_window(args.one_window)))
         return 0
     folders = list(args.folders)
+    scratch = None
+    if not folders and not args.make:  # `make bench`: a quick set in a temporary folder
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="twinviewer-history-"))
+        sys.path.insert(0, str(Path(__file__).parent))
+        from make_history_dataset import generate
+
+        for name, sensors, days in (("200s-1d", 200, 1), ("200s-7d", 200, 7)):
+            print(generate(scratch / name, sensors, days), file=sys.stderr)
+            folders.append(scratch / name)
     if args.make:
         sys.path.insert(0, str(Path(__file__).parent))
         from make_history_dataset import generate
@@ -209,6 +221,10 @@ def main() -> int:
     for row in rows:
         print("| " + " | ".join(f"{row[h]:,}" if isinstance(row[h], int) else str(row[h]) for h in header) + " |")
     print(json.dumps(rows))
+    if scratch is not None:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

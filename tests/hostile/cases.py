@@ -127,11 +127,22 @@ def mesh_cases(folder: Path) -> list[Case]:
     many_solids.write_text("solid x\n" * 200_000 + FACET + "endsolid x\n")
     warn("ascii stl thousands of solid lines", many_solids, "without 'endsolid'")
     cases[-1].seconds = 5
+    # parts: the runner sets TWINVIEWER_MAX_PARTS=6000 (the variable a refusal names)
+    equal_names = folder / "equal_names.stl"
+    equal_names.write_text(("solid x\n" + FACET + "endsolid x\n") * 5000)
+    cases.append(Case("ascii stl 5,000 solids of one name", ["inspect", str(equal_names)], 0,
+                      ["5000 part(s)"], seconds=6))
+    too_many = folder / "too_many_parts.stl"
+    too_many.write_text(("solid x\n" + FACET + "endsolid x\n") * 7000)
+    refuse("ascii stl more parts than the budget", too_many, "TWINVIEWER_MAX_PARTS", seconds=5)
     lying = folder / "lying_header.ply"
     lying.write_text("ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\n"
                      "property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\n"
                      "end_header\n" + "x" * 64)
     refuse("ply header lies about its size", lying, "header lies", seconds=5)
+    off = folder / "lying_header.off"
+    off.write_text("OFF\n1000000000 1000000000 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")
+    refuse("off header lies about its size", off, "header lies", seconds=5)
     # quiet wrong geometry
     cut = folder / "cut.stl"
     cut.write_text("solid a\n" + FACET * 5 + "facet normal 0 0 1\n outer loop\n  vertex 0 0 0\n")
@@ -244,6 +255,83 @@ def recording_cases(folder: Path) -> list[Case]:
     garbage.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
     cases.append(Case("journal not a database", ["record", "--recover", str(garbage), "--out",
                                                  str(folder / "g.parquet")], 2, ["garbage.journal"]))
+    cases += dataset_cases(folder / "datasets")
+    return cases
+
+
+def _two_days(root: Path, day: str, same_rows: bool = False) -> Path:
+    """A second day partition: a copy of the first one, its times moved to that day unless ``same_rows``."""
+    import shutil
+
+    first = next(root.glob("date=*"))
+    shutil.copytree(first, root / day)
+    if not same_rows:
+        import datetime
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        target = root / day / "part-0.parquet"
+        table = pq.read_table(target)
+        when = datetime.datetime.fromisoformat(day[5:] + "T00:00:00+00:00")
+        pq.write_table(table.set_column(0, "time", pa.array([when] * table.num_rows,
+                                                            pa.timestamp("us", tz="UTC"))), target)
+    return root
+
+
+def dataset_cases(folder: Path) -> list[Case]:
+    """Dataset folders (day partitions) read by ``convert`` and ``query``: each refused in one line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def dataset(name: str, meta: str | None = None, day: str = "date=2024-01-01",
+                metadata: dict | None = None, payload: bytes | None = None) -> Path:
+        root = folder / name
+        (root / day).mkdir(parents=True)
+        if meta is not None:
+            (root / "_twinviewer.json").write_text(meta)
+        target = root / day / "part-0.parquet"
+        if payload is not None:
+            target.write_bytes(payload)
+        else:
+            import datetime
+
+            when = datetime.datetime.fromisoformat(day[5:] + "T00:00:00+00:00") if day.startswith("date=") \
+                else datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+            table = pa.table({"time": pa.array([when], pa.timestamp("us", tz="UTC")),
+                              "sensor": pa.array(["TT-101"]).dictionary_encode(), "value": pa.array([1.0])})
+            if metadata is not None:
+                table = table.replace_schema_metadata({b"twinviewer": json.dumps(metadata).encode()})
+            pq.write_table(table, target)
+        return root
+
+    out = str(folder / "out.parquet")
+    cases = [
+        Case("dataset meta not JSON", ["convert", str(dataset("a", '{"sensors": [')), "--out", out], 2,
+             ["_twinviewer.json", "not valid JSON"]),
+        Case("dataset meta infinite period", ["convert", str(dataset("b", '{"period_s": 1e999}')), "--out", out],
+             2, ["_twinviewer.json", "period_s"]),
+        Case("dataset meta sensors not a list", ["convert", str(dataset("c", '{"sensors": 5}')), "--out", out], 2,
+             ["_twinviewer.json", "sensors"]),
+        Case("dataset day file not Parquet", ["convert", str(dataset("d", payload=b"PAR1" + b"\0" * 64)),
+                                              "--out", out], 2, ["part-0.parquet", "not a readable Parquet"]),
+        Case("dataset day file metadata of the wrong type",
+             ["convert", str(dataset("e", metadata={"sensors": 5, "layout": "grid"})), "--out", out], 2,
+             ["part-0.parquet", "twinviewer metadata key"]),
+        Case("dataset day partition outside the time range",
+             ["convert", str(dataset("g", '{"sensors": ["TT-101"]}', day="date=2201-01-01")), "--out", out], 2,
+             ["date=2201-01-01", "outside 1970-01-01 .. 2200-01-01"]),
+        Case("dataset days so far apart the summary is too big",
+             ["convert", str(_two_days(dataset("h", json.dumps({"sensors": [f"S{i}" for i in range(20_000)]}),
+                                               day="date=1970-01-02"), "date=2199-12-30")), "--out", out], 2,
+             ["TWINVIEWER_MAX_SUMMARY_BYTES"]),
+        Case("dataset rows outside their day",
+             ["convert", str(_two_days(dataset("i", '{"sensors": ["TT-101"]}', day="date=2024-01-01"),
+                                       "date=2024-01-05", same_rows=True)), "--out", out], 2,
+             ["date=2024-01-05", "outside its day"]),
+        Case("dataset without day partitions", ["convert", str(dataset("f", "{}", day="2024-01-01")), "--out", out], 2,
+             ["no day partitions"]),
+    ]
     return cases
 
 

@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the user gets one line; --debug gives the traceback
         if debug:
             raise
-        print(f"twinviewer: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
+        target = next((a for a in argv[1:] if not a.startswith("-") and os.path.exists(a)), None)
+        where = f" while reading {target}" if target else ""
+        print(f"twinviewer: unexpected error{where} in `{args.command}`: {type(exc).__name__}: {str(exc)[:300]} "
+              "(run with --debug for details)", file=sys.stderr)
         return 2

@@ -7,7 +7,6 @@ clip (rendered offscreen through ``render/incident_render.py``, written by ``io/
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -59,10 +58,6 @@ def fail_if_exists_as_dir(path) -> None:
 
     if Path(path).is_dir():
         raise TwinViewerError(f"--out {path} is a folder; give a file name")
-
-
-def err(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def open_inputs(target: Path | str, recording: Path | str | None = None, bookmarks_file: Path | str | None = None,

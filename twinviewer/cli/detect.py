@@ -21,6 +21,9 @@ def add_arguments(parser) -> None:
     train.add_argument("--train-rows", metavar="N", type=int, default=None,
                        help="train on the first N timestamps of the recording")
     parser.add_argument("--out", required=True, help="the CSV to write: time,score,anomaly")
+    parser.add_argument("--adapt", action="store_true",
+                        help="let the baseline follow slow drift while the score is normal (fewer false alarms "
+                             "on a wandering process; a slowly growing fault is learned as normal too)")
     parser.add_argument("--save-model", action="store_true",
                         help="save the trained model beside the project (PROJECT → *.anomaly.json)")
 
@@ -78,7 +81,7 @@ def run(args) -> int:
             keep = times <= until
             train_times, train_values = times[keep], values[keep]
             after = until
-        model = fit_detector(train_values, sensors, train_times)
+        model = fit_detector(train_values, sensors, train_times, adapt=args.adapt)
         if args.save_model:
             print(f"model saved to {save_model(saved, model)}")
     scored = times > after
@@ -95,8 +98,8 @@ def run(args) -> int:
     except OSError as exc:
         raise TwinViewerError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     found = episodes(result)
-    print(f"{out}: {len(result.times)} timestamps scored with {len(model.sensors)} sensors, limit "
-          f"{model.limit:.3g}; {len(found)} anomaly episode(s), {int(result.anomaly.sum())} anomalous timestamps")
+    print(f"{out}: {len(result.times)} timestamps scored with {len(model.sensors)} sensors (score 1 = the limit); "
+          f"{len(found)} anomaly episode(s), {int(result.anomaly.sum())} anomalous timestamps")
     for episode in found:
         print(f"  {iso_utc(episode.start)} → {iso_utc(episode.end)}  {episode.describe()}")
     return 0

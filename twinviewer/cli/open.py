@@ -8,11 +8,12 @@ from pathlib import Path
 
 from twinviewer.core.errors import TwinViewerError
 
-HELP = "open the window with TARGET (a *.twin.toml project, a mesh file or a *.twinbundle), or the demo twin"
+HELP = "open the window with TARGET (a *.twin.toml project, a mesh file or a .twinbundle), or the demo twin"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("target", nargs="?", help="project, mesh file or incident bundle (default: the bundled demo twin)")
+    parser.add_argument("target", nargs="?",
+                        help="project, mesh file or incident bundle (default: the bundled demo twin)")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS",
                         help="close the window SECONDS after its first frame showing the model (smoke tests of "
                         "an installation, start-up timing); prints a line when that frame is shown")

@@ -160,6 +160,25 @@ class _SensorTrack:
     horizon: float = -math.inf  # time of the last sample seen
 
 
+def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per point of a chart-style window, the value an alarm would see: raw samples come with low == high;
+    a lazy history's buckets (min, max) count as their extreme beyond a limit, so a one-bucket excursion
+    above a high limit is not hidden behind the bucket's minimum."""
+    if not track.limits or low is high or np.array_equal(low, high, equal_nan=True):
+        return low
+    directions = {limit.direction for limit in track.limits}
+    if directions == {"high"}:
+        return high
+    if directions == {"low"}:
+        return low
+    highs = [limit.threshold for limit in track.limits if limit.direction == "high"]
+    lows = [limit.threshold for limit in track.limits if limit.direction == "low"]
+    with np.errstate(invalid="ignore"):
+        above = high - min(highs)
+        below = max(lows) - low
+        return np.where(above >= below, high, low)
+
+
 class AlarmTracker:
     """Alarm timeline of a project's sensors; see the module docstring for the policy.
 
@@ -227,9 +246,9 @@ class AlarmTracker:
             start = track.horizon if math.isfinite(track.horizon) else -math.inf
             if start >= end:
                 continue
-            times, values, _ = store.window(sid, start, end, max_points=2**62)
+            times, low, high = store.window(sid, start, end, max_points=2**62)
             if times.size:
-                total += self.ingest(sid, times, values)
+                total += self.ingest(sid, times, _worse_extreme(track, low, high))
         return total
 
     def rescan(self, store: Any, t: float | None = None) -> None:
@@ -427,6 +446,8 @@ class AlarmTracker:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise AlarmLogError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise AlarmLogError(f"{path}: not an acknowledgement file: its JSON is nested too deeply") from None
         if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
             raise AlarmLogError(f"{path}: not a TwinViewer acknowledgement file (format is not "
                                 f"{SIDECAR_FORMAT!r})")

@@ -2,30 +2,37 @@
 
 Method (documented with its benchmark in docs/anomaly-detection.md):
 
-- **Drift-aware scaling.** Each sensor is centred on its training mean and scaled by its *held-out*
-  deviation: the training window is split in two halves and every sample is compared with the mean of
-  the other half. A slowly drifting sensor (a temperature warming up) therefore gets a wider scale than
-  its short-term noise alone would give, which is what it will show after training.
-- **Trending sensors get room.** A sensor that trended during training (a temperature still warming up)
-  may keep trending: at ``a`` seconds from the training window its scale becomes
-  ``sqrt(scale² + (trend · a)²)``, with ``trend`` its least-squares slope in training and ``a`` capped at
-  twice the training duration (a line is not extrapolated further). A sensor without a trend keeps its
-  full sensitivity.
-- **Correlation structure, shrunk.** The covariance of the scaled held-out deviations, shrunk towards the
-  identity by the Ledoit–Wolf intensity (estimated from the data: more shrinkage for fewer or noisier
-  training rows, so the inverse does not over-trust tiny eigenvalues), gives a precision matrix ``P``. The raw score of a sample ``z`` is ``z·P·z / m`` (a regularised Mahalanobis
-  distance per sensor): it rises for a step, a drift, more variance, and for a broken correlation.
-- **Contributions.** ``z_i (P z)_i / m`` sums to the score; its positive part, smoothed like the
-  score, says which sensors explain an anomaly.
-- **Smoothing.** An exponentially weighted mean over ``span`` samples (30 by default), so single spikes
-  do not flag and sustained departures do.
-- **Limit.** Peaks-over-threshold on the smoothed held-out training scores: an exponential tail is fitted
-  to the scores above their 90 % quantile and the limit is set where that tail has probability ``risk``
-  (1e-4). The limit follows from the training data; nothing is tuned per file.
+- **Level or movement, decided per sensor from the training data.** A sensor whose level varies much more
+  over the training window than its sample-to-sample noise explains (variance of the level > ``WANDER_RATIO``
+  × half the variance of its first differences: a temperature wandering with the thermal state) is judged
+  by its *movement*, its first difference scaled by the training RMS step; every other sensor by its
+  *level*, centred on the training mean and scaled by its held-out deviation (each half of the window
+  against the other half's mean). A wandering level is not a fault; a sudden or unusually fast movement is.
+- **Room for a training trend.** A level sensor that trended during training may keep trending: at ``a``
+  seconds from the training window its scale becomes ``sqrt(scale² + (trend·a)²)``, ``trend`` its
+  least-squares slope in training, ``a`` capped at ``TREND_HORIZON`` training durations.
+- **Two charts on the features, as in statistical process control.** The *shift* chart (MEWMA): the
+  feature vector smoothed by an exponentially weighted mean over ``span`` samples, scored ``w·P·w / m``
+  with ``P`` the inverse covariance of the smoothed held-out training features. Smoothing before squaring
+  makes a small sustained shift of one sensor (a flow one noise-width lower) stand out while single spikes
+  do not. The *spread* chart: the squared distance ``f·Q·f / m`` of each feature vector (``Q`` the inverse
+  covariance of the unsmoothed features), smoothed the same way: more variance and broken correlations.
+  Both covariances are correlation matrices shrunk to the identity with the Ledoit–Wolf intensity.
+- **Limits.** Each chart's limit is the larger of a peaks-over-threshold estimate on its held-out training
+  scores (an exponential tail above their 90 % quantile, at tail probability ``risk``) and its Gaussian
+  reference at the same ``risk`` (χ²; for the spread chart a gamma matched to an EWMA of χ²): a short
+  training window cannot claim a lighter tail than Gaussian noise. The score is the larger of the two
+  charts, each as a multiple of its limit: above 1 is anomalous.
+- **Optional guarded baseline** (``adapt``): after a timestamp scored normal, each level sensor's centre
+  moves towards its value with a time constant of ``ADAPT_SPANS`` smoothing spans; it stays put while the
+  score is over the limit (unless the departure outlasts the training window). Off by default: a fault
+  that grows slowly (a bearing warming over hours) would be learned as normal.
+- **Contributions.** Per chart, ``w_i (P w)_i / m`` (or the smoothed ``f_i (Q f)_i / m``) sums to the
+  score; the positive part of the charting chart's contributions says which sensors explain an anomaly.
 
 Missing values (NaN) are replaced by their expectation given the other sensors of the row, so a gap neither
-raises nor hides an anomaly on the other sensors. Sensors constant in training carry no information and are ignored (weight 0).
-Scoring is O(m²) per timestamp (m sensors): a few microseconds for 12 sensors.
+raises nor hides an anomaly on the other sensors. Sensors constant in training carry no information and are
+ignored (weight 0). Scoring is O(m²) per timestamp (m sensors): microseconds for 12 sensors.
 """
 
 from __future__ import annotations
@@ -35,95 +42,126 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 
 from twinviewer.core.errors import TwinViewerError
 
 MODEL_FORMAT = "twinviewer-anomaly-model"
-MODEL_VERSION = 1
-DEFAULT_SPAN = 30
+MODEL_VERSION = 2
+DEFAULT_SPAN = 20
 DEFAULT_RISK = 1e-4
 TAIL_QUANTILE = 0.9
 TREND_HORIZON = 2.0  # a training trend is extrapolated at most this many training durations
+WANDER_RATIO = 3.0  # level variance / white-noise variance above which a sensor is judged by its movement
+ADAPT_SPANS = 5  # the guarded baseline's time constant in smoothing spans
 MIN_TRAIN_ROWS = 20
+SCORE_LIMIT = 1.0  # scores are multiples of their chart's limit
 
 
 class AnomalyModelError(TwinViewerError):
     """A detector that cannot be trained, or a model file that is not valid."""
 
 
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass
 class DetectorModel:
-    """What the detector learned. Arrays are float64; ``precision`` is m×m in scaled units."""
+    """What the detector learned. Arrays are float64, one entry per sensor; ``precision`` is m×m."""
 
     sensors: list[str]
     center: np.ndarray
     scale: np.ndarray
     weight: np.ndarray  # 1 for a sensor used, 0 for one constant in training
-    precision: np.ndarray
-    limit: float
-    initial_score: float = 0.0  # typical training score: where smoothing starts, so a first odd row does not linger
+    precision: np.ndarray  # shift chart: inverse covariance of the smoothed features
+    limit: float  # shift chart limit
+    # Arrays left empty are filled with their neutral defaults for the model's sensors (__post_init__).
+    spread_precision: np.ndarray = field(default_factory=_empty)  # spread chart: inverse covariance
+    spread_limit: float = math.inf
+    spread_initial: float = 1.0  # median training spread score: where its smoothing starts
     span: int = DEFAULT_SPAN
     shrink: float = 0.0
     risk: float = DEFAULT_RISK
     train_start: float | None = None
     train_end: float | None = None
     train_rows: int = 0
-    trend: np.ndarray | None = None  # |slope| per second of each sensor in training (units/s)
+    trend: np.ndarray = field(default_factory=_empty)  # |slope| per second in training (units/s), level sensors
+    wander: np.ndarray = field(default_factory=_empty)  # 1 = judged by movement (first differences), 0 = level
+    step_scale: np.ndarray = field(default_factory=_empty)  # RMS first difference in training (units)
+    adapt: float = 0.0  # time constant (timestamps) of the guarded baseline of level sensors; 0 = fixed
 
-    def _scale_at(self, times: np.ndarray | float | None) -> np.ndarray:
-        """Scale per sensor (1-D) or per row and sensor (2-D) for timestamps at ``times``."""
-        if times is None or self.trend is None or not self.trend.any() or self.train_end is None:
-            return self.scale
-        t = np.asarray(times, dtype=np.float64)
-        start = self.train_start if self.train_start is not None else self.train_end
-        age = np.where(t > self.train_end, t - self.train_end, np.where(t < start, start - t, 0.0))
-        age = np.minimum(age, TREND_HORIZON * (self.train_end - start))
-        age = age[..., None] if age.ndim else age
-        return np.sqrt(self.scale ** 2 + (self.trend * age) ** 2)
+    def __post_init__(self) -> None:
+        m = len(self.sensors)
+        for name in ("trend", "wander"):
+            if getattr(self, name) is None or np.size(getattr(self, name)) == 0:
+                setattr(self, name, np.zeros(m))
+        if self.step_scale is None or self.step_scale.size == 0:
+            self.step_scale = np.ones(m)
+        if self.spread_precision is None or self.spread_precision.size == 0:
+            self.spread_precision = np.zeros((m, m))
 
     @property
     def alpha(self) -> float:
         return 2.0 / (self.span + 1.0)
 
-    def scaled(self, values: np.ndarray, times: np.ndarray | float | None = None) -> np.ndarray:
-        """``(values - center) / scale`` (1-D or 2-D, the scale widened by wander at ``times``), unused
-        sensors 0, missing values imputed.
+    @property
+    def used(self) -> int:
+        return max(int(self.weight.sum()), 1)
 
-        A missing value (NaN) gets its expectation given the other sensors of that row (the Gaussian
-        conditional mean ``-P_mm⁻¹ P_mo z_o``): the score is then that of the observed sensors alone, so
-        a gap neither raises nor hides an anomaly.
+    def _scale_at(self, times: np.ndarray | float | None) -> np.ndarray:
+        """Level scale per sensor (1-D) or per row and sensor (2-D) for timestamps at ``times``."""
+        if times is None or self.train_end is None or not self.trend.any():
+            return self.scale
+        t = np.asarray(times, dtype=np.float64)
+        start = self.train_start if self.train_start is not None else self.train_end
+        age = np.where(t > self.train_end, t - self.train_end, np.where(t < start, start - t, 0.0))
+        age = np.nan_to_num(np.minimum(age, TREND_HORIZON * (self.train_end - start)))
+        age = age[..., None] if age.ndim else age
+        return np.sqrt(self.scale ** 2 + (self.trend * age) ** 2)
+
+    def features(self, values: np.ndarray, previous: np.ndarray, times: np.ndarray | float | None = None
+                 ) -> np.ndarray:
+        """Scaled features of a 2-D block: level deviations, or steps from ``previous`` (the row before
+        each row, NaN where unknown) for wandering sensors; unused sensors 0, missing values imputed.
+
+        A missing feature gets its expectation given the other sensors of that row (the Gaussian
+        conditional mean ``-P_mm⁻¹ P_mo f_o``): the score is then that of the observed sensors alone.
         """
-        z = (np.asarray(values, dtype=np.float64) - self.center) / self._scale_at(times)
-        missing = ~np.isfinite(z)
-        z = np.where(missing, 0.0, z) * self.weight
-        if missing.any():
-            rows = z.reshape(-1, z.shape[-1])
-            gaps = missing.reshape(rows.shape) & (self.weight > 0)
-            for i in np.flatnonzero(gaps.any(axis=1)):
-                m = gaps[i]
-                p_mm = self.precision[np.ix_(m, m)]
-                if p_mm.size and np.linalg.cond(p_mm) < 1e12:
-                    rows[i, m] = -np.linalg.solve(p_mm, self.precision[np.ix_(m, ~m)] @ rows[i, ~m])
-            z = rows.reshape(z.shape)
-        return z
+        values = np.asarray(values, dtype=np.float64)
+        level = (values - self.center) / self._scale_at(times)
+        step = (values - previous) / self.step_scale
+        f = np.where(self.wander > 0, step, level)
+        return self.complete(f)
 
-    def raw_scores(self, values: np.ndarray, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Unsmoothed ``(score per row, contribution per row and sensor)`` for a 2-D block."""
-        z = self.scaled(values, times)
-        pz = z @ self.precision
-        contributions = z * pz / len(self.sensors)
-        return contributions.sum(axis=1), contributions
+    def complete(self, f: np.ndarray) -> np.ndarray:
+        """Features (1-D or 2-D) with unused sensors 0 and missing values imputed from the others."""
+        missing = ~np.isfinite(f)
+        f = np.where(missing, 0.0, f) * self.weight
+        gaps = missing & (self.weight > 0)
+        if not gaps.any():
+            return f
+        rows, gap_rows = f.reshape(-1, f.shape[-1]), gaps.reshape(-1, f.shape[-1])
+        for i in np.flatnonzero(gap_rows.any(axis=1)):
+            m = gap_rows[i]
+            p_mm = self.spread_precision[np.ix_(m, m)]
+            if p_mm.size and np.linalg.cond(p_mm) < 1e12:
+                rows[i, m] = -np.linalg.solve(p_mm, self.spread_precision[np.ix_(m, ~m)] @ rows[i, ~m])
+        return rows.reshape(f.shape)
 
     def to_json(self) -> dict:
         return {
             "format": MODEL_FORMAT, "version": MODEL_VERSION,
-            "method": "split-half scaled with room for training trends, Ledoit-Wolf shrunk Mahalanobis, "
-                      "EWMA smoothing, peaks-over-threshold limit",
+            "method": "per-sensor level (held-out scale, room for a training trend) or movement "
+                      "(first differences); MEWMA shift chart and EWMA spread chart with Ledoit-Wolf shrunk precisions; "
+                      "peaks-over-threshold limits",
             "sensors": list(self.sensors), "center": self.center.tolist(), "scale": self.scale.tolist(),
-            "weight": self.weight.tolist(), "precision": self.precision.tolist(), "limit": self.limit,
-            "initial_score": self.initial_score,
-            "span": self.span, "shrink": self.shrink, "risk": self.risk,
-            "trend": (self.trend if self.trend is not None else np.zeros(len(self.sensors))).tolist(),
+            "weight": self.weight.tolist(), "wander": self.wander.tolist(),
+            "step_scale": self.step_scale.tolist(), "trend": self.trend.tolist(),
+            "precision": self.precision.tolist(), "limit": self.limit,
+            "spread_precision": self.spread_precision.tolist(), "spread_limit": self.spread_limit,
+            "spread_initial": self.spread_initial,
+            "span": self.span, "adapt": self.adapt, "shrink": self.shrink, "risk": self.risk,
             "training": {"start": self.train_start, "end": self.train_end, "rows": self.train_rows},
         }
 
@@ -144,51 +182,99 @@ def _ewma(values: np.ndarray, alpha: float, initial: np.ndarray | float | None =
     return out
 
 
+def _previous_rows(values: np.ndarray, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the last finite value of each column before it (``previous`` before the first row);
+    and the last finite values after the block (the next block's ``previous``)."""
+    stacked = np.vstack([previous[None, :], values])
+    finite = np.isfinite(stacked)
+    index = np.where(finite, np.arange(len(stacked))[:, None], 0)
+    np.maximum.accumulate(index, axis=0, out=index)
+    filled = np.take_along_axis(stacked, index, axis=0)
+    filled[~np.isfinite(filled)] = np.nan
+    return filled[:-1], filled[-1].copy()
+
+
 def fit_detector(values: np.ndarray, sensors: Sequence[str], times: np.ndarray | None = None, *,
-                 span: int = DEFAULT_SPAN, shrink: float | None = None, risk: float = DEFAULT_RISK) -> DetectorModel:
-    """Learn normal behaviour from ``values`` (rows = timestamps, columns = ``sensors``) of a normal period."""
+                 span: int = DEFAULT_SPAN, shrink: float | None = None, risk: float = DEFAULT_RISK,
+                 adapt: bool = False) -> DetectorModel:
+    """Learn normal behaviour from ``values`` (rows = timestamps, columns = ``sensors``) of a normal period.
+
+    ``adapt``: let the level sensors' baseline follow slow drift while the score is normal (time constant
+    ``ADAPT_SPANS`` × ``span`` timestamps). Fewer false alarms when the process wanders further than the
+    training window showed, but a fault that grows as slowly as that is learned as normal too.
+    """
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != len(sensors):
         raise AnomalyModelError(f"training data must be rows × {len(sensors)} sensors, got shape {x.shape}")
     if not 0 < risk < 1 - TAIL_QUANTILE or span < 1 or (shrink is not None and not 0 <= shrink <= 1):
         raise AnomalyModelError("risk must be in (0, 0.1), span >= 1 and shrink in [0, 1]")
-    rows = x[np.isfinite(x).any(axis=1)]
+    keep = np.isfinite(x).any(axis=1)
+    rows = x[keep]
     if len(rows) < MIN_TRAIN_ROWS:
         raise AnomalyModelError(f"training needs at least {MIN_TRAIN_ROWS} timestamps with data, got {len(rows)}")
-    center = np.nanmean(rows, axis=0)
-    center = np.where(np.isfinite(center), center, 0.0)
+    m = len(sensors)
+    center = np.nan_to_num(np.nanmean(rows, axis=0))
     half = len(rows) // 2
     first, second = rows[:half], rows[half:]
     mean_first = np.nan_to_num(np.nanmean(first, axis=0))
     mean_second = np.nan_to_num(np.nanmean(second, axis=0))
     held_out = np.vstack([first - mean_second, second - mean_first])  # each half against the other's mean
-    held_out = np.where(np.isfinite(held_out), held_out, 0.0)
-    scale = np.sqrt(np.mean(held_out ** 2, axis=0))
+    scale = np.sqrt(np.nanmean(held_out ** 2, axis=0))
+    steps = np.diff(rows, axis=0)
+    step_scale = np.sqrt(np.nanmean(steps ** 2, axis=0))
     spread = np.nanmax(rows, axis=0) - np.nanmin(rows, axis=0)
-    weight = (np.isfinite(spread) & (spread > 0) & (scale > 0)).astype(np.float64)
+    weight = (np.isfinite(spread) & (spread > 0) & (scale > 0) & (step_scale > 0)).astype(np.float64)
     scale = np.where(weight > 0, scale, 1.0)
-    z = held_out / scale * weight
-    m = len(sensors)
-    covariance = (z.T @ z) / len(z)
-    if shrink is None:
-        shrink = ledoit_wolf_shrinkage(z[:, weight > 0])
-    covariance = (1.0 - shrink) * covariance + shrink * np.diag(weight)
-    covariance += np.diag(1.0 - weight)  # unused sensors: identity, then zeroed below
-    precision = np.linalg.inv(covariance) * np.outer(weight, weight)
-    precision = (precision + precision.T) / 2.0
-    model = DetectorModel(sensors=list(sensors), center=center, scale=scale, weight=weight, precision=precision,
-                          limit=math.inf, span=int(span), shrink=float(shrink), risk=float(risk),
-                          train_rows=len(rows))
+    step_scale = np.where(weight > 0, step_scale, 1.0)
+    white = np.nanvar(steps, axis=0) / 2.0  # the variance sample-to-sample noise alone would give the level
+    wander = ((np.nanvar(rows, axis=0) > WANDER_RATIO * white) & (weight > 0)).astype(np.float64)
+    model = DetectorModel(sensors=list(sensors), center=center, scale=scale, weight=weight,
+                          precision=np.eye(m), limit=math.inf, span=int(span), risk=float(risk),
+                          train_rows=len(rows), wander=wander, step_scale=step_scale,
+                          adapt=float(ADAPT_SPANS * span) if adapt else 0.0)
     if times is not None and len(times):
-        t = np.asarray(times, dtype=np.float64)
+        t = np.asarray(times, dtype=np.float64)[keep]
         model.train_start, model.train_end = float(np.nanmin(t)), float(np.nanmax(t))
-        model.trend = training_trend(t, x) * weight
-    # held-out scores of the training rows, smoothed as online, give the limit (peaks over threshold)
-    raw = np.einsum("ij,jk,ik->i", z, precision, z) / m
-    model.initial_score = float(np.median(raw))
-    smooth = _ewma(raw, model.alpha, initial=model.initial_score)
-    model.limit = pot_limit(smooth, risk)
+        level = weight * (1.0 - wander)
+        model.trend = training_trend(t, rows) * level
+    # held-out features of each half (against the other half's mean), smoothed as online for the shift
+    # chart: their covariances give the precisions, their smoothed scores the limits
+    raw, smoothed = [], []
+    for part, other_mean in ((first, mean_second), (second, mean_first)):
+        previous = np.vstack([np.full((1, m), np.nan), part[:-1]])
+        model.center = other_mean
+        features = model.features(part, previous)
+        raw.append(features)
+        smoothed.append(_ewma(features, model.alpha, initial=np.zeros(m)))
+    model.center = center
+    f, w = np.vstack(raw), np.vstack(smoothed)
+    model.precision, model.shrink = _shrunk_precision(w, weight, shrink)
+    model.spread_precision, _ = _shrunk_precision(f, weight, shrink)
+    model.weight = weight * (np.diag(model.precision) > 0) * (np.diag(model.spread_precision) > 0)
+    k, a = model.used, model.alpha
+    model.limit = max(pot_limit(np.einsum("ij,jk,ik->i", w, model.precision, w) / k, risk),
+                      float(stats.chi2.isf(risk, k)) / k)
+    spread = np.einsum("ij,jk,ik->i", f, model.spread_precision, f) / k
+    model.spread_initial = float(np.median(spread))
+    variance = 2.0 * a / (k * (2.0 - a))  # of an EWMA of chi²_k / k (Gaussian reference)
+    model.spread_limit = max(pot_limit(_ewma(spread, a, initial=model.spread_initial), risk),
+                             float(stats.gamma.isf(risk, 1.0 / variance, scale=variance)))
     return model
+
+
+def _shrunk_precision(x: np.ndarray, weight: np.ndarray, shrink: float | None) -> tuple[np.ndarray, float]:
+    """Inverse of the covariance of the rows ``x`` (about 0), its correlation shrunk to the identity by the
+    Ledoit–Wolf intensity (or ``shrink``); zero rows and columns for unused or constant columns."""
+    sd = np.sqrt(np.mean(x ** 2, axis=0))
+    used = (weight > 0) & (sd > 0)
+    sd = np.where(used, sd, 1.0)
+    u = x / sd * used
+    correlation = (u.T @ u) / len(u)
+    if shrink is None:
+        shrink = ledoit_wolf_shrinkage(u[:, used])
+    correlation = (1.0 - shrink) * correlation + shrink * np.diag(used * 1.0) + np.diag(1.0 - used)
+    precision = np.linalg.inv(correlation) / np.outer(sd, sd) * np.outer(used, used)
+    return (precision + precision.T) / 2.0, float(shrink)
 
 
 def training_trend(times: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -247,48 +333,96 @@ class ScoreResult:
 
 
 class OnlineScorer:
-    """Scores one timestamp at a time (live and replay) and remembers only the smoothing state."""
+    """Scores one timestamp at a time (live and replay); remembers the smoothing state, the last values and
+    the guarded baseline.
+
+    The score is the larger of the shift chart (MEWMA) and the spread chart (smoothed squared distance),
+    each as a multiple of its limit: above 1 is anomalous. Contributions are those of that chart. After a
+    timestamp scored normal, the centre of each level sensor moves towards its value by ``1 / adapt``; while
+    the score is over the limit it stays put, unless the departure has lasted longer than the training
+    window (``train_rows`` timestamps): then it is learned as the new normal at the same pace.
+    """
 
     def __init__(self, model: DetectorModel):
         self.model = model
         self.reset()
 
     def reset(self) -> None:
-        self._score = self.model.initial_score
-        self._contrib = np.zeros(len(self.model.sensors))
+        m = len(self.model.sensors)
+        self._shift = np.zeros(m)
+        self._spread_parts = np.full(m, self.model.spread_initial / max(m, 1))
+        self._previous = np.full(m, np.nan)
+        self._center = self.model.center.copy()
+        self._run = 0
+
+    @property
+    def center(self) -> np.ndarray:
+        """The current (adapted) centre of each sensor."""
+        return self._center.copy()
 
     def step(self, values: np.ndarray, t: float | None = None) -> tuple[float, bool, np.ndarray]:
-        """``(smoothed score, anomalous, smoothed contributions)`` after one row of sensor values at ``t``."""
-        model = self.model
-        z = model.scaled(values, t)
-        pz = model.precision @ z
-        contributions = z * pz / len(z)
-        raw = float(contributions.sum())
-        a = model.alpha
-        self._score = a * raw + (1.0 - a) * self._score
-        self._contrib = a * contributions + (1.0 - a) * self._contrib
-        return self._score, self._score > model.limit, self._contrib
+        """``(score, anomalous, contributions per sensor)`` after one row of sensor values at ``t``."""
+        score, flag, contributions = self.step_block(np.asarray(values, dtype=np.float64)[None, :],
+                                                     None if t is None else np.array([t], dtype=np.float64))
+        return float(score[0]), bool(flag[0]), contributions[0]
 
     def step_block(self, values: np.ndarray, times: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`step` for each row of ``values``: ``(scores, 0/1 flags, contributions)``, state carried on."""
         model = self.model
-        raw, contributions = model.raw_scores(values, times)
-        score = _ewma(raw, model.alpha, initial=self._score)
-        smooth = _ewma(contributions, model.alpha, initial=self._contrib)
-        if len(score):
-            self._score, self._contrib = float(score[-1]), smooth[-1].copy()
-        return score, (score > model.limit).astype(np.int8), smooth
+        values = np.asarray(values, dtype=np.float64).reshape(-1, len(model.sensors))
+        n, m = values.shape
+        previous, self._previous = _previous_rows(values, self._previous)
+        scale = np.broadcast_to(model._scale_at(None if times is None else np.asarray(times, dtype=np.float64)),
+                                values.shape)
+        steps = (values - previous) / model.step_scale
+        wander = model.wander > 0
+        learn = (~wander) & (model.weight > 0)
+        a, k = model.alpha, model.used
+        rate = 1.0 / model.adapt if model.adapt > 0 else 0.0
+        p, q, shift_limit, spread_limit = model.precision, model.spread_precision, model.limit, model.spread_limit
+        w, spread_parts, center, run = self._shift, self._spread_parts, self._center, self._run
+        if not rate:  # a fixed baseline: the features do not depend on the state, compute them at once
+            f = model.complete(np.where(wander, steps, (values - center) / scale))
+            smoothed = _ewma(f, a, initial=w)
+            spread_all = _ewma(f * (f @ q) / k, a, initial=spread_parts)
+            if n:
+                self._shift, self._spread_parts = smoothed[-1].copy(), spread_all[-1].copy()
+            shift_all = smoothed * (smoothed @ p) / (k * shift_limit)
+            spread_all = spread_all / spread_limit
+            shift, spread = shift_all.sum(axis=1), spread_all.sum(axis=1)
+            scores = np.maximum(shift, spread)
+            flags = (scores > 1.0).astype(np.int8)
+            if n:
+                tail = np.flatnonzero(flags == 0)
+                self._run = n - 1 - int(tail[-1]) if tail.size else run + n
+            return scores, flags, np.where((shift >= spread)[:, None], shift_all, spread_all)
+        scores = np.empty(n)
+        contributions = np.empty((n, m))
+        for i in range(n):
+            row = values[i]
+            f = model.complete(np.where(wander, steps[i], (row - center) / scale[i]))
+            w = a * f + (1.0 - a) * w
+            spread_parts = a * f * (q @ f) / k + (1.0 - a) * spread_parts
+            shift_now = w * (p @ w) / (k * shift_limit)
+            spread_now = spread_parts / spread_limit
+            shift, spread = float(shift_now.sum()), float(spread_now.sum())
+            scores[i] = score = max(shift, spread)
+            contributions[i] = shift_now if shift >= spread else spread_now
+            run = run + 1 if score > 1.0 else 0
+            if rate and (score <= 1.0 or run > model.train_rows):
+                ok = learn & np.isfinite(row)
+                center = np.where(ok, center + rate * (row - center), center)
+        self._shift, self._spread_parts, self._center, self._run = w, spread_parts, center, run
+        return scores, (scores > 1.0).astype(np.int8), contributions
 
 
 def score_block(model: DetectorModel, times: np.ndarray, values: np.ndarray) -> ScoreResult:
     """Score every row of ``values`` in order, exactly as :class:`OnlineScorer` would one by one."""
-    raw, contributions = model.raw_scores(values, times)
-    score = _ewma(raw, model.alpha, initial=model.initial_score)
-    smooth_contrib = _ewma(contributions, model.alpha, initial=np.zeros(len(model.sensors)))
-    return ScoreResult(times=np.asarray(times, dtype=np.float64), score=score,
-                       anomaly=(score > model.limit).astype(np.int8), contributions=smooth_contrib,
-                       sensors=list(model.sensors), limit=model.limit, span=model.span)
+    score, flags, contributions = OnlineScorer(model).step_block(values, times)
+    return ScoreResult(times=np.asarray(times, dtype=np.float64), score=score, anomaly=flags,
+                       contributions=contributions, sensors=list(model.sensors), limit=SCORE_LIMIT,
+                       span=model.span)
 
 
 @dataclass(frozen=True)

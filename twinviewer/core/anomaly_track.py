@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinviewer.core.anomaly import (
+    SCORE_LIMIT,
     AnomalyEpisode,
     DetectorModel,
     OnlineScorer,
@@ -78,19 +79,20 @@ class AnomalyTrack:
             # the span the user declared normal is normal by definition (its own first rows can start odd)
             flags[(times >= model.train_start) & (times <= model.train_end)] = 0
         result = ScoreResult(times=times, score=score, anomaly=flags, contributions=contributions,
-                             sensors=list(model.sensors), limit=model.limit, span=model.span)
+                             sensors=list(model.sensors), limit=SCORE_LIMIT, span=model.span)
         track = cls(model, result)
         track._scorer = scorer
         return track
 
     @classmethod
     def train(cls, store, sensors: Sequence[str], t0: float, t1: float, progress: Progress | None = None,
-              cancel: Cancel | None = None) -> AnomalyTrack:
-        """Fit on ``[t0, t1]`` of ``store``, then score the whole store."""
+              cancel: Cancel | None = None, adapt: bool = False) -> AnomalyTrack:
+        """Fit on ``[t0, t1]`` of ``store`` (``adapt``: a guarded baseline that follows slow drift), then
+        score the whole store."""
         if progress is not None:
             progress(0.0, "Learning normal behaviour")
         times, values = store_matrix(store, sensors, t0, t1)
-        model = fit_detector(values, sensors, times)
+        model = fit_detector(values, sensors, times, adapt=adapt)
         return cls.score_store(model, store, progress, cancel)
 
     def update(self, store) -> int:

@@ -12,7 +12,7 @@ import math
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,7 +34,7 @@ def _finite(value: float) -> float:
     return value
 
 
-Vector = Annotated[tuple[float, float, float], Field()]
+Vector = tuple[float, float, float]
 
 
 class Camera(BaseModel):

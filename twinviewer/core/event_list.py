@@ -19,13 +19,13 @@ MAX_CROSSINGS_PER_SENSOR = 500
 def crossing_events(store, sensors) -> list[Event]:
     """An event per rise into warning or alarm (and back to normal) of every sensor with limits."""
     found: list[Event] = []
+    limited = {s.id: s.thresholds for s in sensors if store.has(s.id) and any(
+        getattr(s.thresholds, k) is not None for k in ("alarm_low", "warning_low", "warning_high", "alarm_high"))}
+    everyone = store.threshold_crossings_many(limited)  # one pass over a lazy history's summary
     for sensor in sensors:
-        limits = sensor.thresholds
-        if all(getattr(limits, k) is None for k in ("alarm_low", "warning_low", "warning_high", "alarm_high")):
+        if sensor.id not in limited:
             continue
-        if not store.has(sensor.id):
-            continue
-        crossings = store.threshold_crossings(sensor.id, limits)[:MAX_CROSSINGS_PER_SENSOR]
+        crossings = everyone[sensor.id][:MAX_CROSSINGS_PER_SENSOR]
         for t, before, after in crossings:
             if after == "normal":
                 label = f"{sensor.display_name} back to normal (from {before})"

@@ -83,10 +83,14 @@ class Model:
     def extend(self, other: Model) -> None:
         """Add another file's parts, renaming clashes as ``name#2`` so every part name stays unique."""
         taken = set(self.part_names)
+        last_suffix: dict[str, int] = {}  # per base name, so thousands of equal names stay linear
         for part in other.parts:
-            base, n = part.name, 1
-            while part.name in taken:
-                n += 1
+            base = part.name
+            if base in taken:
+                n = last_suffix.get(base, 1)
+                while f"{base}#{n}" in taken or n == 1:
+                    n += 1
+                last_suffix[base] = n
                 part.name = f"{base}#{n}"
             taken.add(part.name)
             self.parts.append(part)

@@ -22,19 +22,43 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from twinviewer.core.events import crossings_in
 
-if TYPE_CHECKING:
-    from twinviewer.core.store import Snapshot
-
+FRESH, STALE, NO_DATA = 0, 1, 2
+STATE_NAMES = ("fresh", "stale", "no data")
 RESOLUTION_LADDER_S = (1.0, 10.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0)
 """Bucket sizes a summary may be kept at; a source keeps the ones at or above its finest useful level."""
 LAZY_MAX_POINTS = 8192
 """A lazy source's ``window`` returns at most this many points, whatever ``max_points`` asks for."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every requested sensor's last-known value at time ``t`` (arrays in the order of ``sensor_ids``)."""
+
+    t: float
+    sensor_ids: tuple[str, ...]
+    values: np.ndarray  # float64 (n,), NaN when state is NO_DATA
+    times: np.ndarray  # float64 (n,), time of the sample used, NaN if none
+    state: np.ndarray  # int8 (n,): 0 fresh, 1 stale, 2 no data
+
+    def index(self, sensor_id: str) -> int:
+        return self.sensor_ids.index(sensor_id)
+
+    def value(self, sensor_id: str) -> float:
+        return float(self.values[self.index(sensor_id)])
+
+    def state_of(self, sensor_id: str) -> int:
+        return int(self.state[self.index(sensor_id)])
+
+    def as_dict(self) -> dict[str, tuple[float, int]]:
+        """``{sensor_id: (value, state)}`` — convenient for tests and small views, not for the hot path."""
+        return {s: (float(v), int(st)) for s, v,
+                st in zip(self.sensor_ids, self.values, self.state, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -324,8 +348,6 @@ class CombinedHistory(HistorySource):
         return min(s[0] for s in spans), max(s[1] for s in spans)
 
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
-        from twinviewer.core.store import NO_DATA, Snapshot
-
         live = self.live.values_at(t, sensor_ids)
         if not (live.state == NO_DATA).any():
             return live

@@ -11,8 +11,8 @@ freeze the window and its Cancel button even from a worker thread. Big jobs ther
 processes (:mod:`twinviewer.core.lod_worker`), one part each, as many at a time as there are cores; Cancel
 kills them, and if a child cannot run, the part is decimated in this process instead.
 
-Stand-ins are kept in a disk cache keyed by the part's geometry and the target (``TWINVIEWER_CACHE_DIR``,
-else the user cache folder; at most :data:`CACHE_LIMIT_BYTES`, oldest dropped first), so opening the same
+Stand-ins are kept in a disk cache keyed by the part's geometry and the target (``cache_dir``: see
+``io/lod_cache.py``; at most :data:`CACHE_LIMIT_BYTES`, oldest dropped first), so opening the same
 big model again skips the decimation.
 """
 
@@ -118,15 +118,19 @@ def plan_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET) -> di
 def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
                        progress: Callable[[float, str], None] | None = None,
                        cancel: Callable[[], bool] | None = None,
-                       child_processes: bool | None = None) -> dict[str, DisplayLod]:
+                       child_processes: bool | None = None,
+                       cache_dir: Path | None = None) -> dict[str, DisplayLod]:
     """Stand-ins for the parts :func:`plan_display_lods` picks; every other part is shown as it is.
+
+    ``cache_dir``: where stand-ins are kept between runs (``io.lod_cache.display_cache_folder()``; None:
+    no cache).
 
     ``child_processes``: decimate in child processes (None: when the work is at least
     :data:`CHILD_PROCESS_MIN_TRIANGLES` triangles).
     """
     plan = plan_display_lods(model, budget)
     report = progress or (lambda fraction, message: None)
-    folder = cache_folder()
+    folder = cache_dir
     keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()} if folder else {}
     lods: dict[str, DisplayLod] = {}
     for name, key in keys.items():
@@ -156,16 +160,6 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
 
 
 # ----- the disk cache ---------------------------------------------------------------------------------------
-
-
-def cache_folder() -> Path | None:
-    """Where stand-ins are cached; None when ``TWINVIEWER_CACHE_DIR`` is set empty (no cache)."""
-    configured = os.environ.get("TWINVIEWER_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) / "display-lods" if configured else None
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("twinviewer")) / "display-lods"
 
 
 def _cache_key(part: PartMesh, target: int) -> str:

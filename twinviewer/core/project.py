@@ -306,14 +306,21 @@ class HistoryDatabase(_Strict):
     username: str | None = None
     password_env: str | None = None
     sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
-    table: str = Field(pattern=_SQL_NAME)
-    time_column: str = Field("time", pattern=_SQL_NAME)
-    sensor_column: str = Field("sensor", pattern=_SQL_NAME)
-    value_column: str = Field("value", pattern=_SQL_NAME)
-    quality_column: str | None = Field(None, pattern=_SQL_NAME)
+    table: str
+    time_column: str = "time"
+    sensor_column: str = "sensor"
+    value_column: str = "value"
     sensors: dict[str, str] = Field(default_factory=dict)
     statement_timeout_s: float = Field(15.0, gt=0, le=3600)
     connect_timeout_s: int = Field(5, ge=1, le=120)
+
+    @field_validator("table", "time_column", "sensor_column", "value_column")
+    @classmethod
+    def _sql_name(cls, value: str) -> str:
+        if not re.match(_SQL_NAME, value):
+            raise ValueError(f"{value!r} is not a plain SQL name (letters, digits, _ and $, not starting with a "
+                             "digit; a table may be schema.name)")
+        return value
 
     def describe(self) -> str:
         return f"{self.database}.{self.table} at {self.host}:{self.port}"

@@ -36,37 +36,20 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.events import crossings_in
-from twinviewer.core.history import HistorySource, Summary, decimate, summarize
+from twinviewer.core.history import (  # noqa: F401 (Snapshot and the states are re-exported)
+    FRESH,
+    NO_DATA,
+    STALE,
+    STATE_NAMES,
+    HistorySource,
+    Snapshot,
+    Summary,
+    decimate,
+    summarize,
+)
 
-FRESH, STALE, NO_DATA = 0, 1, 2
-STATE_NAMES = ("fresh", "stale", "no data")
 _MIN_LIVE_CAPACITY = 1024
 _PLAN_CACHE_SIZE = 64
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Every requested sensor's last-known value at time ``t`` (arrays in the order of ``sensor_ids``)."""
-
-    t: float
-    sensor_ids: tuple[str, ...]
-    values: np.ndarray  # float64 (n,), NaN when state is NO_DATA
-    times: np.ndarray  # float64 (n,), time of the sample used, NaN if none
-    state: np.ndarray  # int8 (n,): 0 fresh, 1 stale, 2 no data
-
-    def index(self, sensor_id: str) -> int:
-        return self.sensor_ids.index(sensor_id)
-
-    def value(self, sensor_id: str) -> float:
-        return float(self.values[self.index(sensor_id)])
-
-    def state_of(self, sensor_id: str) -> int:
-        return int(self.state[self.index(sensor_id)])
-
-    def as_dict(self) -> dict[str, tuple[float, int]]:
-        """``{sensor_id: (value, state)}`` — convenient for tests and small views, not for the hot path."""
-        return {s: (float(v), int(st)) for s, v,
-                st in zip(self.sensor_ids, self.values, self.state, strict=True)}
 
 
 class _Block:

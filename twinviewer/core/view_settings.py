@@ -1,4 +1,5 @@
-"""Saving how a twin is shown (overlay mode, colour maps, value ranges, labels, camera) into its project file.
+"""Saving how a twin is shown (overlay mode, colour maps, value ranges, labels, camera) into its project file:
+the text edit (:func:`replace_view_table`); the file is read and written by ``io/view_file.py``.
 
 Only the ``[view]`` table of the ``*.twin.toml`` is rewritten: the file is edited as text, so every other
 line, comment and blank line stays byte for byte as it was (a project is often hand-written and commented;
@@ -14,11 +15,7 @@ written and :class:`ViewSaveError` says why.
 from __future__ import annotations
 
 import math
-import os
 import re
-from pathlib import Path
-
-import tomllib
 
 from twinviewer.core.colormaps import ColormapError, colormap_for
 from twinviewer.core.errors import TwinViewerError
@@ -180,37 +177,3 @@ def replace_view_table(text: str, view: ViewSettings) -> str:
         cursor = end
     out.extend(lines[cursor:])
     return "".join(out)
-
-
-def save_view(project_path: Path | str, view: ViewSettings) -> Path:
-    """Rewrite the ``[view]`` table of a project file in place (atomically); returns the path."""
-    path = Path(project_path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ViewSaveError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-        before = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ViewSaveError(
-            f"{path}: not a readable TOML project ({exc}); fix it before saving the view"
-        ) from None
-    new_text = replace_view_table(text, view)
-    try:
-        after = tomllib.loads(new_text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ViewSaveError(f"{path}: the [view] table cannot be rewritten safely ({exc}); "
-                            "is 'view' also set with dotted keys or an inline table?") from None
-    before.pop("view", None)
-    written_view = after.pop("view", None)
-    if before != after or written_view is None:
-        raise ViewSaveError(f"{path}: rewriting [view] would change other settings; the file was left as it "
-                            "was")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(new_text.encode("utf-8"))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ViewSaveError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path

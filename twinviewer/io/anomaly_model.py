@@ -2,7 +2,8 @@
 
 ``pump.twin.toml`` keeps its detector in ``pump.twin.anomaly.json`` (:func:`model_path`). The layout is in
 docs/anomaly-detection.md; every field is validated on load (lengths match the sensor list, numbers
-finite, the precision matrix square and symmetric) and errors name the file and the field.
+finite, both precision matrices square and symmetric). A file of an older version is refused with a
+message saying to train again and errors name the file and the field.
 """
 
 from __future__ import annotations
@@ -43,13 +44,18 @@ class _ModelFile(BaseModel):
     center: list[float]
     scale: list[float]
     weight: list[float]
+    wander: list[float]
+    step_scale: list[float]
+    trend: list[float]
     precision: list[list[float]]
     limit: float = Field(gt=0)
-    initial_score: float = Field(0.0, ge=0)
+    spread_precision: list[list[float]]
+    spread_limit: float = Field(gt=0)
+    spread_initial: float = Field(ge=0)
     span: int = Field(ge=1, le=1_000_000)
+    adapt: float = Field(ge=0, le=1e12)
     shrink: float = Field(ge=0, le=1)
     risk: float = Field(gt=0, lt=1)
-    trend: list[float]
     training: _Training = Field(default_factory=_Training)
 
     @model_validator(mode="after")
@@ -57,31 +63,36 @@ class _ModelFile(BaseModel):
         if self.format != MODEL_FORMAT:
             raise ValueError(f"format must be {MODEL_FORMAT!r}")
         if self.version != MODEL_VERSION:
-            raise ValueError(f"version {self.version} is not supported (this TwinViewer reads {MODEL_VERSION})")
+            older = " (written by an older TwinViewer: train the detector again)" if self.version < MODEL_VERSION else ""
+            raise ValueError(f"version {self.version} is not supported (this TwinViewer reads {MODEL_VERSION}){older}")
         m = len(self.sensors)
         if len(set(self.sensors)) != m:
             raise ValueError("sensors must be unique")
-        for name in ("center", "scale", "weight", "trend"):
+        for name in ("center", "scale", "weight", "wander", "step_scale", "trend"):
             values = getattr(self, name)
             if len(values) != m:
                 raise ValueError(f"{name} has {len(values)} numbers, expected one per sensor ({m})")
             if not all(math.isfinite(v) for v in values):
                 raise ValueError(f"{name} must hold finite numbers")
-        if any(v <= 0 for v in self.scale):
-            raise ValueError("scale must be positive")
+        for name in ("scale", "step_scale"):
+            if any(v <= 0 for v in getattr(self, name)):
+                raise ValueError(f"{name} must be positive")
         if any(v < 0 for v in self.trend):
             raise ValueError("trend must be >= 0")
-        if any(v not in (0.0, 1.0) for v in self.weight):
-            raise ValueError("weight must be 0 or 1")
-        if len(self.precision) != m or any(len(row) != m for row in self.precision):
-            raise ValueError(f"precision must be {m} rows of {m} numbers")
-        p = np.asarray(self.precision, dtype=np.float64)
-        if not np.isfinite(p).all():
-            raise ValueError("precision must hold finite numbers")
-        if not np.allclose(p, p.T, rtol=1e-9, atol=1e-12):
-            raise ValueError("precision must be symmetric")
-        if not (math.isfinite(self.limit) and math.isfinite(self.initial_score)):
-            raise ValueError("limit and initial_score must be finite")
+        for name in ("weight", "wander"):
+            if any(v not in (0.0, 1.0) for v in getattr(self, name)):
+                raise ValueError(f"{name} must be 0 or 1")
+        for name in ("precision", "spread_precision"):
+            rows = getattr(self, name)
+            if len(rows) != m or any(len(row) != m for row in rows):
+                raise ValueError(f"{name} must be {m} rows of {m} numbers")
+            p = np.asarray(rows, dtype=np.float64)
+            if not np.isfinite(p).all():
+                raise ValueError(f"{name} must hold finite numbers")
+            if not np.allclose(p, p.T, rtol=1e-9, atol=1e-12):
+                raise ValueError(f"{name} must be symmetric")
+        if not all(math.isfinite(v) for v in (self.limit, self.spread_limit, self.spread_initial)):
+            raise ValueError("limit, spread_limit and spread_initial must be finite")
         return self
 
 
@@ -111,16 +122,21 @@ def load_model(path: Path | str) -> DetectorModel:
         raise AnomalyModelError(f"{path}: cannot read the anomaly model ({exc.strerror or exc})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise AnomalyModelError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError:
+        raise AnomalyModelError(f"{path}: not an anomaly model: its JSON is nested too deeply") from None
     try:
         doc = _ModelFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
         raise AnomalyModelError(f"{path}: {where}: {first['msg']}") from exc
+    def array(values: list) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64)
+
     return DetectorModel(
-        sensors=list(doc.sensors), center=np.asarray(doc.center, dtype=np.float64),
-        scale=np.asarray(doc.scale, dtype=np.float64), weight=np.asarray(doc.weight, dtype=np.float64),
-        precision=np.asarray(doc.precision, dtype=np.float64), limit=float(doc.limit),
-        initial_score=doc.initial_score, span=doc.span,
+        sensors=list(doc.sensors), center=array(doc.center), scale=array(doc.scale), weight=array(doc.weight),
+        precision=array(doc.precision), limit=float(doc.limit), spread_precision=array(doc.spread_precision),
+        spread_limit=float(doc.spread_limit), spread_initial=float(doc.spread_initial), span=doc.span, adapt=doc.adapt,
         shrink=doc.shrink, risk=doc.risk, train_start=doc.training.start, train_end=doc.training.end,
-        train_rows=doc.training.rows, trend=np.asarray(doc.trend, dtype=np.float64))
+        train_rows=doc.training.rows, trend=array(doc.trend), wander=array(doc.wander),
+        step_scale=array(doc.step_scale))

@@ -16,7 +16,6 @@ from twinviewer.core.bookmarks import (
     Bookmark,
     BookmarkError,
     bookmarks_document,
-    merge_bookmarks,
     parse_bookmarks,
 )
 
@@ -52,6 +51,8 @@ def read_bookmarks_file(path: Path | str, missing_ok: bool = True) -> list[Bookm
         raise BookmarkError(f"{path}: cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BookmarkError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise BookmarkError(f"{path}: not a bookmark file: its JSON is nested too deeply") from None
     return parse_bookmarks(document, str(path))
 
 
@@ -68,10 +69,3 @@ def write_bookmarks_file(path: Path | str, bookmarks: Iterable[Bookmark], record
     except OSError as exc:
         raise BookmarkError(f"cannot write bookmarks to {path}: {exc.strerror or exc}") from None
     return path
-
-
-def merge_bookmark_files(paths: Sequence[Path | str], out: Path | str) -> list[Bookmark]:
-    """Merge several people's sidecar files into ``out`` (which may be one of them)."""
-    merged = merge_bookmarks(*(read_bookmarks_file(p, missing_ok=False) for p in paths))
-    write_bookmarks_file(out, merged)
-    return merged

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -21,10 +22,10 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -44,6 +45,8 @@ MAX_MEMBERS = 5000
 MAX_MEMBER_BYTES = 4 * 1024 ** 3
 MAX_TOTAL_BYTES = 8 * 1024 ** 3
 MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024
+MAX_STATE_BYTES = 1024 * 1024
+MAX_EVENTS_BYTES = 64 * 1024 * 1024
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._ +()\[\]@,=-]+$")
 
@@ -91,6 +94,20 @@ class Manifest(BaseModel):
     recording: str | None = None
     window: tuple[float, float] | None = None
     members: list[Member] = Field(max_length=MAX_MEMBERS)
+
+    @field_validator("created_at")
+    @classmethod
+    def _created_finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _window_ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (math.isfinite(value[0]) and math.isfinite(value[1]) and value[0] < value[1]):
+            raise ValueError("must be two finite times, the first before the second")
+        return value
 
 
 def unsafe_member_name(name: str) -> str | None:
@@ -529,7 +546,11 @@ def _check_project_stays_inside(folder: Path, project_path: Path, name: str) -> 
 
 
 def _read_state(folder: Path, manifest: Manifest, name: str) -> tuple[ViewState, list[Event]]:
-    roles = {m.role: m.path for m in manifest.members}
+    roles: dict[str, str] = {m.role: m.path for m in manifest.members}
+    sizes: dict[str, int] = {m.role: m.size for m in manifest.members}
+    for role, limit in (("state", MAX_STATE_BYTES), ("events", MAX_EVENTS_BYTES)):
+        if sizes.get(role, 0) > limit:
+            raise BundleError(f"{name}: refused: {roles[role]} is larger than the {limit:,} bytes it may hold")
     state = ViewState()
     if "state" in roles:
         try:
@@ -546,16 +567,6 @@ def _read_state(folder: Path, manifest: Manifest, name: str) -> tuple[ViewState,
     return state, events
 
 
-def bundle_members(path: Path | str) -> list[str]:
-    """Names in a bundle (for tests and ``--list``)."""
-    with zipfile.ZipFile(path) as archive:
-        return archive.namelist()
-
-
-def iter_roles(manifest: Manifest, role: str) -> Iterable[Member]:
-    return (m for m in manifest.members if m.role == role)
-
-
 def collect_attachments(project_path: Path, recording_paths: Sequence[Path]) -> list[Path]:
     """The attachment rule: every ``<stem>.*`` sidecar beside the project and beside the recording."""
     found = sidecar_attachments(Path(project_path))
@@ -567,8 +578,3 @@ def collect_attachments(project_path: Path, recording_paths: Sequence[Path]) -> 
 
     # acknowledgements and bookmarks travel in their own members
     return [p for p in found if p != acks_path(project_path) and not p.name.endswith(SIDECAR_SUFFIX)]
-
-
-def describe(manifest: Manifest) -> dict[str, Any]:
-    return {"asset": manifest.asset, "members": len(manifest.members),
-            "bytes": sum(m.size for m in manifest.members), "window": manifest.window}

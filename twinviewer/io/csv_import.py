@@ -14,7 +14,9 @@ of a few MB; progress and cancel are checked between blocks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,7 +197,7 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
     value_columns: list[str] = [n for n in names if n != time_name] if layout == "wide" else [str(value_name)]
     long_names: list[np.ndarray] = []
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, _quiet_unraisable():
             reader = pacsv.open_csv(handle, read_options=read_options, parse_options=parse_options,
                                     convert_options=convert_options)
             for batch in reader:
@@ -265,6 +267,19 @@ def read_csv_table(path: Path | str, report: ImportReport, *, delimiter: str | N
         matrix[:, j] = np.concatenate(columns_out[column_name])[keep]
     labels = {c: np.concatenate(columns_out[c])[keep] for c in label_columns}
     return WideTable(name, times, lines_kept, data_columns, matrix, labels)
+
+
+@contextmanager
+def _quiet_unraisable() -> Iterator[None]:
+    """pyarrow decodes an invalid row's text before calling our handler; bytes that are not valid in the
+    file's encoding make that fail inside pyarrow, which prints "Exception ignored ..." to stderr and
+    then reports the row as a parse error. The parse error is the user's message; the print is noise."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _unique_names(fields: list[str]) -> list[str]:

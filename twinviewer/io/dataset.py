@@ -18,6 +18,7 @@ summary, memory-mapped. :class:`DatasetWriter` writes day files and the summary 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -33,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from twinviewer.core.budgets import MAX_DATASET_LOAD_ROWS, MAX_SUMMARY_BYTES
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event, crossings_in
 from twinviewer.core.history import (
@@ -48,6 +50,7 @@ from twinviewer.core.history import (
     window_from_summary,
 )
 from twinviewer.core.store import NO_DATA, STALE, Snapshot
+from twinviewer.core.timerange import RANGE_TEXT, time_ok
 from twinviewer.io.recording import (
     METADATA_KEY,
     QUALITY_BAD,
@@ -56,6 +59,8 @@ from twinviewer.io.recording import (
     Cancel,
     Progress,
     _metadata_json,
+    _open_parquet,
+    read_metadata,
 )
 
 DATASET_META = "_twinviewer.json"
@@ -66,8 +71,6 @@ DAY_S = 86400.0
 ROW_GROUP_ROWS = 1 << 18
 RAW_ROW_BUDGET = 3_000_000
 """A chart reads raw rows for its range when at most this many; beyond, it reads the summary."""
-WHOLE_READ_BUDGET = 50_000_000
-"""``samples``/``aligned_samples`` (exporters, detectors) load a whole dataset only up to this many rows."""
 GROUP_CACHE = 24
 FILE_CACHE = 16
 LOOKBACK_GROUPS = 4
@@ -82,7 +85,7 @@ _PARTITION_PREFIX = "date="
 class DatasetMeta(BaseModel):
     """``_twinviewer.json``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     format: str = DATASET_FORMAT
     format_version: int = Field(DATASET_VERSION, ge=1)
     sensors: list[str] = Field(default_factory=list)
@@ -125,11 +128,19 @@ class _SummaryBuilder:
         self.base_s = float(base_s)
         self.origin = first_day * DAY_S
         self.n = int(round((last_day - first_day + 1) * DAY_S / self.base_s))
+        MAX_SUMMARY_BYTES.check(_BUILD_BYTES * self.k * self.n, str(folder.parent), "the summary would take",
+                                RecordingError)
         folder.mkdir(parents=True, exist_ok=True)
         shape = (self.k, self.n)
 
         def new(name: str, dtype, fill) -> np.ndarray:
-            array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype, shape=shape)
+            try:
+                array = np.lib.format.open_memmap(folder / f".build.{name}.npy", mode="w+", dtype=dtype,
+                                                  shape=shape)
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, OSError) and exc.errno != errno.ENOMEM:
+                    raise  # a folder that cannot be written: the caller tries the cache folder
+                raise RecordingError(f"{folder}: cannot create the summary ({exc})") from None
             array[:] = fill
             return array
 
@@ -199,6 +210,86 @@ class _SummaryBuilder:
         (self.folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
 
 
+_BUILD_BYTES = 20  # per sensor and bucket while building: min, max (float32), sum (float64), count (uint32)
+
+
+def summary_base(period_s: float, sensors: int, first_day: int, last_day: int) -> float:
+    """The finest summary level: the first ladder step at least :data:`SUMMARY_BASE_PERIODS` sample periods
+    long whose build fits ``MAX_SUMMARY_BYTES`` (1,000 sensors at 1 Hz over a year: 600 s, not 60 s)."""
+    buckets_per_day = [(s, DAY_S / s) for s in RESOLUTION_LADDER_S
+                       if s >= SUMMARY_BASE_PERIODS * period_s and DAY_S % s == 0] or [(DAY_S, 1.0)]
+    days = last_day - first_day + 1
+    for level, per_day in buckets_per_day:
+        if _BUILD_BYTES * sensors * days * per_day <= MAX_SUMMARY_BYTES.value:
+            return level
+    return buckets_per_day[-1][0]  # the builder refuses it with the limit's message
+
+
+def _group_stats_of(day_file: _DayFile) -> tuple[np.ndarray, ...]:
+    return day_file.t_min, day_file.t_max, day_file.rows, day_file.quality_set
+
+
+def _write_group_index(folder: Path, days: Sequence[int], stats: Sequence[tuple[np.ndarray, ...]]) -> None:
+    """Every row group's time bounds, rows and quality flag (``stats`` per day file, from
+    :func:`_group_stats_of`) in one small file, so opening a day file to seek in it needs no walk over its
+    row-group statistics."""
+    counts = [s[0].size for s in stats]
+
+    def joined(i: int, dtype) -> np.ndarray:
+        return np.concatenate([s[i] for s in stats]).astype(dtype) if stats else np.empty(0, dtype)
+
+    np.savez(folder / "groups.npz", day=np.repeat(np.asarray(days, dtype=np.int64), counts),
+             t_min=joined(0, np.float64), t_max=joined(1, np.float64), rows=joined(2, np.int64),
+             quality_set=joined(3, bool))
+
+
+def _read_group_index(path: Path) -> dict[int, tuple[np.ndarray, ...]]:
+    try:
+        with np.load(path) as data:
+            day, t_min, t_max = data["day"], data["t_min"], data["t_max"]
+            rows, quality_set = data["rows"], data["quality_set"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    if not (day.shape == t_min.shape == t_max.shape == rows.shape == quality_set.shape):
+        return {}
+    if day.size and (np.any(np.diff(day) < 0) or not (np.isfinite(t_min).all() and np.isfinite(t_max).all())):
+        return {}
+    cuts = np.flatnonzero(np.diff(day)) + 1
+    starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [day.size]))
+    return {int(day[a]): (t_min[a:b], t_max[a:b], rows[a:b], quality_set[a:b]) for a, b in zip(starts, ends,
+                                                                                                strict=True)
+            if b > a}
+
+
+class _SummaryInfo(BaseModel):
+    """``_summary/levels.json``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+    levels: list[float] = Field(min_length=1)
+    origin: float
+    signature: dict[str, Any]
+    sensors: list[str] | None = None
+    rows: int = Field(0, ge=0)
+
+
+def _fallback_summary_folder(dataset: Path) -> Path | None:
+    """Where the summary of a read-only dataset is cached: the user cache folder (``TWINVIEWER_CACHE_DIR``),
+    keyed by the dataset's absolute path; None when the cache is switched off (set empty)."""
+    import hashlib
+
+    configured = os.environ.get("TWINVIEWER_CACHE_DIR")
+    if configured is not None and not configured:
+        return None
+    if configured:
+        root = Path(configured)
+    else:
+        from platformdirs import user_cache_dir
+
+        root = Path(user_cache_dir("twinviewer"))
+    digest = hashlib.sha1(str(dataset.resolve()).encode()).hexdigest()[:16]
+    return root / "dataset-summaries" / f"{dataset.name}-{digest}"
+
+
 def _signature(folder: Path) -> dict[str, Any]:
     """What the summary was built from: the day files' names, sizes and modification times."""
     files = sorted(folder.glob(f"{_PARTITION_PREFIX}*/*.parquet"))
@@ -212,17 +303,19 @@ class DatasetWriter:
     """Writes a dataset folder in one pass: day files (grid layout) and the summary.
 
     ``write(times, values2d, quality=None)`` takes rows of every sensor in time order (any chunk size; a
-    chunk may cross midnight). ``close()`` finishes the last day file, the summary and ``_twinviewer.json``.
-    The dataset is built in ``<folder>.part`` and moved into place at the end.
+    chunk may cross midnight). ``write_long(times, codes, values)`` takes samples of sensors with their own
+    timestamps (``codes`` index ``sensor_ids``), sorted by time; a dataset is written one way or the other.
+    ``close()`` finishes the last day file, the summary and ``_twinviewer.json``. The dataset is built in
+    ``<folder>.part`` and moved into place at the end.
     """
 
     def __init__(self, folder: Path | str, sensor_ids: Sequence[str], first_time: float, last_time: float,
-                 period_s: float = 1.0, metadata: Mapping[str, Any] | None = None):
+                 period_s: float = 1.0, metadata: Mapping[str, Any] | None = None, layout: str = "grid"):
         self.folder = Path(folder)
         self.sensor_ids = list(sensor_ids)
         if len(set(self.sensor_ids)) != len(self.sensor_ids):
             raise ValueError("a sensor id appears twice")
-        if not (math.isfinite(first_time) and math.isfinite(last_time) and last_time >= first_time):
+        if not (time_ok(first_time) and time_ok(last_time) and last_time >= first_time):
             raise RecordingError(f"{self.folder}: cannot write a dataset over the time range "
                                  f"{first_time} – {last_time}")
         self.metadata = dict(metadata or {})
@@ -233,10 +326,12 @@ class DatasetWriter:
         self.work.mkdir(parents=True)
         self.first_day = int(first_time // DAY_S)
         self.last_day = int(last_time // DAY_S)
-        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * self.period_s and DAY_S % s == 0),
-                    DAY_S)
+        base = summary_base(self.period_s, len(self.sensor_ids), self.first_day, self.last_day)
         self.summary = _SummaryBuilder(self.work / SUMMARY_DIR, self.sensor_ids, self.first_day, self.last_day, base)
-        self._schema = SCHEMA.with_metadata({METADATA_KEY: _metadata_json(self.sensor_ids, "grid", self.metadata)})
+        if layout not in ("grid", "long"):
+            raise ValueError(f"layout must be 'grid' or 'long', not {layout!r}")
+        self.layout = layout
+        self._schema = SCHEMA.with_metadata({METADATA_KEY: _metadata_json(self.sensor_ids, layout, self.metadata)})
         self._dictionary = pa.array(self.sensor_ids, type=pa.string())
         self._day: int | None = None
         self._writer: pq.ParquetWriter | None = None
@@ -276,6 +371,34 @@ class DatasetWriter:
                             None if quality is None else np.asarray(quality)[lo:hi])
         self.range = [min(self.range[0], float(times[0])), float(times[-1])]
 
+    def write_long(self, times: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        codes = np.asarray(codes, dtype=np.int32).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if self.layout != "long" or not (times.shape == codes.shape == values.shape):
+            raise ValueError("write_long needs layout='long' and times, codes, values of one length")
+        if times.size == 0:
+            return
+        if not np.isfinite(times).all() or np.any(np.diff(times) < 0) or times[0] < self.range[1] \
+                or codes.min() < 0 or codes.max() >= len(self.sensor_ids):
+            raise RecordingError(f"{self.folder}: samples must come in time order with known sensors")
+        days = np.floor(times / DAY_S).astype(np.int64)
+        if days[0] < self.first_day or days[-1] > self.last_day:
+            raise RecordingError(f"{self.folder}: samples outside the announced time range")
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
+            writer = self._open_day(int(days[lo]))
+            table = pa.Table.from_arrays([
+                pa.array(np.round(times[lo:hi] * 1e6).astype(np.int64), type=pa.timestamp("us", tz="UTC")),
+                pa.DictionaryArray.from_arrays(pa.array(codes[lo:hi]), self._dictionary),
+                pa.array(values[lo:hi]),
+                pa.array(np.zeros(hi - lo, dtype=np.uint8)),
+            ], schema=self._schema)
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.summary.add_long(times[lo:hi], codes[lo:hi], values[lo:hi])
+            self.rows += int(hi - lo)
+        self.range = [min(self.range[0], float(times[0])), float(times[-1])]
+
     def _write_day(self, day: int, times: np.ndarray, values: np.ndarray, quality: np.ndarray | None) -> None:
         writer = self._open_day(day)
         k = len(self.sensor_ids)
@@ -310,6 +433,11 @@ class DatasetWriter:
                     rows=self.rows, period_s=self.period_s,
                     time_range=list(self.range) if self.rows else None)
         (self.work / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        index = {s: i for i, s in enumerate(self.sensor_ids)}
+        days = sorted(d for d in (_day_of(p.name) for p in self.work.glob(f"{_PARTITION_PREFIX}*")) if d is not None)
+        _write_group_index(self.work / SUMMARY_DIR, days,
+                           [_group_stats_of(_DayFile(self.work / _day_name(d) / "part-0.parquet", index, d))
+                            for d in days])
         self.summary.finish(_signature(self.work))
         if self.folder.exists():
             if not is_dataset_folder(self.folder) and any(self.folder.iterdir()):
@@ -329,18 +457,9 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
     if not sensor_ids:
         raise RecordingError(f"{folder}: nothing to write (no samples)")
     aligned = store.aligned_samples(sensor_ids)
-    quality = None
-    if aligned is not None:
-        times, matrix = aligned
-    else:
-        series = [store.samples(s) for s in sensor_ids]
-        times = np.unique(np.concatenate([t for t, _ in series]))
-        matrix = np.full((times.size, len(sensor_ids)), np.nan)
-        quality = np.full(matrix.shape, QUALITY_BAD, dtype=np.uint8)
-        for j, (t, v) in enumerate(series):
-            rows = np.searchsorted(times, t)
-            matrix[rows, j] = v
-            quality[rows, j] = QUALITY_GOOD
+    if aligned is None:
+        return _write_long_dataset(folder, store, sensor_ids, metadata, progress, cancel)
+    times, matrix = aligned
     period = float(np.median(np.diff(times))) if times.size > 1 else 1.0
     writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata)
     try:
@@ -349,7 +468,32 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
             if cancel is not None and cancel():
                 raise CancelledError(f"writing {Path(folder).name} cancelled")
             stop = start + step
-            writer.write(times[start:stop], matrix[start:stop], None if quality is None else quality[start:stop])
+            writer.write(times[start:stop], matrix[start:stop])
+            if progress is not None:
+                progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress, cancel) -> Path:
+    """Sensors with their own timestamps (live recordings): long day files, one row per real sample."""
+    series = [store.samples(s) for s in sensor_ids]
+    times = np.concatenate([t for t, _ in series])
+    codes = np.concatenate([np.full(t.size, j, dtype=np.int32) for j, (t, _) in enumerate(series)])
+    values = np.concatenate([v for _, v in series])
+    order = np.argsort(times, kind="stable")
+    times, codes, values = times[order], codes[order], values[order]
+    period = float(np.median([np.median(np.diff(t)) for t, _ in series if t.size > 1] or [1.0]))
+    writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata, layout="long")
+    try:
+        step = ROW_GROUP_ROWS * 8
+        for start in range(0, times.size, step):
+            if cancel is not None and cancel():
+                raise CancelledError(f"writing {Path(folder).name} cancelled")
+            stop = start + step
+            writer.write_long(times[start:stop], codes[start:stop], values[start:stop])
             if progress is not None:
                 progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
         return writer.close()
@@ -362,7 +506,8 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
 class _DayFile:
     """One day file: its row groups' time bounds and row counts, and how its rows map to the sensors."""
 
-    def __init__(self, path: Path, dataset_index: Mapping[str, int]):
+    def __init__(self, path: Path, dataset_index: Mapping[str, int], day: int,
+                 stats: tuple[np.ndarray, ...] | None = None):
         try:
             self.parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -373,30 +518,35 @@ class _DayFile:
         if missing:
             raise RecordingError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
         self.has_quality = "quality" in names
-        raw = (self.parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
-        meta = {}
-        if raw:
-            try:
-                meta = json.loads(raw)
-            except json.JSONDecodeError:
-                raise RecordingError(f"{path}: the twinviewer metadata is not valid JSON") from None
+        meta = read_metadata(path)  # checked: a dict whose keys have the right types
         sensors = [str(s) for s in meta.get("sensors") or []]
         self.grid = meta.get("layout") == "grid" and bool(sensors)
         self.grid_columns = np.array([dataset_index.get(s, -1) for s in sensors], dtype=np.int64)
         metadata = self.parquet.metadata
+        if stats is not None and stats[0].size == metadata.num_row_groups:  # from _summary/groups.npz
+            self.t_min, self.t_max, self.rows, self.quality_set = stats
+            return
         time_index = names.index("time")
+        quality_index = names.index("quality") if self.has_quality else -1
+        self.quality_set = np.zeros(metadata.num_row_groups, dtype=bool)  # may hold a non-zero quality
         self.t_min = np.empty(metadata.num_row_groups)
         self.t_max = np.empty(metadata.num_row_groups)
         self.rows = np.empty(metadata.num_row_groups, dtype=np.int64)
         for g in range(metadata.num_row_groups):
             group = metadata.row_group(g)
-            stats = group.column(time_index).statistics
+            time_stats = group.column(time_index).statistics
             self.rows[g] = group.num_rows
-            if stats is None or not stats.has_min_max:
+            if time_stats is None or not time_stats.has_min_max:
                 raise RecordingError(f"{path}: row group {g} has no time statistics; rewrite it with "
                                      "`twinviewer convert`")
-            self.t_min[g] = _seconds(stats.min)
-            self.t_max[g] = _seconds(stats.max)
+            self.t_min[g] = _seconds(time_stats.min)
+            self.t_max[g] = _seconds(time_stats.max)
+            if quality_index >= 0:
+                q = group.column(quality_index).statistics
+                self.quality_set[g] = q is None or not q.has_min_max or q.max != 0
+        if self.t_min.size and (self.t_min.min() < day * DAY_S or self.t_max.max() >= (day + 1) * DAY_S):
+            raise RecordingError(f"{path}: holds rows outside its day {path.parent.name} (a dataset keeps each "
+                                 "UTC day in its own partition; rewrite it with `twinviewer convert`)")
 
 
 def _seconds(value: Any) -> float:
@@ -441,6 +591,9 @@ class ParquetDataset(HistorySource):
         if not days:
             raise RecordingError(f"{self.folder}: no day partitions (date=YYYY-MM-DD/*.parquet) found")
         days.sort()
+        for day, path in (days[0], days[-1]):
+            if not (time_ok(day * DAY_S) and time_ok((day + 1) * DAY_S - 1)):
+                raise RecordingError(f"{path.parent}: a day outside {RANGE_TEXT}")
         self.days = np.array([d for d, _ in days], dtype=np.int64)
         self.paths = [p for _, p in days]
         self.meta = self._read_meta()
@@ -452,6 +605,8 @@ class ParquetDataset(HistorySource):
         self._public = {s: i for i, s in enumerate(self._ids)}
         self._periods: dict[str, float] = {}
         self._density: float | None = None
+        self._crossings_cache: dict[tuple, dict[str, list]] = {}
+        self._group_stats: dict[int, tuple[np.ndarray, ...]] = {}
         self._lock = threading.RLock()
         self._files: OrderedDict[int, _DayFile] = OrderedDict()
         self._groups: OrderedDict[tuple[int, int], _Group] = OrderedDict()
@@ -459,7 +614,6 @@ class ParquetDataset(HistorySource):
         self._range = (float(first.t_min.min()), float(last.t_max.max())) if first.rows.size and last.rows.size \
             else None
         self.stale_factor = 3.0
-        self.report_text = ""
         self.levels: dict[float, dict[str, np.ndarray]] = {}
         self._load_summary(progress, cancel)
 
@@ -483,48 +637,72 @@ class ParquetDataset(HistorySource):
         return meta
 
     def _sensors_from_first_file(self) -> list[str]:
-        parquet = pq.ParquetFile(self.paths[0])
-        raw = (parquet.schema_arrow.metadata or {}).get(METADATA_KEY)
-        if raw:
-            sensors = json.loads(raw).get("sensors")
-            if sensors:
-                return [str(s) for s in sensors]
+        sensors = read_metadata(self.paths[0]).get("sensors")
+        if sensors:
+            return [str(s) for s in sensors]
+        parquet = _open_parquet(self.paths[0])
+        if parquet.num_row_groups == 0:
+            raise RecordingError(f"{self.paths[0]}: no rows, so no sensors; write _twinviewer.json")
         column = parquet.read_row_group(0, columns=["sensor"]).column("sensor").combine_chunks()
         if pa.types.is_dictionary(column.type):
             column = column.dictionary
         return sorted({str(s) for s in column.to_pylist() if s is not None})
 
     def _load_summary(self, progress: Progress | None, cancel: Cancel | None) -> None:
-        folder = self.folder / SUMMARY_DIR
-        info_path = folder / "levels.json"
+        """Memory-map the summary beside the data (or in the user cache for a read-only folder); build it
+        first when it is missing, unreadable, or was made from other files."""
         signature = _signature(self.folder)
-        info = None
-        if info_path.is_file():
+        for folder in (self.folder / SUMMARY_DIR, _fallback_summary_folder(self.folder)):
+            if folder is not None and self._map_summary(folder, signature):
+                return
+        for folder in (self.folder / SUMMARY_DIR, _fallback_summary_folder(self.folder)):
+            if folder is None:
+                continue
             try:
-                info = json.loads(info_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                info = None
-        if info is None or info.get("signature") != signature or info.get("sensors", self._file_ids) != self._file_ids:
-            info = self._build_summary(progress, cancel, signature)
-        self.origin = float(info["origin"])
-        for level in info["levels"]:
+                self._build_summary(folder, progress, cancel, signature)
+            except OSError:
+                continue  # a read-only dataset: its summary goes to the user's cache folder
+            if self._map_summary(folder, signature):
+                return
+        raise RecordingError(f"{self.folder}: cannot write its summary beside it or in the cache folder "
+                             "(TWINVIEWER_CACHE_DIR)")
+
+    def _map_summary(self, folder: Path, signature: dict[str, Any]) -> bool:
+        try:
+            info = _SummaryInfo.model_validate_json((folder / "levels.json").read_bytes())
+        except (OSError, ValidationError):
+            return False
+        if info.signature != signature or (info.sensors is not None and info.sensors != self._file_ids):
+            return False
+        levels: dict[float, dict[str, np.ndarray]] = {}
+        for level in info.levels:
             stem = folder / f"L{int(level)}"
             try:
-                self.levels[float(level)] = {part: np.load(f"{stem}.{part}.npy", mmap_mode="r")
-                                             for part in ("min", "max", "mean", "count")}
-            except (OSError, ValueError) as exc:
-                raise RecordingError(f"{stem}.*.npy: summary cache unreadable ({exc}); delete {folder}") from None
+                arrays = {part: np.load(f"{stem}.{part}.npy", mmap_mode="r")
+                          for part in ("min", "max", "mean", "count")}
+            except (OSError, ValueError):
+                return False
+            shapes = {a.shape for a in arrays.values()}
+            if len(shapes) != 1 or len(next(iter(shapes))) != 2 or next(iter(shapes))[0] != len(self._file_ids):
+                return False
+            levels[float(level)] = arrays
+        self.levels = levels
+        self._group_stats = _read_group_index(folder / "groups.npz")
+        self.origin = info.origin
+        self._rows = self.meta.rows or info.rows
+        return True
 
-    def _build_summary(self, progress: Progress | None, cancel: Cancel | None,
-                       signature: dict[str, Any]) -> dict[str, Any]:
+    def _build_summary(self, folder: Path, progress: Progress | None, cancel: Cancel | None,
+                       signature: dict[str, Any]) -> None:
         """First open of a dataset written elsewhere (or changed since): read every day once."""
-        period = self.meta.period_s
-        base = next((s for s in RESOLUTION_LADDER_S if s >= SUMMARY_BASE_PERIODS * period and DAY_S % s == 0),
-                    DAY_S)
-        folder = self.folder / SUMMARY_DIR
+        base = summary_base(self.meta.period_s, len(self._file_ids), int(self.days[0]), int(self.days[-1]))
         builder = _SummaryBuilder(folder, self._file_ids, int(self.days[0]), int(self.days[-1]), base)
+        rows = 0
+        stats = []
         for i in range(len(self.paths)):
             day_file = self._file(i)
+            rows += int(day_file.rows.sum())
+            stats.append(_group_stats_of(day_file))
             for g in range(day_file.rows.size):
                 if cancel is not None and cancel():
                     raise CancelledError(f"summarising {self.folder.name} cancelled")
@@ -539,17 +717,19 @@ class ParquetDataset(HistorySource):
                     builder.add_long(group.times, group.codes, group.values)
             if progress is not None:
                 progress((i + 1) / len(self.paths), f"Summarising {self.folder.name}")
+        _write_group_index(folder, [int(d) for d in self.days], stats)
         builder.finish(signature)
         info = json.loads((folder / "levels.json").read_text(encoding="utf-8"))
         info["sensors"] = self._file_ids
+        info["rows"] = rows
         (folder / "levels.json").write_text(json.dumps(info), encoding="utf-8")
-        return info
 
     def _file(self, i: int) -> _DayFile:
         with self._lock:
             day_file = self._files.get(i)
             if day_file is None:
-                day_file = _DayFile(self.paths[i], self._index)
+                day = int(self.days[i])
+                day_file = _DayFile(self.paths[i], self._index, day, self._group_stats.get(day))
                 self._files[i] = day_file
                 while len(self._files) > FILE_CACHE:
                     self._files.popitem(last=False)
@@ -565,17 +745,19 @@ class ParquetDataset(HistorySource):
                 self._groups.move_to_end(key)
                 return group
         day_file = self._file(i)
-        columns = ["time", "value"] + (["quality"] if day_file.has_quality else [])
+        with_quality = day_file.has_quality and bool(day_file.quality_set[g])  # all good: not read
+        columns = ["time", "value"] + (["quality"] if with_quality else [])
         grid = day_file.grid and (day_file.grid_columns >= 0).all()
         if not grid:
             columns.append("sensor")
         try:
-            table = day_file.parquet.read_row_group(g, columns=columns)
+            with self._lock:  # one reader per file at a time (a detector may read on a worker thread)
+                table = day_file.parquet.read_row_group(g, columns=columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise RecordingError(f"{day_file.path}: row group {g} unreadable ({exc})") from None
         time_us = table.column("time").combine_chunks().cast(pa.int64()).to_numpy()
         values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
-        if day_file.has_quality:
+        if with_quality:
             quality = table.column("quality").combine_chunks().fill_null(0).to_numpy(zero_copy_only=False)
             values[quality == QUALITY_BAD] = np.nan
         group = _Group()
@@ -589,7 +771,8 @@ class ParquetDataset(HistorySource):
                 group.grid_columns = day_file.grid_columns
         if group.grid_values is None:
             if "sensor" not in table.column_names:
-                table = day_file.parquet.read_row_group(g, columns=["sensor"])
+                with self._lock:
+                    table = day_file.parquet.read_row_group(g, columns=["sensor"])
             sensors = table.column("sensor").combine_chunks()
             if pa.types.is_dictionary(sensors.type):
                 lookup = np.array([self._index.get(str(s), -1) for s in sensors.dictionary.to_pylist()] + [-1],
@@ -666,7 +849,7 @@ class ParquetDataset(HistorySource):
 
     @property
     def sample_count(self) -> int:
-        return self.meta.rows
+        return self._rows
 
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
         ids = tuple(self._ids if sensor_ids is None else sensor_ids)
@@ -722,7 +905,7 @@ class ParquetDataset(HistorySource):
         if self._density is None:
             first = self._file(0)
             span = max(float(first.t_max.max() - first.t_min.min()), 1.0)
-            self._density = float(self.meta.rows) / max(self._range[1] - self._range[0], 1.0) if self.meta.rows \
+            self._density = float(self._rows) / max(self._range[1] - self._range[0], 1.0) if self._rows \
                 else float(first.rows.sum()) / span
         return (min(t1, self._range[1]) - max(t0, self._range[0]) + 1.0) * self._density
 
@@ -745,8 +928,21 @@ class ParquetDataset(HistorySource):
         per sensor from raw samples)."""
         if self._range is None:
             return {s: [] for s in limits}
-        lo = self._range[0] if t0 is None else max(t0, self._range[0])
-        hi = self._range[1] if t1 is None else min(t1, self._range[1])
+        key = (tuple((s, repr(t)) for s, t in limits.items()), t0, t1)
+        cached = self._crossings_cache.get(key)
+        if cached is None:  # the data never change: the timeline and the events list ask the same
+            cached = self._crossings_many(limits, t0, t1)
+            if len(self._crossings_cache) >= 8:
+                self._crossings_cache.clear()
+            self._crossings_cache[key] = cached
+        return {s: list(c) for s, c in cached.items()}
+
+    def _crossings_many(self, limits: Mapping[str, Any], t0: float | None,
+                        t1: float | None) -> dict[str, list[tuple[float, str, str]]]:
+        span = self._range
+        assert span is not None  # checked by the caller
+        lo = span[0] if t0 is None else max(t0, span[0])
+        hi = span[1] if t1 is None else min(t1, span[1])
         if self._raw_rows(lo, hi) <= RAW_ROW_BUDGET or not self.levels:
             return super().threshold_crossings_many(limits, t0, t1)
         known = [s for s in limits if s in self._public]
@@ -795,14 +991,12 @@ class ParquetDataset(HistorySource):
         """The whole range, when it is small enough to load (else a RecordingError that says so)."""
         if self._range is None:
             return (0.0, -1.0)
-        rows = self._raw_rows(*self._range)
-        if rows > WHOLE_READ_BUDGET:
-            raise RecordingError(f"{self.folder}: {rows:,.0f} samples are too many to load at once (at most "
-                                 f"{WHOLE_READ_BUDGET:,}); select a range with `twinviewer query` first")
+        MAX_DATASET_LOAD_ROWS.check(int(self._raw_rows(*self._range)), str(self.folder),
+                                    "loading it whole (export, detectors) reads", RecordingError)
         return self._range
 
     def samples(self, sensor_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every sample of one sensor (at most :data:`WHOLE_READ_BUDGET` rows of the dataset are read)."""
+        """Every sample of one sensor (when the whole dataset is within ``MAX_DATASET_LOAD_ROWS`` rows)."""
         return self.samples_between(sensor_id, *self._whole())
 
     def aligned_samples(self, sensor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -881,10 +1075,10 @@ class ParquetDataset(HistorySource):
         return out
 
     def close(self) -> None:
+        """Drop the decoded row groups and open files (the memory-mapped summary goes with the object)."""
         with self._lock:
             self._groups.clear()
             self._files.clear()
-        self.levels = {}
 
 
 def open_dataset_recording(folder: Path | str, mapping: Any = None, periods: Mapping[str, float] | None = None,

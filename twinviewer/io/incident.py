@@ -8,7 +8,7 @@ project's acknowledgement file and the view state; the window fills it from what
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from twinviewer.core.bookmarks import Bookmark, ViewState, bookmarks_between
@@ -29,7 +29,6 @@ class IncidentInputs:
     state: ViewState
     bundle: Path | None = None
     extracted: Path | None = None  # a bundle's temporary folder, removed by close()
-    notes: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         if self.extracted is not None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_TRIANGLES
+from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 from twinviewer.io.referenced_files import read_reference
@@ -405,18 +405,24 @@ class _Reader:
 
     # -- scene graph -----------------------------------------------------------------------------
     def declared_triangles(self, mesh_index: object) -> int:
-        """Triangles a mesh declares (from its accessors' counts), without reading any buffer."""
+        """Triangles a mesh declares (from its accessors' counts), without reading any buffer. A primitive
+        costs at least a third of its vertex count too: a small index list over a huge, shared POSITION
+        accessor still copies every vertex once per primitive."""
         total = 0
         for primitive in self.item("meshes", mesh_index).get("primitives", []):
             if not isinstance(primitive, dict):
                 continue
             mode = primitive.get("mode", _TRIANGLES)
-            source = primitive.get("indices", primitive.get("attributes", {}).get("POSITION"))
+            attributes = primitive.get("attributes", {})
+            positions = attributes.get("POSITION") if isinstance(attributes, dict) else None
+            source = primitive.get("indices", positions)
             if source is None or mode not in (_TRIANGLES, _TRIANGLE_STRIP, _TRIANGLE_FAN):
                 continue
             count = self.item("accessors", source).get("count", 0)
             count = count if isinstance(count, int) else 0
-            total += count // 3 if mode == _TRIANGLES else max(count - 2, 0)
+            vertices = self.item("accessors", positions).get("count", 0) if positions is not None else 0
+            vertices = vertices if isinstance(vertices, int) else 0
+            total += max(count // 3 if mode == _TRIANGLES else max(count - 2, 0), vertices // 3)
         return total
 
     def check_scene_budget(self, roots: list) -> None:
@@ -425,6 +431,7 @@ class _Reader:
         refuse loops."""
         visits: dict[int, int] = {}
         triangles: dict[int, int] = {}
+        instances: dict[int, int] = {}  # mesh-bearing node visits: the parts the scene will have
         meshes: dict[object, int] = {}
         for root in roots:
             stack: list[tuple[int, bool]] = [(root, False)]
@@ -442,6 +449,7 @@ class _Reader:
                             meshes[node["mesh"]] = self.declared_triangles(node["mesh"])
                         own = meshes[node["mesh"]]
                     triangles[index] = own + sum(triangles[c] for c in children)
+                    instances[index] = ("mesh" in node) + sum(instances[c] for c in children)
                     continue
                 if index in visits:
                     continue
@@ -464,6 +472,7 @@ class _Reader:
         where = str(self.path)
         MAX_GLTF_NODES_VISITED.check(sum(visits.get(r, 0) for r in roots), where, "the glTF scene graph needs")
         MAX_TRIANGLES.check(sum(triangles.get(r, 0) for r in roots), where, "the glTF scene instances")
+        MAX_PARTS.check(sum(instances.get(r, 0) for r in roots), where, "the glTF scene instances")
 
     def parts(self) -> list[PartMesh]:
         nodes = self.header.get("nodes", [])

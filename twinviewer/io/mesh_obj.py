@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twinviewer.core.budgets import MAX_PARTS
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 from twinviewer.io.referenced_files import ReferencedFileError, read_reference
@@ -189,6 +190,7 @@ def _build_parts(path: Path, content: _ObjContent, warnings: list[str]) -> list[
             continue
         colours_by_material.update(read_mtl_colours(path, raw.decode("utf-8", errors="replace")))
     points, per_vertex = content.points, content.vertex_colours
+    MAX_PARTS.check(len(content.parts), str(path), "the OBJ holds groups for")
     parts = []
     for name, faces, material in content.parts:
         if faces.size and (faces.min() < 0 or faces.max() >= len(points)):

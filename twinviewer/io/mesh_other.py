@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_RATIO, MAX_TRIANGLES
+from twinviewer.core.budgets import (
+    MAX_ARCHIVE_BYTES,
+    MAX_ARCHIVE_ENTRIES,
+    MAX_ARCHIVE_RATIO,
+    MAX_PARTS,
+    MAX_TRIANGLES,
+)
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh
 
@@ -53,7 +59,8 @@ def _trimesh_parts(path: Path, file_type: str, loaded=None, scale: float = 1.0) 
         geometry = loaded.geometry[geometry_name]
         if not isinstance(geometry, trimesh.Trimesh):
             continue
-        points = np.asarray(geometry.vertices, dtype=np.float64) @ transform[:3, :3].T + transform[:3, 3]
+        with np.errstate(all="ignore"):  # non-finite coordinates are refused by the caller, by count
+            points = np.asarray(geometry.vertices, dtype=np.float64) @ transform[:3, :3].T + transform[:3, 3]
         if scale != 1.0:
             points *= scale
         faces = np.asarray(geometry.faces, dtype=np.int64)
@@ -152,14 +159,35 @@ def read_ply(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:
 
 
 def read_off(path: Path) -> list[PartMesh]:
-    head = path.read_bytes()[:4]
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    head = start[:4]
     if (
         not head.lstrip().upper().startswith(b"OFF")
         and not head[:1].isdigit()
         and head[:2] not in (b"CO", b"NO", b"ST")
     ):
         raise MeshLoadError(f"{path}: not an OFF file: it does not start with the 'OFF' keyword.")
+    _check_off_counts(path, start)
     return _trimesh_parts(path, "off")
+
+
+def _check_off_counts(path: Path, start: bytes) -> None:
+    """The vertex and face counts of the OFF header against the file size (a vertex line takes at least
+    6 bytes, a face line 8), before trimesh allocates anything for them."""
+    lines = [line.split(b"#", 1)[0].split() for line in start.splitlines()]
+    fields = [field for line in lines for field in line][:4]
+    if fields and not fields[0][:1].isdigit():
+        fields = fields[1:]  # the OFF / COFF / NOFF keyword
+    try:
+        vertices, faces = int(fields[0]), int(fields[1])
+    except (IndexError, ValueError):
+        return
+    size = path.stat().st_size
+    if vertices < 0 or faces < 0 or vertices * 6 + faces * 8 > size:
+        raise MeshLoadError(f"{path}: the OFF header declares {vertices:,} vertices and {faces:,} faces, more "
+                            f"than its {size:,} bytes can hold: it is truncated or its header lies.")
+    MAX_TRIANGLES.check(faces, str(path), "the OFF declares")
 
 
 def check_archive(path: Path) -> None:
@@ -217,6 +245,7 @@ def _check_3mf_instances(path: Path) -> None:
                             current = None
                         element.clear()
     totals: dict[str, int] = {}
+    meshes: dict[str, int] = {}  # mesh objects an object expands to: the parts it becomes
 
     def total(object_id: str) -> int:
         stack, on_path = [(object_id, False)], set()
@@ -225,6 +254,7 @@ def _check_3mf_instances(path: Path) -> None:
             if done:
                 on_path.discard(oid)
                 totals[oid] = counts.get(oid, 0) + sum(totals[c] for c in components.get(oid, []))
+                meshes[oid] = (oid not in components) + sum(meshes[c] for c in components.get(oid, []))
                 continue
             if oid in totals:
                 continue
@@ -238,6 +268,7 @@ def _check_3mf_instances(path: Path) -> None:
         return totals[object_id]
 
     MAX_TRIANGLES.check(sum(total(i) for i in items), str(path), "the 3MF build instances")
+    MAX_PARTS.check(sum(meshes.get(i, 0) for i in items), str(path), "the 3MF build instances")
 
 
 def read_3mf(path: Path, warnings: list[str] | None = None) -> list[PartMesh]:

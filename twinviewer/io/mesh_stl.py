@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_TRIANGLES
+from twinviewer.core.budgets import MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.geometry import PartMesh, merge_identical_points
 
@@ -172,6 +172,7 @@ def _read_ascii(path: Path, data: bytes, warnings: list[str]) -> list[PartMesh]:
                         + (f", {incomplete} incomplete facet(s) dropped" if incomplete else "")
                         + f"; {sum(s.facets for s in solids):,} complete facets loaded")
     MAX_TRIANGLES.check(sum(s.facets for s in solids), str(path), "the ASCII STL holds")
+    MAX_PARTS.check(sum(1 for s in solids if s.facets), str(path), "the ASCII STL holds")
     parts = []
     for solid in solids:
         if not solid.facets:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_TRIANGLES
+from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import CancelledError, MeshLoadError
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
 
@@ -168,6 +168,7 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
         raise MeshLoadError(f"{path}: the file is damaged or not a valid {suffix[1:].upper()} file "
                             f"({type(exc).__name__}: {str(exc)[:200]}).") from None
     MAX_TRIANGLES.check(sum(len(part.faces) for part in parts), str(path), "the file holds")
+    MAX_PARTS.check(len(parts), str(path), "the file holds")
     _check_cancel(cancel, path)
     report(0.8, f"Checking {path.name}")
     if suffix in SELF_SCALING_EXTENSIONS:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event
 from twinviewer.core.store import TimeSeriesStore
-from twinviewer.core.timerange import times_ok
+from twinviewer.core.timerange import RANGE_TEXT, times_ok
 from twinviewer.io.import_report import ImportReport
 from twinviewer.io.tables import (
     LABEL_COLUMNS,
@@ -111,8 +111,9 @@ def write_recording(path: Path | str, times: np.ndarray, sensor_ids: Sequence[st
                          f"{len(sensor_ids)} sensors")
     if len(set(sensor_ids)) != len(sensor_ids):
         raise ValueError("a sensor id appears twice")
-    if not np.isfinite(times).all():
-        raise RecordingError(f"{path}: cannot write a recording with non-finite timestamps")
+    if not times_ok(times).all():
+        raise RecordingError(f"{path}: cannot write a recording with timestamps that are not finite or lie "
+                             f"outside {RANGE_TEXT}")
     quality_array = None if quality is None or np.isscalar(quality) else np.asarray(quality, dtype=np.uint8)
     if quality_array is not None and quality_array.shape != values2d.shape:
         raise ValueError(f"quality shape {quality_array.shape} does not match values {values2d.shape}")

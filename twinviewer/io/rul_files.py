@@ -136,6 +136,8 @@ def load_rul_model(path: Path | str) -> RulModel:
         raise RulError(f"{path}: cannot read the model ({exc.strerror or exc})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RulError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError:
+        raise RulError(f"{path}: not a RUL model: its JSON is nested too deeply") from None
     try:
         doc = _RulFile.model_validate(data)
     except ValidationError as exc:

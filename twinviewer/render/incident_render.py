@@ -71,9 +71,10 @@ class MomentRenderer:
         self._stamp.GetTextProperty().SetVerticalJustificationToTop()
         self._stamp.SetPosition(10, size[1] - 10)
         self.view.renderer.AddViewProp(self._stamp)
-        self._key = []
-        if overlay == "status":
-            self._add_status_key(size)
+        self._key: list = []
+        self._size = size
+        self._cached: np.ndarray | None = None
+        self._key_shown: tuple | None = None
 
     def _add_status_key(self, size: tuple[int, int]) -> None:
         font = max(11, size[1] // 45)
@@ -84,38 +85,63 @@ class MomentRenderer:
             self.view.renderer.AddViewProp(actor)
             self._key.append(actor)
 
+    def _has_legend(self) -> bool:
+        """Whether the headless render path already drew a colour key (then none is added here)."""
+        props = self.view.renderer.GetViewProps()
+        props.InitTraversal()
+        for _ in range(props.GetNumberOfItems()):
+            prop = props.GetNextProp()
+            if prop.GetClassName() in ("vtkScalarBarActor", "vtkLegendBoxActor"):
+                return True
+        return getattr(self.layer, "legend", None) is not None
+
     @property
     def scene(self):
         return self.view.scene
 
     def set_camera(self, camera: Camera | None, view: str = "iso") -> None:
+        self._cached = None
         if camera is None:
             self.scene.set_view(view)
         else:
             apply_camera(self.scene, camera)
 
     def select(self, part: str | None) -> None:
+        self._cached = None
         self.scene.select(part if part in self.scene.parts else None)
 
-    def show(self, t: float):
-        """Put the overlay at ``t`` (the first call builds it through the headless render path)."""
+    def show(self, t: float) -> bool:
+        """Put the overlay at ``t`` (the first call builds it through the headless render path); returns
+        whether the picture changed since the last call (values, statuses and time stamp all the same: no)."""
         from twinviewer.core.session import Session
         from twinviewer.render.state_render import show_state
 
+        stamp = format_time(t)
         if self.layer is None:
             frame = show_state(self.view, self.store, t, self.overlay, self.labels)
             self.layer = self.view.state_layer
+            if self.overlay == "status" and not self._has_legend():
+                self._add_status_key(self._size)
             self.session = Session(self.twin.project, self.twin.model.part_names, self.store)
         else:
             frame = self.session.frame_at(t)
+        key = (stamp, frame.values.tobytes(), frame.overlay.sensor_status.tobytes(),
+               frame.overlay.part_status.tobytes())
+        if key == self._key_shown and self._cached is not None:
+            return False
+        if self._key_shown is not None:
             self.layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
-        stamp = format_time(t)
+        self._key_shown = key
         self._stamp.SetInput(f"{self.title}\n{stamp}" if self.title else stamp)
-        return frame
+        self._cached = None
+        return True
 
     def image(self, t: float) -> np.ndarray:
-        self.show(t)
-        return self.view.image()
+        """The picture at ``t``. A replay slower than the data (several frames per sample) renders each
+        distinct moment once: frames that would show the same values and time stamp reuse the last picture."""
+        if self.show(t) or self._cached is None:
+            self._cached = self.view.image()
+        return self._cached
 
     def close(self) -> None:
         self.view.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import weakref
 import zlib
 from pathlib import Path
 
@@ -30,11 +31,17 @@ from twinviewer.render.scene import SceneRenderer  # noqa: E402
 
 
 class OffscreenView:
-    """An offscreen render window showing a twin's model, driven through ``view.scene``."""
+    """An offscreen render window showing a twin's model, driven through ``view.scene``.
+
+    ``OffscreenView.open_views`` holds the views not closed yet (the tests fail one that leaves a view open).
+    """
+
+    open_views: weakref.WeakSet[OffscreenView] = weakref.WeakSet()
 
     def __init__(self, twin: Twin, size: tuple[int, int] = (1280, 800)):
         from twinviewer.core.project import parse_colour
 
+        OffscreenView.open_views.add(self)
         self.twin = twin
         self.render_window = vtkRenderWindow()
         self.render_window.SetOffScreenRendering(1)
@@ -69,6 +76,7 @@ class OffscreenView:
         return np.ascontiguousarray(pixels[::-1])
 
     def close(self) -> None:
+        OffscreenView.open_views.discard(self)
         self.scene.clear()
         self.render_window.Finalize()
 

@@ -75,7 +75,7 @@ window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machin
 
 
 def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,
-                           cancel=None) -> dict[str, vtkPolyData]:
+                           cancel=None, cache_dir=None) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
@@ -83,7 +83,7 @@ def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, 
     from twinviewer.core.errors import CancelledError
     from twinviewer.core.lod import build_display_lods
 
-    lods = build_display_lods(model, budget, progress=progress, cancel=cancel)
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, cache_dir=cache_dir)
     meshes = {}
     for part in model.parts:
         if cancel is not None and cancel():

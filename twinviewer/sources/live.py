@@ -203,9 +203,10 @@ class LiveController:
         running = self.running_sources()
         if self.entries:
             warnings = clear_text_warnings(entry.config for entry in self.entries)
-            self.status.emit(f"Live: {len(running)} of {len(self.entries)} source(s) started, "
-                             f"recording to {self.journal.path if self.journal else '—'}"
-                             + "".join(f" · Warning: {w}" for w in warnings))
+            started = (f"Live: {len(running)} of {len(self.entries)} source(s) started, "
+                       f"recording to {self.journal.path if self.journal else '—'}")
+            # a clear-text password comes first, where the status bar cannot cut it off
+            self.status.emit(" · ".join([*(f"Warning: {w}" for w in warnings), started]))
         return len(running)
 
     def disconnect_all(self) -> None:

@@ -38,6 +38,8 @@ from twinviewer.sources.base import LiveSource, SampleSink, SourceState, sensor_
 from twinviewer.sources.payloads import PayloadError, parse_payload
 
 _RESOLVE_CACHE_LIMIT = 50_000
+# Without project sensors every sensor a topic names is taken, up to this many (the rest are unknown_sensor)
+MAX_DISCOVERED_SENSORS = 10_000
 
 
 class MqttConfigError(TwinViewerError):
@@ -281,6 +283,8 @@ class MqttSource(LiveSource):
             return True
         if self._accept_any_sensor:
             if sensor not in self._seen_sensors:
+                if len(self._seen_sensors) >= MAX_DISCOVERED_SENSORS or len(sensor) > 200:
+                    return False  # a publisher inventing sensor names must not grow the store without end
                 self._seen_sensors.add(sensor)
                 self.store.add_sensor(sensor)
             return True

@@ -3,11 +3,11 @@
 The project's ``[[history]]`` entry (``core.project.HistoryDatabase``) names the connection, the table or
 view and its columns. Nothing is pulled across the network that the views do not show:
 
-- the values at ``t`` come from one full-rate *chunk* of every sensor around ``t`` (a minute before, five
-  after), fetched through a server-side cursor and answered locally while the clock stays inside it;
+- the values at ``t`` come from one full-rate *chunk* of every sensor around ``t`` (a minute before, up to
+  five after: about 200,000 rows), streamed with ``COPY … TO STDOUT`` and answered locally while the clock stays inside it;
 - a chart over a long range is summarised by the database: ``date_bin`` (``time_bucket`` when the
   TimescaleDB extension is there) with min, max, avg and count per bucket, at most ``max_points`` rows;
-  a short range comes at full rate;
+  a short range comes at full rate through a server-side cursor;
 - every statement runs under ``statement_timeout``; the connection is read-only.
 
 All queries run on one worker thread, never on the caller's: ``values_at``, ``window`` and
@@ -34,6 +34,8 @@ from twinviewer.core.store import NO_DATA, Snapshot, TimeSeriesStore
 
 CHUNK_BEFORE_S = 60.0
 CHUNK_AFTER_S = 300.0
+CHUNK_ROWS = 200_000
+"""The chunk ahead of the clock is shortened (down to 30 s) so it holds about this many rows."""
 RANGE_REFRESH_S = 30.0
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 10.0
@@ -104,7 +106,7 @@ class PostgresHistory(HistorySource):
         chunk = self._chunk
         if chunk is not None and chunk[0] <= t <= chunk[1]:
             snapshot = chunk[2].values_at(t, ids)
-            if t > chunk[1] - 0.2 * CHUNK_AFTER_S:  # playing towards the end: fetch the next one early
+            if t > chunk[1] - 0.2 * (chunk[1] - chunk[0]):  # playing towards the end: fetch the next early
                 self._want_chunk(t)
             return snapshot
         self._want_chunk(t)
@@ -145,13 +147,15 @@ class PostgresHistory(HistorySource):
 
     def summary(self, sensor_id: str, t0: float, t1: float, resolution_s: float) -> Summary:
         """Blocking (for scripts and tests): the database's own buckets of ``resolution_s`` seconds."""
+        import psycopg
+
         if sensor_id not in self._tags:
             return Summary.empty(resolution_s)
-        connection = self._connect()
         try:
-            return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
-        finally:
-            connection.close()
+            with self._connect() as connection:
+                return self._query_summary(connection, sensor_id, t0, t1, resolution_s)
+        except psycopg.Error as exc:
+            raise TwinViewerError(f"{self.config.describe()}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         with self._wake:
@@ -189,13 +193,27 @@ class PostgresHistory(HistorySource):
                 pause = RETRY_MIN_S
             except Exception as exc:  # any driver failure: say so, keep what was fetched, retry later
                 self._drop_connection()
-                self._status = (f"History database {self.config.host}:{self.config.port} unreachable "
-                                f"({_first_line(exc)}); retrying")
+                self._status = self._describe_failure(exc)
                 self._bump()
                 with self._wake:
                     self._wake.wait(timeout=pause)
                 pause = min(pause * 2, RETRY_MAX_S)
         self._drop_connection()
+
+    def _describe_failure(self, exc: BaseException) -> str:
+        import psycopg
+
+        where = f"History database {self.config.host}:{self.config.port}"
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return (f"{where}: a query took longer than statement_timeout_s = {self.config.statement_timeout_s:g} "
+                    "and was cancelled; retrying")
+        if isinstance(exc, psycopg.OperationalError):
+            reason = _first_line(exc).rsplit(": ", 1)[-1].strip()  # "… port 5432 failed: Connection refused"
+            if "password" in reason or "authentication" in reason:
+                return f"{where} refused the login ({reason}; see password_env); retrying"
+            return f"{where} unreachable ({reason}); retrying"
+        return (f"{where}: {_first_line(exc)} (check the table and columns of [[history]] "
+                f"{self.config.name or self.config.table!r}); retrying")
 
     def _has_work(self) -> bool:
         return (self._chunk_wanted is not None or bool(self._window_wanted) or bool(self._crossings_wanted)
@@ -244,20 +262,17 @@ class PostgresHistory(HistorySource):
 
     # ----- SQL
     def _connect(self):
+        """A new read-only connection (psycopg errors propagate: the worker reports them in ``status``)."""
         import psycopg
 
         config = self.config
         options = f"-c statement_timeout={int(config.statement_timeout_s * 1000)} -c default_transaction_read_only=on" \
             " -c TimeZone=UTC"
-        try:
-            connection = psycopg.connect(host=config.host, port=config.port, dbname=config.database,
-                                         user=config.username, sslmode=config.sslmode,
-                                         password=self._password.reveal() if self._password is not None else None,
-                                         connect_timeout=config.connect_timeout_s, options=options,
-                                         application_name="twinviewer")
-        except psycopg.Error as exc:
-            raise TwinViewerError(f"cannot connect to {config.describe()}: {_first_line(exc)}") from None
-        return connection
+        return psycopg.connect(host=config.host, port=config.port, dbname=config.database, user=config.username,
+                               sslmode=config.sslmode,
+                               password=self._password.reveal() if self._password is not None else None,
+                               connect_timeout=config.connect_timeout_s, options=options,
+                               application_name="twinviewer")
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -322,25 +337,61 @@ class PostgresHistory(HistorySource):
         connection.rollback()
         self.queries += 1
         return (np.asarray(times, dtype=np.float64), names,
-                np.asarray([math.nan if v is None else v for v in values], dtype=np.float64))
+                _finite_or_gap(np.asarray([math.nan if v is None else v for v in values], dtype=np.float64)))
 
     def _fetch_chunk(self, connection, t: float) -> None:
         lookback = max(CHUNK_BEFORE_S, max((self.expected_period(s) for s in self._ids), default=1.0)
                        * self.stale_factor * 2)
-        c0, c1 = t - lookback, t + CHUNK_AFTER_S
-        times, names, values = self._raw_rows(connection, list(self._tags.values()), c0, c1)
+        rows_per_s = sum(1.0 / max(self.expected_period(s), 1e-3) for s in self._ids)
+        ahead = min(CHUNK_AFTER_S, max(30.0, CHUNK_ROWS / max(rows_per_s, 1e-9)))
+        c0, c1 = t - lookback, t + ahead
+        times, tags, codes, values = self._copy_rows(connection, list(self._tags.values()), c0, c1)
         store = TimeSeriesStore(self.stale_factor)
         for sensor_id in self._ids:
             store.add_sensor(sensor_id, self.expected_period(sensor_id))
         if times.size:
-            tags = np.asarray(names, dtype=object)
-            for tag in np.unique(tags):
-                tag_sensor = self._by_tag.get(tag)
+            order = np.lexsort((times, codes))  # by tag, then time (sorted here, not by the server)
+            bounds = np.flatnonzero(np.diff(codes[order])) + 1
+            for rows in np.split(order, bounds):
+                tag_sensor = self._by_tag.get(tags[int(codes[rows[0]])])
                 if tag_sensor is not None:
-                    mine = tags == tag
-                    store.append_many(tag_sensor, times[mine], values[mine])
+                    store.append_many(tag_sensor, times[rows], values[rows])
         self._chunk = (c0, c1, store)
         self._bump()
+
+    def _copy_rows(self, connection, tags: list[str], t0: float, t1: float):
+        """Full-rate rows of many tags streamed with ``COPY … TO STDOUT`` and parsed by pyarrow (a row at a
+        time through Python would take seconds for a few hundred thousand): (times, tag names, tag codes,
+        values)."""
+        import io
+
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        from psycopg import sql
+
+        query = sql.SQL("COPY (SELECT EXTRACT(EPOCH FROM {t})::float8, {s}::text, {v}::float8 FROM {table} "
+                        "WHERE {s} = ANY({tags}) AND {t} >= to_timestamp({t0}) AND {t} <= to_timestamp({t1})) "
+                        "TO STDOUT WITH (FORMAT csv)").format(
+            tags=sql.Literal(tags), t0=sql.Literal(float(t0)), t1=sql.Literal(float(t1)), **self._names())
+        buffer = io.BytesIO()
+        with connection.cursor() as cursor, cursor.copy(query) as copy:
+            for block in copy:
+                buffer.write(block)
+        connection.rollback()
+        self.queries += 1
+        if buffer.tell() == 0:
+            e = np.empty(0)
+            return e, [], np.empty(0, dtype=np.int64), e
+        table = pacsv.read_csv(io.BytesIO(buffer.getvalue()),
+                               read_options=pacsv.ReadOptions(column_names=["t", "s", "v"]),
+                               convert_options=pacsv.ConvertOptions(
+                                   column_types={"t": pa.float64(), "s": pa.string(), "v": pa.float64()},
+                                   strings_can_be_null=False))
+        names = table.column("s").combine_chunks().dictionary_encode()
+        values = table.column("v").combine_chunks().fill_null(np.nan).to_numpy(zero_copy_only=False)
+        return (table.column("t").combine_chunks().to_numpy(zero_copy_only=False).astype(np.float64),
+                [str(n) for n in names.dictionary.to_pylist()],
+                names.indices.to_numpy(zero_copy_only=False).astype(np.int64), _finite_or_gap(values))
 
     def _fetch_window(self, connection, sensor_id: str, t0: float, t1: float, max_points: int):
         expected = (t1 - t0) / max(self.expected_period(sensor_id), 1e-6)
@@ -360,8 +411,8 @@ class PostgresHistory(HistorySource):
         else:
             bucket = sql.SQL("date_bin(make_interval(secs => %s), {t}, TIMESTAMPTZ 'epoch')").format(**names)
         query = sql.SQL("SELECT EXTRACT(EPOCH FROM {bucket})::float8 AS b, "
-                        "min({v}::float8) FILTER (WHERE {v} <> 'NaN'), max({v}::float8) FILTER (WHERE {v} <> 'NaN'), "
-                        "avg({v}::float8) FILTER (WHERE {v} <> 'NaN'), count({v}) FILTER (WHERE {v} <> 'NaN') "
+                        "min({v}::float8) FILTER (WHERE {v} > '-Infinity' AND {v} < 'Infinity'), max({v}::float8) FILTER (WHERE {v} > '-Infinity' AND {v} < 'Infinity'), "
+                        "avg({v}::float8) FILTER (WHERE {v} > '-Infinity' AND {v} < 'Infinity'), count({v}) FILTER (WHERE {v} > '-Infinity' AND {v} < 'Infinity') "
                         "FROM {table} WHERE {s} = %s AND {t} >= to_timestamp(%s) AND {t} <= to_timestamp(%s) "
                         "GROUP BY b ORDER BY b").format(bucket=bucket, **names)
         with connection.cursor() as cursor:
@@ -373,6 +424,13 @@ class PostgresHistory(HistorySource):
             return Summary.empty(resolution_s)
         array = np.array([[math.nan if v is None else float(v) for v in row] for row in rows], dtype=np.float64)
         return Summary(float(resolution_s), array[:, 0], array[:, 1], array[:, 2], array[:, 3], array[:, 4])
+
+
+def _finite_or_gap(values: np.ndarray) -> np.ndarray:
+    """Values as float64 with infinities made gaps (NaN), as every reader does (docs/security.md)."""
+    values = np.array(values, dtype=np.float64)  # a copy: arrow's arrays are read-only
+    values[~np.isfinite(values)] = np.nan
+    return values
 
 
 def _first_line(exc: BaseException) -> str:

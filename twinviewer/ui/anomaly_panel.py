@@ -28,6 +28,7 @@ from PySide6.QtCore import QDateTime, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -110,7 +111,7 @@ class AnomalyLane:
         now = track.at(t)
         if now is None:
             return ""
-        return f"anomaly score {now.score:.3g} (limit {track.model.limit:.3g}) at {format_time(now.t)}"
+        return f"anomaly score {now.score:.3g} (limit {track.result.limit:.3g}) at {format_time(now.t)}"
 
 
 class TrainDialog(QDialog):
@@ -154,6 +155,12 @@ class TrainDialog(QDialog):
         grid.addWidget(QLabel("to"), row + 1, 0, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.to_edit, row + 1, 1)
         layout.addLayout(grid)
+        self.adapt_box = QCheckBox("Follow slow drift (a baseline that moves while the score is normal)")
+        self.adapt_box.setObjectName("adapt")
+        self.adapt_box.setToolTip("Fewer false alarms when the machine wanders further than the training span "
+                                  "showed;\nbut a fault that grows as slowly (a bearing warming over hours) is "
+                                  "learned as normal too.")
+        layout.addWidget(self.adapt_box)
         self.group.buttons()[0].setChecked(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Train")
@@ -281,10 +288,10 @@ class AnomalyPanel(QObject):
         if key is not None:
             dialog.choose(key)
         if accept or dialog.exec() == QDialog.DialogCode.Accepted:
-            self.train(*dialog.span())
+            self.train(*dialog.span(), adapt=dialog.adapt_box.isChecked())
         return dialog
 
-    def train(self, t0: float, t1: float, show_dialog: bool = True):
+    def train(self, t0: float, t1: float, show_dialog: bool = True, adapt: bool = False):
         window = self.window
         session = window.session
         if session is None or not session.has_data:
@@ -298,7 +305,7 @@ class AnomalyPanel(QObject):
         path = self._model_file()
 
         def work(progress, cancelled):
-            return AnomalyTrack.train(store, sensors, t0, t1, progress, cancelled)
+            return AnomalyTrack.train(store, sensors, t0, t1, progress, cancelled, adapt=adapt)
 
         def done(track) -> None:
             if window.session is not session:
@@ -507,7 +514,7 @@ class AnomalyPanel(QObject):
                 mine = {s.id for s in sensors}
                 share = sum(w for name, w in now.top if name in mine)
                 state = "<b style='color:#8e44ad'>anomalous</b>" if now.anomalous else "normal"
-                text = f"score {now.score:.3g} (limit {track.model.limit:.3g}): {state}"
+                text = f"score {now.score:.3g} (limit {track.result.limit:.3g}): {state}"
                 if now.anomalous and now.top:
                     names = ", ".join(f"{html.escape(n)} {100 * w:.0f} %" for n, w in now.top)
                     text += f"<br>explained by {names}"

@@ -55,8 +55,10 @@ class BookmarkDialog(QDialog):
     """Title, notes, author, tagged parts, optional interval length, and whether to keep the camera."""
 
     def __init__(self, parent, t: float, bookmark: Bookmark | None = None, t_end: float | None = None,
-                 title: str = "", text: str = "", parts: list[str] | None = None, author: str = ""):
+                 title: str = "", text: str = "", parts: list[str] | None = None, author: str = "",
+                 known_parts: set[str] | None = None):
         super().__init__(parent)
+        self.known_parts = known_parts
         self.setWindowTitle("Edit bookmark" if bookmark else "Add bookmark")
         self.t = t
         form = QFormLayout()
@@ -105,6 +107,11 @@ class BookmarkDialog(QDialog):
         if not self.title_edit.text().strip():
             self.error.setText("Give the bookmark a title.")
             return
+        if self.known_parts is not None:
+            unknown = [p for p in self.values()["parts"] if p not in self.known_parts]
+            if unknown:
+                self.error.setText(f"No part called {', '.join(unknown)} in this twin.")
+                return
         self.accept()
 
 
@@ -262,6 +269,9 @@ class BookmarksPanel(QWidget):
         session = self.window.session
         return session.clock.t if session is not None and session.has_data else None
 
+    def _part_names(self) -> set[str] | None:
+        return set(self.window.scene.parts) if self.window.twin is not None else None
+
     def create(self, t: float, title: str, *, t_end: float | None = None, text: str = "", author: str | None = None,
                parts: list[str] | None = None, sensors: list[str] | None = None, keep_camera: bool = True,
                origin: str = "timeline") -> Bookmark:
@@ -292,7 +302,7 @@ class BookmarksPanel(QWidget):
             selected = self.window.scene.selected if self.window.twin is not None else None
             parts = [selected] if selected else []
         dialog = BookmarkDialog(self.window, t, t_end=t_end, title=title, text=text, parts=parts,
-                                author=default_author())
+                                author=default_author(), known_parts=self._part_names())
 
         def accepted() -> None:
             v = dialog.values()
@@ -326,7 +336,7 @@ class BookmarksPanel(QWidget):
     def edit_dialog(self, bookmark: Bookmark | None) -> None:
         if bookmark is None:
             return
-        dialog = BookmarkDialog(self.window, bookmark.t, bookmark)
+        dialog = BookmarkDialog(self.window, bookmark.t, bookmark, known_parts=self._part_names())
 
         def accepted() -> None:
             from twinviewer.render.incident_render import camera_state

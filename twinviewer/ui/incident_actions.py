@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QTimer
+from PySide6.QtCore import QEvent, QObject, QProcess, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -215,16 +215,7 @@ class IncidentActions:
         file_menu.insertSeparator(window.quit_action)
         window.twin_opened.connect(lambda _t: self._update())
         window.recording_loaded.connect(self._recording_loaded)
-        from twinviewer.ui.chains import DROP_BUNDLE
-
-        window.drop_handlers.add(DROP_BUNDLE, "incident bundles", self._open_dropped_bundle)
         self._update()
-
-    def _open_dropped_bundle(self, paths: list[Path]) -> bool:
-        bundles = [p for p in paths if p.suffix.lower() == ".twinbundle"]
-        if bundles:
-            self.open_bundle(bundles[0])
-        return bool(bundles)
 
     def _update(self) -> None:
         session = self.window.session
@@ -350,7 +341,22 @@ class IncidentActions:
                              done, failed)
         return self.task
 
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """A dropped (or command-line) ``.twinbundle`` opens as a bundle."""
+        bundles = [Path(p) for p in paths if str(p).lower().endswith(".twinbundle")]
+        if not bundles:
+            return False
+        self.open_bundle(bundles[0])
+        return True
+
     def cleanup(self) -> None:
+        """The window closes: stop a running export, remove unpacked bundles and export scratch files."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.waitForFinished(3000)
+        if self._job_folder is not None:
+            shutil.rmtree(self._job_folder, ignore_errors=True)
+            self._job_folder = None
         for folder in self._extracted:
             shutil.rmtree(folder, ignore_errors=True)
         self._extracted.clear()
@@ -460,16 +466,29 @@ class IncidentActions:
         return process
 
 
+class _CloseWatcher(QObject):
+    def __init__(self, actions: IncidentActions, window):
+        super().__init__(window)
+        self.actions = actions
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Close:
+            self.actions.cleanup()
+        return False
+
+
 def install(window) -> IncidentActions:
     from PySide6.QtWidgets import QApplication
 
     from twinviewer.ui import compare_panel
+    from twinviewer.ui.chains import DROP_BUNDLE
 
     actions = IncidentActions(window)
     actions.compare = compare_panel.install(window)
+    window.drop_handlers.add(DROP_BUNDLE, "incident bundle", actions.open_dropped)
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(actions.cleanup)
-    window.destroyed.connect(lambda *_: actions.cleanup())
+    window.installEventFilter(_CloseWatcher(actions, window))
     return actions
 

@@ -33,7 +33,6 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_time
 from twinviewer.core.secrets import PromptAnswer
 from twinviewer.io.journal_files import JOURNAL_SUFFIX, default_recordings_dir
-from twinviewer.io.keyring_store import SystemKeyring
 from twinviewer.sources.live import LiveController, LiveEntry
 from twinviewer.ui.live_dialogs import RECOVER_INTRO, JournalsDialog, PasswordDialog
 from twinviewer.ui.live_status import SourceIndicator
@@ -72,8 +71,8 @@ class LivePanel(QObject):
         super().__init__(window)
         self.window = window
         self.live = LiveController(lambda: self.recordings_dir, password_prompt=self.ask_password,
-                                   secret_store=SystemKeyring())
-        self.live.status.connect(window.show_status)
+                                   secret_store=window.secret_store)
+        self.live.status.connect(lambda text: self.window.show_status(text))  # looked up when emitted
         self.task = None
         self.password_dialog: PasswordDialog | None = None
         self.sources_dialog = None

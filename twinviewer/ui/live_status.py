@@ -36,7 +36,9 @@ def source_tooltip(entry: LiveEntry) -> str:
     lines.append(f"Connects: {stats.connects:,} · reconnects: {stats.reconnects:,}")
     gaps = f"Sequence gaps (messages lost): {stats.seq_gaps:,}"
     if stats.duplicates or stats.out_of_order:
-        gaps += f" · duplicates: {stats.duplicates:,} · out of order: {stats.out_of_order:,}"
+        gaps += f" · duplicates dropped: {stats.duplicates:,} · arrived late: {stats.out_of_order:,}"
+    if stats.seq_resets:
+        gaps += f" · publisher restarts: {stats.seq_resets:,}"
     lines.append(gaps)
     if stats.malformed:
         kinds = ", ".join(f"{kind}: {count:,}" for kind, count in sorted(stats.malformed.items()))

@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -32,9 +33,11 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
+from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
+from twinviewer.io.lod_cache import display_cache_folder
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.ui.chains import DROP_OPEN_TWIN
@@ -68,9 +71,10 @@ class MainWindow(QMainWindow):
     part_selected = Signal(object)
     recording_loaded = Signal(object)
 
-    def __init__(self, settings: QSettings | None = None):
+    def __init__(self, settings: QSettings | None = None, secret_store: SecretStore | None = None):
         super().__init__()
         self.settings = settings or QSettings("TwinViewer", "TwinViewer")
+        self.secret_store = secret_store  # where live sources find remembered passwords (app.py: the keyring)
         self.twin: Twin | None = None
         self.session: Session | None = None
         self.overlay: OverlayLayer | None = None
@@ -351,7 +355,7 @@ class MainWindow(QMainWindow):
                 hint = several_bodies_hint(twin.model)
                 twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled)
+                                            cancel=cancelled, cache_dir=display_cache_folder())
             return twin, meshes
 
         self.task = run_task(self, f"Opening {path.name}", work,
@@ -807,5 +811,8 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
         stop_all_tasks()
+        for dialog in self.findChildren(QDialog):  # message boxes and dialogs the window opened go with it
+            if dialog.isWindow() and dialog.isVisible():
+                dialog.close()
         self.viewer.close_plotter()
         super().closeEvent(event)

@@ -4,7 +4,7 @@
 
 - the **Overlay settings** dock: mode (off / status / values / surface field of a quantity), colour map and
   value range (auto or fixed) per quantity, labels; **Save view to project** writes them into the
-  project's ``[view]`` table (only that table: :func:`twinviewer.core.view_settings.save_view`);
+  project's ``[view]`` table (only that table: :func:`twinviewer.io.view_file.save_view`);
 - the legend card over the 3D view (:mod:`twinviewer.ui.legend`);
 - the alarm dock and status-bar badge (:mod:`twinviewer.ui.alarm_panel`);
 - marker clicks: a click within a few pixels of a sensor marker activates that sensor instead of picking
@@ -35,7 +35,7 @@ from twinviewer.core.colormaps import COLORMAP_NAMES, colormap_for, colormap_tab
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.options import LABEL_MODES as LABEL_MODE_LIST
 from twinviewer.core.options import SIMPLE_OVERLAY_MODES
-from twinviewer.core.view_settings import save_view
+from twinviewer.io.view_file import save_view
 from twinviewer.render.overlay_layer import parse_mode
 from twinviewer.ui import alarm_panel, legend
 from twinviewer.ui.chains import CLICK_SENSOR_MARKER
