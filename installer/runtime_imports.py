@@ -39,8 +39,11 @@ def main() -> int:
             failed[info.name] = f"{type(exc).__name__}: {exc}"
     loaded = sorted({name.split(".")[0] for name, module in list(sys.modules.items()) if module is not None})
     # Modules with a file behind them: C extensions import some by name where PyInstaller cannot see it.
+    # (Only modules under their own name, from a file: some Cython modules also sit in sys.modules under a
+    # bare alias, and shiboken registers pseudo-modules.)
     files = sorted(name for name, module in list(sys.modules.items())
-                   if getattr(getattr(module, "__spec__", None), "origin", None) not in (None, "built-in", "frozen"))
+                   if getattr(module, "__name__", None) == name
+                   and os.path.isfile(str(getattr(getattr(module, "__spec__", None), "origin", None))))
     print(json.dumps({"loaded": loaded, "modules": files, "failed": failed}))
     return 0
 
