@@ -22,9 +22,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from twinviewer.core.project import load_project
 from twinviewer.core.scenario import Scenario
 from twinviewer.core.simulation import simulate, thresholds_of
+from twinviewer.io.project_files import load_project
 from twinviewer.io.simulated import write_simulation
 from twinviewer.paths import demo_project_path
 

@@ -14,6 +14,7 @@ from twinviewer.core.alarms import AlarmLogError, AlarmTracker, sidecar_path
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.project import Sensor, Thresholds
 from twinviewer.core.store import TimeSeriesStore
+from twinviewer.io.alarm_log import export_csv, export_json, load_acknowledgements, save_acknowledgements
 
 T0 = 1_700_000_000.0
 BEARING = Sensor(id="TT-102", quantity="temperature", unit="°C", part="bearing_housing_de",
@@ -164,29 +165,29 @@ def test_acknowledgements_persist_in_the_sidecar_and_export(tmp_path):
     tracker.acknowledge(second.alarm_id, "joe", T0 + 5)
     sidecar = sidecar_path(tmp_path / "pump.twin.toml")
     assert sidecar.name == "pump.twin.acks.json"
-    tracker.save_acknowledgements(sidecar)
+    save_acknowledgements(tracker, sidecar)
 
     # Reopened: acknowledgements loaded before the data is scanned attach when the alarms appear.
     reopened = AlarmTracker([BEARING])
-    assert reopened.load_acknowledgements(sidecar) == 2
+    assert load_acknowledgements(reopened, sidecar) == 2
     reopened.catch_up(store)
     again = {a.alarm_id: a.acknowledgement for a in reopened.alarms if a.acknowledgement}
     assert again == {first.alarm_id: first.acknowledgement, second.alarm_id: second.acknowledgement}
-    assert reopened.load_acknowledgements(sidecar) == 0  # merging again adds nothing
+    assert load_acknowledgements(reopened, sidecar) == 0  # merging again adds nothing
     # ...and loaded after scanning too.
     late = AlarmTracker([BEARING])
     late.catch_up(store)
-    late.load_acknowledgements(sidecar)
+    load_acknowledgements(late, sidecar)
     assert late.get(first.alarm_id).acknowledgement.comment == "grease, ½ shot"
-    assert AlarmTracker([BEARING]).load_acknowledgements(tmp_path / "missing.acks.json") == 0
+    assert load_acknowledgements(AlarmTracker([BEARING]), tmp_path / "missing.acks.json") == 0
 
-    tracker.export_csv(tmp_path / "log.csv")
+    export_csv(tracker, tmp_path / "log.csv")
     with (tmp_path / "log.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["sensor_id"], r["level"], r["user"]) for r in rows] == [("TT-102", "alarm", "maria"),
                                                                        ("TT-102", "alarm", "joe")]
     assert rows[0]["onset_utc"] == "2023-11-14T22:13:21.000Z" and rows[0]["part"] == "bearing_housing_de"
-    tracker.export_json(tmp_path / "log.json")
+    export_json(tracker, tmp_path / "log.json")
     exported = json.loads((tmp_path / "log.json").read_text(encoding="utf-8"))
     assert exported["acknowledgements"][0]["comment"] == "grease, ½ shot"
 
@@ -202,7 +203,7 @@ def test_a_broken_sidecar_is_reported_with_its_name(tmp_path, content, message):
     path = tmp_path / "pump.twin.acks.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(AlarmLogError, match=message) as info:
-        AlarmTracker([BEARING]).load_acknowledgements(path)
+        load_acknowledgements(AlarmTracker([BEARING]), path)
     assert str(path) in str(info.value) and isinstance(info.value, TwinViewerError)
 
 
@@ -249,7 +250,7 @@ def test_shelving_needs_a_reason_hides_from_counts_and_is_saved(tmp_path):
     assert tracker.levels_at(T0 + 3).tolist() == [2], "shelving hides the annunciation, not the state"
     assert tracker.counts_at(T0 + 700)["alarm"] == 1, "the shelf ends"
     path = tmp_path / "p.twin.acks.json"
-    tracker.save_acknowledgements(path)
+    save_acknowledgements(tracker, path)
     again = AlarmTracker([BEARING])
-    again.load_acknowledgements(path)
+    load_acknowledgements(again, path)
     assert again.shelves == tracker.shelves and again.shelves[0].reason == "sensor being replaced"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from twinviewer.cli import main
-from twinviewer.core.project import load_project
 from twinviewer.io.importers import import_source
+from twinviewer.io.project_files import load_project
 from twinviewer.io.recording import read_metadata, read_recording
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,8 @@ import trimesh
 
 from twinviewer.cli import main as cli_main
 from twinviewer.core.geometry import apply_matrix, placement_matrix
-from twinviewer.core.project import UNIT_SCALE, load_project, parse_colour, parse_project
+from twinviewer.core.project import UNIT_SCALE, parse_colour, parse_project
+from twinviewer.io.project_files import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "assets"

@@ -240,7 +240,7 @@ def test_sources_dialog_edits_and_saves_the_project(qtbot, window, tmp_path, mqt
     assert "# live test sources" in text and "# Centrifugal pump skid P-101" in text, "the rest is kept"
     assert "reconnect_min_s = 0.1" in text and 'topic = "test/extra/flow"' in text
     assert "password =" not in text
-    from twinviewer.core.project import load_project
+    from twinviewer.io.project_files import load_project
 
     saved = load_project(project).sources[0]
     assert saved.port == mqtt_broker.port and [t.sensor for t in saved.topics] == [None, "FT-101"]
@@ -301,7 +301,7 @@ def test_opcua_values_and_browse_dialog(qtbot, window, tmp_path, pump_server, mo
     pump_server.write(pump_server.current, 61.25, time.time())
     qtbot.waitUntil(lambda: table_row(window, "IT-101")[0] == "61.25", timeout=2000)
     assert len(panel.indicators) == 2
-    from twinviewer.core.project import load_project
+    from twinviewer.io.project_files import load_project
 
     saved = load_project(project).sources
     assert [s.kind for s in saved] == ["opcua", "opcua"] and saved[1].nodes[0].sensor == "IT-101"

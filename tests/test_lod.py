@@ -11,6 +11,7 @@ from tests.benchmarks.bench_load import torus_mesh
 from twinviewer.core.errors import CancelledError
 from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.lod import DisplayLod, build_display_lods, make_display_lod, plan_display_lods
+from twinviewer.io.lod_cache import DiskLodBackend
 
 
 def torus(n_major: int, n_minor: int, major: float = 1.0, minor: float = 0.3,
@@ -99,7 +100,8 @@ def test_big_decimation_runs_in_a_child_process_without_stalling_this_one():
     model = Model(parts=[torus(600, 400, name="shell")])  # 480k triangles
     expected = build_display_lods(model, budget=50_000, child_processes=False)["shell"]
     result = {}
-    worker = threading.Thread(target=lambda: result.update(build_display_lods(model, budget=50_000)))
+    backend = DiskLodBackend()  # no cache: decimated in a child process
+    worker = threading.Thread(target=lambda: result.update(build_display_lods(model, 50_000, backend=backend)))
     worker.start()
     longest, last = 0.0, time.perf_counter()
     while worker.is_alive():
@@ -119,7 +121,7 @@ def test_cancel_kills_the_child_processes(tmp_path, monkeypatch):
     model = Model(parts=[torus(1000, 500, name="a"), torus(1000, 500, name="b")])
     started = time.perf_counter()
     with pytest.raises(CancelledError):
-        build_display_lods(model, budget=50_000, child_processes=True,
+        build_display_lods(model, budget=50_000, child_processes=True, backend=DiskLodBackend(),
                            cancel=lambda: time.perf_counter() - started > 0.5)
     assert time.perf_counter() - started < 1.5
     assert not list(tmp_path.glob("twinviewer-lod-*")), "the children's files are removed"
@@ -130,7 +132,7 @@ def test_a_child_that_cannot_run_falls_back_to_this_process(monkeypatch):
 
     monkeypatch.setattr(sys, "executable", "/bin/false")  # every child exits at once with status 1
     model = Model(parts=[torus(300, 100, name="shell")])
-    lods = build_display_lods(model, budget=20_000, child_processes=True)
+    lods = build_display_lods(model, budget=20_000, child_processes=True, backend=DiskLodBackend())
     assert lods["shell"].n_triangles <= 20_000 and lods["shell"].full_triangles == 60_000
 
 
@@ -142,20 +144,20 @@ def test_a_stand_in_is_made_once_and_then_read_from_the_cache(tmp_path, monkeypa
     cache = display_cache_folder()
     assert cache == tmp_path / "display-lods"
     model = Model(parts=[torus(300, 100, name="shell")])  # 60k triangles
-    first = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
+    first = build_display_lods(model, budget=20_000, backend=DiskLodBackend(cache))["shell"]
     [entry] = list((tmp_path / "display-lods").glob("*.npz"))
     def refuse(*_args):
         raise AssertionError("decimated again instead of reading the cache")
 
     monkeypatch.setattr(lod_module, "make_display_lod", refuse)
-    second = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
+    second = build_display_lods(model, budget=20_000, backend=DiskLodBackend(cache))["shell"]
     assert np.array_equal(first.points, second.points) and np.array_equal(first.faces, second.faces)
     assert np.array_equal(first.vertex_map, second.vertex_map) and second.full_triangles == 60_000
     # Another target, or other geometry, is another entry; a damaged entry is made again.
     monkeypatch.undo()
     monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))
-    build_display_lods(model, budget=10_000, cache_dir=cache)
+    build_display_lods(model, budget=10_000, backend=DiskLodBackend(cache))
     assert len(list((tmp_path / "display-lods").glob("*.npz"))) == 2
     entry.write_bytes(b"not an npz")
-    again = build_display_lods(model, budget=20_000, cache_dir=cache)["shell"]
+    again = build_display_lods(model, budget=20_000, backend=DiskLodBackend(cache))["shell"]
     assert np.array_equal(again.faces, first.faces)

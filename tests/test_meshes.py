@@ -16,9 +16,9 @@ import pytest
 import trimesh
 
 from twinviewer.core.errors import CancelledError, MeshLoadError
-from twinviewer.core.project import load_project
 from twinviewer.io import meshes
 from twinviewer.io.meshes import MESH_FILE_FILTER, load_model_file, load_project_model, supported_extensions
+from twinviewer.io.project_files import load_project
 
 
 def _names(model) -> list[str]:

@@ -197,7 +197,7 @@ def test_kill_9_during_recording_keeps_everything_up_to_the_last_second(mqtt_bro
 def test_live_demo_example_replays_the_demo_recording(mqtt_broker, capsys):
     """The README's live demo: the demo recording published under twinviewer/demo reaches every sensor
     of assets/examples/demo-live.twin.toml (pointed at the test broker instead of localhost:1883)."""
-    from twinviewer.core.project import load_project
+    from twinviewer.io.project_files import load_project
     from twinviewer.sources import create_source
 
     repo = Path(__file__).resolve().parents[1]

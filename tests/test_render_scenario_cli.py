@@ -53,7 +53,7 @@ def test_step_view_shows_the_named_part_outlined_in_magenta(tmp_path):
 
 
 def test_step_camera_is_corrected_to_show_the_named_part():
-    from twinviewer.core.scenario import load_scenario
+    from twinviewer.io.scenario_files import load_scenario
     from twinviewer.io.twins import open_twin
     from twinviewer.render.offscreen import OffscreenView
     from twinviewer.render.step_camera import MIN_PART_SHARE, frame_step, part_shares

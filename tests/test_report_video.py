@@ -41,6 +41,7 @@ def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: P
     project, recording = incident
     from twinviewer.cli._render_state import load_recording
     from twinviewer.core.alarms import AlarmTracker, sidecar_path
+    from twinviewer.io.alarm_log import save_acknowledgements
     from twinviewer.io.twins import open_twin
 
     twin = open_twin(project)
@@ -48,7 +49,7 @@ def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: P
     tracker.catch_up(load_recording(twin, recording)[0])
     alarm = next(a for a in tracker.alarms if a.level == "alarm")
     tracker.acknowledge(alarm.alarm_id, "carla", alarm.onset_t + 3, "fan filter blocked, cleaned")
-    tracker.save_acknowledgements(sidecar_path(project))
+    save_acknowledgements(tracker, sidecar_path(project))
     out = tmp_path / "report.pdf"
     assert main(["report", str(project), "--recording", str(recording), "--out", str(out), "--paper", paper,
                  "--html", "--picture-size", "640x400"]) == 0

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from twinviewer.core.project import load_project
 from twinviewer.core.scenario import (
     ScenarioError,
     StepCursor,
     TrainingSession,
-    load_scenario,
     parse_duration,
     parse_scenario,
 )
 from twinviewer.core.simulation import simulate, thresholds_of
+from twinviewer.io.project_files import load_project
+from twinviewer.io.scenario_files import load_scenario
 from twinviewer.paths import demo_project_path
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "assets" / "demo" / "scenarios"

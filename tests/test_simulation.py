@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twinviewer.core.project import Component, load_project
+from twinviewer.core.project import Component
 from twinviewer.core.scenario import parse_scenario
 from twinviewer.core.sim_plant import DEMO_COMPONENTS, Plant, SimulationError
 from twinviewer.core.simulation import first_order, simulate, thresholds_of
+from twinviewer.io.project_files import load_project
 from twinviewer.paths import demo_project_path
 
 ALL_SENSORS = ["TT-101", "IT-101", "VT-101", "TT-102", "TT-103", "VT-102", "VT-103", "PT-101", "PT-102",

@@ -6,10 +6,11 @@ import pytest
 
 from tests.conftest import DEMO_PROJECT
 from twinviewer.cli import main
-from twinviewer.core.project import load_project
-from twinviewer.core.scenario import ScenarioError, load_scenario, parse_scenario
+from twinviewer.core.scenario import ScenarioError, parse_scenario
 from twinviewer.core.scenario_playback import simulate_for_playback
 from twinviewer.core.step_moments import statuses_in_text
+from twinviewer.io.project_files import load_project
+from twinviewer.io.scenario_files import load_scenario
 
 SCENARIOS = DEMO_PROJECT.parent / "scenarios"
 IDS = ["TT-101", "IT-101", "TT-102", "VT-102", "TT-103", "VT-101"]

@@ -203,7 +203,7 @@ def test_raw_mesh_opens_and_saves_starter_project(qtbot, window, tmp_path, share
     assert len(window.twin.model.parts) == 4
     assert window.save_starter_action.isEnabled()
     out = window.save_starter_project(tmp_path / "flange.twin.toml")
-    from twinviewer.core.project import load_project
+    from twinviewer.io.project_files import load_project
 
     project = load_project(out)
     assert [p.name for p in project.parts] == window.twin.model.part_names

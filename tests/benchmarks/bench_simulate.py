@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from twinviewer.core.project import load_project
-from twinviewer.core.scenario import load_scenario
 from twinviewer.core.simulation import simulate
+from twinviewer.io.project_files import load_project
+from twinviewer.io.scenario_files import load_scenario
 from twinviewer.io.simulated import write_simulation
 from twinviewer.paths import demo_project_path
 

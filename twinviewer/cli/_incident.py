@@ -149,10 +149,11 @@ def _alarm_tracker(twin, store):
     tracker = AlarmTracker(sensors, settings=alarm_settings(sensors))  # the window's one rule
     acks = None
     from twinviewer.core.alarms import sidecar_path
+    from twinviewer.io.alarm_log import load_acknowledgements
 
     acks = sidecar_path(twin.path)
     if acks.is_file():
-        tracker.load_acknowledgements(acks)
+        load_acknowledgements(tracker, acks)
     tracker.catch_up(store)
     return tracker
 

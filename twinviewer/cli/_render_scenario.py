@@ -26,7 +26,7 @@ def find_scenario(project, name_or_path: str | Path) -> Path:
 def run_render_command(twin, args, size: tuple[int, int]) -> int:
     """Run the scenario form of ``twinviewer render`` (called by cli/render.py)."""
     from twinviewer.core.formatting import format_time
-    from twinviewer.core.scenario import load_scenario
+    from twinviewer.io.scenario_files import load_scenario
     from twinviewer.render.scenario_render import render_scenario_step
 
     if args.step is None:
@@ -39,8 +39,9 @@ def run_render_command(twin, args, size: tuple[int, int]) -> int:
     if not 1 <= args.step <= len(scenario.steps):
         raise TwinViewerError(f"--step {args.step}: {path.name} has steps 1..{len(scenario.steps)}")
     index = args.step - 1
-    out = render_scenario_step(twin, path, index, args.out, size, hide=args.hide, style=args.style,
-                               parallel=args.parallel)
+    checked = load_scenario(path, twin.project)  # the names it uses exist in this project
+    out = render_scenario_step(twin, checked, index, args.out, size, hide=args.hide, style=args.style,
+                               parallel=args.parallel, name=path.name)
     print(f"wrote {out} ({size[0]}x{size[1]}, {path.name} step {args.step} "
           f"\"{scenario.steps[index].title}\", shown from {format_time(scenario.step_time(index))})")
     return 0

@@ -30,9 +30,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from twinviewer.core.project import load_project
     from twinviewer.io.dataset import write_dataset
     from twinviewer.io.importers import PARQUET_SUFFIXES, find_recording_source, import_recording
+    from twinviewer.io.project_files import load_project
     from twinviewer.io.recording import write_store
 
     source = None

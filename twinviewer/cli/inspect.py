@@ -49,7 +49,7 @@ def inspect_target(target: str, *, units: str = "m", up_axis: str = "z", split_b
     path = Path(target)
     project = None
     if path.name.endswith(".twin.toml") or path.suffix.lower() == ".toml":
-        from twinviewer.core.project import load_project
+        from twinviewer.io.project_files import load_project
 
         if split_bodies:
             from twinviewer.cli import refuse_split_bodies_for_project

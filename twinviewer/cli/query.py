@@ -48,8 +48,8 @@ def run(args) -> int:
     import duckdb
 
     from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.project import load_project
     from twinviewer.io.importers import find_recording_source, resolve_recording_files
+    from twinviewer.io.project_files import load_project
 
     project = load_project(args.project, check_files=False)
     if args.recording:

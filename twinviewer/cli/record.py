@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if args.project is None:
         raise TwinViewerError("name the project to record (PROJECT), or --recover JOURNAL")
 
-    from twinviewer.core.project import load_project
     from twinviewer.io.journal import Journal
     from twinviewer.io.keyring_store import SystemKeyring
+    from twinviewer.io.project_files import load_project
     from twinviewer.sources import LIVE_KINDS, create_source
     from twinviewer.sources.warnings import clear_text_warnings
 

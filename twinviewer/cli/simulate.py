@@ -29,9 +29,10 @@ def run(args) -> int:
     from pathlib import Path
 
     from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.project import load_project
-    from twinviewer.core.scenario import load_scenario, parse_duration
+    from twinviewer.core.scenario import parse_duration
     from twinviewer.core.simulation import simulate, thresholds_of
+    from twinviewer.io.project_files import load_project
+    from twinviewer.io.scenario_files import load_scenario
     from twinviewer.io.simulated import write_simulation
     from twinviewer.paths import demo_project_path
 

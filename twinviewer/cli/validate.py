@@ -40,7 +40,8 @@ def _is_scenario(path) -> bool:
 def run(args) -> int:
     from pathlib import Path
 
-    from twinviewer.core.project import ProjectError, load_project
+    from twinviewer.core.project import ProjectError
+    from twinviewer.io.project_files import load_project
 
     path = Path(args.file)
     if _is_scenario(path):
@@ -70,8 +71,9 @@ def _run_scenario(args, path) -> int:
     from pathlib import Path
 
     from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.scenario import ScenarioError, load_scenario
+    from twinviewer.core.scenario import ScenarioError
     from twinviewer.core.scenario_check import StepProblem, check_moments, parse_seeds
+    from twinviewer.io.scenario_files import load_scenario
     from twinviewer.paths import demo_project_path
 
     try:
@@ -81,7 +83,7 @@ def _run_scenario(args, path) -> int:
     project_path = Path(args.project) if args.project else demo_project_path()
     started = time.perf_counter()
     if args.no_camera:
-        from twinviewer.core.project import load_project
+        from twinviewer.io.project_files import load_project
 
         project, twin = load_project(project_path, check_files=False), None
     else:

@@ -25,7 +25,7 @@ Policy (what the alarm list shows, live and in replay)
   each frame (cheap: only new samples are read).
 - **Stable ids.** An alarm's id is ``"<sensor>/<limit>@<onset time>"``: scanning the same data again gives the
   same ids, so acknowledgements saved in the project's sidecar file re-attach when the project and its
-  recording are opened again (:func:`sidecar_path`, :meth:`AlarmTracker.save_acknowledgements`).
+  recording are opened again (:func:`sidecar_path`; ``io.alarm_log`` reads and writes the file).
 - **Shelving** hides a sensor limit's alarms from the counts for a time (ISA-18.2): who, why (required),
   from and until which clock time. A shelved alarm stays in the list, marked, and its part keeps its status
   colour (shelving hides the annunciation, never the state). Shelves are saved in the sidecar file and
@@ -39,10 +39,8 @@ Not thread-safe: use it from the thread that runs the session step (the UI threa
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -518,51 +516,26 @@ class AlarmTracker:
             })
         return rows
 
-    def export_json(self, path: Path | str) -> None:
-        """The acknowledgement log as JSON (same layout as the sidecar file)."""
-        self.save_acknowledgements(path)
-
-    def export_csv(self, path: Path | str) -> None:
-        """The acknowledgement log as CSV, with epoch times and readable UTC times side by side."""
+    def log_csv_rows(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """The acknowledgement log as CSV columns and rows, epoch times and readable UTC times side by side
+        (``io.alarm_log.export_csv`` writes them)."""
         columns = [*_ACK_FIELDS, "onset_utc", "t_utc", "recorded_at_utc"]
-        path = Path(path)
-        try:
-            with path.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=columns)
-                writer.writeheader()
-                for row in self._log_rows():
-                    writer.writerow({**row, "onset_utc": iso_utc(row["onset_t"]), "t_utc": iso_utc(row["t"]),
-                                     "recorded_at_utc": iso_utc(row["recorded_at"])})
-        except OSError as exc:
-            raise AlarmLogError(
-                f"cannot write the acknowledgement log {path}: {exc.strerror or exc}"
-            ) from None
+        rows = [{**row, "onset_utc": iso_utc(row["onset_t"]), "t_utc": iso_utc(row["t"]),
+                 "recorded_at_utc": iso_utc(row["recorded_at"])} for row in self._log_rows()]
+        return columns, rows
 
-    def save_acknowledgements(self, path: Path | str) -> None:
-        """Write the acknowledgements to a JSON sidecar (atomically: a crash never leaves half a file)."""
-        path = Path(path)
-        document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION,
-                    "acknowledgements": self._log_rows(), "shelves": [asdict(s) for s in self.shelves]}
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise AlarmLogError(f"cannot write acknowledgements to {path}: {exc.strerror or exc}") from None
+    def acknowledgement_document(self) -> dict[str, Any]:
+        """The acknowledgement sidecar's JSON document (``io.alarm_log.save_acknowledgements`` writes it)."""
+        return {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION,
+                "acknowledgements": self._log_rows(), "shelves": [asdict(s) for s in self.shelves]}
 
-    def load_acknowledgements(self, path: Path | str) -> int:
-        """Merge the acknowledgements of a sidecar file; returns how many were added.
+    def merge_acknowledgements(self, text: str, path: Path | str) -> int:
+        """Merge the acknowledgements of a sidecar file's text (``path`` names it in errors); returns how
+        many were added (``io.alarm_log.load_acknowledgements`` reads the file).
 
-        A missing file is not an error (nothing acknowledged yet): returns 0. Entries for alarms not seen yet
-        attach when the data raising them is scanned. An alarm already acknowledged in memory keeps that one.
+        Entries for alarms not seen yet attach when the data raising them is scanned. An alarm already
+        acknowledged in memory keeps that one.
         """
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return 0
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AlarmLogError(f"cannot read acknowledgements from {path}: {exc}") from None
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:

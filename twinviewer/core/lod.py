@@ -8,26 +8,21 @@ field computed on the full mesh is shown on the stand-in by a gather: ``field[ve
 
 ``fast_simplification`` holds the GIL for the whole decimation (1.3 s for 1M → 80k triangles), which would
 freeze the window and its Cancel button even from a worker thread. Big jobs therefore run in child
-processes (:mod:`twinviewer.core.lod_worker`), one part each, as many at a time as there are cores; Cancel
-kills them, and if a child cannot run, the part is decimated in this process instead.
+processes, one part each, as many at a time as there are cores; Cancel kills them, and if a child cannot
+run, the part is decimated in this process instead.
 
-Stand-ins are kept in a disk cache keyed by the part's geometry and the target (``cache_dir``: see
-``io/lod_cache.py``; at most :data:`CACHE_LIMIT_BYTES`, oldest dropped first), so opening the same
-big model again skips the decimation.
+Stand-ins are kept in a disk cache keyed by the part's geometry and the target (:func:`cache_key`; at most
+:data:`CACHE_LIMIT_BYTES`, oldest dropped first), so opening the same big model again skips the decimation.
+The core owns no files: the cache and the child processes are a :class:`LodBackend` the caller passes
+(``io.lod_cache.DiskLodBackend``); without one, every part is decimated in this process and nothing cached.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -115,171 +110,81 @@ def plan_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET) -> di
     return plan
 
 
+class LodBackend(Protocol):
+    """The disk side of :func:`build_display_lods` (``io.lod_cache.DiskLodBackend``)."""
+
+    def load(self, part: PartMesh, target: int) -> DisplayLod | None:
+        """The cached stand-in of ``part`` at ``target`` triangles, or None."""
+        ...
+
+    def store(self, made: list[tuple[PartMesh, int, DisplayLod]]) -> None:
+        """Keep stand-ins (part, target, stand-in) for next time."""
+        ...
+
+    def decimate_apart(self, model: Model, plan: dict[str, int], report: Callable[[float, str], None],
+                       cancel: Callable[[], bool] | None) -> dict[str, DisplayLod]:
+        """Decimate the planned parts in child processes; a part whose child failed is left out."""
+        ...
+
+
 def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
                        progress: Callable[[float, str], None] | None = None,
                        cancel: Callable[[], bool] | None = None,
                        child_processes: bool | None = None,
-                       cache_dir: Path | None = None, only_cached: bool = False) -> dict[str, DisplayLod]:
+                       backend: LodBackend | None = None, only_cached: bool = False) -> dict[str, DisplayLod]:
     """Stand-ins for the parts :func:`plan_display_lods` picks; every other part is shown as it is.
     ``only_cached``: return the stand-ins found in the cache and make none.
 
-    ``cache_dir``: where stand-ins are kept between runs (``io.lod_cache.display_cache_folder()``; None:
-    no cache).
+    ``backend``: the stand-in cache and the child processes (``io.lod_cache.DiskLodBackend``); None: no
+    cache, everything decimated in this process.
 
-    ``child_processes``: decimate in child processes (None: when the work is at least
+    ``child_processes``: decimate in the backend's child processes (None: when the work is at least
     :data:`CHILD_PROCESS_MIN_TRIANGLES` triangles).
     """
     plan = plan_display_lods(model, budget)
     report = progress or (lambda fraction, message: None)
-    folder = cache_dir
-    keys = {name: _cache_key(model.part(name), target) for name, target in plan.items()} if folder else {}
     lods: dict[str, DisplayLod] = {}
-    for name, key in keys.items():
-        assert folder is not None  # keys is empty without a cache folder
-        cached = _cache_load(folder / f"{key}.npz", model.part(name))
-        if cached is not None:
-            lods[name] = cached
+    if backend is not None:
+        for name, target in plan.items():
+            cached = backend.load(model.part(name), target)
+            if cached is not None:
+                lods[name] = cached
     to_make = {name: target for name, target in plan.items() if name not in lods}
     if only_cached:
         return lods
     work = sum(model.part(name).n_triangles for name in to_make)
     if child_processes is None:
         child_processes = work >= CHILD_PROCESS_MIN_TRIANGLES
-    if child_processes and to_make:
-        lods.update(_build_in_children(model, to_make, report, cancel))
+    if child_processes and to_make and backend is not None:
+        lods.update(backend.decimate_apart(model, to_make, report, cancel))
     remaining = {name: target for name, target in to_make.items() if name not in lods}
     done = work - sum(model.part(name).n_triangles for name in remaining)
     for name, target in remaining.items():
-        _check_cancel(cancel)
+        check_cancel(cancel)
         part = model.part(name)
-        report(done / max(work, 1), _message(part, target))
+        report(done / max(work, 1), lod_message(part, target))
         points, faces, vertex_map = make_display_lod(part, target)
         lods[name] = DisplayLod(points, faces, vertex_map, part.n_triangles)
         done += part.n_triangles
-    if folder and to_make:
-        _cache_store(folder, {keys[name]: lods[name] for name in to_make})
+    if backend is not None and to_make:
+        backend.store([(model.part(name), target, lods[name]) for name, target in to_make.items()])
     report(1.0, f"{len(lods)} part(s) simplified for display")
     return lods
 
 
-# ----- the disk cache ---------------------------------------------------------------------------------------
-
-
-def _cache_key(part: PartMesh, target: int) -> str:
+def cache_key(part: PartMesh, target: int) -> str:
+    """The cache key of a part's stand-in: its geometry, the target and :data:`CACHE_FORMAT`."""
     digest = hashlib.sha1(f"{CACHE_FORMAT}:{target}:{part.points.shape}:{part.faces.shape}".encode())
     digest.update(np.ascontiguousarray(part.points, dtype=np.float64).data)
     digest.update(np.ascontiguousarray(part.faces, dtype=np.int64).data)
     return digest.hexdigest()
 
 
-def _cache_load(path: Path, part: PartMesh) -> DisplayLod | None:
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as data:
-            lod = DisplayLod(data["points"], data["faces"], data["vertex_map"], part.n_triangles)
-        if lod.faces.size and (lod.faces.max() >= len(lod.points) or lod.vertex_map.max() >= part.n_vertices):
-            raise ValueError("indices out of range")
-        os.utime(path)  # recently used: dropped last
-        return lod
-    except (OSError, ValueError, KeyError, EOFError):  # a damaged entry is made again
-        path.unlink(missing_ok=True)
-        return None
-
-
-def _cache_store(folder: Path, lods: dict[str, DisplayLod]) -> None:
-    """Keep stand-ins (by cache key) for next time, then drop the least recently used entries beyond the
-    limit; a full disk or a read-only folder only costs the cache."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, lod in lods.items():
-            partial = folder / f"{key}.partial.npz"
-            np.savez(partial, points=lod.points, faces=lod.faces, vertex_map=lod.vertex_map)
-            partial.replace(folder / f"{key}.npz")
-        entries = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-        total = 0
-        for entry in entries:
-            total += entry.stat().st_size
-            if total > CACHE_LIMIT_BYTES:
-                entry.unlink(missing_ok=True)
-    except OSError:
-        return
-
-
-def _message(part: PartMesh, target: int) -> str:
+def lod_message(part: PartMesh, target: int) -> str:
+    """The progress message while ``part`` is decimated."""
     return f"Simplifying {part.name} for display ({part.n_triangles:,} → {target:,} triangles)"
 
 
-def _check_cancel(cancel: Callable[[], bool] | None) -> None:
+def check_cancel(cancel: Callable[[], bool] | None) -> None:
     if cancel is not None and cancel():
         raise CancelledError("Preparing the display meshes was cancelled.")
-
-
-def _build_in_children(model: Model, plan: dict[str, int], report, cancel) -> dict[str, DisplayLod]:
-    """Decimate the planned parts in child processes, biggest first, one per core at a time. Returns the
-    stand-ins the children produced; a part whose child failed is left out (the caller decimates it)."""
-    work = sum(model.part(name).n_triangles for name in plan) or 1
-    queue = sorted(plan, key=lambda name: -model.part(name).n_triangles)
-    slots = max(1, min(len(queue), os.cpu_count() or 1))
-    running: dict[str, tuple[subprocess.Popen, Path]] = {}
-    lods: dict[str, DisplayLod] = {}
-    done = 0
-    report(0.0, _message(model.part(queue[0]), plan[queue[0]]))
-    try:
-        while queue or running:
-            _check_cancel(cancel)
-            while queue and len(running) < slots:
-                name = queue.pop(0)
-                started = _start_child(model.part(name), plan[name])
-                if started is not None:
-                    running[name] = started
-            for name, (child, folder) in list(running.items()):
-                if child.poll() is None:
-                    continue
-                del running[name]
-                part = model.part(name)
-                lod = _read_child_result(child, folder, part)
-                if lod is not None:
-                    lods[name] = lod
-                done += part.n_triangles
-                following = queue[0] if queue else next(iter(running), None)
-                report(done / work, _message(model.part(following), plan[following]) if following else "")
-            time.sleep(0.02)
-    finally:
-        for child, folder in running.values():
-            child.kill()
-            child.wait()
-            shutil.rmtree(folder, ignore_errors=True)
-    return lods
-
-
-def _start_child(part: PartMesh, target: int) -> tuple[subprocess.Popen, Path] | None:
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="twinviewer-lod-"))
-    except OSError:  # no writable temporary folder: the part is decimated in this process
-        return None
-    try:
-        np.save(folder / "points.npy", np.ascontiguousarray(part.points, dtype=np.float64))
-        np.save(folder / "faces.npy", np.ascontiguousarray(part.faces, dtype=np.int32))
-        child = subprocess.Popen([sys.executable, "-m", "twinviewer.core.lod_worker", str(folder),
-                                  str(target)],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return child, folder
-
-
-def _read_child_result(child: subprocess.Popen, folder: Path, part: PartMesh) -> DisplayLod | None:
-    try:
-        if child.returncode != 0:
-            return None
-        points = np.load(folder / "lod_points.npy")
-        faces = np.load(folder / "lod_faces.npy")
-        vertex_map = np.load(folder / "vertex_map.npy")
-        return DisplayLod(points, faces.astype(np.int64, copy=False), vertex_map, part.n_triangles)
-    except (OSError, ValueError):
-        return None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)

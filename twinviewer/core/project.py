@@ -389,7 +389,7 @@ class Project(_Strict):
     components: list[Component] = Field(default_factory=list)
     view: ViewSettings = Field(default_factory=ViewSettings)
 
-    # Set by load_project, not read from the file.
+    # Set by parse_project (io.project_files.load_project), not read from the file.
     path: Path | None = Field(default=None, exclude=True)
 
     @property
@@ -571,37 +571,6 @@ def parse_project(text: str, path: Path | str = "<memory>") -> Project:
                                            message=msg)
                             for loc, msg in cross])
     project.path = Path(path).resolve() if name != "<memory>" else None
-    return project
-
-
-def load_project(path: Path | str, *, check_files: bool = True) -> Project:
-    """Read, validate and (optionally) check that the files the project names exist."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                           message="no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                           message=f"cannot read: {exc}")]) from None
-    project = parse_project(text, path)
-    if check_files:
-        problems = []
-        for i, model in enumerate(project.models):
-            if not project.resolve(model.file).is_file():
-                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("models", i, "file")),
-                                               key=f"models[{i}].file",
-                                               message=f"model file {model.file!r} not found (looked in "
-                                                       f"{project.resolve(model.file)})"))
-        for i, ref in enumerate(project.scenarios):
-            if not project.resolve(ref.file).is_file():
-                problems.append(ProjectProblem(file=str(path),
-                                               line=locate_key(text, ("scenarios", i, "file")),
-                                               key=f"scenarios[{i}].file",
-                                               message=f"scenario file {ref.file!r} not found"))
-        if problems:
-            raise ProjectError(problems)
     return project
 
 

@@ -6,8 +6,8 @@ operating point, start or change faults (on components or sensors), highlight pa
 ask questions. ``expect`` lists the sensor statuses a step should produce by its end (used by tests and
 shown by the player as "what you should see"). The format is documented in docs/scenario-format.md.
 
-``load_scenario(path, project=None)`` validates the file (and, given a project, that parts, sensors and
-components exist) and raises :class:`ScenarioError` listing every problem as ``file:line: key: message``.
+``parse_scenario(text, path)`` validates a file's text (``io.scenario_files.load_scenario`` reads it) and
+``check_scenario`` that the parts, sensors and components it names exist; both raise :class:`ScenarioError` listing every problem as ``file:line: key: message``.
 ``StepCursor`` and ``TrainingSession`` are the Qt-free state a scenario player panel drives.
 """
 
@@ -455,25 +455,6 @@ def check_scenario(scenario: Scenario, project=None, plant: Plant | None = None)
     return problems
 
 
-def load_scenario(path: Path | str, project=None) -> Scenario:
-    """Read and validate a scenario file; with a project, also check the names it uses."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                            message="no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                            message=f"cannot read: {exc}")]) from None
-    scenario = parse_scenario(text, path)
-    if project is not None:
-        problems = check_scenario(scenario, project)
-        if problems:
-            raise ScenarioError(problems)
-    return scenario
-
-
 # ---- driving a scenario from a player panel ----------------------------------------------------------
 class StepCursor:
     """The current step of a scenario being played: next / previous / jump, or follow the clock."""
@@ -673,4 +654,4 @@ class TrainingSession:
 
 
 __all__ = ["COMPONENT_FAULTS", "Scenario", "ScenarioError", "Step", "StepCursor", "TrainingSession",
-           "load_scenario", "parse_scenario", "check_scenario", "parse_duration"]
+           "parse_scenario", "check_scenario", "parse_duration"]

@@ -246,7 +246,7 @@ def write_bundle(out: Path | str, contents: BundleContents, progress: Progress |
                  cancelled: Cancelled | None = None) -> Path:
     """Write ``contents`` as one ``.twinbundle`` (atomically: a temporary file renamed into place)."""
     from twinviewer.core.bookmarks import bookmarks_document
-    from twinviewer.core.project import load_project
+    from twinviewer.io.project_files import load_project
     from twinviewer.io.recording import write_store
 
     out = Path(out)
@@ -524,7 +524,8 @@ def extract_bundle(path: Path | str, parent: Path | str | None = None, progress:
 
 def _check_project_stays_inside(folder: Path, project_path: Path, name: str) -> None:
     """The bundled project may only name files inside the bundle and no live connection."""
-    from twinviewer.core.project import RecordingSource, load_project
+    from twinviewer.core.project import RecordingSource
+    from twinviewer.io.project_files import load_project
 
     try:
         project = load_project(project_path, check_files=False)

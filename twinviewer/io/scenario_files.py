@@ -1,5 +1,7 @@
 """Scenario files and training logs on disk.
 
+- ``load_scenario(path, project=None)``: read a scenario file; the core parses and validates the text.
+
 - ``project_scenarios(project)``: the project's ``[[scenarios]]`` files, or every ``scenarios/*.toml`` next
   to the project when it lists none.
 - ``training_log_dir(project_path)`` and ``write_training_log(session, folder)``: where a trainee's answers
@@ -13,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from twinviewer.core.scenario import TrainingSession
+from twinviewer.core.project import ProjectProblem
+from twinviewer.core.scenario import Scenario, ScenarioError, TrainingSession, check_scenario, parse_scenario
 from twinviewer.core.scenario_playback import project_folder, training_log_stem
 
 
@@ -80,3 +83,22 @@ def write_training_log(session: TrainingSession, folder: Path | str) -> tuple[Pa
     # utf-8-sig: spreadsheet programs then read names and units (°C, m³/h) correctly.
     csv_path.write_text(session.to_csv(), encoding="utf-8-sig")
     return json_path, csv_path
+
+
+def load_scenario(path: Path | str, project=None) -> Scenario:
+    """Read and validate a scenario file; with a project, also check the names it uses."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                            message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                            message=f"cannot read: {exc}")]) from None
+    scenario = parse_scenario(text, path)
+    if project is not None:
+        problems = check_scenario(scenario, project)
+        if problems:
+            raise ScenarioError(problems)
+    return scenario

@@ -9,7 +9,7 @@ import tomli_w
 
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.geometry import Model
-from twinviewer.core.project import load_project
+from twinviewer.io.project_files import load_project
 
 
 def starter_project_dict(model: Model, mesh_path: Path | str, out_path: Path | str, *, units: str = "m",

@@ -26,7 +26,7 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
     if not path.exists():
         raise MeshLoadError(f"{path}: no such file")
     if is_project_file(path):
-        from twinviewer.core.project import load_project
+        from twinviewer.io.project_files import load_project
 
         project = load_project(path)
         model = load_project_model(project, progress=progress, cancel=cancelled)

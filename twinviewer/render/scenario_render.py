@@ -16,6 +16,7 @@ import numpy as np
 
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
+from twinviewer.core.scenario import Scenario
 from twinviewer.render.primitives import silhouette_actor
 from twinviewer.render.scene import SceneRenderer
 
@@ -67,23 +68,22 @@ class StepHighlight:
         self.parts.clear()
 
 
-def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path | str,
+def render_scenario_step(twin, scenario: Scenario, step: int, out: Path | str,
                          size: tuple[int, int] = (1280, 800), *, highlight: bool = True,
                          max_samples: int | None = None, hide: Iterable[str] = (), style: str = "surface",
-                         parallel: bool = False) -> Path:
-    """Render step ``step`` (from 0) of a scenario on ``twin``: simulated state at the step's shown moment
+                         parallel: bool = False, name: str = "the scenario") -> Path:
+    """Render step ``step`` (from 0) of a scenario (checked against ``twin.project``; ``name`` is its file
+    name for messages) on ``twin``: simulated state at the step's shown moment
     with the status overlay, the step's camera (corrected to show its part) and its highlighted parts
     outlined."""
-    from twinviewer.core.scenario import load_scenario
     from twinviewer.core.scenario_playback import MAX_PLAYBACK_SAMPLES, simulate_for_playback
     from twinviewer.core.session import Session
     from twinviewer.render.offscreen import OffscreenView
     from twinviewer.render.overlay_layer import OverlayLayer
     from twinviewer.render.step_camera import frame_step
 
-    scenario = load_scenario(scenario_path, twin.project)
     if not 0 <= step < len(scenario.steps):
-        raise TwinViewerError(f"--step {step + 1}: {Path(scenario_path).name} has steps "
+        raise TwinViewerError(f"--step {step + 1}: {name} has steps "
                               f"1..{len(scenario.steps)}")
     run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
     session = Session(twin.project, twin.model.part_names)

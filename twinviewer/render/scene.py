@@ -79,19 +79,20 @@ The window then sizes the stand-ins from its measured frame time (:mod:`twinview
 
 
 def prepare_display_meshes(model: Model, budget: int | None = None, progress=None,
-                           cancel=None, cache_dir=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
+                           cancel=None, backend=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
     ``only_cached``: use the stand-ins already in the cache and show the other planned parts as quick coarse
     stand-ins (:func:`coarse_polydata`): the window shows that first and swaps the real stand-ins in with
-    :meth:`SceneRenderer.replace_meshes`.
+    :meth:`SceneRenderer.replace_meshes`. ``backend``: the stand-in cache and child processes
+    (``core.lod.LodBackend``; the window passes ``io.lod_cache.DiskLodBackend``).
     """
     from twinviewer.core.errors import CancelledError
     from twinviewer.core.lod import build_display_lods, plan_display_lods
 
     budget = DISPLAY_TRIANGLE_BUDGET if budget is None else budget
-    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, cache_dir=cache_dir,
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, backend=backend,
                               only_cached=only_cached)
     coarse = {name: target for name, target in plan_display_lods(model, budget).items()
               if name not in lods} if only_cached else {}

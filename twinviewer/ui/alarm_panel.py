@@ -15,9 +15,7 @@ chattering at a limit is one row whose level says how often it went beyond ("Ala
 
 from __future__ import annotations
 
-import csv
 import getpass
-import json
 import math
 import time
 from pathlib import Path
@@ -45,15 +43,14 @@ from PySide6.QtWidgets import (
 from twinviewer.core.alarms import (
     Acknowledgement,
     Alarm,
-    AlarmLogError,
     AlarmTracker,
     alarm_settings,
-    iso_utc,
     sidecar_path,
 )
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
+from twinviewer.io.alarm_log import load_acknowledgements, save_acknowledgements, write_alarm_log
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
@@ -62,59 +59,12 @@ KEY_COLUMN_ORDER = (3, 1, 0, 7, 8, 5, 6, 4, 2)
 """Visual order of COLUMNS: Level, Sensor, Onset, Cleared, Acknowledged, Value, Threshold, Direction, Part."""
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
-LOG_COLUMNS = ("alarm_id", "sensor_id", "sensor_label", "part", "level", "direction", "limit", "threshold",
-               "unit", "onset_t", "onset_utc", "onset_value", "extreme_value", "cleared_t", "cleared_utc",
-               "duration_s", "acknowledged_by", "acknowledged_t", "acknowledged_utc", "comment")
-
-
 def default_user() -> str:
     """The operating-system login name (what an acknowledgement records unless the user types another)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
-
-
-def write_alarm_log(path: Path | str, alarms: list[Alarm], project) -> Path:
-    """Every alarm episode, with its acknowledgement, as CSV or JSON (chosen by the file's suffix).
-
-    Times are epoch seconds (UTC) with readable UTC times beside them; the sensor's label and unit are
-    included so the log reads on its own.
-    """
-    path = Path(path)
-    rows = []
-    for alarm in alarms:
-        try:
-            sensor = project.sensor(alarm.sensor_id)
-            label, unit = sensor.display_name, sensor.unit
-        except KeyError:
-            label, unit = alarm.sensor_id, ""
-        ack = alarm.acknowledgement
-        rows.append({
-            "alarm_id": alarm.alarm_id, "sensor_id": alarm.sensor_id, "sensor_label": label,
-                     "part": alarm.part,
-            "level": alarm.level, "direction": alarm.direction, "limit": alarm.limit,
-            "threshold": alarm.threshold, "unit": unit,
-            "onset_t": alarm.onset_t, "onset_utc": iso_utc(alarm.onset_t), "onset_value": alarm.onset_value,
-            "extreme_value": alarm.extreme_value,
-            "cleared_t": alarm.cleared_t, "cleared_utc": iso_utc(alarm.cleared_t),
-            "duration_s": (alarm.cleared_t - alarm.onset_t) if alarm.cleared_t is not None else None,
-            "acknowledged_by": ack.user if ack else "", "acknowledged_t": ack.t if ack else None,
-            "acknowledged_utc": iso_utc(ack.t) if ack else "", "comment": ack.comment if ack else "",
-        })
-    try:
-        if path.suffix.lower() == ".json":
-            document = {"format": "twinviewer-alarm-log", "version": 1, "alarms": rows}
-            path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        else:
-            with path.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    except OSError as exc:
-        raise AlarmLogError(f"cannot write the alarm log {path}: {exc.strerror or exc}") from None
-    return path
 
 
 MAX_CLEARED_ROWS = 200
@@ -275,7 +225,7 @@ class AlarmPanel(QWidget):
         self._rows_key = None
         if self.tracker is not None and not twin.is_raw_mesh:
             try:
-                self.tracker.load_acknowledgements(sidecar_path(twin.path))
+                load_acknowledgements(self.tracker, sidecar_path(twin.path))
             except TwinViewerError as exc:
                 self.window.show_error("Acknowledgements not loaded", str(exc))
         self.refresh()
@@ -515,7 +465,7 @@ class AlarmPanel(QWidget):
         ack = self.tracker.acknowledge(alarm_id, user or self.user, t, comment)
         twin = self.window.twin
         if twin is not None and not twin.is_raw_mesh:
-            self.tracker.save_acknowledgements(sidecar_path(twin.path))
+            save_acknowledgements(self.tracker, sidecar_path(twin.path))
         self._rows_key = None
         self.refresh()
         self.window.show_status(f"{alarm.sensor_id} {alarm.level} acknowledged by {ack.user}")
@@ -536,7 +486,7 @@ class AlarmPanel(QWidget):
             raise TwinViewerError(str(exc)) from None
         twin = self.window.twin
         if twin is not None and not twin.is_raw_mesh:
-            self.tracker.save_acknowledgements(sidecar_path(twin.path))
+            save_acknowledgements(self.tracker, sidecar_path(twin.path))
         self._rows_key = None
         self.refresh()
         self.window.show_status(f"{alarm.sensor_id} {alarm.limit.replace('_', ' ')} shelved by {shelf.user} until "

@@ -39,7 +39,7 @@ from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
-from twinviewer.io.lod_cache import display_cache_folder
+from twinviewer.io.lod_cache import DiskLodBackend, display_cache_folder
 from twinviewer.io.recordings_folder import RecordingsFolder
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
@@ -380,7 +380,7 @@ class MainWindow(QMainWindow):
                 twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
             # Full resolution (or cached stand-ins) first; StandInSwap decimates after the first frame.
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled, cache_dir=display_cache_folder(),
+                                            cancel=cancelled, backend=DiskLodBackend(display_cache_folder()),
                                             only_cached=True)
             return twin, meshes
 

@@ -48,14 +48,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_duration, format_time
-from twinviewer.core.scenario import (
-    AnswerRecord,
-    PartQuestion,
-    Scenario,
-    StepCursor,
-    TrainingSession,
-    load_scenario,
-)
+from twinviewer.core.scenario import AnswerRecord, PartQuestion, Scenario, StepCursor, TrainingSession
 from twinviewer.core.scenario_playback import (
     MAX_PLAYBACK_SAMPLES,
     PlaybackRun,
@@ -64,6 +57,7 @@ from twinviewer.core.scenario_playback import (
     training_log_stem,
 )
 from twinviewer.io.scenario_files import (
+    load_scenario,
     project_scenarios,
     scenario_title,
     training_log_dir,

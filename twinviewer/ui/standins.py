@@ -65,9 +65,11 @@ class StandInSwap:
             budget = twin.model.n_triangles
 
         def work(progress, cancelled):
+            from twinviewer.io.lod_cache import DiskLodBackend
             from twinviewer.render.scene import prepare_display_meshes
 
-            return prepare_display_meshes(twin.model, budget, progress=progress, cancel=cancelled)
+            return prepare_display_meshes(twin.model, budget, progress=progress, cancel=cancelled,
+                                          backend=DiskLodBackend())
 
         def done(meshes) -> None:
             if window.twin is not twin:

@@ -1,4 +1,4 @@
-"""Child process that decimates one part for display: ``python -m twinviewer.core.lod_worker FOLDER TARGET``.
+"""Child process that decimates one part for display: ``python -m twinviewer.io.lod_worker FOLDER TARGET``.
 
 ``fast_simplification`` holds the GIL for the whole decimation, so the window runs big ones here (see
 :mod:`twinviewer.core.lod`). FOLDER holds ``points.npy`` (n, 3) float64 and ``faces.npy`` (m, 3); the

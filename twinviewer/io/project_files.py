@@ -1,0 +1,39 @@
+"""Reading a twin project file (``*.twin.toml``) from disk: the core parses and validates the text
+(:func:`twinviewer.core.project.parse_project`), this module reads it and checks the files it names exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twinviewer.core.project import Project, ProjectError, ProjectProblem, locate_key, parse_project
+
+
+def load_project(path: Path | str, *, check_files: bool = True) -> Project:
+    """Read, validate and (optionally) check that the files the project names exist."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
+                                           message=f"cannot read: {exc}")]) from None
+    project = parse_project(text, path)
+    if check_files:
+        problems = []
+        for i, model in enumerate(project.models):
+            if not project.resolve(model.file).is_file():
+                problems.append(ProjectProblem(file=str(path), line=locate_key(text, ("models", i, "file")),
+                                               key=f"models[{i}].file",
+                                               message=f"model file {model.file!r} not found (looked in "
+                                                       f"{project.resolve(model.file)})"))
+        for i, ref in enumerate(project.scenarios):
+            if not project.resolve(ref.file).is_file():
+                problems.append(ProjectProblem(file=str(path),
+                                               line=locate_key(text, ("scenarios", i, "file")),
+                                               key=f"scenarios[{i}].file",
+                                               message=f"scenario file {ref.file!r} not found"))
+        if problems:
+            raise ProjectError(problems)
+    return project
