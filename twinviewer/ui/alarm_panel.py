@@ -60,6 +60,7 @@ from twinviewer.core.overlay import Status
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
+FOLLOW_DELAY_S = 0.05  # after a frame, the list waits at least this long (the frame paints first)
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
 LOG_COLUMNS = ("alarm_id", "sensor_id", "sensor_label", "part", "level", "direction", "limit", "threshold",
@@ -260,17 +261,19 @@ class AlarmPanel(QWidget):
         self.refresh()
 
     def on_recording_loaded(self, _session=None) -> None:
-        self._store = None  # different data: rebuild the timeline from it
-        self.refresh()
+        self._store = None  # different data: rebuild the timeline from it, once the first frame is shown
+        self._pending.start(int(FOLLOW_DELAY_S * 1000))
 
     def on_frame(self, frame) -> None:
-        """Called for every frame the window shows; follows the clock at a few hertz."""
-        now = time.monotonic()
-        jumped = self.shown_t is not None and abs(frame.t - self.shown_t) > 5.0
-        if jumped or now - self._last_sync >= SYNC_INTERVAL_S:
-            self.refresh(frame.t)
-        elif not self._pending.isActive():
-            self._pending.start(int(SYNC_INTERVAL_S * 1000))
+        """Called for every frame the window shows; follows the clock at a few hertz.
+
+        The list is refreshed from a timer, after the frame is on screen: a seek shows the 3D view and the
+        sensor list first and the alarm list follows within SYNC_INTERVAL_S (rebuilding a list of a few
+        hundred alarms costs more than the frame itself with a thousand sensors).
+        """
+        if not self._pending.isActive():
+            wait = max(SYNC_INTERVAL_S - (time.monotonic() - self._last_sync), FOLLOW_DELAY_S)
+            self._pending.start(int(wait * 1000))
 
     def _clock_t(self) -> float | None:
         session = self.window.session
