@@ -105,6 +105,14 @@ def test_long_ranges_come_from_the_summary(written, monkeypatch):
     many = dataset.threshold_crossings_many(limits)
     assert many == {s: dataset.threshold_crossings(s, t) for s, t in limits.items()}
     assert len(many["A"]) > 10 and [c[2] for c in many["B"]] == ["warning"] and many["nope"] == []
+    # sensors that never leave their band are skipped after a look at the coarsest level: same answers
+    quiet = {"A": {"alarm_low": -1e9, "alarm_high": 1e9}, "B": {"warning_low": -5.0}}
+    part = (start + 0.3 * (end - start), start + 0.8 * (end - start))
+    for t0, t1 in ((None, None), part):
+        assert dataset.threshold_crossings_many(quiet, t0, t1) == {
+            s: dataset.threshold_crossings(s, t, t0, t1) for s, t in quiet.items()}
+        assert dataset.threshold_crossings_many(limits, t0, t1) == {
+            s: dataset.threshold_crossings(s, t, t0, t1) for s, t in limits.items()}
     assert RAW_ROW_BUDGET > 1000
 
 

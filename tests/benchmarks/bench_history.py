@@ -132,13 +132,14 @@ def measure_window(folder: Path) -> dict:
     window.show()
     shown = []
     window.frame_shown.connect(lambda frame: shown.append((time.perf_counter(), frame)))
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     window.open_path(project)
     while not (window.session is not None and window.session.has_data and shown
                and np.isfinite(shown[-1][1].values).any()):
         app.processEvents()
         time.sleep(0.002)
     open_s = shown[-1][0] - started
+    open_cpu_s = time.process_time() - started_cpu
     alarms = window.panels["overlay_panel"].alarms
     while alarms._store is not window.session.store:  # the alarm list fills after the first frame
         app.processEvents()
@@ -162,7 +163,7 @@ def measure_window(folder: Path) -> dict:
     rss, peak = rss_mb()
     window.close()
     return {"dataset": folder.name, "window_open_first_frame_ms": round(open_s * 1000, 1),
-            "window_open_alarms_ms": round(alarms_s * 1000, 1),
+            "window_open_cpu_ms": round(open_cpu_s * 1000, 1), "window_open_alarms_ms": round(alarms_s * 1000, 1),
             "window_seek_median_ms": round(statistics.median(seeks) * 1000, 1),
             "window_seek_cpu_median_ms": round(statistics.median(seek_cpu) * 1000, 1),
             "window_seek_max_ms": round(max(seeks) * 1000, 1), "window_chart_ms": round(chart_s * 1000, 1),
@@ -222,7 +223,7 @@ def main() -> int:
               "seek_cpu_median_ms", "seek_max_ms", "timeline_ms", "timeline_cpu_ms", "chart_ms", "rss_mb",
               "peak_rss_mb")
     if args.window:
-        header += ("window_open_first_frame_ms", "window_open_alarms_ms", "window_seek_median_ms",
+        header += ("window_open_first_frame_ms", "window_open_cpu_ms", "window_open_alarms_ms", "window_seek_median_ms",
                    "window_seek_cpu_median_ms", "window_seek_max_ms", "window_chart_ms",
                    "window_rss_mb", "window_peak_rss_mb")
     print("| " + " | ".join(header) + " |")
