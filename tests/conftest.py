@@ -39,12 +39,12 @@ def no_window_left_open(request):
         left += [f"OffscreenView of {view.twin.path.name}" for view in views]
         for view in views:
             view.close()
-    plotting = sys.modules.get("pyvista.plotting.plotter")
-    if plotting is not None:
-        plotters = list(plotting._ALL_PLOTTERS.values())
-        left += [f"3D view {type(plotter).__name__}" for plotter in plotters]
-        for plotter in plotters:
-            plotter.close()
+    viewer = sys.modules.get("twinviewer.ui.viewer")
+    if viewer is not None:
+        views = list(viewer.Viewer3D.open_views)
+        left += [f"3D view {type(view).__name__}" for view in views]
+        for view in views:
+            view.close_view()
     widgets = sys.modules.get("PySide6.QtWidgets")
     app = widgets.QApplication.instance() if widgets is not None else None
     if app is not None:

@@ -187,7 +187,7 @@ def test_double_click_flies_to_sensor_and_selects_part(qtbot, window, demo_copy)
     push_bearing_alarm(window)
     p = panel(window)
     sensor = window.twin.project.sensor("TT-102")
-    camera = window.viewer.plotter.camera
+    camera = window.viewer.camera
     before = np.array(camera.focal_point)
     assert np.linalg.norm(before - sensor.position) > 0.05
     table = p.table
@@ -200,7 +200,7 @@ def test_double_click_flies_to_sensor_and_selects_part(qtbot, window, demo_copy)
     assert window.part_tree.selected_part() == "bearing_housing_de"
     # The sensor's marker is now in the middle of the view.
     x, y = window.scene.world_to_display(sensor.position)
-    width, height = window.viewer.plotter.render_window.GetSize()
+    width, height = window.viewer.render_window.GetSize()
     assert abs(x - width / 2) < 3 and abs(y - height / 2) < 3
 
 

@@ -8,7 +8,8 @@ from tests.test_anomaly import SENSORS, normal_data
 from twinviewer.core.anomaly_track import EVENT_KIND, AnomalyTrack
 from twinviewer.core.event_list import collect_events, next_event, previous_event
 from twinviewer.core.events import Event
-from twinviewer.core.overlay import OverlayEngine, Status
+from twinviewer.core.overlay import Status
+from twinviewer.core.overlay_engine import OverlayEngine
 from twinviewer.core.project import Sensor
 from twinviewer.core.store import TimeSeriesStore
 
@@ -54,7 +55,7 @@ def test_anomalous_status_colours_normal_sensors_only():
     engine = OverlayEngine(sensors, ["p1", "p2"])
     values = np.array([1.0, 1.0, 2000.0, 1.0, 1.0, 1.0])
     mask = np.array([False, False, True, True, False, False])
-    frame = engine.compute(values, None, mask)
+    frame = engine.compute(values, None, anomalous=mask)
     assert frame.sensor_status.tolist() == [Status.NORMAL, Status.NORMAL, Status.WARNING, Status.ANOMALOUS,
                                             Status.NORMAL, Status.NORMAL]
     assert frame.part_status.tolist() == [Status.WARNING, Status.ANOMALOUS]

@@ -88,8 +88,10 @@ def test_training_colours_the_part_and_draws_the_lane(qtbot, window, tmp_path):
     shot = tmp_path / "anomalous.png"
     window.save_screenshot(shot)
     view = image_array(QImage(str(shot)))
-    legend = window.panels["overlay_panel"].legend.geometry()
-    view[legend.top():legend.bottom() + 1, legend.left():legend.right() + 1] = 255
+    from twinviewer.render.legend_layer import MARGIN
+
+    width, height = window.overlay.legend.size  # the legend (it has a purple swatch) is in the scene
+    view[view.shape[0] - MARGIN - height:, :MARGIN + width] = 255
     assert purple_pixels(view) > 300, "the anomalous part shows purple in the 3D view, even when selected"
     timeline = window.panels["recording_panel"].timeline.track
     lane = image_array(timeline.grab().toImage())[58:72]

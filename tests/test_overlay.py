@@ -21,11 +21,9 @@ from twinviewer.core.colormaps import (
 )
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.events import classify
-from twinviewer.core.field import FieldInterpolator
 from twinviewer.core.overlay import (
     NEUTRAL,
     STATUS_RGBA,
-    OverlayEngine,
     Status,
     StatusEvaluator,
     declutter_labels,
@@ -37,6 +35,7 @@ from twinviewer.core.overlay import (
     status_name,
     worst_status,
 )
+from twinviewer.core.overlay_engine import OverlayEngine
 from twinviewer.core.project import Sensor, Thresholds
 
 N, W, A, S, X = Status.NORMAL, Status.WARNING, Status.ALARM, Status.STALE, Status.NO_DATA
@@ -228,7 +227,9 @@ def test_declutter_many_random_labels_no_kept_pair_overlaps():
 
 
 # ------------------------------------------------------------------------------------ the engine
-def test_overlay_engine_frame_statuses_parts_and_field():
+def _engine_fixture(**kwargs):
+    from twinviewer.core.project import ViewSettings
+
     parts = ["motor", "bearing_housing_de", "base_frame"]
     sensors = [
         Sensor(id="TT-101", quantity="temperature", unit="°C", part="motor", position=(0, 0, 0),
@@ -238,49 +239,68 @@ def test_overlay_engine_frame_statuses_parts_and_field():
         Sensor(id="TT-102", quantity="temperature", unit="°C", part="bearing_housing_de", position=(1, 0, 0),
                thresholds=Thresholds(warning_high=80, alarm_high=95)),
     ]
-    points = np.array([[0, 0, 0], [0.1, 0, 0], [1, 0, 0], [1.1, 0, 0], [5, 5, 5]], dtype=float)
-    vertex_part = np.array([0, 0, 1, 1, 2])
-    field = FieldInterpolator.build(points, vertex_part, np.array([[0, 0, 0], [1, 0, 0]], float),
-                                    np.array([0, 1]))
-    engine = OverlayEngine(sensors, parts, field=field, field_quantity="temperature",
-                           field_sensor_index=np.array([0, 2]))
+    engine = OverlayEngine(sensors, parts, view=kwargs.pop("view", ViewSettings()), **kwargs)
+    engine.set_geometry([np.array([[0, 0, 0], [0.1, 0, 0]], float), np.array([[1, 0, 0], [1.1, 0, 0]], float),
+                         np.array([[5, 5, 5]], float)])
+    return engine
+
+
+def test_overlay_engine_frame_statuses_parts_and_field():
+    engine = _engine_fixture()
+    engine.set_mode("field:temperature")
     frame = engine.compute(np.array([90.0, 8.0, 55.0]), np.array([0, 0, 0]))
     assert frame.sensor_status.tolist() == [N, A, N]
     assert frame.part_status.tolist() == [N, A, NEUTRAL]
     assert frame.field_scalars.dtype == np.float32
     np.testing.assert_allclose(frame.field_scalars[:4], [90, 90, 55, 55])
     assert np.isnan(frame.field_scalars[4])
-    assert frame.colormap == "inferno"
+    assert frame.colormap == "inferno" and frame.field_table.shape == (256, 3)
     assert frame.field_range == (55.0, 155.0)  # values and limits of the temperature sensors
-    # A stale winding sensor drops out of the field; its part goes neutral-grey there (NaN), status STALE.
-    frame = engine.compute(np.array([90.0, 8.0, 55.0]), np.array([1, 0, 0]))
+    # The legend bar has the same range and only the temperature sensors' limits, named by sensor.
+    [bar] = frame.legend.bars
+    assert (bar.vmin, bar.vmax) == frame.field_range
+    assert bar.markers == ((80.0, "TT-102 warning high"), (95.0, "TT-102 alarm high"),
+                           (130.0, "TT-101 warning high"), (155.0, "TT-101 alarm high"))
+    # A stale winding sensor drops out of the field (its part is NaN there, status STALE) AND out of the
+    # colour range: the field, the markers and the legend agree (they used to disagree on stale sensors).
+    frame = engine.compute(np.array([20.0, 8.0, 55.0]), np.array([1, 0, 0]))
     assert frame.sensor_status[0] == S and np.isnan(frame.field_scalars[:2]).all()
-    engine = OverlayEngine(sensors, parts, field=field, field_quantity="temperature",
-                           field_sensor_index=np.array([0, 2]), stale_in_field=True,
-                           ranges={"temperature": (0.0, 200.0)}, colormaps={"temperature": "coolwarm"})
+    assert frame.field_range == (55.0, 155.0) == (frame.legend.bars[0].vmin, frame.legend.bars[0].vmax)
+    assert engine.value_range("temperature", np.array([20.0, 8.0, 55.0]), np.array([1, 0, 0])) == (55.0, 155.0)
+    from twinviewer.core.project import ViewSettings
+
+    engine = _engine_fixture(stale_in_field=True,
+                             view=ViewSettings(ranges={"temperature": (0.0, 200.0)},
+                                               colormaps={"temperature": "coolwarm"}))
+    engine.set_mode("field:temperature")
     frame = engine.compute(np.array([90.0, 8.0, 55.0]), np.array([1, 0, 0]))
     assert (
         frame.field_scalars[0] == 90.0 and frame.field_range == (0.0, 200.0) and frame.colormap == "coolwarm"
     )
     with pytest.raises(ValueError):
-        OverlayEngine(sensors, parts, field=field, field_quantity="temperature")
+        engine.set_mode("field:humidity")
 
 
-def test_engine_for_view_builds_the_field_the_project_asks_for():
-    from twinviewer.core.geometry import PartMesh
-    from twinviewer.core.project import ViewSettings
+def test_engine_frame_has_every_array_render_writes():
+    engine = _engine_fixture()
+    values, state = np.array([140.0, 2.0, 50.0]), np.array([0, 0, 0])
+    frame = engine.compute(values, state, wall_time=0.0)
+    assert frame.kind == "status" and frame.field_scalars is None
+    assert frame.marker_rgba.shape == (3, 4) and frame.marker_rgba[0, :3].tolist() == list(Status.WARNING.rgb)
+    assert frame.alert_parts.tolist() == [True, False, False] and not frame.animating
+    assert np.isnan(frame.part_tint[2]).all(), "a part without sensors keeps its own colour"
+    assert frame.legend.kind == "status" and frame.legend.rows[0].name == "Alarm (pulsing)"
+    engine.set_mode("value")
+    frame = engine.compute(values, state)
+    assert [b.title for b in frame.legend.bars] == ["Temperature (°C)", "Vibration (mm/s)"]
+    assert np.isnan(frame.part_tint).all() and frame.marker_rgba[:, 3].tolist() == [255] * 3
+    engine.set_mode("off")
+    assert engine.compute(values, state).legend.kind == "none"
+    # Labels: laid out by the engine from screen positions; overlapping ones are dropped.
+    engine.set_mode("status")
+    engine.set_labels("all")
+    frame = engine.compute(values, state)
+    layout = engine.layout_labels(frame, np.array([[100, 100], [300, 100], [305, 102]]), (640, 400),
+                                  {"motor", "bearing_housing_de"}, None)
+    assert layout.keep.tolist()[0] and layout.keep.sum() == 2 and layout.texts[0].startswith("TT-101  140")
 
-    parts = [PartMesh("motor", np.array([[0, 0, 0], [0.2, 0, 0]], float), np.zeros((0, 3), int)),
-             PartMesh("base_frame", np.array([[3, 0, 0]], float), np.zeros((0, 3), int))]
-    sensors = [Sensor(id="TT-101", quantity="temperature", unit="°C", part="motor", position=(0, 0, 0),
-                      thresholds=Thresholds(warning_high=130, alarm_high=155)),
-               Sensor(id="VT-101", quantity="vibration", unit="mm/s", part="motor", position=(0.2, 0, 0))]
-    view = ViewSettings(overlay="field", field_quantity="temperature", ranges={"temperature": (20.0, 160.0)})
-    engine = OverlayEngine.for_view(sensors, parts, view)
-    frame = engine.compute(np.array([90.0, 2.0]), np.array([0, 0]))
-    assert frame.field_scalars.tolist()[:2] == [90.0, 90.0] and np.isnan(frame.field_scalars[2])
-    assert frame.field_range == (20.0, 160.0) and frame.colormap == "inferno"
-    assert engine.stacked.part_slice(1) == slice(2, 3)
-    status_only = OverlayEngine.for_view(sensors, parts, ViewSettings())
-    frame = status_only.compute(np.array([140.0, 2.0]))
-    assert frame.field_scalars is None and frame.part_status.tolist() == [W, NEUTRAL]

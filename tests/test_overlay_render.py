@@ -20,13 +20,13 @@ def pixel(view, world_point) -> np.ndarray:
 
 def show(view, session, layer, t):
     frame = session.frame_at(t)
-    layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+    layer.apply(frame.overlay)
     return frame
 
 
 def test_alarm_turns_part_red_and_back(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_mode("status")
     for i in range(10):
         session.store.append("T-L", T0 + i, 40.0)
@@ -50,7 +50,7 @@ def test_alarm_turns_part_red_and_back(blocks_twin, blocks_view):
 
 def test_stale_source_turns_markers_grey(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_mode("status")
     session.store.append("T-L", T0, 40.0)
     session.store.append("T-R", T0, 40.0)
@@ -67,7 +67,7 @@ def test_stale_source_turns_markers_grey(blocks_twin, blocks_view):
 
 def test_field_colours_the_surface_between_sensors(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_mode("field:temperature")
     session.store.append("T-L", T0, 10.0)
     session.store.append("T-R", T0, 90.0)
@@ -81,7 +81,7 @@ def test_field_colours_the_surface_between_sensors(blocks_twin, blocks_view):
 
 def test_labels_decluttered_and_show_values(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_labels("all")
     session.store.append("T-L", T0, 42.5)
     session.store.append("T-R", T0, 43.0)
@@ -92,7 +92,7 @@ def test_labels_decluttered_and_show_values(blocks_twin, blocks_view):
 
 def test_selection_does_not_hide_an_alarm(blocks_twin, blocks_view):
     session = Session(blocks_twin.project, blocks_twin.model.part_names)
-    layer = OverlayLayer(blocks_view.scene, blocks_twin.project)
+    layer = OverlayLayer(blocks_view.scene, session.overlay)
     layer.set_mode("status")
     session.store.append("T-L", T0, 40.0)
     session.store.append("T-R", T0, 95.0)

@@ -92,7 +92,7 @@ def test_settings_saved_to_project_and_reapplied_on_reopen(qtbot, window, demo_c
     settings.set_labels("all")
     window.set_view("front")
     assert window.overlay.field.cmap == "magma"
-    assert window.viewer.plotter.renderer.GetActors().GetNumberOfItems() > 0
+    assert window.viewer.renderer.GetActors().GetNumberOfItems() > 0
     with pytest.raises(ValueError, match="min < max"):
         settings.set_range("vibration", (5.0, 5.0))
     settings.save_to_project()
@@ -113,8 +113,8 @@ def test_settings_saved_to_project_and_reapplied_on_reopen(qtbot, window, demo_c
     assert window.current_view == "front"
     mapper = next(iter(window.scene.parts.values())).actor.GetMapper()
     assert mapper.GetScalarRange() == (20.0, 120.0)
-    legend = window.panels["overlay_panel"].legend
-    assert (legend.bars[0].vmin, legend.bars[0].vmax, legend.bars[0].cmap) == (20.0, 120.0, "magma")
+    [bar] = window.overlay.legend.legend.bars
+    assert (bar.vmin, bar.vmax, bar.cmap) == (20.0, 120.0, "magma")
     settings = window.panels["overlay_panel"].settings
     assert settings.mode_combo.currentData() == "field:temperature"
     assert settings.colormap_combo.currentData() == "magma" and not settings.auto_range.isChecked()
@@ -161,14 +161,14 @@ def test_marker_click_activates_sensor_and_hover_shows_values(qtbot, window, dem
 
     # Hovering the marker: its value, unit and status.
     window._on_hover(None, (x, y))
-    tip = window.viewer.plotter.interactor.toolTip()
+    tip = window.viewer.interactor.toolTip()
     assert "TT-102" in tip and "97.00 °C" in tip and "Alarm" in tip
     # Hovering the motor (away from its markers): every sensor of the part with its value.
     window.set_view("iso")
     window.refresh_now()
     hx, hy = motor_pixel_away_from_markers(window)
     window._on_hover(None, (hx, hy))
-    tip = window.viewer.plotter.interactor.toolTip()
+    tip = window.viewer.interactor.toolTip()
     assert "Drive motor M-101" in tip and "TT-101: 90.00 °C (Normal)" in tip and "VT-101: 2.00 mm/s" in tip
     # A click far from every marker still picks the part.
     window.viewer.click_at(hx, hy)
@@ -187,7 +187,7 @@ def outside_view(text: str) -> str:
 
 
 def motor_pixel_away_from_markers(window):  # noqa: F811
-    width, height = window.viewer.plotter.render_window.GetSize()
+    width, height = window.viewer.render_window.GetSize()
     for y in range(height // 4, 3 * height // 4, 6):
         for x in range(width // 6, 5 * width // 6, 6):
             if window.overlay.marker_at(x, y, 25) is None and window.scene.pick(x, y)[0] == "motor":

@@ -139,7 +139,9 @@ def test_server_going_away_mid_scrub(history, loaded):
             history.window("T-L", T0, T0 + 86400, 100)
             slowest = max(slowest, time.perf_counter() - started)
             time.sleep(0.02)
-        assert slowest < 0.05
+        # A query waiting for the dead server would take the statement timeout (seconds); the bound leaves room
+        # for a loaded CI machine.
+        assert slowest < 0.5
         assert "unreachable" in wait_for(lambda: history.status)
         np.testing.assert_array_equal(history.window("T-L", T0, T0 + 86400, 100)[2], chart[2])  # kept
     finally:

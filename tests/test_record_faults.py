@@ -262,3 +262,25 @@ def test_kill_9_at_a_high_rate_loses_at_most_the_last_second(mqtt_broker, tmp_pa
     rate = index / (killed_at - start)
     assert stored >= before[-1], (f"{before[-1]:,} samples received more than 1 s before the kill, only {stored:,} "
                                   f"in the journal (publishing at {rate:,.0f} samples/s)")
+
+
+def test_messages_lost_in_transit_are_in_the_final_line_and_the_exit_status(mqtt_broker, tmp_path):
+    project = _project(tmp_path, mqtt_broker.host, mqtt_broker.port)
+    out = tmp_path / "gaps.parquet"
+    process = _recorder(project, out, "--duration", "3")
+    try:
+        _wait_connected(process)
+        client = _publisher(mqtt_broker)
+        for i, seq in enumerate([1, 2, 3, 4, 5, 8, 9, 10, 5_000_000, 5_000_001]):  # 6, 7 lost; a restart
+            client.publish("rec/TT-101", json.dumps({"t": 1_700_000_000.0 + i, "v": 1.0, "seq": seq}),
+                           qos=1).wait_for_publish(5)
+        stdout, stderr = process.communicate(timeout=30)
+        client.disconnect()
+        client.loop_stop()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, stdout + stderr
+    last = stdout.strip().splitlines()[-1]
+    assert last.startswith("wrote 10 samples") and "2 messages were lost" in last, stdout
+    assert "1 sequence restarts" in stdout

@@ -55,7 +55,8 @@ def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, cap
 def test_field_overlay_draws_a_colour_bar(tmp_path):
     image = render(tmp_path, "field", "--time", "+2h20m", "--overlay", "field:temperature")
     width, height = SIZE
-    strip = image[int(0.2 * height):int(0.8 * height), int(0.86 * width):]
+    # The legend card with the colour bar sits in the bottom-left corner, as in the window.
+    strip = image[int(0.3 * height):, :int(0.4 * width)]
     table = colormap_table("inferno").astype(int)
     pixels = strip.reshape(-1, 3)
     distance = np.abs(pixels[:, None, :] - table[None, :, :]).sum(axis=2)
@@ -79,3 +80,13 @@ def test_bad_overlay_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--overlay field:humidity" in err and "temperature" in err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("mode", ["status", "value", "field:temperature"])
+def test_every_overlay_mode_draws_its_legend(tmp_path, mode):
+    """The legend is part of the VTK scene: a white card in the bottom-left corner of every overlay image."""
+    image = render(tmp_path, "legend", "--time", "+2h20m", "--overlay", mode)
+    plain = render(tmp_path, "plain", "--time", "+2h20m", "--overlay", "off")
+    corner = (slice(SIZE[1] - 60, SIZE[1] - 14), slice(14, 60))
+    white = (image[corner] > 235).all(axis=2).mean()
+    assert white > 0.3 and (plain[corner] > 235).all(axis=2).mean() < 0.05, (mode, white)

@@ -189,7 +189,7 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
     # The selected part is drawn in the highlight colour in 3D.
     x, y = visible_pixel_of(window, highlighted[0])
     window.viewer.render_now()
-    image = np.asarray(window.viewer.plotter.screenshot(None, return_img=True)).astype(int)
+    image = np.asarray(window.viewer.image()).astype(int)
     h = image.shape[0]
     r, g, b = image[h - y - 2:h - y + 2, x - 2:x + 2].reshape(-1, 3).mean(axis=0)
     assert r > 150 and r > b + 60, (r, g, b)

@@ -98,7 +98,7 @@ def main() -> int:
                     latencies.append(now - shown_sample_t[-1])
                     shown_sample_t.clear()
 
-            window.viewer.plotter.render_window.AddObserver("EndEvent", on_render_end)
+            window.viewer.render_window.AddObserver("EndEvent", on_render_end)
             publisher = subprocess.Popen(
                 [sys.executable, "-c", PUBLISHER, broker.host, str(broker.port), "0", "100", str(args.rate),
                  str(args.seconds), ",".join(SENSORS)], stdout=subprocess.PIPE, text=True)

@@ -15,6 +15,10 @@ several times (interleaved, median) that imports, loads, renders one 1280×800 o
 "load+render" is measured inside the process. Without $DISPLAY the script starts its own Xvfb for the run.
 
     .venv/bin/python tests/benchmarks/bench_load.py [--repeats 5] [--triangles 1000000]
+    .venv/bin/python tests/benchmarks/bench_load.py --assemblies --only twinviewer --only f3d --repeats 3
+
+``--assemblies`` times real many-part models instead: CesiumMilkTruck.glb and the as1 STEP assembly from
+``../shared/data/meshes`` (when present) and a generated glTF of 120 parts, instances of 4 meshes.
 """
 
 from __future__ import annotations
@@ -155,6 +159,43 @@ def write_multipart_glb(path: Path, parts: list[tuple[str, np.ndarray, np.ndarra
         handle.write(struct.pack("<I4s", len(binary), b"BIN\0") + bytes(binary))
 
 
+def write_instanced_glb(path: Path, meshes: list[tuple[str, np.ndarray, np.ndarray, tuple]], copies: int) -> None:
+    """A GLB whose ``copies`` × len(meshes) nodes reuse the meshes (glTF instancing), laid out on a grid."""
+    write_multipart_glb(path, meshes)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    json_length = struct.unpack("<I", data[12:16])[0]
+    header = json.loads(data[20:20 + json_length])
+    binary = data[20 + json_length + 8:]
+    side = int(np.ceil(np.sqrt(copies * len(meshes))))
+    header["nodes"] = [{"name": f"{name}_{copy:03d}", "mesh": index,
+                        "translation": [float((n % side) * 0.8), float((n // side) * 0.8), 0.0]}
+                       for n, (copy, (index, (name, *_rest))) in enumerate(
+                           (c, m) for c in range(copies) for m in enumerate(meshes))]
+    header["scenes"] = [{"nodes": list(range(len(header["nodes"])))}]
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 4)
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<4sII", b"glTF", 2, 12 + 8 + len(text) + 8 + len(binary)))
+        handle.write(struct.pack("<I4s", len(text), b"JSON") + text)
+        handle.write(struct.pack("<I4s", len(binary), b"BIN\0") + binary)
+
+
+def assembly_inputs(folder: Path) -> dict[str, Path]:
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "meshes"
+    inputs = {}
+    for key, relative in (("milk_truck", "gltf/CesiumMilkTruck.glb"), ("as1_step", "step/as1-oc-214.stp")):
+        if (shared / relative).is_file():
+            inputs[key] = shared / relative
+    rng = np.random.default_rng(11)
+    meshes = [(f"mesh{k}", *torus_mesh(40 + 10 * k, 16, major=0.25, minor=0.05 + 0.02 * k),
+               tuple(rng.uniform(0.2, 0.9, 3).round(3))) for k in range(4)]
+    glb = folder / "assembly_120_instanced.glb"
+    write_instanced_glb(glb, meshes, copies=30)
+    inputs["glb_120_instanced"] = glb
+    return inputs
+
+
 def make_inputs(folder: Path, triangles: int) -> dict[str, Path]:
     n_minor = int(np.sqrt(triangles / 4))
     n_major = triangles // (2 * n_minor)
@@ -211,12 +252,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--triangles", type=int, default=1_000_000)
     parser.add_argument("--only", choices=sorted(CONTENDERS), action="append")
+    parser.add_argument("--assemblies", action="store_true", help="many-part models instead of the torus/GLB")
     args = parser.parse_args()
     server = start_xvfb()
     try:
         with tempfile.TemporaryDirectory(prefix="twinviewer-bench-") as folder_name:
             folder = Path(folder_name)
-            inputs = make_inputs(folder, args.triangles)
+            inputs = assembly_inputs(folder) if args.assemblies else make_inputs(folder, args.triangles)
             env = dict(os.environ)
             contenders = args.only or list(CONTENDERS)
             runs: dict[tuple[str, str], list[dict]] = {}

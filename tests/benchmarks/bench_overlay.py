@@ -5,7 +5,10 @@ TwinViewer is the real ``MainWindow`` (its 3D view sized 1280×800) with 100 sen
 every frame, in the surface-field overlay (every vertex recoloured) and in the status overlay.
 
 Run under a display:  xvfb-run -a -s "-screen 0 2560x1600x24" .venv/bin/python
-tests/benchmarks/bench_overlay.py
+tests/benchmarks/bench_overlay.py [--quick]
+``--quick``: only the 3D view at 1280×800 with every panel docked (field, status, and status without FXAA),
+no peer — the target configuration (30 fps), in about a minute. ``--case status 200000 --compare
+new=/path/a old=/path/b --rounds 3``: that case alternating between two checkouts.
 Prints a table and one JSON line.
 """
 
@@ -90,8 +93,8 @@ def bench_peer(app, project: Path) -> dict:
     return frame_stats(times[2:])
 
 
-def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
-                     close: tuple[str, ...] = ()) -> dict:
+def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close: tuple[str, ...] = (),
+                     fxaa: bool = True) -> dict:
     from PySide6.QtCore import QSettings
 
     from twinviewer.ui.main_window import MainWindow
@@ -100,7 +103,8 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
     window = MainWindow(settings=settings)
     window.show()
     window.open_path(project)
-    while window.twin is None:
+    standins = getattr(window, "standins", None)  # the display stand-in is swapped in after the first frame
+    while window.twin is None or (standins is not None and standins.pending):
         app.processEvents()
         time.sleep(0.01)
     from PySide6.QtWidgets import QDockWidget, QToolBar
@@ -119,6 +123,10 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
         extra = window.size() - window.viewer.size() if size_of == "view" else window.size() * 0
         window.resize(VIEW_SIZE[0] + extra.width(), VIEW_SIZE[1] + extra.height())
     window.frame_timer.stop()  # the benchmark drives the frames itself, as fast as they go
+    quality = getattr(window.viewer, "quality", None)
+    if quality is not None:
+        quality.fxaa = fxaa
+        window.viewer.renderer.SetUseFXAA(fxaa)
     window.set_overlay_mode(mode)
     session = window.session
     ids = session.sensor_ids
@@ -153,16 +161,63 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view",
     return result
 
 
+def compare_checkouts(args) -> int:
+    """The 1280×800-view case with every panel docked, alternating between checkouts, round after round (so a
+    busy phase of the machine hits each alike); medians per checkout."""
+    import os
+    import subprocess
+
+    mode, triangles = args.case or ("status", "200000")
+    runs: dict[str, list[dict]] = {}
+    for _ in range(args.rounds):
+        for entry in args.compare:
+            name, checkout = entry.split("=", 1)
+            env = dict(os.environ, PYTHONPATH=checkout)
+            done = subprocess.run([sys.executable, __file__, "--case", mode, triangles], env=env,
+                                  capture_output=True, text=True, timeout=600)
+            runs.setdefault(name, []).append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for name, results in runs.items():
+        fps = [r["fps"] for r in results]
+        print(f"{name:<12} {mode} {int(triangles) // 1000}k: median {statistics.median(fps):.1f} fps, runs {fps}, "
+              f"view {results[0]['view']}, shown {results[0]['displayed_triangles']:,} triangles")
+    print(json.dumps({"benchmark": "overlay_fps_compare", "mode": mode, "triangles": int(triangles),
+                      "runs": runs}))
+    return 0
+
+
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="only the 1280x800 view with every panel docked")
+    parser.add_argument("--case", nargs=2, metavar=("MODE", "TRIANGLES"),
+                        help="one case only (status or field:temperature at 200000 or 1000000), JSON out")
+    parser.add_argument("--compare", nargs="+", metavar="NAME=CHECKOUT",
+                        help="alternate the --case runs between checkouts (each on PYTHONPATH in turn)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.compare:
+        return compare_checkouts(args)
     from twinviewer.app import create_application
 
     app = create_application()
+    if args.case:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = make_model(Path(tmp), int(args.case[1]), n_parts=8, n_sensors=100)
+            print(json.dumps(bench_twinviewer(app, project, args.case[0], "view")))
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for triangles, target in ((200_000, 25.0), (1_000_000, 12.0)):
+        for triangles, target in ((200_000, 30.0), (1_000_000, 30.0)):
             folder = Path(tmp) / f"m{triangles}"
             folder.mkdir()
             project = make_model(folder, triangles, n_parts=8, n_sensors=100)
+            if args.quick:
+                for mode, fxaa in (("field:temperature", True), ("status", True), ("status", False)):
+                    result = bench_twinviewer(app, project, mode, "view", fxaa=fxaa)
+                    rows.append({"case": f"{triangles // 1000}k tris, TwinViewer {mode}, view 1280x800"
+                                         + ("" if fxaa else ", no FXAA"), **result, "target_fps": target})
+                continue
             peer = bench_peer(app, project)
             rows.append({"case": f"{triangles // 1000}k tris, plain pyvistaqt recolour", **peer,
                          "target_fps": None})

@@ -19,7 +19,8 @@ import numpy as np
 
 from twinviewer.core.colormaps import map_values
 from twinviewer.core.field import FieldInterpolator
-from twinviewer.core.overlay import OverlayEngine, status_colors
+from twinviewer.core.overlay import status_colors
+from twinviewer.core.overlay_engine import OverlayEngine
 from twinviewer.core.project import Sensor, Thresholds
 
 N_PARTS = 14

@@ -8,7 +8,8 @@ itself starts in about 0.02 s).
 
     .venv/bin/python tests/benchmarks/bench_startup.py [--repeats 5] [TARGET ...]
 
-For a before/after comparison, run it from outside the repository with ``PYTHONPATH=<other checkout>``.
+For a before/after comparison in one run, ``--compare new=/path/a old=/path/b`` alternates every run between
+the two checkouts (run it from outside the repository).
 """
 
 from __future__ import annotations
@@ -48,13 +49,19 @@ def on_render_end(*_):
         from PySide6.QtCore import QTimer
         QTimer.singleShot(0, app.quit)
 
-window.viewer.plotter.render_window.AddObserver("EndEvent", on_render_end)
+render_window = getattr(window.viewer, "render_window", None)  # an older checkout: pyvistaqt's plotter
+(render_window or window.viewer.plotter.render_window).AddObserver("EndEvent", on_render_end)
 app.exec()
 print(json.dumps({"imports": t_imported - t0, "first_frame": marks["frame"] - t0,
                   "triangles": window.twin.model.n_triangles}), flush=True)
 import os
 os._exit(0)  # measured; skip teardown (an older checkout aborts there while its recording still loads)
 """
+
+
+def _label(key: str) -> str:
+    checkout, _, target = key.rpartition(":") if key.count(":") else ("", "", key)
+    return f"{checkout}:{os.path.basename(target)}" if checkout else os.path.basename(target)
 
 
 def run_once(target: str | None) -> dict:
@@ -69,14 +76,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", help="projects or meshes (default: the demo twin)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--compare", nargs="+", metavar="NAME=CHECKOUT",
+                        help="alternate every run between checkouts (each on PYTHONPATH in turn)")
     args = parser.parse_args()
+    checkouts = [entry.split("=", 1) for entry in args.compare] if args.compare else [("", None)]
     targets = args.targets or [None]
     server = start_xvfb()
     runs: dict[str, list[dict]] = {}
     try:
         for _ in range(args.repeats):
             for target in targets:
-                runs.setdefault(target or "demo", []).append(run_once(target))
+                for name, checkout in checkouts:
+                    if checkout is not None:
+                        os.environ["PYTHONPATH"] = checkout
+                    key = f"{name}:{target or 'demo'}" if name else (target or "demo")
+                    runs.setdefault(key, []).append(run_once(target))
     finally:
         if server is not None:
             server.terminate()
@@ -89,7 +103,7 @@ def main() -> None:
         med = {key: round(statistics.median(r[key] for r in results), 3)
                for key in ("imports", "first_frame")}
         summary[name] = med | {"triangles": results[0]["triangles"]}
-        print(f"{os.path.basename(name):<40} {results[0]['triangles']:>10,} {med['imports']:>10.2f} "
+        print(f"{_label(name):<40} {results[0]['triangles']:>10,} {med['imports']:>10.2f} "
               f"{med['first_frame']:>14.2f}")
     print(json.dumps({"benchmark": "bench_startup", "repeats": args.repeats, "median_seconds": summary}))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twinviewer.cli._incident_args import add_common_arguments  # noqa: F401 (re-exported)
 from twinviewer.core.bookmarks import Bookmark, ViewState, bookmarks_between
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import format_duration, format_number, format_time
@@ -19,22 +20,6 @@ from twinviewer.io.incident import IncidentInputs, is_bundle
 
 REPORT_IMAGE_SIZE = (1280, 800)
 MAX_CHARTS_PER_BOOKMARK = 6
-
-
-def add_common_arguments(parser, target_help: str) -> None:
-    parser.add_argument("target", help=target_help)
-    parser.add_argument("--recording", metavar="R", help="recording (Parquet or CSV; default: the project's own "
-                        "[[sources]] recording, or the bundle's)")
-    parser.add_argument("--from", dest="t_from", metavar="T", help="start: ISO time (local, or with Z/offset), "
-                        "epoch seconds, or an offset from the recording start such as +90s (default: its start)")
-    parser.add_argument("--to", dest="t_to", metavar="T", help="end, as --from (default: the recording's end; "
-                        "-10m counts back from the end)")
-    parser.add_argument("--bookmarks", metavar="FILE", help="bookmark file (default: the sidecar beside the "
-                        "recording, e.g. incident.bookmarks.json)")
-    parser.add_argument("--state", metavar="FILE", help="view state JSON (time, camera, overlay, selection) as in "
-                        "a bundle's state.json")
-    parser.add_argument("--progress", action="store_true", help="print 'PROGRESS fraction message' lines "
-                        "(for the window's export dialogs)")
 
 
 def progress_printer(enabled: bool):

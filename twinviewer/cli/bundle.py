@@ -7,7 +7,7 @@ HELP = "write an incident bundle (.twinbundle): project, models, recording or a 
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.cli._incident import add_common_arguments
+    from twinviewer.cli._incident_args import add_common_arguments
 
     add_common_arguments(parser, "a *.twin.toml project (or a .twinbundle to re-pack)")
     parser.add_argument("--out", required=True, help="output file (.twinbundle is added if missing)")

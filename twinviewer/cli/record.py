@@ -70,7 +70,11 @@ def _recover(args: argparse.Namespace) -> int:
         raise TwinViewerError(f"{args.recover}: integrity check failed: {report.integrity}")
     if args.out.exists() and not args.force:
         raise TwinViewerError(f"{args.out} exists; pass --force to overwrite it")
-    rows = _export(args.recover, args.out)
+    try:
+        rows = _export(args.recover, args.out)
+    except TwinViewerError as exc:
+        args.out.unlink(missing_ok=True)  # no half-written export left behind; the journal is untouched
+        raise TwinViewerError(f"{exc}; the journal {args.recover} is kept") from None
     print(f"exported {rows:,} samples to {args.out}", flush=True)
     return 0
 
@@ -190,5 +194,6 @@ def run(args: argparse.Namespace) -> int:
             raise TwinViewerError(f"{exc}; the journal {journal_path} is kept") from None
         for suffix in ("", "-wal", "-shm"):
             Path(str(journal_path) + suffix).unlink(missing_ok=True)
-        print(f"wrote {rows:,} samples to {out}", flush=True)
+        print(f"wrote {rows:,} samples to {out}"
+              + (f"; {lost:,} messages were lost before they reached the recorder" if lost else ""), flush=True)
     return 1 if lost else 0

@@ -7,7 +7,7 @@ HELP = "write an incident report as PDF (and HTML): summary, alarms, acknowledge
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.cli._incident import add_common_arguments
+    from twinviewer.cli._incident_args import add_common_arguments
 
     add_common_arguments(parser, "a *.twin.toml project or a .twinbundle")
     parser.add_argument("--out", required=True, help="output PDF")

@@ -6,7 +6,7 @@ HELP = "export a replay of an interval as an MP4 (H.264) with the legend and tim
 
 
 def add_arguments(parser) -> None:
-    from twinviewer.cli._incident import add_common_arguments
+    from twinviewer.cli._incident_args import add_common_arguments
 
     add_common_arguments(parser, "a *.twin.toml project or a .twinbundle")
     parser.add_argument("--out", required=True, help="output MP4")

@@ -119,8 +119,9 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
                        progress: Callable[[float, str], None] | None = None,
                        cancel: Callable[[], bool] | None = None,
                        child_processes: bool | None = None,
-                       cache_dir: Path | None = None) -> dict[str, DisplayLod]:
+                       cache_dir: Path | None = None, only_cached: bool = False) -> dict[str, DisplayLod]:
     """Stand-ins for the parts :func:`plan_display_lods` picks; every other part is shown as it is.
+    ``only_cached``: return the stand-ins found in the cache and make none.
 
     ``cache_dir``: where stand-ins are kept between runs (``io.lod_cache.display_cache_folder()``; None:
     no cache).
@@ -139,6 +140,8 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
         if cached is not None:
             lods[name] = cached
     to_make = {name: target for name, target in plan.items() if name not in lods}
+    if only_cached:
+        return lods
     work = sum(model.part(name).n_triangles for name in to_make)
     if child_processes is None:
         child_processes = work >= CHILD_PROCESS_MIN_TRIANGLES

@@ -21,23 +21,18 @@ Labels (:func:`declutter_labels`)
     Greedy by priority (alarm first, see :func:`label_priority`): a label is kept only if its box does not
     overlap a label already kept, so floating labels never overlap.
 
-:class:`OverlayEngine` is the per-frame entry point: statuses, part statuses and the surface-field scalars
-(float32 per vertex, to colour through a lookup table with the returned range and map) in one call.
+:class:`twinviewer.core.overlay_engine.OverlayEngine` builds each frame's arrays from these.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
-from twinviewer.core.colormaps import colormap_for
-from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
-from twinviewer.core.geometry import PartMesh
-from twinviewer.core.project import Sensor, ViewSettings
+from twinviewer.core.project import Sensor
 
 STATE_FRESH, STATE_STALE, STATE_NO_DATA = 0, 1, 2
 """The per-sensor ``state`` of a store snapshot."""
@@ -246,90 +241,3 @@ def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray,
             keep[i] = True
             cells.setdefault((cx, cy), []).append(int(i))
     return keep
-
-
-@dataclass
-class OverlayFrame:
-    """One frame of the overlay, ready for the render layer."""
-
-    sensor_status: np.ndarray  # int8 (S,), project sensor order
-    part_status: np.ndarray  # int8 (P,), model part order; NEUTRAL for parts without sensors
-    field_scalars: np.ndarray | None  # float32 (N,) per stacked vertex; NaN = no field there (neutral)
-    field_range: tuple[float, float] | None  # (vmin, vmax) for the lookup table
-    colormap: str | None  # map name for the lookup table
-
-
-class OverlayEngine:
-    """Per-frame overlay for one project and model: statuses, part statuses and the surface field.
-
-    ``field`` is an optional :class:`FieldInterpolator` built over the stacked vertices of the model for the
-    sensors of ``field_quantity`` (``field_sensor_index`` says which project sensors, in the order the field
-    was built with). Stale sensors drop out of the field unless ``stale_in_field``; NaN values always do.
-    """
-
-    def __init__(self, sensors: Sequence[Sensor], part_names: Sequence[str], *,
-                 deadband: float | dict[str, float] = 0.0,
-                 field: FieldInterpolator | None = None, field_quantity: str | None = None,
-                 field_sensor_index: np.ndarray | None = None,
-                 colormaps: dict[str, str] | None = None,
-                 ranges: dict[str, tuple[float, float]] | None = None,
-                 stale_in_field: bool = False):
-        self.sensors = list(sensors)
-        self.part_names = list(part_names)
-        self.evaluator = StatusEvaluator(self.sensors, deadband)
-        self.sensor_part_index = sensor_part_indices(self.sensors, self.part_names)
-        self.field = field
-        self.field_quantity = field_quantity
-        self.field_sensor_index = (np.asarray(field_sensor_index, dtype=np.intp)
-                                   if field_sensor_index is not None else None)
-        if field is not None and (self.field_sensor_index is None
-                                  or len(self.field_sensor_index) != field.n_sensors):
-            raise ValueError("field_sensor_index must list the project index of each sensor of the field")
-        self.stale_in_field = stale_in_field
-        self.colormap = colormap_for(field_quantity, colormaps) if field is not None else None
-        fixed = (ranges or {}).get(field_quantity or "")
-        self._fixed_range = (float(fixed[0]), float(fixed[1])) if fixed is not None else None
-        self._previous: np.ndarray | None = None
-        self.stacked: StackedParts | None = None
-
-    @classmethod
-    def for_view(cls, sensors: Sequence[Sensor], parts: Sequence[PartMesh], view: ViewSettings, *,
-                 deadband: float | dict[str, float] = 0.0, **field_kwargs) -> OverlayEngine:
-        """The engine for a project's ``[view]``: a field of ``view.field_quantity`` when the overlay mode is
-        "field" (built over ``parts``; ``engine.stacked.part_slice(i)`` splits the scalars per part), with
-        the view's colour maps and ranges. ``field_kwargs`` go to :meth:`FieldInterpolator.build`."""
-        names = [p.name for p in parts]
-        if view.overlay != "field" or not view.field_quantity:
-            return cls(sensors, names, deadband=deadband, colormaps=view.colormaps, ranges=view.ranges)
-        field, sensor_index, stacked = field_for_quantity(parts, sensors, view.field_quantity, **field_kwargs)
-        engine = cls(sensors, names, deadband=deadband, field=field, field_quantity=view.field_quantity,
-                     field_sensor_index=sensor_index, colormaps=view.colormaps, ranges=view.ranges)
-        engine.stacked = stacked
-        return engine
-
-    def reset(self) -> None:
-        """Forget the previous frame (call after a seek so the deadband does not carry over)."""
-        self._previous = None
-
-    def compute(self, values: np.ndarray, state: np.ndarray | None = None,
-                anomalous: np.ndarray | None = None) -> OverlayFrame:
-        """``anomalous`` (bool per sensor, from the anomaly detector) turns NORMAL sensors ANOMALOUS; a
-        warning, alarm, stale or missing sensor keeps its status."""
-        statuses = self.evaluator.evaluate(values, state, self._previous)
-        self._previous = statuses
-        if anomalous is not None:
-            statuses = statuses.copy()
-            statuses[np.asarray(anomalous, dtype=bool) & (statuses == Status.NORMAL)] = Status.ANOMALOUS
-        parts = part_status(statuses, self.sensor_part_index, len(self.part_names))
-        scalars = vrange = None
-        if self.field is not None:
-            idx = self.field_sensor_index
-            assert idx is not None  # set together with the field
-            field_values = np.asarray(values, dtype=np.float64)[idx]
-            usable = ~np.isnan(field_values)
-            if state is not None:
-                st = np.asarray(state)[idx]
-                usable &= (st != STATE_NO_DATA) if self.stale_in_field else (st == STATE_FRESH)
-            scalars = self.field.interpolate(field_values, usable)
-            vrange = self._fixed_range or field_range([self.sensors[i] for i in idx], field_values[usable])
-        return OverlayFrame(statuses, parts, scalars, vrange, self.colormap)

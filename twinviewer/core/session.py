@@ -24,7 +24,7 @@ import numpy as np
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
 from twinviewer.core.history import CombinedHistory, HistorySource
-from twinviewer.core.overlay import OverlayEngine, OverlayFrame
+from twinviewer.core.overlay_engine import OverlayEngine, OverlayFrame, mode_of_view
 from twinviewer.core.project import Project
 from twinviewer.core.signals import Signal
 from twinviewer.core.store import Snapshot, TimeSeriesStore
@@ -73,7 +73,6 @@ class Session:
         self.sources: list = []
         self.anomaly = None  # an AnomalyTrack (core/anomaly_track.py) scoring this store, when a detector is on
         self.selected_part: str | None = None
-        self.overlay_mode = ""
         self.recording_changed = Signal("recording_changed")
         self.time_changed = Signal("time_changed")
         self.selection_changed = Signal("selection_changed")
@@ -82,8 +81,11 @@ class Session:
         self._last_t: float | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
-        self.overlay = OverlayEngine(project.sensors, self.part_names,
-                                     colormaps=project.view.colormaps, ranges=project.view.ranges)
+        self.overlay = OverlayEngine(project.sensors, self.part_names, view=project.view)
+        try:
+            self.overlay.set_mode(mode_of_view(project.view))
+        except ValueError:  # a field needs the displayed geometry: the render layer sets the mode again
+            self.overlay.set_mode("status")
         self.store = self._prepare(store or TimeSeriesStore())
         self.sync_range(initial=True)
 
@@ -182,10 +184,11 @@ class Session:
         self.sources.clear()
 
     # ----- frames ----------------------------------------------------------------------------------
-    def frame_at(self, t: float) -> Frame:
+    def frame_at(self, t: float, wall_time: float = 0.0) -> Frame:
+        """The frame at ``t``; ``wall_time`` is the alarm pulse's phase (0 = full strength, for still images)."""
         snapshot = self.store.values_at(t, self.sensor_ids)
         anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, anomalous))
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time, anomalous))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -195,7 +198,7 @@ class Session:
         if t < before:
             self.overlay.reset()
         frame = self.frame_at(t)
-        key = (t, self.store.version, self.overlay.field_quantity, id(self.anomaly))
+        key = (t, self.store.version, self.overlay.revision, id(self.anomaly))
         frame.changed = key != self._last_key
         self._last_key = key
         if t != self._last_t:
@@ -212,10 +215,15 @@ class Session:
         self.selected_part = part
         self.selection_changed.emit(part)
 
+    @property
+    def overlay_mode(self) -> str:
+        return self.overlay.mode
+
     def set_overlay_mode(self, mode: str) -> None:
-        """What the overlay shows (off, status, value, field:QUANTITY): the next tick shows it anew and
-        ``overlay_changed`` tells the views."""
-        self.overlay_mode = mode
+        """What the overlay shows (off, status, value, field:QUANTITY; the overlay engine owns it): the next
+        tick shows it anew and ``overlay_changed`` tells the views."""
+        if mode != self.overlay.mode:
+            self.overlay.set_mode(mode)
         self.invalidate()
         self.overlay_changed.emit(mode)
 

@@ -15,9 +15,32 @@ from twinviewer.core.colormaps import colormap_table, map_values
 from twinviewer.core.field import FieldInterpolator, stack_parts
 from twinviewer.core.geometry import PartMesh
 from twinviewer.render import primitives
-from twinviewer.render.overlay_layer import scalar_bar
 
 CHANGE_COLORMAP = "coolwarm"
+
+
+def scalar_bar(lut, title: str):
+    """A vertical colour bar on the right of the view, black text, five labels."""
+    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+
+    bar = vtkScalarBarActor()
+    bar.SetLookupTable(lut)
+    bar.SetTitle(title)
+    bar.SetNumberOfLabels(5)
+    bar.SetLabelFormat("%.1f")
+    bar.SetOrientationToVertical()
+    bar.SetPosition(0.88, 0.25)
+    bar.SetWidth(0.06)
+    bar.SetHeight(0.5)
+    bar.UnconstrainedFontSizeOn()
+    bar.SetPickable(False)
+    for text, size in ((bar.GetTitleTextProperty(), 14), (bar.GetLabelTextProperty(), 12)):
+        text.SetColor(0.0, 0.0, 0.0)
+        text.SetFontSize(size)
+        text.SetShadow(False)
+        text.SetItalic(False)
+        text.SetBold(False)
+    return bar
 
 
 class CompareLayer:

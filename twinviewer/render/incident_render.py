@@ -3,7 +3,7 @@
 :class:`MomentRenderer` is the headless render path (:class:`~twinviewer.render.offscreen.OffscreenView` and
 :func:`~twinviewer.render.state_render.show_state`) kept open over many instants of one recording: the
 overlay is set up once, then each :meth:`MomentRenderer.image` moves it to a time and burns in the time
-stamp (and, in status mode, the colour key). :func:`camera_state` / :func:`apply_camera` turn a VTK camera
+stamp; the legend is the overlay's own, drawn in the scene as in the window. :func:`camera_state` / :func:`apply_camera` turn a VTK camera
 into the :class:`~twinviewer.core.bookmarks.Camera` saved in bookmarks and bundles and back.
 """
 
@@ -13,7 +13,6 @@ import numpy as np
 
 from twinviewer.core.bookmarks import Camera
 from twinviewer.core.formatting import format_time
-from twinviewer.core.overlay import STATUS_RGBA, Status
 
 
 def camera_state(scene) -> Camera:
@@ -46,10 +45,6 @@ def _text_actor(size: int, position: tuple[float, float], bold: bool = False, co
     return actor
 
 
-STATUS_KEY = ((Status.NORMAL, "normal"), (Status.WARNING, "warning"), (Status.ALARM, "alarm"),
-              (Status.STALE, "stale"), (Status.NO_DATA, "no data"))
-
-
 class MomentRenderer:
     """One twin and one recording rendered offscreen at any instant, with the overlay, selection and camera
     of a bookmark or bundle, a time stamp and a title burned in."""
@@ -71,29 +66,8 @@ class MomentRenderer:
         self._stamp.GetTextProperty().SetVerticalJustificationToTop()
         self._stamp.SetPosition(10, size[1] - 10)
         self.view.renderer.AddViewProp(self._stamp)
-        self._key: list = []
-        self._size = size
         self._cached: np.ndarray | None = None
         self._key_shown: tuple | None = None
-
-    def _add_status_key(self, size: tuple[int, int]) -> None:
-        font = max(11, size[1] // 45)
-        for i, (status, name) in enumerate(STATUS_KEY):
-            colour = STATUS_RGBA[int(status) + 1, :3] / 255.0
-            actor = _text_actor(font, (10, 10 + i * (font + 6)), bold=True, colour=tuple(colour * 0.85))
-            actor.SetInput(name)
-            self.view.renderer.AddViewProp(actor)
-            self._key.append(actor)
-
-    def _has_legend(self) -> bool:
-        """Whether the headless render path already drew a colour key (then none is added here)."""
-        props = self.view.renderer.GetViewProps()
-        props.InitTraversal()
-        for _ in range(props.GetNumberOfItems()):
-            prop = props.GetNextProp()
-            if prop.GetClassName() in ("vtkScalarBarActor", "vtkLegendBoxActor"):
-                return True
-        return getattr(self.layer, "legend", None) is not None
 
     @property
     def scene(self):
@@ -113,16 +87,13 @@ class MomentRenderer:
     def show(self, t: float) -> bool:
         """Put the overlay at ``t`` (the first call builds it through the headless render path); returns
         whether the picture changed since the last call (values, statuses and time stamp all the same: no)."""
-        from twinviewer.core.session import Session
         from twinviewer.render.state_render import show_state
 
         stamp = format_time(t)
         if self.layer is None:
             frame = show_state(self.view, self.store, t, self.overlay, self.labels)
             self.layer = self.view.state_layer
-            if self.overlay == "status" and not self._has_legend():
-                self._add_status_key(self._size)
-            self.session = Session(self.twin.project, self.twin.model.part_names, self.store)
+            self.session = self.view.state_session  # later instants go through the same overlay engine
         else:
             frame = self.session.frame_at(t)
         key = (stamp, frame.values.tobytes(), frame.overlay.sensor_status.tobytes(),
@@ -130,7 +101,7 @@ class MomentRenderer:
         if key == self._key_shown and self._cached is not None:
             return False
         if self._key_shown is not None:
-            self.layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+            self.layer.apply(frame.overlay)
         self._key_shown = key
         self._stamp.SetInput(f"{self.title}\n{stamp}" if self.title else stamp)
         self._cached = None

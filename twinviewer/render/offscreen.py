@@ -64,21 +64,26 @@ class OffscreenView:
     def image(self) -> np.ndarray:
         """The current frame as an (h, w, 3) uint8 array, top row first (renders first)."""
         self.render()
-        grab = vtkWindowToImageFilter()
-        grab.SetInput(self.render_window)
-        grab.SetInputBufferTypeToRGB()
-        grab.ReadFrontBufferOff()
-        grab.ShouldRerenderOff()  # by default the filter renders the whole scene again before reading it
-        grab.Update()
-        image = grab.GetOutput()
-        width, height, _ = image.GetDimensions()
-        pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(height, width, 3)
-        return np.ascontiguousarray(pixels[::-1])
+        return render_window_image(self.render_window)
 
     def close(self) -> None:
         OffscreenView.open_views.discard(self)
         self.scene.clear()
         self.render_window.Finalize()
+
+
+def render_window_image(render_window) -> np.ndarray:
+    """The last rendered frame of a render window (on screen or not) as (h, w, 3) uint8, top row first."""
+    grab = vtkWindowToImageFilter()
+    grab.SetInput(render_window)
+    grab.SetInputBufferTypeToRGB()
+    grab.ReadFrontBufferOff()
+    grab.ShouldRerenderOff()  # by default the filter renders the whole scene again before reading it
+    grab.Update()
+    image = grab.GetOutput()
+    width, height, _ = image.GetDimensions()
+    pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(height, width, 3)
+    return np.ascontiguousarray(pixels[::-1])
 
 
 def write_png(path: Path, pixels: np.ndarray) -> None:

@@ -1,110 +1,133 @@
-"""Sensor overlays drawn into the scene: status/value markers, floating labels, part tints, surface field.
+"""Writes an overlay frame into the scene: marker colours, part tints, surface-field scalars, labels, legend.
 
-Modes: ``off`` (the plain model), ``status`` (parts tinted by the worst status of their sensors, markers by
-status), ``value`` (markers coloured by value on each quantity's colour map), ``field:QUANTITY`` (the
-quantity interpolated over the parts' surfaces as a heat map with a scalar bar in real units).
-All arrays are written in place and the caller renders once per frame.
+Every decision (mode, field, colour range, legend content, label layout) is the core's
+:class:`~twinviewer.core.overlay_engine.OverlayEngine`; this layer only copies the frame's arrays into VTK
+arrays, lookup tables and actors. The window and every headless output draw the same frame the same way.
+The caller renders once per frame.
 """
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import numpy as np
 from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkTextActor
 
-from twinviewer.core.colormaps import colormap_for, colormap_table, map_values
-from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
-from twinviewer.core.formatting import format_number
-from twinviewer.core.geometry import PartMesh
-from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
-from twinviewer.core.overlay import NEUTRAL, STATUS_RGBA, Status, declutter_labels, label_priority
-from twinviewer.core.project import Project
+from twinviewer.core.overlay import STATUS_RGBA, Status
+from twinviewer.core.overlay_engine import FieldState, OverlayEngine, OverlayFrame, OverlayLegend, parse_mode
 from twinviewer.render import primitives
+from twinviewer.render.legend_layer import MARGIN as LEGEND_MARGIN
+from twinviewer.render.legend_layer import LegendLayer
 from twinviewer.render.scene import SceneRenderer
 
 MARKER_SIZE_PX = 16
-LABEL_BOX = (150.0, 22.0)
-PULSE_PERIOD_S = 1.2
-TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
-MODES = SIMPLE_OVERLAY_MODES
+NAN_FIELD_RGB = (0.78, 0.79, 0.80)
 
-
-def parse_mode(mode: str) -> tuple[str, str | None]:
-    if mode.startswith("field:"):
-        return "field", mode.split(":", 1)[1]
-    if mode not in MODES:
-        raise ValueError(f"unknown overlay {mode!r}; use off, status, value or field:QUANTITY")
-    return mode, None
-
-
-@dataclass
-class FieldState:
-    quantity: str
-    interpolator: FieldInterpolator
-    sensor_index: np.ndarray
-    stacked: StackedParts
-    cmap: str
-    unit: str
-
-
-def scalar_bar(lut: vtkLookupTable, title: str):
-    """A vertical colour bar on the right of the view, black text, five labels."""
-    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
-
-    bar = vtkScalarBarActor()
-    bar.SetLookupTable(lut)
-    bar.SetTitle(title)
-    bar.SetNumberOfLabels(5)
-    bar.SetLabelFormat("%.1f")
-    bar.SetOrientationToVertical()
-    bar.SetPosition(0.88, 0.25)
-    bar.SetWidth(0.06)
-    bar.SetHeight(0.5)
-    bar.UnconstrainedFontSizeOn()
-    bar.SetPickable(False)
-    for text, size in ((bar.GetTitleTextProperty(), 14), (bar.GetLabelTextProperty(), 12)):
-        text.SetColor(0.0, 0.0, 0.0)
-        text.SetFontSize(size)
-        text.SetShadow(False)
-        text.SetItalic(False)
-        text.SetBold(False)
-    return bar
+__all__ = ["OverlayLayer", "parse_mode"]
 
 
 class OverlayLayer:
-    """``draw_scalar_bar``: the field mode's VTK colour bar, for headless images (the window draws its own
-    legend card instead)."""
+    """The overlay actors of one scene, fed by ``engine`` (the session's overlay engine).
 
-    def __init__(self, scene: SceneRenderer, project: Project, draw_scalar_bar: bool = True):
+    Hands the engine the displayed vertices and part colours on construction (and after the display
+    meshes change, :meth:`geometry_changed`). ``mode``, ``labels``, ``field``, ``value_range`` and
+    ``quantities`` are the engine's, for the panels' convenience."""
+
+    def __init__(self, scene: SceneRenderer, engine: OverlayEngine, mode: str | None = None):
         self.scene = scene
-        self.draw_scalar_bar = draw_scalar_bar
+        self.engine = engine
         self.renderer = scene.renderer
-        self.project = project
-        self.sensors = list(project.sensors)
-        self.mode = "status"
-        self.labels = project.view.labels
-        self.selected_sensor: str | None = None
-        self.field: FieldState | None = None
-        self._scalar_bar = None
+        self.sensors = engine.sensors
+        self.frame: OverlayFrame | None = None
+        self.legend = LegendLayer(self.renderer)
         self._markers = None
         self._marker_mesh = None
         self._marker_rgba: np.ndarray | None = None
         self._field_arrays: dict[str, np.ndarray] = {}
+        self._field_built_for: object = None
+        self._lut: vtkLookupTable | None = None
         self._label_actors: list[vtkTextActor] = []
-        self._pulse_phase = 0.0
-        self.alarm_parts: set[str] = set()
-        self.positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
+        self._off = False
         self._build_markers()
+        self.geometry_changed()
+        scene.on_meshes_replaced["overlay"] = self.geometry_changed
+        if mode is not None:
+            self.set_mode(mode)
+
+    # ----- the engine's settings ---------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.engine.mode
+
+    @property
+    def labels(self) -> str:
+        return self.engine.labels
+
+    @property
+    def field(self) -> FieldState | None:
+        return self.engine.field
+
+    @property
+    def selected_sensor(self) -> str | None:
+        return self.engine.selected_sensor
+
+    @selected_sensor.setter
+    def selected_sensor(self, sensor_id: str | None) -> None:
+        self.engine.selected_sensor = sensor_id
+
+    @property
+    def alarm_parts(self) -> set[str]:
+        if self.frame is None or self.frame.kind != "status":
+            return set()
+        return {name for name, alarm in zip(self.engine.part_names, self.frame.alarm_parts, strict=False) if alarm}
+
+    def set_mode(self, mode: str) -> None:
+        self.engine.set_mode(mode)
+        kind = parse_mode(mode)[0]
+        if kind != "field":
+            self._clear_field()
+        if kind == "off":
+            self._switch_off()
+        elif self._markers is not None:
+            self._markers.SetVisibility(True)
+
+    def _switch_off(self) -> None:
+        """Give the scene back to the model's own colours once; later "off" frames leave it alone (another
+        layer, such as a comparison, may colour it then)."""
+        if self._off:
+            return
+        self._off = True
+        if self._markers is not None:
+            self._markers.SetVisibility(False)
+        for actor in self._label_actors:
+            actor.SetVisibility(False)
+        self._clear_field()
+        self.scene.set_tint({name: None for name in self.scene.parts}, set())
+        self.legend.show(OverlayLegend("none"))
+
+    def set_labels(self, labels: str) -> None:
+        self.engine.set_labels(labels)
+
+    def value_range(self, quantity: str, values: np.ndarray | None = None,
+                    state: np.ndarray | None = None) -> tuple[float, float]:
+        return self.engine.value_range(quantity, values, state)
+
+    def quantities(self) -> list[str]:
+        return self.engine.quantities()
+
+    def geometry_changed(self) -> None:
+        """The display meshes changed (a model opened, a stand-in swapped in): tell the engine."""
+        names = self.engine.part_names
+        points = [self.scene.parts[n].points if n in self.scene.parts else np.zeros((0, 3)) for n in names]
+        colours = np.array([self.scene.parts[n].base_colour if n in self.scene.parts else (0.7, 0.7, 0.7)
+                            for n in names], dtype=float).reshape(len(names), 3)
+        self.engine.set_geometry(points, colours)
+        self._clear_field()
 
     # ----- construction ----------------------------------------------------------------------------
     def _build_markers(self) -> None:
         if not self.sensors:
             return
-        mesh = primitives.point_cloud(self.positions)
+        mesh = primitives.point_cloud(self.engine.positions)
         rgba = np.tile(STATUS_RGBA[Status.NO_DATA + 1], (len(self.sensors), 1)).astype(np.uint8)
         self._marker_rgba = primitives.attach_point_array(mesh, "rgba", rgba)
         self._marker_mesh = mesh
@@ -132,50 +155,54 @@ class OverlayLayer:
             self.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
         self._clear_field()
+        self.legend.remove()
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
 
-    # ----- settings --------------------------------------------------------------------------------
-    def set_mode(self, mode: str) -> None:
-        kind, quantity = parse_mode(mode)
-        self.mode = mode
-        if kind != "field":
-            self._clear_field()
-        else:
-            self._build_field(quantity)
-        if kind != "status":
-            self.scene.set_tint({name: None for name in self.scene.parts}, set())
+    # ----- per frame -------------------------------------------------------------------------------
+    def apply(self, frame: OverlayFrame) -> None:
+        """Write one frame into the scene (markers, tints, field, labels, legend); render afterwards."""
+        self.frame = frame
+        kind = frame.kind
+        if kind == "off":
+            self._switch_off()
+            return
+        self._off = False
         if self._markers is not None:
             self._markers.SetVisibility(kind != "off")
+            self._marker_rgba[:] = frame.marker_rgba
+            self._marker_mesh.GetPointData().GetArray("rgba").Modified()
+        self._apply_tints(frame)
+        if frame.field_scalars is not None and self.engine.field is not None:
+            self._apply_field(frame)
+        else:
+            self._clear_field()
+        self.update_labels()
+        self.legend.show(frame.legend, max_height=self.scene.window_size[1] - 2 * LEGEND_MARGIN)
 
-    def set_labels(self, labels: str) -> None:
-        if labels not in LABEL_MODES:
-            raise ValueError(f"labels must be off, selected or all, not {labels!r}")
-        self.labels = labels
+    def _apply_tints(self, frame: OverlayFrame) -> None:
+        names = self.engine.part_names
+        tints = {name: (None if np.isnan(tint).any() else tuple(float(c) for c in tint))
+                 for name, tint in zip(names, frame.part_tint, strict=False)}
+        alerts = {name for name, alert in zip(names, frame.alert_parts, strict=False) if alert}
+        if frame.kind != "status":
+            alerts = set()
+        self.scene.set_tint(tints, alerts)
 
-    def quantities(self) -> list[str]:
-        return sorted({s.quantity for s in self.sensors})
-
-    # ----- surface field ---------------------------------------------------------------------------
-    def _build_field(self, quantity: str) -> None:
+    def _build_field(self, frame: OverlayFrame) -> None:
         self._clear_field()
-        if quantity not in self.quantities():
-            raise ValueError(f"no sensor measures {quantity!r}; quantities: {', '.join(self.quantities())}")
-        parts = [PartMesh(name, np.asarray(d.points), np.zeros((0, 3), np.int64))
-                 for name, d in self.scene.parts.items()]
-        interpolator, sensor_index, stacked = field_for_quantity(parts, self.sensors, quantity, k=4,
-                                                                 restrict_to_parts=True)
-        cmap = colormap_for(quantity, self.project.view.colormaps)
-        unit = self.sensors[int(sensor_index[0])].unit if len(sensor_index) else ""
-        self.field = FieldState(quantity, interpolator, sensor_index, stacked, cmap, unit)
-        table = colormap_table(cmap)
         lut = vtkLookupTable()
+        table = np.asarray(frame.field_table, float) / 255.0
         lut.SetNumberOfTableValues(len(table))
-        for index, (red, green, blue) in enumerate(np.asarray(table, float) / 255.0):
+        for index, (red, green, blue) in enumerate(table):
             lut.SetTableValue(index, red, green, blue, 1.0)
-        lut.SetNanColor(0.78, 0.79, 0.80, 1.0)
+        lut.SetNanColor(*NAN_FIELD_RGB, 1.0)
         self._lut = lut
         self.scene.set_field_active(True)
-        for i, (name, display) in enumerate(self.scene.parts.items()):
+        stacked = self.engine.field.stacked
+        for i, name in enumerate(self.engine.part_names):
+            display = self.scene.parts.get(name)
+            if display is None:
+                continue
             sl = stacked.part_slice(i)
             self._field_arrays[name] = primitives.attach_point_array(
                 display.mesh, "field", np.full(sl.stop - sl.start, np.nan, dtype=np.float32))
@@ -186,146 +213,57 @@ class OverlayLayer:
             mapper.SetColorModeToMapScalars()
             mapper.ScalarVisibilityOn()
             mapper.SetInterpolateScalarsBeforeMapping(True)
-        title = f"{quantity.replace('_', ' ').capitalize()} ({unit})" if unit else quantity
-        if self.draw_scalar_bar:
-            self._scalar_bar = scalar_bar(lut, title)
-            self.renderer.AddViewProp(self._scalar_bar)
+        self._field_built_for = (self.engine.field, frame.colormap)
+
+    def _apply_field(self, frame: OverlayFrame) -> None:
+        if self._field_built_for != (self.engine.field, frame.colormap):
+            self._build_field(frame)
+        lo, hi = frame.field_range
+        stacked = self.engine.field.stacked
+        for i, name in enumerate(self.engine.part_names):
+            if name not in self._field_arrays:
+                continue
+            display = self.scene.parts[name]
+            self._field_arrays[name][:] = frame.field_scalars[stacked.part_slice(i)]
+            display.actor.GetMapper().SetScalarRange(lo, hi)
+            display.mesh.GetPointData().GetArray("field").Modified()
+        self._lut.SetTableRange(lo, hi)
 
     def _clear_field(self) -> None:
-        if self.field is None:
+        if self._field_built_for is None:
             return
         for display in self.scene.parts.values():
             display.actor.GetMapper().ScalarVisibilityOff()
             display.mesh.GetPointData().RemoveArray("field")
         self._field_arrays = {}
+        self._field_built_for = None
         self.scene.set_field_active(False)  # parts with vertex colours show them again
-        if self._scalar_bar is not None:
-            self.renderer.RemoveViewProp(self._scalar_bar)
-            self._scalar_bar = None
-        self.field = None
 
-    # ----- per frame -------------------------------------------------------------------------------
-    def update(self, values: np.ndarray, statuses: np.ndarray, part_status: np.ndarray,
-               wall_time: float = 0.0) -> bool:
-        """Write this frame's colours into the scene; returns True if something animates (needs a render)."""
-        kind, _ = parse_mode(self.mode)
-        if kind == "off":
-            self._hide_labels()
-            return False
-        self._update_markers(values, statuses, kind)
-        animating = False
-        if kind == "status":
-            animating = self._update_tints(part_status, wall_time)
-        elif kind == "field" and self.field is not None:
-            self._update_field(values, statuses)
-        self._update_labels(values, statuses)
-        return animating
-
-    def _update_markers(self, values, statuses, kind) -> None:
-        if self._marker_mesh is None:
+    def update_labels(self) -> None:
+        """Lay the labels out again for the current camera (the engine decides, this writes the actors)."""
+        frame = self.frame
+        if frame is None or not self._label_actors:
             return
-        if kind == "value":
-            rgba = np.empty((len(self.sensors), 4), np.uint8)
-            rgba[:, 3] = 255
-            for quantity in self.quantities():
-                idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
-                lo, hi = self.value_range(quantity, values)
-                rgba[idx, :3] = map_values(values[idx], lo, hi,
-                                           colormap_for(quantity, self.project.view.colormaps))
-        else:
-            rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
-            rgba[:, 3] = 255
-        self._marker_rgba[:] = rgba
-        self._marker_mesh.GetPointData().GetArray("rgba").Modified()
-
-    def value_range(self, quantity: str, values: np.ndarray | None = None) -> tuple[float, float]:
-        """Colour range of a quantity: the project's fixed ``[view.ranges]`` entry, else the sensors' declared
-        ranges, else their thresholds and current values (the legend shows the same range)."""
-        fixed = self.project.view.ranges.get(quantity)
-        if fixed:
-            return float(fixed[0]), float(fixed[1])
-        idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
-        current = np.asarray(values, float)[idx] if values is not None else np.zeros(0)
-        return field_range([self.sensors[i] for i in idx], current)
-
-    def _update_tints(self, part_status: np.ndarray, wall_time: float) -> bool:
-        tints: dict[str, tuple[float, float, float] | None] = {}
-        alerts: set[str] = set()
-        self.alarm_parts = set()
-        pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
-        for name, status in zip(self.scene.parts, part_status, strict=False):
-            status = int(status)
-            if status == NEUTRAL or status == Status.NO_DATA:
-                tints[name] = None
-                continue
-            base = np.array(self.scene.parts[name].base_colour)
-            colour = STATUS_RGBA[status + 1, :3] / 255.0
-            share = TINT_SHARE[Status(status)]
-            if status == Status.ALARM:
-                self.alarm_parts.add(name)
-                share = 0.7 + 0.3 * pulse
-            if status in (Status.WARNING, Status.ALARM, Status.ANOMALOUS):
-                alerts.add(name)
-            tints[name] = tuple((1 - share) * base + share * colour)
-        self.scene.set_tint(tints, alerts)
-        return bool(self.alarm_parts)
-
-    def _update_field(self, values, statuses) -> None:
-        state = self.field
-        field_values = np.asarray(values, float)[state.sensor_index]
-        usable = ~np.isnan(field_values) & (np.asarray(statuses)[state.sensor_index] != Status.STALE)
-        scalars = state.interpolator.interpolate(field_values, usable)
-        lo, hi = self.value_range(state.quantity, values)
-        if hi <= lo:
-            hi = lo + 1e-6
-        for i, (name, display) in enumerate(self.scene.parts.items()):
-            self._field_arrays[name][:] = scalars[state.stacked.part_slice(i)]
-            display.actor.GetMapper().SetScalarRange(lo, hi)
-            display.mesh.GetPointData().GetArray("field").Modified()
-        self._lut.SetTableRange(lo, hi)
-
-    def _hide_labels(self) -> None:
-        for actor in self._label_actors:
-            actor.SetVisibility(False)
-
-    def _update_labels(self, values, statuses) -> None:
-        if self.labels == "off" or not self._label_actors:
-            self._hide_labels()
-            return
-        selected_part = self.scene.selected
-        shown = np.array([self.labels == "all" or s.part == selected_part or s.id == self.selected_sensor
-                          for s in self.sensors])
-        visible_parts = {n for n, d in self.scene.parts.items() if d.visible}
-        shown &= np.array([s.part in visible_parts for s in self.sensors])
-        xy = np.array([self.scene.world_to_display(p) for p in self.positions])
-        width, height = self.scene.window_size
-        on_screen = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
-        candidates = np.flatnonzero(shown & on_screen)
-        keep = np.zeros(len(self.sensors), bool)
-        if candidates.size:
-            selected = np.array([self.sensors[i].id == self.selected_sensor for i in candidates])
-            priority = label_priority(np.asarray(statuses)[candidates], selected)
-            keep[candidates[declutter_labels(xy[candidates] + [12, 0], priority, LABEL_BOX)]] = True
+        xy = self.screen_positions()
+        visible = {n for n, d in self.scene.parts.items() if d.visible}
+        layout = self.engine.layout_labels(frame, xy, self.scene.window_size, visible, self.scene.selected)
         for i, actor in enumerate(self._label_actors):
-            if not keep[i]:
+            if not layout.keep[i]:
                 actor.SetVisibility(False)
                 continue
-            sensor = self.sensors[i]
-            value = values[i]
-            text = f"{sensor.id}  {format_number(value)} {sensor.unit}".rstrip()
-            actor.SetInput(text)
-            status = int(statuses[i])
-            colour = STATUS_RGBA[status + 1, :3] / 255.0
-            actor.GetTextProperty().SetFrameColor(*colour)
-            actor.SetPosition(xy[i, 0] + 12, xy[i, 1] - 8)
+            actor.SetInput(layout.texts[i])
+            actor.GetTextProperty().SetFrameColor(*layout.rgb[i])
+            actor.SetPosition(*layout.xy[i])
             actor.SetVisibility(True)
+
+    def screen_positions(self) -> np.ndarray:
+        return np.array([self.scene.world_to_display(p) for p in self.engine.positions]).reshape(-1, 2)
 
     def marker_at(self, x: float, y: float, radius_px: float = 10.0) -> str | None:
         """The sensor whose marker is under display pixel (x, y), if any."""
         if not self.sensors or self._markers is None or not self._markers.GetVisibility():
             return None
-        xy = np.array([self.scene.world_to_display(p) for p in self.positions])
+        xy = self.screen_positions()
         d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
         i = int(np.argmin(d))
         return self.sensors[i].id if d[i] <= radius_px else None
-

@@ -47,6 +47,7 @@ class StepHighlight:
 
     def set(self, names: Iterable[str]) -> None:
         self.clear()
+        self.scene.on_meshes_replaced["step_highlight"] = lambda: self.set(list(self.parts))
         for name in names:
             display = self.scene.parts.get(name)
             if display is None or display.n_triangles == 0 or display.n_triangles > 500_000:
@@ -83,7 +84,6 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
     run = simulate_for_playback(scenario, twin.project, max_samples=max_samples or MAX_PLAYBACK_SAMPLES)
     session = Session(twin.project, twin.model.part_names)
     session.set_recording(run.recording(twin.project))
-    frame = session.frame_at(scenario.step_time(step))
     view = OffscreenView(twin, size)
     try:
         for name in hide:
@@ -92,14 +92,13 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
             view.scene.set_visible(name, False)
         view.scene.set_style(style)
         view.scene.set_parallel(parallel)
-        overlay = OverlayLayer(view.scene, twin.project)
-        overlay.set_mode("status")
-        # wall_time 0 puts the alarm pulse at full strength: alarmed parts are fully red in a still image.
-        overlay.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+        overlay = OverlayLayer(view.scene, session.overlay, mode="status")
         view.scene.set_view("iso")
         apply_step_camera(view.scene, scenario.steps[step].camera)
         if highlight:
             StepHighlight(view.scene).set(scenario.steps[step].highlight)
+        # wall_time 0 puts the alarm pulse at full strength: alarmed parts are fully red in a still image.
+        overlay.apply(session.frame_at(scenario.step_time(step), wall_time=0.0).overlay)
         return view.screenshot(out)
     finally:
         view.close()

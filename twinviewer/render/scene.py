@@ -1,7 +1,7 @@
 """The 3D scene: one actor per part, highlight, visibility, views, clipping, picking and measuring.
 
 Written against a plain ``vtkRenderer`` and its render window, so the same code drives the window
-(pyvistaqt's ``QtInteractor`` provides the renderer) and headless renders (``OffscreenView``, with no
+(a native VTK render window in Qt) and headless renders (``OffscreenView``, with no
 pyvista plotting import at all). Render settings follow what was measured on software OpenGL: no
 multisampling, one headlight, normals computed once per part (never per frame).
 """
@@ -43,13 +43,16 @@ _VIEW_DIRECTIONS = {
 
 
 def configure_renderer(renderer: vtkRenderer, render_window) -> None:
-    """Fast, readable defaults for software OpenGL: MSAA off, one headlight, gradient background."""
+    """Fast, readable defaults for software OpenGL: MSAA off, FXAA on, one headlight, gradient background."""
     render_window.SetMultiSamples(0)
     renderer.RemoveAllLights()
     light = vtkLight()
     light.SetLightTypeToHeadlight()
     light.SetIntensity(1.0)
     renderer.AddLight(light)
+    from twinviewer.render.quality import FXAA_DEFAULT, set_fxaa
+
+    set_fxaa(renderer, FXAA_DEFAULT)
     renderer.SetBackground(*BACKGROUND_BOTTOM)
     renderer.SetBackground2(*BACKGROUND_TOP)
     renderer.GradientBackgroundOn()
@@ -69,32 +72,57 @@ def part_polydata(part: PartMesh) -> vtkPolyData:
 
 SMOOTH_SHADING_MAX_TRIANGLES = 250_000
 DISPLAY_TRIANGLE_BUDGET = int(os.environ.get("TWINVIEWER_TRIANGLE_BUDGET", "80000"))
-"""Triangles shown at most; bigger parts get decimated stand-ins. With software OpenGL a 1280×800 frame costs
-about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md), so 80k keeps 25 fps in a 1280×800
-window. ``TWINVIEWER_TRIANGLE_BUDGET`` trades detail for speed on a given machine."""
+"""Triangles shown at most before the machine was measured; bigger parts get decimated stand-ins. With
+software OpenGL a 1280×800 frame costs about 16 ms at 60k triangles and 23 ms at 100k (docs/performance.md).
+The window then sizes the stand-ins from its measured frame time (:mod:`twinviewer.render.budget`);
+``TWINVIEWER_TRIANGLE_BUDGET`` fixes the budget on a given machine."""
 
 
-def prepare_display_meshes(model: Model, budget: int = DISPLAY_TRIANGLE_BUDGET, progress=None,
-                           cancel=None, cache_dir=None) -> dict[str, vtkPolyData]:
+def prepare_display_meshes(model: Model, budget: int | None = None, progress=None,
+                           cancel=None, cache_dir=None, only_cached: bool = False) -> dict[str, vtkPolyData]:
     """Display meshes for every part: level-of-detail stand-ins for the biggest, normals computed once.
 
     Runs off the GUI thread. The full-resolution parts stay in the Model for picking and measuring.
+    ``only_cached``: use the stand-ins already in the cache and show the other planned parts as quick coarse
+    stand-ins (:func:`coarse_polydata`): the window shows that first and swaps the real stand-ins in with
+    :meth:`SceneRenderer.replace_meshes`.
     """
     from twinviewer.core.errors import CancelledError
-    from twinviewer.core.lod import build_display_lods
+    from twinviewer.core.lod import build_display_lods, plan_display_lods
 
-    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, cache_dir=cache_dir)
+    budget = DISPLAY_TRIANGLE_BUDGET if budget is None else budget
+    lods = build_display_lods(model, budget, progress=progress, cancel=cancel, cache_dir=cache_dir,
+                              only_cached=only_cached)
+    coarse = {name: target for name, target in plan_display_lods(model, budget).items()
+              if name not in lods} if only_cached else {}
     meshes = {}
     for part in model.parts:
         if cancel is not None and cancel():
             raise CancelledError("cancelled")
         lod = lods.get(part.name)
         shown = part
+        if part.name in coarse:
+            meshes[part.name] = coarse_polydata(part, coarse[part.name])
+            continue
         if lod is not None:
             colours = lod.values_from_full(part.vertex_colors) if part.vertex_colors is not None else None
             shown = PartMesh(part.name, lod.points, lod.faces, vertex_colors=colours)
         meshes[part.name] = part_polydata(shown)
     return meshes
+
+
+def coarse_polydata(part: PartMesh, target: int) -> vtkPolyData:
+    """A fast, rough stand-in of a big part (vertex clustering: about 0.1 s per million triangles) to show
+    while the real one is decimated; at most about ``target`` triangles, no vertex colours."""
+    from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+
+    divisions = int(max(16, min(64, np.sqrt(max(target, 1) / 4.0))))
+    clustering = vtkQuadricClustering()
+    clustering.SetInputData(primitives.surface(part.points, part.faces))
+    clustering.SetNumberOfDivisions(divisions, divisions, divisions)
+    clustering.AutoAdjustNumberOfDivisionsOn()
+    clustering.Update()
+    return primitives.with_point_normals(clustering.GetOutput(), feature_angle=35.0)
 
 
 @dataclass
@@ -147,11 +175,16 @@ class SceneRenderer:
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
         self.field_active = False
+        self.on_meshes_replaced: dict[str, object] = {}  # owner → callback after replace_meshes
+        self.framed: tuple | None = None  # the standard view shown, until the camera is moved
         configure_renderer(renderer, render_window)
 
     @property
     def camera(self):
         return self.renderer.GetActiveCamera()
+
+    def triangles_shown(self) -> int:
+        return sum(d.n_triangles for d in self.parts.values() if d.visible)
 
     @property
     def window_size(self) -> tuple[int, int]:
@@ -179,7 +212,23 @@ class SceneRenderer:
             self._apply_colour(part.name)
         self.set_view("iso")
 
+    def replace_meshes(self, meshes: dict[str, vtkPolyData]) -> None:
+        """Swap in new display meshes (decimated stand-ins ready after the first frame). Everything drawn
+        from the display meshes follows: colours, the selection outline, and whoever registered in
+        ``on_meshes_replaced`` (the overlay's field arrays, a scenario step's outlines)."""
+        for name, mesh in meshes.items():
+            display = self.parts.get(name)
+            if display is None or mesh is display.mesh:
+                continue
+            display.mesh = mesh
+            display.actor.GetMapper().SetInputData(mesh)
+            self._apply_colour(name)
+        self.select(self.selected)
+        for callback in list(self.on_meshes_replaced.values()):
+            callback()
+
     def clear(self) -> None:
+        self.on_meshes_replaced.clear()
         for display in self.parts.values():
             self.renderer.RemoveActor(display.actor)
         self.parts.clear()
@@ -335,15 +384,20 @@ class SceneRenderer:
         distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
         scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
         self.set_camera(centre, centre + direction * distance, up, scale)
+        self.framed = (view, None if names is None else list(names))
+
+    def reframe(self) -> None:
+        """After the view changed size: frame the standard view again, unless the camera was moved since."""
+        if self.framed is not None:
+            self.set_view(*self.framed)
 
     def set_camera(self, focal_point, position, view_up, parallel_scale: float) -> None:
+        self.framed = None  # set_view sets it again after calling this
         camera = self.camera
         camera.SetFocalPoint(*map(float, focal_point))
         camera.SetPosition(*map(float, position))
         camera.SetViewUp(*map(float, view_up))
         camera.SetParallelScale(float(parallel_scale))
-        if hasattr(camera, "is_set"):
-            camera.is_set = True  # a pyvista camera: tells its plotter not to reset the view on first show
         self.renderer.ResetCameraClippingRange()
 
     def fly_to(self, point, radius: float) -> None:

@@ -3,7 +3,7 @@
 
 ``show_state(view, store, t)`` puts the status overlay at ``t`` on an
 :class:`~twinviewer.render.offscreen.OffscreenView` the same way the window does (Session → frame →
-OverlayLayer), so a PNG shows the same tints and markers as the app.
+OverlayLayer, one overlay frame), so a PNG shows the same picture as the app.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ def show_state(view, store: TimeSeriesStore, t: float, overlay: str = "status",
 
     twin = view.twin
     session = Session(twin.project, twin.model.part_names, store)
-    layer = OverlayLayer(view.scene, twin.project)
+    layer = OverlayLayer(view.scene, session.overlay)
     try:
         layer.set_mode(overlay)
     except ValueError as exc:
         raise TwinViewerError(f"--overlay {overlay}: {exc}") from None
     layer.set_labels(labels or twin.project.view.labels)
     frame = session.frame_at(t)
-    layer.update(frame.values, frame.overlay.sensor_status, frame.overlay.part_status, wall_time=0.0)
+    layer.apply(frame.overlay)
     view.state_layer = layer  # keep the actors' owner alive as long as the view
+    view.state_session = session  # later instants go through the same engine (MomentRenderer)
     return frame

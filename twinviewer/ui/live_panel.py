@@ -275,7 +275,17 @@ class LivePanel(QObject):
         for indicator in self.indicators:
             indicator.refresh()
         journal = self.journal
-        if journal is not None and self.running_sources():
+        if journal is not None and journal.error:
+            # a write failure (disk full, permission, I/O) is said loudly, once, and stays on the label
+            self.rec_label.setText("<span style='color:#c0392b; font-size:14px'>●</span> "
+                                   "<b style='color:#c0392b'>REC FAILED</b>")
+            self.rec_label.setToolTip(f"{escape(journal.error)}<br>{journal.written:,} samples are safe in "
+                                      f"{escape(str(journal.path))}")
+            if getattr(self, "_reported_journal_error", "") != journal.error:
+                self._reported_journal_error = journal.error
+                self.window.show_error("Recording failed", f"{journal.error}.\n\n{journal.written:,} samples "
+                                       f"are safe in {journal.path}; newer samples are not being recorded.")
+        elif journal is not None and self.running_sources():
             self.rec_label.setText("<span style='color:#c0392b; font-size:14px'>●</span> <b>REC</b>")
             tip = (f"Recording the live session to<br>{escape(str(journal.path))}<br>"
                    f"{journal.written:,} samples on disk")

@@ -33,6 +33,7 @@ from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
+from twinviewer.core.overlay_engine import mode_of_view
 from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
@@ -45,6 +46,7 @@ from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
 from twinviewer.ui.properties import PropertiesPanel
 from twinviewer.ui.sensor_table import SensorTable
+from twinviewer.ui.standins import StandInSwap
 from twinviewer.ui.tasks import Task, run_task, stop_all_tasks
 from twinviewer.ui.viewer import Viewer3D
 
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.viewer = Viewer3D(self)
+        self.standins = StandInSwap(self)
         self.scene = self.viewer.scene
         self.setCentralWidget(self.viewer)
         self.part_tree = PartTree()
@@ -343,6 +346,7 @@ class MainWindow(QMainWindow):
             self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
             return
         self.show_status(f"Opening {path.name}…")
+        self.standins.cancel()
 
         def work(progress, cancelled):
             from twinviewer.render.scene import prepare_display_meshes
@@ -354,8 +358,10 @@ class MainWindow(QMainWindow):
 
                 hint = several_bodies_hint(twin.model)
                 twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
+            # Full resolution (or cached stand-ins) first; StandInSwap decimates after the first frame.
             meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled, cache_dir=display_cache_folder())
+                                            cancel=cancelled, cache_dir=display_cache_folder(),
+                                            only_cached=True)
             return twin, meshes
 
         self.task = run_task(self, f"Opening {path.name}", work,
@@ -390,12 +396,12 @@ class MainWindow(QMainWindow):
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
         self._wire_session(self.session)
-        self.overlay = OverlayLayer(self.scene, twin.project, draw_scalar_bar=False)
+        self.overlay = OverlayLayer(self.scene, self.session.overlay)
         self.frame = None
         self._fill_field_menu()
         view = twin.project.view
         try:
-            self.overlay.set_mode(view.overlay if view.overlay != "field" else f"field:{view.field_quantity}")
+            self.overlay.set_mode(mode_of_view(view))
         except ValueError:
             self.overlay.set_mode("status")
         self.overlay.set_labels(view.labels)
@@ -416,7 +422,9 @@ class MainWindow(QMainWindow):
         self._remember_recent(twin.path)
         note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
         self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
-        self.viewer.request_render()
+        # The model on screen first; the panels (recording auto-load, live sources, charts) follow.
+        self.viewer.render_now()
+        self.standins.start(twin)
         self.twin_opened.emit(twin)
 
     def _wire_session(self, session: Session) -> None:
@@ -600,11 +608,13 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
-        self.viewer.render_now()
-        # What the user sees in the 3D view, including the legend card drawn over it (a plain VTK
-        # screenshot would leave the colour key out of a field overlay).
-        if not self.viewer.grab().save(str(path), "PNG"):
-            raise TwinViewerError(f"{path}: cannot write the screenshot there")
+        from twinviewer.render.offscreen import write_png
+
+        # What the user sees in the 3D view: the legend and labels are part of the VTK scene.
+        try:
+            write_png(path, self.viewer.image())
+        except OSError as exc:
+            raise TwinViewerError(f"{path}: cannot write the screenshot there ({exc.strerror})") from None
         return path
 
     def screenshot_dialog(self) -> None:
@@ -719,7 +729,7 @@ class MainWindow(QMainWindow):
             return
         x, y = position
         sensor_id = self.overlay.marker_at(x, y)
-        widget = self.viewer.plotter.interactor
+        widget = self.viewer.interactor
         if sensor_id is None:
             name, _ = self.scene.pick(x, y)
             if name is None:
@@ -753,7 +763,7 @@ class MainWindow(QMainWindow):
         if self.session is not None and self.overlay is not None:
             frame = self.session.tick(min(wall_dt, 0.5))
             self.frame = frame
-            animating = bool(self.overlay.alarm_parts) and self.overlay.mode == "status"
+            animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
             if frame.changed or animating:
@@ -771,9 +781,8 @@ class MainWindow(QMainWindow):
         sought clock (``panels=True``) updates them at once, and the newest frame always reaches them.
         """
         self.frame = frame
-        overlay = frame.overlay
-        self.overlay.update(frame.values, overlay.sensor_status, overlay.part_status,
-                            wall_time if wall_time is not None else time.monotonic())
+        pulse_time = wall_time if wall_time is not None else time.monotonic()
+        self.overlay.apply(self.session.overlay.pulse(frame.overlay, pulse_time))
         self.viewer.request_render()
         if panels or time.monotonic() - self._panels_shown >= PANEL_INTERVAL_S:
             self._show_panels(frame)
@@ -814,5 +823,5 @@ class MainWindow(QMainWindow):
         for dialog in self.findChildren(QDialog):  # message boxes and dialogs the window opened go with it
             if dialog.isWindow() and dialog.isVisible():
                 dialog.close()
-        self.viewer.close_plotter()
+        self.viewer.close_view()
         super().closeEvent(event)

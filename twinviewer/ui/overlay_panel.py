@@ -5,7 +5,7 @@
 - the **Overlay settings** dock: mode (off / status / values / surface field of a quantity), colour map and
   value range (auto or fixed) per quantity, labels; **Save view to project** writes them into the
   project's ``[view]`` table (only that table: :func:`twinviewer.io.view_file.save_view`);
-- the legend card over the 3D view (:mod:`twinviewer.ui.legend`);
+- the legend, drawn by VTK in the 3D scene (:mod:`twinviewer.render.legend_layer`, fed by the overlay frame);
 - the alarm dock and status-bar badge (:mod:`twinviewer.ui.alarm_panel`);
 - marker clicks: a click within a few pixels of a sensor marker activates that sensor instead of picking
   the part under it.
@@ -35,9 +35,9 @@ from twinviewer.core.colormaps import COLORMAP_NAMES, colormap_for, colormap_tab
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.options import LABEL_MODES as LABEL_MODE_LIST
 from twinviewer.core.options import SIMPLE_OVERLAY_MODES
+from twinviewer.core.overlay_engine import parse_mode
 from twinviewer.io.view_file import save_view
-from twinviewer.render.overlay_layer import parse_mode
-from twinviewer.ui import alarm_panel, legend
+from twinviewer.ui import alarm_panel
 from twinviewer.ui.chains import CLICK_SENSOR_MARKER
 
 MARKER_CLICK_RADIUS_PX = 10.0
@@ -178,13 +178,13 @@ class OverlaySettings(QWidget):
         if layer is None or quantity is None:
             return
         self._updating = True
-        view = layer.project.view
+        view = self.window.twin.project.view
         self.colormap_combo.setCurrentIndex(
             max(0, self.colormap_combo.findData(colormap_for(quantity, view.colormaps)))
         )
         fixed = view.ranges.get(quantity)
         frame = self.window.frame
-        lo, hi = layer.value_range(quantity, frame.values if frame is not None else None)
+        lo, hi = layer.value_range(quantity, *((frame.values, frame.snapshot.state) if frame is not None else ()))
         self.auto_range.setChecked(fixed is None)
         self.range_min.setValue(lo)
         self.range_max.setValue(hi)
@@ -211,15 +211,14 @@ class OverlaySettings(QWidget):
 
     def set_colormap(self, quantity: str, name: str) -> None:
         """Colour map of one quantity (a name from ``COLORMAP_NAMES``, ``_r`` reverses it)."""
-        layer = self.window.overlay
         colormap_for(quantity, {quantity: name})  # refuses unknown names before anything changes
-        layer.project.view.colormaps[quantity] = name
+        self.window.twin.project.view.colormaps[quantity] = name
         self._rebuild_field_of(quantity)
         self.window.refresh_now()
 
     def set_range(self, quantity: str, value_range: tuple[float, float] | None) -> None:
         """Fixed colour range of one quantity, or None for the automatic range."""
-        view = self.window.overlay.project.view
+        view = self.window.twin.project.view
         if value_range is None:
             view.ranges.pop(quantity, None)
         else:
@@ -298,7 +297,6 @@ class OverlayPanels:
 
     settings: OverlaySettings
     settings_dock: object
-    legend: legend.OverlayLegend
     alarms: alarm_panel.AlarmPanel
     marker_clicks: MarkerClicks
     save_action: QAction
@@ -308,15 +306,12 @@ def install(window) -> OverlayPanels:
     settings = OverlaySettings(window)
     dock = window.add_dock("Overlay settings", settings, Qt.DockWidgetArea.RightDockWidgetArea)
     dock.hide()
-    card = legend.OverlayLegend(window)
     alarms = alarm_panel.install(window)
 
     def on_twin(twin) -> None:
         settings.set_twin(twin)
-        card.sync(None)
 
     def on_frame(frame) -> None:
-        card.sync(frame.values)
         settings.sync()
 
     window.twin_opened.connect(on_twin)
@@ -335,4 +330,4 @@ def install(window) -> OverlayPanels:
     save_action.setEnabled(False)
     menu.addSeparator()
     menu.addAction(alarms.show_action)
-    return OverlayPanels(settings, dock, card, alarms, MarkerClicks(window), save_action)
+    return OverlayPanels(settings, dock, alarms, MarkerClicks(window), save_action)

@@ -19,6 +19,7 @@ only touched when the whole import succeeded, so a failed or cancelled import le
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolBar
@@ -27,9 +28,11 @@ from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerErr
 from twinviewer.core.session import LoadedRecording
 from twinviewer.ui.chains import DROP_RECORDINGS
 from twinviewer.ui.charts import ChartsPanel
-from twinviewer.ui.import_dialog import ImportDialog
 from twinviewer.ui.tasks import Task, run_task
 from twinviewer.ui.timeline import TimelineBar
+
+if TYPE_CHECKING:  # the import dialog (and its CSV machinery) loads when first used
+    from twinviewer.ui.import_dialog import ImportDialog
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -208,6 +211,8 @@ class RecordingPanel:
         if needs_mapping(paths):
             source = next(iter(self._recording_sources()), None)
             try:
+                from twinviewer.ui.import_dialog import ImportDialog
+
                 dialog = ImportDialog(paths, window.twin.project, source, window)
             except TwinViewerError as exc:
                 window.show_error(f"Cannot import {recording_name(paths)}", str(exc))
