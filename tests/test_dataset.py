@@ -4,6 +4,7 @@ by DuckDB as they are, queried with `twinviewer query`, summaries rebuilt on fir
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -129,6 +130,25 @@ def test_alarms_over_a_long_range_see_the_spike(written, monkeypatch):
     tracker.rescan(dataset)
     onsets = [a.onset_t for a in tracker.history()]
     assert len(onsets) == 1 and abs(onsets[0] - (T0 + STEP * 30_000)) < 3600  # the one-sample spike to 500
+
+    # Sensors that stay within their limits are skipped after one look at the coarsest level; the alarms
+    # are the same as from reading every sensor (a view of the dataset without that shortcut).
+    class EverySensor:
+        def __getattr__(self, name):
+            if name == "value_ranges":
+                raise AttributeError(name)
+            return getattr(dataset, name)
+
+    sensors += [Sensor(id="B", quantity="pressure", part="p", position=(0, 0, 0),
+                       thresholds={"alarm_high": 1e9, "warning_low": -1e9}),
+                Sensor(id="B2", quantity="pressure", part="p", position=(0, 0, 0), thresholds={})]
+    quick, slow = AlarmTracker(sensors), AlarmTracker(sensors)
+    quick.rescan(dataset)
+    slow.rescan(EverySensor())
+    assert [(a.sensor_id, a.onset_t, a.cleared_t) for a in quick.history()] == \
+        [(a.sensor_id, a.onset_t, a.cleared_t) for a in slow.history()] and len(quick.history()) == 1
+    assert quick._tracks["B"].horizon == dataset.time_range()[1]  # seen up to its last sample
+    assert AlarmTracker(sensors)._quiet_sensors(dataset, math.inf) == {"B", "B2"}
 
 
 def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp_path):

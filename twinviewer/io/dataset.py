@@ -992,6 +992,33 @@ class ParquetDataset(HistorySource):
             result = {known[j]: episodes for j, episodes in zip(leaving.tolist(), found, strict=True)}
         return {s: result.get(s, []) for s in limits}
 
+    def value_ranges(self, sensor_ids: Sequence[str], t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest value of each sensor over the coarsest summary buckets that cover
+        ``[t0, t1]`` (a bound, possibly over a little more than the range; NaN when unknown)."""
+        n = len(sensor_ids)
+        lows, highs = np.full(n, np.nan), np.full(n, np.nan)
+        if self._range is None or not self.levels or n == 0:
+            return lows, highs
+        lo, hi = max(t0, self._range[0]), min(t1, self._range[1])
+        if hi < lo:
+            return lows, highs
+        coarse = max(self.levels)
+        arrays = self.levels[coarse]
+        b0 = max(int(math.floor((lo - self.origin) / coarse)), 0)
+        b1 = min(int(math.floor((hi - self.origin) / coarse)) + 1, arrays["count"].shape[1])
+        rows = np.array([self._public.get(s, -1) for s in sensor_ids], dtype=np.intp)
+        known = rows >= 0
+        if b1 <= b0 or not known.any():
+            return lows, highs
+        vmin = np.asarray(arrays["min"][:, b0:b1])[rows[known]]
+        vmax = np.asarray(arrays["max"][:, b0:b1])[rows[known]]
+        with np.errstate(invalid="ignore"):
+            lows[known] = np.fmin.reduce(vmin, axis=1, initial=np.inf)
+            highs[known] = np.fmax.reduce(vmax, axis=1, initial=-np.inf)
+        empty = ~np.isfinite(lows) | ~np.isfinite(highs)
+        lows[empty], highs[empty] = np.nan, np.nan
+        return lows, highs
+
     def samples_between(self, sensor_id: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of one sensor with ``t0 <= t <= t1`` (reads every row group of the range)."""
         code = self._public.get(sensor_id)
