@@ -31,6 +31,7 @@ Not thread-safe: use it from the thread that runs the session step (the UI threa
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import math
@@ -337,9 +338,8 @@ class AlarmTracker:
         if alarm.alarm_id in self._by_id:  # same sensor, limit and onset: already known
             return
         self._by_id[alarm.alarm_id] = alarm
-        if self._alarms and self._alarms[-1].onset_t > alarm.onset_t:
-            self._alarms.append(alarm)
-            self._alarms.sort(key=lambda a: (a.onset_t, a.sensor_id, a.limit))
+        if self._alarms and self._alarms[-1].onset_t > alarm.onset_t:  # in place: a rescan adds thousands
+            bisect.insort(self._alarms, alarm, key=lambda a: (a.onset_t, a.sensor_id, a.limit))
         else:
             self._alarms.append(alarm)
         self.version += 1
