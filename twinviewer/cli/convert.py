@@ -25,9 +25,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timezone",
                         help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
     parser.add_argument("--layout", choices=["auto", "wide", "long"], help="CSV layout (default: detected)")
-    parser.add_argument("--chunk-mb", type=float, default=64.0, metavar="MB",
+    parser.add_argument("--chunk-mb", type=float, default=32.0, metavar="MB",
                         help="CSV inputs larger than this are converted to a dataset piece by piece, in bounded "
-                        "memory (default: 64)")
+                        "memory (default: 32)")
 
 
 def run(args) -> int:

@@ -26,7 +26,7 @@ from twinviewer.io.adapters import nab_events
 from twinviewer.io.dataset import DatasetWriter
 from twinviewer.io.importers import import_recording
 
-STREAM_CHUNK_BYTES = 64 * 1024 * 1024
+STREAM_CHUNK_BYTES = 32 * 1024 * 1024
 """Size of one piece of a CSV file read at a time (its rows are held in memory while it is written)."""
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
