@@ -9,22 +9,11 @@ APT_PACKAGES := xvfb xauth libegl1 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dr
 .PHONY: run test test-fast test-core lint bench system-deps venv demo-assets clean
 
 # The core, io and sources tests also run in .venv-core, which has no PySide6, VTK or pyvista: proof that the
-# lower layers need none of them (docs/architecture.md). CORE_PACKAGES = the dependencies of pyproject.toml
-# those layers use, plus the test tools they need.
+# lower layers need none of them (docs/architecture.md). tests/core_env.py derives what it installs (the
+# dependencies of pyproject.toml minus the Qt/VTK ones) and which test modules it runs (those that import no
+# Qt or VTK), so neither list is kept by hand.
 CORE_VENV ?= .venv-core
 CORE_PY := $(CORE_VENV)/bin/python
-CORE_PACKAGES := "numpy>=1.24" "scipy>=1.10" "pydantic>=2.5" "tomli-w>=1.0" "tomlkit>=0.12" "trimesh>=4.0" \
-	"networkx>=3.0" "lxml>=4.9" "pyarrow>=14" "paho-mqtt>=2.0" "asyncua>=1.1" "fast-simplification>=0.1.7" \
-	"orjson>=3.9" \
-	"platformdirs>=3.0" "pillow>=9.0" "DracoPy>=1.3" "cascadio>=0.0.13" \
-	"pytest>=8" "duckdb>=1.0" "cryptography>=41"
-CORE_TESTS := tests/test_layers.py tests/test_store.py tests/test_clock.py tests/test_session.py \
-	tests/test_overlay.py tests/test_field.py tests/test_alarms.py tests/test_journal.py \
-	tests/test_simulation.py tests/test_scenarios.py tests/test_import.py tests/test_meshes.py \
-	tests/test_obj_reader.py tests/test_gltf_textures.py tests/test_bodies.py tests/test_lod.py \
-	tests/test_mesh_merge.py tests/test_payloads.py tests/test_signals.py tests/test_live_controller.py \
-	tests/test_anomaly.py tests/test_anomaly_track.py tests/test_compare.py tests/test_rul.py \
-	tests/test_time_to_threshold.py tests/test_bookmarks.py tests/test_dataset.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,17 +32,19 @@ run: system-deps venv
 test: system-deps venv lint test-core
 	$(PY) -m pytest -q -p no:cacheprovider
 
-$(CORE_VENV)/.installed: pyproject.toml Makefile
+$(CORE_VENV)/.installed: pyproject.toml Makefile tests/core_env.py
 	$(PYTHON) -m venv $(CORE_VENV)
 	$(CORE_PY) -m pip install -q --upgrade pip
-	$(CORE_PY) -m pip install -q $(CORE_PACKAGES)
+	$(CORE_PY) -m pip install -q "tomli>=2; python_version < '3.11'"
+	$(CORE_PY) tests/core_env.py packages | $(CORE_PY) -m pip install -q -r /dev/stdin
 	$(CORE_PY) -m pip install -q --no-deps -e .
 	touch $@
 
 test-core: $(CORE_VENV)/.installed
 	@$(CORE_PY) -c "import importlib.util as u, sys; found = [m for m in ('PySide6', 'vtkmodules', 'pyvista') \
 		if u.find_spec(m)]; sys.exit(f'$(CORE_VENV) must not have {found}' if found else 0)"
-	$(CORE_PY) -m pytest -q -p no:cacheprovider -W ignore::pytest.PytestConfigWarning $(CORE_TESTS)
+	$(CORE_PY) -m pytest -q -p no:cacheprovider -W ignore::pytest.PytestConfigWarning -m "not gui and not slow" \
+		$$($(CORE_PY) tests/core_env.py tests)
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not gui and not slow"

@@ -10,13 +10,13 @@ from PySide6.QtCore import QSettings
 def new_window(qtbot, tmp_path: Path, size: tuple[int, int] = (1400, 900),
                settings_values: dict | None = None):
     """A shown MainWindow whose QSettings live in ``tmp_path`` (no test touches the user's settings)."""
+    from twinviewer.app import build_window
     from twinviewer.io.keyring_store import SystemKeyring
-    from twinviewer.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     for key, value in (settings_values or {}).items():
         settings.setValue(key, value)
-    window = MainWindow(settings=settings, secret_store=SystemKeyring())  # as app.py builds it
+    window = build_window(settings=settings, secret_store=SystemKeyring())  # as app.py builds it
     window.resize(*size)
     qtbot.addWidget(window)
     window.show()

@@ -26,6 +26,7 @@ def test_help_lists_the_commands():
         assert command in result.stdout
 
 
+@pytest.mark.vtk
 def test_render_the_demo_offscreen(tmp_path):
     out = tmp_path / "demo.png"
     result = run("render", str(DEMO_PROJECT), "--out", str(out), "--size", "640x400", "--view", "front")
@@ -36,6 +37,7 @@ def test_render_the_demo_offscreen(tmp_path):
     assert image.std() > 20, "the render is not blank"
 
 
+@pytest.mark.vtk
 def test_render_hides_a_part(tmp_path):
     full, hidden = tmp_path / "full.png", tmp_path / "hidden.png"
     assert run("render", str(DEMO_PROJECT), "--out", str(full), "--size", "320x200").returncode == 0
@@ -46,6 +48,7 @@ def test_render_hides_a_part(tmp_path):
     assert (np.abs(a - b).sum(axis=2) > 30).mean() > 0.005
 
 
+@pytest.mark.vtk
 def test_render_a_section(tmp_path):
     from twinviewer.cli import main
 
@@ -68,6 +71,7 @@ def test_render_a_section(tmp_path):
     (b"not a mesh at all", "thing.xyz"),
     (b"[asset\nname = 1\n", "broken.twin.toml"),
 ])
+@pytest.mark.vtk
 def test_bad_input_is_one_line_and_exit_2(tmp_path, content, name):
     bad = tmp_path / name
     bad.write_bytes(content)
@@ -79,6 +83,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, content, name):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.vtk
 def test_missing_file_and_bad_options(tmp_path):
     result = run("render", str(tmp_path / "nope.glb"), "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2 and "no such file" in result.stderr

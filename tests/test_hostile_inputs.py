@@ -59,6 +59,7 @@ def _check(cases: list[Case], results: dict[str, dict]) -> None:
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.vtk
 def test_hostile_model_files_are_refused_or_warned_fast_in_bounded_memory(tmp_path):
     cases = mesh_cases(tmp_path / "models")
     _check(cases, _run(cases, tmp_path))

@@ -4,7 +4,10 @@ files made here for the formats the shared data lacks, and one test per kind of 
 from __future__ import annotations
 
 import json
+import os
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -155,15 +158,17 @@ def test_step_file_that_explodes_is_refused_quickly(shared_data):
     assert "GLB/STL" in str(info.value)
 
 
-def test_step_timeout_from_environment(shared_data, monkeypatch):
+def test_step_timeout_from_environment(shared_data, monkeypatch, tmp_path):
     pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))  # no cached conversion to fall back on
     monkeypatch.setenv("TWINVIEWER_STEP_TIMEOUT", "0.01")
     with pytest.raises(MeshLoadError, match="longer than 0.01 s"):
         load_model_file(shared_data / "meshes/step/featuretype.STEP")
 
 
-def test_step_conversion_is_cancelled(shared_data):
+def test_step_conversion_is_cancelled(shared_data, monkeypatch, tmp_path):
     pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path))  # no cached conversion to fall back on
     calls = []
 
     def cancel() -> bool:
@@ -172,6 +177,36 @@ def test_step_conversion_is_cancelled(shared_data):
 
     with pytest.raises(CancelledError):
         load_model_file(shared_data / "meshes/step/featuretype.STEP", cancel=cancel)
+
+
+def test_step_conversion_is_cached_by_content(shared_data, monkeypatch, tmp_path):
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
+    monkeypatch.setenv("TWINVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    copy = tmp_path / "bracket.step"
+    copy.write_bytes((shared_data / "meshes/step/featuretype.STEP").read_bytes())
+    first = load_model_file(copy)
+    entries = list((tmp_path / "cache" / "step-glb").glob("*.glb"))
+    assert len(entries) == 1
+    # a second open does not convert: a converter that cannot run in 0.01 s is not needed
+    monkeypatch.setenv("TWINVIEWER_STEP_TIMEOUT", "0.01")
+    again = load_model_file(copy)
+    assert again.n_triangles == first.n_triangles and _names(again) == _names(first)
+    # a damaged entry is converted anew (and the edited file is a new entry, not the stale mesh)
+    entries[0].write_bytes(b"not a glb")
+    monkeypatch.delenv("TWINVIEWER_STEP_TIMEOUT")
+    assert load_model_file(copy).n_triangles == first.n_triangles
+    copy.write_bytes(copy.read_bytes().replace(b"featuretype", b"renamed_part", 1))
+    load_model_file(copy)
+    assert len(list((tmp_path / "cache" / "step-glb").glob("*.glb"))) == 2
+
+
+def test_step_worker_does_not_pay_for_trimesh():
+    pytest.importorskip("cascadio")  # the optional STEP reader (extra "step")
+    code = ("import sys; from twinviewer.io.step_worker import _load_converter; "
+            "converter = _load_converter(); print(callable(converter), 'trimesh' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    assert done.stdout.split() == ["True", "False"], done.stderr
 
 
 def test_step_without_cascadio_names_the_extra(shared_data, monkeypatch):

@@ -13,6 +13,8 @@ from twinviewer.cli import main
 from twinviewer.core.colormaps import colormap_table
 from twinviewer.core.overlay import Status
 
+pytestmark = pytest.mark.vtk  # every test renders
+
 INCIDENT = DEMO_PROJECT.parent / "recordings" / "incident.parquet"
 SIZE = (640, 400)
 

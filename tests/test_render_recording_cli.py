@@ -33,6 +33,7 @@ def face_of_right(path: Path) -> np.ndarray:
     return image[int(h * 0.45):int(h * 0.55), int(w * 0.68):int(w * 0.78)].reshape(-1, 3).mean(axis=0)
 
 
+@pytest.mark.vtk
 def test_two_times_differ_where_a_sensor_goes_into_alarm(project_and_recording, tmp_path: Path, capsys):
     project, recording = project_and_recording
     before, after = tmp_path / "before.png", tmp_path / "after.png"
@@ -47,6 +48,7 @@ def test_two_times_differ_where_a_sensor_goes_into_alarm(project_and_recording, 
     assert not normal[0] > normal[1] + 60, f"and not red before: {normal}"
 
 
+@pytest.mark.vtk
 def test_time_outside_the_recording_is_a_clear_error(project_and_recording, tmp_path: Path, capsys):
     project, recording = project_and_recording
     code = main(["render", str(project), "--recording", str(recording), "--time", "+1h", "--out",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.conftest import DEMO_PROJECT
 from twinviewer.cli import main
+
+pytestmark = pytest.mark.vtk  # every test renders
 
 SIZE = (640, 420)
 CAVITATION = "cavitation_suction_throttled"

@@ -77,6 +77,7 @@ def test_report_pdf_has_a_page_per_bookmark_with_a_picture(incident, tmp_path: P
         assert pixels[not_paper].std() > 15
 
 
+@pytest.mark.vtk
 def test_ten_second_clip_at_ten_fps_has_one_hundred_frames(incident, tmp_path: Path, capsys):
     import imageio.v2 as imageio
 

@@ -70,3 +70,27 @@ def test_session_tells_recording_time_selection_and_overlay_changes():
     assert seen == [("recording", "run 1"), ("time", 100.0), ("time", 101.0), ("selection", "pump"),
                     ("overlay", "value")]
     assert session.selected_part == "pump" and session.overlay_mode == "value"
+
+
+def test_current_session_relays_the_signals_of_whichever_session_is_open():
+    from twinviewer.core.current_session import CurrentSession
+
+    current = CurrentSession()
+    heard: list[tuple[str, object]] = []
+    for name in ("session_changed", "recording_changed", "time_changed", "selection_changed", "overlay_changed"):
+        getattr(current, name).connect(lambda *args, n=name: heard.append((n, args[0] if args else None)))
+    first, second = make_session(), make_session()
+    current.set("twin 1", first)
+    first.select("pump")
+    first.set_overlay_mode("value")
+    current.set("twin 2", second)
+    first.select(None)  # the old session no longer reaches the subscribers
+    store = TimeSeriesStore()
+    store.append_many("TT-1", [100.0, 101.0], [20.0, 21.0])
+    second.set_recording(LoadedRecording(store, name="run 1"))
+    second.tick(0.0)
+    second.attach_history(TimeSeriesStore())  # a history put behind the data is a recording change too
+    assert heard == [("session_changed", first), ("selection_changed", "pump"), ("overlay_changed", "value"),
+                     ("session_changed", second), ("recording_changed", second), ("time_changed", 100.0),
+                     ("recording_changed", second)]
+    assert (current.twin, current.session) == ("twin 2", second)

@@ -38,3 +38,57 @@ def test_selection_and_overlay_mode_go_through_the_session(qtbot, tmp_path):
         assert window.overlay_actions["value"].isChecked()
     finally:
         window.close()
+
+
+def test_app_assembles_the_live_controller_and_the_live_panel_only_shows_it(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from twinviewer.sources.live import LiveController
+    from twinviewer.ui.main_window import MainWindow
+
+    window = new_window(qtbot, tmp_path)  # built by app.build_window, as `twinviewer` builds it
+    try:
+        panel = window.panels["live_panel"]
+        assert isinstance(window.live, LiveController)
+        assert panel.live is window.live and panel.recordings is window.recordings
+        panel.recordings_dir = tmp_path / "journals"  # Live → Recording folder…
+        assert window.live.recordings_dir() == tmp_path / "journals"  # the controller records there
+        assert window.live.password_prompt == panel.ask_password  # it asks through the panel's dialog
+    finally:
+        window.close()
+    bare = MainWindow(settings=QSettings(str(tmp_path / "bare.ini"), QSettings.Format.IniFormat))
+    try:  # the window builds no controller itself: without one it has no Live menu
+        assert bare.panels["live_panel"] is None
+        assert "&Live" not in [a.text() for a in bare.menuBar().actions()]
+    finally:
+        bare.close()
+        bare.deleteLater()
+
+
+def test_panels_subscribe_to_the_sessions_signals(qtbot, tmp_path):
+    window = new_window(qtbot, tmp_path)
+    try:
+        open_and_wait(qtbot, window, demo_project_path())
+        current = window.current
+        assert current.session is window.session and current.twin is window.twin
+        panel_types = {type(p) for p in window.panels.values() if p is not None}
+
+        def panel_subscribers(signal) -> set[str]:
+            owners = {getattr(c, "__self__", None) for c in signal._callbacks}
+            closures = {cell.cell_contents for c in signal._callbacks
+                        for cell in (getattr(c, "__closure__", None) or ()) if hasattr(cell, "cell_contents")}
+            return {type(o).__name__ for o in owners | closures
+                    if type(o) in panel_types or type(o).__module__.startswith("twinviewer.ui.")
+                    and type(o).__name__ != "MainWindow"}
+
+        for name in ("recording_changed", "time_changed", "selection_changed", "overlay_changed"):
+            assert panel_subscribers(getattr(current, name)), name
+        events = window.panels["events_panel"]
+        session = window.session
+        assert events.events  # the demo recording has events: seeking highlights the row at once
+        session.clock.pause()
+        session.clock.seek(events.events[-1].t)
+        session.tick(0.0)  # -> time_changed, before any frame is shown
+        assert events._current == len(events.events) - 1
+    finally:
+        window.close()

@@ -1,5 +1,6 @@
-"""The composition root: builds the QApplication and the main window (with the adapters the core is handed:
-the OS keyring for live sources' passwords) and opens the first twin."""
+"""The composition root, the one place that assembles the application: the QApplication, the adapters (the
+app's settings, the OS keyring for live sources' passwords, the recordings folder), the Qt-free live
+controller (``sources.live.LiveController``) and the main window they are handed to; then the first twin."""
 
 from __future__ import annotations
 
@@ -18,18 +19,33 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
+def build_window(settings=None, secret_store=None):
+    """The main window with its services: ``settings`` (a ``QSettings``; the user's by default) and
+    ``secret_store`` (where remembered passwords live; the OS keyring in :func:`run`). The window's live panel
+    shows the :class:`~twinviewer.sources.live.LiveController` built here; it builds none itself."""
+    from PySide6.QtCore import QSettings
+
+    from twinviewer.io.recordings_folder import RecordingsFolder
+    from twinviewer.sources.live import LiveController
+    from twinviewer.ui.main_window import MainWindow
+
+    settings = settings if settings is not None else QSettings("TwinViewer", "TwinViewer")
+    recordings = RecordingsFolder(settings)
+    live = LiveController(recordings.path, secret_store=secret_store)
+    return MainWindow(settings=settings, secret_store=secret_store, live=live, recordings=recordings)
+
+
 def run(target: str | None = None) -> int:
     """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes."""
     app = create_application()
     from twinviewer.paths import demo_project_path
-    from twinviewer.ui.main_window import MainWindow
     from twinviewer.ui.tasks import stop_all_tasks
 
     app.aboutToQuit.connect(stop_all_tasks)  # whichever way the app quits, no worker thread is left running
 
     from twinviewer.io.keyring_store import SystemKeyring
 
-    window = MainWindow(secret_store=SystemKeyring())  # the OS keyring remembers live sources' passwords
+    window = build_window(secret_store=SystemKeyring())  # the OS keyring remembers live sources' passwords
     window.show()
     if target and target.lower().endswith(".twinbundle"):
         window.open_dropped([Path(target)])  # an incident bundle opens at its saved state

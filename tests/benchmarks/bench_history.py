@@ -122,14 +122,14 @@ def measure_window(folder: Path) -> dict:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from twinviewer.app import build_window
     from twinviewer.io.dataset import ParquetDataset
-    from twinviewer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     sensor_ids = ParquetDataset(folder).sensor_ids
     work = Path(tempfile.mkdtemp())
     project = write_project(work, folder.resolve(), sensor_ids)
-    window = MainWindow(settings=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
+    window = build_window(settings=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
     window.resize(1400, 900)
     window.show()
     shown = []

@@ -54,8 +54,7 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
 
-    from twinviewer.app import create_application
-    from twinviewer.ui.main_window import MainWindow
+    from twinviewer.app import build_window, create_application
 
     app = create_application()
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,7 +64,7 @@ def main() -> int:
         try:
             settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
             settings.setValue("live/recordings_dir", str(folder / "recordings"))
-            window = MainWindow(settings=settings)
+            window = build_window(settings=settings)
             window.resize(1600, 1000)
             window.show()
             window.open_path(live_project(folder, broker.port))

@@ -97,10 +97,10 @@ def bench_twinviewer(app, project: Path, mode: str, size_of: str = "view", close
                      fxaa: bool = True) -> dict:
     from PySide6.QtCore import QSettings
 
-    from twinviewer.ui.main_window import MainWindow
+    from twinviewer.app import build_window
 
     settings = QSettings(str(project.parent / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
+    window = build_window(settings=settings)
     window.show()
     window.open_path(project)
     standins = getattr(window, "standins", None)  # the display stand-in is swapped in after the first frame

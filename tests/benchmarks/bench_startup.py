@@ -30,14 +30,14 @@ from pathlib import Path
 from twinviewer.app import create_application
 app = create_application()
 from twinviewer.paths import demo_project_path
-from twinviewer.ui.main_window import MainWindow
+from twinviewer.app import build_window
 try:
     from twinviewer.ui.tasks import stop_all_tasks
     app.aboutToQuit.connect(stop_all_tasks)  # as twinviewer.app.run does
 except ImportError:  # an older checkout, for a before/after comparison
     pass
 t_imported = time.perf_counter()
-window = MainWindow()
+window = build_window()
 window.resize(1400, 900)
 window.show()
 window.open_path(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_project_path())

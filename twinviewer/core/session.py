@@ -6,7 +6,8 @@ same way: store → values at t → statuses → overlay. Sources only append to
 A session tells what changed through Qt-free signals (:mod:`twinviewer.core.signals`), emitted on the
 thread that made the change (the GUI thread in the app):
 
-- ``recording_changed(session)``: :meth:`set_recording` swapped data in;
+- ``recording_changed(session)``: :meth:`set_recording` swapped data in (or :meth:`attach_history` put a
+  history behind it);
 - ``time_changed(t)``: :meth:`tick` moved to another time;
 - ``selection_changed(part or None)``: :meth:`select` picked a part;
 - ``overlay_changed(mode)``: :meth:`set_overlay_mode` changed what the overlay shows.
@@ -134,6 +135,7 @@ class Session:
         self.sync_range(initial=not self.sources)
         self.overlay.reset()
         self._last_key = None
+        self.recording_changed.emit(self)
 
     def add_events(self, events: list[Event]) -> None:
         self.events = sorted([*self.events, *events], key=lambda e: e.t)

@@ -1,4 +1,4 @@
-"""Where the display stand-ins of big models (``core/lod.py``) are cached between runs."""
+"""Where the display stand-ins of big models (``core/lod.py``) and converted STEP files are cached."""
 
 from __future__ import annotations
 
@@ -14,3 +14,9 @@ def display_cache_folder() -> Path | None:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("twinviewer")) / "display-lods"
+
+
+def converted_step_folder() -> Path | None:
+    """Where STEP/IGES files converted to GLB are cached (next to the stand-ins); None: no cache."""
+    stand_ins = display_cache_folder()
+    return None if stand_ins is None else stand_ins.parent / "step-glb"

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.anomaly import detector_sensors
 from twinviewer.core.anomaly_track import AnomalyTrack
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError
 from twinviewer.core.formatting import format_time
 from twinviewer.core.time_to_threshold import estimate_trend
@@ -181,9 +182,10 @@ class TrainDialog(QDialog):
 
 
 class AnomalyPanel(QObject):
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         super().__init__(window)
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.model = None  # the DetectorModel of the open project (trained or loaded)
         self.task = None
         self.lane = AnomalyLane()
@@ -209,7 +211,7 @@ class AnomalyPanel(QObject):
         if sections is not None:
             sections.append(self.properties_html)
         window.twin_opened.connect(self._twin_opened)
-        window.recording_loaded.connect(self._recording_loaded)
+        current.recording_changed.connect(self._recording_loaded)
         window.frame_shown.connect(self._frame_shown)
         self._sync_actions()
 
@@ -217,11 +219,11 @@ class AnomalyPanel(QObject):
     def _model_file(self):
         from twinviewer.io.anomaly_model import model_path
 
-        twin = self.window.twin
+        twin = self.current.twin
         return model_path(twin.path) if twin is not None and not twin.is_raw_mesh else None
 
     def _sync_actions(self) -> None:
-        session = self.window.session
+        session = self.current.session
         has_data = session is not None and session.has_data
         path = self._model_file()
         self.train_action.setEnabled(has_data)
@@ -268,7 +270,7 @@ class AnomalyPanel(QObject):
             self._score(self.model, session, show_dialog=False)
 
     def _set_track(self, track) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is not None:
             session.anomaly = track
             session.invalidate()
@@ -280,7 +282,7 @@ class AnomalyPanel(QObject):
     # ----- actions ---------------------------------------------------------------------------------------
     def train_dialog(self, key: str | None = None, accept: bool = False) -> TrainDialog | None:
         """Ask for the normal span and train; ``key``/``accept`` let tests drive the dialog."""
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.has_data:
             return None
         clock = session.clock
@@ -293,7 +295,7 @@ class AnomalyPanel(QObject):
 
     def train(self, t0: float, t1: float, show_dialog: bool = True, adapt: bool = False):
         window = self.window
-        session = window.session
+        session = self.current.session
         if session is None or not session.has_data:
             return None
         if t1 <= t0:
@@ -308,7 +310,7 @@ class AnomalyPanel(QObject):
             return AnomalyTrack.train(store, sensors, t0, t1, progress, cancelled, adapt=adapt)
 
         def done(track) -> None:
-            if window.session is not session:
+            if self.current.session is not session:
                 return
             self.model = track.model
             saved = ""
@@ -332,7 +334,7 @@ class AnomalyPanel(QObject):
 
     def score_with_saved(self) -> None:
         path = self._model_file()
-        session = self.window.session
+        session = self.current.session
         if path is None or session is None or not self._load_saved(path):
             return
         self._score(self.model, session, show_dialog=True)
@@ -350,7 +352,7 @@ class AnomalyPanel(QObject):
             return AnomalyTrack.score_store(model, store, progress, cancelled)
 
         def done(track) -> None:
-            if window.session is session and session.store is store:
+            if self.current.session is session and session.store is store:
                 self._set_track(track)
                 window.refresh_now()
                 window.show_status(f"Anomaly detector: {len(track.episodes)} anomaly episode(s) in this recording")
@@ -381,7 +383,7 @@ class AnomalyPanel(QObject):
     def _rul_file(self):
         from twinviewer.io.rul_files import rul_model_path
 
-        twin = self.window.twin
+        twin = self.current.twin
         return rul_model_path(twin.path) if twin is not None and not twin.is_raw_mesh else None
 
     def attach_rul_dialog(self) -> None:
@@ -406,7 +408,7 @@ class AnomalyPanel(QObject):
             return False
         self.rul_model = model
         self._rul_cache = None
-        session = self.window.session
+        session = self.current.session
         missing = [s for s in model.sensors if session is None or not session.store.has(s)]
         note = f"; this recording has no {', '.join(missing[:4])}" if missing else ""
         self.window.show_status(f"Remaining-useful-life model attached ({len(model.sensors)} sensors){note}")
@@ -417,7 +419,7 @@ class AnomalyPanel(QObject):
         """The model's remaining life (cycles = samples) at ``t`` from the history so far, None if it cannot."""
         from twinviewer.core.anomaly import store_matrix
 
-        session = self.window.session
+        session = self.current.session
         model = self.rul_model
         if model is None or session is None or not all(session.store.has(s) for s in model.sensors):
             return None
@@ -431,7 +433,7 @@ class AnomalyPanel(QObject):
 
     # ----- per frame -------------------------------------------------------------------------------------
     def _frame_shown(self, frame) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None:
             return
         track = session.anomaly
@@ -451,7 +453,7 @@ class AnomalyPanel(QObject):
     # ----- time to threshold ----------------------------------------------------------------------------
     def trend(self, sensor, t: float):
         """The trend estimate of one sensor at ``t`` from its history so far (None without data)."""
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.store.has(sensor.id):
             return None
         span = session.store.sensor_time_range(sensor.id)
@@ -473,7 +475,7 @@ class AnomalyPanel(QObject):
     def update_projections(self, t: float) -> None:
         """Dashed projection and 80 % band to the limits in each chart whose sensor trends towards one."""
         self._clear_projections()
-        if self.charts is None or self.window.session is None:
+        if self.charts is None or self.current.session is None:
             return
         for sensor_id, row in self.charts.rows.items():
             estimate = self.trend(row.sensor, t)
@@ -493,7 +495,7 @@ class AnomalyPanel(QObject):
 
     # ----- properties -----------------------------------------------------------------------------------
     def properties_html(self, project, part_name: str) -> str:
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.has_data:
             return ""
         t = session.clock.t
@@ -533,4 +535,4 @@ class AnomalyPanel(QObject):
 
 
 def install(window) -> AnomalyPanel:
-    return AnomalyPanel(window)
+    return AnomalyPanel(window, window.current)

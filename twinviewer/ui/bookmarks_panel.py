@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.bookmarks import Bookmark, merge_bookmarks
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.events import Event
 from twinviewer.core.formatting import format_duration, format_time
@@ -142,9 +143,10 @@ class _TrackClicks(QObject):
 class BookmarksPanel(QWidget):
     COLUMNS = ("Time", "Length", "Title", "Author", "Parts")
 
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         super().__init__(window)
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.bookmarks: list[Bookmark] = []
         self.sidecar: Path | None = None
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -190,7 +192,7 @@ class BookmarksPanel(QWidget):
         return self.bookmarks[rows[0].row()] if rows else None
 
     def _update_buttons(self) -> None:
-        has_data = self.window.session is not None and self.window.session.has_data
+        has_data = self.current.session is not None and self.current.session.has_data
         chosen = self.selected() is not None
         self.add_button.setEnabled(has_data)
         self.merge_button.setEnabled(has_data)
@@ -232,7 +234,7 @@ class BookmarksPanel(QWidget):
                                     "(Data → Export recording…, then open it, to keep them)")
             return
         try:
-            write_bookmarks_file(self.sidecar, self.bookmarks, self.window.session.recording_name)
+            write_bookmarks_file(self.sidecar, self.bookmarks, self.current.session.recording_name)
         except TwinViewerError as exc:
             self.window.show_error("Bookmarks not saved", str(exc))
 
@@ -249,7 +251,7 @@ class BookmarksPanel(QWidget):
 
     def _sync_timeline(self) -> None:
         """Bookmarks as events of kind "bookmark" on the timeline's event lane (a new list: it redraws)."""
-        session = self.window.session
+        session = self.current.session
         if session is None:
             return
         others = [e for e in session.events if e.kind != BOOKMARK_KIND]
@@ -266,11 +268,11 @@ class BookmarksPanel(QWidget):
 
     # ----- creating --------------------------------------------------------------------------------
     def _now(self) -> float | None:
-        session = self.window.session
+        session = self.current.session
         return session.clock.t if session is not None and session.has_data else None
 
     def _part_names(self) -> set[str] | None:
-        return set(self.window.scene.parts) if self.window.twin is not None else None
+        return set(self.window.scene.parts) if self.current.twin is not None else None
 
     def create(self, t: float, title: str, *, t_end: float | None = None, text: str = "", author: str | None = None,
                parts: list[str] | None = None, sensors: list[str] | None = None, keep_camera: bool = True,
@@ -278,7 +280,7 @@ class BookmarksPanel(QWidget):
         """Add a bookmark (no dialog) and save the sidecar."""
         from twinviewer.render.incident_render import camera_state
 
-        camera = camera_state(self.window.scene) if keep_camera and self.window.twin is not None else None
+        camera = camera_state(self.window.scene) if keep_camera and self.current.twin is not None else None
         bookmark = Bookmark(t=t, t_end=t_end, title=title, text=text,
                             author=default_author() if author is None else author, parts=list(parts or []),
                             sensors=list(sensors or []), camera=camera, origin=origin)
@@ -299,7 +301,7 @@ class BookmarksPanel(QWidget):
             self.window.show_status("Open a recording first: a bookmark marks a time in it")
             return None
         if parts is None:
-            selected = self.window.scene.selected if self.window.twin is not None else None
+            selected = self.window.scene.selected if self.current.twin is not None else None
             parts = [selected] if selected else []
         dialog = BookmarkDialog(self.window, t, t_end=t_end, title=title, text=text, parts=parts,
                                 author=default_author(), known_parts=self._part_names())
@@ -325,9 +327,9 @@ class BookmarksPanel(QWidget):
         """From an event (a labelled window, an anomaly episode): its time or span and its sensor."""
         parts = []
         sensors = [event.sensor] if event.sensor else []
-        if event.sensor and self.window.twin is not None:
+        if event.sensor and self.current.twin is not None:
             try:
-                parts = [self.window.twin.project.sensor(event.sensor).part]
+                parts = [self.current.twin.project.sensor(event.sensor).part]
             except (KeyError, ValueError, TwinViewerError):
                 parts = []
         self.add_dialog(event.t, t_end=event.t_end, title=event.label or event.kind, parts=parts, sensors=sensors,
@@ -387,23 +389,23 @@ class BookmarksPanel(QWidget):
     def restore(self, bookmark: Bookmark | None) -> None:
         """Time, camera and selection as the bookmark saved them."""
         window = self.window
-        if bookmark is None or window.session is None:
+        if bookmark is None or self.current.session is None:
             return
-        window.session.clock.pause()
-        window.session.clock.seek(bookmark.t)
+        self.current.session.clock.pause()
+        self.current.session.clock.seek(bookmark.t)
         if bookmark.camera is not None:
             from twinviewer.render.incident_render import apply_camera
 
             apply_camera(window.scene, bookmark.camera)
             window.parallel_action.setChecked(bookmark.camera.parallel)
         part = bookmark.selected_part
-        window.select_part(part if window.twin is not None and part in window.scene.parts else None)
+        window.select_part(part if self.current.twin is not None and part in window.scene.parts else None)
         window.refresh_now()
         window.show_status(f"Bookmark “{bookmark.title}” at {format_time(bookmark.t)}")
 
     # ----- timeline menu ---------------------------------------------------------------------------
     def timeline_menu(self, menu, t: float) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.has_data:
             return
         menu.addSeparator()
@@ -444,12 +446,12 @@ def _add_event_list_menu(panel: BookmarksPanel, events_panel) -> None:
 
 
 def install(window) -> BookmarksPanel:
-    panel = BookmarksPanel(window)
+    panel = BookmarksPanel(window, window.current)
     window.bookmarks_dock = window.add_dock("Bookmarks", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     window.tabifyDockWidget(window.sensors_dock, window.bookmarks_dock)  # a tab beside the sensor list
     window.sensors_dock.raise_()
     window.twin_opened.connect(panel.on_twin_opened)
-    window.recording_loaded.connect(panel.on_recording_loaded)
+    window.current.recording_changed.connect(panel.on_recording_loaded)
     menu = window.menu("&Review")
     add = QAction("Add &bookmark…", window)
     add.setShortcut(QKeySequence("Ctrl+B"))

@@ -25,7 +25,7 @@ import pyqtgraph as pg
 
 from twinviewer.core.formatting import format_number
 from twinviewer.core.overlay import Status
-from twinviewer.ui.charts import (
+from twinviewer.ui.chart_style import (
     AXIS_WIDTH,
     CURSOR_COLOUR,
     ENVELOPE_COLOUR,

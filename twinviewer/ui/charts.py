@@ -18,7 +18,6 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -31,19 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.overlay import Status
-
 QUERY_INTERVAL_S = 0.1
-ROW_HEIGHT = 136
-AXIS_WIDTH = 58
-FAR = float("inf")  # an open-ended threshold band; clipped to the view in ChartRow.fit_values
-LINE_COLOUR = QColor(31, 78, 140)
-ENVELOPE_COLOUR = QColor(31, 78, 140, 90)
-CURSOR_COLOUR = QColor(20, 40, 80)
 SPANS = (("1 min", 60.0), ("5 min", 300.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 6 * 3600.0),
          ("1 day", 86400.0), ("All", 0.0))
-STATUS_TEXT_COLOUR = {Status.NORMAL: "#1d5e2c", Status.WARNING: "#7a5200", Status.ALARM: "#9b1c12",
-                      Status.STALE: "#555555", Status.NO_DATA: "#888888", Status.ANOMALOUS: "#6c2a8a"}
 
 if TYPE_CHECKING:
     from twinviewer.ui.chart_row import ChartRow

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.compare import SensorChange, compare_moments, relative_changes
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError
 from twinviewer.core.formatting import format_number, format_time
 
@@ -90,9 +91,10 @@ class _MomentPicker(QWidget):
 
 
 class ComparePanel(QWidget):
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         super().__init__(window)
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.layer = None
         self.rows: list[SensorChange] = []
         self.other_store = None
@@ -144,7 +146,7 @@ class ComparePanel(QWidget):
     # ----- inputs ----------------------------------------------------------------------------------
     def refill(self) -> None:
         """Bookmarks and sensible default times: A = the loop start or the recording start, B = now."""
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.has_data:
             return
         panel = self.window.panels.get("bookmarks_panel")
@@ -172,7 +174,7 @@ class ComparePanel(QWidget):
         from twinviewer.io.incident import import_recording_for
         from twinviewer.ui.tasks import run_task
 
-        twin = self.window.twin
+        twin = self.current.twin
 
         def done(result) -> None:
             store, _report = result
@@ -197,14 +199,14 @@ class ComparePanel(QWidget):
     # ----- result ----------------------------------------------------------------------------------
     def compare(self, t_a: float | None = None, t_b: float | None = None) -> list[SensorChange]:
         window = self.window
-        session = window.session
+        session = self.current.session
         if session is None or not session.has_data:
             window.show_status("Open a recording first")
             return []
         t_a = self.a.time() if t_a is None else t_a
         t_b = self.b.time() if t_b is None else t_b
         store_b = self.other_store if self.other_store is not None else session.store
-        self.rows = compare_moments(window.twin.project.sensors, session.store, t_a, store_b, t_b)
+        self.rows = compare_moments(self.current.twin.project.sensors, session.store, t_a, store_b, t_b)
         self._fill_table()
         where = f" in {self.other_name}" if self.other_store is not None else ""
         top = next((r for r in self.rows if math.isfinite(r.delta)), None)
@@ -238,7 +240,7 @@ class ComparePanel(QWidget):
 
     def _apply_colours(self) -> None:
         window = self.window
-        if not self.rows or window.twin is None:
+        if not self.rows or self.current.twin is None:
             return
         if not self.colour_box.isChecked():
             self.clear_colours()
@@ -248,8 +250,8 @@ class ComparePanel(QWidget):
         if self.layer is None:
             self._previous_overlay = window.overlay.mode if window.overlay is not None else None
             window.set_overlay_mode("off")
-            self.layer = CompareLayer(window.scene, window.twin.project, draw_scalar_bar=True)
-        limit = self.layer.show(relative_changes(window.twin.project.sensors, self.rows), self.field_box.isChecked())
+            self.layer = CompareLayer(window.scene, self.current.twin.project, draw_scalar_bar=True)
+        limit = self.layer.show(relative_changes(self.current.twin.project.sensors, self.rows), self.field_box.isChecked())
         window.show_status(f"Coloured by B − A: blue fell, red rose, full colour at ±{limit * 100:.1f} % of scale")
         window.viewer.request_render()
 
@@ -272,7 +274,7 @@ class ComparePanel(QWidget):
 
 
 def install(window) -> ComparePanel:
-    panel = ComparePanel(window)
+    panel = ComparePanel(window, window.current)
     from PySide6.QtWidgets import QDockWidget
 
     dock = window.add_dock("Compare", panel, Qt.DockWidgetArea.BottomDockWidgetArea)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.event_list import collect_events, crossing_events, next_event, previous_event
 from twinviewer.core.formatting import format_time
 from twinviewer.core.time_to_threshold import format_duration
@@ -32,9 +33,12 @@ COLUMNS = ("Time", "Kind", "Event", "Sensor")
 
 
 class EventsPanel(QObject):
-    def __init__(self, window):
+    """Shows the events of ``current``'s session; ``window`` gives the dock, the menu and the status bar."""
+
+    def __init__(self, window, current: CurrentSession):
         super().__init__(window)
         self.window = window
+        self.current = current
         self.events: list = []
         self._key: tuple | None = None
         self._built_at = 0.0
@@ -67,14 +71,15 @@ class EventsPanel(QObject):
         self.previous_action.setShortcut(QKeySequence("Ctrl+["))
         self.next_action = menu.addAction("&Next event", self.next)
         self.next_action.setShortcut(QKeySequence("Ctrl+]"))
-        window.recording_loaded.connect(lambda _s: self.rebuild(force=True))
-        window.twin_opened.connect(lambda _t: self.rebuild(force=True))
-        window.frame_shown.connect(self._frame_shown)
+        current.session_changed.connect(lambda _s: self.rebuild(force=True))
+        current.recording_changed.connect(lambda _s: self.rebuild(force=True))
+        current.time_changed.connect(self._time_changed)
+        window.frame_shown.connect(self._frame_shown)  # at most 10 Hz: new events of live data
         self.rebuild(force=True)
 
     # ----- contents --------------------------------------------------------------------------------------
     def rebuild(self, force: bool = False) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None:
             key = None
         else:
@@ -114,7 +119,7 @@ class EventsPanel(QObject):
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
-        session = self.window.session
+        session = self.current.session
         t = session.clock.t if session is not None else 0.0
         has_previous = previous_event(self.events, t) is not None
         has_next = next_event(self.events, t) is not None
@@ -124,7 +129,10 @@ class EventsPanel(QObject):
 
     def _frame_shown(self, frame) -> None:
         self.rebuild()
-        self._highlight(frame.t)
+        self._time_changed(frame.t)
+
+    def _time_changed(self, t: float) -> None:
+        self._highlight(t)
         self._sync_buttons()
 
     def _highlight(self, t: float) -> None:
@@ -147,7 +155,7 @@ class EventsPanel(QObject):
 
     # ----- navigation -------------------------------------------------------------------------------------
     def go_to(self, index: int) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None or not 0 <= index < len(self.events):
             return
         session.clock.pause()
@@ -157,14 +165,14 @@ class EventsPanel(QObject):
         self.window.show_status(f"{format_time(event.t)}: {event.kind}: {event.label}")
 
     def next(self) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is not None:
             index = next_event(self.events, session.clock.t)
             if index is not None:
                 self.go_to(index)
 
     def previous(self) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is not None:
             index = previous_event(self.events, session.clock.t)
             if index is not None:
@@ -172,4 +180,4 @@ class EventsPanel(QObject):
 
 
 def install(window) -> EventsPanel:
-    return EventsPanel(window)
+    return EventsPanel(window, window.current)

@@ -18,12 +18,14 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import TwinViewerError
 
 
 class HistoryPanel:
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.shown_status = ""
         menu = window.menu("&Data")
         self.open_folder_action = menu.addAction("Open &dataset folder…", self.open_folder_dialog)
@@ -37,7 +39,7 @@ class HistoryPanel:
         self._update_menu()
 
     def _update_menu(self) -> None:
-        twin = self.window.twin
+        twin = self.current.twin
         self.open_folder_action.setEnabled(twin is not None)
         self.connect_action.setEnabled(twin is not None and bool(getattr(twin.project, "history", None)))
 
@@ -71,22 +73,21 @@ class HistoryPanel:
         from twinviewer.sources.postgres import open_history
 
         window = self.window
-        if window.twin is None or window.session is None or not window.twin.project.history:
+        if self.current.twin is None or self.current.session is None or not self.current.twin.project.history:
             return
-        config = window.twin.project.history[0]
+        config = self.current.twin.project.history[0]
         live = window.panels.get("live_panel")
         try:
-            history = open_history(config, window.twin.project, getattr(live, "ask_password", None))
+            history = open_history(config, self.current.twin.project, getattr(live, "ask_password", None))
         except TwinViewerError as exc:
             window.show_error("Cannot connect the history", str(exc))
             return
-        session = window.session
-        session.attach_history(history, name=config.name or config.table)
-        window.recording_loaded.emit(session)
+        session = self.current.session
+        session.attach_history(history, name=config.name or config.table)  # -> recording_changed
         window.show_status(f"History: connecting to {config.describe()}…")
 
     def _frame_shown(self, _frame) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None:
             return
         status = getattr(session.store, "status", "") or ""
@@ -97,4 +98,4 @@ class HistoryPanel:
 
 
 def install(window) -> HistoryPanel:
-    return HistoryPanel(window)
+    return HistoryPanel(window, window.current)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.bookmarks import ViewState
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError
 from twinviewer.ui.bookmarks_panel import BOOKMARK_KIND
 
@@ -45,7 +46,7 @@ def current_state(window) -> ViewState:
     """What the window shows now: time, camera, overlay, labels and selection."""
     from twinviewer.render.incident_render import camera_state
 
-    session = window.session
+    session = window.current.session
     t = session.clock.t if session is not None and session.has_data else None
     overlay = window.overlay.mode if window.overlay is not None else "status"
     labels = window.overlay.labels if window.overlay is not None else None
@@ -57,7 +58,7 @@ def apply_state(window, state: ViewState) -> None:
     """Restore a bundle's view state in the window (after its recording is loaded)."""
     from twinviewer.render.incident_render import apply_camera
 
-    session = window.session
+    session = window.current.session
     if session is None:
         return
     if state.overlay:
@@ -82,7 +83,7 @@ class _WindowChooser(QWidget):
 
     def __init__(self, window):
         super().__init__()
-        session = window.session
+        session = window.current.session
         start, end = session.store.time_range()
         loop = getattr(session.clock, "loop", None)
         t0, t1 = loop if loop else (start, end)
@@ -186,8 +187,9 @@ class ExportDialog(QDialog):
 
 
 class IncidentActions:
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.task = None
         self.process: QProcess | None = None
         self.progress: QProgressDialog | None = None
@@ -214,13 +216,13 @@ class IncidentActions:
             file_menu.insertAction(window.quit_action, action)
         file_menu.insertSeparator(window.quit_action)
         window.twin_opened.connect(lambda _t: self._update())
-        window.recording_loaded.connect(self._recording_loaded)
+        current.recording_changed.connect(self._recording_loaded)
         self._update()
 
     def _update(self) -> None:
-        session = self.window.session
-        ready = (session is not None and session.has_data and self.window.twin is not None
-                 and not self.window.twin.is_raw_mesh)
+        session = self.current.session
+        ready = (session is not None and session.has_data and self.current.twin is not None
+                 and not self.current.twin.is_raw_mesh)
         for action in (self.save_bundle_action, self.report_action, self.video_action):
             action.setEnabled(ready)
 
@@ -240,7 +242,7 @@ class IncidentActions:
     def _default_out(self, suffix: str) -> Path:
         window = self.window
         folder = Path(window.settings.value("last_export_dir", str(Path.home())))
-        stem = Path(window.session.recording_name or window.twin.path.stem).stem.replace("/", "_") or "incident"
+        stem = Path(self.current.session.recording_name or self.current.twin.path.stem).stem.replace("/", "_") or "incident"
         return folder / f"{stem}{suffix}"
 
     def export_dialog(self, kind: str) -> ExportDialog | None:
@@ -274,14 +276,14 @@ class IncidentActions:
         from twinviewer.io.incident import IncidentInputs
 
         window = self.window
-        session = window.session
+        session = self.current.session
         bookmarks_panel = window.panels.get("bookmarks_panel")
-        acks = acks_path(window.twin.path)
+        acks = acks_path(self.current.twin.path)
         events = [e for e in session.events if e.kind != BOOKMARK_KIND]
         anomaly = getattr(session, "anomaly", None)
         if anomaly is not None:
             events = sorted(events + anomaly.events(), key=lambda e: e.t)
-        return IncidentInputs(window.twin, session.store, events,
+        return IncidentInputs(self.current.twin, session.store, events,
                               Path(session.recording_name or "recording").stem, list(session.recording_paths),
                               list(bookmarks_panel.bookmarks) if bookmarks_panel else [],
                               acks if acks.is_file() else None, current_state(window))
@@ -380,7 +382,7 @@ class IncidentActions:
         write_bookmarks_file(bookmarks, bookmarks_between(inputs.bookmarks, *span))
         state = folder / "state.json"
         state.write_text(inputs.state.model_dump_json(), encoding="utf-8")
-        return [str(self.window.twin.path), "--recording", str(recording), "--bookmarks", str(bookmarks),
+        return [str(self.current.twin.path), "--recording", str(recording), "--bookmarks", str(bookmarks),
                 "--state", str(state), "--from", repr(span[0]), "--to", repr(span[1]), "--progress"]
 
     def export_report(self, out: Path, span: tuple[float, float], paper: str = "a4", html: bool = False):
@@ -483,7 +485,7 @@ def install(window) -> IncidentActions:
     from twinviewer.ui import compare_panel
     from twinviewer.ui.chains import DROP_BUNDLE
 
-    actions = IncidentActions(window)
+    actions = IncidentActions(window, window.current)
     actions.compare = compare_panel.install(window)
     window.drop_handlers.add(DROP_BUNDLE, "incident bundle", actions.open_dropped)
     app = QApplication.instance()

@@ -1,8 +1,10 @@
 """Live data in the window: MQTT / OPC UA sources, their status-bar indicators, the Live menu, the journal.
 
-``install(window)`` (listed in ``PANEL_MODULES``) builds a :class:`LivePanel` that
+``install(window)`` (listed in ``PANEL_MODULES``) builds a :class:`LivePanel` that shows the window's
+:class:`~twinviewer.sources.live.LiveController` and its :class:`~twinviewer.io.recordings_folder.
+RecordingsFolder`, both built by ``app.build_window`` (a window built without them has no Live menu). It
 
-- when a twin opens, hands it to a :class:`~twinviewer.sources.live.LiveController` (Qt-free: the sources,
+- when a twin opens, hands it to the controller (Qt-free: the sources,
   the journal ``<recording folder>/<asset>-<UTC time>.journal``, recovery, rates), which starts its
   ``mqtt`` and ``opcua`` sources. Sources stop and the journal closes when another twin opens or the window
   closes;
@@ -29,17 +31,17 @@ from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QWidget
 
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_time
 from twinviewer.core.secrets import PromptAnswer
-from twinviewer.io.journal_files import JOURNAL_SUFFIX, default_recordings_dir
+from twinviewer.io.journal_files import JOURNAL_SUFFIX
+from twinviewer.io.recordings_folder import RecordingsFolder
 from twinviewer.sources.live import LiveController, LiveEntry
 from twinviewer.ui.live_dialogs import RECOVER_INTRO, JournalsDialog, PasswordDialog
 from twinviewer.ui.live_status import SourceIndicator
 
 REFRESH_INTERVAL_MS = 250
-SETTINGS_FOLDER_KEY = "live/recordings_dir"
-SETTINGS_PENDING_KEY = "live/pending_recovery"
 
 
 class _GuiThreadCall(QObject):
@@ -67,11 +69,13 @@ class _GuiThreadCall(QObject):
 class LivePanel(QObject):
     """The window's live-data features; see the module docstring."""
 
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession, live: LiveController, recordings: RecordingsFolder):
         super().__init__(window)
         self.window = window
-        self.live = LiveController(lambda: self.recordings_dir, password_prompt=self.ask_password,
-                                   secret_store=window.secret_store)
+        self.current = current
+        self.live = live
+        self.recordings = recordings
+        live.password_prompt = self.ask_password  # the controller asks; the panel shows the dialog
         self.live.status.connect(lambda text: self.window.show_status(text))  # looked up when emitted
         self.task = None
         self.password_dialog: PasswordDialog | None = None
@@ -98,7 +102,7 @@ class LivePanel(QObject):
         self.timer.timeout.connect(self.refresh_indicators)
         self.timer.start()
         window.twin_opened.connect(self._twin_opened)
-        window.recording_loaded.connect(self._recording_loaded)
+        current.recording_changed.connect(self._recording_loaded)
         window.installEventFilter(self)
 
     @property
@@ -138,7 +142,7 @@ class LivePanel(QObject):
         self._update_menu()
 
     def _update_menu(self) -> None:
-        has_twin = self.window.twin is not None
+        has_twin = self.current.twin is not None
         running = self.running_sources()
         self.connect_action.setEnabled(bool(self.entries) and len(running) < len(self.entries))
         self.disconnect_action.setEnabled(bool(running))
@@ -149,12 +153,11 @@ class LivePanel(QObject):
     # ----- settings --------------------------------------------------------------------------------------
     @property
     def recordings_dir(self) -> Path:
-        value = self.window.settings.value(SETTINGS_FOLDER_KEY, "")
-        return Path(value) if value else default_recordings_dir()
+        return self.recordings.path()
 
     @recordings_dir.setter
     def recordings_dir(self, folder: Path | str) -> None:
-        self.window.settings.setValue(SETTINGS_FOLDER_KEY, str(folder))
+        self.recordings.set(folder)
 
     def choose_recordings_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Folder for live recordings (journals)",
@@ -164,14 +167,10 @@ class LivePanel(QObject):
             self.window.show_status(f"Live sessions are recorded to {folder} (from the next connection)")
 
     def _pending(self) -> list[str]:
-        value = self.window.settings.value(SETTINGS_PENDING_KEY, [])
-        if isinstance(value, str):
-            value = [value]
-        return [v for v in (value or []) if v and Path(v).is_file()]
+        return self.recordings.pending()
 
     def _set_pending(self, paths: list[str]) -> None:
-        self.window.settings.setValue(SETTINGS_PENDING_KEY, sorted(set(paths)))
-        self.window.settings.sync()  # a crash right after must not forget which journals to offer
+        self.recordings.set_pending(paths)
 
     def resolve_pending(self, path: Path) -> None:
         """A recovered journal was loaded or exported (or dismissed): stop offering it."""
@@ -183,7 +182,7 @@ class LivePanel(QObject):
         if not self._checked_crashes:
             self._checked_crashes = True
             self.offer_recovery()
-        self.live.open_twin(twin, self.window.session)
+        self.live.open_twin(twin, self.current.session)
         self._rebuild_strip()
         if self.entries:
             self.connect_all()
@@ -250,7 +249,7 @@ class LivePanel(QObject):
         self._rebuild_strip()
 
     def go_live(self) -> None:
-        session = self.window.session
+        session = self.current.session
         if session is None or not session.sources:
             self.window.show_status("No live source is connected (Live → Connect all).")
             return
@@ -303,7 +302,7 @@ class LivePanel(QObject):
     def show_sources_dialog(self) -> None:
         from twinviewer.ui.source_dialogs import SourcesDialog
 
-        if self.window.twin is None:
+        if self.current.twin is None:
             return
         dialog = SourcesDialog(self, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -314,7 +313,7 @@ class LivePanel(QObject):
     def show_browse_dialog(self) -> None:
         from twinviewer.ui.source_dialogs import BrowseDialog
 
-        if self.window.twin is None:
+        if self.current.twin is None:
             return
         dialog = BrowseDialog(self, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -369,7 +368,7 @@ class LivePanel(QObject):
         window = self.window
         count = self.live.load_journal(path)
         window.refresh_now()
-        span = window.session.store.time_range()
+        span = self.current.session.store.time_range()
         when = f" from {format_time(span[0])} to {format_time(span[1])}" if span else ""
         window.show_status(f"Showing {Path(path).name}: {count:,} samples{when}")
         self.resolve_pending(Path(path))
@@ -400,6 +399,9 @@ class LivePanel(QObject):
         return self.task
 
 
-def install(window) -> LivePanel:
-    """The Live menu, the status-bar indicators, and the live sources of every twin that opens."""
-    return LivePanel(window)
+def install(window) -> LivePanel | None:
+    """The Live menu, the status-bar indicators, and the live sources of every twin that opens: shows the
+    window's live controller (none: no Live menu)."""
+    if window.live is None or window.recordings is None:
+        return None
+    return LivePanel(window, window.current, window.live, window.recordings)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer import __version__
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError, TwinViewerError
 from twinviewer.core.formatting import format_length, format_number, format_time
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
@@ -39,8 +40,10 @@ from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
 from twinviewer.io.lod_cache import display_cache_folder
+from twinviewer.io.recordings_folder import RecordingsFolder
 from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
+from twinviewer.sources.live import LiveController
 from twinviewer.ui.chains import DROP_OPEN_TWIN
 from twinviewer.ui.icons import icon
 from twinviewer.ui.part_tree import PartTree
@@ -52,8 +55,8 @@ from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
 PANEL_INTERVAL_S = 0.1
-# Panels that plug into the window: each module has ``install(window)`` that adds its docks, menu entries
-# and connections to the window's signals (twin_opened, frame_shown, part_selected, recording_loaded).
+# Panels that plug into the window: each module has ``install(window)`` that builds its panel with the
+# window and ``window.current`` (the CurrentSession, whose signals it subscribes to), adds docks and menus.
 PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.recording_panel",
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
@@ -73,12 +76,21 @@ class MainWindow(QMainWindow):
     part_selected = Signal(object)
     recording_loaded = Signal(object)
 
-    def __init__(self, settings: QSettings | None = None, secret_store: SecretStore | None = None):
+    def __init__(self, settings: QSettings | None = None, secret_store: SecretStore | None = None,
+                 live: LiveController | None = None, recordings: RecordingsFolder | None = None):
         super().__init__()
         self.settings = settings or QSettings("TwinViewer", "TwinViewer")
         self.secret_store = secret_store  # where live sources find remembered passwords (app.py: the keyring)
+        # Built by app.build_window; the live panel shows them (without them the window has no Live menu).
+        self.live = live
+        self.recordings = recordings
         self.twin: Twin | None = None
         self.session: Session | None = None
+        # What panels take and subscribe to; its relays reach the window's Qt signals too.
+        self.current = CurrentSession()
+        self.current.recording_changed.connect(self.recording_loaded.emit)
+        self.current.selection_changed.connect(self.part_selected.emit)
+        self.current.overlay_changed.connect(self._check_overlay_action)
         self.overlay: OverlayLayer | None = None
         self.frame: Frame | None = None
         self.task: Task | None = None
@@ -395,7 +407,7 @@ class MainWindow(QMainWindow):
         colours = self._part_colours(twin)
         self.scene.set_model(twin.model, colours, meshes)
         self.session = Session(twin.project, twin.model.part_names)
-        self._wire_session(self.session)
+        self.current.set(twin, self.session)  # its signals now reach the panels and the window
         self.overlay = OverlayLayer(self.scene, self.session.overlay)
         self.frame = None
         self._fill_field_menu()
@@ -426,12 +438,6 @@ class MainWindow(QMainWindow):
         self.viewer.render_now()
         self.standins.start(twin)
         self.twin_opened.emit(twin)
-
-    def _wire_session(self, session: Session) -> None:
-        """The session's changes reach the panels as the window's Qt signals."""
-        session.recording_changed.connect(self.recording_loaded.emit)
-        session.selection_changed.connect(self.part_selected.emit)
-        session.overlay_changed.connect(self._check_overlay_action)
 
     def _part_colours(self, twin: Twin) -> dict[str, tuple[float, float, float]]:
         from twinviewer.core.project import parse_colour
@@ -516,7 +522,7 @@ class MainWindow(QMainWindow):
             self.scene.isolate(name)
         self.show_status(f"Selected {name}" if name else "Nothing selected")
         self.viewer.request_render()
-        self.session.select(name)  # -> part_selected (see _wire_session)
+        self.session.select(name)  # -> part_selected (through self.current)
 
     def sensor_value_texts(self) -> dict[str, str]:
         table = self.sensor_table
@@ -714,7 +720,7 @@ class MainWindow(QMainWindow):
         view = self.twin.project.view
         view.overlay = "field" if mode.startswith("field:") else mode
         view.field_quantity = mode.split(":", 1)[1] if mode.startswith("field:") else view.field_quantity
-        self.session.set_overlay_mode(mode)  # -> the menu's check mark (see _wire_session)
+        self.session.set_overlay_mode(mode)  # -> the menu's check mark (through self.current)
         self.show_status(f"Overlay: {mode.replace('field:', 'surface field of ')}")
 
     def set_label_mode(self, mode: str) -> None:

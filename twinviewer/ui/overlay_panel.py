@@ -316,6 +316,7 @@ def install(window) -> OverlayPanels:
 
     window.twin_opened.connect(on_twin)
     window.frame_shown.connect(on_frame)
+    window.current.overlay_changed.connect(lambda _mode: settings.sync())  # at once, also while paused
 
     menu = window.overlay_menu
     menu.addSeparator()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolBar
 
+from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError, RecordingError, TwinViewerError
 from twinviewer.core.session import LoadedRecording
 from twinviewer.ui.chains import DROP_RECORDINGS
@@ -65,8 +66,9 @@ def recording_name(paths: list[Path]) -> str:
 class RecordingPanel:
     """The window's recording features; see the module docstring."""
 
-    def __init__(self, window):
+    def __init__(self, window, current: CurrentSession):
         self.window = window
+        self.current = current  # the open twin and session, and their signals
         self.task: Task | None = None
         self.last_report = None
         self.report_box: QMessageBox | None = None
@@ -75,8 +77,8 @@ class RecordingPanel:
         self._pending_paths: list[Path] = []
         self._sized = False
 
-        self.timeline = TimelineBar(window.session)
-        self.charts = ChartsPanel(window.session, window.twin.project if window.twin else None)
+        self.timeline = TimelineBar(self.current.session)
+        self.charts = ChartsPanel(self.current.session, self.current.twin.project if self.current.twin else None)
         self.charts_dock = window.add_dock("Charts", self.charts, Qt.DockWidgetArea.BottomDockWidgetArea)
         # A bottom tool bar spans the whole window under every dock: the natural place for a timeline.
         self.timeline_toolbar = QToolBar("Timeline", window)
@@ -88,9 +90,9 @@ class RecordingPanel:
         self._build_menu()
 
         window.twin_opened.connect(self._twin_opened)
-        window.recording_loaded.connect(self._recording_loaded)
+        current.recording_changed.connect(self._recording_loaded)
         window.frame_shown.connect(self._frame_shown)
-        window.part_selected.connect(self.charts.show_part)
+        current.selection_changed.connect(self.charts.show_part)
         window.sensor_table.sensor_activated.connect(self.charts.pin)
         window.properties.sensor_activated.connect(self.charts.pin)
         self.charts.seeked.connect(lambda _t: self.timeline.refresh())
@@ -122,9 +124,8 @@ class RecordingPanel:
         self._update_menu()
 
     def _update_menu(self) -> None:
-        window = self.window
-        has_twin = window.twin is not None
-        has_data = window.session is not None and window.session.has_data
+        has_twin = self.current.twin is not None
+        has_data = self.current.session is not None and self.current.session.has_data
         sources = self._recording_sources()
         for action in (self.open_action,):
             action.setEnabled(has_twin)
@@ -134,15 +135,15 @@ class RecordingPanel:
         self.report_action.setEnabled(self.last_report is not None)
 
     def _recording_sources(self):
-        if self.window.twin is None:
+        if self.current.twin is None:
             return []
         from twinviewer.io.importers import recording_sources
 
-        return recording_sources(self.window.twin.project)
+        return recording_sources(self.current.twin.project)
 
     # ----- window signals ------------------------------------------------------------------------------
     def _twin_opened(self, twin) -> None:
-        session = self.window.session
+        session = self.current.session
         if not self._sized:
             self._sized = True
             QTimer.singleShot(0, self._size_charts_dock)
@@ -204,7 +205,7 @@ class RecordingPanel:
         """Open files as one recording: CSV through the mapping dialog, Parquet and rig folders directly."""
         window = self.window
         paths = [Path(p) for p in paths]
-        if window.twin is None or window.session is None:
+        if self.current.twin is None or self.current.session is None:
             window.show_error("No twin open", "Open a twin project first; its sensors are what a recording's "
                                               "columns are mapped to.")
             return
@@ -213,7 +214,7 @@ class RecordingPanel:
             try:
                 from twinviewer.ui.import_dialog import ImportDialog
 
-                dialog = ImportDialog(paths, window.twin.project, source, window)
+                dialog = ImportDialog(paths, self.current.twin.project, source, window)
             except TwinViewerError as exc:
                 window.show_error(f"Cannot import {recording_name(paths)}", str(exc))
                 return
@@ -229,7 +230,7 @@ class RecordingPanel:
         """Import ``paths`` with ``import_recording(**settings)`` off the GUI thread, then swap it in."""
         from twinviewer.io.importers import import_recording
 
-        project = self.window.twin.project
+        project = self.current.twin.project
         periods = {s.id: s.expected_period_s for s in project.sensors}
         name = recording_name(paths)
 
@@ -247,7 +248,7 @@ class RecordingPanel:
         if not sources:
             return None
         source = sources[0]
-        project = window.twin.project
+        project = self.current.twin.project
         if override_dir is None:
             remembered = window.settings.value(self._folder_key(), "")
             override_dir = remembered or None
@@ -266,13 +267,13 @@ class RecordingPanel:
         return self._run_import(f"Loading {name}", name, work, show_report=False, project_source=True, paths=paths)
 
     def _folder_key(self) -> str:
-        return f"recording_folders/{self.window.twin.path}"
+        return f"recording_folders/{self.current.twin.path}"
 
     def choose_data_folder(self) -> None:
         window = self.window
         if not self._recording_sources():
             return
-        start = window.settings.value(self._folder_key(), "") or str(window.twin.path.parent)
+        start = window.settings.value(self._folder_key(), "") or str(self.current.twin.path.parent)
         folder = QFileDialog.getExistingDirectory(window, "Folder with the project's recording data", start)
         if folder:
             self.use_data_folder(folder)
@@ -288,12 +289,12 @@ class RecordingPanel:
         if self.task is not None and self.task.running:
             window.show_error("Busy", "A recording is still loading; wait for it or cancel it first.")
             return None
-        session = window.session
+        session = self.current.session
         window.show_status(f"{title}…")
 
         def done(result) -> None:
             store, report = result
-            if window.session is not session:
+            if self.current.session is not session:
                 window.show_status(f"{name} was loaded for a twin that is no longer open; discarded.")
                 return
             self.last_report = report
@@ -357,10 +358,10 @@ class RecordingPanel:
 
     def export_dialog(self) -> None:
         window = self.window
-        if window.session is None or not window.session.has_data:
+        if self.current.session is None or not self.current.session.has_data:
             return
-        stem = Path(window.session.recording_name
-                    or window.twin.path.stem).stem.replace("/", "_") or "recording"
+        stem = Path(self.current.session.recording_name
+                    or self.current.twin.path.stem).stem.replace("/", "_") or "recording"
         start = str(Path(window.settings.value("last_recording_dir", str(Path.home()))) / f"{stem}.parquet")
         path, chosen = QFileDialog.getSaveFileName(window, "Export recording", start,
                                                    "TwinViewer recording (*.parquet);;CSV, one column per "
@@ -374,10 +375,10 @@ class RecordingPanel:
         from twinviewer.io.recording import export_csv, write_store
 
         window = self.window
-        session = window.session
+        session = self.current.session
         store = session.store
         sensor_ids = [s for s in store.sensor_ids if store.sensor_time_range(s) is not None]
-        project = window.twin.project
+        project = self.current.twin.project
         metadata = {"asset": project.asset.name if project.asset else "",
                     "units": {s.id: s.unit for s in project.sensors if s.id in sensor_ids},
                     "events": list(session.events)}
@@ -406,4 +407,4 @@ class RecordingPanel:
 
 
 def install(window) -> RecordingPanel:
-    return RecordingPanel(window)
+    return RecordingPanel(window, window.current)

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from twinviewer.core.errors import CancelledError
 
@@ -88,7 +89,8 @@ class Task(QObject):
 
     def _on_progress(self, fraction: float, message: str) -> None:
         dialog = self.dialog
-        if dialog is None or self.worker.cancel_event.is_set():
+        # The dialog may already be gone on the C++ side (its window closed while the work ran).
+        if dialog is None or not isValid(dialog) or self.worker.cancel_event.is_set():
             return
         if message:
             dialog.setLabelText(f"{self.title}\n{message}")
@@ -97,11 +99,11 @@ class Task(QObject):
 
     def _close(self) -> None:
         self.worker.wait()
-        if self.dialog is not None:
-            self.dialog.reset()
-            self.dialog.hide()
-            self.dialog.deleteLater()
-            self.dialog = None
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None and isValid(dialog):
+            dialog.reset()
+            dialog.hide()
+            dialog.deleteLater()
 
     def _on_succeeded(self, result: Any) -> None:
         self._close()
