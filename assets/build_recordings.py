@@ -2,10 +2,19 @@
 
     .venv/bin/python assets/build_recordings.py
 
-writes ``assets/demo/recordings/normal_operation.parquet`` (2 h at 1 Hz: a cold start, then normal
-running) and ``assets/demo/recordings/incident.parquet`` (4 h at 1 Hz: a worn drive-end bearing fails
-until the motor protection trips the pump). Both are deterministic (fixed seeds) and stay well under 1 MB
-each; the script refuses to leave a larger file behind.
+writes ``assets/demo/recordings/normal_operation.parquet`` (2 h at 1 Hz of healthy running at the duty
+point: what the demo opens with) and ``assets/demo/recordings/incident.parquet`` (4 h 30 min at 1 Hz: half
+an hour of healthy running, then a drive-end bearing wears, fails, and the motor protection trips the
+pump).
+
+The demo's anomaly model (``assets/demo/demo.twin.anomaly.json``) learns normal from the normal-operation
+recording; after rebuilding the recordings, retrain it with
+
+    .venv/bin/twinviewer detect assets/demo/demo.twin.toml --recording assets/demo/recordings/incident.parquet \
+        --train assets/demo/recordings/normal_operation.parquet --out /tmp/scores.csv --save-model
+
+Both recordings are deterministic (fixed seeds) and stay well under 1 MB each; the script refuses to leave
+a larger file behind.
 """
 
 from __future__ import annotations
@@ -16,26 +25,23 @@ from pathlib import Path
 from twinviewer.core.project import load_project
 from twinviewer.core.scenario import Scenario
 from twinviewer.core.simulation import simulate, thresholds_of
+from twinviewer.io.simulated import write_simulation
 from twinviewer.paths import demo_project_path
 
 OUT = Path(__file__).resolve().parent / "demo" / "recordings"
 MAX_BYTES = 1_000_000
 
 NORMAL_OPERATION = {
-    "title": "Normal operation with a cold start",
-    "summary": "The pump starts from standstill at ambient temperature and runs at its duty point for two "
-               "hours.",
+    "title": "Normal operation",
+    "summary": "The pump runs at its duty point for two hours.",
     "seed": 11,
     "duration": "2h",
     "sample_period": "1s",
     "start": "2024-06-03T06:00:00Z",
-    "operating_point": {"speed_rpm": 0, "discharge_valve_pct": 70, "suction_valve_pct": 100,
-                        "fluid_temperature_c": 22, "ambient_temperature_c": 22},
+    "operating_point": {"speed_rpm": 1480, "discharge_valve_pct": 70, "suction_valve_pct": 100,
+                        "fluid_temperature_c": 24, "ambient_temperature_c": 24},
     "steps": [
-        {"at": 0, "title": "Pump stopped, cold"},
-        {"at": "1min", "title": "Start-up", "operating_point": {"speed_rpm": 1480, "ramp": "12s"}},
-        {"at": "10min", "title": "Warming up to the duty point"},
-        {"at": "1h", "title": "Steady running"},
+        {"at": 0, "title": "Steady running at the duty point"},
     ],
 }
 
@@ -43,17 +49,19 @@ INCIDENT = {
     "title": "Drive-end bearing failure and trip",
     "summary": "An already worn DE bearing deteriorates over four hours until the pump trips.",
     "seed": 12,
-    "duration": "4h",
+    "duration": "4h30min",
     "sample_period": "1s",
-    "start": "2024-06-17T02:00:00Z",
+    "start": "2024-06-17T01:30:00Z",
     "operating_point": {"speed_rpm": 1480, "discharge_valve_pct": 70, "suction_valve_pct": 100,
                         "fluid_temperature_c": 24, "ambient_temperature_c": 24},
     "steps": [
-        {"at": 0, "title": "Worn DE bearing, vibration warning",
-         "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 0.74}]},
-        {"at": "30min", "title": "Damage spreads",
+        {"at": 0, "title": "Healthy running",
+         "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 0.15}]},
+        {"at": "30min", "title": "The DE bearing wears: vibration warning",
+         "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 0.74, "ramp": "15min"}]},
+        {"at": "1h", "title": "Damage spreads",
          "faults": [{"component": "bearing_de", "kind": "bearing_wear", "severity": 1.0, "ramp": "2h30min"}]},
-        {"at": "3h40min", "title": "Motor protection trips",
+        {"at": "4h10min", "title": "Motor protection trips",
          "operating_point": {"speed_rpm": 0, "ramp": "8s"}},
     ],
 }
@@ -62,7 +70,7 @@ INCIDENT = {
 def build(definition: dict, name: str, project) -> Path:
     scenario = Scenario.model_validate(definition)
     result = simulate(scenario, project)
-    path = result.write(OUT / name)
+    path = write_simulation(result, OUT / name)
     size = path.stat().st_size
     onsets = ", ".join(f"{o.sensor} {o.level} +{(o.t - scenario.start_time) / 60:.0f} min"
                        for o in result.alarm_onsets(thresholds_of(project))) or "none"

@@ -174,3 +174,32 @@ def memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the run before the interpreter tears down, once pytest-xvfb's Xvfb is stopped.
+
+    VTK's native render window keeps its own X connection, which Python only releases while shutting down;
+    pytest-xvfb stops Xvfb in an ``atexit`` handler before that, and Xlib then ends the process with
+    "XIO: fatal IO error" and status 1 after every test passed. Stopping Xvfb here and leaving with the
+    session's own status keeps the exit code true. (The application itself never outlives its display.)
+    """
+    import os
+    import sys
+
+    xvfb_module = sys.modules.get("pytest_xvfb")
+    if xvfb_module is None or getattr(xvfb_module, "xvfb_instance", None) is None or not _EXIT_STATUS:
+        return
+    xvfb_module.shutdown_xvfb()
+    xvfb_module.xvfb_instance = None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT_STATUS[-1])

@@ -43,7 +43,7 @@ def test_onset_and_clear_per_limit_with_extremes():
     assert [a.limit for a in tracker.active_at(T0 + 2.5)] == ["alarm_high", "warning_high"]
     assert [a.limit for a in tracker.active_at(T0 + 4.0)] == ["warning_high"]
     assert tracker.active_at(T0 + 6.5) == [] and len(tracker.history(T0 + 6.5)) == 2
-    assert tracker.counts_at(T0 + 3) == {"alarm": 1, "warning": 1, "unacknowledged": 2}
+    assert tracker.counts_at(T0 + 3) == {"alarm": 1, "warning": 1, "unacknowledged": 2, "shelved": 0}
     assert len(tracker.between(T0 + 4.5, T0 + 5)) == 1
     # Low limits work the same way, downwards.
     tracker.ingest("FT-101", T0 + np.arange(5.0), np.array([100, 35, 15, 50, 10.0]))
@@ -141,7 +141,7 @@ def test_acknowledge_records_who_when_and_why():
     assert (ack.user, ack.t, ack.comment) == ("maria", T0 + 2, "bearing lubricated") and ack.recorded_at > 0
     assert alarm.acknowledgement is ack
     assert not alarm.acknowledged_at(T0 + 1.5) and alarm.acknowledged_at(T0 + 2)
-    assert tracker.counts_at(T0 + 2) == {"alarm": 1, "warning": 1, "unacknowledged": 1}
+    assert tracker.counts_at(T0 + 2) == {"alarm": 1, "warning": 1, "unacknowledged": 1, "shelved": 0}
     assert tracker.unacknowledged_at(T0 + 2)[0].level == "warning"
     with pytest.raises(ValueError, match="already acknowledged by maria"):
         tracker.acknowledge(alarm.alarm_id, "joe", T0 + 3)
@@ -204,3 +204,52 @@ def test_a_broken_sidecar_is_reported_with_its_name(tmp_path, content, message):
     with pytest.raises(AlarmLogError, match=message) as info:
         AlarmTracker([BEARING]).load_acknowledgements(path)
     assert str(path) in str(info.value) and isinstance(info.value, TwinViewerError)
+
+
+# ---- deadband, delays, chattering and shelving (ISA-18.2) ---------------------------------------------
+def test_on_and_off_delays_and_a_chattering_value_is_one_alarm_with_a_count():
+    from twinviewer.core.alarms import AlarmSettings
+
+    tracker = AlarmTracker([BEARING], settings={"TT-102": AlarmSettings(deadband=1.0, on_delay=3.0, off_delay=20.0)})
+    t = np.arange(0.0, 200.0)
+    v = np.full(t.size, 70.0)
+    v[10:12] = 97.0          # 2 s beyond 95: shorter than the on-delay, no alarm
+    v[50:] = 97.0            # beyond for good from t=50 ...
+    v[60:100:4] = 93.0       # ... but chattering back inside every 4 s
+    v[150:] = 70.0           # back to normal at t=150
+    tracker.ingest("TT-102", T0 + t, v)
+    alarms = [a for a in tracker.alarms if a.limit == "alarm_high"]
+    assert len(alarms) == 1, [(a.onset_t - T0, a.cleared_t) for a in alarms]
+    alarm = alarms[0]
+    assert alarm.onset_t == T0 + 53  # 3 s on-delay
+    assert alarm.count == 11  # the first rise and ten returns beyond the limit during the episode
+    assert alarm.cleared_t == T0 + 170  # 20 s back inside
+    assert tracker.levels_at(T0 + 100).tolist() == [2] and tracker.levels_at(T0 + 171).tolist() == [0]
+
+
+def test_alarm_settings_come_from_the_sensor_or_the_defaults():
+    from twinviewer.core.alarms import DEFAULT_OFF_DELAY_S, alarm_settings
+    from twinviewer.core.project import Sensor
+
+    tuned = Sensor.model_validate({**BEARING.model_dump(), "alarm": {"deadband": 0.5, "on_delay": "5s"}})
+    settings = alarm_settings([BEARING, tuned.model_copy(update={"id": "TT-9"})])
+    assert settings["TT-9"].deadband == 0.5 and settings["TT-9"].on_delay == 5.0
+    assert settings["TT-9"].off_delay == DEFAULT_OFF_DELAY_S
+    assert settings["TT-102"].deadband > 0 and settings["TT-102"].on_delay == 0.0
+
+
+def test_shelving_needs_a_reason_hides_from_counts_and_is_saved(tmp_path):
+    tracker = AlarmTracker([BEARING])
+    tracker.ingest("TT-102", T0 + np.arange(5.0), np.array([70.0, 97.0, 97.0, 97.0, 97.0]))
+    alarm = next(a for a in tracker.alarms if a.is_alarm)
+    with pytest.raises(ValueError, match="reason"):
+        tracker.shelve(alarm.alarm_id, "ana", " ", T0 + 2, 600)
+    tracker.shelve(alarm.alarm_id, "ana", "sensor being replaced", T0 + 2, 600)
+    assert tracker.counts_at(T0 + 3) == {"alarm": 0, "warning": 1, "unacknowledged": 1, "shelved": 1}
+    assert tracker.levels_at(T0 + 3).tolist() == [2], "shelving hides the annunciation, not the state"
+    assert tracker.counts_at(T0 + 700)["alarm"] == 1, "the shelf ends"
+    path = tmp_path / "p.twin.acks.json"
+    tracker.save_acknowledgements(path)
+    again = AlarmTracker([BEARING])
+    again.load_acknowledgements(path)
+    assert again.shelves == tracker.shelves and again.shelves[0].reason == "sensor being replaced"

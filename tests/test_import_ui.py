@@ -208,3 +208,22 @@ def test_drops_open_recordings_and_export_round_trips(qtbot, window, tmp_path):
     window.open_dropped([tmp_path / "out" / "copy.csv"])
     assert panel.import_dialog is not None and panel.import_dialog.mapping() == {"T-L": "T-L", "T-R": "T-R"}
     panel.import_dialog.reject()
+
+
+def test_a_clean_import_says_so_in_the_status_bar_without_a_report_box(qtbot, window, tmp_path):
+    panel = open_twin(qtbot, window, build_blocks_project(tmp_path))
+    lines = ["time,TL,TR"]
+    for i in range(20):
+        stamp = datetime.fromtimestamp(T0 + i, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(f"{stamp},{40 + i},{30}")
+    path = tmp_path / "clean.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    panel.open_recording([path])
+    dialog = panel.import_dialog
+    dialog.set_sensor("TL", "T-L")
+    dialog.set_sensor("TR", "T-R")
+    dialog.accept()
+    wait_task(qtbot, panel)
+    assert panel.last_report.clean
+    assert getattr(panel, "report_box", None) is None, "nothing was skipped: no dialog to click away"
+    assert "Loaded clean.csv: 20 rows" in window.status_label.text()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.test_alarm_panel import T0, at, demo_copy, normal_background, open_and_wait, window  # noqa: F401
-from twinviewer.core.colormaps import colormap_table
+from twinviewer.core.colormaps import THRESHOLD_SPAN, colormap_table
 from twinviewer.core.overlay import Status
 from twinviewer.render.legend_layer import MARGIN
 
@@ -33,8 +33,8 @@ def test_status_legend_lists_every_status_in_its_colour(qtbot, window, demo_copy
     at(window, T0 + 5)
     legend = window.overlay.legend
     assert window.overlay.mode == "status" and legend.visible
-    assert [r.name for r in legend.legend.rows] == ["Alarm (pulsing)", "Warning", "Anomalous", "Normal", "Stale",
-                                                    "No data", "No sensor (own colour)"]
+    assert [r.name for r in legend.legend.rows] == ["Alarm (blinking)", "Warning", "Anomalous", "Normal", "Stale",
+                                                    "No data", "No sensor"]
     card = legend_pixels(window)
     assert (card > 235).all(axis=2).mean() > 0.4, "a white card"
     for status in (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE):
@@ -58,8 +58,8 @@ def test_field_legend_has_the_colour_bar_ticks_and_thresholds(qtbot, window, dem
     # The demo's temperature sensors declare ranges from -10 to 180 °C: the same range the model is coloured with.
     assert (bar.vmin, bar.vmax) == window.overlay.value_range("temperature")
     mapper = next(iter(window.scene.parts.values())).actor.GetMapper()
-    assert mapper.GetScalarRange() == (bar.vmin, bar.vmax)
-    assert bar.title == "Temperature (°C)" and bar.cmap == "inferno"
+    assert mapper.GetScalarRange() == THRESHOLD_SPAN  # the threshold map colours in each sensor's bands
+    assert bar.title == "Temperature (°C)" and bar.cmap == "thresholds"
     assert bar.labels[0].endswith("°C") and len(bar.ticks) >= 3
     # Every temperature limit of the sensors in the field is marked, named by its sensors
     # (winding 130/155, bearings 80/95, fluid 60/70).
@@ -67,8 +67,8 @@ def test_field_legend_has_the_colour_bar_ticks_and_thresholds(qtbot, window, dem
     assert (155.0, "TT-101 alarm high") in bar.markers
     assert all(name.split()[0].startswith("TT-") for _v, name in bar.markers)
     card = legend_pixels(window)
-    table = colormap_table("inferno").astype(int)
-    assert has_colour(card, table[10], 20) > 5 and has_colour(card, table[245], 20) > 5, "both ends of inferno"
+    table = colormap_table("thresholds").astype(int)
+    assert has_colour(card, table[150], 20) > 5 and has_colour(card, table[245], 20) > 5, "calm and alarm bands"
     assert has_colour(card, Status.ALARM.rgb, 30) > 10, "red alarm marks"
 
     # A fixed range and another colour map show up on the legend at once.
@@ -93,7 +93,7 @@ def test_value_legend_has_a_bar_per_quantity_and_off_hides_it(qtbot, window, dem
                                                      "Speed (rpm)", "Temperature (°C)", "Vibration (mm/s)"]
     assert panels.settings.mode_combo.currentData() == "value"
     flow = legend.legend.bars[1]
-    assert flow.cmap == "cividis" and (flow.vmin, flow.vmax) == (0.0, 160.0)
+    assert flow.cmap == "thresholds" and (flow.vmin, flow.vmax) == (0.0, 160.0)
     assert {v for v, _n in flow.markers} == {20.0, 40.0}
     window.overlay_actions["off"].trigger()
     window.refresh_now()

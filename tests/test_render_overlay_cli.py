@@ -39,38 +39,40 @@ def bearing_mask(tmp_path_factory):
 
 
 def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, capsys):
-    image = render(tmp_path, "alarm", "--time", "+2h20m", "--overlay", "status")
+    image = render(tmp_path, "alarm", "--time", "+2h55m", "--overlay", "status")
     assert "status overlay at" in capsys.readouterr().out
     colour = np.median(image[bearing_mask], axis=0)
     red = np.array(Status.ALARM.rgb)
     assert np.abs(colour - red).sum() < 90, colour
-    # At the start of the incident the bearing only has a vibration warning: amber, not red.
-    early = render(tmp_path, "early", "--time", "+1m", "--overlay", "status")
+    # 45 min in, the bearing only has a vibration warning: amber, not red (the first half hour is healthy).
+    early = render(tmp_path, "early", "--time", "+45m", "--overlay", "status")
     colour = np.median(early[bearing_mask], axis=0)
     assert colour[0] > colour[1] > colour[2] + 60 and colour[1] > 0.6 * colour[0], colour
     # Without an overlay the part has its own grey-blue colour.
-    plain = render(tmp_path, "plain", "--time", "+2h20m", "--overlay", "off")
+    plain = render(tmp_path, "plain", "--time", "+2h55m", "--overlay", "off")
     colour = np.median(plain[bearing_mask], axis=0)
     assert abs(colour[0] - colour[2]) < 60 and colour[0] < 150, colour
 
 
 def test_field_overlay_draws_a_colour_bar(tmp_path):
-    image = render(tmp_path, "field", "--time", "+2h20m", "--overlay", "field:temperature")
+    image = render(tmp_path, "field", "--time", "+2h55m", "--overlay", "field:temperature")
     width, height = SIZE
     # The legend card with the colour bar sits in the bottom-left corner, as in the window.
     strip = image[int(0.3 * height):, :int(0.4 * width)]
-    table = colormap_table("inferno").astype(int)
+    table = colormap_table("thresholds").astype(int)
     pixels = strip.reshape(-1, 3)
     distance = np.abs(pixels[:, None, :] - table[None, :, :]).sum(axis=2)
     nearest = distance.argmin(axis=1)[distance.min(axis=1) < 12]
-    # The bar runs through the map from dark to bright: both ends of inferno are drawn.
+    # The threshold map's bar: calm blues, then amber and red bands (-3..3 threshold units: index 128 is 0).
     assert nearest.size > 300
-    assert nearest.min() < 40 and nearest.max() > 215
+    assert ((nearest > 128) & (nearest < 160)).any(), "calm band"
+    red = np.abs(pixels - table[240]).sum(axis=1) < 30
+    assert red.sum() > 50, "alarm band"
 
 
 def test_labels_all_adds_value_labels(tmp_path):
-    off = render(tmp_path, "nolabels", "--time", "+2h20m", "--overlay", "status", "--labels", "off")
-    labelled = render(tmp_path, "labels", "--time", "+2h20m", "--overlay", "status", "--labels", "all")
+    off = render(tmp_path, "nolabels", "--time", "+2h55m", "--overlay", "status", "--labels", "off")
+    labelled = render(tmp_path, "labels", "--time", "+2h55m", "--overlay", "status", "--labels", "all")
     changed = (np.abs(labelled - off).sum(axis=2) > 60).mean()
     assert 0.005 < changed < 0.3
 

@@ -158,8 +158,8 @@ def test_scrubbing_the_timeline_moves_the_current_step(qtbot, window, player):
 def test_play_to_next_step_runs_the_clock_and_stops_at_the_next_step(qtbot, window, player, monkeypatch):
     import twinviewer.ui.scenario_panel as panel_module
 
-    monkeypatch.setattr(panel_module, "PLAY_WALL_MIN_S", 0.4)
-    monkeypatch.setattr(panel_module, "PLAY_WALL_MAX_S", 0.4)
+    monkeypatch.setattr(panel_module, "PLAY_WALL_MIN_S", 1.5)  # a few frames even when loaded
+    monkeypatch.setattr(panel_module, "PLAY_WALL_MAX_S", 1.5)
     scenario = load(qtbot, player, CAVITATION)
     clock = window.session.clock
     seen = []
@@ -168,7 +168,11 @@ def test_play_to_next_step_runs_the_clock_and_stops_at_the_next_step(qtbot, wind
     assert player.playing and "Pause" in player.panel.play_button.text()
     qtbot.waitUntil(lambda: not player.playing, timeout=5000)
     assert player.index == 1
-    assert clock.t == pytest.approx(scenario.step_time(1))
+    # It stops at the next step's shown moment: PT-101 warns 57 s into step 2 ("closed to 35 %").
+    shown = player.cursor.shown_time(1)
+    assert shown > scenario.step_time(1) and clock.t == pytest.approx(shown, abs=1e-3)
+    pt101 = [s.id for s in window.twin.project.sensors].index("PT-101")
+    assert window.session.frame_at(clock.t).statuses[pt101] == 1  # warning, as the step says
     between = [t for t in seen if scenario.step_time(0) < t < scenario.step_time(1)]
     assert len(between) >= 3, "the clock ran through the step rather than jumping"
     assert not clock.playing
@@ -186,24 +190,39 @@ def test_entering_a_step_moves_the_camera_and_highlights_its_parts(qtbot, window
     assert window.scene.selected == highlighted[0]
     assert player.highlight.parts == highlighted
     assert all(actor.GetVisibility() for actor in player.highlight._actors)
-    # The selected part is drawn in the highlight colour in 3D.
+    # The selected part keeps its status colour (no orange fill); the step's parts are outlined (magenta,
+    # over the selection's cyan outline where they coincide).
+    from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
+
     x, y = visible_pixel_of(window, highlighted[0])
     window.viewer.render_now()
-    image = np.asarray(window.viewer.image()).astype(int)
+    image = np.asarray(window.viewer.image()).astype(int)[..., :3]
     h = image.shape[0]
     r, g, b = image[h - y - 2:h - y + 2, x - 2:x + 2].reshape(-1, 3).mean(axis=0)
-    assert r > 150 and r > b + 60, (r, g, b)
+    assert not (r > 200 and 100 < g < 190 and b < 80), (r, g, b)
+    assert (np.abs(image - np.array(LOOK_AT_OUTLINE_RGB)).sum(axis=2) < 60).sum() > 30
 
 
 def test_explicit_camera_pose_is_applied(qtbot, window, player, tmp_path):
     source = (window.twin.path.parent / "scenarios" / f"{MOTOR}.toml").read_text(encoding="utf-8")
     pose = 'camera = { position = [-3.0, 0.5, 1.2], focal_point = [-0.6, 0.0, 0.5] }'
     custom = window.twin.path.parent / "scenarios" / "posed.toml"
-    custom.write_text(source.replace('camera = "left"', pose, 1), encoding="utf-8")
+    shows_cover = source.replace('camera = "left"', pose, 1).replace(
+        'highlight = ["motor", "motor_fan_cover"]', 'highlight = ["motor_fan_cover"]', 1)
+    custom.write_text(shows_cover, encoding="utf-8")
     load(qtbot, player, "posed")
     camera = window.scene.camera
     assert camera.GetPosition() == pytest.approx((-3.0, 0.5, 1.2))
     assert camera.GetFocalPoint() == pytest.approx((-0.6, 0.0, 0.5))
+
+
+def test_a_step_camera_that_hides_its_part_is_corrected(qtbot, window, player):
+    from twinviewer.render.step_camera import MIN_PART_SHARE, part_shares
+
+    scenario = load(qtbot, player, "bearing_wear_de")
+    player.jump(2)  # "Vibration warning at the DE bearing": camera "right", where the motor hides the bearing
+    assert scenario.steps[2].camera == "right"
+    assert part_shares(window.scene, ["bearing_housing_de"])["bearing_housing_de"] >= MIN_PART_SHARE
 
 
 # ---- trainee mode ------------------------------------------------------------------------------------
@@ -232,7 +251,7 @@ def test_multiple_choice_right_and_wrong(qtbot, window, player):
     assert player.index == 2
     # What the step should show is hidden until its question is answered.
     assert "shown once you have answered" in player.panel.step_text.text()
-    assert "BY THE END OF THIS STEP" not in player.panel.step_text.text()
+    assert "WHAT YOU SEE NOW" not in player.panel.step_text.text()
     record = submit_choice(player, 0, 0)  # "The pump is overloaded": wrong
     assert not record.correct and record.given == "The pump is overloaded"
     assert player.training.score == 1 and len(player.training.answers) == 2
@@ -240,7 +259,7 @@ def test_multiple_choice_right_and_wrong(qtbot, window, player):
     assert (
         "Not quite" in text and "cooling is impaired" in text and "overload would raise the current" in text
     )
-    assert "BY THE END OF THIS STEP" in player.panel.step_text.text()
+    assert "WHAT YOU SEE NOW" in player.panel.step_text.text()
     assert "1</b>/4 correct" in player.panel.trainee_label.text()
     assert player.panel.step_list.item(2).text().endswith("✘ 0/1")
 
@@ -294,6 +313,27 @@ def test_wrong_part_click_scores_zero(qtbot, window, player):
     record = player.training.answers[(3, 0)]
     assert not record.correct and record.given == "base_frame"
     assert "Motor fan cover" in player.panel.cards[0].result.text()
+    # The status bar names parts by their labels, never by internal ids.
+    assert "Motor fan cover" in window.status_label.text() and "motor_fan_cover" not in window.status_label.text()
+
+
+def test_trainee_questions_are_asked_at_the_steps_shown_moment(qtbot, window, player):
+    scenario = load(qtbot, player, MOTOR)
+    player.set_trainee_mode(True, "Ana Ruiz")
+    player.jump(2)  # "TT-101 is in warning but IT-101 is normal": shown when TT-101 warns
+    clock = window.session.clock
+    assert clock.t == pytest.approx(player.cursor.shown_time(2), abs=1e-3)
+    assert clock.t > scenario.step_time(2)
+    assert len(player.panel.cards) == 1
+    tt101 = [s.id for s in window.twin.project.sensors].index("TT-101")
+    assert window.frame.statuses[tt101] == 1, "the question is asked while TT-101 is in warning"
+    # Scrubbing back into the step, before that moment: the question waits.
+    clock.seek(scenario.step_time(2) + 60)
+    window.refresh_now()
+    assert player.index == 2 and player.panel.cards == []
+    clock.seek(player.cursor.shown_time(2))
+    window.refresh_now()
+    assert len(player.panel.cards) == 1
 
 
 def test_finishing_the_quiz_writes_the_log_and_shows_the_score(qtbot, window, player):

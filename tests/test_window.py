@@ -48,12 +48,16 @@ def test_tree_selection_highlights_part_in_3d(qtbot, window):
     window.part_tree.setCurrentItem(window.part_tree.item_for("motor"))
     assert window.scene.selected == "motor"
     after = grab(window)
+    from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
+
+    # The selection is a cyan outline (a colour no status uses), not an orange fill.
+    def cyan(image):
+        return (np.abs(image[..., :3].astype(int) - np.array(SELECTION_OUTLINE_RGB)).sum(axis=-1) < 60).sum()
+
+    assert cyan(after) > cyan(before) + 30
     h = before.shape[0]
-    # The highlight colour shows where the motor is drawn.
-    patch_before = before[h - y - 3:h - y + 3, x - 3:x + 3].mean(axis=(0, 1))
     patch_after = after[h - y - 3:h - y + 3, x - 3:x + 3].mean(axis=(0, 1))
-    assert np.abs(patch_after - patch_before).sum() > 60
-    assert patch_after[0] > patch_after[2], "highlight is orange"
+    assert not (patch_after[0] > 200 and patch_after[2] < 80), "no orange fill"
     assert "motor" in window.properties.text.toPlainText().lower()
 
 
@@ -162,8 +166,8 @@ def test_screenshot_and_recent_files(qtbot, window, tmp_path):
         image = np.asarray(shot.convert("RGB")).astype(int)
     ratio = window.viewer.devicePixelRatioF()
     assert image.shape[:2] == (round(window.viewer.height() * ratio), round(window.viewer.width() * ratio))
-    top_of_inferno = colormap_table("inferno")[250].astype(int)
-    assert (np.abs(image - top_of_inferno).max(axis=2) < 12).sum() > 50, "the legend's colour bar is in it"
+    alarm_band = colormap_table("thresholds")[240].astype(int)
+    assert (np.abs(image - alarm_band).max(axis=2) < 12).sum() > 50, "the legend's colour bar is in it"
 
 
 @pytest.mark.parametrize("content, name, expected", [

@@ -143,10 +143,10 @@ def resolve_window(store, from_text: str | None, to_text: str | None) -> tuple[f
 
 # ----------------------------------------------------------------------------------------------- report
 def _alarm_tracker(twin, store):
-    from twinviewer.core.alarms import AlarmTracker, alarm_deadbands
+    from twinviewer.core.alarms import AlarmTracker, alarm_settings
 
     sensors = twin.project.sensors
-    tracker = AlarmTracker(sensors, alarm_deadbands(sensors))
+    tracker = AlarmTracker(sensors, settings=alarm_settings(sensors))  # the window's one rule
     acks = None
     from twinviewer.core.alarms import sidecar_path
 

@@ -30,14 +30,17 @@ def run_render_command(twin, args, size: tuple[int, int]) -> int:
     from twinviewer.render.scenario_render import render_scenario_step
 
     if args.step is None:
-        raise TwinViewerError("--scenario needs --step N (0 = the first step)")
+        raise TwinViewerError("--scenario needs --step N (1 = the first step)")
     if twin.is_raw_mesh:
         raise TwinViewerError("--scenario needs a *.twin.toml project (sensors and parts), not a bare mesh "
                               "file")
     path = find_scenario(twin.project, args.scenario)
-    out = render_scenario_step(twin, path, args.step, args.out, size, hide=args.hide, style=args.style,
-                               parallel=args.parallel)
     scenario = load_scenario(path)
+    if not 1 <= args.step <= len(scenario.steps):
+        raise TwinViewerError(f"--step {args.step}: {path.name} has steps 1..{len(scenario.steps)}")
+    index = args.step - 1
+    out = render_scenario_step(twin, path, index, args.out, size, hide=args.hide, style=args.style,
+                               parallel=args.parallel)
     print(f"wrote {out} ({size[0]}x{size[1]}, {path.name} step {args.step} "
-          f"\"{scenario.steps[args.step].title}\" at {format_time(scenario.step_time(args.step))})")
+          f"\"{scenario.steps[index].title}\", shown from {format_time(scenario.step_time(index))})")
     return 0

@@ -53,14 +53,15 @@ def _local(t: float) -> str:
     return datetime.fromtimestamp(t).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=None):
+def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=None,
+                   data_dir: str | Path | None = None):
     """``(store, report)`` of a recording for this twin; None = the project's own ``[[sources]]``
-    recording."""
+    recording (``data_dir`` replaces its ``${VAR}/`` folder, as ``--data-dir`` does)."""
     from twinviewer.io.importers import import_recording, import_source, recording_sources
 
     project = twin.project
     if path is None:
-        return import_source(project, progress=progress, cancel=cancel)
+        return import_source(project, override_dir=data_dir, progress=progress, cancel=cancel)
     path = Path(path)
     if not path.exists():
         raise TwinViewerError(f"--recording {path}: no such file")
@@ -72,9 +73,9 @@ def load_recording(twin: Twin, path: str | Path | None, progress=None, cancel=No
 
 
 def show_recording_state(view, recording: str | Path | None, time_text: str | None, overlay: str = "status",
-                         labels: str | None = None) -> Frame:
+                         labels: str | None = None, data_dir: str | Path | None = None) -> Frame:
     """CLI helper: load the recording, resolve ``--time`` (default: the start), show the state there."""
-    store, _report = load_recording(view.twin, recording)
+    store, _report = load_recording(view.twin, recording, data_dir=data_dir)
     span = store.time_range()
     if span is None:
         raise TwinViewerError(f"--recording {recording or 'of the project'}: the recording holds no samples")

@@ -33,6 +33,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--time", metavar="T",
                         help="instant to show: ISO time (local, or with Z/offset), epoch "
                         "seconds, or an offset from the recording start such as +90s or +1h30m")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder of the project's own recording, replacing the ${VAR}/ its [[sources]] "
+                        "path starts with (when VAR is not set)")
     parser.add_argument("--overlay", metavar="MODE",
                         help="sensor overlay at --time: status (default), value, "
                         "field:QUANTITY (e.g. field:temperature, with a colour bar) or off")
@@ -42,8 +45,9 @@ def add_arguments(parser) -> None:
                         help="render a failure scenario step: a scenario file, or the "
                         "name of one of the project's (e.g. motor_overheating); needs --step")
     parser.add_argument("--step", type=int, metavar="N",
-                        help="with --scenario: the step (0 = the first), shown at "
-                        "its start with status colours, its camera and its parts outlined")
+                        help="with --scenario: the step (1 = the first), shown at its shown moment (when what "
+                        "it says holds) with status colours, its camera (corrected to show its part) and its "
+                        "parts outlined")
 
 
 def apply_section(scene, text: str) -> None:
@@ -105,12 +109,12 @@ def run(args) -> int:
         view.scene.set_view(args.view)
         state = ""
         overlay = getattr(args, "overlay", None)
-        if args.recording is not None or args.time is not None or overlay is not None:
+        if args.recording is not None or args.time is not None or overlay is not None or args.data_dir:
             from twinviewer.cli._render_state import show_recording_state
             from twinviewer.core.formatting import format_time
 
             frame = show_recording_state(view, args.recording, args.time, overlay or "status",
-                                         getattr(args, "labels", None))
+                                         getattr(args, "labels", None), data_dir=args.data_dir)
             state = f", {overlay or 'status'} overlay at {format_time(frame.t)}"
         out = view.screenshot(args.out)
     finally:

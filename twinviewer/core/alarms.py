@@ -2,6 +2,10 @@
 
 Policy (what the alarm list shows, live and in replay)
 
+- **Deadband and delays (ISA-18.2).** Per sensor (:func:`alarm_settings`: the sensor's ``[sensors.alarm]``
+  keys, else defaults): the value must stay beyond the limit for ``on_delay`` before the alarm raises, and
+  back inside by more than ``deadband`` for ``off_delay`` before it clears. A noisy value hovering at a
+  limit is one alarm whose ``count`` says how often it went beyond, not one alarm per crossing.
 - **One alarm per limit episode.** Each limit of a sensor (``warning_high``, ``alarm_high``,
   ``warning_low``, ``alarm_low``) raises its own :class:`Alarm` when a sample goes beyond it (strictly, as
   the status colours do) and clears it at the first later sample back inside by more than the deadband
@@ -22,6 +26,10 @@ Policy (what the alarm list shows, live and in replay)
 - **Stable ids.** An alarm's id is ``"<sensor>/<limit>@<onset time>"``: scanning the same data again gives the
   same ids, so acknowledgements saved in the project's sidecar file re-attach when the project and its
   recording are opened again (:func:`sidecar_path`, :meth:`AlarmTracker.save_acknowledgements`).
+- **Shelving** hides a sensor limit's alarms from the counts for a time (ISA-18.2): who, why (required),
+  from and until which clock time. A shelved alarm stays in the list, marked, and its part keeps its status
+  colour (shelving hides the annunciation, never the state). Shelves are saved in the sidecar file and
+  are the shelving log.
 - **Acknowledgements** carry who, the clock time ``t`` (replay time when reviewing a recording), an optional
   comment and the wall-clock time it was recorded. An alarm counts as acknowledged at times ``>= t``. An
   alarm is acknowledged once; acknowledging before its onset is refused.
@@ -56,8 +64,6 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
 )
 """(limit name, level, direction) of every limit a sensor may have."""
 
-DEADBAND_FRACTION = 0.02
-"""Alarms clear this share of a sensor's declared range back inside the limit (the window and reports agree)."""
 SIDECAR_FORMAT = "twinviewer-acknowledgements"
 SIDECAR_VERSION = 1
 _ACK_FIELDS = ("alarm_id", "sensor_id", "part", "level", "direction", "limit", "threshold", "onset_t",
@@ -75,11 +81,6 @@ def iso_utc(t: float | None) -> str:
     return (
         datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
-
-
-def alarm_deadbands(sensors) -> dict[str, float]:
-    """Clearing deadband of each sensor with a declared range: :data:`DEADBAND_FRACTION` of its span."""
-    return {s.id: DEADBAND_FRACTION * (s.range[1] - s.range[0]) for s in sensors if s.range is not None}
 
 
 def alarm_id(sensor_id: str, limit: str, onset_t: float) -> str:
@@ -102,6 +103,22 @@ class Acknowledgement:
     recorded_at: float = 0.0  # wall-clock time it was made (epoch seconds)
 
 
+@dataclass(frozen=True)
+class Shelf:
+    """An operator's "hide this limit's alarms for a while", with the reason, kept as the shelving log."""
+
+    sensor_id: str
+    limit: str
+    user: str
+    reason: str
+    t: float  # clock time it starts (epoch seconds)
+    until: float  # clock time it ends
+    recorded_at: float = 0.0
+
+    def covers(self, alarm: Alarm, t: float) -> bool:
+        return alarm.sensor_id == self.sensor_id and alarm.limit == self.limit and self.t <= t < self.until
+
+
 @dataclass
 class Alarm:
     """One episode of a sensor beyond one limit."""
@@ -118,6 +135,7 @@ class Alarm:
     cleared_t: float | None = None
     extreme_value: float = math.nan  # highest (high limits) or lowest (low limits) value while active
     acknowledgement: Acknowledgement | None = None
+    count: int = 1  # how many times the value went beyond the limit during the episode (chattering)
 
     def active_at(self, t: float) -> bool:
         return self.onset_t <= t and (self.cleared_t is None or t < self.cleared_t)
@@ -151,6 +169,8 @@ class _LimitTrack:
     direction: str
     threshold: float
     open_alarm: Alarm | None = None
+    raw: int = 0  # beyond (1) or inside (0) after the last sample, deadband applied, delays not
+    raw_since: float = -math.inf  # when that raw state began
 
 
 @dataclass
@@ -159,6 +179,46 @@ class _SensorTrack:
     deadband: float
     limits: list[_LimitTrack] = field(default_factory=list)
     horizon: float = -math.inf  # time of the last sample seen
+    on_delay: float = 0.0
+    off_delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    """How one sensor's limits raise and clear alarms (in the sensor's unit, seconds)."""
+
+    deadband: float = 0.0
+    on_delay: float = 0.0
+    off_delay: float = 0.0
+
+
+DEFAULT_DEADBAND_FRACTION = 0.02
+"""Default deadband: 2 % of the sensor's span (its declared range, else the span of its limits)."""
+DEFAULT_ON_DELAY_S = 0.0
+DEFAULT_OFF_DELAY_S = 60.0
+"""Default off-delay: 60 s (at least three of the sensor's sample periods): a value chattering at a limit
+stays one alarm (its ``count`` says how often it went beyond) instead of one alarm per crossing."""
+
+
+def alarm_settings(sensors: Sequence[Sensor]) -> dict[str, AlarmSettings]:
+    """Every sensor's alarm settings: its ``alarm`` keys where given, else the defaults above."""
+    out = {}
+    for s in sensors:
+        given = getattr(s, "alarm", None)
+        if s.range is not None:
+            span = s.range[1] - s.range[0]
+        else:
+            limits = [v for v in s.thresholds.model_dump().values() if v is not None]
+            span = (max(limits) - min(limits)) if len(limits) > 1 else abs(limits[0]) if limits else 0.0
+        deadband = DEFAULT_DEADBAND_FRACTION * span
+        on_delay = DEFAULT_ON_DELAY_S
+        off_delay = max(DEFAULT_OFF_DELAY_S, 3.0 * s.expected_period_s)
+        if given is not None:
+            deadband = given.deadband if given.deadband is not None else deadband
+            on_delay = given.on_delay if given.on_delay is not None else on_delay
+            off_delay = given.off_delay if given.off_delay is not None else off_delay
+        out[s.id] = AlarmSettings(float(deadband), float(on_delay), float(off_delay))
+    return out
 
 
 def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -183,16 +243,24 @@ def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np
 class AlarmTracker:
     """Alarm timeline of a project's sensors; see the module docstring for the policy.
 
-    ``deadband`` is one number for all sensors or ``sensor id → deadband`` (in the sensor's unit).
+    ``deadband`` is one number for all sensors or ``sensor id → deadband`` (in the sensor's unit);
+    ``settings`` (``sensor id → AlarmSettings``, see :func:`alarm_settings`) gives deadband and delays and
+    wins over ``deadband``.
     """
 
-    def __init__(self, sensors: Sequence[Sensor], deadband: float | dict[str, float] = 0.0):
+    def __init__(self, sensors: Sequence[Sensor], deadband: float | dict[str, float] = 0.0,
+                 settings: dict[str, AlarmSettings] | None = None):
         self._tracks: dict[str, _SensorTrack] = {}
+        self.sensor_ids = [s.id for s in sensors]
+        self._levels_cache: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         for s in sensors:
             db = float(deadband.get(s.id, 0.0)) if isinstance(deadband, dict) else float(deadband)
-            if db < 0:
-                raise ValueError("deadband must be >= 0")
-            track = _SensorTrack(s, db)
+            on_delay = off_delay = 0.0
+            if settings is not None and s.id in settings:
+                db, on_delay, off_delay = settings[s.id].deadband, settings[s.id].on_delay, settings[s.id].off_delay
+            if db < 0 or on_delay < 0 or off_delay < 0:
+                raise ValueError("deadband and delays must be >= 0")
+            track = _SensorTrack(s, db, on_delay=float(on_delay), off_delay=float(off_delay))
             for limit, level, direction in LIMITS:
                 value = getattr(s.thresholds, limit)
                 if value is not None:
@@ -201,6 +269,7 @@ class AlarmTracker:
         self._alarms: list[Alarm] = []
         self._by_id: dict[str, Alarm] = {}
         self._acks: dict[str, Acknowledgement] = {}
+        self.shelves: list[Shelf] = []
         self.late_samples = 0  # samples ignored because they were older than what was already seen
         self.version = 0  # bumps whenever records or acknowledgements change
 
@@ -259,12 +328,13 @@ class AlarmTracker:
         return total
 
     def _quiet_sensors(self, store: Any, end: float) -> set[str]:
-        """Sensors whose values up to ``end`` stay within every limit, from a store that bounds many sensors
-        at once (``value_ranges``: a lazy dataset answers from its coarsest summary level), so catching up
-        a thousand sensors over a year reads only those that can raise an alarm."""
+        """Sensors inside every limit (no alarm open or pending) whose values up to ``end`` stay so, from a
+        store that bounds many sensors at once (``value_ranges``: a lazy dataset answers from its coarsest
+        summary level), so catching up a thousand sensors over a year reads only those that can alarm."""
         bounds = getattr(store, "value_ranges", None)
         idle = [sid for sid, track in self._tracks.items()
-                if track.horizon < end and all(limit.open_alarm is None for limit in track.limits)]
+                if track.horizon < end
+                and all(limit.open_alarm is None and limit.raw == 0 for limit in track.limits)]
         if bounds is None or not idle:
             return set()
         lows, highs = bounds(idle, min(self._tracks[sid].horizon for sid in idle), end)
@@ -287,6 +357,7 @@ class AlarmTracker:
             track.horizon = -math.inf
             for limit in track.limits:
                 limit.open_alarm = None
+                limit.raw, limit.raw_since = 0, -math.inf
         self.late_samples = 0
         self.version += 1
         self.catch_up(store, t)
@@ -299,40 +370,51 @@ class AlarmTracker:
             else:
                 beyond = v < limit.threshold
                 inside = v >= limit.threshold + track.deadband
-        # State after each sample: 1 beyond, 0 inside, unchanged on NaN or inside the deadband band.
+        # Raw state after each sample: 1 beyond, 0 inside, unchanged on NaN or inside the deadband band.
         decided = beyond | inside
         last_decided = np.maximum.accumulate(np.where(decided, np.arange(t.size), -1))
-        initial = 1 if limit.open_alarm is not None else 0
-        state = np.where(last_decided >= 0, beyond[np.maximum(last_decided, 0)], initial).astype(np.int8)
-        previous = np.concatenate(([initial], state[:-1]))
-        onsets = np.flatnonzero((state == 1) & (previous == 0))
-        clears = np.flatnonzero((state == 0) & (previous == 1))
+        state = np.where(last_decided >= 0, beyond[np.maximum(last_decided, 0)], limit.raw).astype(np.int8)
+        previous = np.concatenate(([limit.raw], state[:-1]))
+        starts = np.flatnonzero(state != previous).tolist()
+        rises = set(starts)
+        bounds = starts if starts and starts[0] == 0 else [0, *starts]
         pick = np.fmax if limit.direction == "high" else np.fmin
-
-        if limit.open_alarm is not None:
-            end = clears[0] if clears.size else t.size
-            alarm = limit.open_alarm
-            if end > 0:
-                alarm.extreme_value = float(pick(alarm.extreme_value, pick.reduce(v[:end])))
-            if clears.size:
-                alarm.cleared_t = float(t[clears[0]])
-                limit.open_alarm = None
-                clears = clears[1:]
-            self.version += 1
-        for n, i in enumerate(onsets):
-            end = clears[n] if n < clears.size else t.size
-            onset_t = float(t[i])
-            alarm = Alarm(
-                alarm_id=alarm_id(track.sensor.id, limit.limit, onset_t), sensor_id=track.sensor.id,
-                part=track.sensor.part, level=limit.level, direction=limit.direction, limit=limit.limit,
-                threshold=limit.threshold, onset_t=onset_t, onset_value=float(v[i]),
-                cleared_t=float(t[end]) if end < t.size else None,
-                extreme_value=float(pick.reduce(v[i:end])),
-                acknowledgement=self._acks.get(alarm_id(track.sensor.id, limit.limit, onset_t)),
-            )
-            self._add(alarm)
-            if alarm.cleared_t is None:
-                limit.open_alarm = alarm
+        since = limit.raw_since
+        for n, a in enumerate(bounds):
+            b = bounds[n + 1] if n + 1 < len(bounds) else t.size
+            rising = a in rises
+            if rising:
+                since = float(t[a])
+            if state[a] == 1:
+                alarm = limit.open_alarm
+                if alarm is None:
+                    # Raise once the value has stayed beyond the limit for the on-delay.
+                    k = a + int(np.searchsorted(t[a:b], since + track.on_delay, side="left"))
+                    if k < b:
+                        onset_t = float(t[k])
+                        alarm = Alarm(
+                            alarm_id=alarm_id(track.sensor.id, limit.limit, onset_t), sensor_id=track.sensor.id,
+                            part=track.sensor.part, level=limit.level, direction=limit.direction,
+                            limit=limit.limit, threshold=limit.threshold, onset_t=onset_t,
+                            onset_value=float(v[k]), extreme_value=float(pick.reduce(v[k:b])),
+                            acknowledgement=self._acks.get(alarm_id(track.sensor.id, limit.limit, onset_t)),
+                        )
+                        self._add(alarm)
+                        limit.open_alarm = alarm
+                else:
+                    if rising:
+                        alarm.count += 1  # back beyond before the off-delay ran out: the same episode
+                    alarm.extreme_value = float(pick(alarm.extreme_value, pick.reduce(v[a:b])))
+                    self.version += 1
+            elif limit.open_alarm is not None:
+                # Clear once the value has stayed back inside (by the deadband) for the off-delay.
+                k = a + int(np.searchsorted(t[a:b], since + track.off_delay, side="left"))
+                if k < b:
+                    limit.open_alarm.cleared_t = float(t[k])
+                    limit.open_alarm = None
+                    self.version += 1
+        limit.raw = int(state[-1])
+        limit.raw_since = since
 
     def _add(self, alarm: Alarm) -> None:
         if alarm.alarm_id in self._by_id:  # same sensor, limit and onset: already known
@@ -370,15 +452,55 @@ class AlarmTracker:
         return [a for a in self._alarms if a.onset_t <= t1 and (a.cleared_t is None or a.cleared_t > t0)]
 
     def unacknowledged_at(self, t: float) -> list[Alarm]:
-        return [a for a in self.active_at(t) if not a.acknowledged_at(t)]
+        return [a for a in self.active_at(t) if not a.acknowledged_at(t) and self.shelf_of(a, t) is None]
+
+    def shelf_of(self, alarm: Alarm, t: float) -> Shelf | None:
+        """The shelf hiding ``alarm`` at ``t``, if any."""
+        return next((s for s in self.shelves if s.covers(alarm, t)), None)
+
+    def shelve(self, alarm_id_: str, user: str, reason: str, t: float, duration_s: float) -> Shelf:
+        """Shelve the alarm's sensor limit from ``t`` for ``duration_s``; a reason is required (it is logged)."""
+        alarm = self._by_id[alarm_id_]
+        if not user.strip():
+            raise ValueError("shelving needs the name of who shelves")
+        if not reason.strip():
+            raise ValueError("shelving needs a reason (it goes into the shelving log)")
+        if not (math.isfinite(duration_s) and duration_s > 0):
+            raise ValueError("shelving needs a duration longer than 0 s")
+        shelf = Shelf(alarm.sensor_id, alarm.limit, user.strip(), reason.strip(), float(t), float(t) + duration_s,
+                      time.time())
+        self.shelves.append(shelf)
+        self.version += 1
+        return shelf
+
+    def levels_at(self, t: float) -> np.ndarray:
+        """Alarm level (0 normal, 1 warning, 2 alarm) of every sensor (constructor order) at ``t``: the
+        state the alarm list shows, and the one rule the part colours and the status bar follow."""
+        cache = self._levels_cache
+        if cache is None or cache[0] != self.version:
+            index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+            alarms = self._alarms
+            onset = np.array([a.onset_t for a in alarms], dtype=np.float64)
+            cleared = np.array([math.inf if a.cleared_t is None else a.cleared_t for a in alarms], dtype=np.float64)
+            level = np.array([2 if a.is_alarm else 1 for a in alarms], dtype=np.int8)
+            sensor = np.array([index[a.sensor_id] for a in alarms], dtype=np.intp)
+            cache = self._levels_cache = (self.version, onset, cleared, level, sensor)
+        _, onset, cleared, level, sensor = cache
+        out = np.zeros(len(self.sensor_ids), dtype=np.int8)
+        active = (onset <= t) & (t < cleared)
+        np.maximum.at(out, sensor[active], level[active])
+        return out
 
     def counts_at(self, t: float) -> dict[str, int]:
-        """For a status bar: active alarms, active warnings, and how many of those are unacknowledged."""
+        """For a status bar: active alarms, active warnings, how many of those are unacknowledged (shelved
+        ones not counted), and how many are shelved."""
         active = self.active_at(t)
+        shown = [a for a in active if self.shelf_of(a, t) is None]
         return {
-            "alarm": sum(a.is_alarm for a in active),
-            "warning": sum(not a.is_alarm for a in active),
-            "unacknowledged": sum(not a.acknowledged_at(t) for a in active),
+            "alarm": sum(a.is_alarm for a in shown),
+            "warning": sum(not a.is_alarm for a in shown),
+            "unacknowledged": sum(not a.acknowledged_at(t) for a in shown),
+            "shelved": len(active) - len(shown),
         }
 
     # ----------------------------------------------------------------------------- acknowledging
@@ -445,7 +567,7 @@ class AlarmTracker:
         """Write the acknowledgements to a JSON sidecar (atomically: a crash never leaves half a file)."""
         path = Path(path)
         document = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION,
-                    "acknowledgements": self._log_rows()}
+                    "acknowledgements": self._log_rows(), "shelves": [asdict(s) for s in self.shelves]}
         tmp = path.with_name(path.name + ".tmp")
         try:
             tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -493,6 +615,19 @@ class AlarmTracker:
             if "/" not in ack.alarm_id or "@" not in ack.alarm_id or not math.isfinite(ack.t):
                 raise AlarmLogError(f"{path}: acknowledgements[{n}]: {ack.alarm_id!r} is not an alarm id")
             parsed.append(ack)
+        shelves = []
+        for n, entry in enumerate(document.get("shelves") or []):
+            try:
+                shelf = Shelf(sensor_id=str(entry["sensor_id"]), limit=str(entry["limit"]), user=str(entry["user"]),
+                              reason=str(entry["reason"]), t=float(entry["t"]), until=float(entry["until"]),
+                              recorded_at=float(entry.get("recorded_at", 0.0)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise AlarmLogError(f"{path}: shelves[{n}]: missing or invalid {exc}") from None
+            if not (math.isfinite(shelf.t) and math.isfinite(shelf.until)):
+                raise AlarmLogError(f"{path}: shelves[{n}]: t and until must be finite times")
+            shelves.append(shelf)
+        known = set(self.shelves)
+        self.shelves.extend(s for s in shelves if s not in known)
         added = 0
         for ack in parsed:
             if ack.alarm_id in self._acks:

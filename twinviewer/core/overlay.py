@@ -14,8 +14,9 @@ Status of one sensor (:class:`StatusEvaluator`)
     (values, state, previous) always gives the same answer.
 
 Status of one part (:func:`part_status`)
-    The worst status of its sensors, ordered ALARM > WARNING > ANOMALOUS > STALE > NORMAL > NO_DATA (so NO_DATA only if
-    every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): draw it in its own colour.
+    The worst status of its sensors, ordered ALARM > WARNING > ANOMALOUS > STALE > NORMAL > NO_DATA (so
+    NO_DATA only if every sensor has no data); a part with no sensor gets :data:`NEUTRAL` (-1): drawn
+    neutral grey.
 
 Labels (:func:`declutter_labels`)
     Greedy by priority (alarm first, see :func:`label_priority`): a label is kept only if its box does not
@@ -60,7 +61,7 @@ class Status(IntEnum):
 
 
 NEUTRAL = -1
-"""Part status of a part that has no sensor (draw it in its own colour)."""
+"""Part status of a part that has no sensor (drawn in a neutral grey in status mode)."""
 
 STATUS_DISPLAY_NAMES = {
     Status.NORMAL: "Normal", Status.WARNING: "Warning", Status.ALARM: "Alarm",
@@ -69,18 +70,25 @@ STATUS_DISPLAY_NAMES = {
 
 STATUS_RGBA = np.array(
     [
-        (200, 200, 200, 255),  # NEUTRAL (index 0): light grey, only used if the part has no colour of its own
-        (46, 158, 68, 255),  # NORMAL: green
+        (184, 186, 190, 255),  # NEUTRAL (index 0): a part without sensors, neutral grey (NEUTRAL_PART_RGB)
+        (26, 150, 120, 255),  # NORMAL: teal green (apart from red for deuteranopes too)
         (242, 169, 0, 255),  # WARNING: amber
         (214, 40, 40, 255),  # ALARM: red
-        (150, 150, 150, 255),  # STALE: grey
-        (70, 70, 70, 110),  # NO_DATA: dark grey, mostly transparent
+        (60, 80, 220, 255),  # STALE: blue (old data: apart from No data, Anomalous purple and neutral parts)
+        (45, 45, 50, 110),  # NO_DATA: dark grey (mostly transparent as a marker)
         (142, 68, 173, 255),  # ANOMALOUS: purple (the anomaly lane and events use it too)
     ],
     dtype=np.uint8,
 )
 """Default colour of each status as RGBA uint8, indexed by ``status + 1`` (so NEUTRAL = -1 is row 0)."""
 STATUS_RGBA.flags.writeable = False
+
+NEUTRAL_PART_RGB = (184, 186, 190)
+"""Status mode: a part without sensors, light neutral grey (its own colour shows only with overlays off)."""
+SELECTION_OUTLINE_RGB = (0, 200, 230)
+"""The selected part's outline: cyan, a hue no status uses (checked for deuteranopes too)."""
+LOOK_AT_OUTLINE_RGB = (255, 0, 255)
+"""A scenario step's "look at" parts: magenta outlines, distinct from the selection and every status."""
 
 # Rank used for "worst", indexed by status + 1: NEUTRAL, NORMAL, WARNING, ALARM, STALE, NO_DATA, ANOMALOUS.
 _SEVERITY = np.array([-1, 1, 4, 5, 2, 0, 3], dtype=np.int8)
@@ -241,3 +249,33 @@ def declutter_labels(screen_xy: np.ndarray, priority: np.ndarray,
             keep[i] = True
             cells.setdefault((cx, cy), []).append(int(i))
     return keep
+
+
+LABEL_OFFSETS = ((12.0, -8.0), (-12.0, -8.0), (12.0, 14.0), (12.0, -30.0), (-12.0, 14.0), (-12.0, -30.0))
+"""Where a label box may sit relative to its marker (its lower-left corner, pixels; x as is, the box's
+width is subtracted for negative x): right, left, above right, below right, above left, below left."""
+
+
+def place_labels(screen_xy: np.ndarray, priority: np.ndarray, box_size: tuple[float, float],
+                 offsets=LABEL_OFFSETS) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`declutter_labels`, but each label may take one of several places around its marker,
+    so more labels fit without overlap. Returns (keep mask, chosen lower-left corner of each kept box)."""
+    xy = np.asarray(screen_xy, dtype=np.float64).reshape(-1, 2)
+    width, height = float(box_size[0]), float(box_size[1])
+    keep = np.zeros(len(xy), dtype=bool)
+    corners = np.full((len(xy), 2), np.nan)
+    order = np.argsort(-np.asarray(priority, dtype=np.float64), kind="stable")
+    placed: list[tuple[float, float]] = []
+    for i in order:
+        x, y = xy[i]
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        for dx, dy in offsets:
+            cx = x + dx if dx >= 0 else x + dx - width
+            cy = y + dy
+            if all(abs(px - cx) >= width or abs(py - cy) >= height for px, py in placed):
+                placed.append((cx, cy))
+                keep[i] = True
+                corners[i] = (cx, cy)
+                break
+    return keep, corners

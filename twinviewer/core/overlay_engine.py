@@ -22,34 +22,46 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from twinviewer.core.colormaps import Legend, colormap_for, colormap_table, legend_for, map_values
+from twinviewer.core.colormaps import (
+    THRESHOLD_MAP,
+    THRESHOLD_SPAN,
+    Legend,
+    colormap_for,
+    colormap_table,
+    legend_for,
+    map_values,
+    threshold_units,
+)
 from twinviewer.core.field import FieldInterpolator, StackedParts, field_for_quantity, field_range
 from twinviewer.core.formatting import format_number
 from twinviewer.core.geometry import PartMesh
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES
 from twinviewer.core.overlay import (
     NEUTRAL,
+    NEUTRAL_PART_RGB,
     STATE_FRESH,
     STATE_NO_DATA,
     STATUS_RGBA,
     Status,
     StatusEvaluator,
-    declutter_labels,
     label_priority,
     part_status,
+    place_labels,
     sensor_part_indices,
     status_name,
 )
 from twinviewer.core.project import Sensor, ViewSettings
 
 PULSE_PERIOD_S = 1.2
-TINT_SHARE = {Status.NORMAL: 0.18, Status.WARNING: 0.75, Status.ALARM: 0.85, Status.STALE: 0.6,
-              Status.NO_DATA: 0.0, Status.ANOMALOUS: 0.75}
+TINT_SHARE = {Status.NORMAL: 0.35, Status.WARNING: 0.8, Status.ALARM: 0.85, Status.STALE: 0.75,
+              Status.NO_DATA: 0.75, Status.ANOMALOUS: 0.75}
+NEUTRAL_TINT = np.array(NEUTRAL_PART_RGB, dtype=float) / 255.0
+"""Status and value modes: every part starts from this neutral grey, so no design colour reads as a status."""
 LABEL_BOX = (150.0, 22.0)
 LABEL_OFFSET_PX = (12.0, -8.0)
 STATUS_LEGEND_ORDER = (Status.ALARM, Status.WARNING, Status.ANOMALOUS, Status.NORMAL, Status.STALE, Status.NO_DATA,
                        NEUTRAL)
-STATUS_LEGEND_NOTES = {Status.ALARM: "pulsing", NEUTRAL: "own colour"}
+STATUS_LEGEND_NOTES: dict[int, str] = {int(Status.ALARM): "blinking"}
 MAX_IDS_PER_MARK = 3
 
 
@@ -96,7 +108,7 @@ def status_legend_rows() -> tuple[LegendRow, ...]:
     rows = []
     for status in STATUS_LEGEND_ORDER:
         rgba = tuple(int(c) for c in STATUS_RGBA[int(status) + 1])
-        note = STATUS_LEGEND_NOTES.get(status)
+        note = STATUS_LEGEND_NOTES.get(int(status))
         name = status_name(int(status))
         rows.append(LegendRow(int(status), f"{name} ({note})" if note else name, rgba))  # type: ignore[arg-type]
     return tuple(rows)
@@ -148,6 +160,24 @@ class LabelLayout:
     xy: np.ndarray  # float (S, 2) anchor of each label's box
     texts: list[str]
     rgb: np.ndarray  # float (S, 3) 0..1, the status colour of each label's frame
+    note: str = ""  # "All labels": how many could not be shown and why ("" when every label shows)
+
+
+def labels_note(mode: str, wanted: int, kept: int, *, overlapping: int, off_screen: int,
+                on_hidden_parts: int) -> str:
+    """What "All labels" could not show and why, for the corner of the view ("" when every label shows)."""
+    if mode != "all":
+        return ""
+    reasons = []
+    if overlapping:
+        reasons.append(f"{overlapping} would overlap (zoom in or select a part)")
+    if off_screen:
+        reasons.append(f"{off_screen} off screen")
+    if on_hidden_parts:
+        reasons.append(f"{on_hidden_parts} on hidden parts")
+    if not reasons:
+        return ""
+    return f"{kept} of {wanted + on_hidden_parts} labels shown: " + ", ".join(reasons)
 
 
 class OverlayEngine:
@@ -252,12 +282,20 @@ class OverlayEngine:
 
     # ----- the frame -------------------------------------------------------------------------------
     def compute(self, values: np.ndarray, state: np.ndarray | None = None, wall_time: float = 0.0,
-                anomalous: np.ndarray | None = None) -> OverlayFrame:
+                anomalous: np.ndarray | None = None, *, levels: np.ndarray | None = None) -> OverlayFrame:
         """The overlay of one instant; ``wall_time`` sets the alarm pulse's phase (0 = full strength).
         ``anomalous`` (bool per sensor, from the anomaly detector) turns NORMAL sensors ANOMALOUS; a
-        warning, alarm, stale or missing sensor keeps its status."""
+        warning, alarm, stale or missing sensor keeps its status. ``levels`` (0 normal, 1 warning, 2 alarm
+        per sensor, from the alarm tracker) replace the threshold evaluation: a sensor in warning or alarm
+        stays so while its data is stale or missing (as its alarm stays active)."""
         values = np.asarray(values, dtype=np.float64)
-        statuses = self.evaluator.evaluate(values, state, self._previous)
+        if levels is None:
+            statuses = self.evaluator.evaluate(values, state, self._previous)
+        else:
+            statuses = self.evaluator.evaluate(values, state)
+            raised = np.asarray(levels) > 0
+            statuses[raised] = np.asarray(levels, dtype=np.int8)[raised]
+            statuses[~raised & (statuses <= Status.ALARM)] = Status.NORMAL
         self._previous = statuses
         if anomalous is not None:
             statuses = statuses.copy()
@@ -268,15 +306,26 @@ class OverlayEngine:
         frame.alert_parts = (parts == Status.WARNING) | (parts == Status.ALARM) | (parts == Status.ANOMALOUS)
         frame.alarm_parts = parts == Status.ALARM
         frame.marker_rgba = self._marker_colours(kind, values, statuses, state)
-        frame.part_tint = self.part_tint(parts, wall_time) if kind == "status" else np.full(
-            (len(self.part_names), 3), np.nan)
+        if kind == "status":
+            frame.part_tint = self.part_tint(parts, wall_time)
+        elif kind == "value":
+            # Markers carry the values; parts stay neutral so no design colour reads as a status.
+            frame.part_tint = np.tile(NEUTRAL_TINT, (len(self.part_names), 1))
+        else:
+            frame.part_tint = np.full((len(self.part_names), 3), np.nan)
         if kind == "field" and self.field is not None:
             state_field = self.field
             idx = state_field.sensor_index
             usable = self.usable(values, state)[idx]
-            frame.field_scalars = state_field.interpolator.interpolate(values[idx], usable)
-            frame.field_range = self.value_range(state_field.quantity, values, state)
             frame.colormap = self.colormap(state_field.quantity)
+            if frame.colormap.removesuffix("_r") == THRESHOLD_MAP:
+                # Interpolate threshold units, not values: each sensor is red beyond its own alarm limit.
+                scaled = self.threshold_scaled(idx, values, state_field.quantity, state)
+                frame.field_scalars = state_field.interpolator.interpolate(scaled, usable)
+                frame.field_range = THRESHOLD_SPAN
+            else:
+                frame.field_scalars = state_field.interpolator.interpolate(values[idx], usable)
+                frame.field_range = self.value_range(state_field.quantity, values, state)
             frame.field_table = colormap_table(frame.colormap)
         frame.legend = self.legend(kind, quantity, values, state)
         return frame
@@ -287,16 +336,22 @@ class OverlayEngine:
             return frame
         return replace(frame, part_tint=self.part_tint(frame.part_status, wall_time))
 
+    @staticmethod
+    def pulse_phase(wall_time: float) -> int:
+        """The alarm pulse is a two-step blink (strong, soft, each half a period): a still scene with an
+        alarm then needs two renders per period instead of one every frame."""
+        return int(math.floor(2.0 * wall_time / PULSE_PERIOD_S)) % 2
+
     def part_tint(self, parts: np.ndarray, wall_time: float) -> np.ndarray:
-        """(P, 3) colour of each part in status mode, NaN rows where the part keeps its own colour."""
-        pulse = 0.5 + 0.5 * math.cos(2 * math.pi * wall_time / PULSE_PERIOD_S)
+        """(P, 3) colour of each part in status mode: the status colour over a neutral grey (a part without
+        sensors is that grey: its own colour shows only with the overlay off)."""
         share = np.zeros(len(parts))
         for status, amount in TINT_SHARE.items():
             share[parts == status] = amount
-        share[parts == Status.ALARM] = 0.7 + 0.3 * pulse
+        share[parts == Status.ALARM] = 1.0 if self.pulse_phase(wall_time) == 0 else 0.7
         colour = STATUS_RGBA[np.asarray(parts, dtype=np.intp) + 1, :3] / 255.0
-        tint = (1 - share[:, None]) * self._base_colours + share[:, None] * colour
-        tint[(parts == NEUTRAL) | (parts == Status.NO_DATA)] = np.nan
+        tint = (1 - share[:, None]) * NEUTRAL_TINT + share[:, None] * colour
+        tint[parts == NEUTRAL] = NEUTRAL_TINT
         return tint
 
     def _marker_colours(self, kind: str, values: np.ndarray, statuses: np.ndarray,
@@ -306,12 +361,28 @@ class OverlayEngine:
             rgba[:, 3] = 255
             for quantity in self.quantities():
                 idx = [i for i, s in enumerate(self.sensors) if s.quantity == quantity]
-                lo, hi = self.value_range(quantity, values, state)
-                rgba[idx, :3] = map_values(values[idx], lo, hi, self.colormap(quantity))
+                cmap = self.colormap(quantity)
+                if cmap.removesuffix("_r") == THRESHOLD_MAP:
+                    rgba[idx, :3] = map_values(self.threshold_scaled(idx, values, quantity, state),
+                                               *THRESHOLD_SPAN, cmap)
+                else:
+                    lo, hi = self.value_range(quantity, values, state)
+                    rgba[idx, :3] = map_values(values[idx], lo, hi, cmap)
             return rgba
         rgba = STATUS_RGBA[np.asarray(statuses, np.intp) + 1].copy()
         rgba[:, 3] = 255
         return rgba
+
+    def threshold_scaled(self, indices, values: np.ndarray, quantity: str,
+                         state: np.ndarray | None = None) -> np.ndarray:
+        """Values of the sensors ``indices`` in threshold units, each on its own limits (threshold map)."""
+        span = self.value_range(quantity, values, state)
+        out = np.empty(len(indices))
+        for k, i in enumerate(indices):
+            sensor = self.sensors[int(i)]
+            own = (float(sensor.range[0]), float(sensor.range[1])) if sensor.range is not None else span
+            out[k] = threshold_units(np.array([values[int(i)]], float), sensor.thresholds, own)[0]
+        return out
 
     # ----- legend ----------------------------------------------------------------------------------
     def legend(self, kind: str, quantity: str | None, values: np.ndarray | None = None,
@@ -347,7 +418,11 @@ class OverlayEngine:
             shown = ", ".join(ids[:MAX_IDS_PER_MARK]) + (f" +{len(ids) - MAX_IDS_PER_MARK}"
                                                            if len(ids) > MAX_IDS_PER_MARK else "")
             markers.append((limit, f"{shown} {name}"))
-        base = legend_for(quantity, unit, lo, hi, self.colormap(quantity), None)
+        # The threshold map's bar is exact in real units when the coloured sensors share one set of limits;
+        # with several, it shows the bands (normal, warning, alarm) and the marks say whose limit is where.
+        shared = {tuple(s.thresholds.model_dump().items()) for s in coloured}
+        base = legend_for(quantity, unit, lo, hi, self.colormap(quantity),
+                          dict(shared.pop()) if len(shared) == 1 else None)
         return replace(base, markers=tuple(markers))
 
     # ----- labels ----------------------------------------------------------------------------------
@@ -373,9 +448,15 @@ class OverlayEngine:
         if candidates.size:
             selected = np.array([self.sensors[i].id == self.selected_sensor for i in candidates])
             priority = label_priority(np.asarray(frame.sensor_status)[candidates], selected)
-            keep[candidates[declutter_labels(anchor[candidates] + [LABEL_OFFSET_PX[0], 0], priority,
-                                             LABEL_BOX)]] = True
+            # Each label may sit around its marker (right, left, above, below), so more fit without overlap.
+            kept, corners = place_labels(anchor[candidates], priority, LABEL_BOX)
+            keep[candidates[kept]] = True
+            xy[candidates[kept]] = corners[kept]
         for i in np.flatnonzero(keep):
             sensor = self.sensors[i]
             texts[i] = f"{sensor.id}  {format_number(frame.values[i])} {sensor.unit}".rstrip()
-        return LabelLayout(keep, xy, texts, rgb)
+        on_hidden = sum(s.part not in visible_parts for s in self.sensors) if self.labels == "all" else 0
+        note = labels_note(self.labels, int(shown.sum()), int(keep.sum()),
+                           overlapping=int(candidates.size - keep[candidates].sum()),
+                           off_screen=int((shown & ~on_screen).sum()), on_hidden_parts=on_hidden)
+        return LabelLayout(keep, xy, texts, rgb, note)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import tomllib
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -112,6 +113,23 @@ class Thresholds(_Strict):
         return self
 
 
+def _seconds(value: Any) -> Any:
+    if isinstance(value, str):
+        from twinviewer.core.scenario import parse_duration
+
+        return parse_duration(value)
+    return value
+
+
+class SensorAlarm(_Strict):
+    """How a sensor's limits raise and clear alarms (ISA-18.2); unset keys take the defaults of
+    :func:`twinviewer.core.alarms.alarm_settings`."""
+
+    deadband: float | None = Field(None, ge=0, allow_inf_nan=False)
+    on_delay: Annotated[float, BeforeValidator(_seconds), Field(ge=0, allow_inf_nan=False)] | None = None
+    off_delay: Annotated[float, BeforeValidator(_seconds), Field(ge=0, allow_inf_nan=False)] | None = None
+
+
 class Sensor(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-/]+$")
     label: str = ""
@@ -123,6 +141,7 @@ class Sensor(_Strict):
     range: tuple[float, float] | None = None
     expected_period_s: float = Field(1.0, gt=0)
     notes: str = ""
+    alarm: SensorAlarm | None = None
 
     @field_validator("range")
     @classmethod

@@ -252,6 +252,7 @@ class Step(_Strict):
     camera: Camera | None = None
     questions: list[Question] = Field(default_factory=list)
     expect: dict[str, StatusName] = Field(default_factory=dict)
+    show_at: Duration | None = None
 
 
 class Scenario(_Strict):
@@ -393,10 +394,16 @@ def parse_scenario(text: str, path: Path | str = "<memory>") -> Scenario:
             problems.append(ProjectProblem(file=name, line=_line_of(text, loc), key=_key_text(loc),
                                            message=f"step starts at {step.at:g} s, not within the duration "
                                                    f"({scenario.duration:g} s)"))
+        end = scenario.steps[i + 1].at if i + 1 < len(scenario.steps) else scenario.duration
+        if step.show_at is not None and step.at + step.show_at >= end:
+            show_loc = ("steps", i, "show_at")
+            problems.append(ProjectProblem(file=name, line=_line_of(text, show_loc), key=_key_text(show_loc),
+                                           message=f"show_at {step.show_at:g} s is not within the step "
+                                                   f"({end - step.at:g} s long)"))
         if i and step.at <= scenario.steps[i - 1].at:
             problems.append(ProjectProblem(file=name, line=_line_of(text, loc), key=_key_text(loc),
                                            message=f"steps must be in time order: {step.at:g} s is not after "
-                                                   f"step {i - 1} at {scenario.steps[i - 1].at:g} s"))
+                                                   f"step {i} at {scenario.steps[i - 1].at:g} s"))
     if problems:
         raise ScenarioError(problems)
     scenario.path = Path(path).resolve() if name != "<memory>" else None
@@ -471,9 +478,10 @@ def load_scenario(path: Path | str, project=None) -> Scenario:
 class StepCursor:
     """The current step of a scenario being played: next / previous / jump, or follow the clock."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, shown_times: list[float] | None = None):
         self.scenario = scenario
         self.index = 0
+        self.shown_times = shown_times
 
     @property
     def step(self) -> Step:
@@ -481,8 +489,13 @@ class StepCursor:
 
     @property
     def time(self) -> float:
-        """Absolute start of the current step (where the clock seeks to)."""
-        return self.scenario.step_time(self.index)
+        """Where the clock seeks to: the step's shown moment (see core.step_moments), else its start."""
+        return self.shown_time(self.index)
+
+    def shown_time(self, index: int) -> float:
+        if self.shown_times is not None and index < len(self.shown_times):
+            return self.shown_times[index]
+        return self.scenario.step_time(index)
 
     @property
     def is_first(self) -> bool:
@@ -494,7 +507,7 @@ class StepCursor:
 
     def jump(self, index: int) -> Step:
         if not 0 <= index < len(self.scenario.steps):
-            raise IndexError(f"step {index} is not in 0..{len(self.scenario.steps) - 1}")
+            raise IndexError(f"step {index + 1} is not in 1..{len(self.scenario.steps)}")
         self.index = index
         return self.step
 
@@ -572,7 +585,7 @@ class TrainingSession:
         try:
             return self.scenario.steps[step].questions[question]
         except IndexError:
-            raise TwinViewerError(f"step {step} has no question {question}") from None
+            raise TwinViewerError(f"step {step + 1} has no question {question + 1}") from None
 
     def present(self, step: int, question: int) -> None:
         self.question(step, question)
@@ -589,7 +602,7 @@ class TrainingSession:
         """Record the trainee's (first) answer; a second answer to the same question is refused."""
         q = self.question(step, question)
         if (step, question) in self.answers:
-            raise TwinViewerError(f"step {step}, question {question} is already answered")
+            raise TwinViewerError(f"step {step + 1}, question {question + 1} is already answered")
         if self.finished_at is not None:
             raise TwinViewerError("the session is finished; start a new one to answer again")
         try:
@@ -634,7 +647,7 @@ class TrainingSession:
             "score": self.score,
             "max_score": self.max_score,
             "unanswered": self.max_score - len(self.answers),
-            "answers": [{**asdict(r), "time_taken_s": round(r.time_taken_s, 3), "shown_at": _iso(r.shown_at),
+            "answers": [{**asdict(r), "step": r.step + 1, "question": r.question + 1, "time_taken_s": round(r.time_taken_s, 3), "shown_at": _iso(r.shown_at),
                          "answered_at": _iso(r.answered_at)} for r in ordered],
         }
 
@@ -649,8 +662,8 @@ class TrainingSession:
         for i, j, q in self.questions:
             record = self.answers.get((i, j))
             writer.writerow([
-                self.trainee, self.scenario.title, _iso(self.started_at), i, self.scenario.steps[i].title, j,
-                             q.kind,
+                self.trainee, self.scenario.title, _iso(self.started_at), i + 1, self.scenario.steps[i].title,
+                j + 1, q.kind,
                 q.prompt, record.given if record else "", q.correct_text,
                 "" if record is None else ("yes" if record.correct else "no"),
                 "" if record is None else f"{record.time_taken_s:.1f}",

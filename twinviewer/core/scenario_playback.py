@@ -26,6 +26,7 @@ from twinviewer.core.events import Event
 from twinviewer.core.scenario import Scenario, TrainingSession
 from twinviewer.core.session import LoadedRecording
 from twinviewer.core.simulation import SimulationResult, simulate
+from twinviewer.core.step_moments import StepMoment, status_matrix, step_moments
 from twinviewer.core.store import TimeSeriesStore
 
 MAX_PLAYBACK_SAMPLES = 200_000
@@ -62,6 +63,20 @@ class PlaybackRun:
     scenario: Scenario
     result: SimulationResult
     sample_period: float
+    _moments: list[StepMoment] | None = None
+
+    def moments(self, project) -> list[StepMoment]:
+        """When each step is shown (see :mod:`twinviewer.core.step_moments`), on the data simulated here."""
+        if self._moments is None:
+            by_id = {s.id: s for s in project.sensors}
+            statuses = status_matrix(self.result.times, self.result.values,
+                                     [by_id[s] for s in self.result.sensor_ids])
+            self._moments = step_moments(self.scenario, self.result.times, self.result.sensor_ids, statuses,
+                                         list(by_id))
+        return self._moments
+
+    def shown_times(self, project) -> list[float]:
+        return [m.t for m in self.moments(project)]
 
     @property
     def coarsened(self) -> bool:
@@ -100,7 +115,7 @@ class PlaybackRun:
 
 
 def simulate_for_playback(scenario: Scenario, project, *, max_samples: int = MAX_PLAYBACK_SAMPLES,
-                          progress: Callable[[float, str], None] | None = None,
+                          seed: int | None = None, progress: Callable[[float, str], None] | None = None,
                           cancelled: Callable[[], bool] | None = None) -> PlaybackRun:
     """Simulate ``scenario`` on ``project`` at ``playback_sample_period``; raises ScenarioError for names
     the project does not have and CancelledError when ``cancelled()`` turns true between stages."""
@@ -113,7 +128,7 @@ def simulate_for_playback(scenario: Scenario, project, *, max_samples: int = MAX
     period = playback_sample_period(scenario, max_samples)
     samples = int(math.floor(scenario.duration / period + 1e-9)) + 1
     report(0.05, f"Simulating {samples:,} samples of {len(project.sensors)} sensors")
-    result = simulate(with_sample_period(scenario, period), project)
+    result = simulate(with_sample_period(scenario, period), project, seed=seed)
     report(0.9, "Simulation done")
     result.scenario = scenario
     return PlaybackRun(scenario=scenario, result=result, sample_period=period)

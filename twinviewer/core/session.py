@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twinviewer.core.alarms import AlarmTracker, alarm_settings
 from twinviewer.core.clock import Clock
 from twinviewer.core.events import Event
 from twinviewer.core.history import CombinedHistory, HistorySource
@@ -79,6 +80,7 @@ class Session:
         self.selection_changed = Signal("selection_changed")
         self.overlay_changed = Signal("overlay_changed")
         self._last_key: tuple | None = None
+        self._last_frame: Frame | None = None
         self._last_t: float | None = None
         self._live_anchor: tuple[float, float] | None = None  # (newest data time, wall time it was seen)
         self.wall_clock = time.monotonic
@@ -87,6 +89,10 @@ class Session:
             self.overlay.set_mode(mode_of_view(project.view))
         except ValueError:  # a field needs the displayed geometry: the render layer sets the mode again
             self.overlay.set_mode("status")
+        # One rule for a sensor's state: the alarm tracker (limits, deadband, on/off delays) decides warning
+        # and alarm for the part colours, the sensor list, the alarm list and the status bar alike.
+        self.alarms = AlarmTracker(project.sensors, settings=alarm_settings(project.sensors))
+        self._alarm_source: tuple[int, float | None] | None = None
         self.store = self._prepare(store or TimeSeriesStore())
         self.sync_range(initial=True)
 
@@ -186,11 +192,27 @@ class Session:
         self.sources.clear()
 
     # ----- frames ----------------------------------------------------------------------------------
+    def alarm_levels_at(self, t: float) -> np.ndarray:
+        """Warning/alarm level of every sensor at ``t`` (0, 1, 2), from the alarm tracker kept up to date
+        with the store (rebuilt when the store is replaced or gets older data)."""
+        span = self.store.time_range()
+        start = span[0] if span else None
+        source = (id(self.store), start)
+        if self._alarm_source is None or source[0] != self._alarm_source[0] or (
+                start is not None and self._alarm_source[1] is not None and start < self._alarm_source[1]):
+            self.alarms.rescan(self.store)
+        else:
+            self.alarms.catch_up(self.store)
+        self._alarm_source = source
+        return self.alarms.levels_at(t)
+
     def frame_at(self, t: float, wall_time: float = 0.0) -> Frame:
         """The frame at ``t``; ``wall_time`` is the alarm pulse's phase (0 = full strength, for still images)."""
         snapshot = self.store.values_at(t, self.sensor_ids)
+        levels = self.alarm_levels_at(t)
         anomalous = self.anomaly.sensor_mask(t, self.sensor_ids) if self.anomaly is not None else None
-        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time, anomalous))
+        return Frame(t, snapshot, self.overlay.compute(snapshot.values, snapshot.state, wall_time, anomalous,
+                                                       levels=levels))
 
     def tick(self, wall_dt: float) -> Frame:
         """Advance the clock by ``wall_dt`` seconds of wall time and compute the frame at the new time."""
@@ -199,10 +221,14 @@ class Session:
         t = self.clock.tick(wall_dt)
         if t < before:
             self.overlay.reset()
-        frame = self.frame_at(t)
         key = (t, self.store.version, self.overlay.revision, id(self.anomaly))
-        frame.changed = key != self._last_key
+        if key == self._last_key and self._last_frame is not None:
+            self._last_frame.changed = False  # nothing moved: no need to compute the same frame again
+            return self._last_frame
+        frame = self.frame_at(t)
+        frame.changed = True
         self._last_key = key
+        self._last_frame = frame
         if t != self._last_t:
             self._last_t = t
             self.time_changed.emit(t)

@@ -63,7 +63,8 @@ def resolve_recording_files(project: Project | None, source: RecordingSource | s
         name = match.group(1) or match.group(2)
         if name not in values:
             raise RecordingError(f"the recording path {pattern!r} uses ${{{name}}}, which is not set: set "
-                                 f"the environment variable {name} or choose the data folder (--data-dir)")
+                                 f"the environment variable {name}, or give the folder (render --data-dir DIR; "
+                                 "in the window: Data → Choose the recording folder…)")
         return values[name]
 
     expanded = os.path.expanduser(_VARIABLE.sub(substitute, pattern))

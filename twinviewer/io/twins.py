@@ -12,9 +12,10 @@ from twinviewer.core.twin import Cancelled, Progress, Twin, is_project_file
 
 
 def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None,
-              split_bodies: bool = False) -> Twin:
+              split_bodies: bool = False, units: str = "m") -> Twin:
     """Load a ``*.twin.toml`` project with its models, or a raw mesh file as a project of its parts
-    (``split_bodies``: of its connected bodies; a project says that per model file).
+    (``split_bodies``: of its connected bodies; a project says that per model file). ``units``: what a raw
+    mesh's numbers are in (mm, cm, m, in, ft; formats that declare their units ignore it).
 
     A raw mesh is read before the project module (and pydantic) is imported, so a caller that imports
     it in another thread meanwhile (``twinviewer render`` does) overlaps that import with the mesh load.
@@ -37,13 +38,14 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
         return Twin(project, model, path.resolve())
     # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.
     up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
-    model = load_model_file(path, up_axis=up_axis, split_bodies=split_bodies, progress=progress,
+    model = load_model_file(path, units=units, up_axis=up_axis, split_bodies=split_bodies, progress=progress,
                             cancel=cancelled)
     from twinviewer.core.project import Project
 
     project = Project.model_validate({
         "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
-        "models": [{"file": str(path.resolve()), "up_axis": up_axis, "split_bodies": split_bodies}],
+        "models": [{"file": str(path.resolve()), "units": units, "up_axis": up_axis,
+                    "split_bodies": split_bodies}],
         # Split bodies are grouped under the part they came from; other parts stand on their own.
         "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name}
                   for p in model.parts],

@@ -46,6 +46,9 @@ class OverlayLayer:
         self._field_built_for: object = None
         self._lut: vtkLookupTable | None = None
         self._label_actors: list[vtkTextActor] = []
+        self._labels_note: vtkTextActor | None = None
+        self.labels_note = ""  # "All labels": what could not be shown and why ("" when every label shows)
+        self._pulse_phase = -1
         self._off = False
         self._build_markers()
         self.geometry_changed()
@@ -147,6 +150,10 @@ class OverlayLayer:
             actor.SetVisibility(False)
             self.renderer.AddViewProp(actor)
             self._label_actors.append(actor)
+        # "All labels": how many could not be shown, and why, in the view's top-left corner.
+        self._labels_note = primitives.boxed_label(12, (0.6, 0.6, 0.6), 0.8)
+        self._labels_note.SetVisibility(False)
+        self.renderer.AddViewProp(self._labels_note)
 
     def remove(self) -> None:
         if self._markers is not None:
@@ -154,14 +161,31 @@ class OverlayLayer:
         for actor in self._label_actors:
             self.renderer.RemoveViewProp(actor)
         self._label_actors.clear()
+        if self._labels_note is not None:
+            self.renderer.RemoveViewProp(self._labels_note)
+            self._labels_note = None
         self._clear_field()
         self.legend.remove()
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
 
     # ----- per frame -------------------------------------------------------------------------------
+    def pulse(self, wall_time: float) -> bool:
+        """Re-tint the alarmed parts for the blink's phase at ``wall_time``; True when it changed (the window
+        then renders once; nothing else is redone)."""
+        frame = self.frame
+        if frame is None or not frame.animating:
+            return False
+        phase = self.engine.pulse_phase(wall_time)
+        if phase == self._pulse_phase:
+            return False
+        self._pulse_phase = phase
+        self._apply_tints(self.engine.pulse(frame, wall_time))
+        return True
+
     def apply(self, frame: OverlayFrame) -> None:
         """Write one frame into the scene (markers, tints, field, labels, legend); render afterwards."""
         self.frame = frame
+        self._pulse_phase = -1  # the next pulse() sets the blink's phase
         kind = frame.kind
         if kind == "off":
             self._switch_off()
@@ -247,6 +271,11 @@ class OverlayLayer:
         xy = self.screen_positions()
         visible = {n for n, d in self.scene.parts.items() if d.visible}
         layout = self.engine.layout_labels(frame, xy, self.scene.window_size, visible, self.scene.selected)
+        self.labels_note = layout.note
+        if self._labels_note is not None:
+            self._labels_note.SetInput(layout.note)
+            self._labels_note.SetVisibility(bool(layout.note))
+            self._labels_note.SetPosition(10, self.scene.window_size[1] - 30)
         for i, actor in enumerate(self._label_actors):
             if not layout.keep[i]:
                 actor.SetVisibility(False)

@@ -20,11 +20,11 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkLight, vtkPr
 from twinviewer.core.formatting import format_length
 from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.options import RENDER_STYLES, VIEW_NAMES
+from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
 from twinviewer.render import primitives
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
-HIGHLIGHT_COLOUR = (1.0, 0.62, 0.0)
-HIGHLIGHT_OUTLINE = (0.85, 0.35, 0.0)
+HIGHLIGHT_OUTLINE = tuple(c / 255.0 for c in SELECTION_OUTLINE_RGB)
 MEASURE_COLOUR = (0.9, 0.1, 0.1)
 VERTEX_COLOURS = "vertex_colours"
 CAP_SHADE = 0.6  # the section plane shows a cut part's inside, flat, in its colour darkened by this much
@@ -255,13 +255,10 @@ class SceneRenderer:
         prop = display.actor.GetProperty()
         prop.SetEdgeVisibility(self.style == "edges")
         prop.SetEdgeColor(0.15, 0.15, 0.15)
-        if name == self.selected and name in self.alerts:
-            # A part in warning or alarm keeps its status colour when selected (the outline marks the
-            # selection), so an alarm is never hidden behind the selection colour.
+        if name == self.selected:
+            # The selection keeps the part's colour (a status colour must never be covered) and shows as
+            # a cyan outline, a colour no status uses; the part is only lit a little brighter.
             prop.SetAmbient(0.35)
-        elif name == self.selected:
-            colour = 0.35 * colour + 0.65 * np.array(HIGHLIGHT_COLOUR)
-            prop.SetAmbient(0.45)
         else:
             prop.SetAmbient(0.18)
         prop.SetColor(*colour)
@@ -269,11 +266,9 @@ class SceneRenderer:
         if cap is not None:
             cap.SetColor(*(colour * CAP_SHADE))
         if not self.field_active:  # while the overlay's surface field is shown, it owns the mapper's colours
-            # A part in its own vertex colours shows them; tinted or selected, it takes one colour like any
-            # part.
-            shows_vertex_colours = (
-                display.has_vertex_colours and name not in self.tint and name != self.selected
-            )
+            # A part in its own vertex colours shows them; tinted, it takes one colour like any part (selected,
+            # it keeps them: the selection is an outline).
+            shows_vertex_colours = display.has_vertex_colours and name not in self.tint
             mapper = display.actor.GetMapper()
             mapper.SetScalarVisibility(shows_vertex_colours)
             if shows_vertex_colours:

@@ -7,11 +7,10 @@ file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are ma
 
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
 
-Alarms clear with a deadband of :data:`DEADBAND_FRACTION` of each sensor's declared range (ISA-18.2 suggests
-1-5 % of span): without one a noisy signal hovering at a limit raises an "alarm" every second (the demo's
-incident recording gives 190 episodes of VT-102 in 20 minutes with none, 20 with 2 %). An alarm therefore
-stays in the list until the value is back inside its limit by that margin, even if the 3D colour already
-went back to the warning or normal colour.
+Alarms follow each sensor's deadband and on/off delays (:func:`twinviewer.core.alarms.alarm_settings`:
+the sensor's ``alarm`` keys, else 2 % of its span and a 60 s off-delay), the same rule the session uses
+for the part colours and the sensor list, so the list, the colours and the badge always agree. A value
+chattering at a limit is one row whose level says how often it went beyond ("Alarm ×19").
 """
 
 from __future__ import annotations
@@ -43,13 +42,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.alarms import (  # noqa: F401  (DEADBAND_FRACTION: the module docstring refers to it)
-    DEADBAND_FRACTION,
+from twinviewer.core.alarms import (
     Acknowledgement,
     Alarm,
     AlarmLogError,
     AlarmTracker,
-    alarm_deadbands,
+    alarm_settings,
     iso_utc,
     sidecar_path,
 )
@@ -61,6 +59,8 @@ COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "T
            "Acknowledged")
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
 FOLLOW_DELAY_S = 0.05  # after a frame, the list waits at least this long (the frame paints first)
+KEY_COLUMN_ORDER = (3, 1, 0, 7, 8, 5, 6, 4, 2)
+"""Visual order of COLUMNS: Level, Sensor, Onset, Cleared, Acknowledged, Value, Threshold, Direction, Part."""
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
 CLEARED_TEXT = QColor(110, 110, 110)
 LOG_COLUMNS = ("alarm_id", "sensor_id", "sensor_label", "part", "level", "direction", "limit", "threshold",
@@ -140,6 +140,8 @@ class AlarmBadge(QToolButton):
         unacked = counts.get("unacknowledged", 0)
         if unacked:
             parts.append(f"{unacked} unacknowledged")
+        if counts.get("shelved", 0):
+            parts.append(f"{counts['shelved']} shelved")
         self.setText("  ·  ".join(parts))
         if alarms:
             background, foreground = Status.ALARM.rgb, (255, 255, 255)
@@ -183,6 +185,7 @@ class AlarmPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setShowGrid(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
@@ -196,6 +199,12 @@ class AlarmPanel(QWidget):
                    "Warning", "▲ high", "Value at onset", "> 4.5 mm/s", "active for 59 min 59 s")
         for column, sample in enumerate(samples):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18)
+        self.table.setColumnWidth(1, metrics.horizontalAdvance("TT-102  Pump DE bearing") + 18)
+        self.table.setColumnWidth(3, metrics.horizontalAdvance("Warning ×99") + 18)
+        # Key columns first, so a narrow tab shows what matters: level, sensor, onset, cleared, acknowledged
+        # (the model's column order, used by the code and the exports, stays as in COLUMNS).
+        for visual, logical in enumerate(KEY_COLUMN_ORDER):
+            header.moveSection(header.visualIndex(logical), visual)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._on_double_click(row))
@@ -214,6 +223,11 @@ class AlarmPanel(QWidget):
         self.onset_button.setToolTip("Move the clock to the moment the alarm started")
         self.onset_button.clicked.connect(lambda: self.selected_alarm_id()
                                           and self.go_to_onset(self.selected_alarm_id()))
+        self.shelve_button = QPushButton("Shelve…")
+        self.shelve_button.setToolTip("Hide the selected alarm's limit from the counts for a while, with a reason "
+                                      "(logged in the project's acknowledgement file)")
+        self.shelve_button.clicked.connect(lambda: self.selected_alarm_id()
+                                           and self.shelve_dialog(self.selected_alarm_id()))
         self.export_button = QPushButton("Export alarm log…")
         self.export_button.setToolTip("Write every alarm of this session with its acknowledgement to CSV or "
                                       "JSON")
@@ -228,13 +242,20 @@ class AlarmPanel(QWidget):
         # The summary gets a row of its own and may shrink, so the dock fits beside the charts.
         self.summary.setMinimumWidth(0)
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar = QHBoxLayout()
+        # Two short rows rather than one long one, so the panel fits a narrow tab beside the 3D view.
+        bar = QVBoxLayout()
         bar.setContentsMargins(6, 0, 6, 0)
-        bar.addWidget(QLabel("User:"))
-        bar.addWidget(self.user_edit)
-        for button in (self.fly_button, self.onset_button, self.ack_button, self.export_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
+        bar.setSpacing(2)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(QLabel("User:"))
+        first.addWidget(self.user_edit)
+        first.addWidget(self.export_button)
+        first.addStretch(1)
+        for button in (self.fly_button, self.onset_button, self.ack_button, self.shelve_button):
+            second.addWidget(button)
+        second.addStretch(1)
+        bar.addLayout(first)
+        bar.addLayout(second)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -250,7 +271,7 @@ class AlarmPanel(QWidget):
     def set_twin(self, twin) -> None:
         """A twin was opened: a fresh tracker, with the acknowledgements saved next to its project."""
         sensors = twin.project.sensors
-        self.tracker = AlarmTracker(sensors, alarm_deadbands(sensors)) if sensors else None
+        self.tracker = AlarmTracker(sensors, settings=alarm_settings(sensors)) if sensors else None
         self._store = None
         self._rows_key = None
         if self.tracker is not None and not twin.is_raw_mesh:
@@ -318,7 +339,7 @@ class AlarmPanel(QWidget):
         # A chattering sensor can leave thousands of cleared alarms; the table shows the newest ones (all are
         # counted in the summary and exported), so refreshing it stays cheap during live data.
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
-        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t))
+        key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t), a.count, self.tracker.shelf_of(a, t))
                     for a in [*active, *shown_cleared]) if t else ()
         summary = self._summary(active, cleared, t)
         if self.summary.text() != summary:
@@ -366,8 +387,12 @@ class AlarmPanel(QWidget):
         ack_text = (f"{ack.user}, {format_time(ack.t)}" + (f" — {ack.comment}" if ack.comment
                                                            else "")) if ack else (
             "not acknowledged" if is_active else "—")
+        shelf = self.tracker.shelf_of(alarm, t) if is_active else None
+        if shelf is not None:
+            ack_text = f"shelved until {format_time(shelf.until)} by {shelf.user}: {shelf.reason}"
+        level_text = alarm.level.capitalize() + (f" ×{alarm.count}" if alarm.count > 1 else "")
         texts = (format_time(alarm.onset_t), sensor_text, project.part_label(alarm.part),
-                 alarm.level.capitalize(), "▲ high" if alarm.direction == "high" else "▼ low",
+                 level_text, "▲ high" if alarm.direction == "high" else "▼ low",
                  f"{format_number(alarm.onset_value)} {unit}".strip(),
                  f"{sign} {alarm.threshold:g} {unit}".strip(),
                  cleared_text, ack_text)
@@ -388,6 +413,9 @@ class AlarmPanel(QWidget):
                     item.setForeground(QBrush(colour.darker(115)))
             elif not is_active:
                 item.setForeground(QBrush(CLEARED_TEXT))
+            elif column == 8 and shelf is not None:
+                item.setForeground(QBrush(CLEARED_TEXT))
+                item.setToolTip(ack_text)
             elif column == 8 and ack is None:
                 item.setForeground(QBrush(QColor(*Status.ALARM.rgb) if alarm.is_alarm
                                           else QColor(150, 95, 0)))
@@ -414,6 +442,8 @@ class AlarmPanel(QWidget):
         for button in (self.fly_button, self.onset_button):
             button.setEnabled(alarm is not None)
         self.ack_button.setEnabled(alarm is not None and alarm.acknowledgement is None)
+        self.shelve_button.setEnabled(alarm is not None and self.shown_t is not None and alarm.active_at(self.shown_t)
+                                      and self.tracker.shelf_of(alarm, self.shown_t) is None)
         self.export_button.setEnabled(bool(self.tracker and self.tracker.alarms))
 
     def _context_menu(self, pos) -> None:
@@ -430,6 +460,9 @@ class AlarmPanel(QWidget):
         menu.addSeparator()
         ack = menu.addAction("Acknowledge…", lambda: self.acknowledge_dialog(alarm_id))
         ack.setEnabled(alarm.acknowledgement is None)
+        shelve = menu.addAction("Shelve…", lambda: self.shelve_dialog(alarm_id))
+        shelve.setEnabled(self.shown_t is not None and alarm.active_at(self.shown_t)
+                          and self.tracker.shelf_of(alarm, self.shown_t) is None)
         bookmarks = self.window.panels.get("bookmarks_panel")
         if bookmarks is not None:
             menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
@@ -490,6 +523,43 @@ class AlarmPanel(QWidget):
         self.refresh()
         self.window.show_status(f"{alarm.sensor_id} {alarm.level} acknowledged by {ack.user}")
         return ack
+
+    SHELVE_DURATIONS = (("15 minutes", 900.0), ("1 hour", 3600.0), ("8 hours (a shift)", 28800.0))
+
+    def shelve(self, alarm_id: str, reason: str, duration_s: float, user: str | None = None):
+        """Shelve the alarm's limit from the clock's time and save it in the project's sidecar (the log)."""
+        if self.tracker is None:
+            raise TwinViewerError("no alarms to shelve: nothing is open")
+        alarm = self.tracker.get(alarm_id)
+        t = self._clock_t()
+        t = alarm.onset_t if t is None or t < alarm.onset_t else t
+        try:
+            shelf = self.tracker.shelve(alarm_id, user or self.user, reason, t, duration_s)
+        except ValueError as exc:
+            raise TwinViewerError(str(exc)) from None
+        twin = self.window.twin
+        if twin is not None and not twin.is_raw_mesh:
+            self.tracker.save_acknowledgements(sidecar_path(twin.path))
+        self._rows_key = None
+        self.refresh()
+        self.window.show_status(f"{alarm.sensor_id} {alarm.limit.replace('_', ' ')} shelved by {shelf.user} until "
+                                f"{format_time(shelf.until)}: {shelf.reason}")
+        return shelf
+
+    def shelve_dialog(self, alarm_id: str) -> None:
+        alarm = self.tracker.get(alarm_id)
+        names = [name for name, _ in self.SHELVE_DURATIONS]
+        choice, ok = QInputDialog.getItem(self, "Shelve alarm", f"{alarm.sensor_id} {alarm.limit.replace('_', ' ')}"
+                                          "\nHide it from the alarm counts for:", names, 1, False)
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, "Shelve alarm", "Reason (required, it is logged):")
+        if not ok:
+            return
+        if not reason.strip():
+            self.window.show_error("Not shelved", "Shelving needs a reason.")
+            return
+        self.shelve(alarm_id, reason, dict(self.SHELVE_DURATIONS)[choice])
 
     def acknowledge_dialog(self, alarm_id: str) -> None:
         alarm = self.tracker.get(alarm_id)

@@ -61,7 +61,7 @@ PANEL_MODULES: list[str] = ["twinviewer.ui.overlay_panel", "twinviewer.ui.record
                             "twinviewer.ui.live_panel", "twinviewer.ui.scenario_panel",
                             "twinviewer.ui.anomaly_panel", "twinviewer.ui.events_panel",
                             "twinviewer.ui.bookmarks_panel", "twinviewer.ui.incident_actions",
-                            "twinviewer.ui.history_panel"]
+                            "twinviewer.ui.history_panel", "twinviewer.ui.units"]
 MAX_RECENT = 10
 VIEW_SHORTCUTS = {"front": "1", "top": "2", "right": "3", "left": "4", "back": "5", "bottom": "6", "iso": "0"}
 
@@ -131,6 +131,9 @@ class MainWindow(QMainWindow):
         for module_name in PANEL_MODULES:
             module = importlib.import_module(module_name)
             self.panels[module_name.rsplit(".", 1)[-1]] = module.install(self)
+        from twinviewer.ui import layout
+
+        layout.install(self)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
@@ -350,10 +353,15 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path, split_bodies: bool = False) -> None:
+    def open_path(self, path: str | Path, split_bodies: bool = False, units: str | None = None) -> None:
         """Open a project or mesh off the GUI thread; keeps the current twin if it fails. ``split_bodies``:
-        a raw mesh's connected bodies become its parts."""
+        a raw mesh's connected bodies become its parts; ``units``: what a raw mesh's numbers are in
+        (default: the units chosen for this file before, see ui/units.py, else metres)."""
         path = Path(path)
+        if units is None:
+            from twinviewer.ui.units import remembered_units
+
+            units = remembered_units(self.settings, path)
         if self.task is not None and self.task.running:
             self.show_error("Busy", "Another file is still loading; wait for it or cancel it first.")
             return
@@ -364,7 +372,7 @@ class MainWindow(QMainWindow):
             from twinviewer.render.scene import prepare_display_meshes
 
             twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled,
-                             split_bodies=split_bodies)
+                             split_bodies=split_bodies, units=units)
             if twin.is_raw_mesh and not split_bodies:
                 from twinviewer.core.bodies import several_bodies_hint
 
@@ -419,7 +427,8 @@ class MainWindow(QMainWindow):
         self.overlay.set_labels(view.labels)
         self._check_overlay_action(self.overlay.mode)
         self.label_actions[view.labels].setChecked(True)
-        self.part_tree.set_parts(twin.project, twin.model.part_names, colours)
+        self.part_tree.set_parts(twin.project, twin.model.part_names, colours,
+                                 {p.name: p.group for p in twin.model.parts} if twin.is_raw_mesh else None)
         self.sensor_table.set_project(twin.project)
         self.properties.show_part(None, None, None)
         self.isolate_action.setChecked(False)
@@ -483,11 +492,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._give_the_view_room)
 
     def _give_the_view_room(self) -> None:
-        """Panels leave the 3D view most of the window: bottom docks take about a quarter of its height."""
-        bottom = [d for d in self.findChildren(QDockWidget)
-                  if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea and not d.isFloating()]
-        if bottom:
-            self.resizeDocks(bottom, [max(200, self.height() // 4)] * len(bottom), Qt.Orientation.Vertical)
+        """Panels as tabs beside the 3D view, which keeps at least half of the window (ui/layout.py)."""
+        from twinviewer.ui import layout
+
+        layout.arrange(self)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasUrls():
@@ -772,8 +780,18 @@ class MainWindow(QMainWindow):
             animating = self.overlay.frame is not None and self.overlay.frame.animating
             clock = self.session.clock
             moving = clock.playing or clock.follow_live
-            if frame.changed or animating:
+            if frame.changed:
                 self.show_frame(frame, now, panels=not moving)
+            elif animating and self.overlay.pulse(now):
+                # Only the alarm blink changed: one fast repaint (no panel or overlay work, and no FXAA pass
+                # after each blink: while a part blinks the picture is never still).
+                from twinviewer.render.quality import set_fxaa
+
+                quality = self.viewer.quality
+                if quality.still:
+                    quality.still = False
+                    set_fxaa(quality.renderer, False)
+                self.viewer.interactor.update()
             elif self._panels_behind:
                 self._show_panels(frame)
         self.viewer.render_if_needed()

@@ -30,6 +30,7 @@ class PartTree(QTreeWidget):
         self.header().setSectionResizeMode(0, self.header().ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, self.header().ResizeMode.ResizeToContents)
         self.setUniformRowHeights(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "Pump bearing h…drive end" vs "…non-drive end"
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._updating = False
@@ -37,7 +38,8 @@ class PartTree(QTreeWidget):
         self.currentItemChanged.connect(self._on_current_changed)
 
     def set_parts(self, project: Project, part_names: list[str],
-                  colours: dict[str, tuple[float, float, float]]) -> None:
+                  colours: dict[str, tuple[float, float, float]], scene_paths: dict[str, str] | None = None) -> None:
+        """``scene_paths``: each part's node path in its file ("truck/axle/wheel", glTF), shown as folders."""
         self._updating = True
         self.clear()
         self._items.clear()
@@ -46,18 +48,18 @@ class PartTree(QTreeWidget):
             part = project.part(name)
             group = part.group if part and part.group else ""
             parent = self.invisibleRootItem()
-            if group:
-                if group not in self._groups:
-                    item = QTreeWidgetItem([group, ""])
-                    item.setFlags(
-                        item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate
-                    )
-                    item.setCheckState(0, Qt.CheckState.Checked)
-                    self.addTopLevelItem(item)
-                    item.setExpanded(True)
-                    self._groups[group] = item
-                parent = self._groups[group]
             label = part.display_name if part else name
+            if group:
+                parent = self._folder([group])
+            elif "/" in name.strip("/"):
+                # An assembly path (STEP, or "assembly/sub-assembly/leaf" names): sub-assemblies are folders
+                # and the part shows its own short name.
+                path = [p for p in name.split("/") if p]
+                parent = self._folder(path[:-1])
+                if label == name:
+                    label = path[-1]
+            elif scene_paths and "/" in scene_paths.get(name, "").strip("/"):
+                parent = self._folder([p for p in scene_paths[name].split("/") if p][:-1])
             if group and label == name and name.startswith(f"{group} "):
                 label = name[len(group) + 1:]  # "pump body 003" under "pump" reads "body 003"
             n_sensors = len(project.sensors_of_part(name))
@@ -74,6 +76,23 @@ class PartTree(QTreeWidget):
             parent.addChild(item)
             self._items[name] = item
         self._updating = False
+
+    def _folder(self, path: list[str]) -> QTreeWidgetItem:
+        """The (nested) folder item for ``path``, created as needed; checking it shows or hides its parts."""
+        parent = self.invisibleRootItem()
+        for depth in range(len(path)):
+            key = "/".join(path[:depth + 1])
+            item = self._groups.get(key)
+            if item is None:
+                item = QTreeWidgetItem([path[depth], ""])
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
+                item.setCheckState(0, Qt.CheckState.Checked)
+                item.setToolTip(0, key)
+                parent.addChild(item)
+                item.setExpanded(depth < 2)
+                self._groups[key] = item
+            parent = item
+        return parent
 
     def item_for(self, name: str) -> QTreeWidgetItem | None:
         return self._items.get(name)

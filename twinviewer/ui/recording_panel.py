@@ -158,6 +158,8 @@ class RecordingPanel:
     def _size_charts_dock(self) -> None:
         """Once the window is laid out: the charts get a third of the height and half the bottom width."""
         window = self.window
+        if window.dockWidgetArea(self.charts_dock) != Qt.DockWidgetArea.BottomDockWidgetArea:
+            return  # the window's layout (ui/layout.py) keeps the charts in a tab beside the view
         window.resizeDocks([self.charts_dock], [max(window.height() // 3, 240)], Qt.Orientation.Vertical)
         bottom = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
                   and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
@@ -305,8 +307,8 @@ class RecordingPanel:
             summary = (f"Loaded {name}: {report.rows:,} rows, {len(report.sensors)} sensors"
                        + (f", {problems:,} problems (Data → Last import report…)" if problems else ""))
             window.show_status(summary)
-            if show_report:
-                self.show_last_report()
+            if show_report and not report.clean:
+                self.show_last_report()  # only when something was skipped; a clean import says so in the status bar
 
         def failed(exc: BaseException, details: str) -> None:
             if isinstance(exc, CancelledError):

@@ -5,13 +5,15 @@ Loading a scenario validates it (problems shown as ``file:line: key: message``),
 thread (coarser sampling for long scenarios, see ``core.scenario_playback``), swaps the result into the
 session as a recording whose steps show on the timeline, and opens the player:
 
-- the steps with their time offsets; Previous / Next / click a step to jump: the clock seeks to the step,
-  the camera moves to the step's view and the step's parts are selected (first) and outlined (all);
+- the steps with their time offsets; Previous / Next / click a step to jump: the clock seeks to the step's
+  shown moment (the first time within the step at which what it says holds, see ``core.step_moments``),
+  the camera moves to the step's view (corrected so the step's part shows, ``render.step_camera``) and the
+  step's parts are selected (first) and outlined (all);
 - the step's narrative with links to the parts and sensors it names, "what you should see" (the step's
   ``expect``) and, for a trainer, the faults the step injects;
-- "Play to next step": the clock runs from the step to the next one in 3–15 s of wall time and stops
-  there; scrubbing the timeline moves the current step along (the camera stays where the user put it);
-- trainee mode: the step's questions are asked (multiple choice, or the next click on a part in 3D),
+- "Play to next step": the clock runs from the step to the next one's shown moment in 3–15 s of wall
+  time and stops there; scrubbing the timeline moves the current step along (the camera stays where the user put it);
+- trainee mode: the step's questions are asked at its shown moment (multiple choice, or the next click on a part in 3D),
   answers hidden until given, then scored and explained; the log (JSON and CSV) is written to a
   ``training-logs/`` folder next to the project when the session ends, and on demand.
 
@@ -67,7 +69,8 @@ from twinviewer.io.scenario_files import (
     training_log_dir,
     write_training_log,
 )
-from twinviewer.render.scenario_render import StepHighlight, apply_step_camera
+from twinviewer.render.scenario_render import StepHighlight
+from twinviewer.render.step_camera import frame_step
 from twinviewer.ui.trainer import QuestionCard, SessionSummary, ask_trainee_name
 
 PLAY_WALL_MIN_S = 3.0
@@ -76,7 +79,7 @@ PLAY_COMPRESSION = 60.0  # a 10-minute gap plays in 10 s; longer gaps are capped
 PLAY_INTERVAL_MS = 33
 PANEL_WIDTH = 390
 BOTTOM_PANELS_HEIGHT = 190
-STATUS_COLOURS = {"normal": "#2e9e44", "warning": "#d99500", "alarm": "#d62828"}
+STATUS_COLOURS = {"normal": "#1a9678", "warning": "#d99500", "alarm": "#d62828"}
 PANEL_STYLE = """
 QWidget#scenarioPanel { background: #f4f6f9; }
 QLabel#scenarioTitle { font-size: 15px; font-weight: 600; color: #1d2733; }
@@ -470,7 +473,7 @@ class ScenarioPlayer(QObject):
         recording = run.recording(window.twin.project)
         self.run = run
         self.store = recording.store
-        self.cursor = StepCursor(run.scenario)
+        self.cursor = StepCursor(run.scenario, run.shown_times(window.twin.project))
         window.session.set_recording(recording)
         self.panel.show_scenario(run)
         if self.trainee_action.isChecked() and self.trainee_name:
@@ -493,6 +496,14 @@ class ScenarioPlayer(QObject):
                   and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
         if bottom:
             window.resizeDocks(bottom, [BOTTOM_PANELS_HEIGHT] * len(bottom), Qt.Orientation.Vertical)
+        # Stacked over the data panels in one column (narrow windows, ui/layout.py): take two thirds of it.
+        under = [d for d in window.findChildren(QDockWidget) if d is not self.dock and d.isVisible()
+                 and not d.isFloating() and window.dockWidgetArea(d) == window.dockWidgetArea(self.dock)
+                 and d not in window.tabifiedDockWidgets(self.dock)]
+        if under:
+            height = window.height()
+            window.resizeDocks([self.dock, under[0]], [int(height * 0.62), int(height * 0.38)],
+                               Qt.Orientation.Vertical)
 
     def close_scenario(self) -> None:
         self._finish_training(auto_save=True)
@@ -527,10 +538,10 @@ class ScenarioPlayer(QObject):
             window.session.clock.pause()
             window.session.clock.seek(self.cursor.time)
         step = self.cursor.step
-        if move_camera and step.camera is not None:
-            named = apply_step_camera(window.scene, step.camera)
-            if named:
-                window.current_view = named
+        if move_camera:
+            shown = frame_step(window.scene, step)
+            if shown.view:
+                window.current_view = shown.view
         self._show_step()
         if seek or move_camera:
             window.refresh_now()
@@ -540,13 +551,14 @@ class ScenarioPlayer(QObject):
         """Panel text, question cards and highlight for the cursor's step (no clock or camera change)."""
         scenario, index = self.scenario, self.cursor.index
         step = self.cursor.step
-        if self.training is not None:
+        due = self._questions_due()
+        if self.training is not None and due:
             for j in self.training.pending(index):
                 self.training.present(index, j)
         self._apply_highlight()
         self.panel.step_text.setText(self._step_html())
         cards = []
-        for j, question in enumerate(step.questions):
+        for j, question in enumerate(step.questions if due else []):
             record = self.training.answers.get((index, j)) if self.training is not None else None
             card = QuestionCard(index, j, question, number=j + 1, of=len(step.questions),
                                 trainee=self.training is not None, record=record, part_label=self.part_label)
@@ -556,6 +568,12 @@ class ScenarioPlayer(QObject):
         self.panel.mark_steps(scenario, index, self.training)
         self.panel.scroll.verticalScrollBar().setValue(0)
         self._update_controls()
+
+    def _questions_due(self) -> bool:
+        """Questions are asked at the step's shown moment, not before (in trainee mode)."""
+        if self.training is None or self.window.session is None:
+            return True
+        return self.window.session.clock.t >= self.cursor.time - 1e-6
 
     def _hint_pending(self) -> bool:
         """In trainee mode, while a click-the-part question of this step is open, the parts are not shown."""
@@ -605,7 +623,7 @@ class ScenarioPlayer(QObject):
         parts.append(f"<div style='color:#1d2733; line-height:135%'>{narrative}</div>")
         if step.highlight and not self._hint_pending():
             links = " · ".join(f"<a href='part:{p}' "
-                               f"style='color:#b35c00'><b>{escape(self.part_label(p))}</b></a>"
+                               f"style='color:#b000a0'><b>{escape(self.part_label(p))}</b></a>"
                                for p in step.highlight)
             parts.append("<p style='margin:6px 0 2px 0'><span style='color:#5a6675'>LOOK AT</span>&nbsp; "
                          f"{links}</p>")
@@ -619,11 +637,9 @@ class ScenarioPlayer(QObject):
         return "".join(parts)
 
     def _expect_html(self, index: int) -> str:
-        step = self.scenario.steps[index]
-        expected = dict(step.expect)
+        expected = dict(self.run.moments(self.window.twin.project)[index].named) if self.run else {}
         if not expected:
-            return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS "
-                    "STEP</span>&nbsp; every sensor is normal.</p>")
+            return ""
         chips = []
         for sensor_id, status in expected.items():
             colour = STATUS_COLOURS.get(status, "#555")
@@ -631,9 +647,8 @@ class ScenarioPlayer(QObject):
                          f"style='color:{colour}'>"
                          f"&#9679;</span> <b style='color:#1d2733'>{sensor_id}</b></a> "
                          f"<span style='color:{colour}'>{status}</span>")
-        return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>BY THE END OF THIS "
-                "STEP</span>&nbsp; "
-                + " &nbsp; ".join(chips) + " <span style='color:#5a6675'>(others normal)</span></p>")
+        return ("<p style='margin:6px 0 0 0'><span style='color:#5a6675'>WHAT YOU SEE NOW</span>&nbsp; "
+                + " &nbsp; ".join(chips) + "</p>")
 
     def _changes_html(self, index: int) -> str:
         """For a trainer: what the step does to the plant (hidden from trainees)."""
@@ -686,7 +701,9 @@ class ScenarioPlayer(QObject):
             return
         if self._play is not None and abs(frame.t - self._play["last"]) > 1e-6:
             self.stop_playing()  # the user moved the clock while playing to the next step
-        if self.cursor.follow(frame.t):
+        if self.cursor.follow(frame.t) or (self.training is not None
+                                           and self._questions_due() != bool(self.panel.cards)
+                                           and self.cursor.step.questions):
             self._show_step()
 
     # ----- play to the next step ------------------------------------------------------------------
@@ -704,12 +721,15 @@ class ScenarioPlayer(QObject):
             return
         clock = self.window.session.clock
         start, end = self.scenario.step_window(self.cursor.index)
-        t0 = clock.t if start <= clock.t < end else start
+        if not self.cursor.is_last:
+            end = self.cursor.shown_time(self.cursor.index + 1)
+        t0 = clock.t if start <= clock.t < end else self.cursor.time
         clock.pause()
         clock.seek(t0)
         wall = min(PLAY_WALL_MAX_S, max(PLAY_WALL_MIN_S, (end - start) / PLAY_COMPRESSION))
         wall *= (end - t0) / (end - start)
-        self._play = {"t0": t0, "t1": end, "wall": max(wall, 0.2), "started": time.monotonic(), "last": t0}
+        self._play = {"t0": t0, "t1": end, "wall": max(wall, 0.2), "started": time.monotonic(), "last": t0,
+                      "target": self.cursor.index + 1}
         self._play_timer.start()
         self._update_controls()
         self.window.show_status(f"Playing {format_duration(end - t0)} of plant time in {wall:.0f} s "
@@ -733,7 +753,7 @@ class ScenarioPlayer(QObject):
         fraction = (time.monotonic() - play["started"]) / play["wall"]
         if fraction >= 1.0:
             self.stop_playing()
-            arrived = self.cursor.index + 1
+            arrived = play["target"]
             if arrived < len(self.scenario.steps):
                 self.enter_step(arrived)
             else:
@@ -806,8 +826,10 @@ class ScenarioPlayer(QObject):
             pending = self.training.pending(step)
             if pending:  # bring the next open question of this step into view
                 self.panel.scroll.ensureWidgetVisible(self.panel.cards[pending[0]], 0, 40)
-        self.window.show_status(("Correct" if record.correct
-                                 else f"Not quite: the answer is {record.expected}")
+        question = self.training.question(step, question)
+        expected = (" or ".join(self.part_label(p) for p in question.answer) if isinstance(question, PartQuestion)
+                    else record.expected)
+        self.window.show_status(("Correct" if record.correct else f"Not quite: the answer is {expected}")
                                 + f" — score {self.training.score}/{self.training.max_score}")
         if self.training.complete:
             self.finish_session()

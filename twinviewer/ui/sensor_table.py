@@ -36,6 +36,8 @@ class SensorTable(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(22)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setAlternatingRowColors(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)  # else the last wrapped line is elided at its end
         self.setSortingEnabled(False)
         self.sensor_ids: list[str] = []
         self._last: tuple | None = None
@@ -70,6 +72,7 @@ class SensorTable(QTableWidget):
         self.setColumnHidden(2, True)  # the part shows in the tooltip; the panel is narrow
         for row, sensor in enumerate(project.sensors):
             self.item(row, 0).setToolTip(f"{sensor.display_name} on {cells_part(project, sensor)}")
+            self.item(row, 1).setToolTip(f"{sensor.display_name} on {cells_part(project, sensor)}")
         self._last = None
         self._values, self._statuses = np.empty(0), np.empty(0, dtype=np.int8)
 

@@ -258,7 +258,9 @@ class SessionSummary(QDialog):
                 if column == 2 and record is not None:
                     item.setForeground(Qt.GlobalColor.darkGreen if record.correct else Qt.GlobalColor.darkRed)
                     if not record.correct:
-                        item.setToolTip(f"Given: {given}\nExpected: {record.expected}")
+                        expected = (" or ".join(part_label(p) for p in question.answer)
+                                    if record.kind == "click_part" else record.expected)
+                        item.setToolTip(f"Given: {given}\nExpected: {expected}")
                 self.table.setItem(row, column, item)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
