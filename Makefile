@@ -4,9 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := xvfb xauth libegl1 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils postgresql
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils postgresql \
+	shared-mime-info desktop-file-utils
 
-.PHONY: run test test-fast test-core lint bench system-deps venv demo-assets clean
+.PHONY: run test test-fast test-core lint bench system-deps venv demo-assets clean dist test-dist
 
 # The core, io and sources tests also run in .venv-core, which has no PySide6, VTK or pyvista: proof that the
 # lower layers need none of them (docs/architecture.md). tests/core_env.py derives what it installs (the
@@ -62,6 +63,22 @@ bench: venv
 
 demo-assets: venv
 	$(PY) assets/build_demo.py
+
+# The installable app (installer/README.md): dist/twinviewer/ (one folder) and dist/twinviewer-*-linux-*.tar.gz.
+dist: venv
+	$(PY) -m pip install -q -e ".[dist]"
+	rm -rf dist/twinviewer
+	@start=$$(date +%s); \
+	PYTHONPATH=$(CURDIR) $(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installer/twinviewer.spec && \
+	echo "pyinstaller: $$(( $$(date +%s) - start )) s"
+	bash installer/linux/package.sh dist/twinviewer
+	$(PY) installer/bundle_report.py dist/twinviewer --top 15
+
+# Builds the bundle, then installs and uses it from a clean folder (tests/test_dist_bundle.py).
+test-dist: system-deps dist
+	TWINVIEWER_DIST_ARCHIVE="$$(ls -t dist/twinviewer-*-linux-*.tar.gz | head -1)" \
+		$(PY) -m pytest -q -p no:cacheprovider tests/test_dist_bundle.py
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) build dist *.egg-info

@@ -35,8 +35,9 @@ def build_window(settings=None, secret_store=None):
     return MainWindow(settings=settings, secret_store=secret_store, live=live, recordings=recordings)
 
 
-def run(target: str | None = None) -> int:
-    """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes."""
+def run(target: str | None = None, quit_after: float | None = None) -> int:
+    """Open the window with ``target`` (project or mesh) or the demo twin, and run until it closes (or
+    ``quit_after`` seconds after the first frame showing the model, see :mod:`twinviewer.ui.autoquit`)."""
     app = create_application()
     from twinviewer.paths import demo_project_path
     from twinviewer.ui.tasks import stop_all_tasks
@@ -46,9 +47,17 @@ def run(target: str | None = None) -> int:
     from twinviewer.io.keyring_store import SystemKeyring
 
     window = build_window(secret_store=SystemKeyring())  # the OS keyring remembers live sources' passwords
+    from twinviewer.ui.file_open import FileOpenHandler, open_file
+
+    file_open = FileOpenHandler(window, app)  # macOS: documents double-clicked in Finder
+    app.installEventFilter(file_open)
+    if quit_after is not None:
+        from twinviewer.ui.autoquit import quit_after_first_frame
+
+        quit_after_first_frame(window, quit_after)
     window.show()
-    if target and target.lower().endswith(".twinbundle"):
-        window.open_dropped([Path(target)])  # an incident bundle opens at its saved state
+    if target:
+        open_file(window, Path(target))  # an incident bundle opens at its saved state, anything else as a twin
     else:
-        window.open_path(Path(target) if target else demo_project_path())
+        window.open_path(demo_project_path())
     return app.exec()

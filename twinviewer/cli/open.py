@@ -12,7 +12,11 @@ HELP = "open the window with TARGET (a *.twin.toml project, a mesh file or a .tw
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("target", nargs="?", help="project or mesh file (default: the bundled demo twin)")
+    parser.add_argument("target", nargs="?",
+                        help="project, mesh file or incident bundle (default: the bundled demo twin)")
+    parser.add_argument("--quit-after", type=float, metavar="SECONDS",
+                        help="close the window SECONDS after its first frame showing the model (smoke tests of "
+                        "an installation, start-up timing); prints a line when that frame is shown")
 
 
 def run(args) -> int:
@@ -25,6 +29,8 @@ def run(args) -> int:
                               "under "
                               "`xvfb-run -a twinviewer`, or use `twinviewer render` for pictures without a "
                               "window")
+    if args.quit_after is not None and not 0 <= args.quit_after <= 86400:
+        raise TwinViewerError(f"--quit-after {args.quit_after:g}: must be between 0 and 86400 seconds")
     from twinviewer.app import run as run_app
 
-    return run_app(args.target)
+    return run_app(args.target, quit_after=args.quit_after)

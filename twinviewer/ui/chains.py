@@ -7,7 +7,8 @@ Click in 3D (``window.viewer.click_handlers``; ``viewer.handling_click`` is True
   CLICK_SENSOR_MARKER  overlay_panel: a click on (or near) a sensor marker activates that sensor
   CLICK_PICK           the 3D view: pick the part under the cursor, or add a measure point
 
-Files dropped on the window (``window.drop_handlers``):
+Files dropped on the window (``window.drop_handlers``; also files the command line or the desktop hands over,
+see ``ui/file_open.py``):
   DROP_BUNDLE          incident_actions: a .twinbundle opens as an incident bundle
   DROP_RECORDINGS      recording_panel: recordings open as one recording (after a dropped twin, if any)
   DROP_OPEN_TWIN       the window: open the first file as a twin
