@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from twinviewer.core.durations import parse_duration
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
@@ -115,8 +116,6 @@ class Thresholds(_Strict):
 
 def _seconds(value: Any) -> Any:
     if isinstance(value, str):
-        from twinviewer.core.scenario import parse_duration
-
         return parse_duration(value)
     return value
 
