@@ -7,9 +7,6 @@ file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are ma
 
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
 
-Over 600 lines: the list, its context menu (acknowledge, shelve with a reason, bookmark, go to onset), the
-badge and the log export share the tracker and the selection; split them when one grows on its own.
-
 Alarms follow each sensor's deadband and on/off delays (:func:`twinviewer.core.alarms.alarm_settings`:
 the sensor's ``alarm`` keys, else 2 % of its span and a 60 s off-delay), the same rule the session uses
 for the part colours and the sensor list, so the list, the colours and the badge always agree. A value
