@@ -4,6 +4,7 @@ by DuckDB as they are, queried with `twinviewer query`, summaries rebuilt on fir
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -105,6 +106,14 @@ def test_long_ranges_come_from_the_summary(written, monkeypatch):
     many = dataset.threshold_crossings_many(limits)
     assert many == {s: dataset.threshold_crossings(s, t) for s, t in limits.items()}
     assert len(many["A"]) > 10 and [c[2] for c in many["B"]] == ["warning"] and many["nope"] == []
+    # sensors that never leave their band are skipped after a look at the coarsest level: same answers
+    quiet = {"A": {"alarm_low": -1e9, "alarm_high": 1e9}, "B": {"warning_low": -5.0}}
+    part = (start + 0.3 * (end - start), start + 0.8 * (end - start))
+    for t0, t1 in ((None, None), part):
+        assert dataset.threshold_crossings_many(quiet, t0, t1) == {
+            s: dataset.threshold_crossings(s, t, t0, t1) for s, t in quiet.items()}
+        assert dataset.threshold_crossings_many(limits, t0, t1) == {
+            s: dataset.threshold_crossings(s, t, t0, t1) for s, t in limits.items()}
     assert RAW_ROW_BUDGET > 1000
 
 
@@ -121,6 +130,25 @@ def test_alarms_over_a_long_range_see_the_spike(written, monkeypatch):
     tracker.rescan(dataset)
     onsets = [a.onset_t for a in tracker.history()]
     assert len(onsets) == 1 and abs(onsets[0] - (T0 + STEP * 30_000)) < 3600  # the one-sample spike to 500
+
+    # Sensors that stay within their limits are skipped after one look at the coarsest level; the alarms
+    # are the same as from reading every sensor (a view of the dataset without that shortcut).
+    class EverySensor:
+        def __getattr__(self, name):
+            if name == "value_ranges":
+                raise AttributeError(name)
+            return getattr(dataset, name)
+
+    sensors += [Sensor(id="B", quantity="pressure", part="p", position=(0, 0, 0),
+                       thresholds={"alarm_high": 1e9, "warning_low": -1e9}),
+                Sensor(id="B2", quantity="pressure", part="p", position=(0, 0, 0), thresholds={})]
+    quick, slow = AlarmTracker(sensors), AlarmTracker(sensors)
+    quick.rescan(dataset)
+    slow.rescan(EverySensor())
+    assert [(a.sensor_id, a.onset_t, a.cleared_t) for a in quick.history()] == \
+        [(a.sensor_id, a.onset_t, a.cleared_t) for a in slow.history()] and len(quick.history()) == 1
+    assert quick._tracks["B"].horizon == dataset.time_range()[1]  # seen up to its last sample
+    assert AlarmTracker(sensors)._quiet_sensors(dataset, math.inf) == {"B", "B2"}
 
 
 def test_a_dataset_written_elsewhere_gets_its_summary_on_first_open(written, tmp_path):

@@ -15,8 +15,10 @@ process measures
 
 ``--window`` (under ``xvfb-run -a``) adds the same figures in the real window: a project whose sensors are
 the dataset's (on two parts, each with warning/alarm limits) and whose recording source is the folder;
-open → first frame with data shown (alarm list and timeline episodes included), seek → frame shown, and
-the whole-range chart of one sensor.
+open → first frame with data shown (timeline episodes included), open → alarm list filled (it follows the
+first frame), seek → frame shown (``refresh_now``, back to back; wall and CPU time of this process), a click
+on the timeline → frame shown (the next UI tick draws it; a pause between clicks), and the whole-range chart
+of one sensor.
 """
 
 from __future__ import annotations
@@ -132,23 +134,44 @@ def measure_window(folder: Path) -> dict:
     window.show()
     shown = []
     window.frame_shown.connect(lambda frame: shown.append((time.perf_counter(), frame)))
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     window.open_path(project)
     while not (window.session is not None and window.session.has_data and shown
                and np.isfinite(shown[-1][1].values).any()):
         app.processEvents()
         time.sleep(0.002)
     open_s = shown[-1][0] - started
+    open_cpu_s = time.process_time() - started_cpu
+    alarms = window.panels["overlay_panel"].alarms
+    while alarms._store is not window.session.store:  # the alarm list fills after the first frame
+        app.processEvents()
+        time.sleep(0.002)
+    alarms_s = time.perf_counter() - started
     panel = window.panels["recording_panel"]
     t0, t1 = window.session.store.time_range()
     rng = np.random.default_rng(5)
-    seeks = []
+    seeks, seek_cpu = [], []
     for t in rng.uniform(t0, t1, 20):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         panel.timeline.seek(float(t))
         window.refresh_now()
         app.processEvents()
         seeks.append(time.perf_counter() - started)
+        seek_cpu.append(time.process_time() - cpu)
+    clicks, click_cpu = [], []  # a click on the timeline: the clock moves, the next UI tick shows the frame
+    for t in rng.uniform(t0, t1, 20):
+        for _ in range(20):  # a person pauses between clicks: the panels that follow the frame catch up
+            app.processEvents()
+            time.sleep(0.01)
+        shown.clear()
+        started, cpu = time.perf_counter(), time.process_time()
+        panel.timeline.seek(float(t))
+        while not shown or abs(shown[-1][1].t - t) > 1e-3:
+            app.processEvents()
+            time.sleep(0.001)
+        app.processEvents()
+        clicks.append(time.perf_counter() - started)
+        click_cpu.append(time.process_time() - cpu)
     started = time.perf_counter()
     panel.charts.pin(sensor_ids[0])
     app.processEvents()
@@ -156,8 +179,12 @@ def measure_window(folder: Path) -> dict:
     rss, peak = rss_mb()
     window.close()
     return {"dataset": folder.name, "window_open_first_frame_ms": round(open_s * 1000, 1),
+            "window_open_cpu_ms": round(open_cpu_s * 1000, 1), "window_open_alarms_ms": round(alarms_s * 1000, 1),
             "window_seek_median_ms": round(statistics.median(seeks) * 1000, 1),
-            "window_seek_max_ms": round(max(seeks) * 1000, 1), "window_chart_ms": round(chart_s * 1000, 1),
+            "window_seek_cpu_median_ms": round(statistics.median(seek_cpu) * 1000, 1),
+            "window_seek_max_ms": round(max(seeks) * 1000, 1),
+            "window_click_median_ms": round(statistics.median(clicks) * 1000, 1),
+            "window_click_cpu_median_ms": round(statistics.median(click_cpu) * 1000, 1), "window_chart_ms": round(chart_s * 1000, 1),
             "window_rss_mb": round(rss), "window_peak_rss_mb": round(peak)}
 
 
@@ -214,7 +241,8 @@ def main() -> int:
               "seek_cpu_median_ms", "seek_max_ms", "timeline_ms", "timeline_cpu_ms", "chart_ms", "rss_mb",
               "peak_rss_mb")
     if args.window:
-        header += ("window_open_first_frame_ms", "window_seek_median_ms", "window_seek_max_ms", "window_chart_ms",
+        header += ("window_open_first_frame_ms", "window_open_cpu_ms", "window_open_alarms_ms", "window_seek_median_ms",
+                   "window_seek_cpu_median_ms", "window_click_median_ms", "window_click_cpu_median_ms", "window_seek_max_ms", "window_chart_ms",
                    "window_rss_mb", "window_peak_rss_mb")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

@@ -25,6 +25,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timezone",
                         help="IANA zone of naive timestamps, e.g. Europe/Berlin (default: local)")
     parser.add_argument("--layout", choices=["auto", "wide", "long"], help="CSV layout (default: detected)")
+    parser.add_argument("--chunk-mb", type=float, default=32.0, metavar="MB",
+                        help="CSV inputs larger than this are converted to a dataset piece by piece, in bounded "
+                        "memory (default: 32)")
 
 
 def run(args) -> int:
@@ -34,6 +37,7 @@ def run(args) -> int:
     from twinviewer.io.dataset import write_dataset
     from twinviewer.io.importers import PARQUET_SUFFIXES, find_recording_source, import_recording
     from twinviewer.io.recording import write_store
+    from twinviewer.io.stream_convert import can_stream, convert_csv_to_dataset
 
     source = None
     periods = None
@@ -51,6 +55,24 @@ def run(args) -> int:
         if sys.stderr.isatty():
             print(f"\r{message}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
+    to_dataset = args.dataset or Path(args.out).suffix.lower() not in PARQUET_SUFFIXES
+    inputs = [Path(p) for p in args.inputs]
+    if not args.chunk_mb > 0:
+        print("twinviewer: --chunk-mb must be a positive number", file=sys.stderr)
+        return 2
+    chunk_bytes = int(args.chunk_mb * 1024 * 1024)
+    if to_dataset and can_stream(inputs) and sum(p.stat().st_size for p in inputs) > chunk_bytes:
+        options = {"source": source, "delimiter": args.delimiter, "time_column": args.time_column,
+                   "time_format": args.time_format, "timezone": args.timezone, "layout": args.layout,
+                   "periods": periods}
+        out, streamed = convert_csv_to_dataset(inputs, args.out, options=options, metadata=metadata,
+                                               chunk_bytes=chunk_bytes, progress=show_progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(streamed, file=sys.stderr)
+        print(f"Wrote dataset {out} ({streamed.samples:,} samples, {len(streamed.sensors)} sensors)",
+              file=sys.stderr)
+        return 0
     store, report = import_recording([Path(p) for p in args.inputs], source=source, delimiter=args.delimiter,
                                      time_column=args.time_column, time_format=args.time_format,
                                      timezone=args.timezone, layout=args.layout, periods=periods,
@@ -62,7 +84,7 @@ def run(args) -> int:
         metadata["units"] = {k: v for k, v in metadata["units"].items() if store.has(k)}
     metadata["events"] = report.events
     metadata["source_files"] = report.files
-    if args.dataset or Path(args.out).suffix.lower() not in PARQUET_SUFFIXES:
+    if to_dataset:
         out = write_dataset(args.out, store, metadata=metadata, progress=show_progress)
         if sys.stderr.isatty():
             print(file=sys.stderr)

@@ -39,6 +39,7 @@ Not thread-safe: use it from the thread that runs the session step (the UI threa
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import math
@@ -311,14 +312,39 @@ class AlarmTracker:
         None)."""
         total = 0
         end = math.inf if t is None else float(t)
+        quiet = self._quiet_sensors(store, end)
         for sid, track in self._tracks.items():
             start = track.horizon if math.isfinite(track.horizon) else -math.inf
             if start >= end:
+                continue
+            if sid in quiet:  # never beyond a limit and no open alarm: nothing to derive, move on
+                span = store.sensor_time_range(sid)
+                if span is not None:
+                    track.horizon = max(track.horizon, min(span[1], end))
                 continue
             times, low, high = store.window(sid, start, end, max_points=2**62)
             if times.size:
                 total += self.ingest(sid, times, _worse_extreme(track, low, high))
         return total
+
+    def _quiet_sensors(self, store: Any, end: float) -> set[str]:
+        """Sensors inside every limit (no alarm open or pending) whose values up to ``end`` stay so, from a
+        store that bounds many sensors at once (``value_ranges``: a lazy dataset answers from its coarsest
+        summary level), so catching up a thousand sensors over a year reads only those that can alarm."""
+        bounds = getattr(store, "value_ranges", None)
+        idle = [sid for sid, track in self._tracks.items()
+                if track.horizon < end
+                and all(limit.open_alarm is None and limit.raw == 0 for limit in track.limits)]
+        if bounds is None or not idle:
+            return set()
+        lows, highs = bounds(idle, min(self._tracks[sid].horizon for sid in idle), end)
+        quiet = set()
+        for sid, low, high in zip(idle, lows, highs, strict=True):
+            limits = self._tracks[sid].limits
+            if all((high <= limit.threshold) if limit.direction == "high" else (low >= limit.threshold)
+                   for limit in limits):  # NaN bounds (unknown) compare False: such sensors are read
+                quiet.add(sid)
+        return quiet
 
     def rescan(self, store: Any, t: float | None = None) -> None:
         """Forget every derived record (acknowledgements are kept) and rebuild from the store up to ``t``.
@@ -394,9 +420,8 @@ class AlarmTracker:
         if alarm.alarm_id in self._by_id:  # same sensor, limit and onset: already known
             return
         self._by_id[alarm.alarm_id] = alarm
-        if self._alarms and self._alarms[-1].onset_t > alarm.onset_t:
-            self._alarms.append(alarm)
-            self._alarms.sort(key=lambda a: (a.onset_t, a.sensor_id, a.limit))
+        if self._alarms and self._alarms[-1].onset_t > alarm.onset_t:  # in place: a rescan adds thousands
+            bisect.insort(self._alarms, alarm, key=lambda a: (a.onset_t, a.sensor_id, a.limit))
         else:
             self._alarms.append(alarm)
         self.version += 1

@@ -269,6 +269,8 @@ class HistorySource(ABC):
                                  t1: float | None = None) -> dict[str, list[tuple[float, str, str]]]:
         """``threshold_crossings`` of several sensors (``{sensor_id: thresholds}``) in one call; lazy sources
         answer it in one pass over their summary (the timeline asks for every sensor at once)."""
+        if self.time_range() is None:  # no data yet (a project just opened): nothing to classify
+            return {sensor_id: [] for sensor_id in limits}
         return {sensor_id: self.threshold_crossings(sensor_id, thresholds, t0, t1)
                 for sensor_id, thresholds in limits.items()}
 

@@ -20,11 +20,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from twinviewer.core.durations import parse_duration
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.options import LabelMode, OverlayKind, ViewName
 
@@ -114,8 +116,6 @@ class Thresholds(_Strict):
 
 def _seconds(value: Any) -> Any:
     if isinstance(value, str):
-        from twinviewer.core.scenario import parse_duration
-
         return parse_duration(value)
     return value
 
@@ -391,6 +391,7 @@ class Project(_Strict):
 
     # Set by load_project, not read from the file.
     path: Path | None = Field(default=None, exclude=True)
+    _sensor_index: tuple | None = PrivateAttr(default=None)
 
     @property
     def base_dir(self) -> Path:
@@ -402,10 +403,16 @@ class Project(_Strict):
         return candidate if candidate.is_absolute() else (self.base_dir / candidate).resolve()
 
     def sensor(self, sensor_id: str) -> Sensor:
-        for sensor in self.sensors:
-            if sensor.id == sensor_id:
-                return sensor
-        raise KeyError(sensor_id)
+        # An index by id, rebuilt when the list changes: panels look sensors up per row and per frame, and
+        # a plant has a thousand of them.
+        index = self._sensor_index
+        key = (id(self.sensors), len(self.sensors))
+        if index is None or index[0] != key:
+            index = self._sensor_index = (key, {s.id: s for s in self.sensors})
+        found = index[1].get(sensor_id)
+        if found is None or found.id != sensor_id:
+            raise KeyError(sensor_id)
+        return found
 
     def part(self, name: str) -> Part | None:
         return next((p for p in self.parts if p.name == name), None)

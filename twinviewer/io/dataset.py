@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twinviewer.core.budgets import MAX_DATASET_LOAD_ROWS, MAX_SUMMARY_BYTES
 from twinviewer.core.errors import CancelledError, RecordingError
-from twinviewer.core.events import Event, crossings_in
+from twinviewer.core.events import Event, _limits, crossings_in
 from twinviewer.core.history import (
     LAZY_MAX_POINTS,
     RESOLUTION_LADDER_S,
@@ -606,6 +606,8 @@ class ParquetDataset(HistorySource):
         self._periods: dict[str, float] = {}
         self._density: float | None = None
         self._crossings_cache: dict[tuple, dict[str, list]] = {}
+        self._periods_version = 0
+        self._lookup_cache: tuple | None = None
         self._group_stats: dict[int, tuple[np.ndarray, ...]] = {}
         self._lock = threading.RLock()
         self._files: OrderedDict[int, _DayFile] = OrderedDict()
@@ -836,6 +838,7 @@ class ParquetDataset(HistorySource):
     def add_sensor(self, sensor_id: str, expected_period_s: float | None = None) -> None:
         if expected_period_s is not None:
             self._periods[sensor_id] = float(expected_period_s)
+            self._periods_version += 1
 
     def expected_period(self, sensor_id: str) -> float:
         return self._periods.get(sensor_id, self.meta.period_s)
@@ -851,10 +854,20 @@ class ParquetDataset(HistorySource):
     def sample_count(self) -> int:
         return self._rows
 
+    def _lookup(self, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Column of each sensor and the age after which its value is stale, kept for the last sensor list
+        (the window asks for the same thousand sensors on every frame)."""
+        key = (ids, self.stale_factor, self._periods_version)
+        if self._lookup_cache is None or self._lookup_cache[0] != key:
+            wanted = np.array([self._public.get(s, -1) for s in ids], dtype=np.int64)
+            stale_after = np.array([self.expected_period(s) * self.stale_factor for s in ids])
+            self._lookup_cache = (key, wanted, stale_after)
+        return self._lookup_cache[1], self._lookup_cache[2]
+
     def values_at(self, t: float, sensor_ids: Sequence[str] | None = None) -> Snapshot:
         ids = tuple(self._ids if sensor_ids is None else sensor_ids)
         n = len(ids)
-        wanted = np.array([self._public.get(s, -1) for s in ids], dtype=np.int64)
+        wanted, stale_after = self._lookup(ids)
         values = np.full(n, np.nan)
         times = np.full(n, np.nan)
         k = len(self._ids)
@@ -891,7 +904,6 @@ class ParquetDataset(HistorySource):
         known = wanted >= 0
         values[known] = found_value[wanted[known]]
         times[known] = found_time[wanted[known]]
-        stale_after = np.array([self.expected_period(s) * self.stale_factor for s in ids])
         state = np.zeros(n, dtype=np.int8)
         with np.errstate(invalid="ignore"):
             state[(t - times) > stale_after] = STALE
@@ -928,7 +940,7 @@ class ParquetDataset(HistorySource):
         per sensor from raw samples)."""
         if self._range is None:
             return {s: [] for s in limits}
-        key = (tuple((s, repr(t)) for s, t in limits.items()), t0, t1)
+        key = (tuple((s, tuple(_limits(t).values())) for s, t in limits.items()), t0, t1)
         cached = self._crossings_cache.get(key)
         if cached is None:  # the data never change: the timeline and the events list ask the same
             cached = self._crossings_many(limits, t0, t1)
@@ -952,17 +964,60 @@ class ParquetDataset(HistorySource):
         b0 = max(int(math.floor((lo - self.origin) / level)), 0)
         b1 = min(int(math.floor((hi - self.origin) / level)) + 1, n)
         rows = np.array([self._public[s] for s in known], dtype=np.intp)
-        every = rows.size == arrays["count"].shape[0] and bool((rows == np.arange(rows.size)).all())
-
-        def block(part: str) -> np.ndarray:
-            data = arrays[part][:, b0:b1]
-            return np.array(data) if every else np.asarray(data)[rows]
-
-        vmin, vmax = block("min"), block("max")  # an empty bucket is NaN in both already
-        times = self.origin + level * np.arange(b0, b1, dtype=np.float64)
-        found = crossings_of_buckets(times, vmin, vmax, [limits[s] for s in known])
-        result = dict(zip(known, found, strict=True))
+        table = [_limits(limits[s]) for s in known]
+        # Only sensors that leave their normal band anywhere in the range can have an episode. The coarsest
+        # level bounds every finer one (its min/max are over the same samples, its buckets cover the range),
+        # so it picks them in a read of a few buckets a sensor; the fine level is read for those rows only.
+        coarse = max(self.levels)
+        if coarse > level and rows.size:
+            c_arrays = self.levels[coarse]
+            c0 = max(int(math.floor((lo - self.origin) / coarse)), 0)
+            c1 = min(int(math.floor((hi - self.origin) / coarse)) + 1, c_arrays["count"].shape[1])
+            cmin = np.fmin.reduce(np.asarray(c_arrays["min"][:, c0:c1])[rows], axis=1, initial=np.inf)
+            cmax = np.fmax.reduce(np.asarray(c_arrays["max"][:, c0:c1])[rows], axis=1, initial=-np.inf)
+            high = np.array([min((v for v in (row["warning_high"], row["alarm_high"]) if v is not None),
+                                 default=np.inf) for row in table])
+            low = np.array([max((v for v in (row["warning_low"], row["alarm_low"]) if v is not None),
+                                default=-np.inf) for row in table])
+            leaving = np.flatnonzero((cmax > high) | (cmin < low))
+        else:
+            leaving = np.arange(rows.size)
+        result: dict[str, list[tuple[float, str, str]]] = {}
+        if leaving.size:
+            picked = rows[leaving]
+            vmin = np.asarray(arrays["min"][:, b0:b1])[picked]  # an empty bucket is NaN in min and max
+            vmax = np.asarray(arrays["max"][:, b0:b1])[picked]
+            times = self.origin + level * np.arange(b0, b1, dtype=np.float64)
+            found = crossings_of_buckets(times, vmin, vmax, [limits[known[j]] for j in leaving])
+            result = {known[j]: episodes for j, episodes in zip(leaving.tolist(), found, strict=True)}
         return {s: result.get(s, []) for s in limits}
+
+    def value_ranges(self, sensor_ids: Sequence[str], t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest value of each sensor over the coarsest summary buckets that cover
+        ``[t0, t1]`` (a bound, possibly over a little more than the range; NaN when unknown)."""
+        n = len(sensor_ids)
+        lows, highs = np.full(n, np.nan), np.full(n, np.nan)
+        if self._range is None or not self.levels or n == 0:
+            return lows, highs
+        lo, hi = max(t0, self._range[0]), min(t1, self._range[1])
+        if hi < lo:
+            return lows, highs
+        coarse = max(self.levels)
+        arrays = self.levels[coarse]
+        b0 = max(int(math.floor((lo - self.origin) / coarse)), 0)
+        b1 = min(int(math.floor((hi - self.origin) / coarse)) + 1, arrays["count"].shape[1])
+        rows = np.array([self._public.get(s, -1) for s in sensor_ids], dtype=np.intp)
+        known = rows >= 0
+        if b1 <= b0 or not known.any():
+            return lows, highs
+        vmin = np.asarray(arrays["min"][:, b0:b1])[rows[known]]
+        vmax = np.asarray(arrays["max"][:, b0:b1])[rows[known]]
+        with np.errstate(invalid="ignore"):
+            lows[known] = np.fmin.reduce(vmin, axis=1, initial=np.inf)
+            highs[known] = np.fmax.reduce(vmax, axis=1, initial=-np.inf)
+        empty = ~np.isfinite(lows) | ~np.isfinite(highs)
+        lows[empty], highs[empty] = np.nan, np.nan
+        return lows, highs
 
     def samples_between(self, sensor_id: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of one sensor with ``t0 <= t <= t1`` (reads every row group of the range)."""

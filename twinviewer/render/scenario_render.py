@@ -12,30 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.overlay import LOOK_AT_OUTLINE_RGB
 from twinviewer.render.primitives import silhouette_actor
 from twinviewer.render.scene import SceneRenderer
+from twinviewer.render.step_camera import apply_step_camera, frame_step
 
 STEP_OUTLINE_COLOUR = tuple(c / 255.0 for c in LOOK_AT_OUTLINE_RGB)
 STEP_OUTLINE_WIDTH = 4.0
-
-
-def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
-    """Point the camera as a step asks: a named view (returned, so a window can remember it) or an
-    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no
-    change."""
-    if camera is None:
-        return None
-    if isinstance(camera, str):
-        scene.set_view(camera)
-        return camera
-    distance = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
-    scale = max(distance * np.tan(np.radians(scene.camera.GetViewAngle() / 2)), 1e-3)
-    scene.set_camera(camera.focal_point, camera.position, camera.view_up, scale)
-    return None
+__all__ = ["STEP_OUTLINE_COLOUR", "STEP_OUTLINE_WIDTH", "StepHighlight", "apply_step_camera"]
 
 
 class StepHighlight:
@@ -79,7 +64,6 @@ def render_scenario_step(twin, scenario_path: Path | str, step: int, out: Path |
     from twinviewer.core.session import Session
     from twinviewer.render.offscreen import OffscreenView
     from twinviewer.render.overlay_layer import OverlayLayer
-    from twinviewer.render.step_camera import frame_step
 
     scenario = load_scenario(scenario_path, twin.project)
     if not 0 <= step < len(scenario.steps):

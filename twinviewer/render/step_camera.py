@@ -137,6 +137,22 @@ def part_shares(scene: SceneRenderer, names: Sequence[str]) -> dict[str, float]:
         ids.close()
 
 
+
+def apply_step_camera(scene: SceneRenderer, camera) -> str | None:
+    """Point the camera as a step asks: a named view (returned, so a window can remember it) or an
+    explicit pose ``{position, focal_point, view_up}`` in scene metres (returns None). No camera: no
+    change."""
+    if camera is None:
+        return None
+    if isinstance(camera, str):
+        scene.set_view(camera)
+        return camera
+    distance = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
+    scale = max(distance * np.tan(np.radians(scene.camera.GetViewAngle() / 2)), 1e-3)
+    scene.set_camera(camera.focal_point, camera.position, camera.view_up, scale)
+    return None
+
+
 @dataclass
 class StepView:
     """The camera a step ended up with and what it shows of the step's focus parts."""
@@ -178,7 +194,6 @@ def _frame(scene: SceneRenderer, view: str, parts: Sequence[str], zoom: float) -
 
 def frame_step(scene: SceneRenderer, step, *, correct: bool = True) -> StepView:
     """Point the camera for ``step`` (its own camera, corrected when its focus parts do not show)."""
-    from twinviewer.render.scenario_render import apply_step_camera
 
     named = apply_step_camera(scene, step.camera) if step.camera is not None else None
     parts = [p for p in focus_parts(step) if p in scene.parts and scene.parts[p].visible]

@@ -7,6 +7,9 @@ file (``pump.twin.acks.json`` next to ``pump.twin.toml``) as soon as they are ma
 
 A status-bar badge counts the active alarms and warnings; clicking it shows the panel.
 
+Over 600 lines: the list, its context menu (acknowledge, shelve with a reason, bookmark, go to onset), the
+badge and the log export share the tracker and the selection; split them when one grows on its own.
+
 Alarms follow each sensor's deadband and on/off delays (:func:`twinviewer.core.alarms.alarm_settings`:
 the sensor's ``alarm`` keys, else 2 % of its span and a 60 s off-delay), the same rule the session uses
 for the part colours and the sensor list, so the list, the colours and the badge always agree. A value
@@ -58,6 +61,7 @@ from twinviewer.core.overlay import Status
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
 SYNC_INTERVAL_S = 0.2  # the list follows the clock at 5 Hz; a seek or new data shows at the next sync
+FOLLOW_DELAY_S = 0.05  # after a frame, the list waits at least this long (the frame paints first)
 KEY_COLUMN_ORDER = (3, 1, 0, 7, 8, 5, 6, 4, 2)
 """Visual order of COLUMNS: Level, Sensor, Onset, Cleared, Acknowledged, Value, Threshold, Direction, Part."""
 LEVEL_COLOURS = {"alarm": QColor(*Status.ALARM.rgb), "warning": QColor(*Status.WARNING.rgb)}
@@ -281,17 +285,19 @@ class AlarmPanel(QWidget):
         self.refresh()
 
     def on_recording_loaded(self, _session=None) -> None:
-        self._store = None  # different data: rebuild the timeline from it
-        self.refresh()
+        self._store = None  # different data: rebuild the timeline from it, once the first frame is shown
+        self._pending.start(int(FOLLOW_DELAY_S * 1000))
 
     def on_frame(self, frame) -> None:
-        """Called for every frame the window shows; follows the clock at a few hertz."""
-        now = time.monotonic()
-        jumped = self.shown_t is not None and abs(frame.t - self.shown_t) > 5.0
-        if jumped or now - self._last_sync >= SYNC_INTERVAL_S:
-            self.refresh(frame.t)
-        elif not self._pending.isActive():
-            self._pending.start(int(SYNC_INTERVAL_S * 1000))
+        """Called for every frame the window shows; follows the clock at a few hertz.
+
+        The list is refreshed from a timer, after the frame is on screen: a seek shows the 3D view and the
+        sensor list first and the alarm list follows within SYNC_INTERVAL_S (rebuilding a list of a few
+        hundred alarms costs more than the frame itself with a thousand sensors).
+        """
+        if not self._pending.isActive():
+            wait = max(SYNC_INTERVAL_S - (time.monotonic() - self._last_sync), FOLLOW_DELAY_S)
+            self._pending.start(int(wait * 1000))
 
     def _clock_t(self) -> float | None:
         session = self.window.session

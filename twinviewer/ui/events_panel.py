@@ -99,14 +99,19 @@ class EventsPanel(QObject):
                                          detected)
         self.list.clear()
         items = []
+        brushes: dict[str, QBrush] = {}
         for event in self.events:
             label = event.label + (f" (for {format_duration(event.t_end - event.t)})" if event.is_span else "")
-            item = QTreeWidgetItem([format_time(event.t), event.kind, label, event.sensor or ""])
-            item.setForeground(1, QBrush(event_colour(event.kind)))
-            item.setToolTip(2, label + (f"\n{format_time(event.t)} → {format_time(event.t_end)}" if event.is_span
-                                        else ""))
+            when = format_time(event.t)
+            item = QTreeWidgetItem([when, event.kind, label, event.sensor or ""])
+            brush = brushes.get(event.kind)
+            if brush is None:
+                brush = brushes[event.kind] = QBrush(event_colour(event.kind))
+            item.setForeground(1, brush)
+            item.setToolTip(2, label + (f"\n{when} → {format_time(event.t_end)}" if event.is_span else ""))
             items.append(item)
         self.list.addTopLevelItems(items)
+        self.list.header().setResizeContentsPrecision(200)  # fit columns to the first rows, not thousands
         for column in range(len(COLUMNS) - 1):
             self.list.resizeColumnToContents(column)
         self.count_label.setText(f"{len(self.events)} events")
