@@ -27,18 +27,43 @@ def render(tmp_path, name, *extra) -> np.ndarray:
     return np.asarray(Image.open(out).convert("RGB")).astype(int)
 
 
-@pytest.fixture(scope="module")
-def bearing_mask(tmp_path_factory):
+def selection_mask(folder, *overlay) -> np.ndarray:
     """Where the pump's drive-end bearing housing is drawn: what the selection highlight changes."""
-    folder = tmp_path_factory.mktemp("mask")
-    plain = render(folder, "plain", "--overlay", "off")
-    selected = render(folder, "selected", "--overlay", "off", "--select", "bearing_housing_de")
+    plain = render(folder, "plain", *overlay)
+    selected = render(folder, "selected", *overlay, "--select", "bearing_housing_de")
     mask = np.abs(selected - plain).sum(axis=2) > 40
     assert mask.sum() > 150, "the bearing housing is visible in the iso view"
     return mask
 
 
-def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, capsys):
+@pytest.fixture(scope="module")
+def bearing_mask():
+    """The bearing housing's pixels with the status legend shown (the model is framed clear of it), from a
+    part-id render of the same headless view the CLI draws."""
+    from twinviewer.cli._render_state import show_recording_state
+    from twinviewer.io.twins import open_twin
+    from twinviewer.render.offscreen import OffscreenView
+    from twinviewer.render.step_camera import IdBuffer
+
+    view = OffscreenView(open_twin(DEMO_PROJECT), SIZE)
+    try:
+        view.scene.set_view("iso")
+        show_recording_state(view, INCIDENT, "+10m", "status")
+        ids = IdBuffer(view.scene)
+        mask = ids.id_image(width=SIZE[0]) == ids.names.index("bearing_housing_de")
+    finally:
+        view.close()
+    assert mask.sum() > 150, "the bearing housing is visible in the iso view"
+    return mask
+
+
+@pytest.fixture(scope="module")
+def bearing_mask_plain(tmp_path_factory):
+    """The bearing housing's pixels without an overlay (no legend: the model is framed in the whole view)."""
+    return selection_mask(tmp_path_factory.mktemp("mask_off"), "--overlay", "off")
+
+
+def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, bearing_mask_plain, capsys):
     image = render(tmp_path, "alarm", "--time", "+2h55m", "--overlay", "status")
     assert "status overlay at" in capsys.readouterr().out
     colour = np.median(image[bearing_mask], axis=0)
@@ -50,7 +75,7 @@ def test_status_overlay_paints_the_part_in_alarm_red(tmp_path, bearing_mask, cap
     assert colour[0] > colour[1] > colour[2] + 60 and colour[1] > 0.6 * colour[0], colour
     # Without an overlay the part has its own grey-blue colour.
     plain = render(tmp_path, "plain", "--time", "+2h55m", "--overlay", "off")
-    colour = np.median(plain[bearing_mask], axis=0)
+    colour = np.median(plain[bearing_mask_plain], axis=0)
     assert abs(colour[0] - colour[2]) < 60 and colour[0] < 150, colour
 
 

@@ -30,7 +30,8 @@ def project_and_recording(tmp_path: Path) -> tuple[Path, Path]:
 def face_of_right(path: Path) -> np.ndarray:
     image = np.asarray(Image.open(path).convert("RGB")).astype(int)
     h, w, _ = image.shape
-    return image[int(h * 0.45):int(h * 0.55), int(w * 0.68):int(w * 0.78)].reshape(-1, 3).mean(axis=0)
+    # the blocks are framed above the status legend (bottom-left); the right block's face, below its marker
+    return image[int(h * 0.3):int(h * 0.42), int(w * 0.6):int(w * 0.8)].reshape(-1, 3).mean(axis=0)
 
 
 @pytest.mark.vtk

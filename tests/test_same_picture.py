@@ -28,6 +28,8 @@ def headless_like(window, mode: str, labels: str) -> np.ndarray:  # noqa: F811
         target.SetParallelProjection(source.GetParallelProjection())
         target.SetParallelScale(source.GetParallelScale())
         target.SetClippingRange(source.GetClippingRange())
+        target.SetWindowCenter(*source.GetWindowCenter())  # the model framed clear of the legend
+        view.scene.framed = None  # the copied camera stays as it is
         session = Session(twin.project, twin.model.part_names, window.session.store)
         layer = OverlayLayer(view.scene, session.overlay, mode=mode)
         layer.set_labels(labels)

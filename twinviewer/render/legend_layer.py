@@ -8,8 +8,10 @@ exactly as on screen. Content comes from the frame's :class:`~twinviewer.core.ov
   left, named by sensor) and the "no data" colour;
 - value: a horizontal colour bar per quantity with its sensors' thresholds marked and named above it.
 
-All geometry is in display pixels (origin bottom-left): one 2D actor for the filled shapes, one for lines,
-text actors for words. It is rebuilt only when the legend's content changes.
+All geometry is laid out in design pixels (origin bottom-left), then scaled about the card's corner by
+:func:`legend_scale` of the view's height (fonts too, within readable bounds): one 2D actor for the filled
+shapes, one for lines, text actors for words. It is rebuilt only when the legend's content or scale changes.
+The scene is told the card's box so that framing the model keeps clear of it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ EDGE_RGBA = (40, 40, 40, 255)
 TEXT_RGB = (0.1, 0.1, 0.1)
 ALARM_RGBA = (*Status.ALARM.rgb, 255)
 WARNING_RGBA = (*(int(c * 0.9) for c in Status.WARNING.rgb), 255)
+
+
+MIN_SCALE, MAX_SCALE = 0.82, 1.6
+DESIGN_HEIGHT = 720  # view height (pixels) at which the legend is drawn at its design size
+
+
+def legend_scale(view_height: int) -> float:
+    """The legend's size factor for a view ``view_height`` pixels high (fonts stay 9 px or larger)."""
+    return float(np.clip(view_height / DESIGN_HEIGHT, MIN_SCALE, MAX_SCALE))
 
 
 def _text_property(size: int, bold: bool = False, rgb=TEXT_RGB, right: bool = False) -> vtkTextProperty:
@@ -115,14 +126,14 @@ class _Shapes:
         self.lines.append(self._add(*xy))
         self.line_rgba.append(tuple(rgba))
 
-    def actor(self, kind: str, line_width: float = 1.0) -> vtkActor2D:
+    def actor(self, kind: str, line_width: float = 1.0, scale: float = 1.0) -> vtkActor2D:
         cells_list = self.polys if kind == "polys" else self.lines
         colours = self.poly_rgba if kind == "polys" else self.line_rgba
         mesh = vtkPolyData()
         points = vtkPoints()
         xyz = np.zeros((len(self.points), 3))
         if self.points:
-            xyz[:, :2] = self.points
+            xyz[:, :2] = MARGIN + (np.asarray(self.points, float) - MARGIN) * scale
         points.SetData(numpy_to_vtk(xyz, deep=True))
         mesh.SetPoints(points)
         cells = vtkCellArray()
@@ -150,15 +161,17 @@ class LegendLayer:
         self.renderer = renderer
         self.legend = OverlayLegend("none")
         self.size = (0, 0)  # the card's width and height in pixels (0 when hidden)
+        self.scale = 1.0
         self._props: list = []
         self._key: tuple | None = None
 
-    def show(self, legend: OverlayLegend, max_height: int | None = None) -> bool:
-        """Draw ``legend`` (kind none hides it); returns True if the actors changed. Colour bars that would
-        be taller than ``max_height`` pixels drop their threshold names (the marks stay)."""
+    def show(self, legend: OverlayLegend, max_height: int | None = None, scale: float = 1.0) -> bool:
+        """Draw ``legend`` (kind none hides it) ``scale`` times its design size; returns True if the actors
+        changed. Colour bars that would be taller than ``max_height`` pixels drop their threshold names (the
+        marks stay)."""
         compact = (legend.kind == "value" and max_height is not None
-                   and _values_height(len(legend.bars), compact=False) > max_height)
-        key = (legend.key, compact)
+                   and _values_height(len(legend.bars), compact=False) * scale > max_height)
+        key = (legend.key, compact, round(scale, 3))
         if key == self._key:
             return False
         self._key = key
@@ -174,11 +187,17 @@ class LegendLayer:
             width, height = self._field(legend.bars[0], shapes, texts)
         else:
             width, height = self._values(legend.bars, shapes, texts, compact)
-        self.size = (width, height)
+        self.scale = scale
+        self.size = (int(round(width * scale)), int(round(height * scale)))
         card = _Shapes()
         card.rect(MARGIN, MARGIN, MARGIN + width, MARGIN + height, CARD_RGBA, outline=(0, 0, 0, 70))
-        self._props = [card.actor("polys"), card.actor("lines"), shapes.actor("polys"),
-                       shapes.actor("lines", 1.0), *texts]
+        for text in texts:
+            x, y = text.GetPosition()
+            text.SetPosition(MARGIN + (x - MARGIN) * scale, MARGIN + (y - MARGIN) * scale)
+            prop = text.GetTextProperty()
+            prop.SetFontSize(int(prop.GetFontSize() * scale + 1e-6))
+        self._props = [card.actor("polys", scale=scale), card.actor("lines", scale=scale),
+                       shapes.actor("polys", scale=scale), shapes.actor("lines", 1.0, scale), *texts]
         for prop in self._props:
             self.renderer.AddViewProp(prop)
         return True

@@ -16,7 +16,7 @@ from twinviewer.core.overlay import STATUS_RGBA, Status
 from twinviewer.core.overlay_engine import FieldState, OverlayEngine, OverlayFrame, OverlayLegend, parse_mode
 from twinviewer.render import primitives
 from twinviewer.render.legend_layer import MARGIN as LEGEND_MARGIN
-from twinviewer.render.legend_layer import LegendLayer
+from twinviewer.render.legend_layer import LegendLayer, legend_scale
 from twinviewer.render.scene import SceneRenderer
 
 MARKER_SIZE_PX = 16
@@ -39,6 +39,9 @@ class OverlayLayer:
         self.sensors = engine.sensors
         self.frame: OverlayFrame | None = None
         self.legend = LegendLayer(self.renderer)
+        # the legend follows the view's size (and the framing follows the legend)
+        self._resize_observer = scene.render_window.AddObserver(
+            "WindowResizeEvent", lambda *_: self._view_resized())
         self._markers = None
         self._marker_mesh = None
         self._marker_rgba: np.ndarray | None = None
@@ -105,7 +108,7 @@ class OverlayLayer:
             actor.SetVisibility(False)
         self._clear_field()
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
-        self.legend.show(OverlayLegend("none"))
+        self.show_legend(OverlayLegend("none"))
 
     def set_labels(self, labels: str) -> None:
         self.engine.set_labels(labels)
@@ -156,6 +159,7 @@ class OverlayLayer:
         self.renderer.AddViewProp(self._labels_note)
 
     def remove(self) -> None:
+        self.scene.render_window.RemoveObserver(self._resize_observer)
         if self._markers is not None:
             self.renderer.RemoveActor(self._markers)
         for actor in self._label_actors:
@@ -166,6 +170,7 @@ class OverlayLayer:
             self._labels_note = None
         self._clear_field()
         self.legend.remove()
+        self.scene.set_reserved_corner((0, 0))
         self.scene.set_tint({name: None for name in self.scene.parts}, set())
 
     # ----- per frame -------------------------------------------------------------------------------
@@ -200,8 +205,23 @@ class OverlayLayer:
             self._apply_field(frame)
         else:
             self._clear_field()
+        self.show_legend(frame.legend)  # first: a new legend size may frame the model again
         self.update_labels()
-        self.legend.show(frame.legend, max_height=self.scene.window_size[1] - 2 * LEGEND_MARGIN)
+
+    def _view_resized(self) -> None:
+        if self.legend.visible:
+            self.show_legend()
+            self.update_labels()
+
+    def show_legend(self, legend: OverlayLegend | None = None) -> None:
+        """Draw the legend at the view's scale and tell the scene the corner it covers (a standard view
+        is framed again to keep clear of it). Called again when the view changes size."""
+        legend = self.legend.legend if legend is None else legend
+        height = self.scene.window_size[1]
+        self.legend.show(legend, max_height=height - 2 * LEGEND_MARGIN, scale=legend_scale(height))
+        width, card_height = self.legend.size
+        box = (0, 0) if not self.legend.visible else (width + 2 * LEGEND_MARGIN, card_height + 2 * LEGEND_MARGIN)
+        self.scene.set_reserved_corner(box)
 
     def _apply_tints(self, frame: OverlayFrame) -> None:
         names = self.engine.part_names

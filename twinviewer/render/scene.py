@@ -178,6 +178,7 @@ class SceneRenderer:
         self.field_active = False
         self.on_meshes_replaced: dict[str, object] = {}  # owner → callback after replace_meshes
         self.framed: tuple | None = None  # the standard view shown, until the camera is moved
+        self.reserved_corner = (0, 0)  # pixels (width, height) at the bottom-left covered by the legend
         configure_renderer(renderer, render_window)
 
     @property
@@ -376,11 +377,43 @@ class SceneRenderer:
         tan_v = np.tan(np.radians(self.camera.GetViewAngle() / 2))
         tan_h = tan_v * aspect
         margin = 1.03
-        distance = float(np.max(np.maximum(lateral_x / tan_h, lateral_y / tan_v) + depth)) * margin
+        best = None
+        for (fx, fy), window_centre in self._free_areas():
+            # the free area spans fx, fy of the view: fit the model into it, centred on it
+            distance = float(np.max(np.maximum(lateral_x / (tan_h * fx), lateral_y / (tan_v * fy)) + depth))
+            scale = max(float(lateral_y.max()) / fy, float(lateral_x.max()) / (aspect * fx), 1e-6)
+            size = scale if self.parallel else distance
+            if best is None or size < best[0]:
+                best = (size, distance * margin, scale * margin, window_centre)
+        assert best is not None
+        _size, distance, scale, window_centre = best
         distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
-        scale = max(float(lateral_y.max()), float(lateral_x.max()) / aspect, 1e-6) * margin
         self.set_camera(centre, centre + direction * distance, up, scale)
+        self.camera.SetWindowCenter(-window_centre[0], -window_centre[1])  # VTK shifts the view the other way
         self.framed = (view, None if names is None else list(names))
+
+    def _free_areas(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        """The parts of the view clear of the legend's corner: (share of width, share of height) and the
+        area's centre in normalised view coordinates (-1..1), right of the legend and above it."""
+        width, height = (max(v, 1) for v in self.window_size)
+        box_w, box_h = self.reserved_corner
+        areas = []
+        if box_w > 0 and box_h > 0:
+            if box_w < width * 0.7:  # right of the legend, the full height
+                areas.append(((1 - box_w / width, 1.0), (box_w / width, 0.0)))
+            if box_h < height * 0.7:  # above the legend, the full width
+                areas.append(((1.0, 1 - box_h / height), (0.0, box_h / height)))
+        return areas or [((1.0, 1.0), (0.0, 0.0))]
+
+    def set_reserved_corner(self, box: tuple[int, int]) -> None:
+        """Tell the scene the bottom-left pixels (width, height) the legend covers; a standard view is
+        framed again to keep the model clear of them."""
+        box = (int(box[0]), int(box[1]))
+        if box == self.reserved_corner:
+            return
+        self.reserved_corner = box
+        if self.parts:
+            self.reframe()
 
     def reframe(self) -> None:
         """After the view changed size: frame the standard view again, unless the camera was moved since."""
