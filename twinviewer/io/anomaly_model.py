@@ -14,9 +14,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twinviewer.core.anomaly import MODEL_FORMAT, MODEL_VERSION, AnomalyModelError, DetectorModel
+from twinviewer.io.json_documents import read_json_document
 
 MAX_MODEL_BYTES = 8 * 1024 * 1024
 
@@ -112,24 +113,7 @@ def save_model(path: Path | str, model: DetectorModel) -> Path:
 def load_model(path: Path | str) -> DetectorModel:
     """Read and validate a model file; :class:`AnomalyModelError` names the file and the broken rule."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_MODEL_BYTES:
-            raise AnomalyModelError(f"{path}: {size} bytes is more than an anomaly model may hold "
-                                    f"({MAX_MODEL_BYTES})")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnomalyModelError(f"{path}: cannot read the anomaly model ({exc.strerror or exc})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AnomalyModelError(f"{path}: not JSON ({exc})") from exc
-    except RecursionError:
-        raise AnomalyModelError(f"{path}: not an anomaly model: its JSON is nested too deeply") from None
-    try:
-        doc = _ModelFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise AnomalyModelError(f"{path}: {where}: {first['msg']}") from exc
+    doc = read_json_document(path, _ModelFile, AnomalyModelError, "an anomaly model", MAX_MODEL_BYTES)
     def array(values: list) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
 

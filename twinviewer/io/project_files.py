@@ -5,20 +5,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twinviewer.core.project import Project, ProjectError, ProjectProblem, locate_key, parse_project
+from twinviewer.core.project import (
+    FileProblemsError,
+    Project,
+    ProjectError,
+    ProjectProblem,
+    locate_key,
+    parse_project,
+)
+
+
+def read_source_text(path: Path, error: type[FileProblemsError]) -> str:
+    """The text of a project or scenario file; ``error`` (a list of problems) names the file when it is
+    missing or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error([ProjectProblem(file=str(path), line=None, key="(file)", message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error([ProjectProblem(file=str(path), line=None, key="(file)",
+                                    message=f"cannot read: {exc}")]) from None
 
 
 def load_project(path: Path | str, *, check_files: bool = True) -> Project:
     """Read, validate and (optionally) check that the files the project names exist."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                           message="no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                           message=f"cannot read: {exc}")]) from None
+    text = read_source_text(path, ProjectError)
     project = parse_project(text, path)
     if check_files:
         problems = []

@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twinviewer.core.rul import Network as _Network
 from twinviewer.core.rul import RulError, RulModel
+from twinviewer.io.json_documents import read_json_document
 
 CMAPSS_COLUMNS = 26
 CMAPSS_SENSORS = [f"s{i}" for i in range(1, 22)]
@@ -128,22 +129,7 @@ def save_rul_model(path: Path | str, model: RulModel) -> Path:
 
 def load_rul_model(path: Path | str) -> RulModel:
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_MODEL_BYTES:
-            raise RulError(f"{path}: larger than a RUL model may be ({MAX_MODEL_BYTES} bytes)")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulError(f"{path}: cannot read the model ({exc.strerror or exc})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RulError(f"{path}: not JSON ({exc})") from exc
-    except RecursionError:
-        raise RulError(f"{path}: not a RUL model: its JSON is nested too deeply") from None
-    try:
-        doc = _RulFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise RulError(f"{path}: {where}: {first['msg']}") from exc
+    doc = read_json_document(path, _RulFile, RulError, "a RUL model", MAX_MODEL_BYTES)
     return RulModel(sensors=list(doc.sensors), feature_mean=np.asarray(doc.feature_mean),
                     feature_scale=np.asarray(doc.feature_scale), target_mean=doc.target_mean,
                     target_scale=doc.target_scale, cap=doc.cap, meta=dict(doc.meta),

@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from twinviewer.core.project import ProjectProblem
 from twinviewer.core.scenario import Scenario, ScenarioError, TrainingSession, check_scenario, parse_scenario
 from twinviewer.core.scenario_playback import project_folder, training_log_stem
+from twinviewer.io.project_files import read_source_text
 
 
 def project_scenarios(project) -> list[Path]:
@@ -88,15 +88,7 @@ def write_training_log(session: TrainingSession, folder: Path | str) -> tuple[Pa
 def load_scenario(path: Path | str, project=None) -> Scenario:
     """Read and validate a scenario file; with a project, also check the names it uses."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                            message="no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([ProjectProblem(file=str(path), line=None, key="(file)",
-                                            message=f"cannot read: {exc}")]) from None
-    scenario = parse_scenario(text, path)
+    scenario = parse_scenario(read_source_text(path, ScenarioError), path)
     if project is not None:
         problems = check_scenario(scenario, project)
         if problems:
