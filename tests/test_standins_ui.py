@@ -87,7 +87,9 @@ def test_coarse_first_then_the_stand_in_with_field_and_outline(qtbot, tmp_path, 
         field = ring.mesh.GetPointData().GetArray("field")
         assert field is not None and field.GetNumberOfTuples() == ring.mesh.GetNumberOfPoints()
         values = np.array([field.GetValue(i) for i in range(field.GetNumberOfTuples())])
-        assert np.nanmin(values) < 30 and np.nanmax(values) > 70
+        # The default threshold-aware map writes threshold units (0 at the middle of the normal band, ±1 at
+        # the warning limits): a hot T-A and a cold T-B still spread the field across the ring.
+        assert np.nanmax(values) - np.nanmin(values) > 1.0
         # The selection outline follows the new mesh, and a click still picks the part.
         assert window.scene._outline is not None
         outline_input = window.scene._outline.GetMapper().GetInputConnection(0, 0).GetProducer()
