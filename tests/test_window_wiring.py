@@ -85,7 +85,8 @@ def test_panels_subscribe_to_the_sessions_signals(qtbot, tmp_path):
             assert panel_subscribers(getattr(current, name)), name
         events = window.panels["events_panel"]
         session = window.session
-        assert events.events  # the demo recording has events: seeking highlights the row at once
+        # The demo recording has events (filled once its recording is in, after the first frame).
+        qtbot.waitUntil(lambda: bool(events.events), timeout=15000)
         session.clock.pause()
         session.clock.seek(events.events[-1].t)
         session.tick(0.0)  # -> time_changed, before any frame is shown
