@@ -45,6 +45,28 @@ def fail_if_exists_as_dir(path) -> None:
         raise TwinViewerError(f"--out {path} is a folder; give a file name")
 
 
+def output_file(out: str, suffix: str):
+    """The ``--out`` path with ``suffix`` (a different one is replaced), refused when it names a folder."""
+    from pathlib import Path
+
+    path = Path(out)
+    if path.suffix.lower() != suffix:
+        path = path.with_suffix(suffix)
+    fail_if_exists_as_dir(path)
+    return path
+
+
+def size_option(flag: str, value: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` of a size option; the error names the option."""
+    from twinviewer.core.errors import TwinViewerError
+    from twinviewer.core.views import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise TwinViewerError(f"{flag}: {exc}") from None
+
+
 def open_inputs(target: Path | str, recording: Path | str | None = None, bookmarks_file: Path | str | None = None,
                 state_file: Path | str | None = None) -> IncidentInputs:
     """The twin, recording, bookmarks, acknowledgements and view state for a project or a bundle."""

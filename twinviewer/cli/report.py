@@ -24,23 +24,16 @@ def run(args) -> int:
     from pathlib import Path
 
     from twinviewer.cli._incident import (
-        fail_if_exists_as_dir,
         make_report,
         open_args,
+        output_file,
         progress_printer,
         resolve_window,
+        size_option,
     )
-    from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.views import parse_size
 
-    try:
-        picture_size = parse_size(args.picture_size)
-    except ValueError as exc:
-        raise TwinViewerError(f"--picture-size: {exc}") from None
-    out = Path(args.out)
-    if out.suffix.lower() != ".pdf":
-        out = out.with_suffix(".pdf")
-    fail_if_exists_as_dir(out)
+    picture_size = size_option("--picture-size", args.picture_size)
+    out = output_file(args.out, ".pdf")
     html_out = None if args.html is None else Path(args.html or out.with_suffix(".html"))
     with open_args(args) as inputs:
         t0, t1 = resolve_window(inputs.store, args.t_from, args.t_to)

@@ -18,26 +18,17 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from twinviewer.cli._incident import (
-        fail_if_exists_as_dir,
         make_video,
         open_args,
+        output_file,
         progress_printer,
         resolve_window,
+        size_option,
     )
-    from twinviewer.core.errors import TwinViewerError
-    from twinviewer.core.views import parse_size
 
-    try:
-        size = parse_size(args.size)
-    except ValueError as exc:
-        raise TwinViewerError(f"--size: {exc}") from None
-    out = Path(args.out)
-    if out.suffix.lower() != ".mp4":
-        out = out.with_suffix(".mp4")
-    fail_if_exists_as_dir(out)
+    size = size_option("--size", args.size)
+    out = output_file(args.out, ".mp4")
     with open_args(args) as inputs:
         t0, t1 = resolve_window(inputs.store, args.t_from, args.t_to)
         stats = make_video(inputs, t0, t1, out, args.speed, args.fps, size, args.overlay,
