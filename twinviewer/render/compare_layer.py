@@ -64,19 +64,9 @@ class CompareLayer:
         lo, hi = -self.limit, self.limit
         rgb = map_values(relative, lo, hi, CHANGE_COLORMAP)
         if self.sensors:
-            positions = np.array([s.position for s in self.sensors], dtype=float).reshape(-1, 3)
-            mesh = primitives.point_cloud(positions)
+            positions = [s.position for s in self.sensors]
             rgba = np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], axis=1)
-            primitives.attach_point_array(mesh, "rgba", rgba)
-            self._markers = primitives.sphere_points_actor(mesh, (1.0, 1.0, 1.0), 18)
-            self._markers.GetProperty().SetLighting(False)
-            mapper = self._markers.GetMapper()
-            mapper.SetScalarModeToUsePointFieldData()
-            mapper.SelectColorArray("rgba")
-            mapper.SetColorModeToDirectScalars()
-            mapper.ScalarVisibilityOn()
-            mapper.SetResolveCoincidentTopologyToPolygonOffset()
-            mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+            self._markers, _mesh, _colours = primitives.sensor_markers(positions, rgba, 18)
             self.renderer.AddActor(self._markers)
         if field:
             self._show_field(relative, lo, hi)

@@ -133,20 +133,9 @@ class OverlayLayer:
     def _build_markers(self) -> None:
         if not self.sensors:
             return
-        mesh = primitives.point_cloud(self.engine.positions)
         rgba = np.tile(STATUS_RGBA[Status.NO_DATA + 1], (len(self.sensors), 1)).astype(np.uint8)
-        self._marker_rgba = primitives.attach_point_array(mesh, "rgba", rgba)
-        self._marker_mesh = mesh
-        self._markers = primitives.sphere_points_actor(mesh, (1.0, 1.0, 1.0), MARKER_SIZE_PX)
-        self._markers.GetProperty().SetLighting(False)
-        mapper = self._markers.GetMapper()
-        mapper.SetScalarModeToUsePointFieldData()
-        mapper.SelectColorArray("rgba")
-        mapper.SetColorModeToDirectScalars()
-        mapper.ScalarVisibilityOn()
-        # Markers stay visible through the parts they sit on (they are on the surface).
-        mapper.SetResolveCoincidentTopologyToPolygonOffset()
-        mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+        self._markers, self._marker_mesh, self._marker_rgba = primitives.sensor_markers(
+            self.engine.positions, rgba, MARKER_SIZE_PX)
         self.renderer.AddActor(self._markers)
         for _ in self.sensors:
             actor = primitives.boxed_label(13, (0.4, 0.4, 0.4), 0.85)

@@ -136,6 +136,24 @@ def sphere_points_actor(mesh: vtkPolyData, colour, size_px: float) -> vtkActor:
     return actor
 
 
+
+def sensor_markers(positions, rgba: np.ndarray, size_px: float) -> tuple[vtkActor, vtkPolyData, np.ndarray]:
+    """Unlit sphere markers at ``positions`` coloured by their own RGBA rows, drawn through the surface they
+    sit on. Returns the actor, its mesh and the "rgba" array (write into it, then mark the array modified)."""
+    mesh = point_cloud(np.asarray(positions, dtype=float).reshape(-1, 3))
+    colours = attach_point_array(mesh, "rgba", rgba)
+    actor = sphere_points_actor(mesh, (1.0, 1.0, 1.0), size_px)
+    actor.GetProperty().SetLighting(False)
+    mapper = actor.GetMapper()
+    mapper.SetScalarModeToUsePointFieldData()
+    mapper.SelectColorArray("rgba")
+    mapper.SetColorModeToDirectScalars()
+    mapper.ScalarVisibilityOn()
+    # Markers stay visible through the parts they sit on (they are on the surface).
+    mapper.SetResolveCoincidentTopologyToPolygonOffset()
+    mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
+    return actor, mesh, colours
+
 def line_actor(mesh: vtkPolyData, colour, width_px: float) -> vtkActor:
     actor = mesh_actor(mesh, colour, pickable=False)
     actor.GetProperty().SetLineWidth(width_px)
