@@ -8,16 +8,14 @@ message saying to train again and errors name the file and the field.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twinviewer.core.anomaly import MODEL_FORMAT, MODEL_VERSION, AnomalyModelError, DetectorModel
-from twinviewer.io.json_documents import read_json_document
+from twinviewer.io.json_documents import read_json_document, write_json_document
 
 MAX_MODEL_BYTES = 8 * 1024 * 1024
 
@@ -99,21 +97,14 @@ class _ModelFile(BaseModel):
 
 def save_model(path: Path | str, model: DetectorModel) -> Path:
     """Write the model as JSON (atomically: a temporary file moved into place)."""
-    path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise AnomalyModelError(f"{path}: cannot write the anomaly model ({exc.strerror or exc})") from exc
-    return path
+    return write_json_document(Path(path), model.to_json(), AnomalyModelError, "the anomaly model", indent=1)
 
 
 def load_model(path: Path | str) -> DetectorModel:
     """Read and validate a model file; :class:`AnomalyModelError` names the file and the broken rule."""
     path = Path(path)
     doc = read_json_document(path, _ModelFile, AnomalyModelError, "an anomaly model", MAX_MODEL_BYTES)
+
     def array(values: list) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
 

@@ -4,6 +4,7 @@ validation: every refusal is one error that names the file and, for a broken rul
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,3 +35,17 @@ def read_json_document(path: Path, schema: type[Document], error: type[Exception
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
         raise error(f"{path}: {where}: {first['msg']}") from exc
+
+
+def write_json_document(path: Path, data: object, error: type[Exception], what: str,
+                        indent: int | None = None) -> Path:
+    """Write ``data`` as JSON atomically (a temporary file moved into place); ``error`` names the file and
+    ``what`` ("the anomaly model") when it cannot be written, and no temporary file is left behind."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise error(f"{path}: cannot write {what} ({exc.strerror or exc})") from exc
+    return path

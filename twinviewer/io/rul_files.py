@@ -7,9 +7,7 @@ cycle order, with the sensors named ``s1`` … ``s21``. The model file layout is
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twinviewer.core.rul import Network as _Network
 from twinviewer.core.rul import RulError, RulModel
-from twinviewer.io.json_documents import read_json_document
+from twinviewer.io.json_documents import read_json_document, write_json_document
 
 CMAPSS_COLUMNS = 26
 CMAPSS_SENSORS = [f"s{i}" for i in range(1, 22)]
@@ -116,15 +114,7 @@ class _RulFile(BaseModel):
 
 
 def save_rul_model(path: Path | str, model: RulModel) -> Path:
-    path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(json.dumps(model.to_json()) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise RulError(f"{path}: cannot write the model ({exc.strerror or exc})") from exc
-    return path
+    return write_json_document(Path(path), model.to_json(), RulError, "the model")
 
 
 def load_rul_model(path: Path | str) -> RulModel:
