@@ -362,14 +362,20 @@ class DatasetWriter:
         if not np.isfinite(times).all() or (times.size > 1 and not np.all(np.diff(times) > 0)) \
                 or times[0] <= self.range[1]:
             raise RecordingError(f"{self.folder}: rows must come in strictly increasing, finite time order")
-        days = np.floor(times / DAY_S).astype(np.int64)
-        if days[0] < self.first_day or days[-1] > self.last_day:
-            raise RecordingError(f"{self.folder}: rows outside the announced time range")
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
-            self._write_day(int(days[lo]), times[lo:hi], values2d[lo:hi],
+        for day, lo, hi in self._day_runs(times, "rows"):
+            self._write_day(day, times[lo:hi], values2d[lo:hi],
                             None if quality is None else np.asarray(quality)[lo:hi])
         self.range = [min(self.range[0], float(times[0])), float(times[-1])]
+
+    def _day_runs(self, times: np.ndarray, what: str) -> list[tuple[int, int, int]]:
+        """``(day, lo, hi)`` for each run of ``times`` (in order) within one UTC day; ``what`` ("rows") names
+        them in the refusal when they fall outside the announced time range."""
+        days = np.floor(times / DAY_S).astype(np.int64)
+        if days[0] < self.first_day or days[-1] > self.last_day:
+            raise RecordingError(f"{self.folder}: {what} outside the announced time range")
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        return [(int(days[lo]), int(lo), int(hi)) for lo, hi in
+                zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True)]
 
     def write_long(self, times: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
         times = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -382,12 +388,8 @@ class DatasetWriter:
         if not np.isfinite(times).all() or np.any(np.diff(times) < 0) or times[0] < self.range[1] \
                 or codes.min() < 0 or codes.max() >= len(self.sensor_ids):
             raise RecordingError(f"{self.folder}: samples must come in time order with known sensors")
-        days = np.floor(times / DAY_S).astype(np.int64)
-        if days[0] < self.first_day or days[-1] > self.last_day:
-            raise RecordingError(f"{self.folder}: samples outside the announced time range")
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [times.size])), strict=True):
-            writer = self._open_day(int(days[lo]))
+        for day, lo, hi in self._day_runs(times, "samples"):
+            writer = self._open_day(day)
             table = pa.Table.from_arrays([
                 pa.array(np.round(times[lo:hi] * 1e6).astype(np.int64), type=pa.timestamp("us", tz="UTC")),
                 pa.DictionaryArray.from_arrays(pa.array(codes[lo:hi]), self._dictionary),
