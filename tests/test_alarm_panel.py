@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -269,8 +270,13 @@ def test_incident_recording_replay_lists_alarms_and_pulses_the_part(qtbot, windo
     assert 3 <= len(p.tracker.alarms) < 20
     assert "bearing_housing_de" in window.overlay.alarm_parts
     # The window keeps drawing while a part is in alarm, so the part pulses.
+    # Sample for a little more than one pulse period of wall time (not a fixed tick count: on a fast machine
+    # six short waits can all fall inside one half period).
+    from twinviewer.core.overlay_engine import PULSE_PERIOD_S
+
     colours = set()
-    for _ in range(6):
+    began = time.monotonic()
+    while time.monotonic() - began < PULSE_PERIOD_S * 1.25:
         window.tick()
         colours.add(tuple(np.round(window.scene.parts["bearing_housing_de"].actor.GetProperty().GetColor(),
                                    3)))
