@@ -42,7 +42,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from twinviewer.core.errors import TwinViewerError
 
@@ -251,6 +250,8 @@ def fit_detector(values: np.ndarray, sensors: Sequence[str], times: np.ndarray |
     model.precision, model.shrink = _shrunk_precision(w, weight, shrink)
     model.spread_precision, _ = _shrunk_precision(f, weight, shrink)
     model.weight = weight * (np.diag(model.precision) > 0) * (np.diag(model.spread_precision) > 0)
+    from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of the window's start-up
+
     k, a = model.used, model.alpha
     model.limit = max(pot_limit(np.einsum("ij,jk,ik->i", w, model.precision, w) / k, risk),
                       float(stats.chi2.isf(risk, k)) / k)

@@ -23,7 +23,6 @@ import html
 import time
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
@@ -484,6 +483,8 @@ class AnomalyPanel(QObject):
             last = estimate.crossings[-1]
             horizon = last.late_s if last.late_s is not None else 2 * last.eta_s
             times, centre, low, high = estimate.projection(horizon)
+            import pyqtgraph as pg  # loaded with the charts, not at start-up
+
             band_low = pg.PlotDataItem(times, low, pen=pg.mkPen(None))
             band_high = pg.PlotDataItem(times, high, pen=pg.mkPen(None))
             band = pg.FillBetweenItem(band_low, band_high, brush=pg.mkBrush(142, 68, 173, 45))
