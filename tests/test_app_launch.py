@@ -71,3 +71,83 @@ def test_incident_bundle_handed_over_opens_as_a_bundle(qtbot, tmp_path):
         assert window.twin.project.asset.name == "Centrifugal pump skid P-101"
     finally:
         window.close()
+
+
+def _launched(qtbot, tmp_path, target):
+    from PySide6.QtCore import QSettings
+
+    from twinviewer.app import launch
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    _app, window = launch(str(target), size=(1200, 800), settings=settings)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_launch_reads_a_big_mesh_while_the_window_is_built(qtbot, tmp_path, monkeypatch):
+    """``twinviewer part.stl``: the file is read in a thread started before the window is built, and the window
+    shows that read's model (it does not read the file a second time)."""
+    import threading
+
+    from twinviewer.ui import twin_loading
+
+    reads = []
+    real_read = twin_loading.read_twin
+
+    def watched_read(*args, **kwargs):
+        reads.append(threading.current_thread().name)
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(twin_loading, "read_twin", watched_read)
+    mesh = tmp_path / "pump_casing.stl"
+    trimesh.creation.icosphere(subdivisions=6).export(mesh)  # 81,920 triangles
+    window = _launched(qtbot, tmp_path, mesh)
+    try:
+        qtbot.waitUntil(lambda: window.twin is not None, timeout=60000)
+        assert reads == ["twinviewer-early-open"], "read once, on the thread started before the window"
+        assert window.early_open is None, "the window took the early read"
+        assert window.last_error is None
+        assert window.twin.model.n_triangles == 81_920
+        assert window.scene.parts and window.model_label.text().startswith("1 part · 81,920 triangles · 0 sensors")
+    finally:
+        window.close()
+
+
+def test_launch_with_a_broken_mesh_says_so_in_the_window(qtbot, tmp_path):
+    mesh = tmp_path / "cut.stl"
+    mesh.write_bytes(b"\0" * 80 + (1000).to_bytes(4, "little") + b"\0" * 500)  # declares 1000 triangles, holds 10
+    window = _launched(qtbot, tmp_path, mesh)
+    try:
+        qtbot.waitUntil(lambda: window.last_error is not None, timeout=60000)
+        assert "cut.stl" in window.last_error and "truncated" in window.last_error
+        assert window.twin is None
+    finally:
+        window.close()
+
+
+def test_the_early_read_imports_nothing_on_its_thread(shared_data, tmp_path):
+    """Two threads importing at once can get a half-initialised module; the launch's early read must find
+    everything imported before its thread starts (checked in a fresh interpreter, on real files)."""
+    import subprocess
+    import sys
+
+    files = [shared_data / "meshes" / "stl" / "counter.unitsmm.STL",
+             shared_data / "meshes" / "stl" / "fan_blade_catia_ascii_crlf.stl",
+             shared_data / "meshes" / "stl" / "openfoam_flange_4solids_ascii.stl",
+             shared_data / "meshes" / "obj" / "openfoam_propeller_2groups.obj"]
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from twinviewer.ui.twin_loading import prepare_imports, read_twin, EarlyOpen\n"
+        "prepare_imports()\n"
+        "before = set(sys.modules)\n"
+        "for name in sys.argv[1:]:\n"
+        "    assert EarlyOpen.suits(Path(name)), name\n"
+        "    twin = read_twin(Path(name), lambda *a: None, lambda: False, False, 'mm')\n"
+        "    assert twin.model.n_triangles > 0\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, *map(str, files)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"imported on the reading thread: {done.stdout.strip()}"

@@ -44,3 +44,8 @@ def format_length(metres: float) -> str:
     if metres < 1.0:
         return f"{metres * 1000:.1f} mm"
     return f"{metres:.3f} m"
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 part", "3 parts", "1,204 sensors": a count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from twinviewer import __version__
 from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError, TwinViewerError
-from twinviewer.core.formatting import format_length, format_number, format_time
+from twinviewer.core.formatting import counted, format_length, format_number, format_time
 from twinviewer.core.options import LABEL_MODES, SIMPLE_OVERLAY_MODES, VIEW_NAMES
 from twinviewer.core.overlay import status_name
 from twinviewer.core.overlay_engine import mode_of_view
@@ -39,9 +39,7 @@ from twinviewer.core.secrets import SecretStore
 from twinviewer.core.session import Frame, Session
 from twinviewer.core.signals import HandlerChain
 from twinviewer.core.twin import Twin
-from twinviewer.io.lod_cache import DiskLodBackend, display_cache_folder
 from twinviewer.io.recordings_folder import RecordingsFolder
-from twinviewer.io.twins import open_twin
 from twinviewer.render.overlay_layer import OverlayLayer
 from twinviewer.sources.live import LiveController
 from twinviewer.ui.chains import DROP_OPEN_TWIN
@@ -51,6 +49,7 @@ from twinviewer.ui.properties import PropertiesPanel
 from twinviewer.ui.sensor_table import SensorTable
 from twinviewer.ui.standins import StandInSwap
 from twinviewer.ui.tasks import Task, run_task, stop_all_tasks
+from twinviewer.ui.twin_loading import EarlyOpen, load_for_display
 from twinviewer.ui.viewer import Viewer3D
 
 FRAME_INTERVAL_MS = 33
@@ -94,6 +93,7 @@ class MainWindow(QMainWindow):
         self.overlay: OverlayLayer | None = None
         self.frame: Frame | None = None
         self.task: Task | None = None
+        self.early_open: EarlyOpen | None = None  # set by the launch: the first file, already being read
         self.drop_handlers = HandlerChain("files dropped on the window")
         self.drop_handlers.add(DROP_OPEN_TWIN, "open as a twin", self._open_dropped_twin)
         self.last_error: str | None = None
@@ -367,22 +367,15 @@ class MainWindow(QMainWindow):
             return
         self.show_status(f"Opening {path.name}…")
         self.standins.cancel()
+        early, self.early_open = self.early_open, None
+        if early is not None and not early.matches(path, split_bodies, units):
+            early.abandon()
+            early = None
 
         def work(progress, cancelled):
-            from twinviewer.render.scene import prepare_display_meshes
-
-            twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled,
-                             split_bodies=split_bodies, units=units)
-            if twin.is_raw_mesh and not split_bodies:
-                from twinviewer.core.bodies import several_bodies_hint
-
-                hint = several_bodies_hint(twin.model)
-                twin.hint = f"{hint}: File → Split into bodies lists each as a part" if hint else ""
-            # Full resolution (or cached stand-ins) first; StandInSwap decimates after the first frame.
-            meshes = prepare_display_meshes(twin.model, progress=lambda f, m="": progress(0.85 + 0.15 * f, m),
-                                            cancel=cancelled, backend=DiskLodBackend(display_cache_folder()),
-                                            only_cached=True)
-            return twin, meshes
+            if early is not None:  # the launch started reading this file while the window was being built
+                return early.result(progress, cancelled)
+            return load_for_display(path, progress, cancelled, split_bodies, units)
 
         self.task = run_task(self, f"Opening {path.name}", work,
                              lambda result: self._show_twin(*result),
@@ -438,8 +431,9 @@ class MainWindow(QMainWindow):
         self.save_starter_action.setEnabled(twin.is_raw_mesh)
         self._sync_split_action()
         self.setWindowTitle(f"{twin.title} — TwinViewer")
-        self.model_label.setText(f"{len(twin.model.parts)} parts · {twin.model.n_triangles:,} triangles · "
-                                 f"{len(twin.project.sensors)} sensors")
+        self.model_label.setText(f"{counted(len(twin.model.parts), 'part')} · "
+                                 f"{counted(twin.model.n_triangles, 'triangle')} · "
+                                 f"{counted(len(twin.project.sensors), 'sensor')}")
         self._remember_recent(twin.path)
         note = f" ({'; '.join(twin.model.warnings)})" if twin.model.warnings else ""
         self.show_status(f"Opened {twin.path.name}{note}" + (f" — {twin.hint}" if twin.hint else ""))
