@@ -1,4 +1,7 @@
-"""The 3D scene: one actor per part, highlight, visibility, views, clipping, picking and measuring.
+"""The 3D scene: the parts' actors, highlight, visibility, views, clipping, picking and measuring.
+
+Every part has an actor; in an assembly of many small parts most of them are drawn instead by a few batch
+actors (:mod:`twinviewer.render.part_batches`) while they look like any other part.
 
 Written against a plain ``vtkRenderer`` and its render window, so the same code drives the window
 (a native VTK render window in Qt) and headless renders (``OffscreenView``, with no
@@ -22,6 +25,8 @@ from twinviewer.core.geometry import Model, PartMesh
 from twinviewer.core.options import RENDER_STYLES, VIEW_NAMES
 from twinviewer.core.overlay import SELECTION_OUTLINE_RGB
 from twinviewer.render import primitives
+from twinviewer.render.part_batches import PartBatch, plan_batches
+from twinviewer.render.shading import ShapeCache
 
 NEUTRAL_COLOUR = (0.70, 0.72, 0.75)
 HIGHLIGHT_OUTLINE = tuple(c / 255.0 for c in SELECTION_OUTLINE_RGB)
@@ -58,16 +63,24 @@ def configure_renderer(renderer: vtkRenderer, render_window) -> None:
     renderer.GradientBackgroundOn()
 
 
-def part_polydata(part: PartMesh) -> vtkPolyData:
+def part_polydata(part: PartMesh, shapes: ShapeCache | None = None) -> vtkPolyData:
     """A PartMesh as PolyData with point normals computed once (smooth shading, sharp CAD edges kept) and
-    its vertex colours, if the file gave it any, as the uint8 point array ``VERTEX_COLOURS``."""
-    mesh = primitives.surface(part.points, part.faces)
-    if part.vertex_colors is not None and len(part.vertex_colors) == part.n_vertices:
-        primitives.attach_point_array(mesh, VERTEX_COLOURS, np.asarray(part.vertex_colors, dtype=np.uint8))
-    # Dense meshes look smooth with flat shading and their normals cost more than their first frame.
-    if 0 < part.n_triangles <= SMOOTH_SHADING_MAX_TRIANGLES:
-        mesh = primitives.with_point_normals(mesh, feature_angle=35.0)
-    return mesh
+    its vertex colours, if the file gave it any, as the uint8 point array ``VERTEX_COLOURS``. ``shapes``:
+    the model's shapes seen so far, so that copies of one shape reuse its normals."""
+    smooth = 0 < part.n_triangles <= SMOOTH_SHADING_MAX_TRIANGLES
+
+    def shade() -> vtkPolyData:
+        mesh = primitives.surface(part.points, part.faces)
+        if part.vertex_colors is not None and len(part.vertex_colors) == part.n_vertices:
+            primitives.attach_point_array(mesh, VERTEX_COLOURS, np.asarray(part.vertex_colors, dtype=np.uint8))
+        # Dense meshes look smooth with flat shading and their normals cost more than their first frame.
+        if smooth:
+            mesh = primitives.with_point_normals(mesh, feature_angle=35.0)
+        return mesh
+
+    if shapes is not None and smooth and part.vertex_colors is None:
+        return shapes.shaded(part.points, part.faces, shade)
+    return shade()
 
 
 SMOOTH_SHADING_MAX_TRIANGLES = 250_000
@@ -97,6 +110,7 @@ def prepare_display_meshes(model: Model, budget: int | None = None, progress=Non
     coarse = {name: target for name, target in plan_display_lods(model, budget).items()
               if name not in lods} if only_cached else {}
     meshes = {}
+    shapes = ShapeCache()
     for part in model.parts:
         if cancel is not None and cancel():
             raise CancelledError("cancelled")
@@ -108,7 +122,7 @@ def prepare_display_meshes(model: Model, budget: int | None = None, progress=Non
         if lod is not None:
             colours = lod.values_from_full(part.vertex_colors) if part.vertex_colors is not None else None
             shown = PartMesh(part.name, lod.points, lod.faces, vertex_colors=colours)
-        meshes[part.name] = part_polydata(shown)
+        meshes[part.name] = part_polydata(shown, shapes)
     return meshes
 
 
@@ -173,6 +187,9 @@ class SceneRenderer:
         self._outline = None
         self.model: Model | None = None
         self._locators: dict[str, vtkStaticCellLocator] = {}
+        self.batches: list[PartBatch] = []
+        self._batch_of: dict[str, PartBatch] = {}  # part → its batch (whether it is drawn by it right now)
+        self._batch_by_actor: dict[str, PartBatch] = {}
         self.tint: dict[str, tuple[float, float, float]] = {}
         self.alerts: set[str] = set()
         self.field_active = False
@@ -202,8 +219,9 @@ class SceneRenderer:
         self.model = model
         self._locators.clear()
         colours = colours or {}
+        shapes = ShapeCache()
         for part in model.parts:
-            mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part)
+            mesh = meshes[part.name] if meshes and part.name in meshes else part_polydata(part, shapes)
             colour = (
                 colours.get(part.name) or part.color or _mean_colour(part.vertex_colors) or NEUTRAL_COLOUR
             )
@@ -212,6 +230,7 @@ class SceneRenderer:
             self.parts[part.name] = PartDisplay(part.name, mesh, actor, tuple(colour))
             self._actor_to_part[actor.GetAddressAsString("vtkObject")] = part.name
             self._apply_colour(part.name)
+        self._plan_batches()
         self.set_view("iso")
 
     def replace_meshes(self, meshes: dict[str, vtkPolyData]) -> None:
@@ -225,12 +244,14 @@ class SceneRenderer:
             display.mesh = mesh
             display.actor.GetMapper().SetInputData(mesh)
             self._apply_colour(name)
+        self._plan_batches()
         self.select(self.selected)
         for callback in list(self.on_meshes_replaced.values()):
             callback()
 
     def clear(self) -> None:
         self.on_meshes_replaced.clear()
+        self._remove_batches()
         for display in self.parts.values():
             self.renderer.RemoveActor(display.actor)
         self.parts.clear()
@@ -264,6 +285,9 @@ class SceneRenderer:
         else:
             prop.SetAmbient(0.18)
         prop.SetColor(*colour)
+        batch = self._batch_of.get(name)
+        if batch is not None:
+            batch.set_colour(name, colour)
         cap = display.actor.GetBackfaceProperty()
         if cap is not None:
             cap.SetColor(*(colour * CAP_SHADE))
@@ -284,6 +308,7 @@ class SceneRenderer:
         if not active:
             for name in self.parts:
                 self._apply_colour(name)
+        self._sync_batches()
 
     def set_tint(self, tints: dict[str, tuple[float, float, float] | None],
                  alerts: set[str] | None = None) -> None:
@@ -308,6 +333,7 @@ class SceneRenderer:
         for part in {previous, self.selected} - {None}:
             if part in self.parts:
                 self._apply_colour(part)
+        self._sync_batches()
         if self._outline is not None:
             self.renderer.RemoveActor(self._outline)
             self._outline = None
@@ -321,7 +347,7 @@ class SceneRenderer:
     def set_visible(self, name: str, visible: bool) -> None:
         display = self.parts[name]
         display.visible = visible
-        display.actor.SetVisibility(visible)
+        self._sync_batches()
         self._sync_outline()
 
     def _sync_outline(self) -> None:
@@ -334,13 +360,14 @@ class SceneRenderer:
         display.actor.GetProperty().SetOpacity(display.opacity)
         if display.actor.GetBackfaceProperty() is not None:
             display.actor.GetBackfaceProperty().SetOpacity(display.opacity)
+        self._sync_batches()
 
     def isolate(self, name: str | None) -> None:
         """Show only ``name`` (None shows every part again)."""
         self.isolated = name if name in self.parts else None
         for part, display in self.parts.items():
             display.visible = self.isolated is None or part == self.isolated
-            display.actor.SetVisibility(display.visible)
+        self._sync_batches()
         self._sync_outline()
 
     def set_style(self, style: str) -> None:
@@ -353,6 +380,8 @@ class SceneRenderer:
             else:
                 display.actor.GetProperty().SetRepresentationToSurface()
             self._apply_colour(name)
+        for batch in self.batches:
+            self._style_batch(batch)
 
     # ----- camera ----------------------------------------------------------------------------------
     def set_view(self, view: str, names: Iterable[str] | None = None) -> None:
@@ -455,6 +484,7 @@ class SceneRenderer:
             display.actor.SetBackfaceProperty(None)
         if axis is None:
             self.clip = None
+            self._sync_batches()
             return
         if axis.lstrip("-") not in ("x", "y", "z") or axis.count("-") > 1:
             raise ValueError(f"unknown section axis {axis!r}; use x, y, z, -x, -y or -z")
@@ -477,6 +507,7 @@ class SceneRenderer:
             display.actor.SetBackfaceProperty(cap)
             self._apply_colour(name)
         self.clip = (axis, float(fraction))
+        self._sync_batches()  # a cut part shows its inside in its own darker colour: parts draw themselves
 
     # ----- picking and measuring --------------------------------------------------------------------
     def pick(self, x: int, y: int) -> tuple[str | None, np.ndarray | None]:
@@ -486,8 +517,58 @@ class SceneRenderer:
         if not picker.Pick(x, y, 0, self.renderer):
             return None, None
         actor = picker.GetActor()
-        name = self._actor_to_part.get(actor.GetAddressAsString("vtkObject")) if actor is not None else None
+        address = actor.GetAddressAsString("vtkObject") if actor is not None else ""
+        batch = self._batch_by_actor.get(address)
+        name = batch.part_at_cell(picker.GetCellId()) if batch is not None else self._actor_to_part.get(address)
         return name, np.array(picker.GetPickPosition())
+
+    # ----- batches of small parts ------------------------------------------------------------------
+    def _plan_batches(self) -> None:
+        """Group the small parts into batches (again: after the model or its display meshes changed)."""
+        self._remove_batches()
+        groups = plan_batches({name: display.mesh for name, display in self.parts.items()})
+        for members in groups:
+            batch = PartBatch(members, {name: self.parts[name].mesh for name in members},
+                              self.parts[members[0]].actor)
+            self._style_batch(batch)
+            self.renderer.AddActor(batch.actor)
+            self.batches.append(batch)
+            self._batch_by_actor[batch.address] = batch
+            for name in members:
+                self._batch_of[name] = batch
+                batch.set_colour(name, self.parts[name].actor.GetProperty().GetColor())
+        self._sync_batches(force=True)
+
+    def _remove_batches(self) -> None:
+        for batch in self.batches:
+            self.renderer.RemoveActor(batch.actor)
+        self.batches.clear()
+        self._batch_of.clear()
+        self._batch_by_actor.clear()
+
+    def _drawn_by_batch(self, name: str) -> bool:
+        display = self.parts[name]
+        return (name in self._batch_of and display.visible and display.opacity >= 1.0 and name != self.selected
+                and not self.field_active and self.clip is None)
+
+    def _sync_batches(self, force: bool = False) -> None:
+        """Each batch draws the members that look like any other part; every other part draws itself."""
+        for batch in self.batches:
+            drawn = [name for name in batch.members if self._drawn_by_batch(name)]
+            if force or drawn != batch.drawn:
+                batch.draw(drawn)
+        for name, display in self.parts.items():
+            batch = self._batch_of.get(name)
+            display.actor.SetVisibility(display.visible and not (batch is not None and name in batch.drawn_set))
+
+    def _style_batch(self, batch: PartBatch) -> None:
+        prop = batch.actor.GetProperty()
+        if self.style == "wireframe":
+            prop.SetRepresentationToWireframe()
+        else:
+            prop.SetRepresentationToSurface()
+        prop.SetEdgeVisibility(self.style == "edges")
+        prop.SetEdgeColor(0.15, 0.15, 0.15)
 
     def snap_to_full_mesh(self, name: str, point) -> np.ndarray:
         """The closest point on the full-resolution part (display stand-ins may be decimated)."""

@@ -1,0 +1,81 @@
+"""Point normals computed once per shape: the hundredth copy of a bolt reuses the first bolt's normals.
+
+Assemblies repeat parts (fasteners, bearings, blades): glTF instances one mesh under many nodes, STEP places
+one shape many times. Each copy reaches the scene as its own part with its own points, and computing its
+normals (``vtkPolyDataNormals``, about 0.8 ms even for a small part because of the threaded backend's
+start-up) cost 1.7 s for 2,000 parts. A part whose triangles are the same as a shape seen before and whose
+points are that shape moved, turned and uniformly scaled (checked on every point, to a tolerance of 1e-6
+of its size) takes the shape's shaded mesh with its points and normals transformed instead: the same
+result, computed in microseconds. Anything else (other triangles, a mirror image, a stretched copy, a flat
+part whose transform is not determined) is shaded the ordinary way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonDataModel import vtkPolyData
+
+from twinviewer.render import primitives
+
+RELATIVE_TOLERANCE = 1e-6
+
+
+class _Shape:
+    def __init__(self, points: np.ndarray, shaded: vtkPolyData):
+        self.centre = points.mean(axis=0)
+        self.centred = points - self.centre
+        self.shaded = shaded
+        self.shaded_points = primitives.points_of(shaded) - self.centre
+        normals = shaded.GetPointData().GetArray("Normals")
+        self.normals = vtk_to_numpy(normals).astype(np.float64) if normals is not None else None
+
+
+class ShapeCache:
+    """Shaded meshes by shape for one model (see the module docstring)."""
+
+    def __init__(self):
+        self._shapes: dict[tuple, list[_Shape]] = {}
+        self.reused = 0
+
+    def shaded(self, points: np.ndarray, faces: np.ndarray, shade: Callable[[], vtkPolyData]) -> vtkPolyData:
+        """``shade()``'s result for this part, or a transformed copy of an earlier shape's."""
+        points = np.asarray(points, dtype=np.float64)
+        faces = np.ascontiguousarray(faces)
+        key = (len(points), faces.shape, hashlib.blake2b(faces.tobytes(), digest_size=16).digest())
+        candidates = self._shapes.setdefault(key, [])
+        for shape in candidates:
+            copy = _transformed(shape, points)
+            if copy is not None:
+                self.reused += 1
+                return copy
+        mesh = shade()
+        if mesh.GetPointData().GetArray("Normals") is not None and len(candidates) < 8:
+            candidates.append(_Shape(points, mesh))
+        return mesh
+
+
+def _transformed(shape: _Shape, points: np.ndarray) -> vtkPolyData | None:
+    if shape.normals is None or len(points) < 4:
+        return None
+    centre = points.mean(axis=0)
+    target = points - centre
+    linear, *_ = np.linalg.lstsq(shape.centred, target, rcond=None)  # target ≈ centred @ linear
+    size = float(np.ptp(points, axis=0).max()) or 1.0
+    if np.abs(shape.centred @ linear - target).max() > RELATIVE_TOLERANCE * size:
+        return None
+    gram = linear.T @ linear
+    scale2 = float(np.trace(gram)) / 3.0
+    if scale2 <= 0 or np.abs(gram - scale2 * np.eye(3)).max() > 1e-6 * scale2 or np.linalg.det(linear) <= 0:
+        return None  # stretched or mirrored: its normals are not the shape's turned
+    rotation = linear / np.sqrt(scale2)
+    copy = vtkPolyData()
+    copy.ShallowCopy(shape.shaded)
+    copy.SetPoints(primitives._vtk_points(shape.shaded_points @ linear + centre))
+    normals = numpy_to_vtk(np.ascontiguousarray(shape.normals @ rotation, dtype=np.float32), deep=True)
+    normals.SetName("Normals")
+    copy.GetPointData().SetNormals(normals)
+    return copy
