@@ -322,10 +322,13 @@ class SceneRenderer:
         for name, colour in tints.items():
             if name not in self.parts:
                 continue
-            if colour is None:
+            tint = None if colour is None else tuple(colour)
+            if self.tint.get(name) == tint:
+                continue  # the overlay sends every part's tint each frame; most do not change
+            if tint is None:
                 self.tint.pop(name, None)
             else:
-                self.tint[name] = tuple(colour)
+                self.tint[name] = tint
             self._apply_colour(name)
 
     def select(self, name: str | None) -> None:
