@@ -10,6 +10,10 @@ itself starts in about 0.02 s).
 
 For a before/after comparison in one run, ``--compare new=/path/a old=/path/b`` alternates every run between
 the two checkouts (run it from outside the repository).
+
+The peer, when the ``f3d`` module is installed (the bench extra): F3D's whole process for the same model
+(interpreter start, import, load, one 1400×900 frame, PNG), timed from outside, in the same rounds. For the
+demo twin F3D opens the demo's model file (it cannot read a project). ``--no-peer`` leaves it out.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import statistics
 import subprocess
 import sys
 
-from bench_load import start_xvfb  # this folder is on sys.path when the script runs
+from bench_load import F3D_CHILD, start_xvfb  # this folder is on sys.path when the script runs
 
 CHILD = r"""
 import json, sys, time
@@ -81,13 +85,34 @@ def run_once(target: str | None) -> dict:
     return json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
 
 
+def run_peer(target: str | None, image: str) -> float:
+    """Wall time of F3D's whole process rendering ``target`` (the demo's model file for the demo)."""
+    import time
+
+    from twinviewer.paths import demo_project_path
+
+    model = target or str(demo_project_path().parent / "pump_skid.glb")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", F3D_CHILD % {"w": 1400, "h": 900}, model, image],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"f3d failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", help="projects or meshes (default: the demo twin)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--compare", nargs="+", metavar="NAME=CHECKOUT",
                         help="alternate every run between checkouts (each on PYTHONPATH in turn)")
+    parser.add_argument("--no-peer", action="store_true", help="do not time F3D alongside")
     args = parser.parse_args()
+    try:
+        import f3d  # noqa: F401
+        peer = not args.no_peer
+    except ImportError:
+        peer = False
     checkouts = [entry.split("=", 1) for entry in args.compare] if args.compare else [("", None)]
     targets = args.targets or [None]
     server = start_xvfb()
@@ -99,7 +124,15 @@ def main() -> None:
                     if checkout is not None:
                         os.environ["PYTHONPATH"] = checkout
                     key = f"{name}:{target or 'demo'}" if name else (target or "demo")
-                    runs.setdefault(key, []).append(run_once(target))
+                    last = run_once(target)
+                    runs.setdefault(key, []).append(last)
+                if peer:
+                    import tempfile
+
+                    with tempfile.TemporaryDirectory() as folder:
+                        whole = run_peer(target, os.path.join(folder, "f3d.png"))
+                    runs.setdefault(f"f3d (whole process):{target or 'demo'}", []).append(
+                        {"imports": float("nan"), "first_frame": whole, "triangles": last["triangles"]})
     finally:
         if server is not None:
             server.terminate()

@@ -368,6 +368,8 @@ class AlarmTracker:
             else:
                 beyond = v < limit.threshold
                 inside = v >= limit.threshold + track.deadband
+        if limit.raw == 0 and limit.open_alarm is None and not beyond.any():
+            return  # inside the limit before and throughout: nothing starts, nothing is open (most sensors)
         # Raw state after each sample: 1 beyond, 0 inside, unchanged on NaN or inside the deadband band.
         decided = beyond | inside
         last_decided = np.maximum.accumulate(np.where(decided, np.arange(t.size), -1))
