@@ -4,8 +4,8 @@ Assemblies repeat parts (fasteners, bearings, blades): glTF instances one mesh u
 one shape many times. Each copy reaches the scene as its own part with its own points, and computing its
 normals (``vtkPolyDataNormals``, about 0.8 ms even for a small part because of the threaded backend's
 start-up) cost 1.7 s for 2,000 parts. A part whose triangles are the same as a shape seen before and whose
-points are that shape moved, turned and uniformly scaled (checked on every point, to a tolerance of 1e-6
-of its size) takes the shape's shaded mesh with its points and normals transformed instead: the same
+points are that shape moved, turned and uniformly scaled (fitted on a few points, then checked on every
+point to a tolerance of 1e-6 of its size) takes the shape's shaded mesh with its points and normals transformed instead: the same
 result, computed in microseconds. Anything else (other triangles, a mirror image, a stretched copy, a flat
 part whose transform is not determined) is shaded the ordinary way.
 """
@@ -22,12 +22,23 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from twinviewer.render import primitives
 
 RELATIVE_TOLERANCE = 1e-6
+MAX_TRIANGLES = 20_000
+"""Bigger parts are shaded directly: their normals cost per triangle, not per call, and checking them for
+copies would cost about as much."""
+
+
+SAMPLE_POINTS = 24  # a candidate transform is fitted and checked on these first, then on every point
+
+
+def _sample(n: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(n, SAMPLE_POINTS)).astype(np.intp))
 
 
 class _Shape:
     def __init__(self, points: np.ndarray, shaded: vtkPolyData):
         self.centre = points.mean(axis=0)
         self.centred = points - self.centre
+        self.sample = _sample(len(points))
         self.shaded = shaded
         self.shaded_points = primitives.points_of(shaded) - self.centre
         normals = shaded.GetPointData().GetArray("Normals")
@@ -43,6 +54,8 @@ class ShapeCache:
 
     def shaded(self, points: np.ndarray, faces: np.ndarray, shade: Callable[[], vtkPolyData]) -> vtkPolyData:
         """``shade()``'s result for this part, or a transformed copy of an earlier shape's."""
+        if len(faces) > MAX_TRIANGLES:
+            return shade()
         points = np.asarray(points, dtype=np.float64)
         faces = np.ascontiguousarray(faces)
         key = (len(points), faces.shape, hashlib.blake2b(faces.tobytes(), digest_size=16).digest())
@@ -62,15 +75,19 @@ def _transformed(shape: _Shape, points: np.ndarray) -> vtkPolyData | None:
     if shape.normals is None or len(points) < 4:
         return None
     centre = points.mean(axis=0)
-    target = points - centre
-    linear, *_ = np.linalg.lstsq(shape.centred, target, rcond=None)  # target ≈ centred @ linear
-    size = float(np.ptp(points, axis=0).max()) or 1.0
-    if np.abs(shape.centred @ linear - target).max() > RELATIVE_TOLERANCE * size:
-        return None
+    # Fitted on a few points (target ≈ centred @ linear): most shapes that are not copies fail here, cheaply.
+    sample = shape.sample
+    linear, *_ = np.linalg.lstsq(shape.centred[sample], points[sample] - centre, rcond=None)
     gram = linear.T @ linear
     scale2 = float(np.trace(gram)) / 3.0
     if scale2 <= 0 or np.abs(gram - scale2 * np.eye(3)).max() > 1e-6 * scale2 or np.linalg.det(linear) <= 0:
-        return None  # stretched or mirrored: its normals are not the shape's turned
+        return None  # stretched or mirrored (or the sample is flat): its normals are not the shape's turned
+    size = float(np.ptp(points[sample], axis=0).max()) or 1.0
+    tolerance = RELATIVE_TOLERANCE * size
+    if np.abs(shape.centred[sample] @ linear - (points[sample] - centre)).max() > tolerance:
+        return None
+    if np.abs(shape.centred @ linear - (points - centre)).max() > tolerance:
+        return None
     rotation = linear / np.sqrt(scale2)
     copy = vtkPolyData()
     copy.ShallowCopy(shape.shaded)
