@@ -129,7 +129,8 @@ def test_alarms_over_a_long_range_see_the_spike(written, monkeypatch):
     tracker = AlarmTracker(sensors)
     tracker.rescan(dataset)
     onsets = [a.onset_t for a in tracker.history()]
-    assert len(onsets) == 1 and abs(onsets[0] - (T0 + STEP * 30_000)) < 3600  # the one-sample spike to 500
+    assert onsets == [T0 + STEP * 30_000], "the one-sample spike to 500, at its own sample time"
+    assert tracker.levels_at(T0 + STEP * 30_000)[0] == 2, "in alarm at the very sample the list shows"
 
     # Sensors that stay within their limits are skipped after one look at the coarsest level; the alarms
     # are the same as from reading every sensor (a view of the dataset without that shortcut).
@@ -239,3 +240,40 @@ def test_convert_writes_a_dataset_and_query_reads_it(tmp_path, capsys):
     assert main(["query", str(project), "--recording", str(out), "SELECT nope FROM samples"]) == 2
     assert "query failed" in capsys.readouterr().err
     assert main(["query", str(project), "--recording", str(tmp_path / "missing"), "SELECT 1"]) == 2
+
+
+def test_alarms_from_a_lazy_dataset_are_the_alarms_from_its_samples(tmp_path, monkeypatch):
+    """Whatever the buckets a long range is read in, alarms start and clear at the samples' own times: the
+    same list, to the second, as from the samples in memory (deadband, delays, chatter, both directions)."""
+    from twinviewer.core.alarms import AlarmSettings, AlarmTracker
+    from twinviewer.core.project import Sensor
+
+    rng = np.random.default_rng(3)
+    times = T0 + STEP * np.arange(N)
+    level = 50 + 5 * np.sin(times / 20_000.0) + rng.normal(0, 1.0, N)
+    for start, length, height in ((8_000, 1, 40), (21_000, 400, 35), (33_000, 60, 22), (47_000, 3, -80)):
+        level[start:start + length] += height  # a spike, a long episode, a warning, a dip below the low alarm
+    level[21_100:21_160] -= 37  # back inside for a while in the middle of the long one (chatter)
+    store = TimeSeriesStore()
+    store.append_block(times, ["L"], level[:, None])
+    folder = write_dataset(tmp_path / "plant", store)
+    monkeypatch.setattr("twinviewer.io.dataset.RAW_ROW_BUDGET", 1000)  # a long range: buckets only
+    sensors = [Sensor(id="L", quantity="level", part="p", position=(0, 0, 0), expected_period_s=STEP,
+                      thresholds={"warning_high": 70.0, "alarm_high": 80.0, "alarm_low": 0.0})]
+    settings = {"L": AlarmSettings(deadband=1.5, on_delay=10.0, off_delay=60.0)}
+    lazy, memory = AlarmTracker(sensors, settings=settings), AlarmTracker(sensors, settings=settings)
+    dataset = ParquetDataset(folder)
+    assert dataset.window("L", -math.inf, math.inf, max_points=2**62)[0].size < N, "bucketed"
+    lazy.rescan(dataset)
+    memory.rescan(store)
+
+    def listed(tracker):
+        return [(a.limit, a.onset_t, a.cleared_t, a.count, a.extreme_value) for a in tracker.history()]
+
+    assert listed(lazy) == listed(memory) and len(listed(memory)) >= 4
+    assert not lazy.approximate
+    # More raw samples than a pass may read: bucket times, and the sensor is named as approximate.
+    monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_BUDGET", 100)
+    rough = AlarmTracker(sensors, settings=settings)
+    rough.rescan(dataset)
+    assert rough.approximate == {"L"} and any(a.limit == "alarm_high" for a in rough.history())

@@ -195,3 +195,27 @@ value_column = "v"
     qtbot.waitUntil(lambda: shown_value(window) == format_number(20.1), timeout=10000)
     panel.timeline.go_live()
     qtbot.waitUntil(lambda: shown_value(window) == format_number(55.5), timeout=5000)
+
+
+def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot, window, tmp_path):
+    """Three days read in buckets: at the spike's own sample the list, the table and the part say alarm
+    (they said "normal" while the bucketed alarm started at the bucket's centre, after the sample)."""
+    times = T0 + STEP * np.arange(int(DAYS * 86400 / STEP))
+    spike = int(1.5 * 86400 / STEP)
+    values = np.full(times.size, 40.0)
+    values[spike] = 95.0
+    store = TimeSeriesStore()
+    store.append_block(times, ["T-L", "T-R"], np.column_stack((values, np.full(times.size, 40.0))))
+    write_dataset(tmp_path / "plant-data", store)
+    project = build_blocks_project(tmp_path, '\n[[sources]]\nkind = "recording"\nname = "plant history"\n'
+                                             'file = "plant-data"\n')
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    assert window.session.store.window("T-L", T0, times[-1], max_points=2**62)[0].size < times.size
+    window.panels["recording_panel"].timeline.seek(times[spike])
+    window.refresh_now()
+    assert window.sensor_table.value_text("T-L") == "95.00"
+    assert window.sensor_table.status_text("T-L") == "alarm"
+    assert "left" in window.overlay.alarm_parts
+    alarms = window.session.alarms.history()
+    assert {a.onset_t for a in alarms} == {times[spike]} and not window.session.alarms.approximate

@@ -13,7 +13,11 @@ Policy (what the alarm list shows, live and in replay)
   ``alarm_high = 95`` therefore has a warning and an alarm active together; falling to 90 clears the alarm,
   falling below 80 clears the warning.
 - **Times are sample times.** Onset is the time of the first sample beyond the limit, cleared the time of
-  the first sample back inside; the frame rate and the playback speed do not matter.
+  the first sample back inside; the frame rate and the playback speed do not matter. A lazy history (a
+  dataset, a historian) answers a long range in buckets; the tracker then reads the raw samples of the
+  buckets where a limit may be crossed (and the delays after them), up to ``RAW_REFINE_BUDGET`` samples per
+  pass, so alarms start and clear at real sample times. A sensor beyond that budget is placed at bucket
+  resolution and listed in ``AlarmTracker.approximate``.
 - **Gaps do not clear.** A NaN sample (or no sample) neither raises nor clears: an alarm stays active
   through a data gap or while the sensor is stale, until a real value says otherwise.
 - **Derived from the data, so replay is right.** Records are built from the samples in time order (each
@@ -219,6 +223,10 @@ def alarm_settings(sensors: Sequence[Sensor]) -> dict[str, AlarmSettings]:
     return out
 
 
+RAW_REFINE_BUDGET = 5_000_000
+"""Raw samples a lazy history may be asked for in one ``catch_up`` to place alarm edges at sample times."""
+
+
 def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Per point of a chart-style window, the value an alarm would see: raw samples come with low == high;
     a lazy history's buckets (min, max) count as their extreme beyond a limit, so a one-bucket excursion
@@ -269,6 +277,7 @@ class AlarmTracker:
         self._acks: dict[str, Acknowledgement] = {}
         self.shelves: list[Shelf] = []
         self.late_samples = 0  # samples ignored because they were older than what was already seen
+        self.approximate: set[str] = set()  # sensors whose alarm times are bucket times (budget exceeded)
         self.version = 0  # bumps whenever records or acknowledgements change
 
     # ------------------------------------------------------------------------------------ feeding
@@ -311,19 +320,86 @@ class AlarmTracker:
         total = 0
         end = math.inf if t is None else float(t)
         quiet = self._quiet_sensors(store, end)
+        budget = [RAW_REFINE_BUDGET]
         for sid, track in self._tracks.items():
             start = track.horizon if math.isfinite(track.horizon) else -math.inf
             if start >= end:
                 continue
             if sid in quiet:  # never beyond a limit and no open alarm: nothing to derive, move on
-                span = store.sensor_time_range(sid)
-                if span is not None:
-                    track.horizon = max(track.horizon, min(span[1], end))
+                self._skip_to_end(store, sid, track, end)
                 continue
             times, low, high = store.window(sid, start, end, max_points=2**62)
-            if times.size:
+            if not times.size:
+                continue
+            if getattr(store, "in_memory", True) or not hasattr(store, "samples_between"):
                 total += self.ingest(sid, times, _worse_extreme(track, low, high))
+                continue
+            exact = self._raw_where_limits_may_cross(store, sid, track, times, low, high, start, end, budget)
+            if exact is None:  # too many raw samples to read: bucket times, and say so
+                self.approximate.add(sid)
+                total += self.ingest(sid, times, _worse_extreme(track, low, high))
+                continue
+            self.approximate.discard(sid)
+            raw_t, raw_v = exact
+            total += self.ingest(sid, raw_t, raw_v) if raw_t.size else 0
+            self._skip_to_end(store, sid, track, end)
         return total
+
+    @staticmethod
+    def _skip_to_end(store: Any, sid: str, track: _SensorTrack, end: float) -> None:
+        span = store.sensor_time_range(sid)
+        if span is not None:
+            track.horizon = max(track.horizon, min(span[1], end))
+
+    def _raw_where_limits_may_cross(self, store: Any, sid: str, track: _SensorTrack, times: np.ndarray,
+                                    low: np.ndarray, high: np.ndarray, start: float, end: float,
+                                    budget: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Raw samples of the buckets where a limit may be crossed or an alarm may clear, plus the on/off
+        delays after them; None when they would exceed what is left of ``budget`` (raw samples)."""
+        maybe = np.zeros(times.size, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for limit in track.limits:
+                if limit.direction == "high":
+                    maybe |= high > limit.threshold - track.deadband
+                else:
+                    maybe |= low < limit.threshold + track.deadband
+        if any(limit.raw or limit.open_alarm is not None for limit in track.limits):
+            maybe[0] = True
+        if not maybe.any():
+            return np.empty(0), np.empty(0)
+        # A point stands for a bucket around it (a chart window gives bucket centres, a summary bucket
+        # starts): the neighbours' times bound it on both sides.
+        known = store.sensor_time_range(sid)
+        first_t, last_t = known if known is not None else (float(times[0]), float(times[-1]))
+        edges = np.concatenate(([max(start, first_t)], times, [min(end, last_t)]))
+        after = max(track.on_delay, track.off_delay)
+        flips = np.flatnonzero(np.diff(np.concatenate(([0], maybe.astype(np.int8), [0]))))
+        spans: list[list[float]] = []
+        for first, last in zip(flips[::2], flips[1::2] - 1, strict=True):
+            a = float(edges[first])  # the point before the run (or the start)
+            b = float(edges[last + 2])  # the point after the run (or the end)
+            b = min(b + after + (b - float(edges[last + 1])), end, last_t)
+            if spans and a <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], b)
+            else:
+                spans.append([a, b])
+        period = track.sensor.expected_period_s or 0.0
+        if period > 0 and sum(b - a for a, b in spans) / period > budget[0]:
+            return None
+        parts_t, parts_v = [], []
+        for a, b in spans:
+            span_t, span_v = store.samples_between(sid, a, b)
+            budget[0] -= int(span_t.size)
+            if budget[0] < 0:
+                return None
+            keep = (span_t > start) & (span_t <= end)
+            parts_t.append(np.asarray(span_t, dtype=np.float64)[keep])
+            parts_v.append(np.asarray(span_v, dtype=np.float64)[keep])
+        raw_t, raw_v = np.concatenate(parts_t), np.concatenate(parts_v)
+        if raw_t.size > 1 and np.any(np.diff(raw_t) <= 0):
+            raw_t, index = np.unique(raw_t, return_index=True)
+            raw_v = raw_v[index]
+        return raw_t, raw_v
 
     def _quiet_sensors(self, store: Any, end: float) -> set[str]:
         """Sensors inside every limit (no alarm open or pending) whose values up to ``end`` stay so, from a

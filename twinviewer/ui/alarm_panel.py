@@ -48,7 +48,7 @@ from twinviewer.core.alarms import (
     sidecar_path,
 )
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.formatting import format_duration, format_number, format_time
+from twinviewer.core.formatting import counted, format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
 from twinviewer.io.alarm_log import load_acknowledgements, save_acknowledgements, write_alarm_log
 
@@ -319,6 +319,11 @@ class AlarmPanel(QWidget):
         text = f"{len(active)} active ({unacked} unacknowledged), {len(cleared)} cleared at {format_time(t)}"
         if len(cleared) > MAX_CLEARED_ROWS:
             text += f" (the newest {MAX_CLEARED_ROWS} cleared are listed; Export alarm log… writes them all)"
+        rough = sorted(self.tracker.approximate)
+        if rough:
+            names = ", ".join(rough[:3]) + (f" and {len(rough) - 3} more" if len(rough) > 3 else "")
+            text += (f". Alarm times of {counted(len(rough), 'sensor')} ({names}) are to the nearest summary "
+                     "bucket: too many samples to read at once")
         return text
 
     def _fill_row(self, row: int, alarm: Alarm, t: float, is_active: bool) -> None:
