@@ -227,6 +227,17 @@ RAW_REFINE_BUDGET = 5_000_000
 """Raw samples a lazy history may be asked for in one ``catch_up`` to place alarm edges at sample times."""
 
 
+def _concat_spans(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.empty(0), np.empty(0)
+    times = np.concatenate([np.asarray(t, dtype=np.float64) for t, _v in parts])
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for _t, v in parts])
+    if times.size > 1 and np.any(np.diff(times) <= 0):
+        times, index = np.unique(times, return_index=True)
+        values = values[index]
+    return times, values
+
+
 def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Per point of a chart-style window, the value an alarm would see: raw samples come with low == high;
     a lazy history's buckets (min, max) count as their extreme beyond a limit, so a one-bucket excursion
@@ -320,7 +331,9 @@ class AlarmTracker:
         total = 0
         end = math.inf if t is None else float(t)
         quiet = self._quiet_sensors(store, end)
-        budget = [RAW_REFINE_BUDGET]
+        lazy = not getattr(store, "in_memory", True) and hasattr(store, "samples_between")
+        budget = float(RAW_REFINE_BUDGET)
+        refine: dict[str, tuple[float, list[tuple[float, float]]]] = {}  # sensor → (start, raw spans)
         for sid, track in self._tracks.items():
             start = track.horizon if math.isfinite(track.horizon) else -math.inf
             if start >= end:
@@ -331,18 +344,32 @@ class AlarmTracker:
             times, low, high = store.window(sid, start, end, max_points=2**62)
             if not times.size:
                 continue
-            if getattr(store, "in_memory", True) or not hasattr(store, "samples_between"):
-                total += self.ingest(sid, times, _worse_extreme(track, low, high))
-                continue
-            exact = self._raw_where_limits_may_cross(store, sid, track, times, low, high, start, end, budget)
-            if exact is None:  # too many raw samples to read: bucket times, and say so
-                self.approximate.add(sid)
-                total += self.ingest(sid, times, _worse_extreme(track, low, high))
-                continue
-            self.approximate.discard(sid)
-            raw_t, raw_v = exact
-            total += self.ingest(sid, raw_t, raw_v) if raw_t.size else 0
-            self._skip_to_end(store, sid, track, end)
+            if lazy:
+                spans = self._spans_where_limits_may_cross(store, sid, track, times, low, high, start, end)
+                period = track.sensor.expected_period_s or getattr(store, "expected_period", lambda _s: 0.0)(sid)
+                needed = sum(b - a for a, b in spans) / period if period and period > 0 else 0.0
+                if needed <= budget:
+                    budget -= needed
+                    refine[sid] = (start, spans)
+                    self.approximate.discard(sid)
+                    continue
+                self.approximate.add(sid)  # too many raw samples to read: bucket times, and say so
+            total += self.ingest(sid, times, _worse_extreme(track, low, high))
+        if refine:
+            wanted = {sid: spans for sid, (_start, spans) in refine.items() if spans}
+            if hasattr(store, "samples_in_spans"):
+                raw = store.samples_in_spans(wanted)
+            else:
+                raw = {sid: _concat_spans([store.samples_between(sid, a, b) for a, b in spans])
+                       for sid, spans in wanted.items()}
+            for sid, (start, _spans) in refine.items():
+                track = self._tracks[sid]
+                if sid in raw:
+                    raw_t, raw_v = (np.asarray(x, dtype=np.float64) for x in raw[sid])
+                    keep = (raw_t > start) & (raw_t <= end)
+                    if keep.any():
+                        total += self.ingest(sid, raw_t[keep], raw_v[keep])
+                self._skip_to_end(store, sid, track, end)
         return total
 
     @staticmethod
@@ -351,11 +378,12 @@ class AlarmTracker:
         if span is not None:
             track.horizon = max(track.horizon, min(span[1], end))
 
-    def _raw_where_limits_may_cross(self, store: Any, sid: str, track: _SensorTrack, times: np.ndarray,
-                                    low: np.ndarray, high: np.ndarray, start: float, end: float,
-                                    budget: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Raw samples of the buckets where a limit may be crossed or an alarm may clear, plus the on/off
-        delays after them; None when they would exceed what is left of ``budget`` (raw samples)."""
+    @staticmethod
+    def _spans_where_limits_may_cross(store: Any, sid: str, track: _SensorTrack, times: np.ndarray,
+                                      low: np.ndarray, high: np.ndarray, start: float,
+                                      end: float) -> list[tuple[float, float]]:
+        """The time spans whose raw samples decide this sensor's alarms: the buckets of a bucketed window
+        where a limit may be crossed or an alarm may clear, each with the on/off delays after it."""
         maybe = np.zeros(times.size, dtype=bool)
         with np.errstate(invalid="ignore"):
             for limit in track.limits:
@@ -366,40 +394,24 @@ class AlarmTracker:
         if any(limit.raw or limit.open_alarm is not None for limit in track.limits):
             maybe[0] = True
         if not maybe.any():
-            return np.empty(0), np.empty(0)
-        # A point stands for a bucket around it (a chart window gives bucket centres, a summary bucket
-        # starts): the neighbours' times bound it on both sides.
+            return []
         known = store.sensor_time_range(sid)
         first_t, last_t = known if known is not None else (float(times[0]), float(times[-1]))
+        # A point stands for a bucket around it (a chart window gives bucket centres, a summary bucket
+        # starts): the neighbours' times bound it on both sides.
         edges = np.concatenate(([max(start, first_t)], times, [min(end, last_t)]))
         after = max(track.on_delay, track.off_delay)
         flips = np.flatnonzero(np.diff(np.concatenate(([0], maybe.astype(np.int8), [0]))))
-        spans: list[list[float]] = []
+        spans: list[tuple[float, float]] = []
         for first, last in zip(flips[::2], flips[1::2] - 1, strict=True):
             a = float(edges[first])  # the point before the run (or the start)
             b = float(edges[last + 2])  # the point after the run (or the end)
             b = min(b + after + (b - float(edges[last + 1])), end, last_t)
             if spans and a <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], b)
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
             else:
-                spans.append([a, b])
-        period = track.sensor.expected_period_s or 0.0
-        if period > 0 and sum(b - a for a, b in spans) / period > budget[0]:
-            return None
-        parts_t, parts_v = [], []
-        for a, b in spans:
-            span_t, span_v = store.samples_between(sid, a, b)
-            budget[0] -= int(span_t.size)
-            if budget[0] < 0:
-                return None
-            keep = (span_t > start) & (span_t <= end)
-            parts_t.append(np.asarray(span_t, dtype=np.float64)[keep])
-            parts_v.append(np.asarray(span_v, dtype=np.float64)[keep])
-        raw_t, raw_v = np.concatenate(parts_t), np.concatenate(parts_v)
-        if raw_t.size > 1 and np.any(np.diff(raw_t) <= 0):
-            raw_t, index = np.unique(raw_t, return_index=True)
-            raw_v = raw_v[index]
-        return raw_t, raw_v
+                spans.append((a, b))
+        return spans
 
     def _quiet_sensors(self, store: Any, end: float) -> set[str]:
         """Sensors inside every limit (no alarm open or pending) whose values up to ``end`` stay so, from a
