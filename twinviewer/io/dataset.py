@@ -569,6 +569,20 @@ class _Group:
         self.grid_times = self.grid_values = self.grid_columns = None
 
 
+def _samples_of(group: _Group, code: int, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """One sensor's samples with ``t0 <= t <= t1`` in a decoded row group (None: the sensor is not in it)."""
+    if group.grid_values is not None:
+        col = np.flatnonzero(group.grid_columns == code)
+        if col.size == 0:
+            return None
+        times, values = group.grid_times, group.grid_values[:, int(col[0])]
+    else:
+        mine = group.codes == code
+        times, values = group.times[mine], group.values[mine]
+    inside = (times >= t0) & (times <= t1)
+    return times[inside], values[inside]
+
+
 class ParquetDataset(HistorySource):
     """A dataset folder as a lazy :class:`~twinviewer.core.history.HistorySource`."""
 
@@ -1028,18 +1042,10 @@ class ParquetDataset(HistorySource):
             return np.empty(0), np.empty(0)
         parts_t, parts_v = [], []
         for i, g in self._groups_between(t0, t1):
-            group = self._decode(i, g)
-            if group.grid_values is not None:
-                col = np.flatnonzero(group.grid_columns == code)
-                if col.size == 0:
-                    continue
-                times, values = group.grid_times, group.grid_values[:, int(col[0])]
-            else:
-                mine = group.codes == code
-                times, values = group.times[mine], group.values[mine]
-            inside = (times >= t0) & (times <= t1)
-            parts_t.append(times[inside])
-            parts_v.append(values[inside])
+            found = _samples_of(self._decode(i, g), code, t0, t1)
+            if found is not None:
+                parts_t.append(found[0])
+                parts_v.append(found[1])
         if not parts_t:
             return np.empty(0), np.empty(0)
         return np.concatenate(parts_t), np.concatenate(parts_v)
@@ -1060,17 +1066,10 @@ class ParquetDataset(HistorySource):
         for (i, g) in sorted(wanted):
             group = self._decode(i, g, cache=False)
             for sensor_id, code, t0, t1 in wanted[(i, g)]:
-                if group.grid_values is not None:
-                    col = np.flatnonzero(group.grid_columns == code)
-                    if col.size == 0:
-                        continue
-                    times, values = group.grid_times, group.grid_values[:, int(col[0])]
-                else:
-                    mine = group.codes == code
-                    times, values = group.times[mine], group.values[mine]
-                inside = (times >= t0) & (times <= t1)
-                parts[sensor_id][0].append(times[inside])
-                parts[sensor_id][1].append(values[inside])
+                found = _samples_of(group, code, t0, t1)
+                if found is not None:
+                    parts[sensor_id][0].append(found[0])
+                    parts[sensor_id][1].append(found[1])
         out = {}
         for sensor_id, (ts, vs) in parts.items():
             if not ts:
