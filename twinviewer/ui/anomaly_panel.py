@@ -42,7 +42,7 @@ from twinviewer.core.anomaly import detector_sensors
 from twinviewer.core.anomaly_track import AnomalyTrack
 from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import CancelledError
-from twinviewer.core.formatting import format_time
+from twinviewer.core.formatting import counted, format_time
 from twinviewer.core.time_to_threshold import estimate_trend
 from twinviewer.ui.tasks import run_task
 
@@ -326,7 +326,7 @@ class AnomalyPanel(QObject):
             window.refresh_now()
             window.show_status(f"Anomaly detector trained on {format_time(t0)} → {format_time(t1)} "
                                f"({track.model.train_rows:,} timestamps, {len(sensors)} sensors): "
-                               f"{len(track.episodes)} anomaly episode(s){saved}")
+                               f"{counted(len(track.episodes), 'anomaly episode')}{saved}")
 
         self.task = run_task(window, "Training the anomaly detector", work, done, self._failed, show_dialog)
         return self.task
@@ -354,7 +354,7 @@ class AnomalyPanel(QObject):
             if self.current.session is session and session.store is store:
                 self._set_track(track)
                 window.refresh_now()
-                window.show_status(f"Anomaly detector: {len(track.episodes)} anomaly episode(s) in this recording")
+                window.show_status(f"Anomaly detector: {counted(len(track.episodes), 'anomaly episode')} in this recording")
 
         self.task = run_task(window, "Scoring with the anomaly detector", work, done, self._failed, show_dialog)
         return self.task

@@ -39,7 +39,7 @@ from twinviewer.core.bookmarks import Bookmark, merge_bookmarks
 from twinviewer.core.current_session import CurrentSession
 from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.events import Event
-from twinviewer.core.formatting import format_duration, format_time
+from twinviewer.core.formatting import counted, format_duration, format_time
 
 BOOKMARK_KIND = "bookmark"
 CLICK_TOLERANCE_PX = 5
@@ -247,7 +247,7 @@ class BookmarksPanel(QWidget):
                 item.setToolTip(b.text or b.title)
                 self.table.setItem(row, column, item)
         where = f"Saved in {self.sidecar}" if self.sidecar else "Not saved: the data has no recording file"
-        self.where.setText(f"{len(self.bookmarks)} bookmark(s). {where}")
+        self.where.setText(f"{counted(len(self.bookmarks), 'bookmark')}. {where}")
 
     def _sync_timeline(self) -> None:
         """Bookmarks as events of kind "bookmark" on the timeline's event lane (a new list: it redraws)."""
@@ -371,8 +371,8 @@ class BookmarksPanel(QWidget):
         self.bookmarks = merge_bookmarks(self.bookmarks, theirs)
         self._changed()
         added = len({b.id for b in self.bookmarks} - before)
-        self.window.show_status(f"Merged {Path(path).name}: {added} new bookmark(s), {len(theirs) - added} updated "
-                                "or already here")
+        self.window.show_status(f"Merged {Path(path).name}: {counted(added, 'new bookmark')}, "
+                                f"{len(theirs) - added} updated or already here")
         return added
 
     def merge_dialog(self) -> None:

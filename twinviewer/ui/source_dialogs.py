@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core import project as project_model
 from twinviewer.core.errors import CancelledError, TwinViewerError
-from twinviewer.core.formatting import format_number
+from twinviewer.core.formatting import counted, format_number
 
 PAYLOAD_KINDS = ("number", "json", "json_dict")
 SECURITY_POLICIES = ("None", "Basic256Sha256", "Aes128Sha256RsaOaep", "Aes256Sha256RsaPss")
@@ -656,7 +656,7 @@ class BrowseDialog(QDialog):
             return None
         save = self.save_check.isChecked() if save is None else save
         entry = self.panel.add_live_source(config, password=self.password.text() or None)
-        text = f"Added {config.name} with {len(config.nodes)} node(s) to the session."
+        text = f"Added {config.name} with {counted(len(config.nodes), 'node')} to the session."
         if save:
             try:
                 entry.index = append_source_to_project(self.window.twin.path, config)
