@@ -153,3 +153,20 @@ def test_the_section_plane_shows_cut_parts_solid(blocks_view):
     assert np.abs(image[int(h - y), int(x)] - expected).max() > 20
     with pytest.raises(ValueError, match="section axis"):
         scene.set_clip("w")
+
+
+def test_a_framing_with_room_around_the_parts_keeps_it_when_the_view_changes(blocks_view):
+    """A scenario step frames its part with room around it; resizing the window (which frames the view again,
+    clear of the legend) must not zoom in onto the part alone."""
+    scene = blocks_view.scene
+
+    def distance():
+        return float(np.linalg.norm(np.subtract(scene.camera.GetPosition(), scene.camera.GetFocalPoint())))
+
+    scene.set_view("front", ["left"])
+    tight = distance()
+    scene.set_view("front", ["left"], zoom=2.2)
+    assert distance() == pytest.approx(2.2 * tight, rel=1e-6)
+    scene.set_reserved_corner((60, 40))  # the legend appears or changes size: framed again
+    scene.set_reserved_corner((0, 0))
+    assert distance() == pytest.approx(2.2 * tight, rel=1e-6)

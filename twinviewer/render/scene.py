@@ -387,8 +387,10 @@ class SceneRenderer:
             self._style_batch(batch)
 
     # ----- camera ----------------------------------------------------------------------------------
-    def set_view(self, view: str, names: Iterable[str] | None = None) -> None:
-        """Look from a standard direction, framing the (visible) parts tightly in the window."""
+    def set_view(self, view: str, names: Iterable[str] | None = None, zoom: float = 1.0) -> None:
+        """Look from a standard direction, framing the (visible) parts tightly in the window; ``zoom`` > 1
+        leaves that much more room around them (a scenario step shows its part in its surroundings). The
+        same framing is kept when the view changes size."""
         if view not in _VIEW_DIRECTIONS:
             raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEW_NAMES)}")
         low, high = self.bounds(names)
@@ -419,10 +421,10 @@ class SceneRenderer:
                 best = (size, distance * margin, scale * margin, window_centre)
         assert best is not None
         _size, distance, scale, window_centre = best
-        distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3)
-        self.set_camera(centre, centre + direction * distance, up, scale)
+        distance = max(distance, float(np.linalg.norm(high - low)) * 0.05, 1e-3) * zoom
+        self.set_camera(centre, centre + direction * distance, up, scale * zoom)
         self.camera.SetWindowCenter(-window_centre[0], -window_centre[1])  # VTK shifts the view the other way
-        self.framed = (view, None if names is None else list(names))
+        self.framed = (view, None if names is None else list(names), float(zoom))
 
     def _free_areas(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
         """The parts of the view clear of the legend's corner: (share of width, share of height) and the

@@ -183,12 +183,7 @@ def _score(parts: Sequence[str], shares: dict[str, float]) -> float:
 
 
 def _frame(scene: SceneRenderer, view: str, parts: Sequence[str], zoom: float) -> None:
-    scene.set_view(view, parts)
-    camera = scene.camera
-    if camera.GetParallelProjection():
-        camera.SetParallelScale(camera.GetParallelScale() * zoom)
-    else:
-        camera.Dolly(1.0 / zoom)
+    scene.set_view(view, parts, zoom=zoom)  # the scene keeps the zoom when the view is resized
     scene.renderer.ResetCameraClippingRange()
 
 

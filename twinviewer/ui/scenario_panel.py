@@ -496,8 +496,18 @@ class ScenarioPlayer(QObject):
                  and d not in window.tabifiedDockWidgets(self.dock)]
         if under:
             height = window.height()
-            window.resizeDocks([self.dock, under[0]], [int(height * 0.62), int(height * 0.38)],
+            # On a short screen the narrative needs most of the column; the panel under it keeps a few rows.
+            share = 0.62 if height >= 900 else 0.74
+            window.resizeDocks([self.dock, under[0]], [int(height * share), int(height * (1 - share))],
                                Qt.Orientation.Vertical)
+        # The step's narrative is what a trainee reads: the step list keeps a few rows (it scrolls to the
+        # current one), the text the rest.
+        steps = self.panel.step_list
+        rows = min(max(steps.count(), 1), 3 if window.height() < 900 else 6)
+        list_height = rows * max(steps.sizeHintForRow(0), 18) + 2 * steps.frameWidth() + 2
+        total = sum(self.panel.splitter.sizes())
+        if total > list_height:
+            self.panel.splitter.setSizes([list_height, total - list_height])
 
     def close_scenario(self) -> None:
         self._finish_training(auto_save=True)

@@ -67,7 +67,8 @@ class SensorTable(QTableWidget):
         self.resizeColumnsToContents()
         metrics = self.fontMetrics()
         self.setColumnWidth(3, max(self.columnWidth(3), metrics.horizontalAdvance("-00000.000") + 12))
-        self.setColumnWidth(5, max(self.columnWidth(5), metrics.horizontalAdvance("no data") + 16))
+        widest_status = max(metrics.horizontalAdvance(text) for text in STATUS_TEXT.values())
+        self.setColumnWidth(5, max(self.columnWidth(5), widest_status + 16))  # "anomalous", never "an…us"
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setColumnHidden(2, True)  # the part shows in the tooltip; the panel is narrow
         for row, sensor in enumerate(project.sensors):
