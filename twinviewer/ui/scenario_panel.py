@@ -494,8 +494,8 @@ class ScenarioPlayer(QObject):
         under = [d for d in window.findChildren(QDockWidget) if d is not self.dock and d.isVisible()
                  and not d.isFloating() and window.dockWidgetArea(d) == window.dockWidgetArea(self.dock)
                  and d not in window.tabifiedDockWidgets(self.dock)]
+        height = window.height()
         if under:
-            height = window.height()
             # On a short screen the narrative needs most of the column; the panel under it keeps a few rows.
             share = 0.62 if height >= 900 else 0.74
             window.resizeDocks([self.dock, under[0]], [int(height * share), int(height * (1 - share))],
@@ -503,7 +503,7 @@ class ScenarioPlayer(QObject):
         # The step's narrative is what a trainee reads: the step list keeps a few rows (it scrolls to the
         # current one), the text the rest.
         steps = self.panel.step_list
-        rows = min(max(steps.count(), 1), 3 if window.height() < 900 else 6)
+        rows = min(max(steps.count(), 1), 3 if height < 900 else 6)
         list_height = rows * max(steps.sizeHintForRow(0), 18) + 2 * steps.frameWidth() + 2
         total = sum(self.panel.splitter.sizes())
         if total > list_height:
