@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.history import join_samples
 from twinviewer.core.project import Sensor
 
 LIMITS: tuple[tuple[str, str, str], ...] = (
@@ -227,17 +228,6 @@ RAW_REFINE_BUDGET = 5_000_000
 """Raw samples a lazy history may be asked for in one ``catch_up`` to place alarm edges at sample times."""
 
 
-def _concat_spans(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    if not parts:
-        return np.empty(0), np.empty(0)
-    times = np.concatenate([np.asarray(t, dtype=np.float64) for t, _v in parts])
-    values = np.concatenate([np.asarray(v, dtype=np.float64) for _t, v in parts])
-    if times.size > 1 and np.any(np.diff(times) <= 0):
-        times, index = np.unique(times, return_index=True)
-        values = values[index]
-    return times, values
-
-
 def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Per point of a chart-style window, the value an alarm would see: raw samples come with low == high;
     a lazy history's buckets (min, max) count as their extreme beyond a limit, so a one-bucket excursion
@@ -360,7 +350,7 @@ class AlarmTracker:
             if hasattr(store, "samples_in_spans"):
                 raw = store.samples_in_spans(wanted)
             else:
-                raw = {sid: _concat_spans([store.samples_between(sid, a, b) for a, b in spans])
+                raw = {sid: join_samples([store.samples_between(sid, a, b) for a, b in spans])
                        for sid, spans in wanted.items()}
             for sid, (start, _spans) in refine.items():
                 track = self._tracks[sid]

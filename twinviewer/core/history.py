@@ -85,6 +85,19 @@ class Summary:
         return int(self.times.size)
 
 
+def join_samples(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One sensor's samples read over several time spans, as one sorted series: a sample that two
+    overlapping spans both returned appears once."""
+    if not parts:
+        return np.empty(0), np.empty(0)
+    times = np.concatenate([np.asarray(t, dtype=np.float64) for t, _v in parts])
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for _t, v in parts])
+    if times.size > 1 and np.any(np.diff(times) <= 0):
+        times, index = np.unique(times, return_index=True)
+        values = values[index]
+    return times, values
+
+
 def summarize(times: np.ndarray, values: np.ndarray, resolution_s: float) -> Summary:
     """Bucket sorted raw samples into a :class:`Summary` (only buckets holding samples are returned)."""
     times = np.asarray(times, dtype=np.float64)

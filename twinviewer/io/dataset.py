@@ -45,6 +45,7 @@ from twinviewer.core.history import (
     crossings_from_summary,
     crossings_of_buckets,
     decimate,
+    join_samples,
     pick_resolution,
     summarize,
     window_from_summary,
@@ -1070,17 +1071,7 @@ class ParquetDataset(HistorySource):
                 if found is not None:
                     parts[sensor_id][0].append(found[0])
                     parts[sensor_id][1].append(found[1])
-        out = {}
-        for sensor_id, (ts, vs) in parts.items():
-            if not ts:
-                out[sensor_id] = (np.empty(0), np.empty(0))
-                continue
-            times, values = np.concatenate(ts), np.concatenate(vs)
-            if times.size > 1 and np.any(np.diff(times) <= 0):  # overlapping spans of one sensor
-                times, index = np.unique(times, return_index=True)
-                values = values[index]
-            out[sensor_id] = (times, values)
-        return out
+        return {sensor_id: join_samples(list(zip(ts, vs, strict=True))) for sensor_id, (ts, vs) in parts.items()}
 
     def _whole(self) -> tuple[float, float]:
         """The whole range, when it is small enough to load (else a RecordingError that says so)."""
