@@ -88,9 +88,6 @@ class PartBatch:
     def address(self) -> str:
         return self.actor.GetAddressAsString("vtkObject")
 
-    def replace_mesh(self, name: str, mesh: vtkPolyData) -> None:
-        self._meshes[name] = mesh
-
     def draw(self, names: list[str]) -> None:
         """Rebuild the merged mesh from ``names`` (members, in member order)."""
         wanted = set(names)
