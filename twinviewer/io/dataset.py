@@ -465,19 +465,8 @@ def write_dataset(folder: Path | str, store, sensor_ids: Sequence[str] | None = 
     times, matrix = aligned
     period = float(np.median(np.diff(times))) if times.size > 1 else 1.0
     writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata)
-    try:
-        step = max(ROW_GROUP_ROWS * 8 // len(sensor_ids), 1)
-        for start in range(0, times.size, step):
-            if cancel is not None and cancel():
-                raise CancelledError(f"writing {Path(folder).name} cancelled")
-            stop = start + step
-            writer.write(times[start:stop], matrix[start:stop])
-            if progress is not None:
-                progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
-        return writer.close()
-    except BaseException:
-        writer.abort()
-        raise
+    return _write_in_chunks(folder, writer, times.size, max(ROW_GROUP_ROWS * 8 // len(sensor_ids), 1),
+                            lambda a, b: writer.write(times[a:b], matrix[a:b]), progress, cancel)
 
 
 def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress, cancel) -> Path:
@@ -490,15 +479,21 @@ def _write_long_dataset(folder, store, sensor_ids: list[str], metadata, progress
     times, codes, values = times[order], codes[order], values[order]
     period = float(np.median([np.median(np.diff(t)) for t, _ in series if t.size > 1] or [1.0]))
     writer = DatasetWriter(folder, sensor_ids, float(times[0]), float(times[-1]), period, metadata, layout="long")
+    return _write_in_chunks(folder, writer, times.size, ROW_GROUP_ROWS * 8,
+                            lambda a, b: writer.write_long(times[a:b], codes[a:b], values[a:b]), progress, cancel)
+
+
+def _write_in_chunks(folder, writer: DatasetWriter, count: int, step: int, write, progress, cancel) -> Path:
+    """Feed ``write(start, stop)`` rows ``step`` at a time, reporting progress and honouring cancel; close the
+    writer, or abort it (no half-written dataset is left) on any error."""
     try:
-        step = ROW_GROUP_ROWS * 8
-        for start in range(0, times.size, step):
+        for start in range(0, count, step):
             if cancel is not None and cancel():
                 raise CancelledError(f"writing {Path(folder).name} cancelled")
             stop = start + step
-            writer.write_long(times[start:stop], codes[start:stop], values[start:stop])
+            write(start, stop)
             if progress is not None:
-                progress(min(stop, times.size) / times.size, f"Writing {Path(folder).name}")
+                progress(min(stop, count) / count, f"Writing {Path(folder).name}")
         return writer.close()
     except BaseException:
         writer.abort()
