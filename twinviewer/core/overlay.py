@@ -30,10 +30,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twinviewer.core.project import Sensor
+if TYPE_CHECKING:  # the scene imports this module for its colours; rendering a mesh needs no pydantic
+    from twinviewer.core.project import Sensor
 
 STATE_FRESH, STATE_STALE, STATE_NO_DATA = 0, 1, 2
 """The per-sensor ``state`` of a store snapshot."""

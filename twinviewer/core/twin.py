@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +18,27 @@ Progress = Callable[[float, str], None]
 Cancelled = Callable[[], bool]
 
 
-@dataclass
 class Twin:
-    project: Project
-    model: Model
-    path: Path
-    is_raw_mesh: bool = False
-    hint: str = ""  # something worth telling when it opens (a raw mesh made of several bodies)
+    """A project and its model. A raw mesh's project is generated from its parts on first use
+    (``make_project``): rendering a mesh file needs no project, so it pays nothing for the project model."""
+
+    def __init__(self, project: Project | None, model: Model, path: Path, is_raw_mesh: bool = False,
+                 hint: str = "", make_project: Callable[[], Project] | None = None):
+        if project is None and make_project is None:
+            raise ValueError("a Twin needs a project or a way to make one")
+        self._project = project
+        self._make_project = make_project
+        self.model = model
+        self.path = path
+        self.is_raw_mesh = is_raw_mesh
+        self.hint = hint  # something worth telling when it opens (a raw mesh made of several bodies)
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            assert self._make_project is not None
+            self._project = self._make_project()
+        return self._project
 
     @property
     def title(self) -> str:

@@ -6,9 +6,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinviewer.core.errors import MeshLoadError
 from twinviewer.core.twin import Cancelled, Progress, Twin, is_project_file
+
+if TYPE_CHECKING:
+    from twinviewer.core.project import Project
 
 
 def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Cancelled | None = None,
@@ -17,8 +21,8 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
     (``split_bodies``: of its connected bodies; a project says that per model file). ``units``: what a raw
     mesh's numbers are in (mm, cm, m, in, ft; formats that declare their units ignore it).
 
-    A raw mesh is read before the project module (and pydantic) is imported, so a caller that imports
-    it in another thread meanwhile (``twinviewer render`` does) overlaps that import with the mesh load.
+    A raw mesh's project is generated when something first asks for it: ``twinviewer render`` of a mesh file
+    never does, so it does not import pydantic and the project model (0.1 s).
     """
     from twinviewer.io.meshes import load_model_file, load_project_model
 
@@ -40,15 +44,20 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
     up_axis = "y" if path.suffix.lower() in (".gltf", ".glb") else "z"
     model = load_model_file(path, units=units, up_axis=up_axis, split_bodies=split_bodies, progress=progress,
                             cancel=cancelled)
-    from twinviewer.core.project import Project
+    resolved = path.resolve()
 
-    project = Project.model_validate({
-        "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
-        "models": [{"file": str(path.resolve()), "units": units, "up_axis": up_axis,
-                    "split_bodies": split_bodies}],
-        # Split bodies are grouped under the part they came from; other parts stand on their own.
-        "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name}
-                  for p in model.parts],
-    })
-    project.path = path.resolve()
-    return Twin(project, model, path.resolve(), is_raw_mesh=True)
+    def make_project() -> Project:
+        from twinviewer.core.project import Project
+
+        project = Project.model_validate({
+            "asset": {"name": path.stem, "description": f"Opened from {path.name} (no project file)"},
+            "models": [{"file": str(resolved), "units": units, "up_axis": up_axis,
+                        "split_bodies": split_bodies}],
+            # Split bodies are grouped under the part they came from; other parts stand on their own.
+            "parts": [{"name": p.name, "group": p.group} if split_bodies else {"name": p.name}
+                      for p in model.parts],
+        })
+        project.path = resolved
+        return project
+
+    return Twin(None, model, resolved, is_raw_mesh=True, make_project=make_project)

@@ -39,8 +39,6 @@ class OffscreenView:
     open_views: weakref.WeakSet[OffscreenView] = weakref.WeakSet()
 
     def __init__(self, twin: Twin, size: tuple[int, int] = (1280, 800)):
-        from twinviewer.core.project import parse_colour
-
         OffscreenView.open_views.add(self)
         self.twin = twin
         self.render_window = vtkRenderWindow()
@@ -49,7 +47,11 @@ class OffscreenView:
         self.renderer = vtkRenderer()
         self.render_window.AddRenderer(self.renderer)
         self.scene = SceneRenderer(self.renderer, self.render_window)
-        colours = {p.name: parse_colour(p.color) for p in twin.project.parts if p.color}
+        colours = {}
+        if not twin.is_raw_mesh:  # a raw mesh's parts have the colours of its file (and no project to ask)
+            from twinviewer.core.project import parse_colour
+
+            colours = {p.name: parse_colour(p.color) for p in twin.project.parts if p.color}
         self.scene.set_model(twin.model, colours)
 
     def render(self) -> None:
