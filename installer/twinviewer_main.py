@@ -20,9 +20,11 @@ def main() -> int:
         sys.argv = [sys.argv[0], *sys.argv[3:]]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return 0
+    from twinviewer.cli import leave
     from twinviewer.cli import main as cli_main
 
-    return cli_main()
+    leave(cli_main())
+    return 0
 
 
 if __name__ == "__main__":

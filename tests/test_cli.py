@@ -38,6 +38,26 @@ def test_render_the_demo_offscreen(tmp_path):
 
 
 @pytest.mark.vtk
+def test_render_a_mesh_file_skips_the_project_model_and_still_says_what_it_wrote(tmp_path):
+    """A mesh file needs no project: the command does not import pydantic (0.1 s), and leaving without
+    Python's teardown still delivers its line on stdout and the whole image."""
+    import trimesh
+
+    mesh = tmp_path / "bracket.stl"
+    trimesh.creation.box(extents=(0.3, 0.2, 0.1)).export(mesh)
+    out = tmp_path / "bracket.png"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "twinviewer", "render", str(mesh),
+                             "--out", str(out), "--size", "320x200"],
+                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == f"wrote {out} (320x200, view iso)"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "vtkmodules.vtkRenderingOpenGL2" in imported and "pydantic" not in imported
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert image.shape == (200, 320, 3) and image.std() > 10
+
+
+@pytest.mark.vtk
 def test_render_hides_a_part(tmp_path):
     full, hidden = tmp_path / "full.png", tmp_path / "hidden.png"
     assert run("render", str(DEMO_PROJECT), "--out", str(full), "--size", "320x200").returncode == 0

@@ -1,5 +1,5 @@
 """``python -m twinviewer`` runs the same entry point as the ``twinviewer`` command."""
 
-from twinviewer.cli import main
+from twinviewer.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -6,8 +6,8 @@ several times (interleaved, median) that imports, loads, renders one 1280×800 o
 
 - pyvista: ``pyvista.read`` + ``pyvista.Plotter(off_screen=True)`` + ``screenshot`` (pyvista defaults);
 - f3d: the ``f3d`` module, offscreen engine, ``render_to_image``;
-- twinviewer: the ``twinviewer render FILE --out shot.png`` command (``twinviewer.cli.main``), the same
-  scene code as the window; "load" and "render" are not split for it ("nan");
+- twinviewer: the ``twinviewer render FILE --out shot.png`` command (``python -m twinviewer``), the same
+  scene code as the window, timed as a whole process only (the other columns are "nan");
 - tv-phases: the functions that command calls (``open_twin``, ``OffscreenView``, ``screenshot``) timed
   one by one, to show where the time goes.
 
@@ -70,17 +70,9 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
-# The product path: the `twinviewer render FILE --out shot.png` command itself, as a user runs it.
-TWINVIEWER_CHILD = r"""
-import json, sys, time
-t0 = time.perf_counter()
-from twinviewer.cli import main
-t1 = time.perf_counter()
-status = main(["render", sys.argv[1], "--out", sys.argv[2], "--size", "%(w)dx%(h)d"])
-t2 = time.perf_counter()
-assert status == 0, status
-print(json.dumps({"import": t1 - t0, "load": float("nan"), "render": float("nan"), "load_render": t2 - t1}))
-"""
+# The product path: the `twinviewer render FILE --out shot.png` command itself, as a user runs it (a command
+# line, not a script: only the whole process is timed).
+TWINVIEWER_COMMAND = ["-m", "twinviewer", "render", "{target}", "--out", "{image}", "--size", "%(w)dx%(h)d"]
 
 # The same functions the command calls, timed phase by phase (open_twin, then OffscreenView + screenshot).
 TWINVIEWER_PHASES_CHILD = r"""
@@ -97,7 +89,7 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
-CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_CHILD,
+CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_COMMAND,
               "tv-phases": TWINVIEWER_PHASES_CHILD}
 
 
@@ -214,16 +206,23 @@ def make_inputs(folder: Path, triangles: int) -> dict[str, Path]:
     return {"stl_1M": stl, "glb_12parts": glb}
 
 
-def run_once(code: str, target: Path, image: Path, env: dict) -> dict:
+def run_once(contender: str | list[str], target: Path, image: Path, env: dict) -> dict:
+    """One fresh process: a script that prints its phases as JSON, or a command line (whole time only)."""
+    size = {"w": WIDTH, "h": HEIGHT}
+    if isinstance(contender, list):
+        argv = [a.format(target=target, image=image) % size for a in contender]
+    else:
+        argv = ["-c", contender % size, str(target), str(image)]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code % {"w": WIDTH, "h": HEIGHT}, str(target), str(image)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=300)
     whole = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"child failed ({done.returncode}): {done.stderr.strip()[-800:]}")
-    line = [ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1]
-    result = json.loads(line)
-    result.setdefault("load_render", result["load"] + result["render"])
+    nan = float("nan")
+    result = {"import": nan, "load": nan, "render": nan, "load_render": nan}
+    if not isinstance(contender, list):
+        result = json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
+        result.setdefault("load_render", result["load"] + result["render"])
     result["whole"] = whole
     result["drawn_pixels"] = count_drawn_pixels(image)
     return result

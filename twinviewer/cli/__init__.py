@@ -3,15 +3,19 @@
 Each subcommand lives in its own module of this package and defines ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules are found by name, so adding a command is
 adding a file. Keep heavy imports (pyvista, Qt, pyarrow) inside ``run`` so ``--help`` stays fast.
+A module that sets ``EXIT_WITHOUT_TEARDOWN = True`` lets the command line (:func:`entry`) leave without
+Python's teardown once it is done (see :func:`leave`).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import pkgutil
 import sys
+import threading
 
 # Looking for pydantic plugins reads every installed package's metadata on the first model (14 ms here);
 # TwinViewer uses none.
@@ -60,8 +64,34 @@ def _build_parser(commands: list[str]) -> argparse.ArgumentParser:
         module = importlib.import_module(f"twinviewer.cli.{name}")
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
-        command_parser.set_defaults(_run=module.run)
+        command_parser.set_defaults(_run=module.run,
+                                    _exit_without_teardown=getattr(module, "EXIT_WITHOUT_TEARDOWN", False))
     return parser
+
+
+_finished_command_allows_quick_exit = False
+
+
+def entry() -> None:
+    """The ``twinviewer`` command line (console script, ``python -m twinviewer``, the bundled app)."""
+    leave(main())
+
+
+def leave(status: int) -> None:
+    """Exit with ``status``. After a command that allows it (``render``: an image written, its window
+    closed), skip Python's teardown: freeing every VTK object and module one by one costs 0.05-0.08 s, a
+    tenth of a small model's render. Output is flushed and ``atexit`` handlers run first (temporary folders
+    go); with another thread still running, or anything else, the exit is the ordinary one."""
+    alone = all(t.daemon or t is threading.main_thread() for t in threading.enumerate())
+    if _finished_command_allows_quick_exit and alone:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):  # None in a windowed app; closed; a broken pipe
+                pass
+        os._exit(status)
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    global _finished_command_allows_quick_exit
+    _finished_command_allows_quick_exit = False
     try:
-        return int(args._run(args) or 0)
+        status = int(args._run(args) or 0)
+        _finished_command_allows_quick_exit = bool(args._exit_without_teardown)
+        return status
     except TwinViewerError as exc:
         if debug:
             raise
