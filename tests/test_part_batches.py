@@ -131,7 +131,7 @@ def test_copies_of_a_shape_reuse_its_normals_exactly():
     source = trimesh.creation.cylinder(radius=0.1, height=0.4, sections=20)
     cache = ShapeCache()
     first = part_polydata(PartMesh("a", np.asarray(source.vertices), np.asarray(source.faces)), cache)
-    for k, matrix in enumerate([_rotation(0.7, (1, 2, 3)), _rotation(2.0, (0, 1, 0)) * 2.5]):
+    for k, matrix in enumerate([np.eye(4), _rotation(0.7, (1, 2, 3)), _rotation(2.0, (0, 1, 0)) * 2.5]):
         matrix[:3, 3] = (k + 1.0, -2.0, 0.5)
         matrix[3, 3] = 1.0
         placed = trimesh.transform_points(source.vertices, matrix)
@@ -140,7 +140,21 @@ def test_copies_of_a_shape_reuse_its_normals_exactly():
         direct = part_polydata(part)
         assert np.allclose(primitives.points_of(reused), primitives.points_of(direct), atol=1e-9)
         assert np.allclose(_normals(reused), _normals(direct), atol=1e-5)
-    assert cache.reused == 2 and first.GetNumberOfPoints() == reused.GetNumberOfPoints()
+    assert cache.reused == 3 and first.GetNumberOfPoints() == reused.GetNumberOfPoints()
+
+
+def test_a_shape_with_other_triangles_is_not_taken_for_a_copy():
+    source = trimesh.creation.cylinder(radius=0.1, height=0.4, sections=20)
+    cache = ShapeCache()
+    part_polydata(PartMesh("a", np.asarray(source.vertices), np.asarray(source.faces)), cache)
+    faces = np.asarray(source.faces).copy()
+    faces[5] = faces[5][[0, 2, 1]]  # one triangle turned over; the first and last are the same
+    part = PartMesh("b", np.asarray(source.vertices) + 1.0, faces)
+    shaded = part_polydata(part, cache)
+    assert cache.reused == 0
+    assert np.array_equal(vtk_to_numpy(shaded.GetPolys().GetConnectivityArray()).reshape(-1, 3),
+                          vtk_to_numpy(part_polydata(part).GetPolys().GetConnectivityArray()).reshape(-1, 3))
+    assert np.allclose(_normals(shaded), _normals(part_polydata(part)), atol=1e-6)
 
 
 def test_a_mirrored_or_stretched_copy_is_shaded_on_its_own():

@@ -157,9 +157,20 @@ class PartDisplay:
     def has_vertex_colours(self) -> bool:
         return self.mesh.GetPointData().GetArray(VERTEX_COLOURS) is not None
 
+    _bounds: tuple = ()
+
     @property
     def points(self) -> np.ndarray:
         return primitives.points_of(self.mesh)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest corner of the display mesh, kept until the mesh changes. numpy, not
+        ``GetBounds``: VTK's threaded bounds cost 0.1 ms a part even for a small one."""
+        key = (id(self.mesh), self.mesh.GetMTime())
+        if not self._bounds or self._bounds[0] != key:
+            points = self.points
+            self._bounds = (key, points.min(axis=0), points.max(axis=0))
+        return self._bounds[1], self._bounds[2]
 
 
 def _mean_colour(vertex_colours: np.ndarray | None) -> tuple[float, float, float] | None:
@@ -267,9 +278,8 @@ class SceneRenderer:
             d for d in chosen if d.mesh.GetNumberOfPoints()]
         if not chosen:
             return np.zeros(3), np.ones(3)
-        b = np.array([d.mesh.GetBounds() for d in chosen])
-        return np.array([b[:, 0].min(), b[:, 2].min(), b[:, 4].min()]), np.array(
-            [b[:, 1].max(), b[:, 3].max(), b[:, 5].max()])
+        lows, highs = zip(*(d.bounds() for d in chosen), strict=True)
+        return np.min(lows, axis=0), np.max(highs, axis=0)
 
     # ----- appearance ------------------------------------------------------------------------------
     def _apply_colour(self, name: str) -> None:

@@ -12,7 +12,6 @@ part whose transform is not determined) is shaded the ordinary way.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -36,7 +35,8 @@ def _sample(n: int) -> np.ndarray:
 
 
 class _Shape:
-    def __init__(self, points: np.ndarray, shaded: vtkPolyData):
+    def __init__(self, points: np.ndarray, faces: np.ndarray, shaded: vtkPolyData):
+        self.faces = faces
         self.centre = points.mean(axis=0)
         self.centred = points - self.centre
         self.sample = _sample(len(points))
@@ -59,16 +59,19 @@ class ShapeCache:
             return shade()
         points = np.asarray(points, dtype=np.float64)
         faces = np.ascontiguousarray(faces)
-        key = (len(points), faces.shape, hashlib.blake2b(faces.tobytes(), digest_size=16).digest())
+        # A cheap key (the first and last triangles) finds the candidates; their triangles are then compared.
+        key = (len(points), faces.shape, faces[:1].tobytes(), faces[-1:].tobytes())
         candidates = self._shapes.setdefault(key, [])
         for shape in candidates:
+            if not np.array_equal(shape.faces, faces):
+                continue
             copy = _transformed(shape, points)
             if copy is not None:
                 self.reused += 1
                 return copy
         mesh = shade()
         if mesh.GetPointData().GetArray("Normals") is not None and len(candidates) < 8:
-            candidates.append(_Shape(points, mesh))
+            candidates.append(_Shape(points, faces, mesh))
         return mesh
 
 
@@ -76,15 +79,22 @@ def _transformed(shape: _Shape, points: np.ndarray) -> vtkPolyData | None:
     if shape.normals is None or len(points) < 4:
         return None
     centre = points.mean(axis=0)
-    # Fitted on a few points (target ≈ centred @ linear): most shapes that are not copies fail here, cheaply.
     sample = shape.sample
+    size = float(np.ptp(points[sample], axis=0).max()) or 1.0
+    tolerance = RELATIVE_TOLERANCE * size
+    # Most copies are only moved (bolts on a flange, blades on a grid): no fit, and the normals are the shape's.
+    if (np.abs(shape.centred[sample] - (points[sample] - centre)).max() <= tolerance
+            and np.abs(shape.centred - (points - centre)).max() <= tolerance):
+        copy = vtkPolyData()
+        copy.ShallowCopy(shape.shaded)  # shares the shape's normals array
+        copy.SetPoints(primitives._vtk_points(shape.shaded_points + centre))
+        return copy
+    # Fitted on a few points (target ≈ centred @ linear): most shapes that are not copies fail here, cheaply.
     linear, *_ = np.linalg.lstsq(shape.centred[sample], points[sample] - centre, rcond=None)
     gram = linear.T @ linear
     scale2 = float(np.trace(gram)) / 3.0
     if scale2 <= 0 or np.abs(gram - scale2 * np.eye(3)).max() > 1e-6 * scale2 or np.linalg.det(linear) <= 0:
         return None  # stretched or mirrored (or the sample is flat): its normals are not the shape's turned
-    size = float(np.ptp(points[sample], axis=0).max()) or 1.0
-    tolerance = RELATIVE_TOLERANCE * size
     if np.abs(shape.centred[sample] @ linear - (points[sample] - centre)).max() > tolerance:
         return None
     if np.abs(shape.centred @ linear - (points - centre)).max() > tolerance:
