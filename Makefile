@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := xvfb xauth libegl1 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 \
+APT_PACKAGES := xvfb xauth libegl1 libegl-mesa0 libopengl0 libgl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libfontconfig1 mosquitto poppler-utils postgresql \
 	shared-mime-info desktop-file-utils

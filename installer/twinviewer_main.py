@@ -20,10 +20,9 @@ def main() -> int:
         sys.argv = [sys.argv[0], *sys.argv[3:]]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return 0
-    from twinviewer.cli import leave
-    from twinviewer.cli import main as cli_main
+    from twinviewer.cli import entry
 
-    leave(cli_main())
+    entry()
     return 0
 
 

@@ -58,6 +58,26 @@ def test_render_a_mesh_file_skips_the_project_model_and_still_says_what_it_wrote
 
 
 @pytest.mark.vtk
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="EGL offscreen windows are for Linux")
+def test_render_draws_the_same_picture_when_egl_cannot_start(tmp_path):
+    """The command line renders offscreen through EGL; where EGL cannot start (here: no vendor library for
+    libglvnd to load) it falls back to VTK's default window, silently, and the picture is the same."""
+    probe = ("from twinviewer.render import gl_window; gl_window.render_without_display(); "
+             "print(gl_window.offscreen_window((8, 8)).GetClassName())")
+    made = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert made.stdout.strip() == "vtkEGLRenderWindow", "Mesa's EGL works on this machine"
+    with_egl, without = tmp_path / "egl.png", tmp_path / "x.png"
+    assert run("render", str(DEMO_PROJECT), "--out", str(with_egl), "--size", "480x300").returncode == 0
+    broken = dict(os.environ, __EGL_VENDOR_LIBRARY_FILENAMES=str(tmp_path / "no-such-vendor.json"))
+    result = subprocess.run([*TWINVIEWER, "render", str(DEMO_PROJECT), "--out", str(without), "--size", "480x300"],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=broken)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    a = np.asarray(Image.open(with_egl).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(without).convert("RGB")).astype(int)
+    assert a.std() > 20 and np.abs(a - b).max() <= 2
+
+
+@pytest.mark.vtk
 def test_render_hides_a_part(tmp_path):
     full, hidden = tmp_path / "full.png", tmp_path / "hidden.png"
     assert run("render", str(DEMO_PROJECT), "--out", str(full), "--size", "320x200").returncode == 0

@@ -4,7 +4,8 @@ Each subcommand lives in its own module of this package and defines ``HELP`` (on
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules are found by name, so adding a command is
 adding a file. Keep heavy imports (pyvista, Qt, pyarrow) inside ``run`` so ``--help`` stays fast.
 A module that sets ``EXIT_WITHOUT_TEARDOWN = True`` lets the command line (:func:`entry`) leave without
-Python's teardown once it is done (see :func:`leave`).
+Python's teardown once it is done (see :func:`leave`); one that sets ``SHOWS_WINDOW = True`` (``open``)
+keeps VTK's default OpenGL windows, every other command renders offscreen through EGL.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _build_parser(commands: list[str]) -> argparse.ArgumentParser:
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
         command_parser.set_defaults(_run=module.run,
-                                    _exit_without_teardown=getattr(module, "EXIT_WITHOUT_TEARDOWN", False))
+                                    _exit_without_teardown=getattr(module, "EXIT_WITHOUT_TEARDOWN", False),
+                                    _shows_window=getattr(module, "SHOWS_WINDOW", False))
     return parser
 
 
@@ -74,7 +76,7 @@ _finished_command_allows_quick_exit = False
 
 def entry() -> None:
     """The ``twinviewer`` command line (console script, ``python -m twinviewer``, the bundled app)."""
-    leave(main())
+    leave(main(gl_without_display=True))
 
 
 def leave(status: int) -> None:
@@ -94,7 +96,10 @@ def leave(status: int) -> None:
     sys.exit(status)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, gl_without_display: bool = False) -> int:
+    """Run one command; its exit status. ``gl_without_display``: a command that shows no window renders
+    offscreen through EGL (:mod:`twinviewer.render.gl_window`); the command line asks for it, a caller
+    that may also hold Qt windows in this process (the tests) does not."""
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = _command_names()
     debug = "--debug" in argv or os.environ.get("TWINVIEWER_DEBUG") == "1"
@@ -104,10 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["open", *argv]
     elif first is not None and first not in commands:
         argv = ["open", *argv]
-    parser = _build_parser(commands)
+    # A command's own module is all its parser needs; importing all of them for the full list costs 20 ms.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = _build_parser([chosen] if chosen in commands else commands)
     args = parser.parse_args(argv)
     if not debug:
         _quiet_library_output()
+    if gl_without_display and args.command is not None and not args._shows_window:
+        from twinviewer.render.gl_window import render_without_display
+
+        render_without_display()
     if args.command is None:
         parser.print_help()
         return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from twinviewer.core.errors import TwinViewerError
 
+SHOWS_WINDOW = True  # Qt's view: offscreen renders in this process keep VTK's default (GLX) windows
 HELP = "open the window with TARGET (a *.twin.toml project, a mesh file or a .twinbundle), or the demo twin"
 
 

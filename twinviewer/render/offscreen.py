@@ -24,9 +24,10 @@ if (
 import numpy as np  # noqa: E402
 import vtkmodules.vtkRenderingOpenGL2  # noqa: E402,F401  (registers the OpenGL render window factory)
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
-from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter  # noqa: E402
+from vtkmodules.vtkRenderingCore import vtkRenderer, vtkWindowToImageFilter  # noqa: E402
 
 from twinviewer.core.twin import Twin  # noqa: E402
+from twinviewer.render.gl_window import offscreen_window  # noqa: E402
 from twinviewer.render.scene import SceneRenderer  # noqa: E402
 
 
@@ -41,9 +42,7 @@ class OffscreenView:
     def __init__(self, twin: Twin, size: tuple[int, int] = (1280, 800)):
         OffscreenView.open_views.add(self)
         self.twin = twin
-        self.render_window = vtkRenderWindow()
-        self.render_window.SetOffScreenRendering(1)
-        self.render_window.SetSize(*size)
+        self.render_window = offscreen_window(size)
         self.renderer = vtkRenderer()
         self.render_window.AddRenderer(self.renderer)
         self.scene = SceneRenderer(self.renderer, self.render_window)

@@ -23,10 +23,10 @@ from vtkmodules.vtkRenderingCore import (
     vtkActor,
     vtkPolyDataMapper,
     vtkRenderer,
-    vtkRenderWindow,
     vtkWindowToImageFilter,
 )
 
+from twinviewer.render.gl_window import offscreen_window
 from twinviewer.render.scene import SceneRenderer
 
 MIN_PART_SHARE = 0.02
@@ -57,9 +57,7 @@ class IdBuffer:
 
     def __init__(self, scene: SceneRenderer):
         self.scene = scene
-        self.window = vtkRenderWindow()
-        self.window.SetOffScreenRendering(1)
-        self.window.SetMultiSamples(0)
+        self.window = offscreen_window()
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
         self.window.AddRenderer(self.renderer)
