@@ -112,6 +112,14 @@ def _store(converted: Path, entry: Path) -> None:
         pass
 
 
+def _exited_within(child: subprocess.Popen, seconds: float) -> bool:
+    try:
+        child.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def _convert(path: Path, cached: Path | None, *, warnings: list[str], timeout_s: float | None,
              cancel: Callable[[], bool] | None,
              progress: Callable[[float, str], None] | None) -> list[PartMesh]:
@@ -126,7 +134,7 @@ def _convert(path: Path, cached: Path | None, *, warnings: list[str], timeout_s:
         with open(log_path, "wb") as log:
             child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            while child.poll() is None:
+            while not _exited_within(child, 0.05):  # returns as soon as the child exits
                 elapsed = time.monotonic() - started
                 if cancel is not None and cancel():
                     raise CancelledError(f"Loading {path.name} was cancelled.")
@@ -138,7 +146,6 @@ def _convert(path: Path, cached: Path | None, *, warnings: list[str], timeout_s:
                         "tool.")
                 if progress is not None:
                     progress(min(0.7, 0.1 + 0.6 * elapsed / max(limit, 1.0)), f"Tessellating {path.name}")
-                time.sleep(0.05)
         finally:
             if child.poll() is None:
                 child.kill()
