@@ -5,7 +5,8 @@ Generates a 1M-triangle binary STL (a finely tessellated torus) and a multi-part
 several times (interleaved, median) that imports, loads, renders one 1280×800 offscreen frame and saves it:
 
 - pyvista: ``pyvista.read`` + ``pyvista.Plotter(off_screen=True)`` + ``screenshot`` (pyvista defaults);
-- f3d: the ``f3d`` module, offscreen engine, ``render_to_image``;
+- f3d: the ``f3d`` module, offscreen engine (its default: GLX when there is a display), ``render_to_image``;
+- f3d-egl: the same through F3D's EGL engine (``twinviewer render`` draws through EGL);
 - twinviewer: the ``twinviewer render FILE --out shot.png`` command (``python -m twinviewer``), the same
   scene code as the window, timed as a whole process only (the other columns are "nan");
 - tv-phases: the functions that command calls (``open_twin``, ``OffscreenView``, ``screenshot``) timed
@@ -70,6 +71,9 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
+# F3D through EGL, as `twinviewer render` draws (F3D's default offscreen engine uses GLX when there is a display).
+F3D_EGL_CHILD = F3D_CHILD.replace("f3d.Engine.create(True)", "f3d.Engine.create_egl()")
+
 # The product path: the `twinviewer render FILE --out shot.png` command itself, as a user runs it (a command
 # line, not a script: only the whole process is timed).
 TWINVIEWER_COMMAND = ["-m", "twinviewer", "render", "{target}", "--out", "{image}", "--size", "%(w)dx%(h)d"]
@@ -89,7 +93,8 @@ t3 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "render": t3 - t2}))
 """
 
-CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "twinviewer": TWINVIEWER_COMMAND,
+CONTENDERS = {"pyvista": PYVISTA_CHILD, "f3d": F3D_CHILD, "f3d-egl": F3D_EGL_CHILD,
+              "twinviewer": TWINVIEWER_COMMAND,
               "tv-phases": TWINVIEWER_PHASES_CHILD}
 
 
@@ -260,7 +265,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="twinviewer-bench-") as folder_name:
             folder = Path(folder_name)
             inputs = assembly_inputs(folder) if args.assemblies else make_inputs(folder, args.triangles)
-            env = dict(os.environ)
+            # An installed package has compiled bytecode; PYTHONDONTWRITEBYTECODE (set on some machines)
+            # would make every run compile the modules changed since the last write from source.
+            env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
             contenders = args.only or list(CONTENDERS)
             runs: dict[tuple[str, str], list[dict]] = {}
             for _ in range(args.repeats):  # interleaved, so a slow phase of the machine hits everyone alike
