@@ -65,7 +65,7 @@ def test_json_for_a_project_lists_parts_and_sensors(tmp_path, shared_data, capsy
 def test_table_for_a_project(tmp_path, shared_data, capsys):
     assert main(["inspect", str(_project(tmp_path, shared_data))]) == 0
     out = capsys.readouterr().out
-    assert "2 part(s), 11,374 triangles" in out
+    assert "2 parts, 11,374 triangles" in out
     assert "TT-201: temperature [°C] on ring_gear" in out and "alarm_high 95" in out
 
 

@@ -69,7 +69,7 @@ def test_sources_journal_rates_and_the_live_store(tmp_path, mqtt_broker):
     assert controller.connect_all() == 1 and session.clock.follow_live
     entry = controller.entries[0]
     assert wait_for(lambda: display_state(entry.source) == "connected", 5)
-    assert said[-1].startswith("Live: 1 of 1 source(s) started, recording to ")
+    assert said[-1].startswith("Live: 1 of 1 source started, recording to ")
     journal_path = controller.journal.path
     assert journal_path.parent == tmp_path / "recordings"
 

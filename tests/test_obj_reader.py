@@ -86,7 +86,7 @@ def test_groups_materials_ngons_and_skipped_faces(tmp_path):
     assert len(base.faces) == 5 and base.color == (1.0, 0.0, 0.0)  # red 3 triangles beat blue 2
     assert parts[1].color == (0.0, 0.0, 1.0) and len(parts[1].faces) == 3  # a pentagon fanned
     assert parts[2].color == (1.0, 0.0, 0.0)
-    assert warnings == ["model.obj: 1 face(s) with fewer than 3 vertices skipped",
+    assert warnings == ["model.obj: 1 face with fewer than 3 vertices skipped",
                         "model.obj: material file 'missing.mtl' not found; colours from it are not used"]
 
 

@@ -131,7 +131,7 @@ def mesh_cases(folder: Path) -> list[Case]:
     equal_names = folder / "equal_names.stl"
     equal_names.write_text(("solid x\n" + FACET + "endsolid x\n") * 5000)
     cases.append(Case("ascii stl 5,000 solids of one name", ["inspect", str(equal_names)], 0,
-                      ["5000 part(s)"], seconds=6))
+                      ["5,000 parts"], seconds=6))
     too_many = folder / "too_many_parts.stl"
     too_many.write_text(("solid x\n" + FACET + "endsolid x\n") * 7000)
     refuse("ascii stl more parts than the budget", too_many, "TWINVIEWER_MAX_PARTS", seconds=5)

@@ -15,7 +15,7 @@ import numpy as np
 from twinviewer.cli._incident_args import add_common_arguments  # noqa: F401 (re-exported)
 from twinviewer.core.bookmarks import Bookmark, ViewState, bookmarks_between
 from twinviewer.core.errors import TwinViewerError
-from twinviewer.core.formatting import format_duration, format_number, format_time
+from twinviewer.core.formatting import counted, format_duration, format_number, format_time
 from twinviewer.io.incident import IncidentInputs, is_bundle
 
 REPORT_IMAGE_SIZE = (1280, 800)
@@ -242,8 +242,8 @@ def build_report_data(inputs: IncidentInputs, t0: float, t1: float, overlay: str
     else:
         summary.append("No anomaly was flagged in this interval.")
     if alarms:
-        summary.append(f"{sum(a.is_alarm for a in alarms)} alarm(s) and {sum(not a.is_alarm for a in alarms)} "
-                       f"warning(s); the first at {format_time(alarms[0].onset_t)} on {alarms[0].sensor_id}.")
+        summary.append(f"{counted(sum(a.is_alarm for a in alarms), 'alarm')} and "
+                       f"{counted(sum(not a.is_alarm for a in alarms), 'warning')}; the first at {format_time(alarms[0].onset_t)} on {alarms[0].sensor_id}.")
         for a in alarms[:20]:
             summary.append(f"{format_time(a.onset_t)} {a.sensor_id} {a.level} {a.direction}: "
                            f"{format_number(a.onset_value)} {units.get(a.sensor_id, '')} beyond "

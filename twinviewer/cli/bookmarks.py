@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twinviewer.core.formatting import counted
+
 HELP = "list bookmark sidecar files, or merge several people's into one with --out"
 
 
@@ -19,7 +21,7 @@ def run(args) -> int:
     merged = merge_bookmarks(*lists)
     if args.out:
         write_bookmarks_file(args.out, merged)
-        print(f"wrote {args.out}: {len(merged)} bookmark(s) from {len(args.files)} file(s)")
+        print(f"wrote {args.out}: {counted(len(merged), 'bookmark')} from {counted(len(args.files), 'file')}")
         return 0
     for b in merged:
         span = f" → {format_time(b.t_end)}" if b.is_interval else ""

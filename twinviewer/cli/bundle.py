@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twinviewer.core.formatting import counted
+
 HELP = "write an incident bundle (.twinbundle): project, models, recording or a window of it, bookmarks, " \
        "acknowledgements, events and view state, with checksums"
 
@@ -27,5 +29,5 @@ def run(args) -> int:
         window = resolve_window(inputs.store, args.t_from, args.t_to) if (args.t_from or args.t_to) else None
         written = make_bundle(inputs, out, window, progress_printer(args.progress))
         size = written.stat().st_size
-    print(f"wrote {written} ({size / 1e6:.1f} MB, {len(inputs.bookmarks)} bookmark(s))")
+    print(f"wrote {written} ({size / 1e6:.1f} MB, {counted(len(inputs.bookmarks), 'bookmark')})")
     return 0

@@ -7,6 +7,8 @@ the sensors that contribute most. Without a training option the model saved besi
 
 from __future__ import annotations
 
+from twinviewer.core.formatting import counted
+
 HELP = "find anomalies in a recording: learn normal from a training range, write time,score,anomaly per timestamp"
 
 
@@ -99,7 +101,7 @@ def run(args) -> int:
         raise TwinViewerError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     found = episodes(result)
     print(f"{out}: {len(result.times)} timestamps scored with {len(model.sensors)} sensors (score 1 = the limit); "
-          f"{len(found)} anomaly episode(s), {int(result.anomaly.sum())} anomalous timestamps")
+          f"{counted(len(found), 'anomaly episode')}, {counted(int(result.anomaly.sum()), 'anomalous timestamp')}")
     for episode in found:
         print(f"  {iso_utc(episode.start)} → {iso_utc(episode.end)}  {episode.describe()}")
     return 0

@@ -10,6 +10,8 @@ import json
 import math
 import sys
 
+from twinviewer.core.formatting import counted
+
 HELP = "list the parts (triangles, vertices, bounds in metres) and sensors of a project or mesh file"
 JSON_FORMAT = "twinviewer-inspect/1"
 UNITS = ("mm", "cm", "m", "in", "ft")
@@ -130,8 +132,9 @@ def _table(document: dict) -> str:
     if document["asset"]:
         lines.append(f"asset: {document['asset']['name']}")
     totals = document["totals"]
-    lines.append(f"{totals['parts']} part(s), {totals['triangles']:,} triangles, {totals['vertices']:,} "
-                 f"vertices, bounds (m) x y z: {_format_bounds(totals['bounds'])}")
+    lines.append(f"{counted(totals['parts'], 'part')}, {counted(totals['triangles'], 'triangle')}, "
+                 f"{counted(totals['vertices'], 'vertex', 'vertices')}, "
+                 f"bounds (m) x y z: {_format_bounds(totals['bounds'])}")
     width = max([4, *(len(p["name"]) for p in document["parts"])])
     lines.append("")
     lines.append(f"{'part':<{width}}  {'triangles':>10}  {'vertices':>10}  bounds (m) x y z")
@@ -143,7 +146,7 @@ def _table(document: dict) -> str:
         if not document["sensors"]:
             lines.append("no sensors")
         else:
-            lines.append(f"{len(document['sensors'])} sensor(s):")
+            lines.append(f"{counted(len(document['sensors']), 'sensor')}:")
             for sensor in document["sensors"]:
                 limits = ", ".join(f"{k} {v:g}" for k, v in sensor["thresholds"].items() if v is not None)
                 position = ", ".join(f"{v:.4g}" for v in sensor["position"])

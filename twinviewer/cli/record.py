@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.formatting import counted
 
 HELP = "Record a project's live MQTT/OPC UA sources headless to a crash-safe journal or a Parquet recording."
 
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                                          secret_store=SystemKeyring()))
         for source in sources:
             source.start()
-        print(f"recording {len(sources)} source(s) of {project.asset.name} to {journal_path}", flush=True)
+        print(f"recording {counted(len(sources), 'source')} of {project.asset.name} to {journal_path}", flush=True)
         last_status = started - args.status_every + min(0.5, args.status_every)  # first line once connected
         while not stop.is_set():
             now = time.time()

@@ -7,6 +7,8 @@ one row per timestamp, sensors named as in the model). ``rul.csv`` has ``unit,ru
 
 from __future__ import annotations
 
+from twinviewer.core.formatting import counted
+
 HELP = "remaining useful life: fit a model on run-to-failure data, or estimate it per unit"
 
 
@@ -74,6 +76,6 @@ def run(args) -> int:
             writer.writerows((unit, f"{rul:.1f}") for unit, rul in estimates)
     except OSError as exc:
         raise TwinViewerError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
-    print(f"{out}: {len(estimates)} unit(s); remaining useful life (cycles) " +
+    print(f"{out}: {counted(len(estimates), 'unit')}; remaining useful life (cycles) " +
           ", ".join(f"{u} {r:.0f}" for u, r in estimates[:8]) + (" …" if len(estimates) > 8 else ""))
     return 0

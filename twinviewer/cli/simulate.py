@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twinviewer.core.formatting import counted
+
 HELP = "simulate a failure scenario (*.toml) into a recording (Parquet); prints the alarms that fired"
 
 
@@ -58,7 +60,7 @@ def run(args) -> int:
     fired = ", ".join(f"{o.sensor} {o.level} at +{_clock(o.t - scenario.start_time)} (step {o.step + 1})"
                       for o in onsets) or "none"
     skipped = (
-        f"; {len(result.unbound)} sensor(s) not simulated: {'; '.join(result.unbound)}"
+        f"; {counted(len(result.unbound), 'sensor')} not simulated: {'; '.join(result.unbound)}"
         if result.unbound
         else ""
     )

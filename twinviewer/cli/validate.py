@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from twinviewer.core.formatting import counted
+
 HELP = ("check a *.twin.toml project, or a scenario (*.toml) over --seeds: prints file:line: problem, or "
         "scenario:step: what does not hold (exit 1)")
 
@@ -60,9 +62,9 @@ def run(args) -> int:
 
     for warning in clear_text_warnings(project.sources):
         print(f"{args.file}: warning: {warning}", file=sys.stdout)
-    print(f"{args.file}: ok: {project.asset.name!r}, {len(project.models)} model file(s), "
-          f"{len(project.parts)} parts, {len(project.sensors)} sensors, {len(project.sources)} sources, "
-          f"{len(project.scenarios)} scenarios")
+    print(f"{args.file}: ok: {project.asset.name!r}, {counted(len(project.models), 'model file')}, "
+          f"{counted(len(project.parts), 'part')}, {counted(len(project.sensors), 'sensor')}, "
+          f"{counted(len(project.sources), 'source')}, {counted(len(project.scenarios), 'scenario')}")
     return 0
 
 
@@ -104,8 +106,8 @@ def _run_scenario(args, path) -> int:
         print(problem)
     if problems:
         return 1
-    print(f"{path}: ok: {len(scenario.steps)} steps hold at their shown moments for "
-          f"{len(seeds)} seed(s) ({time.perf_counter() - started:.1f} s)")
+    print(f"{path}: ok: {counted(len(scenario.steps), 'step')} hold at their shown moments for "
+          f"{counted(len(seeds), 'seed')} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from twinviewer.core.errors import CancelledError
+from twinviewer.core.formatting import counted
 from twinviewer.core.geometry import Model, PartMesh
 
 DEFAULT_TRIANGLE_BUDGET = 300_000
@@ -168,7 +169,7 @@ def build_display_lods(model: Model, budget: int = DEFAULT_TRIANGLE_BUDGET,
         done += part.n_triangles
     if backend is not None and to_make:
         backend.store([(model.part(name), target, lods[name]) for name, target in to_make.items()])
-    report(1.0, f"{len(lods)} part(s) simplified for display")
+    report(1.0, f"{counted(len(lods), 'part')} simplified for display")
     return lods
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.formatting import counted
 from twinviewer.core.project import Component, Sensor
 
 
@@ -172,7 +173,8 @@ class Plant:
                 continue
             unknown = sorted(set(comp.params) - set(KIND_DEFAULTS[comp.kind]))
             if unknown:
-                problems.append(f"component {comp.name!r}: unknown parameter(s) {', '.join(unknown)} for "
+                problems.append(f"component {comp.name!r}: unknown {'parameter' if len(unknown) == 1 else 'parameters'} "
+                                f"{', '.join(unknown)} for "
                                 f"kind {comp.kind!r} (known: {', '.join(sorted(KIND_DEFAULTS[comp.kind]))})")
             built[comp.name] = PlantComponent(comp.name, comp.kind, list(comp.parts), list(comp.drives),
                                               {**KIND_DEFAULTS[comp.kind], **comp.params})
@@ -183,8 +185,8 @@ class Plant:
         pumps = [c for c in built.values() if c.kind == "pump"]
         motors = [c for c in built.values() if c.kind == "motor"]
         if len(pumps) > 1 or len(motors) > 1:
-            problems.append(f"the simulator runs one motor and one pump; found {len(motors)} motor(s) and "
-                            f"{len(pumps)} pump(s)")
+            problems.append(f"the simulator runs one motor and one pump; found {counted(len(motors), 'motor')} and "
+                            f"{counted(len(pumps), 'pump')}")
         if problems:
             raise SimulationError("component graph: " + "; ".join(problems))
         plant = cls(built)

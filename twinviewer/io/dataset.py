@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twinviewer.core.budgets import MAX_DATASET_LOAD_ROWS, MAX_SUMMARY_BYTES
 from twinviewer.core.errors import CancelledError, RecordingError
 from twinviewer.core.events import Event, _limits, crossings_in
+from twinviewer.core.formatting import counted
 from twinviewer.core.history import (
     LAZY_MAX_POINTS,
     RESOLUTION_LADDER_S,
@@ -514,7 +515,8 @@ class _DayFile:
         names = self.parquet.schema_arrow.names
         missing = {"time", "sensor", "value"} - set(names)
         if missing:
-            raise RecordingError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+            raise RecordingError(f"{path}: missing {'column' if len(missing) == 1 else 'columns'} "
+                                 f"{', '.join(sorted(missing))}")
         self.has_quality = "quality" in names
         meta = read_metadata(path)  # checked: a dict whose keys have the right types
         sensors = [str(s) for s in meta.get("sensors") or []]
@@ -1189,6 +1191,6 @@ def open_dataset_recording(folder: Path | str, mapping: Any = None, periods: Map
     report.time_range = dataset.time_range()
     report.events = dataset.events()
     report.metadata = {"asset": dataset.meta.asset, "units": dict(dataset.meta.units)}
-    report.notes.append(f"Dataset of {len(dataset.paths)} day file(s), read lazily; summary levels "
+    report.notes.append(f"Dataset of {counted(len(dataset.paths), 'day file')}, read lazily; summary levels "
                         + ", ".join(f"{lv:g} s" for lv in sorted(dataset.levels)))
     return dataset, report

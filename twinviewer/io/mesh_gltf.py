@@ -27,6 +27,7 @@ import numpy as np
 
 from twinviewer.core.budgets import MAX_GLTF_NODES_VISITED, MAX_IMAGE_PIXELS, MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.formatting import counted
 from twinviewer.core.geometry import PartMesh
 from twinviewer.io.referenced_files import read_reference
 
@@ -96,7 +97,8 @@ def read_gltf(path: Path, *, warnings: list[str]) -> list[PartMesh]:
     header, binary = read_gltf_header(path)
     unsupported = sorted(set(header.get("extensionsRequired", [])) - _SUPPORTED_REQUIRED)
     if unsupported:
-        raise MeshLoadError(f"{path}: the glTF requires extension(s) {', '.join(unsupported)}, which "
+        raise MeshLoadError(f"{path}: the glTF requires {'extension' if len(unsupported) == 1 else 'extensions'} "
+                            f"{', '.join(unsupported)}, which "
                             "TwinViewer cannot read; re-export it without them.")
     if _DRACO in header.get("extensionsRequired", []) or _DRACO in header.get("extensionsUsed", []):
         try:
@@ -375,7 +377,7 @@ class _Reader:
             pieces.append((points, faces, colours, base))
         skipped = len(self.item("meshes", mesh_index).get("primitives", [])) - len(pieces)
         if skipped:
-            self.warnings.append(f"{self.path.name}: {skipped} non-triangle primitive(s) (points/lines) of "
+            self.warnings.append(f"{self.path.name}: {counted(skipped, 'non-triangle primitive')} (points/lines) of "
                                  f"mesh {mesh_index} skipped")
         if not pieces:
             self._geometry[mesh_index] = None

@@ -25,6 +25,7 @@ import numpy as np
 
 from twinviewer.core.budgets import MAX_PARTS
 from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.formatting import counted
 from twinviewer.core.geometry import PartMesh
 from twinviewer.io.referenced_files import ReferencedFileError, read_reference
 
@@ -172,7 +173,7 @@ def _logical_lines(text: str):
 
 def _warn_skipped_faces(path: Path, skipped_faces: int, warnings: list[str]) -> None:
     if skipped_faces:
-        warnings.append(f"{path.name}: {skipped_faces} face(s) with fewer than 3 vertices skipped")
+        warnings.append(f"{path.name}: {counted(skipped_faces, 'face')} with fewer than 3 vertices skipped")
 
 
 def _colours_to_bytes(rgb: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from twinviewer.core.budgets import MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.formatting import counted
 from twinviewer.core.geometry import PartMesh, merge_identical_points
 
 _BINARY_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
@@ -168,9 +169,9 @@ def _read_ascii(path: Path, data: bytes, warnings: list[str]) -> list[PartMesh]:
             del current.vertex_text[current.facets * 3:]
             del current.vertex_lines[current.facets * 3:]
     if unterminated or incomplete:
-        warnings.append(f"{path.name}: the ASCII STL is cut short: {unterminated} solid(s) without 'endsolid'"
-                        + (f", {incomplete} incomplete facet(s) dropped" if incomplete else "")
-                        + f"; {sum(s.facets for s in solids):,} complete facets loaded")
+        warnings.append(f"{path.name}: the ASCII STL is cut short: {counted(unterminated, 'solid')} without 'endsolid'"
+                        + (f", {counted(incomplete, 'incomplete facet')} dropped" if incomplete else "")
+                        + f"; {counted(sum(s.facets for s in solids), 'complete facet')} loaded")
     MAX_TRIANGLES.check(sum(s.facets for s in solids), str(path), "the ASCII STL holds")
     MAX_PARTS.check(sum(1 for s in solids if s.facets), str(path), "the ASCII STL holds")
     parts = []

@@ -21,6 +21,7 @@ import numpy as np
 
 from twinviewer.core.budgets import MAX_MODEL_FILE_BYTES, MAX_PARTS, MAX_TRIANGLES
 from twinviewer.core.errors import CancelledError, MeshLoadError
+from twinviewer.core.formatting import counted
 from twinviewer.core.geometry import Model, PartMesh, apply_matrix, placement_matrix
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def load_model_file(path: Path | str, *, units: str = "m", up_axis: str = "z",
         _check_cancel(cancel, path)
         report(0.9, f"Splitting {path.name} into bodies")
         model.parts = [body for part in model.parts for body in split(part)]
-    report(1.0, f"Loaded {path.name}: {len(model.parts)} part(s), {model.n_triangles:,} triangles")
+    report(1.0, f"Loaded {path.name}: {counted(len(model.parts), 'part')}, {counted(model.n_triangles, 'triangle')}")
     return model
 
 
@@ -198,7 +199,7 @@ def _finish(path: Path, parts: list[PartMesh], matrix: np.ndarray, prefix: str, 
                                 "does not exist.")
         if not np.isfinite(points).all():
             bad = int((~np.isfinite(points).all(axis=1)).sum())
-            raise MeshLoadError(f"{path}: part {part.name!r} has {bad} vertex coordinate(s) that are NaN or "
+            raise MeshLoadError(f"{path}: part {part.name!r} has {counted(bad, 'vertex', 'vertices')} with coordinates that are NaN or "
                                 "infinite.")
         degenerate = (
             (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
@@ -222,9 +223,9 @@ def _finish(path: Path, parts: list[PartMesh], matrix: np.ndarray, prefix: str, 
     if not kept:
         raise MeshLoadError(f"{path}: the file holds no triangles (nothing to show).")
     if degenerate_total:
-        warnings.append(f"{path.name}: {degenerate_total} degenerate triangle(s) (repeated vertex) dropped")
+        warnings.append(f"{path.name}: {counted(degenerate_total, 'degenerate triangle')} (repeated vertex) dropped")
     if empty:
-        warnings.append(f"{path.name}: {empty} part(s) without triangles skipped")
+        warnings.append(f"{path.name}: {counted(empty, 'part')} without triangles skipped")
     model = Model(sources=[str(path)], warnings=warnings)
     model.extend(Model(parts=kept))
     return model
@@ -265,5 +266,5 @@ def load_project_model(project: Project, progress: ProgressCallback | None = Non
         part.color = parse_colour(part_spec.color)
         part.vertex_colors = None
     if progress is not None:
-        progress(1.0, f"Loaded {len(model.parts)} part(s), {model.n_triangles:,} triangles")
+        progress(1.0, f"Loaded {counted(len(model.parts), 'part')}, {counted(model.n_triangles, 'triangle')}")
     return model

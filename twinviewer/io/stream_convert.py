@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.errors import RecordingError
+from twinviewer.core.formatting import counted
 from twinviewer.io.adapters import nab_events
 from twinviewer.io.dataset import DatasetWriter
 from twinviewer.io.importers import import_recording
@@ -47,8 +48,8 @@ class StreamReport:
     locations: dict[str, list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        text = (f"Read {len(self.files)} file(s) in {self.pieces} pieces: {self.rows:,} rows, "
-                f"{len(self.sensors)} sensors")
+        text = (f"Read {counted(len(self.files), 'file')} in {counted(self.pieces, 'piece')}: "
+                f"{counted(self.rows, 'row')}, {counted(len(self.sensors), 'sensor')}")
         if self.dropped_rows:
             text += f"; {self.dropped_rows:,} rows dropped (earlier than the piece before them)"
         fixes = [f"  {kind}: {count:,}" + (f" (first at {', '.join(self.locations[kind])})"

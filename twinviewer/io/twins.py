@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twinviewer.core.errors import MeshLoadError
+from twinviewer.core.formatting import counted
 from twinviewer.core.twin import Cancelled, Progress, Twin, is_project_file
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def open_twin(path: Path | str, progress: Progress | None = None, cancelled: Can
         missing = [p.name for p in project.parts if p.name not in set(model.part_names)]
         if missing:
             model.warnings.append(
-                f"{len(missing)} part(s) named in the project are not in the model files: "
+                f"{counted(len(missing), 'part')} named in the project "
+                f"{'is' if len(missing) == 1 else 'are'} not in the model files: "
                 f"{', '.join(missing[:8])}")
         return Twin(project, model, path.resolve())
     # glTF is Y-up by specification; every other mesh format is taken as Z-up unless a project says otherwise.

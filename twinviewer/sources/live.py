@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.core.errors import TwinViewerError
+from twinviewer.core.formatting import counted
 from twinviewer.core.history import HistorySource
 from twinviewer.core.secrets import PasswordPrompt, SecretStore
 from twinviewer.core.session import LoadedRecording, Session
@@ -203,7 +204,7 @@ class LiveController:
         running = self.running_sources()
         if self.entries:
             warnings = clear_text_warnings(entry.config for entry in self.entries)
-            started = (f"Live: {len(running)} of {len(self.entries)} source(s) started, "
+            started = (f"Live: {len(running)} of {counted(len(self.entries), 'source')} started, "
                        f"recording to {self.journal.path if self.journal else '—'}")
             # a clear-text password comes first, where the status bar cannot cut it off
             self.status.emit(" · ".join([*(f"Warning: {w}" for w in warnings), started]))
