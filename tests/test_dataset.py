@@ -272,8 +272,30 @@ def test_alarms_from_a_lazy_dataset_are_the_alarms_from_its_samples(tmp_path, mo
 
     assert listed(lazy) == listed(memory) and len(listed(memory)) >= 4
     assert not lazy.approximate
-    # More raw samples than a pass may read: bucket times, and the sensor is named as approximate.
-    monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_BUDGET", 100)
+    # More rows than a pass may decode: bucket times, and the sensor is named as approximate.
+    monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS", 100)
     rough = AlarmTracker(sensors, settings=settings)
     rough.rescan(dataset)
     assert rough.approximate == {"L"} and any(a.limit == "alarm_high" for a in rough.history())
+    # The clock at the long episode: that span is read raw and its alarms are the samples' own, the others
+    # stay at bucket times until the clock comes to them.
+    long_episode = min((a for a in memory.alarms if a.limit == "alarm_high" and a.onset_t > times[20_000]),
+                       key=lambda a: a.onset_t)
+    assert rough.refine_near(dataset, long_episode.onset_t, max_rows=math.inf)
+    exact = [a for a in listed(memory) if abs(a[1] - long_episode.onset_t) < 2_000 * STEP]
+    assert exact and set(exact) <= set(listed(rough)) and rough.approximate == {"L"}
+    assert rough.levels_at(long_episode.onset_t).tolist() == memory.levels_at(long_episode.onset_t).tolist()
+    rough.refine_between(dataset, -math.inf, math.inf)
+    assert listed(rough) == listed(memory) and not rough.approximate
+
+    # Acknowledged while still at bucket times: the acknowledgement follows the alarm to its exact times.
+    acked = AlarmTracker(sensors, settings=settings)
+    acked.rescan(dataset)
+    bucketed = next(a for a in acked.history() if a.limit == "alarm_high")
+    assert bucketed.onset_t != long_episode.onset_t, "placed at a bucket time before its samples are read"
+    acked.acknowledge(bucketed.alarm_id, "Ana", bucketed.onset_t + 30.0, "seen")
+    acked.refine_near(dataset, bucketed.onset_t, max_rows=math.inf)
+    exact = acked.get(long_episode.alarm_id)
+    assert exact.acknowledgement is not None and exact.acknowledgement.user == "Ana"
+    assert exact.acknowledged_at(max(bucketed.onset_t + 30.0, exact.onset_t)) and bucketed.alarm_id not in {
+        a.alarm_id for a in acked.alarms}

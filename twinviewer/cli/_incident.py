@@ -164,7 +164,7 @@ def resolve_window(store, from_text: str | None, to_text: str | None) -> tuple[f
 
 
 # ----------------------------------------------------------------------------------------------- report
-def _alarm_tracker(twin, store):
+def _alarm_tracker(twin, store, t0: float, t1: float):
     from twinviewer.core.alarms import AlarmTracker, alarm_settings
 
     sensors = twin.project.sensors
@@ -176,7 +176,8 @@ def _alarm_tracker(twin, store):
     acks = sidecar_path(twin.path)
     if acks.is_file():
         load_acknowledgements(tracker, acks)
-    tracker.catch_up(store)
+    tracker.catch_up(store, focus=t0)
+    tracker.refine_between(store, t0, t1)  # the report's interval at sample times, however long it takes
     return tracker
 
 
@@ -229,7 +230,7 @@ def build_report_data(inputs: IncidentInputs, t0: float, t1: float, overlay: str
     identity.append(("Recording spans", f"{format_time(span[0])} → {format_time(span[1])}"))
     time_range = f"{format_time(t0)} → {format_time(t1)} ({format_duration(t1 - t0)}, local time)"
 
-    tracker = _alarm_tracker(twin, store)
+    tracker = _alarm_tracker(twin, store, t0, t1)
     alarms = [a for a in tracker.alarms if t0 <= a.onset_t <= t1]
     units = {s.id: s.unit for s in project.sensors}
     events = [e for e in inputs.events if e.t <= t1 and (e.t_end if e.t_end is not None else e.t) >= t0]

@@ -15,9 +15,11 @@ Policy (what the alarm list shows, live and in replay)
 - **Times are sample times.** Onset is the time of the first sample beyond the limit, cleared the time of
   the first sample back inside; the frame rate and the playback speed do not matter. A lazy history (a
   dataset, a historian) answers a long range in buckets; the tracker then reads the raw samples of the
-  buckets where a limit may be crossed (and the delays after them), up to ``RAW_REFINE_BUDGET`` samples per
-  pass, so alarms start and clear at real sample times. A sensor beyond that budget is placed at bucket
-  resolution and listed in ``AlarmTracker.approximate``.
+  buckets where a limit may be crossed (and the delays after them): those spans nearest the clock first, up
+  to ``RAW_REFINE_ROWS`` decoded rows per pass, so alarms start and clear at real sample times. The other
+  spans are placed at bucket resolution (their sensors are listed in ``AlarmTracker.approximate``) until the
+  clock comes to them: each frame refines the spans at its time (:meth:`AlarmTracker.refine_near`), so
+  what is on screen is exact and opening a year of a thousand sensors reads little.
 - **Gaps do not clear.** A NaN sample (or no sample) neither raises nor clears: an alarm stays active
   through a data gap or while the sensor is stale, until a real value says otherwise.
 - **Derived from the data, so replay is right.** Records are built from the samples in time order (each
@@ -48,7 +50,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -224,8 +226,40 @@ def alarm_settings(sensors: Sequence[Sensor]) -> dict[str, AlarmSettings]:
     return out
 
 
-RAW_REFINE_BUDGET = 5_000_000
-"""Raw samples a lazy history may be asked for in one ``catch_up`` to place alarm edges at sample times."""
+RAW_REFINE_ROWS = 8_000_000
+"""Raw rows a lazy history may decode in one ``catch_up`` to place alarm edges at sample times (a dataset
+decodes whole row groups, all sensors at once: about 0.1 s here). The spans nearest the clock go first."""
+RAW_REFINE_ROWS_PER_FRAME = 600_000
+"""What :meth:`AlarmTracker.refine_near` may decode for one frame (about two row groups, 10 ms)."""
+
+
+def _inside(times: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Which ``times`` lie in one of the sorted, disjoint ``spans`` (ends included)."""
+    if not spans:
+        return np.zeros(times.shape, dtype=bool)
+    starts = np.array([a for a, _b in spans])
+    ends = np.array([b for _a, b in spans])
+    k = np.searchsorted(starts, times, side="right") - 1
+    return (k >= 0) & (times <= ends[np.maximum(k, 0)])
+
+
+class _ReadCost:
+    """Rows a store decodes to answer raw spans. A dataset (``raw_read_unit``: cell seconds, rows a cell
+    costs) decodes row groups of every sensor, so spans of many sensors at one time share the cost; any
+    other history reads one sensor's samples per span."""
+
+    def __init__(self, store: Any):
+        unit = getattr(store, "raw_read_unit", None)
+        self.unit: tuple[float, float] | None = unit() if unit is not None else None
+        self.cells: set[int] = set()
+
+    def of(self, span: tuple[float, float], period: float) -> tuple[float, list[int]]:
+        a, b = span
+        if self.unit is None:
+            return ((b - a) / period if period > 0 else 0.0), []
+        cell_s, rows = self.unit
+        new = [c for c in range(int(a // cell_s), int(b // cell_s) + 1) if c not in self.cells]
+        return len(new) * rows, new
 
 
 def _worse_extreme(track: _SensorTrack, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -278,7 +312,8 @@ class AlarmTracker:
         self._acks: dict[str, Acknowledgement] = {}
         self.shelves: list[Shelf] = []
         self.late_samples = 0  # samples ignored because they were older than what was already seen
-        self.approximate: set[str] = set()  # sensors whose alarm times are bucket times (budget exceeded)
+        self.approximate: set[str] = set()  # sensors with spans still at bucket times (``_pending``)
+        self._pending: dict[str, list[tuple[float, float]]] = {}  # sensor → spans not read raw yet
         self.version = 0  # bumps whenever records or acknowledgements change
 
     # ------------------------------------------------------------------------------------ feeding
@@ -315,15 +350,15 @@ class AlarmTracker:
                 total += self.ingest(sid, np.array([ts]), np.array([snapshot.values[i]]))
         return total
 
-    def catch_up(self, store: Any, t: float | None = None) -> int:
+    def catch_up(self, store: Any, t: float | None = None, focus: float | None = None) -> int:
         """Read from a ``TimeSeriesStore`` every sample after the ones already seen, up to ``t`` (all if
-        None)."""
+        None). From a lazy history, the raw spans nearest ``focus`` (default: where the reading starts) are
+        read first (see the module docstring)."""
         total = 0
         end = math.inf if t is None else float(t)
         quiet = self._quiet_sensors(store, end)
         lazy = not getattr(store, "in_memory", True) and hasattr(store, "samples_between")
-        budget = float(RAW_REFINE_BUDGET)
-        refine: dict[str, tuple[float, list[tuple[float, float]]]] = {}  # sensor → (start, raw spans)
+        bucketed: dict[str, tuple[float, np.ndarray, np.ndarray, list[tuple[float, float]]]] = {}
         for sid, track in self._tracks.items():
             start = track.horizon if math.isfinite(track.horizon) else -math.inf
             if start >= end:
@@ -336,31 +371,143 @@ class AlarmTracker:
                 continue
             if lazy:
                 spans = self._spans_where_limits_may_cross(store, sid, track, times, low, high, start, end)
-                period = track.sensor.expected_period_s or getattr(store, "expected_period", lambda _s: 0.0)(sid)
-                needed = sum(b - a for a, b in spans) / period if period and period > 0 else 0.0
-                if needed <= budget:
-                    budget -= needed
-                    refine[sid] = (start, spans)
-                    self.approximate.discard(sid)
-                    continue
-                self.approximate.add(sid)  # too many raw samples to read: bucket times, and say so
+                bucketed[sid] = (start, times, _worse_extreme(track, low, high), spans)
+                continue
             total += self.ingest(sid, times, _worse_extreme(track, low, high))
-        if refine:
-            wanted = {sid: spans for sid, (_start, spans) in refine.items() if spans}
-            if hasattr(store, "samples_in_spans"):
-                raw = store.samples_in_spans(wanted)
-            else:
-                raw = {sid: join_samples([store.samples_between(sid, a, b) for a, b in spans])
-                       for sid, spans in wanted.items()}
-            for sid, (start, _spans) in refine.items():
-                track = self._tracks[sid]
-                if sid in raw:
-                    raw_t, raw_v = (np.asarray(x, dtype=np.float64) for x in raw[sid])
-                    keep = (raw_t > start) & (raw_t <= end)
-                    if keep.any():
-                        total += self.ingest(sid, raw_t[keep], raw_v[keep])
-                self._skip_to_end(store, sid, track, end)
+        if bucketed:
+            total += self._ingest_spans(store, bucketed, end, focus)
         return total
+
+    def _ingest_spans(self, store: Any, bucketed: dict, end: float, focus: float | None) -> int:
+        """Each sensor's spans where a limit may be crossed: raw samples for those chosen (nearest ``focus``
+        first, within RAW_REFINE_ROWS), bucket extremes for the others (kept pending)."""
+        if focus is None:
+            focus = min((start for start, *_rest in bucketed.values()), default=0.0)
+        order = sorted((max(a - focus, focus - b, 0.0), sid, k) for sid, (*_rest, spans) in bucketed.items()
+                       for k, (a, b) in enumerate(spans))
+        cost, budget = _ReadCost(store), float(RAW_REFINE_ROWS)
+        chosen: dict[str, set[int]] = {}
+        for _distance, sid, k in order:
+            rows, cells = cost.of(bucketed[sid][3][k], self._period(store, sid))
+            if rows <= budget:
+                budget -= rows
+                cost.cells.update(cells)
+                chosen.setdefault(sid, set()).add(k)
+        raw = self._read_raw(store, {sid: [bucketed[sid][3][k] for k in sorted(ks)] for sid, ks in chosen.items()})
+        total = 0
+        for sid, (start, times, worse, spans) in bucketed.items():
+            # Raw samples inside the chosen spans, bucket extremes everywhere else (as before this pass read
+            # anything raw: a bucketed alarm clears at the first bucket back inside, in a span or not).
+            read = [spans[k] for k in sorted(chosen.get(sid, ()))]
+            self._pending.setdefault(sid, []).extend(span for k, span in enumerate(spans)
+                                                     if k not in chosen.get(sid, ()))
+            if spans:
+                raw_t, raw_v = raw.get(sid, (np.empty(0), np.empty(0)))
+                keep_raw = _inside(raw_t, read) & (raw_t > start) & (raw_t <= end)
+                keep_buckets = ~_inside(times, read)
+                merged_t = np.concatenate((times[keep_buckets], raw_t[keep_raw]))
+                merged_v = np.concatenate((worse[keep_buckets], raw_v[keep_raw]))
+                order = np.argsort(merged_t, kind="stable")
+                total += self.ingest(sid, merged_t[order], merged_v[order])
+            self._note_pending(sid)
+            self._skip_to_end(store, sid, self._tracks[sid], end)
+        return total
+
+    def refine_near(self, store: Any, t: float, max_rows: float = RAW_REFINE_ROWS_PER_FRAME) -> bool:
+        """Read the raw samples of the pending spans that contain ``t`` (within ``max_rows`` decoded rows) and
+        derive their alarms again at sample times. True when the records changed. Cheap when nothing is
+        pending (most stores, most frames)."""
+        return self.refine_between(store, t, t, max_rows)
+
+    def refine_between(self, store: Any, t0: float, t1: float, max_rows: float = math.inf) -> bool:
+        """:meth:`refine_near` for every pending span that meets ``[t0, t1]`` (a report's interval)."""
+        if not self._pending:
+            return False
+        cost, budget = _ReadCost(store), float(max_rows)
+        wanted: dict[str, list[tuple[float, float]]] = {}
+        for sid, spans in self._pending.items():
+            for span in spans:
+                if span[0] <= t1 and t0 <= span[1]:
+                    rows, cells = cost.of(span, self._period(store, sid))
+                    if rows <= budget:
+                        budget -= rows
+                        cost.cells.update(cells)
+                        wanted.setdefault(sid, []).append(span)
+        if not wanted:
+            return False
+        raw = self._read_raw(store, wanted)
+        for sid, spans in wanted.items():
+            raw_t, raw_v = raw.get(sid, (np.empty(0), np.empty(0)))
+            for a, b in spans:
+                keep = (raw_t >= a) & (raw_t <= b)
+                self._derive_span_again(self._tracks[sid], a, b, raw_t[keep], raw_v[keep])
+                self._pending[sid].remove((a, b))
+            self._note_pending(sid)
+        return True
+
+    def _derive_span_again(self, track: _SensorTrack, a: float, b: float, raw_t: np.ndarray,
+                           raw_v: np.ndarray) -> None:
+        """Replace one sensor's alarms that began in the span ``[a, b]`` with those of its raw samples. A span
+        starts and ends inside every limit (it runs from a bucket certainly inside to the delays after the
+        last bucket that may not be), so it is derived on its own, from a clean state."""
+        sid = track.sensor.id
+        removed = [alarm for alarm in self._alarms if alarm.sensor_id == sid and a <= alarm.onset_t <= b]
+        gone = {id(alarm) for alarm in removed}
+        if removed:
+            self._alarms = [alarm for alarm in self._alarms if id(alarm) not in gone]
+            for alarm in removed:
+                self._by_id.pop(alarm.alarm_id, None)
+        saved = [(limit.open_alarm, limit.raw, limit.raw_since) for limit in track.limits]
+        horizon, late = track.horizon, self.late_samples
+        for limit in track.limits:
+            limit.open_alarm, limit.raw, limit.raw_since = None, 0, -math.inf
+        track.horizon = math.nextafter(a, -math.inf)
+        self.ingest(sid, raw_t, raw_v)
+        if b < horizon:  # the span ended inside every limit: after it, the state seen before holds
+            for limit, (open_alarm, raw, since) in zip(track.limits, saved, strict=True):
+                if open_alarm is None or id(open_alarm) not in gone:
+                    limit.open_alarm = open_alarm
+                limit.raw, limit.raw_since = raw, since
+        track.horizon, self.late_samples = horizon, late
+        for old in removed:  # an acknowledgement given meanwhile follows its alarm to the exact times
+            if old.acknowledgement is None:
+                continue
+            for alarm in self._alarms:
+                if (alarm.sensor_id == sid and alarm.limit == old.limit and a <= alarm.onset_t <= b
+                        and alarm.acknowledgement is None):
+                    # (no sooner than the exact onset: a bucket time can come before the first sample beyond)
+                    moved = replace(old.acknowledgement, alarm_id=alarm.alarm_id,
+                                    t=max(old.acknowledgement.t, alarm.onset_t))
+                    alarm.acknowledgement = self._acks[alarm.alarm_id] = moved
+                    self._acks.pop(old.alarm_id, None)
+                    break
+        self.version += 1
+
+    def _note_pending(self, sid: str) -> None:
+        if self._pending.get(sid):
+            self.approximate.add(sid)
+        else:
+            self._pending.pop(sid, None)
+            self.approximate.discard(sid)
+
+    def _period(self, store: Any, sid: str) -> float:
+        period = self._tracks[sid].sensor.expected_period_s
+        return float(period) if period and period > 0 else float(
+            getattr(store, "expected_period", lambda _s: 0.0)(sid) or 0.0)
+
+    @staticmethod
+    def _read_raw(store: Any, wanted: dict[str, list[tuple[float, float]]]
+                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        wanted = {sid: spans for sid, spans in wanted.items() if spans}
+        if not wanted:
+            return {}
+        if hasattr(store, "samples_in_spans"):
+            raw = store.samples_in_spans(wanted)
+        else:
+            raw = {sid: join_samples([store.samples_between(sid, a, b) for a, b in spans])
+                   for sid, spans in wanted.items()}
+        return {sid: (np.asarray(t, dtype=np.float64), np.asarray(v, dtype=np.float64))
+                for sid, (t, v) in raw.items()}
 
     @staticmethod
     def _skip_to_end(store: Any, sid: str, track: _SensorTrack, end: float) -> None:
@@ -422,7 +569,7 @@ class AlarmTracker:
                 quiet.add(sid)
         return quiet
 
-    def rescan(self, store: Any, t: float | None = None) -> None:
+    def rescan(self, store: Any, t: float | None = None, focus: float | None = None) -> None:
         """Forget every derived record (acknowledgements are kept) and rebuild from the store up to ``t``.
 
         Use when the data changed under the tracker (another recording imported, late samples).
@@ -435,8 +582,10 @@ class AlarmTracker:
                 limit.open_alarm = None
                 limit.raw, limit.raw_since = 0, -math.inf
         self.late_samples = 0
+        self._pending.clear()
+        self.approximate.clear()
         self.version += 1
-        self.catch_up(store, t)
+        self.catch_up(store, t, focus)
 
     def _scan_limit(self, track: _SensorTrack, limit: _LimitTrack, t: np.ndarray, v: np.ndarray) -> None:
         with np.errstate(invalid="ignore"):

@@ -200,9 +200,10 @@ class Session:
         source = (id(self.store), start)
         if self._alarm_source is None or source[0] != self._alarm_source[0] or (
                 start is not None and self._alarm_source[1] is not None and start < self._alarm_source[1]):
-            self.alarms.rescan(self.store)
+            self.alarms.rescan(self.store, focus=t)
         else:
-            self.alarms.catch_up(self.store)
+            self.alarms.catch_up(self.store, focus=t)
+        self.alarms.refine_near(self.store, t)  # a lazy history's spans at t, at sample times
         self._alarm_source = source
         return self.alarms.levels_at(t)
 

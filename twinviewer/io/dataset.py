@@ -1048,6 +1048,17 @@ class ParquetDataset(HistorySource):
             return np.empty(0), np.empty(0)
         return np.concatenate(parts_t), np.concatenate(parts_v)
 
+    def raw_read_unit(self) -> tuple[float, float]:
+        """(seconds, rows) of a typical row group: a raw read decodes whole groups, every sensor's rows in them
+        (the alarm tracker budgets its raw reads with it)."""
+        if self._range is None:
+            return (1.0, 0.0)
+        first = self._file(0)
+        group_s = float(np.median(first.t_max - first.t_min)) if len(first.rows) else 0.0
+        # never finer than 1/20,000 of the range, so that a span of the whole range is a bounded count
+        seconds = max(group_s, (self._range[1] - self._range[0]) / 20_000, 1.0)
+        return seconds, self._raw_rows(self._range[0], self._range[0] + seconds)
+
     def samples_in_spans(self, spans: Mapping[str, Sequence[tuple[float, float]]]
                          ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Raw samples of several sensors, each over its own time spans (``t0 <= t <= t1``), decoding each row

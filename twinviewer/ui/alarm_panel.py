@@ -252,29 +252,30 @@ class AlarmPanel(QWidget):
             return None
         return float(session.clock.t)
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, focus: float | None = None) -> None:
         session = self.window.session
         if self.tracker is None or session is None:
             return
         store = session.store
-        if store is self._store and store.version == self._store_version:
-            return  # nothing new since the last catch-up (a recording, or a quiet live source)
-        self._store_version = store.version
-        span = store.time_range()
-        if store is not self._store or (span and self._store_start is not None
-                                        and span[0] < self._store_start):
-            self.tracker.rescan(store)  # new or older data under the tracker: derive the timeline again
-            self._store = store
-        else:
-            self.tracker.catch_up(store)
-        self._store_start = span[0] if span else None
+        if store is not self._store or store.version != self._store_version:  # else nothing new
+            self._store_version = store.version
+            span = store.time_range()
+            if store is not self._store or (span and self._store_start is not None
+                                            and span[0] < self._store_start):
+                self.tracker.rescan(store, focus=focus)  # new or older data under the tracker: derive it again
+                self._store = store
+            else:
+                self.tracker.catch_up(store, focus=focus)
+            self._store_start = span[0] if span else None
+        if focus is not None:
+            self.tracker.refine_near(store, focus)  # the alarms listed at the clock, at sample times
 
     def refresh(self, t: float | None = None) -> None:
         """Read new samples and show the alarms at ``t`` (the clock's time if None)."""
         self._pending.stop()
         self._last_sync = time.monotonic()
-        self._catch_up()
         t = self._clock_t() if t is None else t
+        self._catch_up(focus=t)
         self.shown_t = t
         if self.tracker is None or t is None:
             self._show_rows([], [], None)
@@ -322,8 +323,8 @@ class AlarmPanel(QWidget):
         rough = sorted(self.tracker.approximate)
         if rough:
             names = ", ".join(rough[:3]) + (f" and {len(rough) - 3} more" if len(rough) > 3 else "")
-            text += (f". Alarm times of {counted(len(rough), 'sensor')} ({names}) are to the nearest summary "
-                     "bucket: too many samples to read at once")
+            text += (f". Away from the clock, alarm times of {counted(len(rough), 'sensor')} ({names}) are to "
+                     "the nearest summary bucket; their samples are read as the clock comes to them")
         return text
 
     def _fill_row(self, row: int, alarm: Alarm, t: float, is_active: bool) -> None:

@@ -44,8 +44,10 @@ def prepare_imports() -> None:
 def read_twin(path: Path, progress: Progress, cancelled: Callable[[], bool], split_bodies: bool, units: str):
     from twinviewer.io.twins import open_twin
 
-    return open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies,
+    twin = open_twin(path, lambda f, m="": progress(0.85 * f, m), cancelled, split_bodies=split_bodies,
                      units=units)
+    twin.project  # noqa: B018  (a raw mesh's project is made here, off the GUI thread, not by the first panel)
+    return twin
 
 
 def load_for_display(path: Path, progress: Progress, cancelled: Callable[[], bool], split_bodies: bool,
