@@ -407,8 +407,8 @@ class AlarmTracker:
                 keep_buckets = ~_inside(times, read)
                 merged_t = np.concatenate((times[keep_buckets], raw_t[keep_raw]))
                 merged_v = np.concatenate((worse[keep_buckets], raw_v[keep_raw]))
-                order = np.argsort(merged_t, kind="stable")
-                total += self.ingest(sid, merged_t[order], merged_v[order])
+                by_time = np.argsort(merged_t, kind="stable")
+                total += self.ingest(sid, merged_t[by_time], merged_v[by_time])
             self._note_pending(sid)
             self._skip_to_end(store, sid, self._tracks[sid], end)
         return total
