@@ -46,6 +46,7 @@ Not thread-safe: use it from the thread that runs the session step (the UI threa
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import time
@@ -425,14 +426,14 @@ class AlarmTracker:
             return False
         cost, budget = _ReadCost(store), float(max_rows)
         wanted: dict[str, list[tuple[float, float]]] = {}
-        for sid, spans in self._pending.items():
-            for span in spans:
-                if span[0] <= t1 and t0 <= span[1]:
-                    rows, cells = cost.of(span, self._period(store, sid))
-                    if rows <= budget:
-                        budget -= rows
-                        cost.cells.update(cells)
-                        wanted.setdefault(sid, []).append(span)
+        for sid, spans in self._pending.items():  # each sensor's spans are disjoint, in time order
+            first = bisect.bisect_left(spans, t0, key=lambda span: span[1])
+            for span in itertools.takewhile(lambda span: span[0] <= t1, itertools.islice(spans, first, None)):
+                rows, cells = cost.of(span, self._period(store, sid))
+                if rows <= budget:
+                    budget -= rows
+                    cost.cells.update(cells)
+                    wanted.setdefault(sid, []).append(span)
         if not wanted:
             return False
         raw = self._read_raw(store, wanted)
