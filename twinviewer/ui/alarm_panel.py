@@ -192,6 +192,7 @@ class AlarmPanel(QWidget):
         # The summary gets a row of its own and may shrink, so the dock fits beside the charts.
         self.summary.setMinimumWidth(0)
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setWordWrap(True)  # in a narrow dock it takes two lines rather than lose its end
         # Two short rows rather than one long one, so the panel fits a narrow tab beside the 3D view.
         bar = QVBoxLayout()
         bar.setContentsMargins(6, 0, 6, 0)
@@ -292,9 +293,10 @@ class AlarmPanel(QWidget):
         shown_cleared = cleared[:MAX_CLEARED_ROWS]
         key = tuple((a.alarm_id, a.active_at(t), a.acknowledged_at(t), a.count, self.tracker.shelf_of(a, t))
                     for a in [*active, *shown_cleared]) if t else ()
-        summary = self._summary(active, cleared, t)
+        summary, details = self._summary(active, cleared, t)
         if self.summary.text() != summary:
             self.summary.setText(summary)
+            self.summary.setToolTip(details)
         if key == self._rows_key:
             return
         self._rows_key = key
@@ -311,21 +313,27 @@ class AlarmPanel(QWidget):
             table.selectRow(self._row_ids.index(selected))
         self._update_buttons()
 
-    def _summary(self, active: list[Alarm], cleared: list[Alarm], t: float | None) -> str:
+    def _summary(self, active: list[Alarm], cleared: list[Alarm], t: float | None) -> tuple[str, str]:
+        """The line above the table (short: it wraps in a narrow dock) and its tooltip (the details)."""
         if self.tracker is None:
-            return "No sensors in this twin" if self.window.twin is not None else "No twin open"
+            return ("No sensors in this twin" if self.window.twin is not None else "No twin open"), ""
         if t is None:
-            return "No data yet"
+            return "No data yet", ""
         unacked = sum(not a.acknowledged_at(t) for a in active)
         text = f"{len(active)} active ({unacked} unacknowledged), {len(cleared)} cleared at {format_time(t)}"
+        details = []
         if len(cleared) > MAX_CLEARED_ROWS:
-            text += f" (the newest {MAX_CLEARED_ROWS} cleared are listed; Export alarm log… writes them all)"
+            text += f"; the newest {MAX_CLEARED_ROWS} cleared listed"
+            details.append(f"Only the newest {MAX_CLEARED_ROWS} cleared alarms are listed; Export alarm log… "
+                           "writes them all.")
         rough = sorted(self.tracker.approximate)
         if rough:
-            names = ", ".join(rough[:3]) + (f" and {len(rough) - 3} more" if len(rough) > 3 else "")
-            text += (f". Away from the clock, alarm times of {counted(len(rough), 'sensor')} ({names}) are to "
-                     "the nearest summary bucket; their samples are read as the clock comes to them")
-        return text
+            text += f"; {counted(len(rough), 'sensor')} at bucket times away from the clock"
+            names = ", ".join(rough[:8]) + (f" and {len(rough) - 8} more" if len(rough) > 8 else "")
+            details.append(f"Away from the clock, the alarm times of {names} are to the nearest summary bucket "
+                           "of the history; their samples are read, and the times made exact, as the clock "
+                           "comes to them.")
+        return text, "\n".join(details)
 
     def _fill_row(self, row: int, alarm: Alarm, t: float, is_active: bool) -> None:
         project = self.window.twin.project
