@@ -294,8 +294,9 @@ def test_alarms_from_a_lazy_dataset_are_the_alarms_from_its_samples(tmp_path, mo
     bucketed = next(a for a in acked.history() if a.limit == "alarm_high")
     assert bucketed.onset_t != long_episode.onset_t, "placed at a bucket time before its samples are read"
     acked.acknowledge(bucketed.alarm_id, "Ana", bucketed.onset_t + 30.0, "seen")
-    acked.refine_near(dataset, bucketed.onset_t, max_rows=math.inf)
-    exact = acked.get(long_episode.alarm_id)
+    exact = acked.exact(bucketed.alarm_id, dataset)  # Go to onset: its span is read first
+    assert exact.alarm_id in {a.alarm_id for a in memory.alarms} and exact.limit == "alarm_high"
+    assert bucketed.alarm_id not in {a.alarm_id for a in acked.alarms}
+    assert acked.get(bucketed.alarm_id) is exact, "a list row or menu made before still finds its alarm"
     assert exact.acknowledgement is not None and exact.acknowledgement.user == "Ana"
-    assert exact.acknowledged_at(max(bucketed.onset_t + 30.0, exact.onset_t)) and bucketed.alarm_id not in {
-        a.alarm_id for a in acked.alarms}
+    assert exact.acknowledged_at(max(bucketed.onset_t + 30.0, exact.onset_t))

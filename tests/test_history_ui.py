@@ -219,3 +219,32 @@ def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot,
     assert "left" in window.overlay.alarm_parts
     alarms = window.session.alarms.history()
     assert {a.onset_t for a in alarms} == {times[spike]} and not window.session.alarms.approximate
+
+
+def test_go_to_onset_of_an_alarm_still_at_bucket_times_lands_on_its_sample(qtbot, window, tmp_path, monkeypatch):
+    """With nothing read raw up front (a plant too big for it), the list first shows the spike's alarm at a
+    bucket time; Go to onset reads its span and puts the clock on the spike's own sample, in alarm."""
+    monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS", 0)
+    monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS_PER_FRAME", 0)
+    times = T0 + STEP * np.arange(int(DAYS * 86400 / STEP))
+    spike = int(1.5 * 86400 / STEP)
+    values = np.full(times.size, 40.0)
+    values[spike] = 95.0
+    store = TimeSeriesStore()
+    store.append_block(times, ["T-L", "T-R"], np.column_stack((values, np.full(times.size, 40.0))))
+    write_dataset(tmp_path / "plant-data", store)
+    project = build_blocks_project(tmp_path, '\n[[sources]]\nkind = "recording"\nname = "plant history"\n'
+                                             'file = "plant-data"\n')
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    panel = window.panels["overlay_panel"].alarms
+    qtbot.waitUntil(lambda: panel._store is window.session.store, timeout=10000)
+    panel.refresh()
+    listed = [a for a in panel.tracker.alarms if a.sensor_id == "T-L"]
+    assert listed and all(a.onset_t != times[spike] for a in listed), "at a bucket time"
+    assert "at bucket times away from the clock" in panel.summary.text()
+    panel.go_to_onset(listed[0].alarm_id)
+    assert window.session.clock.t == times[spike]
+    window.refresh_now()
+    assert window.sensor_table.status_text("T-L") == "alarm"
+    assert "left" in window.overlay.alarm_parts

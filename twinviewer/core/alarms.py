@@ -315,6 +315,7 @@ class AlarmTracker:
         self.late_samples = 0  # samples ignored because they were older than what was already seen
         self.approximate: set[str] = set()  # sensors with spans still at bucket times (``_pending``)
         self._pending: dict[str, list[tuple[float, float]]] = {}  # sensor → spans not read raw yet
+        self._replaced: dict[str, str] = {}  # bucketed alarm id → the exact alarm's id that replaced it
         self.version = 0  # bumps whenever records or acknowledgements change
 
     # ------------------------------------------------------------------------------------ feeding
@@ -470,18 +471,19 @@ class AlarmTracker:
                     limit.open_alarm = open_alarm
                 limit.raw, limit.raw_since = raw, since
         track.horizon, self.late_samples = horizon, late
-        for old in removed:  # an acknowledgement given meanwhile follows its alarm to the exact times
-            if old.acknowledgement is None:
+        fresh = [alarm for alarm in self._alarms if alarm.sensor_id == sid and a <= alarm.onset_t <= b]
+        for old in removed:  # each bucketed alarm is followed by the exact one of its limit nearest in time
+            same = [alarm for alarm in fresh if alarm.limit == old.limit]
+            if not same:
                 continue
-            for alarm in self._alarms:
-                if (alarm.sensor_id == sid and alarm.limit == old.limit and a <= alarm.onset_t <= b
-                        and alarm.acknowledgement is None):
-                    # (no sooner than the exact onset: a bucket time can come before the first sample beyond)
-                    moved = replace(old.acknowledgement, alarm_id=alarm.alarm_id,
-                                    t=max(old.acknowledgement.t, alarm.onset_t))
-                    alarm.acknowledgement = self._acks[alarm.alarm_id] = moved
-                    self._acks.pop(old.alarm_id, None)
-                    break
+            exact = min(same, key=lambda alarm: abs(alarm.onset_t - old.onset_t))
+            self._replaced[old.alarm_id] = exact.alarm_id
+            if old.acknowledgement is not None and exact.acknowledgement is None:
+                # (no sooner than the exact onset: a bucket time can come before the first sample beyond)
+                moved = replace(old.acknowledgement, alarm_id=exact.alarm_id,
+                                t=max(old.acknowledgement.t, exact.onset_t))
+                exact.acknowledgement = self._acks[exact.alarm_id] = moved
+                self._acks.pop(old.alarm_id, None)
         self.version += 1
 
     def _note_pending(self, sid: str) -> None:
@@ -584,6 +586,7 @@ class AlarmTracker:
                 limit.raw, limit.raw_since = 0, -math.inf
         self.late_samples = 0
         self._pending.clear()
+        self._replaced.clear()
         self.approximate.clear()
         self.version += 1
         self.catch_up(store, t, focus)
@@ -661,7 +664,23 @@ class AlarmTracker:
         return list(self._alarms)
 
     def get(self, alarm_id_: str) -> Alarm:
-        return self._by_id[alarm_id_]
+        """The alarm with this id, or the exact alarm that replaced it once its samples were read."""
+        return self._by_id[self.current_id(alarm_id_)]
+
+    def current_id(self, alarm_id_: str) -> str:
+        """``alarm_id_``, or the id of the alarm that replaced it (a list row or a menu made before a frame
+        read the samples of its span still finds its alarm)."""
+        seen = 0
+        while alarm_id_ not in self._by_id and alarm_id_ in self._replaced and seen < 64:
+            alarm_id_, seen = self._replaced[alarm_id_], seen + 1
+        return alarm_id_
+
+    def exact(self, alarm_id_: str, store: Any) -> Alarm:
+        """The alarm at its samples' times: the span it began in is read now if it is still at bucket times
+        (Go to onset, a bookmark from the list)."""
+        alarm = self.get(alarm_id_)
+        self.refine_near(store, alarm.onset_t, max_rows=math.inf)
+        return self.get(alarm.alarm_id)
 
     def active_at(self, t: float) -> list[Alarm]:
         """Alarms active at ``t``: alarms before warnings, then unacknowledged first, then newest first."""
@@ -688,7 +707,7 @@ class AlarmTracker:
 
     def shelve(self, alarm_id_: str, user: str, reason: str, t: float, duration_s: float) -> Shelf:
         """Shelve the alarm's sensor limit from ``t`` for ``duration_s``; a reason is required (it is logged)."""
-        alarm = self._by_id[alarm_id_]
+        alarm = self.get(alarm_id_)
         if not user.strip():
             raise ValueError("shelving needs the name of who shelves")
         if not reason.strip():
@@ -734,7 +753,8 @@ class AlarmTracker:
     # ----------------------------------------------------------------------------- acknowledging
     def acknowledge(self, alarm_id_: str, user: str, t: float, comment: str = "") -> Acknowledgement:
         """Record that ``user`` acknowledged the alarm at clock time ``t``."""
-        alarm = self._by_id[alarm_id_]
+        alarm = self.get(alarm_id_)
+        alarm_id_ = alarm.alarm_id
         if not user.strip():
             raise ValueError("an acknowledgement needs the name of who acknowledges")
         if alarm.acknowledgement is not None:

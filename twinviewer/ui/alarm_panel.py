@@ -301,6 +301,8 @@ class AlarmPanel(QWidget):
             return
         self._rows_key = key
         selected = self.selected_alarm_id()
+        if selected is not None and self.tracker is not None:
+            selected = self.tracker.current_id(selected)  # the exact alarm, if its samples were read meanwhile
         table = self.table
         table.setUpdatesEnabled(False)
         table.setRowCount(len(active) + len(shown_cleared))
@@ -429,7 +431,8 @@ class AlarmPanel(QWidget):
                           and self.tracker.shelf_of(alarm, self.shown_t) is None)
         bookmarks = self.window.panels.get("bookmarks_panel")
         if bookmarks is not None:
-            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(alarm))
+            menu.addAction("Add bookmark…", lambda: bookmarks.bookmark_alarm(  # (the store the list reads)
+                self.tracker.exact(alarm_id, self._store) if self._store is not None else alarm))
         menu.addSeparator()
         menu.addAction("Export alarm log…", self.export_dialog)
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -457,9 +460,10 @@ class AlarmPanel(QWidget):
         window.refresh_now()
 
     def go_to_onset(self, alarm_id: str) -> None:
-        """Seek the clock to the alarm's onset (the views show that instant)."""
-        alarm = self.tracker.get(alarm_id)
+        """Seek the clock to the alarm's onset (the views show that instant), read from its samples."""
         session = self.window.session
+        alarm = self.tracker.exact(alarm_id, session.store)
+        alarm_id = alarm.alarm_id
         session.clock.seek(alarm.onset_t)
         session.overlay.reset()
         self.window.refresh_now()
