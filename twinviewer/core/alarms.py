@@ -354,8 +354,8 @@ class AlarmTracker:
 
     def catch_up(self, store: Any, t: float | None = None, focus: float | None = None) -> int:
         """Read from a ``TimeSeriesStore`` every sample after the ones already seen, up to ``t`` (all if
-        None). From a lazy history, the raw spans nearest ``focus`` (default: where the reading starts) are
-        read first (see the module docstring)."""
+        None). From a lazy history, the raw spans nearest ``focus`` (default: the earliest) are read first
+        (see the module docstring)."""
         total = 0
         end = math.inf if t is None else float(t)
         quiet = self._quiet_sensors(store, end)
@@ -383,18 +383,25 @@ class AlarmTracker:
     def _ingest_spans(self, store: Any, bucketed: dict, end: float, focus: float | None) -> int:
         """Each sensor's spans where a limit may be crossed: raw samples for those chosen (nearest ``focus``
         first, within RAW_REFINE_ROWS), bucket extremes for the others (kept pending)."""
-        if focus is None:
-            focus = min((start for start, *_rest in bucketed.values()), default=0.0)
+        if focus is None or not math.isfinite(focus):  # from the first span on
+            focus = min((a for *_rest, spans in bucketed.values() for a, _b in spans), default=0.0)
         order = sorted((max(a - focus, focus - b, 0.0), sid, k) for sid, (*_rest, spans) in bucketed.items()
                        for k, (a, b) in enumerate(spans))
         cost, budget = _ReadCost(store), float(RAW_REFINE_ROWS)
+        smallest = cost.unit[1] if cost.unit is not None else 1.0  # the least a span not yet covered costs
         chosen: dict[str, set[int]] = {}
-        for _distance, sid, k in order:
-            rows, cells = cost.of(bucketed[sid][3][k], self._period(store, sid))
+        slack = cost.unit[0] if cost.unit is not None else 0.0
+        reach = 0.0  # how far from the focus the chosen spans (and the row groups they read) go
+        for distance, sid, k in order:
+            if budget < smallest and distance > reach:
+                break  # nothing new fits, and spans this far cannot lie in the row groups already read
+            a, b = bucketed[sid][3][k]
+            rows, cells = cost.of((a, b), self._period(store, sid))
             if rows <= budget:
                 budget -= rows
                 cost.cells.update(cells)
                 chosen.setdefault(sid, set()).add(k)
+                reach = max(reach, abs(a - focus) + slack, abs(b - focus) + slack)
         raw = self._read_raw(store, {sid: [bucketed[sid][3][k] for k in sorted(ks)] for sid, ks in chosen.items()})
         total = 0
         for sid, (start, times, worse, spans) in bucketed.items():
