@@ -197,9 +197,9 @@ value_column = "v"
     qtbot.waitUntil(lambda: shown_value(window) == format_number(55.5), timeout=5000)
 
 
-def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot, window, tmp_path):
-    """Three days read in buckets: at the spike's own sample the list, the table and the part say alarm
-    (they said "normal" while the bucketed alarm started at the bucket's centre, after the sample)."""
+def open_plant_with_a_spike(qtbot, window, tmp_path) -> tuple[np.ndarray, int]:
+    """Three days of two sensors in a dataset folder, one sample of T-L at 95 (alarm) in the middle, opened
+    in the window: (the sample times, the spike's index)."""
     times = T0 + STEP * np.arange(int(DAYS * 86400 / STEP))
     spike = int(1.5 * 86400 / STEP)
     values = np.full(times.size, 40.0)
@@ -211,6 +211,13 @@ def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot,
                                              'file = "plant-data"\n')
     window.open_path(project)
     qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    return times, spike
+
+
+def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot, window, tmp_path):
+    """Three days read in buckets: at the spike's own sample the list, the table and the part say alarm
+    (they said "normal" while the bucketed alarm started at the bucket's centre, after the sample)."""
+    times, spike = open_plant_with_a_spike(qtbot, window, tmp_path)
     assert window.session.store.window("T-L", T0, times[-1], max_points=2**62)[0].size < times.size
     window.panels["recording_panel"].timeline.seek(times[spike])
     window.refresh_now()
@@ -226,17 +233,7 @@ def test_go_to_onset_of_an_alarm_still_at_bucket_times_lands_on_its_sample(qtbot
     bucket time; Go to onset reads its span and puts the clock on the spike's own sample, in alarm."""
     monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS", 0)
     monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS_PER_FRAME", 0)
-    times = T0 + STEP * np.arange(int(DAYS * 86400 / STEP))
-    spike = int(1.5 * 86400 / STEP)
-    values = np.full(times.size, 40.0)
-    values[spike] = 95.0
-    store = TimeSeriesStore()
-    store.append_block(times, ["T-L", "T-R"], np.column_stack((values, np.full(times.size, 40.0))))
-    write_dataset(tmp_path / "plant-data", store)
-    project = build_blocks_project(tmp_path, '\n[[sources]]\nkind = "recording"\nname = "plant history"\n'
-                                             'file = "plant-data"\n')
-    window.open_path(project)
-    qtbot.waitUntil(lambda: window.session is not None and window.session.has_data, timeout=30000)
+    times, spike = open_plant_with_a_spike(qtbot, window, tmp_path)
     panel = window.panels["overlay_panel"].alarms
     qtbot.waitUntil(lambda: panel._store is window.session.store, timeout=10000)
     panel.refresh()
