@@ -228,15 +228,21 @@ def test_a_one_sample_spike_in_a_long_dataset_is_an_alarm_at_its_own_time(qtbot,
     assert {a.onset_t for a in alarms} == {times[spike]} and not window.session.alarms.approximate
 
 
-def test_go_to_onset_of_an_alarm_still_at_bucket_times_lands_on_its_sample(qtbot, window, tmp_path, monkeypatch):
-    """With nothing read raw up front (a plant too big for it), the list first shows the spike's alarm at a
-    bucket time; Go to onset reads its span and puts the clock on the spike's own sample, in alarm."""
+def open_the_spike_with_nothing_read_raw(qtbot, window, tmp_path, monkeypatch):
+    """The spike plant as a plant too big to read raw up front: (times, spike index, the alarm panel)."""
     monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS", 0)
     monkeypatch.setattr("twinviewer.core.alarms.RAW_REFINE_ROWS_PER_FRAME", 0)
     times, spike = open_plant_with_a_spike(qtbot, window, tmp_path)
     panel = window.panels["overlay_panel"].alarms
     qtbot.waitUntil(lambda: panel._store is window.session.store, timeout=10000)
     panel.refresh()
+    return times, spike, panel
+
+
+def test_go_to_onset_of_an_alarm_still_at_bucket_times_lands_on_its_sample(qtbot, window, tmp_path, monkeypatch):
+    """With nothing read raw up front (a plant too big for it), the list first shows the spike's alarm at a
+    bucket time; Go to onset reads its span and puts the clock on the spike's own sample, in alarm."""
+    times, spike, panel = open_the_spike_with_nothing_read_raw(qtbot, window, tmp_path, monkeypatch)
     listed = [a for a in panel.tracker.alarms if a.sensor_id == "T-L"]
     assert listed and all(a.onset_t != times[spike] for a in listed), "at a bucket time"
     assert "at bucket times away from the clock" in panel.summary.text()
@@ -245,3 +251,18 @@ def test_go_to_onset_of_an_alarm_still_at_bucket_times_lands_on_its_sample(qtbot
     window.refresh_now()
     assert window.sensor_table.status_text("T-L") == "alarm"
     assert "left" in window.overlay.alarm_parts
+
+
+def test_an_exported_alarm_log_has_the_samples_own_times(qtbot, window, tmp_path, monkeypatch):
+    """Exporting reads the samples of every alarm still at bucket times first (a slice at a time, with a
+    progress bar), so the log says when the spike really was."""
+    import json
+
+    monkeypatch.setattr("twinviewer.ui.alarm_panel.EXACT_ROWS_PER_STEP", 1)
+    times, spike, panel = open_the_spike_with_nothing_read_raw(qtbot, window, tmp_path, monkeypatch)
+    assert panel.tracker.approximate == {"T-L"}
+    assert panel.make_exact() and not panel.tracker.approximate
+    log = json.loads(panel.export_log(tmp_path / "alarms.json").read_text(encoding="utf-8"))
+    rows = log["alarms"] if isinstance(log, dict) else log
+    assert {row["onset_t"] for row in rows if row["sensor_id"] == "T-L"} == {times[spike]}
+    assert "bucket times" not in panel.summary.text()

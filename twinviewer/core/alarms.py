@@ -428,20 +428,26 @@ class AlarmTracker:
         pending (most stores, most frames)."""
         return self.refine_between(store, t, t, max_rows)
 
-    def refine_between(self, store: Any, t0: float, t1: float, max_rows: float = math.inf) -> bool:
-        """:meth:`refine_near` for every pending span that meets ``[t0, t1]`` (a report's interval)."""
+    def refine_between(self, store: Any, t0: float, t1: float, max_rows: float = math.inf,
+                       at_least_one: bool = False) -> bool:
+        """:meth:`refine_near` for every pending span that meets ``[t0, t1]`` (a report's interval);
+        ``at_least_one``: read one span even if it alone is over ``max_rows`` (a loop that must progress)."""
         if not self._pending:
             return False
         cost, budget = _ReadCost(store), float(max_rows)
         wanted: dict[str, list[tuple[float, float]]] = {}
+        first_met: tuple[str, tuple[float, float]] | None = None
         for sid, spans in self._pending.items():  # each sensor's spans are disjoint, in time order
             first = bisect.bisect_left(spans, t0, key=lambda span: span[1])
             for span in itertools.takewhile(lambda span: span[0] <= t1, itertools.islice(spans, first, None)):
+                first_met = first_met or (sid, span)
                 rows, cells = cost.of(span, self._period(store, sid))
                 if rows <= budget:
                     budget -= rows
                     cost.cells.update(cells)
                     wanted.setdefault(sid, []).append(span)
+        if not wanted and at_least_one and first_met is not None:
+            wanted[first_met[0]] = [first_met[1]]
         if not wanted:
             return False
         raw = self._read_raw(store, wanted)
@@ -492,6 +498,11 @@ class AlarmTracker:
                 exact.acknowledgement = self._acks[exact.alarm_id] = moved
                 self._acks.pop(old.alarm_id, None)
         self.version += 1
+
+    @property
+    def pending_spans(self) -> int:
+        """How many spans are still at bucket times (see :meth:`refine_near`)."""
+        return sum(len(spans) for spans in self._pending.values())
 
     def _note_pending(self, sid: str) -> None:
         if self._pending.get(sid):

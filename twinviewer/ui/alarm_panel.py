@@ -24,6 +24,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -31,11 +32,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QProgressDialog,
     QPushButton,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +52,7 @@ from twinviewer.core.errors import TwinViewerError
 from twinviewer.core.formatting import counted, format_duration, format_number, format_time
 from twinviewer.core.overlay import Status
 from twinviewer.io.alarm_log import load_acknowledgements, save_acknowledgements, write_alarm_log
+from twinviewer.ui.alarm_badge import AlarmBadge
 
 COLUMNS = ("Onset", "Sensor", "Part", "Level", "Direction", "Value at onset", "Threshold", "Cleared",
            "Acknowledged")
@@ -69,45 +71,6 @@ def default_user() -> str:
 
 
 MAX_CLEARED_ROWS = 200
-
-class AlarmBadge(QToolButton):
-    """Status-bar count of active alarms and warnings: red with alarms, amber with only warnings."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setAutoRaise(True)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Active alarms at the clock's time; click to show the alarm list")
-        self.counts = {"alarm": 0, "warning": 0, "unacknowledged": 0}
-        self.set_counts(self.counts)
-
-    def set_counts(self, counts: dict[str, int]) -> None:
-        self.counts = dict(counts)
-        alarms, warnings = counts.get("alarm", 0), counts.get("warning", 0)
-        parts = [f"{alarms} alarm{'s' if alarms != 1 else ''}"]
-        if warnings:
-            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-        unacked = counts.get("unacknowledged", 0)
-        if unacked:
-            parts.append(f"{unacked} unacknowledged")
-        if counts.get("shelved", 0):
-            parts.append(f"{counts['shelved']} shelved")
-        self.setText("  ·  ".join(parts))
-        if alarms:
-            background, foreground = Status.ALARM.rgb, (255, 255, 255)
-        elif warnings:
-            background, foreground = Status.WARNING.rgb, (30, 30, 30)
-        else:
-            background, foreground = None, (90, 90, 90)
-        style = "QToolButton { border-radius: 3px; padding: 1px 8px; font-weight: 600; "
-        style += f"color: rgb{foreground}; "
-        style += f"background: rgb{background}; }}" if background else "background: transparent; }"
-        self.setStyleSheet(style)
-
-    @property
-    def is_red(self) -> bool:
-        return self.counts.get("alarm", 0) > 0
-
 
 class AlarmPanel(QWidget):
     """The alarm list of the open twin; ``refresh()`` brings it to the clock's current time."""
@@ -564,12 +527,42 @@ class AlarmPanel(QWidget):
             return
         if not Path(path).suffix:
             path += ".json" if "json" in chosen.lower() else ".csv"
+        message = "Alarm log not written: cancelled while reading the alarms' samples"
+        if self.make_exact():
+            try:
+                message = f"Alarm log written to {self.export_log(path)}"
+            except TwinViewerError as exc:
+                self.window.show_error("Cannot export the alarm log", str(exc))
+                return
+        self.window.show_status(message)
+
+    def make_exact(self) -> bool:
+        """Read the samples of every alarm still at bucket times (a long history), a slice at a time with a
+        progress bar and Cancel, so an exported log has the samples' own times. False if cancelled."""
+        if self.tracker is None or self._store is None or not self.tracker.approximate:
+            return True
+        total = max(self.tracker.pending_spans, 1)
+        progress = QProgressDialog("Reading the samples of the alarms at bucket times…", "Cancel", 0, total, self)
+        progress.setWindowTitle("Export alarm log")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(500)
         try:
-            saved = self.export_log(path)
-        except TwinViewerError as exc:
-            self.window.show_error("Cannot export the alarm log", str(exc))
-            return
-        self.window.show_status(f"Alarm log written to {saved}")
+            while self.tracker.approximate:
+                if progress.wasCanceled():
+                    return False
+                if not self.tracker.refine_between(self._store, -math.inf, math.inf, EXACT_ROWS_PER_STEP,
+                                                   at_least_one=True):
+                    break
+                progress.setValue(total - self.tracker.pending_spans)
+                QApplication.processEvents()
+        finally:
+            progress.close()
+        self.refresh()
+        return True
+
+
+EXACT_ROWS_PER_STEP = 2_000_000
+"""Rows a step of :meth:`AlarmPanel.make_exact` decodes (about 30 ms): the window stays responsive."""
 
 
 def install(window) -> AlarmPanel:
