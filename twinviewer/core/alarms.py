@@ -313,8 +313,7 @@ class AlarmTracker:
         self._acks: dict[str, Acknowledgement] = {}
         self.shelves: list[Shelf] = []
         self.late_samples = 0  # samples ignored because they were older than what was already seen
-        self.approximate: set[str] = set()  # sensors with spans still at bucket times (``_pending``)
-        self._pending: dict[str, list[tuple[float, float]]] = {}  # sensor → spans not read raw yet
+        self._pending: dict[str, list[tuple[float, float]]] = {}  # sensor → spans not read raw yet (never [])
         self._replaced: dict[str, str] = {}  # bucketed alarm id → the exact alarm's id that replaced it
         self.version = 0  # bumps whenever records or acknowledgements change
 
@@ -408,8 +407,9 @@ class AlarmTracker:
             # Raw samples inside the chosen spans, bucket extremes everywhere else (as before this pass read
             # anything raw: a bucketed alarm clears at the first bucket back inside, in a span or not).
             read = [spans[k] for k in sorted(chosen.get(sid, ()))]
-            self._pending.setdefault(sid, []).extend(span for k, span in enumerate(spans)
-                                                     if k not in chosen.get(sid, ()))
+            unread = [span for k, span in enumerate(spans) if k not in chosen.get(sid, ())]
+            if unread:
+                self._pending.setdefault(sid, []).extend(unread)
             if spans:
                 raw_t, raw_v = raw.get(sid, (np.empty(0), np.empty(0)))
                 keep_raw = _inside(raw_t, read) & (raw_t > start) & (raw_t <= end)
@@ -418,7 +418,6 @@ class AlarmTracker:
                 merged_v = np.concatenate((worse[keep_buckets], raw_v[keep_raw]))
                 by_time = np.argsort(merged_t, kind="stable")
                 total += self.ingest(sid, merged_t[by_time], merged_v[by_time])
-            self._note_pending(sid)
             self._skip_to_end(store, sid, self._tracks[sid], end)
         return total
 
@@ -457,7 +456,8 @@ class AlarmTracker:
                 keep = (raw_t >= a) & (raw_t <= b)
                 self._derive_span_again(self._tracks[sid], a, b, raw_t[keep], raw_v[keep])
                 self._pending[sid].remove((a, b))
-            self._note_pending(sid)
+            if not self._pending[sid]:
+                del self._pending[sid]
         return True
 
     def _derive_span_again(self, track: _SensorTrack, a: float, b: float, raw_t: np.ndarray,
@@ -500,16 +500,14 @@ class AlarmTracker:
         self.version += 1
 
     @property
-    def pending_spans(self) -> int:
-        """How many spans are still at bucket times (see :meth:`refine_near`)."""
-        return sum(len(spans) for spans in self._pending.values())
+    def approximate(self) -> set[str]:
+        """Sensors with spans whose alarms are still at bucket times (see :meth:`refine_near`)."""
+        return set(self._pending)
 
-    def _note_pending(self, sid: str) -> None:
-        if self._pending.get(sid):
-            self.approximate.add(sid)
-        else:
-            self._pending.pop(sid, None)
-            self.approximate.discard(sid)
+    @property
+    def pending_spans(self) -> int:
+        """How many spans are still at bucket times."""
+        return sum(len(spans) for spans in self._pending.values())
 
     def _period(self, store: Any, sid: str) -> float:
         period = self._tracks[sid].sensor.expected_period_s
@@ -605,7 +603,6 @@ class AlarmTracker:
         self.late_samples = 0
         self._pending.clear()
         self._replaced.clear()
-        self.approximate.clear()
         self.version += 1
         self.catch_up(store, t, focus)
 
