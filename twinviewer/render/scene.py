@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from vtkmodules.vtkCommonCore import reference
@@ -157,7 +157,7 @@ class PartDisplay:
     def has_vertex_colours(self) -> bool:
         return self.mesh.GetPointData().GetArray(VERTEX_COLOURS) is not None
 
-    _bounds: tuple = ()
+    _bounds: tuple = field(default=(), init=False, repr=False, compare=False)  # (key, low, high), see bounds()
 
     @property
     def points(self) -> np.ndarray:
