@@ -30,15 +30,10 @@ def offscreen_window(size: tuple[int, int] | None = None):
     multisampling (FXAA smooths edges; MSAA costs too much in software OpenGL)."""
     global _egl_failed
     if _egl_wanted and not _egl_failed:
+        from vtkmodules.vtkCommonCore import vtkLogger
         from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
 
-        window = vtkEGLRenderWindow()
-        window.SetOffScreenRendering(1)
-        window.SetMultiSamples(0)
-        if size is not None:
-            window.SetSize(*size)
-        from vtkmodules.vtkCommonCore import vtkLogger
-
+        window = _offscreen(vtkEGLRenderWindow(), size)
         previous = vtkLogger.GetCurrentVerbosityCutoff()
         vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_OFF)  # a failed try prints half a dozen warnings
         try:
@@ -52,10 +47,12 @@ def offscreen_window(size: tuple[int, int] | None = None):
     import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window factory)
     from vtkmodules.vtkRenderingCore import vtkRenderWindow
 
-    window = vtkRenderWindow()
+    return _offscreen(vtkRenderWindow(), size)
+
+
+def _offscreen(window, size: tuple[int, int] | None):
     window.SetOffScreenRendering(1)
     window.SetMultiSamples(0)
     if size is not None:
         window.SetSize(*size)
     return window
-

@@ -136,7 +136,6 @@ def sphere_points_actor(mesh: vtkPolyData, colour, size_px: float) -> vtkActor:
     return actor
 
 
-
 def sensor_markers(positions, rgba: np.ndarray, size_px: float) -> tuple[vtkActor, vtkPolyData, np.ndarray]:
     """Unlit sphere markers at ``positions`` coloured by their own RGBA rows, drawn through the surface they
     sit on. Returns the actor, its mesh and the "rgba" array (write into it, then mark the array modified)."""
@@ -153,6 +152,7 @@ def sensor_markers(positions, rgba: np.ndarray, size_px: float) -> tuple[vtkActo
     mapper.SetResolveCoincidentTopologyToPolygonOffset()
     mapper.SetRelativeCoincidentTopologyPointOffsetParameter(-60)
     return actor, mesh, colours
+
 
 def line_actor(mesh: vtkPolyData, colour, width_px: float) -> vtkActor:
     actor = mesh_actor(mesh, colour, pickable=False)

@@ -85,10 +85,7 @@ def _transformed(shape: _Shape, points: np.ndarray) -> vtkPolyData | None:
     # Most copies are only moved (bolts on a flange, blades on a grid): no fit, and the normals are the shape's.
     if (np.abs(shape.centred[sample] - (points[sample] - centre)).max() <= tolerance
             and np.abs(shape.centred - (points - centre)).max() <= tolerance):
-        copy = vtkPolyData()
-        copy.ShallowCopy(shape.shaded)  # shares the shape's normals array
-        copy.SetPoints(primitives._vtk_points(shape.shaded_points + centre))
-        return copy
+        return _copy(shape, shape.shaded_points + centre)  # with the shape's own normals array
     # Fitted on a few points (target ≈ centred @ linear): most shapes that are not copies fail here, cheaply.
     linear, *_ = np.linalg.lstsq(shape.centred[sample], points[sample] - centre, rcond=None)
     gram = linear.T @ linear
@@ -100,10 +97,16 @@ def _transformed(shape: _Shape, points: np.ndarray) -> vtkPolyData | None:
     if np.abs(shape.centred @ linear - (points - centre)).max() > tolerance:
         return None
     rotation = linear / np.sqrt(scale2)
-    copy = vtkPolyData()
-    copy.ShallowCopy(shape.shaded)
-    copy.SetPoints(primitives._vtk_points(shape.shaded_points @ linear + centre))
+    copy = _copy(shape, shape.shaded_points @ linear + centre)
     normals = numpy_to_vtk(np.ascontiguousarray(shape.normals @ rotation, dtype=np.float32), deep=True)
     normals.SetName("Normals")
     copy.GetPointData().SetNormals(normals)
+    return copy
+
+
+def _copy(shape: _Shape, points: np.ndarray) -> vtkPolyData:
+    """The shape's shaded mesh (its cells and point arrays, shared) at other points."""
+    copy = vtkPolyData()
+    copy.ShallowCopy(shape.shaded)
+    copy.SetPoints(primitives._vtk_points(points))
     return copy
