@@ -58,7 +58,6 @@ def output_file(out: str, suffix: str):
 
 def size_option(flag: str, value: str) -> tuple[int, int]:
     """``WIDTHxHEIGHT`` of a size option; the error names the option."""
-    from twinviewer.core.errors import TwinViewerError
     from twinviewer.core.views import parse_size
 
     try:
@@ -244,7 +243,8 @@ def build_report_data(inputs: IncidentInputs, t0: float, t1: float, overlay: str
         summary.append("No anomaly was flagged in this interval.")
     if alarms:
         summary.append(f"{counted(sum(a.is_alarm for a in alarms), 'alarm')} and "
-                       f"{counted(sum(not a.is_alarm for a in alarms), 'warning')}; the first at {format_time(alarms[0].onset_t)} on {alarms[0].sensor_id}.")
+                       f"{counted(sum(not a.is_alarm for a in alarms), 'warning')}; "
+                       f"the first at {format_time(alarms[0].onset_t)} on {alarms[0].sensor_id}.")
         for a in alarms[:20]:
             summary.append(f"{format_time(a.onset_t)} {a.sensor_id} {a.level} {a.direction}: "
                            f"{format_number(a.onset_value)} {units.get(a.sensor_id, '')} beyond "

@@ -538,7 +538,10 @@ class AlarmPanel(QWidget):
 
     def make_exact(self) -> bool:
         """Read the samples of every alarm still at bucket times (a long history), a slice at a time with a
-        progress bar and Cancel, so an exported log has the samples' own times. False if cancelled."""
+        progress bar and Cancel, so an exported log has the samples' own times. False if cancelled.
+
+        On this thread, not ``run_task``: the tracker belongs to the GUI thread, and the list's refreshes
+        between slices keep using it."""
         if self.tracker is None or self._store is None or not self.tracker.approximate:
             return True
         total = max(self.tracker.pending_spans, 1)
